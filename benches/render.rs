@@ -1,0 +1,2 @@
+//! Placeholder until the recorded-dump benchmarks land.
+fn main() {}

@@ -1,0 +1,647 @@
+//! Command-line flags, one-to-one with net-tools netstat 2.10.
+//!
+//! clap parses; what clap cannot reproduce is getopt's exact wording for a
+//! bad option and netstat's usage text, so errors are re-diagnosed here in
+//! getopt's terms (`invalid option -- 'z'`, exit status 3).
+
+use crate::config::{Config, Families, Mode, Protocols, Source};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
+use std::ffi::OsString;
+
+/// netstat's `E_USAGE`-style exit status for a bad command line.
+pub const EXIT_USAGE: i32 = 3;
+
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "netstat",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    infer_long_args = true,
+    allow_negative_numbers = false
+)]
+pub struct RawArgs {
+    #[arg(short = 'A', long = "protocol", action = ArgAction::Append, value_name = "AF")]
+    pub protocol: Vec<String>,
+    #[arg(short = 'C', long = "cache", action = ArgAction::Count)]
+    pub cache: u8,
+    #[arg(short = 'F', long = "fib", action = ArgAction::Count)]
+    pub fib: u8,
+    #[arg(short = 'M', long = "masquerade", action = ArgAction::Count)]
+    pub masquerade: u8,
+    #[arg(short = 'a', long = "all", action = ArgAction::Count)]
+    pub all: u8,
+    #[arg(short = 'c', long = "continuous", action = ArgAction::Count)]
+    pub continuous: u8,
+    #[arg(short = 'd', action = ArgAction::Count)]
+    pub debug: u8,
+    #[arg(short = 'e', long = "extend", action = ArgAction::Count)]
+    pub extend: u8,
+    #[arg(short = 'g', long = "groups", action = ArgAction::Count)]
+    pub groups: u8,
+    #[arg(short = 'h', long = "help", action = ArgAction::Count)]
+    pub help: u8,
+    #[arg(short = '?', action = ArgAction::Count)]
+    pub question: u8,
+    #[arg(short = 'i', long = "interfaces", action = ArgAction::Count)]
+    pub interfaces: u8,
+    #[arg(short = 'l', long = "listening", action = ArgAction::Count)]
+    pub listening: u8,
+    #[arg(short = 'n', long = "numeric", action = ArgAction::Count)]
+    pub numeric: u8,
+    #[arg(long = "numeric-hosts", action = ArgAction::Count)]
+    pub numeric_hosts: u8,
+    #[arg(long = "numeric-ports", action = ArgAction::Count)]
+    pub numeric_ports: u8,
+    #[arg(long = "numeric-users", action = ArgAction::Count)]
+    pub numeric_users: u8,
+    #[arg(short = 'N', long = "symbolic", action = ArgAction::Count)]
+    pub symbolic: u8,
+    #[arg(short = 'o', long = "timers", action = ArgAction::Count)]
+    pub timers: u8,
+    #[arg(short = 'p', long = "programs", visible_alias = "program", action = ArgAction::Count)]
+    pub programs: u8,
+    #[arg(short = 'r', long = "route", action = ArgAction::Count)]
+    pub route: u8,
+    #[arg(short = 's', long = "statistics", action = ArgAction::Count)]
+    pub statistics: u8,
+    #[arg(short = 'S', long = "sctp", action = ArgAction::Count)]
+    pub sctp: u8,
+    #[arg(short = 't', long = "tcp", action = ArgAction::Count)]
+    pub tcp: u8,
+    #[arg(short = 'u', long = "udp", action = ArgAction::Count)]
+    pub udp: u8,
+    #[arg(short = 'U', long = "udplite", action = ArgAction::Count)]
+    pub udplite: u8,
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    pub verbose: u8,
+    #[arg(short = 'V', long = "version", action = ArgAction::Count)]
+    pub version: u8,
+    #[arg(short = 'W', long = "wide", action = ArgAction::Count)]
+    pub wide: u8,
+    #[arg(short = 'T', long = "notrim", action = ArgAction::Count)]
+    pub notrim: u8,
+    #[arg(short = 'w', long = "raw", action = ArgAction::Count)]
+    pub raw: u8,
+    #[arg(short = 'x', long = "unix", action = ArgAction::Count)]
+    pub unix: u8,
+    #[arg(short = '6', long = "inet6", action = ArgAction::Count)]
+    pub inet6: u8,
+    #[arg(short = '4', long = "inet", action = ArgAction::Count)]
+    pub inet: u8,
+    #[arg(short = '2', long = "l2cap", action = ArgAction::Count)]
+    pub l2cap: u8,
+    #[arg(short = 'f', long = "rfcomm", action = ArgAction::Count)]
+    pub rfcomm: u8,
+    #[arg(short = 'Z', long = "context", action = ArgAction::Count)]
+    pub context: u8,
+    #[arg(long = "ax25", action = ArgAction::Count)]
+    pub ax25: u8,
+    #[arg(long = "ip", action = ArgAction::Count)]
+    pub ip: u8,
+    #[arg(long = "ipx", action = ArgAction::Count)]
+    pub ipx: u8,
+    #[arg(long = "appletalk", action = ArgAction::Count)]
+    pub appletalk: u8,
+    #[arg(long = "netrom", action = ArgAction::Count)]
+    pub netrom: u8,
+    #[arg(long = "ddp", action = ArgAction::Count)]
+    pub ddp: u8,
+    #[arg(long = "tcpip", action = ArgAction::Count)]
+    pub tcpip: u8,
+    #[arg(long = "econet", action = ArgAction::Count)]
+    pub econet: u8,
+    #[arg(long = "x25", action = ArgAction::Count)]
+    pub x25: u8,
+    #[arg(long = "rose", action = ArgAction::Count)]
+    pub rose: u8,
+    #[arg(long = "ash", action = ArgAction::Count)]
+    pub ash: u8,
+    #[arg(long = "bluetooth", action = ArgAction::Count)]
+    pub bluetooth: u8,
+    /// nlstat's own: where socket tables come from (`netlink` or `proc`).
+    #[arg(long = "source", value_name = "SOURCE")]
+    pub source: Option<String>,
+    /// getopt ignores operands; so do we.
+    #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
+    pub operands: Vec<OsString>,
+}
+
+/// What the command line asks for, before any work is done.
+#[derive(Debug)]
+pub enum Parsed {
+    Run(Box<Config>),
+    /// `-h`: usage on stdout (the address family list on stderr), status 0.
+    Help,
+    /// `-V`.
+    Version,
+    /// Print `message` to stderr, then exit with `status` (1 for a bad
+    /// family name, 3 with the usage text for a bad option).
+    Fail { message: String, usage: bool, status: i32 },
+}
+
+/// Long options getopt knows, with whether they take an argument; used to
+/// reproduce getopt's diagnostics exactly.
+const LONG_OPTIONS: &[(&str, bool)] = &[
+    ("ax25", false),
+    ("ip", false),
+    ("ipx", false),
+    ("appletalk", false),
+    ("netrom", false),
+    ("inet", false),
+    ("inet6", false),
+    ("ddp", false),
+    ("unix", false),
+    ("tcpip", false),
+    ("econet", false),
+    ("x25", false),
+    ("rose", false),
+    ("ash", false),
+    ("bluetooth", false),
+    ("version", false),
+    ("interfaces", false),
+    ("help", false),
+    ("route", false),
+    ("masquerade", false),
+    ("protocol", true),
+    ("tcp", false),
+    ("sctp", false),
+    ("udp", false),
+    ("udplite", false),
+    ("raw", false),
+    ("l2cap", false),
+    ("rfcomm", false),
+    ("listening", false),
+    ("all", false),
+    ("timers", false),
+    ("continuous", false),
+    ("extend", false),
+    ("programs", false),
+    ("program", false),
+    ("verbose", false),
+    ("statistics", false),
+    ("wide", false),
+    ("notrim", false),
+    ("numeric", false),
+    ("numeric-hosts", false),
+    ("numeric-ports", false),
+    ("numeric-users", false),
+    ("symbolic", false),
+    ("cache", false),
+    ("fib", false),
+    ("groups", false),
+    ("context", false),
+    ("source", true),
+];
+
+const SHORT_OPTIONS: &str = "A:CFMacdeghilnNoprsStuUvVWwx64?Z2fT";
+
+/// netstat's address family aliases: (alias, canonical name).
+const AF_ALIASES: &[(&str, &str)] = &[
+    ("x25", "x25"),
+    ("ax25", "ax25"),
+    ("ip", "inet"),
+    ("ip6", "inet6"),
+    ("ipx", "ipx"),
+    ("appletalk", "ddp"),
+    ("netrom", "netrom"),
+    ("inet", "inet"),
+    ("inet6", "inet6"),
+    ("ddp", "ddp"),
+    ("unix", "unix"),
+    ("tcpip", "inet"),
+    ("econet", "ec"),
+    ("rose", "rose"),
+    ("ash", "ash"),
+    ("bluetooth", "bluetooth"),
+];
+
+/// Parse a command line (`args[0]` is the program name).
+pub fn parse(args: &[OsString]) -> Parsed {
+    let program_name = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "nlstat".into());
+    if let Some(message) = getopt_diagnostic(&program_name, args) {
+        return Parsed::Fail { message, usage: true, status: EXIT_USAGE };
+    }
+    let matches = match RawArgs::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("bad arguments").to_string();
+            return Parsed::Fail {
+                message: format!("{program_name}: {first}\n"),
+                usage: true,
+                status: EXIT_USAGE,
+            };
+        }
+    };
+    let raw = match RawArgs::from_arg_matches(&matches) {
+        Ok(r) => r,
+        Err(e) => {
+            return Parsed::Fail {
+                message: format!("{program_name}: {e}"),
+                usage: true,
+                status: EXIT_USAGE,
+            };
+        }
+    };
+    // Family options act in command-line order, as netstat's aftrans_opt.
+    let mut af_events: Vec<(usize, String)> = Vec::new();
+    let push_flag = |id: &str, alias: &str, af_events: &mut Vec<(usize, String)>| {
+        if let Some(indices) = given_indices(&matches, id) {
+            for i in indices {
+                af_events.push((i, alias.to_string()));
+            }
+        }
+    };
+    for (id, alias) in [
+        ("inet", "inet"),
+        ("inet6", "inet6"),
+        ("unix", "unix"),
+        ("ax25", "ax25"),
+        ("ip", "ip"),
+        ("ipx", "ipx"),
+        ("appletalk", "appletalk"),
+        ("netrom", "netrom"),
+        ("ddp", "ddp"),
+        ("tcpip", "tcpip"),
+        ("econet", "econet"),
+        ("x25", "x25"),
+        ("rose", "rose"),
+        ("ash", "ash"),
+        ("bluetooth", "bluetooth"),
+    ] {
+        push_flag(id, alias, &mut af_events);
+    }
+    if let (Some(values), Some(indices)) =
+        (matches.get_many::<String>("protocol"), matches.indices_of("protocol"))
+    {
+        for (v, i) in values.zip(indices) {
+            af_events.push((i, v.clone()));
+        }
+    }
+    af_events.sort_by_key(|(i, _)| *i);
+    // getopt stops at the first -V, -h or -?, wherever it stands; the first
+    // of them in argument order decides.
+    let mut stop: Option<(usize, Parsed)> = None;
+    for (id, kind) in [("version", 0), ("help", 1), ("question", 1)] {
+        if let Some(i) = given_indices(&matches, id).and_then(|mut it| it.next()) {
+            if stop.as_ref().is_none_or(|(j, _)| i < *j) {
+                stop = Some((i, if kind == 0 { Parsed::Version } else { Parsed::Help }));
+            }
+        }
+    }
+    let mut families = Families::default();
+    let mut af_names: Vec<&'static str> = Vec::new();
+    for (index, list) in &af_events {
+        if let Some((j, _)) = &stop {
+            if j < index {
+                break;
+            }
+        }
+        for name in list.split(',') {
+            match AF_ALIASES.iter().find(|(alias, _)| *alias == name) {
+                Some((_, canonical)) => {
+                    match *canonical {
+                        "inet" => families.inet = true,
+                        "inet6" => families.inet6 = true,
+                        "unix" => families.unix = true,
+                        "ipx" => families.ipx = true,
+                        "ax25" => families.ax25 = true,
+                        "netrom" => families.netrom = true,
+                        "x25" => families.x25 = true,
+                        "rose" => families.rose = true,
+                        "bluetooth" => families.bluetooth = true,
+                        _ => {}
+                    }
+                    af_names.push(canonical);
+                }
+                None => {
+                    return Parsed::Fail {
+                        message: format!("Unknown address family `{name}'.\n"),
+                        usage: false,
+                        status: 1,
+                    };
+                }
+            }
+        }
+    }
+    if let Some((_, parsed)) = stop {
+        return parsed;
+    }
+    if raw.context > 0 {
+        return Parsed::Fail {
+            message: "SELinux is not enabled on this machine.\n".into(),
+            usage: false,
+            status: 1,
+        };
+    }
+    let source = match raw.source.as_deref() {
+        None | Some("auto") | Some("netlink") => Source::Auto,
+        Some("proc") => Source::Proc,
+        Some(other) => {
+            return Parsed::Fail {
+                message: format!(
+                    "{program_name}: unknown --source `{other}' (use netlink or proc)\n"
+                ),
+                usage: false,
+                status: EXIT_USAGE,
+            };
+        }
+    };
+    let modes = u32::from(raw.interfaces)
+        + u32::from(raw.route)
+        + u32::from(raw.masquerade)
+        + u32::from(raw.statistics);
+    if modes > 1 {
+        return Parsed::Fail { message: String::new(), usage: true, status: EXIT_USAGE };
+    }
+    let mode = if raw.masquerade > 0 {
+        Mode::Masquerade
+    } else if raw.statistics > 0 {
+        Mode::Statistics
+    } else if raw.route > 0 {
+        Mode::Routes
+    } else if raw.interfaces > 0 {
+        Mode::Interfaces
+    } else {
+        Mode::Sockets
+    };
+    let mut protocols = Protocols {
+        tcp: raw.tcp > 0,
+        sctp: raw.sctp > 0,
+        udp: raw.udp > 0,
+        udplite: raw.udplite > 0,
+        raw: raw.raw > 0,
+        groups: raw.groups > 0,
+        l2cap: raw.l2cap > 0,
+        rfcomm: raw.rfcomm > 0,
+    };
+    let any_inet_proto =
+        |p: &Protocols| p.tcp || p.sctp || p.udp || p.udplite || p.raw;
+    if (families.inet || families.inet6 || mode == Mode::Statistics) && !any_inet_proto(&protocols)
+    {
+        protocols.tcp = true;
+        protocols.sctp = true;
+        protocols.udp = true;
+        protocols.udplite = true;
+        protocols.raw = true;
+    }
+    if (any_inet_proto(&protocols) || protocols.groups) && !(families.inet || families.inet6) {
+        families.inet = true;
+        families.inet6 = true;
+    }
+    if families.bluetooth && !(protocols.l2cap || protocols.rfcomm) {
+        protocols.l2cap = true;
+        protocols.rfcomm = true;
+    }
+    let any_selection = any_inet_proto(&protocols)
+        || families.unix
+        || families.ipx
+        || families.ax25
+        || families.netrom
+        || protocols.groups
+        || families.x25
+        || families.rose
+        || protocols.l2cap
+        || protocols.rfcomm;
+    let numeric = raw.numeric > 0;
+    Parsed::Run(Box::new(Config {
+        mode,
+        source,
+        all: raw.all > 0,
+        listening: raw.listening > 0,
+        numeric_hosts: numeric || raw.numeric_hosts > 0,
+        numeric_ports: numeric || raw.numeric_ports > 0,
+        numeric_users: numeric || raw.numeric_users > 0,
+        symbolic: raw.symbolic > 0,
+        extend: 1 + u32::from(raw.extend),
+        programs: raw.programs > 0,
+        timers: raw.timers > 0,
+        wide: raw.wide > 0,
+        notrim: raw.notrim > 0,
+        continuous: raw.continuous > 0,
+        verbose: raw.verbose > 0,
+        route_cache: raw.cache > 0,
+        route_fib: raw.fib > 0,
+        families,
+        protocols,
+        af_names,
+        any_selection,
+        program_name,
+    }))
+}
+
+/// Positions of an option on the command line; `None` when it was not
+/// given (clap reports positions for defaults too).
+fn given_indices<'m>(
+    matches: &'m clap::ArgMatches,
+    id: &str,
+) -> Option<clap::parser::Indices<'m>> {
+    if matches.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+        return None;
+    }
+    matches.indices_of(id)
+}
+
+/// Find the first argument getopt_long would reject, and say it getopt's way.
+fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        i += 1;
+        if arg == "--" {
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let exact = LONG_OPTIONS.iter().find(|(n, _)| *n == name);
+            let candidates: Vec<&(&str, bool)> =
+                LONG_OPTIONS.iter().filter(|(n, _)| n.starts_with(name)).collect();
+            let option = match (exact, candidates.len()) {
+                (Some(o), _) => o,
+                (None, 1) => candidates[0],
+                (None, 0) => return Some(format!("{program}: unrecognized option '{arg}'\n")),
+                (None, _) => {
+                    let mut list = String::new();
+                    for (n, _) in &candidates {
+                        list.push_str(&format!(" '--{n}'"));
+                    }
+                    return Some(format!(
+                        "{program}: option '--{name}' is ambiguous; possibilities:{list}\n"
+                    ));
+                }
+            };
+            match (option.1, value) {
+                (false, Some(_)) => {
+                    return Some(format!(
+                        "{program}: option '--{}' doesn't allow an argument\n",
+                        option.0
+                    ));
+                }
+                (true, None) => {
+                    if i >= args.len() {
+                        return Some(format!(
+                            "{program}: option '--{}' requires an argument\n",
+                            option.0
+                        ));
+                    }
+                    i += 1;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let Some(shorts) = arg.strip_prefix('-') else {
+            continue; // an operand; getopt permutes it out of the way
+        };
+        if shorts.is_empty() {
+            continue;
+        }
+        for (pos, c) in shorts.char_indices() {
+            let Some(at) = SHORT_OPTIONS.find(c).filter(|_| c != ':') else {
+                return Some(format!("{program}: invalid option -- '{c}'\n"));
+            };
+            if SHORT_OPTIONS[at + c.len_utf8()..].starts_with(':') {
+                if pos + c.len_utf8() == shorts.len() {
+                    if i >= args.len() {
+                        return Some(format!("{program}: option requires an argument -- '{c}'\n"));
+                    }
+                    i += 1;
+                }
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// netstat's usage text; `-h` prints it on stdout with the family list on
+/// stderr, a bad option prints all of it on stderr.
+pub const USAGE: &str = "usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--version|-h|--help}
+       netstat [-vWnNcaeol] [<Socket> ...]
+       netstat { [-vWeenNac] -i | [-cnNe] -M | -s [-6tuw] }
+
+        -r, --route              display routing table
+        -i, --interfaces         display interface table
+        -g, --groups             display multicast group memberships
+        -s, --statistics         display networking statistics (like SNMP)
+        -M, --masquerade         display masqueraded connections
+
+        -v, --verbose            be verbose
+        -W, --wide               don't truncate IP addresses
+        -n, --numeric            don't resolve names
+        --numeric-hosts          don't resolve host names
+        --numeric-ports          don't resolve port names
+        --numeric-users          don't resolve user names
+        -N, --symbolic           resolve hardware names
+        -e, --extend             display other/more information
+        -p, --programs           display PID/Program name for sockets
+        -o, --timers             display timers
+        -c, --continuous         continuous listing
+
+        -l, --listening          display listening server sockets
+        -a, --all                display all sockets (default: connected)
+        -F, --fib                display Forwarding Information Base (default)
+        -C, --cache              display routing cache instead of FIB
+        -Z, --context            display SELinux security context for sockets
+
+  <Socket>={-t|--tcp} {-u|--udp} {-U|--udplite} {-S|--sctp} {-w|--raw}
+           {-x|--unix} --ax25 --ipx --netrom
+  <AF>=Use '-6|-4' or '-A <af>' or '--<af>'; default: inet
+  List of possible address families (which support routing):
+";
+
+/// The routable address family list that ends the usage text.
+pub const AF_LIST: &str = "    inet (DARPA Internet) inet6 (IPv6) ax25 (AMPR AX.25) 
+    netrom (AMPR NET/ROM) rose (AMPR ROSE) ipx (Novell IPX) 
+    ddp (Appletalk DDP) x25 (CCITT X.25) 
+";
+
+pub const VERSION_TEXT: &str = concat!(
+    "nlstat ",
+    env!("CARGO_PKG_VERSION"),
+    " (net-tools 2.10 compatible netstat over NETLINK_SOCK_DIAG)\n"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Parsed {
+        let v: Vec<OsString> = args.iter().map(OsString::from).collect();
+        parse(&v)
+    }
+
+    fn config(args: &[&str]) -> Config {
+        match run(args) {
+            Parsed::Run(c) => *c,
+            other => panic!("expected a run for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn combined_short_flags() {
+        let c = config(&["netstat", "-tanpe"]);
+        assert!(c.protocols.tcp && c.all && c.numeric_hosts && c.programs);
+        assert_eq!(c.extend, 2);
+        assert!(c.families.inet && c.families.inet6);
+        assert!(!c.protocols.udp);
+    }
+
+    #[test]
+    fn double_e_counts() {
+        assert_eq!(config(&["netstat", "-ee"]).extend, 3);
+    }
+
+    #[test]
+    fn protocol_list_in_order() {
+        let c = config(&["netstat", "--protocol=inet6,inet", "-A", "unix"]);
+        assert_eq!(c.af_names, vec!["inet6", "inet", "unix"]);
+        assert!(c.families.unix && c.protocols.tcp && c.protocols.raw);
+        let c = config(&["netstat", "-6", "-4"]);
+        assert_eq!(c.af_names, vec!["inet6", "inet"]);
+    }
+
+    #[test]
+    fn nothing_selected_means_everything() {
+        let c = config(&["netstat"]);
+        assert!(!c.any_selection);
+        assert!(c.wants_inet_section() && c.wants(c.families.unix));
+    }
+
+    #[test]
+    fn getopt_messages() {
+        let fail = |args: &[&str]| match run(args) {
+            Parsed::Fail { message, status, .. } => (message, status),
+            other => panic!("expected failure, got {other:?}"),
+        };
+        assert_eq!(fail(&["netstat", "-z"]), ("netstat: invalid option -- 'z'\n".into(), 3));
+        assert_eq!(fail(&["netstat", "-tz"]).0, "netstat: invalid option -- 'z'\n");
+        assert_eq!(fail(&["netstat", "--bogus"]).0, "netstat: unrecognized option '--bogus'\n");
+        assert_eq!(fail(&["netstat", "-A"]).0, "netstat: option requires an argument -- 'A'\n");
+        assert_eq!(
+            fail(&["netstat", "--protocol"]).0,
+            "netstat: option '--protocol' requires an argument\n"
+        );
+        assert_eq!(
+            fail(&["netstat", "--tcp=3"]).0,
+            "netstat: option '--tcp' doesn't allow an argument\n"
+        );
+        assert!(fail(&["netstat", "--num"]).0.contains("is ambiguous; possibilities: '--numeric'"));
+        assert_eq!(fail(&["netstat", "-A", "foo"]), ("Unknown address family `foo'.\n".into(), 1));
+        assert_eq!(fail(&["netstat", "-r", "-i"]).1, 3);
+    }
+
+    #[test]
+    fn prefixes_and_help() {
+        assert!(config(&["netstat", "--numeric-h"]).numeric_hosts);
+        assert!(matches!(run(&["netstat", "-t", "-h"]), Parsed::Help));
+        assert!(matches!(run(&["netstat", "-V", "-h"]), Parsed::Version));
+        assert!(config(&["netstat", "--sou", "proc"]).source == Source::Proc);
+    }
+}

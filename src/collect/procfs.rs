@@ -1,0 +1,247 @@
+//! /proc/net text, the way net-tools reads it: the fallback for protocols
+//! the kernel has no diag module for, and the whole source under
+//! `--source proc`.
+
+use crate::error::{Error, Result};
+use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+/// Where /proc is; tests point it elsewhere.
+#[derive(Debug, Clone)]
+pub struct ProcRoot(pub PathBuf);
+
+impl Default for ProcRoot {
+    fn default() -> Self {
+        ProcRoot(PathBuf::from("/proc"))
+    }
+}
+
+impl ProcRoot {
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.0.join(relative)
+    }
+
+    /// Read a whole file into `buffer` (reused across calls). `Ok(false)`
+    /// when the file does not exist.
+    pub fn read_into(&self, relative: &str, buffer: &mut Vec<u8>) -> Result<bool> {
+        let path = self.path(relative);
+        buffer.clear();
+        match std::fs::File::open(&path) {
+            Ok(mut file) => {
+                file.read_to_end(buffer)
+                    .map_err(|e| Error::file(path.display().to_string(), e))?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::file(path.display().to_string(), e)),
+        }
+    }
+}
+
+fn hex(field: &[u8]) -> Option<u64> {
+    if field.is_empty() || field.len() > 16 {
+        return None;
+    }
+    let mut value = 0u64;
+    for &b in field {
+        let digit = (b as char).to_digit(16)?;
+        value = (value << 4) | u64::from(digit);
+    }
+    Some(value)
+}
+
+fn decimal(field: &[u8]) -> Option<u64> {
+    let (negative, digits) = match field.first() {
+        Some(b'-') => (true, &field[1..]),
+        _ => (false, field),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value = 0u64;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    // netstat reads these with %d into an int: a negative value wraps.
+    Some(if negative { (value as i64).wrapping_neg() as u64 } else { value })
+}
+
+/// `ADDR:PORT` as the kernel prints it: the address in 32-bit words of
+/// host byte order.
+fn address_port(field: &[u8]) -> Option<(IpAddr, u16)> {
+    let colon = field.iter().position(|&b| b == b':')?;
+    let (addr, port) = (&field[..colon], &field[colon + 1..]);
+    let port = hex(port)? as u16;
+    let ip = match addr.len() {
+        8 => IpAddr::V4(Ipv4Addr::from((hex(addr)? as u32).to_ne_bytes())),
+        32 => {
+            let mut octets = [0u8; 16];
+            for word in 0..4 {
+                let value = hex(&addr[word * 8..word * 8 + 8])? as u32;
+                octets[word * 4..word * 4 + 4].copy_from_slice(&value.to_ne_bytes());
+            }
+            IpAddr::V6(Ipv6Addr::from(octets))
+        }
+        _ => return None,
+    };
+    Some((ip, port))
+}
+
+/// Split on ASCII whitespace without allocating.
+pub fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty())
+}
+
+/// Parse one data line of /proc/net/{tcp,udp,udplite,raw}[6]. `None` for a
+/// line netstat would call bogus.
+pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
+    let mut f = fields(line);
+    let _slot = f.next()?;
+    let (local, local_port) = address_port(f.next()?)?;
+    let (remote, remote_port) = address_port(f.next()?)?;
+    let state = hex(f.next()?)? as u8;
+    let queues = f.next()?;
+    let colon = queues.iter().position(|&b| b == b':')?;
+    let send_q = hex(&queues[..colon])?;
+    let recv_q = hex(&queues[colon + 1..])?;
+    let timers = f.next()?;
+    let colon = timers.iter().position(|&b| b == b':')?;
+    let timer = hex(&timers[..colon])? as u8;
+    let timer_ticks = hex(&timers[colon + 1..])?;
+    let retransmits = hex(f.next()?)? as u32;
+    let uid = f.next().and_then(decimal).unwrap_or(0) as u32;
+    let probes = f.next().and_then(decimal).unwrap_or(0) as u32;
+    let inode = f.next().and_then(decimal).unwrap_or(0);
+    Some(InetSocket {
+        proto,
+        state,
+        local,
+        local_port,
+        remote,
+        remote_port,
+        recv_q,
+        send_q,
+        uid,
+        inode,
+        timer,
+        timer_ticks,
+        retransmits,
+        probes,
+    })
+}
+
+/// Parse one data line of /proc/net/unix.
+pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
+    let mut f = fields(line);
+    let _pointer = f.next()?;
+    let refcnt = hex(f.next()?)? as u32;
+    let _protocol = hex(f.next()?)?;
+    let flags = hex(f.next()?)? as u32;
+    let sock_type = hex(f.next()?)? as u32;
+    let state = hex(f.next()?)? as u32;
+    let inode = f.next().and_then(decimal).unwrap_or(0);
+    // netstat reads the path with %s: it ends at the first blank.
+    let path = f.next().map(UnixPath::Text);
+    Some(UnixSocket { refcnt, flags, sock_type, state, inode, path })
+}
+
+/// Call `each` for every socket line of an inet table file (after the
+/// header line). Returns false when the file does not exist.
+pub fn for_each_inet(
+    root: &ProcRoot,
+    proto: InetProto,
+    v6: bool,
+    buffer: &mut Vec<u8>,
+    mut each: impl FnMut(&InetSocket) -> Result<()>,
+) -> Result<bool> {
+    if !root.read_into(proto.proc_file(v6), buffer)? {
+        return Ok(false);
+    }
+    for line in buffer.split(|&b| b == b'\n').skip(1) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match parse_inet_line(proto, line) {
+            Some(socket) => each(&socket)?,
+            None => {
+                let name = match proto {
+                    InetProto::Tcp => "tcp",
+                    InetProto::Raw => "raw",
+                    _ => "udp",
+                };
+                eprintln!("warning, got bogus {name} line.");
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Read /proc/net/unix into `buffer`; false when it does not exist.
+pub fn read_unix(root: &ProcRoot, buffer: &mut Vec<u8>) -> Result<bool> {
+    root.read_into("net/unix", buffer)
+}
+
+/// Iterate the socket lines of /proc/net/unix text.
+pub fn unix_lines(buffer: &[u8]) -> impl Iterator<Item = Option<UnixSocket<'_>>> {
+    buffer
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .map(parse_unix_line)
+}
+
+/// The path of a /proc entry, for error messages.
+pub fn display(root: &ProcRoot, relative: &str) -> String {
+    Path::new(&root.0).join(relative).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_line() {
+        let line = b"   0: 0100007F:0016 0200007F:D2F2 01 00000004:000004D2 02:00001234 00000003  1000        5 5533 1 0000000000000000 100 0 0 10 0";
+        let s = parse_inet_line(InetProto::Tcp, line).unwrap();
+        assert_eq!(s.local, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(s.local_port, 22);
+        assert_eq!(s.remote, "127.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(s.remote_port, 0xD2F2);
+        assert_eq!((s.send_q, s.recv_q), (4, 1234));
+        assert_eq!((s.timer, s.timer_ticks, s.retransmits), (2, 0x1234, 3));
+        assert_eq!((s.uid, s.probes, s.inode), (1000, 5, 5533));
+    }
+
+    #[test]
+    fn tcp6_line() {
+        let line = b"   1: 00000000000000000000000001000000:01BB 0000000000000000FFFF00000100007F:1F90 0A 00000000:00000000 00:00000000 00000000     0        0 5537 1 0000000000000000 100 0 0 10 0";
+        let s = parse_inet_line(InetProto::Tcp, line).unwrap();
+        assert_eq!(s.local, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(s.remote, "::ffff:127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(s.local_port, 443);
+    }
+
+    #[test]
+    fn unix_lines_with_and_without_path() {
+        let text = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+0000000000000000: 00000002 00000000 00010000 0001 01  5570 /tmp/x/stream.sock\n\
+0000000000000000: 00000003 00000000 00000000 0001 03  5590\n\
+0000000000000000: 00000002 00000000 00000000 0002 01  5588 /tmp/with space\n";
+        let sockets: Vec<_> = unix_lines(text).map(Option::unwrap).collect();
+        assert_eq!(sockets.len(), 3);
+        assert_eq!(sockets[0].flags, crate::model::SO_ACCEPTCON);
+        assert_eq!(sockets[0].path, Some(UnixPath::Text(b"/tmp/x/stream.sock")));
+        assert_eq!((sockets[1].refcnt, sockets[1].state, sockets[1].path), (3, 3, None));
+        assert_eq!(sockets[2].path, Some(UnixPath::Text(b"/tmp/with")));
+    }
+
+    #[test]
+    fn bogus_line_is_none() {
+        assert!(parse_inet_line(InetProto::Udp, b"   0: zz").is_none());
+    }
+}

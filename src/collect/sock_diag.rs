@@ -1,0 +1,217 @@
+//! sock_diag wire records → model records.
+//!
+//! The fixed headers are read straight from the receive buffer. The
+//! netlink-packet-sock-diag types build the requests, but its parsed
+//! response drops fields netstat prints (the TIME_WAIT expiry, the raw timer
+//! number), so responses are read here, without allocating.
+
+use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
+use netlink_packet_core::NlasIterator;
+use netlink_packet_sock_diag::{
+    SockDiagMessage,
+    constants::{
+        AF_INET, AF_INET6, INET_DIAG_INFO, UDIAG_SHOW_ICONS, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER,
+        UNIX_DIAG_ICONS, UNIX_DIAG_NAME, UNIX_DIAG_PEER,
+    },
+    inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
+    unix::{ShowFlags, StateFlags as UnixStateFlags, UnixRequest},
+};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// `sizeof(struct inet_diag_msg)`.
+pub const INET_DIAG_MSG_LEN: usize = 72;
+/// `sizeof(struct unix_diag_msg)`.
+pub const UNIX_DIAG_MSG_LEN: usize = 16;
+/// `INET_DIAG_REQ_PROTOCOL`: the raw protocol filter attribute.
+const INET_DIAG_REQ_PROTOCOL: u16 = 8;
+
+/// A dump request for one inet table and family. `with_info` asks for
+/// `tcp_info`, needed only for `-o`'s retransmit and probe counts.
+pub fn inet_request(proto: InetProto, v6: bool, states: u32, with_info: bool) -> SockDiagMessage {
+    let family = if v6 { AF_INET6 } else { AF_INET };
+    let mut extensions = ExtensionFlags::empty();
+    if with_info && proto == InetProto::Tcp {
+        extensions |= ExtensionFlags::INFO;
+    }
+    SockDiagMessage::InetRequest(InetRequest {
+        family,
+        protocol: proto.ip_protocol(),
+        extensions,
+        states: StateFlags::from_bits_retain(states),
+        socket_id: if v6 { SocketId::new_v6() } else { SocketId::new_v4() },
+    })
+}
+
+/// Append `INET_DIAG_REQ_PROTOCOL` to a serialized raw-socket request so the
+/// kernel's raw_diag returns sockets of every protocol.
+pub fn with_raw_protocol_filter(mut request: Vec<u8>, protocol: u32) -> Vec<u8> {
+    request.extend_from_slice(&8u16.to_ne_bytes());
+    request.extend_from_slice(&INET_DIAG_REQ_PROTOCOL.to_ne_bytes());
+    request.extend_from_slice(&protocol.to_ne_bytes());
+    let length = request.len() as u32;
+    request[..4].copy_from_slice(&length.to_ne_bytes());
+    request
+}
+
+/// A dump request for unix sockets with their names, peers and, for
+/// listeners, the peers of connections still in the accept queue.
+pub fn unix_request(states: u32) -> SockDiagMessage {
+    SockDiagMessage::UnixRequest(UnixRequest {
+        state_flags: UnixStateFlags::from_bits_retain(states),
+        inode: 0,
+        show_flags: ShowFlags::from_bits_retain(
+            UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS,
+        ),
+        cookie: [0; 8],
+    })
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn address(family: u8, bytes: &[u8]) -> IpAddr {
+    if family == AF_INET6 {
+        let mut octets = [0u8; 16];
+        octets.copy_from_slice(&bytes[..16]);
+        IpAddr::V6(Ipv6Addr::from(octets))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))
+    }
+}
+
+/// Parse one `inet_diag_msg` (and the attributes after it). `None` when the
+/// message is too short to hold the fixed header.
+pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
+    if payload.len() < INET_DIAG_MSG_LEN {
+        return None;
+    }
+    let family = payload[0];
+    let state = payload[1];
+    let timer = payload[2];
+    let retrans = u32::from(payload[3]);
+    let local_port = u16::from_be_bytes([payload[4], payload[5]]);
+    let remote_port = u16::from_be_bytes([payload[6], payload[7]]);
+    let local = address(family, &payload[8..24]);
+    let remote = address(family, &payload[24..40]);
+    // struct inet_diag_msg: id occupies bytes 4..52, then expires, rqueue,
+    // wqueue, uid and inode, four bytes each.
+    let expires_ms = u32_at(payload, 52);
+    let mut socket = InetSocket {
+        proto,
+        state,
+        local,
+        local_port,
+        remote,
+        remote_port,
+        recv_q: u64::from(u32_at(payload, 56)),
+        send_q: u64::from(u32_at(payload, 60)),
+        uid: u32_at(payload, 64),
+        inode: u64::from(u32_at(payload, 68)),
+        timer,
+        // /proc counts clock ticks (1/100 s) of the same jiffies delta the
+        // diag message gives in milliseconds; truncating matches it.
+        timer_ticks: if timer == 0 { 0 } else { u64::from(expires_ms) / 10 },
+        retransmits: 0,
+        probes: 0,
+    };
+    if proto == InetProto::Tcp && state == crate::model::tcp_state::LISTEN {
+        // sock_diag reports a listener's backlog as its send queue; /proc
+        // (and so netstat) shows the send queue, which is empty.
+        socket.send_q = 0;
+    }
+    match timer {
+        // retransmit timer: idiag_retrans is icsk_retransmits
+        1 => socket.retransmits = retrans,
+        // keepalive and zero-window probe: idiag_retrans is the probe count
+        2 | 4 => socket.probes = retrans,
+        _ => {}
+    }
+    if payload.len() > INET_DIAG_MSG_LEN {
+        for attribute in NlasIterator::new(&payload[INET_DIAG_MSG_LEN..]).flatten() {
+            if attribute.kind() == INET_DIAG_INFO {
+                let info = attribute.value();
+                // struct tcp_info: state, ca_state, retransmits, probes, ...
+                if info.len() >= 4 {
+                    socket.retransmits = u32::from(info[2]);
+                    socket.probes = u32::from(info[3]);
+                }
+            }
+        }
+    }
+    Some(socket)
+}
+
+/// A unix socket as sock_diag describes it, before its reference count is
+/// known (that needs the whole dump).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnixDiagRecord<'a> {
+    pub sock_type: u8,
+    /// TCP_* state number.
+    pub state: u8,
+    pub inode: u32,
+    pub peer_inode: Option<u32>,
+    pub name: Option<&'a [u8]>,
+    /// For a listener: the inodes of the clients whose connections wait in
+    /// its accept queue (`UNIX_DIAG_ICONS`), as raw native-endian u32s.
+    pub pending_peers: &'a [u8],
+}
+
+impl UnixDiagRecord<'_> {
+    /// Client inodes of connections waiting in this listener's queue.
+    pub fn pending_peers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.pending_peers.chunks_exact(4).map(|c| u32_at(c, 0))
+    }
+}
+
+pub fn parse_unix(payload: &[u8]) -> Option<UnixDiagRecord<'_>> {
+    if payload.len() < UNIX_DIAG_MSG_LEN {
+        return None;
+    }
+    let mut record = UnixDiagRecord {
+        sock_type: payload[1],
+        state: payload[2],
+        inode: u32_at(payload, 4),
+        peer_inode: None,
+        name: None,
+        pending_peers: &[],
+    };
+    for attribute in NlasIterator::new(&payload[UNIX_DIAG_MSG_LEN..]).flatten() {
+        let kind = attribute.kind();
+        let length = usize::from(attribute.length());
+        // the value, borrowed from the receive buffer rather than the view
+        let value = attribute.into_inner().get(4..length).unwrap_or(&[]);
+        match kind {
+            UNIX_DIAG_NAME => record.name = Some(value),
+            UNIX_DIAG_PEER if value.len() >= 4 => record.peer_inode = Some(u32_at(value, 0)),
+            UNIX_DIAG_ICONS => record.pending_peers = value,
+            _ => {}
+        }
+    }
+    Some(record)
+}
+
+impl<'a> UnixDiagRecord<'a> {
+    /// The record as /proc/net/unix would show it, given its reference count.
+    pub fn to_socket(&self, refcnt: u32) -> UnixSocket<'a> {
+        use crate::model::{SO_ACCEPTCON, ss_state, tcp_state};
+        let listening = self.state == tcp_state::LISTEN;
+        // /proc derives the BSD state from sk_state and whether a struct
+        // socket is attached; a socket without one has inode 0.
+        let established = self.state == tcp_state::ESTABLISHED;
+        let state = match (self.inode != 0, established) {
+            (true, true) => ss_state::CONNECTED,
+            (true, false) => ss_state::UNCONNECTED,
+            (false, true) => ss_state::CONNECTING,
+            (false, false) => ss_state::DISCONNECTING,
+        };
+        UnixSocket {
+            refcnt,
+            flags: if listening { SO_ACCEPTCON } else { 0 },
+            sock_type: u32::from(self.sock_type),
+            state: u32::from(state),
+            inode: u64::from(self.inode),
+            path: self.name.map(UnixPath::SunPath),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Resolved settings: what the rest of the program reads instead of raw flags.
+
+/// What nlstat prints this run; netstat allows only one table mode at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sockets,
+    Routes,
+    Interfaces,
+    Statistics,
+    Masquerade,
+}
+
+/// Where socket tables come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// sock_diag, falling back to /proc per protocol when the kernel lacks a
+    /// diag module for it.
+    Auto,
+    /// /proc/net text for everything, as net-tools reads it.
+    Proc,
+}
+
+/// Address families netstat knows by name (`-A`, `--inet`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Families {
+    pub inet: bool,
+    pub inet6: bool,
+    pub unix: bool,
+    pub ipx: bool,
+    pub ax25: bool,
+    pub netrom: bool,
+    pub x25: bool,
+    pub rose: bool,
+    pub bluetooth: bool,
+}
+
+/// Which socket tables were asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Protocols {
+    pub tcp: bool,
+    pub sctp: bool,
+    pub udp: bool,
+    pub udplite: bool,
+    pub raw: bool,
+    pub groups: bool,
+    pub l2cap: bool,
+    pub rfcomm: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub mode: Mode,
+    pub source: Source,
+    pub all: bool,
+    pub listening: bool,
+    pub numeric_hosts: bool,
+    pub numeric_ports: bool,
+    pub numeric_users: bool,
+    pub symbolic: bool,
+    /// netstat's `flag_exp`: 1 plus the number of `-e`.
+    pub extend: u32,
+    pub programs: bool,
+    pub timers: bool,
+    pub wide: bool,
+    pub notrim: bool,
+    pub continuous: bool,
+    pub verbose: bool,
+    /// `-C`: routing cache instead of the FIB.
+    pub route_cache: bool,
+    /// `-F`: the FIB (the default).
+    pub route_fib: bool,
+    pub families: Families,
+    pub protocols: Protocols,
+    /// Address family names in the order given (`inet,inet6`), as netstat
+    /// keeps them for `-r` and `-s`.
+    pub af_names: Vec<&'static str>,
+    /// True when any socket selection flag was given (netstat's `flag_arg`);
+    /// without one, every table is printed.
+    pub any_selection: bool,
+    /// The name the user invoked us by, for getopt-style messages.
+    pub program_name: String,
+}
+
+impl Config {
+    /// Show the user column and inode (netstat's `flag_exp > 1`).
+    pub fn show_user(&self) -> bool {
+        self.extend > 1
+    }
+
+    /// Whether a protocol table is printed, given netstat's "nothing selected
+    /// means everything" rule.
+    pub fn wants(&self, selected: bool) -> bool {
+        !self.any_selection || selected
+    }
+
+    pub fn wants_inet_v4(&self) -> bool {
+        !self.any_selection || self.families.inet
+    }
+
+    pub fn wants_inet_v6(&self) -> bool {
+        !self.any_selection || self.families.inet6
+    }
+
+    pub fn wants_inet_section(&self) -> bool {
+        let p = &self.protocols;
+        !self.any_selection || p.tcp || p.sctp || p.udp || p.udplite || p.raw
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Sockets,
+            source: Source::Auto,
+            all: false,
+            listening: false,
+            numeric_hosts: false,
+            numeric_ports: false,
+            numeric_users: false,
+            symbolic: false,
+            extend: 1,
+            programs: false,
+            timers: false,
+            wide: false,
+            notrim: false,
+            continuous: false,
+            verbose: false,
+            route_cache: false,
+            route_fib: false,
+            families: Families::default(),
+            protocols: Protocols::default(),
+            af_names: Vec::new(),
+            any_selection: false,
+            program_name: "nlstat".into(),
+        }
+    }
+}

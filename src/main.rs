@@ -1,0 +1,47 @@
+//! The `nlstat` binary: parse netstat's flags, run, map errors to exit
+//! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
+
+use nlstat::cli::{self, Parsed};
+use std::io::Write;
+
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let config = match cli::parse(&args) {
+        Parsed::Run(config) => config,
+        Parsed::Help => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(cli::USAGE.as_bytes());
+            let _ = stdout.flush();
+            eprint!("{}", cli::AF_LIST);
+            std::process::exit(0);
+        }
+        Parsed::Version => {
+            print!("{}", cli::VERSION_TEXT);
+            std::process::exit(0);
+        }
+        Parsed::Fail { message, usage, status } => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(message.as_bytes());
+            if usage {
+                let _ = stderr.write_all(cli::USAGE.as_bytes());
+                let _ = stderr.write_all(cli::AF_LIST.as_bytes());
+            }
+            std::process::exit(status);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let result = nlstat::run(&config, &mut out).and_then(|status| {
+        out.flush()?;
+        Ok(status)
+    });
+    match result {
+        Ok(status) => std::process::exit(status),
+        Err(e) if e.is_broken_pipe() => std::process::exit(0),
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("{}: {e}", config.program_name);
+            std::process::exit(1);
+        }
+    }
+}

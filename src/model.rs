@@ -1,0 +1,149 @@
+//! Plain socket records shared by every collector and renderer.
+//!
+//! A record borrows what it cannot hold by value (a unix path points into the
+//! receive buffer or into /proc text), so building one never allocates.
+
+use std::net::IpAddr;
+
+/// TCP states as the kernel numbers them (`include/net/tcp_states.h`).
+pub mod tcp_state {
+    pub const ESTABLISHED: u8 = 1;
+    pub const SYN_SENT: u8 = 2;
+    pub const SYN_RECV: u8 = 3;
+    pub const FIN_WAIT1: u8 = 4;
+    pub const FIN_WAIT2: u8 = 5;
+    pub const TIME_WAIT: u8 = 6;
+    pub const CLOSE: u8 = 7;
+    pub const CLOSE_WAIT: u8 = 8;
+    pub const LAST_ACK: u8 = 9;
+    pub const LISTEN: u8 = 10;
+    pub const CLOSING: u8 = 11;
+    pub const NEW_SYN_RECV: u8 = 12;
+    /// Bitmask of every state the kernel defines, for "all states" requests.
+    pub const ALL: u32 = 0xffff_ffff;
+}
+
+/// Which inet table a socket belongs to; the order is netstat's print order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InetProto {
+    Tcp,
+    Udp,
+    UdpLite,
+    Raw,
+}
+
+impl InetProto {
+    /// The IP protocol number used in diag requests.
+    pub fn ip_protocol(self) -> u8 {
+        match self {
+            InetProto::Tcp => libc::IPPROTO_TCP as u8,
+            InetProto::Udp => libc::IPPROTO_UDP as u8,
+            InetProto::UdpLite => libc::IPPROTO_UDPLITE as u8,
+            InetProto::Raw => libc::IPPROTO_RAW as u8,
+        }
+    }
+
+    /// The name netstat prints in the Proto column.
+    pub fn label(self, v6: bool) -> &'static str {
+        match (self, v6) {
+            (InetProto::Tcp, false) => "tcp",
+            (InetProto::Tcp, true) => "tcp6",
+            (InetProto::Udp, false) => "udp",
+            (InetProto::Udp, true) => "udp6",
+            (InetProto::UdpLite, false) => "udpl",
+            (InetProto::UdpLite, true) => "udpl6",
+            (InetProto::Raw, false) => "raw",
+            (InetProto::Raw, true) => "raw6",
+        }
+    }
+
+    /// The /proc/net file holding this table.
+    pub fn proc_file(self, v6: bool) -> &'static str {
+        match (self, v6) {
+            (InetProto::Tcp, false) => "net/tcp",
+            (InetProto::Tcp, true) => "net/tcp6",
+            (InetProto::Udp, false) => "net/udp",
+            (InetProto::Udp, true) => "net/udp6",
+            (InetProto::UdpLite, false) => "net/udplite",
+            (InetProto::UdpLite, true) => "net/udplite6",
+            (InetProto::Raw, false) => "net/raw",
+            (InetProto::Raw, true) => "net/raw6",
+        }
+    }
+
+    /// The name netstat uses in "no support for `AF INET (tcp)'" messages.
+    pub fn support_name(self) -> &'static str {
+        match self {
+            InetProto::Tcp => "AF INET (tcp)",
+            InetProto::Udp => "AF INET (udp)",
+            InetProto::UdpLite => "AF INET (udplite)",
+            InetProto::Raw => "AF INET (raw)",
+        }
+    }
+}
+
+/// One TCP, UDP, UDP-Lite or raw socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InetSocket {
+    pub proto: InetProto,
+    /// Kernel state number; unknown values are kept and printed as numbers.
+    pub state: u8,
+    pub local: IpAddr,
+    pub local_port: u16,
+    pub remote: IpAddr,
+    pub remote_port: u16,
+    pub recv_q: u64,
+    pub send_q: u64,
+    pub uid: u32,
+    pub inode: u64,
+    /// Timer kind as /proc numbers it: 0 off, 1 retransmit, 2 keepalive,
+    /// 3 TIME_WAIT, 4 zero-window probe; other values are kept as they come.
+    pub timer: u8,
+    /// Time to expiry in clock ticks of 1/100 s, as /proc reports it.
+    pub timer_ticks: u64,
+    pub retransmits: u32,
+    /// Unanswered probes (the "timeout" column of /proc/net/tcp).
+    pub probes: u32,
+}
+
+impl InetSocket {
+    pub fn is_v6(&self) -> bool {
+        self.local.is_ipv6()
+    }
+}
+
+/// Socket states of the BSD socket layer, which /proc/net/unix prints.
+pub mod ss_state {
+    pub const FREE: u8 = 0;
+    pub const UNCONNECTED: u8 = 1;
+    pub const CONNECTING: u8 = 2;
+    pub const CONNECTED: u8 = 3;
+    pub const DISCONNECTING: u8 = 4;
+}
+
+/// `SO_ACCEPTCON` as /proc/net/unix reports it in the flags column.
+pub const SO_ACCEPTCON: u32 = 1 << 16;
+
+/// One unix domain socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnixSocket<'a> {
+    pub refcnt: u32,
+    pub flags: u32,
+    pub sock_type: u32,
+    /// BSD socket state (`ss_state`), as /proc/net/unix prints it.
+    pub state: u32,
+    pub inode: u64,
+    /// The bound name exactly as /proc/net/unix prints it: abstract names
+    /// start with `@` and carry `@` for NUL bytes; `None` when unbound.
+    pub path: Option<UnixPath<'a>>,
+}
+
+/// A unix socket name in one of its two raw forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnixPath<'a> {
+    /// Already in /proc/net/unix text form.
+    Text(&'a [u8]),
+    /// `sun_path` bytes as sock_diag sends them (abstract names start with
+    /// NUL; filesystem paths end with one).
+    SunPath(&'a [u8]),
+}

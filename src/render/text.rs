@@ -1,0 +1,242 @@
+//! Fixed-capacity text buffers and the address printers net-tools relies
+//! on (glibc's inet_ntop), so formatting a row never touches the heap.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Inline text of at most `N` bytes; pushes past the end are cut, as C's
+/// fixed buffers cut them.
+#[derive(Clone, Copy)]
+pub struct Text<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+/// Big enough for any host name getnameinfo returns plus a port.
+pub type Ipv6Text = Text<1088>;
+
+impl<const N: usize> Default for Text<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for Text<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl<const N: usize> Text<N> {
+    pub const fn new() -> Self {
+        Text { bytes: [0; N], len: 0 }
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The text, when it is UTF-8 (everything but raw unix paths is).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        let room = N - self.len;
+        let take = bytes.len().min(room);
+        self.bytes[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+        self.len += take;
+    }
+
+    pub fn push_str(&mut self, text: &str) {
+        self.push_bytes(text.as_bytes());
+    }
+
+    pub fn push_byte(&mut self, byte: u8) {
+        if self.len < N {
+            self.bytes[self.len] = byte;
+            self.len += 1;
+        }
+    }
+
+    pub fn push_u64(&mut self, mut value: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        self.push_bytes(&digits[at..]);
+    }
+
+    fn push_hex_word(&mut self, value: u16) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut started = false;
+        for shift in [12, 8, 4, 0] {
+            let nibble = (value >> shift) & 0xf;
+            if nibble != 0 || started || shift == 0 {
+                started = true;
+                self.push_byte(HEX[nibble as usize]);
+            }
+        }
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Remove the first `count` bytes.
+    pub fn drain_front(&mut self, count: usize) {
+        let count = count.min(self.len);
+        self.bytes.copy_within(count..self.len, 0);
+        self.len -= count;
+    }
+}
+
+impl<const N: usize> std::fmt::Write for Text<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+pub fn format_ipv4<const N: usize>(address: Ipv4Addr, out: &mut Text<N>) {
+    for (i, octet) in address.octets().iter().enumerate() {
+        if i > 0 {
+            out.push_byte(b'.');
+        }
+        out.push_u64(u64::from(*octet));
+    }
+}
+
+/// IPv6 text exactly as glibc's inet_ntop writes it (which differs from
+/// Rust's Display for IPv4-compatible addresses such as `::1.2.3.4`).
+pub fn format_ipv6<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
+    let words = address.segments();
+    // The first longest run of two or more zero words.
+    let (mut best_base, mut best_len) = (usize::MAX, 0usize);
+    let (mut run_base, mut run_len) = (usize::MAX, 0usize);
+    for (i, &w) in words.iter().enumerate() {
+        if w == 0 {
+            if run_base == usize::MAX {
+                run_base = i;
+                run_len = 1;
+            } else {
+                run_len += 1;
+            }
+        } else if run_base != usize::MAX {
+            if best_base == usize::MAX || run_len > best_len {
+                (best_base, best_len) = (run_base, run_len);
+            }
+            run_base = usize::MAX;
+        }
+    }
+    if run_base != usize::MAX && (best_base == usize::MAX || run_len > best_len) {
+        (best_base, best_len) = (run_base, run_len);
+    }
+    if best_base != usize::MAX && best_len < 2 {
+        best_base = usize::MAX;
+    }
+    let in_best = |i: usize| best_base != usize::MAX && i >= best_base && i < best_base + best_len;
+    for (i, &w) in words.iter().enumerate() {
+        if in_best(i) {
+            if i == best_base {
+                out.push_byte(b':');
+            }
+            continue;
+        }
+        if i != 0 {
+            out.push_byte(b':');
+        }
+        if i == 6
+            && best_base == 0
+            && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))
+        {
+            let o = address.octets();
+            format_ipv4(Ipv4Addr::new(o[12], o[13], o[14], o[15]), out);
+            return;
+        }
+        out.push_hex_word(w);
+    }
+    if best_base != usize::MAX && best_base + best_len == 8 {
+        out.push_byte(b':');
+    }
+}
+
+/// netstat's numeric IPv6 text: inet_ntop, then v4-mapped addresses keep
+/// only their IPv4 part.
+pub fn format_ipv6_netstat<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
+    let start = out.len();
+    format_ipv6(address, out);
+    if address.to_ipv4_mapped().is_some() {
+        if let Some(colon) = out.as_bytes()[start..].iter().rposition(|&b| b == b':') {
+            let tail_start = start + colon + 1;
+            let tail: Text<16> = {
+                let mut t = Text::new();
+                t.push_bytes(&out.as_bytes()[tail_start..]);
+                t
+            };
+            out.truncate(start);
+            out.push_bytes(tail.as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6(s: &str) -> String {
+        let mut t = Ipv6Text::new();
+        format_ipv6(s.parse().unwrap(), &mut t);
+        t.as_str().to_string()
+    }
+
+    #[test]
+    fn inet_ntop_forms() {
+        assert_eq!(v6("::"), "::");
+        assert_eq!(v6("::1"), "::1");
+        assert_eq!(v6("fe80::1"), "fe80::1");
+        assert_eq!(v6("::ffff:127.0.0.1"), "::ffff:127.0.0.1");
+        assert_eq!(v6("::1.2.3.4"), "::1.2.3.4");
+        assert_eq!(v6("1:0:0:2:0:0:0:3"), "1:0:0:2::3");
+        assert_eq!(v6("1:0:0:2:3:0:0:4"), "1::2:3:0:0:4");
+        assert_eq!(v6("1:2:3:4:5:6:7:8"), "1:2:3:4:5:6:7:8");
+        assert_eq!(v6("1:2:3:4:5:6:7:0"), "1:2:3:4:5:6:7:0");
+        assert_eq!(v6("fd00:1234:5678:9abc:def0:1234:5678:9abc"), "fd00:1234:5678:9abc:def0:1234:5678:9abc");
+        assert_eq!(v6("1::"), "1::");
+    }
+
+    #[test]
+    fn mapped_addresses_print_as_ipv4() {
+        let mut t = Ipv6Text::new();
+        format_ipv6_netstat("::ffff:10.1.2.3".parse().unwrap(), &mut t);
+        assert_eq!(t.as_str(), "10.1.2.3");
+    }
+
+    #[test]
+    fn text_cuts_at_capacity() {
+        let mut t: Text<4> = Text::new();
+        t.push_str("abcdef");
+        assert_eq!(t.as_str(), "abcd");
+        t.drain_front(2);
+        assert_eq!(t.as_str(), "cd");
+        t.push_u64(1234);
+        assert_eq!(t.as_str(), "cd12");
+    }
+}

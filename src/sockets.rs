@@ -1,0 +1,247 @@
+//! The socket listing (netstat's default mode): which tables, in netstat's
+//! order, with its messages for tables this system cannot provide.
+
+use crate::collect::{Collector, Table};
+use crate::config::Config;
+use crate::enrich::names::NameCache;
+use crate::enrich::processes::ProcessIndex;
+use crate::error::Result;
+use crate::filter::SocketFilter;
+use crate::model::{InetProto, InetSocket};
+use crate::render::netstat::{RowWriter, write_inet_header, write_unix_header};
+use std::io::Write;
+use std::thread::JoinHandle;
+
+/// netstat's ESYSNOT message.
+fn no_support(name: &str) {
+    eprintln!("netstat: no support for `{name}' on this system.");
+}
+
+/// State kept across `-c` ticks.
+pub struct SocketListing {
+    collector: Collector,
+    names: NameCache,
+    rows: RowWriter,
+    buffered: Vec<InetSocket>,
+}
+
+/// The process map for this tick: being built on another thread, or ready.
+enum Programs {
+    None,
+    Scanning(JoinHandle<ProcessIndex>),
+    Ready(ProcessIndex),
+}
+
+impl Programs {
+    fn ready(&mut self) -> Option<&ProcessIndex> {
+        if let Programs::Scanning(_) = self {
+            let Programs::Scanning(handle) = std::mem::replace(self, Programs::None) else {
+                unreachable!()
+            };
+            let index = handle.join().unwrap_or_default();
+            report_denied(&index);
+            *self = Programs::Ready(index);
+        }
+        match self {
+            Programs::Ready(index) => Some(index),
+            _ => None,
+        }
+    }
+}
+
+/// netstat's stderr note when some process' fds could not be read.
+fn report_denied(index: &ProcessIndex) {
+    if !index.denied {
+        return;
+    }
+    if index.is_empty() {
+        eprintln!(
+            "(No info could be read for \"-p\": geteuid()={} but you should be root.)",
+            unsafe { libc::geteuid() }
+        );
+    } else {
+        eprintln!(
+            "(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)"
+        );
+    }
+}
+
+impl SocketListing {
+    pub fn new(collector: Collector) -> Self {
+        SocketListing {
+            collector,
+            names: NameCache::new(),
+            rows: RowWriter::new(),
+            buffered: Vec::new(),
+        }
+    }
+
+    /// Print every selected table once; returns netstat's exit status.
+    pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
+        let filter = SocketFilter::from_config(config);
+        let mut programs = if config.programs {
+            let root = self.collector.root().clone();
+            Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root)))
+        } else {
+            Programs::None
+        };
+        let mut status = 0;
+        if config.wants_inet_section() {
+            // -p needs the process map and names need every address before
+            // the first row; otherwise rows stream straight to the output.
+            let buffer = config.programs || !config.numeric_hosts;
+            if config.programs {
+                programs.ready();
+            }
+            write_inet_header(out, config)?;
+            self.buffered.clear();
+            let p = config.protocols;
+            // netstat's order: TCP, SCTP, UDP, UDP-Lite, raw.
+            let tables = [
+                (Some(InetProto::Tcp), p.tcp),
+                (None, p.sctp),
+                (Some(InetProto::Udp), p.udp),
+                (Some(InetProto::UdpLite), p.udplite),
+                (Some(InetProto::Raw), p.raw),
+            ];
+            for (proto, selected) in tables {
+                if !config.wants(selected) {
+                    continue;
+                }
+                status = match proto {
+                    Some(proto) => {
+                        self.inet_family_pair(config, &filter, proto, buffer, out, &mut programs)?
+                    }
+                    None => self.sctp(config),
+                };
+                if status != 0 {
+                    break;
+                }
+            }
+            if buffer {
+                let sockets = std::mem::take(&mut self.buffered);
+                if !config.numeric_hosts {
+                    self.names.resolve_hosts(
+                        sockets.iter().flat_map(|s| [s.local, s.remote]),
+                    );
+                }
+                let index = programs.ready();
+                for socket in &sockets {
+                    self.rows.inet_row(out, socket, config, &mut self.names, index)?;
+                }
+                self.buffered = sockets;
+            }
+            if status != 0 {
+                return Ok(status);
+            }
+        }
+        if config.protocols.groups {
+            status = crate::groups::write_groups(out, config, &mut self.names)?;
+            if status != 0 {
+                return Ok(status);
+            }
+        }
+        if config.wants(config.families.unix) {
+            let index = programs.ready();
+            write_unix_header(out, config)?;
+            let rows = &mut self.rows;
+            let table = self.collector.unix_table(filter.unix_kernel_states(), |socket| {
+                if filter.keep_unix(socket) {
+                    rows.unix_row(out, socket, index)?;
+                }
+                Ok(())
+            })?;
+            if table == Table::Missing {
+                if config.any_selection || config.verbose {
+                    no_support("AF UNIX");
+                }
+                if config.any_selection {
+                    return Ok(1);
+                }
+            }
+        }
+        let families = config.families;
+        for (wanted, name) in [
+            (families.ipx, "AF IPX"),
+            (families.ax25, "AF AX25"),
+            (families.x25, "AF X25"),
+            (families.netrom, "AF NETROM"),
+            (families.rose, "AF ROSE"),
+        ] {
+            if config.wants(wanted) {
+                if config.any_selection || config.verbose {
+                    no_support(name);
+                }
+                if config.any_selection {
+                    return Ok(1);
+                }
+            }
+        }
+        if config.any_selection && (config.protocols.l2cap || config.protocols.rfcomm) {
+            eprintln!(
+                "netstat: feature `AF BLUETOOTH' not supported.\nPlease recompile `net-tools' with newer kernel source or full configuration."
+            );
+            status = 1;
+        }
+        Ok(status)
+    }
+
+    /// SCTP: net-tools reads /proc/net/sctp; without it there is only the
+    /// message (this kernel has no SCTP).
+    fn sctp(&self, config: &Config) -> i32 {
+        if self.collector.root().path("net/sctp/eps").exists() {
+            return 0;
+        }
+        if config.any_selection || config.verbose {
+            no_support("AF INET (sctp)");
+        }
+        i32::from(config.any_selection)
+    }
+
+    /// One protocol's IPv4 then IPv6 table.
+    fn inet_family_pair(
+        &mut self,
+        config: &Config,
+        filter: &SocketFilter,
+        proto: InetProto,
+        buffer: bool,
+        out: &mut impl Write,
+        programs: &mut Programs,
+    ) -> Result<i32> {
+        let states = filter.inet_kernel_states(proto);
+        for v6 in [false, true] {
+            let wanted = if v6 { config.wants_inet_v6() } else { config.wants_inet_v4() };
+            if !wanted {
+                continue;
+            }
+            let table = if buffer {
+                let buffered = &mut self.buffered;
+                self.collector.inet_table(proto, v6, states, config.timers, |socket| {
+                    if filter.keep_inet(socket) {
+                        buffered.push(*socket);
+                    }
+                    Ok(())
+                })?
+            } else {
+                let (rows, names) = (&mut self.rows, &mut self.names);
+                let index = programs.ready();
+                self.collector.inet_table(proto, v6, states, config.timers, |socket| {
+                    if filter.keep_inet(socket) {
+                        rows.inet_row(out, socket, config, names, index)?;
+                    }
+                    Ok(())
+                })?
+            };
+            // Only a missing IPv4 table is reported, as netstat does.
+            if table == Table::Missing && !v6 {
+                if config.any_selection || config.verbose {
+                    no_support(proto.support_name());
+                }
+                if config.any_selection {
+                    return Ok(1);
+                }
+            }
+        }
+        Ok(0)
+    }
+}

@@ -1,0 +1,9 @@
+//! Differential tests: nlstat against the real /usr/bin/netstat on the same
+//! kernel state, byte for byte. Each test builds its own network namespace.
+//!
+//! Needs root (for `ip netns`). Under CI (`CI=true`) a test that cannot
+//! build its namespace fails; elsewhere it prints why and skips.
+
+mod support;
+
+mod sockets;

@@ -1,0 +1,199 @@
+//! Socket tables: the default listing and every socket option, on the
+//! sock_diag path and on `--source proc`, against /usr/bin/netstat.
+
+use crate::support::*;
+use std::process::Command;
+
+/// Flag combinations compared on both sources. Timers are masked where -o
+/// is given (their seconds count down between the two runs); unix sockets
+/// waiting in an accept queue may sit elsewhere in the list (see Masks).
+const FLAG_SETS: &[&[&str]] = &[
+    &[],
+    &["-a"],
+    &["-an"],
+    &["-l"],
+    &["-ln"],
+    &["-t"],
+    &["-tn"],
+    &["-ta"],
+    &["-tan"],
+    &["-tln"],
+    &["-u"],
+    &["-uan"],
+    &["-ul"],
+    &["-wan"],
+    &["-w"],
+    &["-U"],
+    &["-Uan"],
+    &["--udplite", "-l"],
+    &["-x"],
+    &["-xa"],
+    &["-xl"],
+    &["--unix", "-a", "-n"],
+    &["-A", "unix", "-l"],
+    &["-tanp"],
+    &["-xap"],
+    &["-tanpe"],
+    &["-tane"],
+    &["-tae"],
+    &["-taee"],
+    &["-tano"],
+    &["-tao"],
+    &["-uano"],
+    &["-tanW"],
+    &["-taW"],
+    &["-uW"],
+    &["--numeric-hosts", "-ta"],
+    &["--numeric-ports", "-ta"],
+    &["--numeric-users", "-tae"],
+    &["--numeric-hosts", "--numeric-ports", "-uae"],
+    &["-4", "-an"],
+    &["-6", "-an"],
+    &["--inet", "-l"],
+    &["--inet6", "-a"],
+    &["-A", "inet6", "-an"],
+    &["--protocol=inet,inet6", "-a"],
+    &["--protocol=inet,unix", "-n"],
+    &["-tunlp"],
+    &["-aenpo"],
+    &["-aeenpoW"],
+    &["-N", "-ta"],
+    &["-v", "-a"],
+    &["-t", "-u", "-w", "-x", "-a", "-n"],
+    &["--tcp", "--udp", "--raw", "--listening", "--numeric", "--extend", "--programs"],
+    &["--all", "--timers", "--wide", "--numeric-ports"],
+];
+
+fn masks() -> Masks {
+    Masks { timers: true, embryo_order: true }
+}
+
+#[test]
+fn socket_tables_match_netstat_over_sock_diag() {
+    let Some(ns) = Namespace::create("sd") else { return };
+    let _population = Population::start(&ns);
+    assert_all_match(&ns, FLAG_SETS, &[], masks());
+}
+
+#[test]
+fn socket_tables_match_netstat_from_proc() {
+    let Some(ns) = Namespace::create("proc") else { return };
+    let _population = Population::start(&ns);
+    // Under --source proc nlstat reads what netstat reads, so even the
+    // order of queued unix connections must match.
+    let masks = Masks { timers: true, embryo_order: false };
+    assert_all_match(&ns, FLAG_SETS, &["--source", "proc"], masks);
+}
+
+#[test]
+fn empty_namespace_prints_only_headers() {
+    let Some(ns) = Namespace::create("empty") else { return };
+    assert_all_match(&ns, &[&[], &["-a"], &["-tulnpx"], &["-aeeo"]], &[], Masks::default());
+}
+
+#[test]
+fn notrim_is_wide() {
+    let Some(ns) = Namespace::create("notrim") else { return };
+    let _population = Population::start(&ns);
+    // Debian's netstat 2.10 has no -T (other builds spell -W that way):
+    // nlstat -T must print what netstat -W prints.
+    let netstat = ns.run(NETSTAT, &["-taW"]);
+    let nlstat = ns.run(nlstat(), &["-taT"]);
+    let (e, a) = (String::from_utf8_lossy(&netstat.stdout), String::from_utf8_lossy(&nlstat.stdout));
+    assert!(e.contains(LONG_V6), "the population must have a long address");
+    assert_eq!(mask_timers(&e), mask_timers(&a), "{}", describe_diff(&e, &a));
+}
+
+#[test]
+fn usage_errors_match_netstat() {
+    let Some(ns) = Namespace::create("usage") else { return };
+    for args in [
+        &["-z"][..],
+        &["-tz"],
+        &["--bogus"],
+        &["-A"],
+        &["--protocol"],
+        &["--tcp=3"],
+        &["--num"],
+        &["-A", "foo"],
+        &["-r", "-i"],
+        &["-s", "-i"],
+        &["-Z"],
+        &["-A", "bluetooth"],
+        &["--ipx"],
+        &["-S"],
+    ] {
+        let netstat = ns.run(NETSTAT, args);
+        let ours_out = ns.run(nlstat(), args);
+        assert_eq!(netstat.status.code(), ours_out.status.code(), "exit status for {args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&netstat.stdout),
+            String::from_utf8_lossy(&ours_out.stdout),
+            "stdout for {args:?}"
+        );
+        // getopt names the program as invoked; compare with ours renamed.
+        let theirs = String::from_utf8_lossy(&netstat.stderr).replace(NETSTAT, "PROG");
+        let ours = String::from_utf8_lossy(&ours_out.stderr).replace(nlstat(), "PROG");
+        assert_eq!(theirs, ours, "stderr for {args:?}");
+    }
+    // -h: usage on stdout, the family list on stderr, status 0.
+    let netstat = ns.run(NETSTAT, &["-h"]);
+    let nlstat = ns.run(nlstat(), &["-h"]);
+    assert_eq!(netstat.stdout, nlstat.stdout);
+    assert_eq!(netstat.stderr, nlstat.stderr);
+    assert_eq!(netstat.status.code(), nlstat.status.code());
+}
+
+#[test]
+fn invoked_as_netstat_through_a_symlink() {
+    let Some(ns) = Namespace::create("link") else { return };
+    let _population = Population::start(&ns);
+    let dir = std::env::temp_dir().join(format!("{}-bin", ns.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("netstat");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(nlstat(), &link).unwrap();
+    let ours = ns.run(link.to_str().unwrap(), &["-tan"]);
+    let theirs = ns.run(NETSTAT, &["-tan"]);
+    assert_eq!(String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
+    // getopt's messages name the program the way it was invoked
+    let bad = ns.run(link.to_str().unwrap(), &["-z"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).starts_with(&format!("{}: invalid option", link.display())));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    let Some(ns) = Namespace::create("pipe") else { return };
+    let _population = Population::start(&ns);
+    let script = format!("{} -an | head -n 1; echo \"${{PIPESTATUS[0]}}\"", nlstat());
+    let out = ns.run("bash", &["-c", &script]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("Active Internet connections (servers and established)"));
+    assert_eq!(lines.next(), Some("0"), "nlstat must exit 0 on a closed pipe");
+    assert!(out.stderr.is_empty(), "no message on a closed pipe: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn continuous_repeats_the_table_every_second() {
+    let Some(ns) = Namespace::create("cont") else { return };
+    let _population = Population::start(&ns);
+    let once = ns.run(NETSTAT, &["-tln"]);
+    let once = String::from_utf8_lossy(&once.stdout).into_owned();
+    // Two ticks fit in 1.6 s (one at start, one a second later).
+    let out = ns.run("timeout", &["-s", "INT", "1.6", nlstat(), "-c", "-tln"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text, format!("{once}{once}"), "expected the table exactly twice");
+}
+
+#[test]
+fn names_resolve_through_the_system_resolver() {
+    let Some(ns) = Namespace::create("names") else { return };
+    let _population = Population::start(&ns);
+    let out = ns.run(nlstat(), &["-ta"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // /etc/hosts maps 127.0.0.1 to localhost; /etc/services names port 22.
+    assert!(text.contains("localhost:ssh"), "{text}");
+    let _ = Command::new("true");
+}

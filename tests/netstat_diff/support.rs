@@ -1,0 +1,300 @@
+//! The namespace harness: create a namespace, fill it, run both tools in
+//! it, compare their output and show the differing lines.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const NETSTAT: &str = "/usr/bin/netstat";
+
+/// The nlstat binary cargo built for this test run.
+pub fn nlstat() -> &'static str {
+    env!("CARGO_BIN_EXE_nlstat")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+}
+
+/// A network namespace that is deleted when dropped.
+pub struct Namespace {
+    pub name: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Namespace {
+    /// Create a namespace with `lo` up. `None` (after printing why) when
+    /// this machine cannot, outside CI; under CI that is a test failure.
+    pub fn create(tag: &str) -> Option<Namespace> {
+        let name = format!(
+            "nlstat-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let reason = if !Path::new(NETSTAT).exists() {
+            Some(format!("{NETSTAT} is not installed"))
+        } else {
+            match Command::new("ip").args(["netns", "add", &name]).output() {
+                Ok(o) if o.status.success() => None,
+                Ok(o) => Some(format!(
+                    "`ip netns add` failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                )),
+                Err(e) => Some(format!("cannot run `ip`: {e}")),
+            }
+        };
+        if let Some(reason) = reason {
+            if in_ci() {
+                panic!("CI=true but the namespace test cannot run: {reason}");
+            }
+            eprintln!("SKIPPED: {reason} (needs root and iproute2; run as root to test)");
+            return None;
+        }
+        let ns = Namespace { name };
+        ns.sh("ip link set lo up");
+        Some(ns)
+    }
+
+    /// `ip netns exec NAME program args...`
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.name, program]).args(args);
+        cmd
+    }
+
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program, args).output().expect("run a command in the namespace")
+    }
+
+    /// Run a shell script in the namespace; panics when it fails.
+    pub fn sh(&self, script: &str) -> Output {
+        let out = self.run("sh", &["-c", script]);
+        assert!(
+            out.status.success(),
+            "in {}: `{script}` failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+    }
+}
+
+/// A process (tests/netstat_diff/population.py) holding a known socket
+/// population; it exits when dropped, or by itself after ten minutes.
+pub struct Population {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub scratch: PathBuf,
+}
+
+pub const LONG_V6: &str = "fd00:1234:5678:9abc:def0:1234:5678:9abc";
+
+impl Population {
+    pub fn start(ns: &Namespace) -> Population {
+        ns.sh(&format!("ip addr add {LONG_V6}/128 dev lo nodad"));
+        let scratch = std::env::temp_dir().join(&ns.name);
+        std::fs::create_dir_all(&scratch).expect("scratch directory");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netstat_diff/population.py");
+        let mut child = ns
+            .command("python3", &[script.to_str().unwrap(), scratch.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python3 population.py");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read READY");
+        assert_eq!(line.trim(), "READY", "population.py did not start");
+        let stdin = child.stdin.take();
+        Population { child, stdin, scratch }
+    }
+}
+
+impl Drop for Population {
+    fn drop(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.flush();
+        }
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// Replace what legitimately moves between two runs: the seconds of a
+/// running timer (`keepalive (7166.60/0/0)` → `keepalive (#/0/0)`).
+pub fn mask_timers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(" (") {
+        let (head, tail) = rest.split_at(open + 2);
+        out.push_str(head);
+        let word_start = head[..open].rfind(' ').map(|i| i + 1).unwrap_or(0);
+        let word = &head[word_start..open];
+        let is_timer = matches!(word, "on" | "keepalive" | "timewait" | "probe" | "on1" | "on2")
+            || word.starts_with("unkn-");
+        match (is_timer, tail.find('/')) {
+            (true, Some(slash)) if tail[..slash].parse::<f64>().is_ok() => {
+                out.push('#');
+                rest = &tail[slash..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What a comparison ignores, each with a reason stated at the call.
+#[derive(Clone, Copy, Default)]
+pub struct Masks {
+    /// Timer seconds count down between the two runs.
+    pub timers: bool,
+    /// Unix sockets still in a listener's accept queue (inode 0) are placed
+    /// by hash bucket in /proc, which sock_diag does not reveal; nlstat
+    /// prints them after their listener. Their lines must still match.
+    pub embryo_order: bool,
+}
+
+/// Lines of `expected` and `actual` that differ, side by side.
+pub fn describe_diff(expected: &str, actual: &str) -> String {
+    let e: Vec<&str> = expected.lines().collect();
+    let a: Vec<&str> = actual.lines().collect();
+    let mut report = String::new();
+    for i in 0..e.len().max(a.len()) {
+        let (x, y) = (e.get(i).copied(), a.get(i).copied());
+        if x != y {
+            report.push_str(&format!(
+                "line {}:\n  netstat: {:?}\n  nlstat:  {:?}\n",
+                i + 1,
+                x.unwrap_or("<none>"),
+                y.unwrap_or("<none>")
+            ));
+        }
+    }
+    if report.is_empty() && expected != actual {
+        report.push_str("outputs differ only in the final newline\n");
+    }
+    report
+}
+
+/// Move inode-0 unix lines to a canonical place (sorted, at the end of the
+/// unix section) in both outputs; everything else stays in order.
+fn canonical_embryos(text: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut embryos: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let is_embryo = line.starts_with("unix ")
+            && fields.iter().any(|f| *f == "CONNECTING" || *f == "DISCONNECTING")
+            && fields.iter().any(|f| *f == "0");
+        if is_embryo {
+            embryos.push(line);
+        } else {
+            lines.push(line);
+        }
+    }
+    embryos.sort_unstable();
+    let mut out = String::new();
+    for l in lines.iter().chain(embryos.iter()) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+pub struct Comparison {
+    pub netstat: Output,
+    pub nlstat: Output,
+}
+
+/// Run `netstat ARGS` and `nlstat EXTRA ARGS` in the namespace.
+pub fn run_both(ns: &Namespace, args: &[&str], extra: &[&str]) -> Comparison {
+    let netstat = ns.run(NETSTAT, args);
+    let mut nl_args: Vec<&str> = extra.to_vec();
+    nl_args.extend_from_slice(args);
+    let nlstat = ns.run(nlstat(), &nl_args);
+    Comparison { netstat, nlstat }
+}
+
+/// Compare stdout bytes and exit statuses; `Err` describes the difference.
+pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> Result<(), String> {
+    let Comparison { netstat, nlstat } = run_both(ns, args, extra);
+    let mut expected = String::from_utf8_lossy(&netstat.stdout).into_owned();
+    let mut actual = String::from_utf8_lossy(&nlstat.stdout).into_owned();
+    if masks.timers {
+        expected = mask_timers(&expected);
+        actual = mask_timers(&actual);
+    }
+    if masks.embryo_order {
+        expected = canonical_embryos(&expected);
+        actual = canonical_embryos(&actual);
+    }
+    let mut problems = String::new();
+    if expected != actual {
+        problems.push_str(&describe_diff(&expected, &actual));
+    }
+    if netstat.status.code() != nlstat.status.code() {
+        problems.push_str(&format!(
+            "exit status: netstat {:?}, nlstat {:?} (nlstat stderr: {})\n",
+            netstat.status.code(),
+            nlstat.status.code(),
+            String::from_utf8_lossy(&nlstat.stderr)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("`netstat {}` vs `nlstat {}`:\n{problems}", args.join(" "), {
+            let mut v = extra.to_vec();
+            v.extend_from_slice(args);
+            v.join(" ")
+        }))
+    }
+}
+
+/// Compare many flag sets, reporting every mismatch at once.
+pub fn assert_all_match(ns: &Namespace, flag_sets: &[&[&str]], extra: &[&str], masks: Masks) {
+    let failures: Vec<String> = flag_sets
+        .iter()
+        .filter_map(|args| compare(ns, args, extra, masks).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} comparisons differ:\n{}",
+        failures.len(),
+        flag_sets.len(),
+        failures.join("\n")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timer_mask_keeps_counts() {
+        assert_eq!(
+            mask_timers("x keepalive (7166.60/0/1)\ny timewait (3.10/0/0)\nz off (0.00/0/0)\n"),
+            "x keepalive (#/0/1)\ny timewait (#/0/0)\nz off (0.00/0/0)\n"
+        );
+    }
+
+    #[test]
+    fn embryo_lines_move_but_must_exist() {
+        let a = "unix  3 [ ] STREAM CONNECTING 0 /p\nunix  2 [ ACC ] STREAM LISTENING 5 /p\n";
+        let b = "unix  2 [ ACC ] STREAM LISTENING 5 /p\nunix  3 [ ] STREAM CONNECTING 0 /p\n";
+        assert_eq!(canonical_embryos(a), canonical_embryos(b));
+        assert_ne!(canonical_embryos(a), canonical_embryos("unix  2 [ ACC ] STREAM LISTENING 5 /p\n"));
+    }
+}

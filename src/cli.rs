@@ -382,8 +382,9 @@ pub fn parse(args: &[OsString]) -> Parsed {
         |p: &Protocols| p.tcp || p.sctp || p.udp || p.udplite || p.raw;
     if (families.inet || families.inet6 || mode == Mode::Statistics) && !any_inet_proto(&protocols)
     {
+        // netstat 2.10 leaves SCTP out of the implied set (observed: -4
+        // lists UDP and raw, with no SCTP complaint).
         protocols.tcp = true;
-        protocols.sctp = true;
         protocols.udp = true;
         protocols.udplite = true;
         protocols.raw = true;
@@ -419,7 +420,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         extend: 1 + u32::from(raw.extend),
         programs: raw.programs > 0,
         timers: raw.timers > 0,
-        wide: raw.wide > 0,
+        wide: raw.wide > 0 || raw.notrim > 0,
         notrim: raw.notrim > 0,
         continuous: raw.continuous > 0,
         verbose: raw.verbose > 0,

@@ -136,7 +136,11 @@ pub enum Parsed {
     Version,
     /// Print `message` to stderr, then exit with `status` (1 for a bad
     /// family name, 3 with the usage text for a bad option).
-    Fail { message: String, usage: bool, status: i32 },
+    Fail {
+        message: String,
+        usage: bool,
+        status: i32,
+    },
 }
 
 /// Long options getopt knows, with whether they take an argument; used to
@@ -222,7 +226,11 @@ pub fn parse(args: &[OsString]) -> Parsed {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "nlstat".into());
     if let Some(message) = getopt_diagnostic(&program_name, args) {
-        return Parsed::Fail { message, usage: true, status: EXIT_USAGE };
+        return Parsed::Fail {
+            message,
+            usage: true,
+            status: EXIT_USAGE,
+        };
     }
     let matches = match RawArgs::command().try_get_matches_from(args) {
         Ok(m) => m,
@@ -274,9 +282,10 @@ pub fn parse(args: &[OsString]) -> Parsed {
     ] {
         push_flag(id, alias, &mut af_events);
     }
-    if let (Some(values), Some(indices)) =
-        (matches.get_many::<String>("protocol"), matches.indices_of("protocol"))
-    {
+    if let (Some(values), Some(indices)) = (
+        matches.get_many::<String>("protocol"),
+        matches.indices_of("protocol"),
+    ) {
         for (v, i) in values.zip(indices) {
             af_events.push((i, v.clone()));
         }
@@ -286,19 +295,24 @@ pub fn parse(args: &[OsString]) -> Parsed {
     // of them in argument order decides.
     let mut stop: Option<(usize, Parsed)> = None;
     for (id, kind) in [("version", 0), ("help", 1), ("question", 1)] {
-        if let Some(i) = given_indices(&matches, id).and_then(|mut it| it.next()) {
-            if stop.as_ref().is_none_or(|(j, _)| i < *j) {
-                stop = Some((i, if kind == 0 { Parsed::Version } else { Parsed::Help }));
-            }
+        if let Some(i) = given_indices(&matches, id).and_then(|mut it| it.next())
+            && stop.as_ref().is_none_or(|(j, _)| i < *j)
+        {
+            let parsed = if kind == 0 {
+                Parsed::Version
+            } else {
+                Parsed::Help
+            };
+            stop = Some((i, parsed));
         }
     }
     let mut families = Families::default();
     let mut af_names: Vec<&'static str> = Vec::new();
     for (index, list) in &af_events {
-        if let Some((j, _)) = &stop {
-            if j < index {
-                break;
-            }
+        if let Some((j, _)) = &stop
+            && j < index
+        {
+            break;
         }
         for name in list.split(',') {
             match AF_ALIASES.iter().find(|(alias, _)| *alias == name) {
@@ -355,7 +369,11 @@ pub fn parse(args: &[OsString]) -> Parsed {
         + u32::from(raw.masquerade)
         + u32::from(raw.statistics);
     if modes > 1 {
-        return Parsed::Fail { message: String::new(), usage: true, status: EXIT_USAGE };
+        return Parsed::Fail {
+            message: String::new(),
+            usage: true,
+            status: EXIT_USAGE,
+        };
     }
     let mode = if raw.masquerade > 0 {
         Mode::Masquerade
@@ -378,8 +396,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         l2cap: raw.l2cap > 0,
         rfcomm: raw.rfcomm > 0,
     };
-    let any_inet_proto =
-        |p: &Protocols| p.tcp || p.sctp || p.udp || p.udplite || p.raw;
+    let any_inet_proto = |p: &Protocols| p.tcp || p.sctp || p.udp || p.udplite || p.raw;
     if (families.inet || families.inet6 || mode == Mode::Statistics) && !any_inet_proto(&protocols)
     {
         // netstat 2.10 leaves SCTP out of the implied set (observed: -4
@@ -436,10 +453,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
 
 /// Positions of an option on the command line; `None` when it was not
 /// given (clap reports positions for defaults too).
-fn given_indices<'m>(
-    matches: &'m clap::ArgMatches,
-    id: &str,
-) -> Option<clap::parser::Indices<'m>> {
+fn given_indices<'m>(matches: &'m clap::ArgMatches, id: &str) -> Option<clap::parser::Indices<'m>> {
     if matches.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
         return None;
     }
@@ -461,8 +475,10 @@ fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
                 None => (long, None),
             };
             let exact = LONG_OPTIONS.iter().find(|(n, _)| *n == name);
-            let candidates: Vec<&(&str, bool)> =
-                LONG_OPTIONS.iter().filter(|(n, _)| n.starts_with(name)).collect();
+            let candidates: Vec<&(&str, bool)> = LONG_OPTIONS
+                .iter()
+                .filter(|(n, _)| n.starts_with(name))
+                .collect();
             let option = match (exact, candidates.len()) {
                 (Some(o), _) => o,
                 (None, 1) => candidates[0],
@@ -523,7 +539,8 @@ fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
 
 /// netstat's usage text; `-h` prints it on stdout with the family list on
 /// stderr, a bad option prints all of it on stderr.
-pub const USAGE: &str = "usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--version|-h|--help}
+pub const USAGE: &str =
+    "usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--version|-h|--help}
        netstat [-vWnNcaeol] [<Socket> ...]
        netstat { [-vWeenNac] -i | [-cnNe] -M | -s [-6tuw] }
 
@@ -618,13 +635,27 @@ mod tests {
     #[test]
     fn getopt_messages() {
         let fail = |args: &[&str]| match run(args) {
-            Parsed::Fail { message, status, .. } => (message, status),
+            Parsed::Fail {
+                message, status, ..
+            } => (message, status),
             other => panic!("expected failure, got {other:?}"),
         };
-        assert_eq!(fail(&["netstat", "-z"]), ("netstat: invalid option -- 'z'\n".into(), 3));
-        assert_eq!(fail(&["netstat", "-tz"]).0, "netstat: invalid option -- 'z'\n");
-        assert_eq!(fail(&["netstat", "--bogus"]).0, "netstat: unrecognized option '--bogus'\n");
-        assert_eq!(fail(&["netstat", "-A"]).0, "netstat: option requires an argument -- 'A'\n");
+        assert_eq!(
+            fail(&["netstat", "-z"]),
+            ("netstat: invalid option -- 'z'\n".into(), 3)
+        );
+        assert_eq!(
+            fail(&["netstat", "-tz"]).0,
+            "netstat: invalid option -- 'z'\n"
+        );
+        assert_eq!(
+            fail(&["netstat", "--bogus"]).0,
+            "netstat: unrecognized option '--bogus'\n"
+        );
+        assert_eq!(
+            fail(&["netstat", "-A"]).0,
+            "netstat: option requires an argument -- 'A'\n"
+        );
         assert_eq!(
             fail(&["netstat", "--protocol"]).0,
             "netstat: option '--protocol' requires an argument\n"
@@ -633,8 +664,15 @@ mod tests {
             fail(&["netstat", "--tcp=3"]).0,
             "netstat: option '--tcp' doesn't allow an argument\n"
         );
-        assert!(fail(&["netstat", "--num"]).0.contains("is ambiguous; possibilities: '--numeric'"));
-        assert_eq!(fail(&["netstat", "-A", "foo"]), ("Unknown address family `foo'.\n".into(), 1));
+        assert!(
+            fail(&["netstat", "--num"])
+                .0
+                .contains("is ambiguous; possibilities: '--numeric'")
+        );
+        assert_eq!(
+            fail(&["netstat", "-A", "foo"]),
+            ("Unknown address family `foo'.\n".into(), 1)
+        );
         assert_eq!(fail(&["netstat", "-r", "-i"]).1, 3);
     }
 

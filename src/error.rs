@@ -17,11 +17,17 @@ pub enum Error {
 
 impl Error {
     pub fn netlink(what: impl Into<String>, source: io::Error) -> Self {
-        Error::Netlink { what: what.into(), source }
+        Error::Netlink {
+            what: what.into(),
+            source,
+        }
     }
 
     pub fn file(path: impl Into<String>, source: io::Error) -> Self {
-        Error::File { path: path.into(), source }
+        Error::File {
+            path: path.into(),
+            source,
+        }
     }
 
     /// True when the error is only the reader going away (`nlstat | head`).

@@ -13,7 +13,10 @@ pub struct SocketFilter {
 
 impl SocketFilter {
     pub fn from_config(config: &Config) -> Self {
-        SocketFilter { all: config.all, listening: config.listening }
+        SocketFilter {
+            all: config.all,
+            listening: config.listening,
+        }
     }
 
     /// The `idiag_states` mask for an inet dump: a superset of what
@@ -35,7 +38,11 @@ impl SocketFilter {
 
     /// The `udiag_states` mask for a unix dump.
     pub fn unix_kernel_states(&self) -> u32 {
-        if self.listening && !self.all { 1 << tcp_state::LISTEN } else { tcp_state::ALL }
+        if self.listening && !self.all {
+            1 << tcp_state::LISTEN
+        } else {
+            tcp_state::ALL
+        }
     }
 
     /// netstat's rule: TCP is a server when its remote port is 0; UDP and
@@ -96,11 +103,20 @@ mod tests {
 
     #[test]
     fn tcp_servers_by_remote_port() {
-        let default = SocketFilter { all: false, listening: false };
-        let listening = SocketFilter { all: false, listening: true };
+        let default = SocketFilter {
+            all: false,
+            listening: false,
+        };
+        let listening = SocketFilter {
+            all: false,
+            listening: true,
+        };
         assert!(default.keep_inet(&tcp(4000)) && !default.keep_inet(&tcp(0)));
         assert!(listening.keep_inet(&tcp(0)) && !listening.keep_inet(&tcp(4000)));
-        assert_eq!(listening.inet_kernel_states(InetProto::Tcp), 1 << tcp_state::LISTEN);
+        assert_eq!(
+            listening.inet_kernel_states(InetProto::Tcp),
+            1 << tcp_state::LISTEN
+        );
     }
 
     #[test]
@@ -108,7 +124,10 @@ mod tests {
         let mut s = tcp(0);
         s.proto = InetProto::Udp;
         s.remote = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-        let listening = SocketFilter { all: false, listening: true };
+        let listening = SocketFilter {
+            all: false,
+            listening: true,
+        };
         assert!(listening.keep_inet(&s));
         s.remote = IpAddr::V4(Ipv4Addr::LOCALHOST);
         assert!(!listening.keep_inet(&s));

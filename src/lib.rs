@@ -19,8 +19,8 @@ pub mod routes;
 pub mod sockets;
 pub mod statistics;
 
-use collect::procfs::ProcRoot;
 use collect::Collector;
+use collect::procfs::ProcRoot;
 use config::{Config, Mode};
 use error::Result;
 use std::io::Write;
@@ -80,7 +80,10 @@ fn masquerade(config: &Config) -> i32 {
     let path = proc_root().path("net/ip_masquerade");
     if path.exists() {
         // Kernels since 2.4 have no such file; reading it is not supported.
-        eprintln!("netstat: reading {} is not supported by nlstat", path.display());
+        eprintln!(
+            "netstat: reading {} is not supported by nlstat",
+            path.display()
+        );
         return 1;
     }
     let _ = config;

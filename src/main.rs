@@ -19,7 +19,11 @@ fn main() {
             print!("{}", cli::VERSION_TEXT);
             std::process::exit(0);
         }
-        Parsed::Fail { message, usage, status } => {
+        Parsed::Fail {
+            message,
+            usage,
+            status,
+        } => {
             let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(message.as_bytes());
             if usage {

@@ -121,13 +121,13 @@ impl SocketListing {
             if buffer {
                 let sockets = std::mem::take(&mut self.buffered);
                 if !config.numeric_hosts {
-                    self.names.resolve_hosts(
-                        sockets.iter().flat_map(|s| [s.local, s.remote]),
-                    );
+                    self.names
+                        .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
                 }
                 let index = programs.ready();
                 for socket in &sockets {
-                    self.rows.inet_row(out, socket, config, &mut self.names, index)?;
+                    self.rows
+                        .inet_row(out, socket, config, &mut self.names, index)?;
                 }
                 self.buffered = sockets;
             }
@@ -145,12 +145,14 @@ impl SocketListing {
             let index = programs.ready();
             write_unix_header(out, config)?;
             let rows = &mut self.rows;
-            let table = self.collector.unix_table(filter.unix_kernel_states(), |socket| {
-                if filter.keep_unix(socket) {
-                    rows.unix_row(out, socket, index)?;
-                }
-                Ok(())
-            })?;
+            let table = self
+                .collector
+                .unix_table(filter.unix_kernel_states(), |socket| {
+                    if filter.keep_unix(socket) {
+                        rows.unix_row(out, socket, index)?;
+                    }
+                    Ok(())
+                })?;
             if table == Table::Missing {
                 if config.any_selection || config.verbose {
                     no_support("AF UNIX");
@@ -210,27 +212,33 @@ impl SocketListing {
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
         for v6 in [false, true] {
-            let wanted = if v6 { config.wants_inet_v6() } else { config.wants_inet_v4() };
+            let wanted = if v6 {
+                config.wants_inet_v6()
+            } else {
+                config.wants_inet_v4()
+            };
             if !wanted {
                 continue;
             }
             let table = if buffer {
                 let buffered = &mut self.buffered;
-                self.collector.inet_table(proto, v6, states, config.timers, |socket| {
-                    if filter.keep_inet(socket) {
-                        buffered.push(*socket);
-                    }
-                    Ok(())
-                })?
+                self.collector
+                    .inet_table(proto, v6, states, config.timers, |socket| {
+                        if filter.keep_inet(socket) {
+                            buffered.push(*socket);
+                        }
+                        Ok(())
+                    })?
             } else {
                 let (rows, names) = (&mut self.rows, &mut self.names);
                 let index = programs.ready();
-                self.collector.inet_table(proto, v6, states, config.timers, |socket| {
-                    if filter.keep_inet(socket) {
-                        rows.inet_row(out, socket, config, names, index)?;
-                    }
-                    Ok(())
-                })?
+                self.collector
+                    .inet_table(proto, v6, states, config.timers, |socket| {
+                        if filter.keep_inet(socket) {
+                            rows.inet_row(out, socket, config, names, index)?;
+                        }
+                        Ok(())
+                    })?
             };
             // Only a missing IPv4 table is reported, as netstat does.
             if table == Table::Missing && !v6 {

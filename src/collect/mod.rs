@@ -138,26 +138,30 @@ impl Collector {
             names.clear();
             pending.clear();
             let diag = self.diag()?;
-            let end = diag.dump(sock_diag::unix_request(states), "sock_diag unix", |payload| {
-                if let Some(r) = sock_diag::parse_unix(payload) {
-                    let name = r.name.map(|n| {
-                        let start = names.len() as u32;
-                        names.extend_from_slice(n);
-                        (start, n.len() as u32)
-                    });
-                    let first = pending.len() as u32;
-                    pending.extend(r.pending_peers());
-                    records.push(UnixEntry {
-                        sock_type: r.sock_type,
-                        state: r.state,
-                        inode: r.inode,
-                        peer_inode: r.peer_inode,
-                        name,
-                        pending: (first, pending.len() as u32 - first),
-                    });
-                }
-                Ok(())
-            })?;
+            let end = diag.dump(
+                sock_diag::unix_request(states),
+                "sock_diag unix",
+                |payload| {
+                    if let Some(r) = sock_diag::parse_unix(payload) {
+                        let name = r.name.map(|n| {
+                            let start = names.len() as u32;
+                            names.extend_from_slice(n);
+                            (start, n.len() as u32)
+                        });
+                        let first = pending.len() as u32;
+                        pending.extend(r.pending_peers());
+                        records.push(UnixEntry {
+                            sock_type: r.sock_type,
+                            state: r.state,
+                            inode: r.inode,
+                            peer_inode: r.peer_inode,
+                            name,
+                            pending: (first, pending.len() as u32 - first),
+                        });
+                    }
+                    Ok(())
+                },
+            )?;
             let result = match end {
                 DumpEnd::Unsupported(_) => {
                     self.unix_no_diag = true;
@@ -215,7 +219,9 @@ fn emit_unix(
     }
     for r in records {
         let extra = referenced.get(&r.inode).copied().unwrap_or(0);
-        let name = r.name.map(|(start, len)| &names[start as usize..(start + len) as usize]);
+        let name = r
+            .name
+            .map(|(start, len)| &names[start as usize..(start + len) as usize]);
         let record = UnixDiagRecord {
             sock_type: r.sock_type,
             state: r.state,

@@ -41,7 +41,11 @@ impl DiagSocket {
         socket
             .connect(&SocketAddr::new(0, 0))
             .map_err(|e| Error::netlink("connect(NETLINK_SOCK_DIAG)", e))?;
-        Ok(DiagSocket { socket, buffer: vec![0; RECV_BUFFER], sequence: 0 })
+        Ok(DiagSocket {
+            socket,
+            buffer: vec![0; RECV_BUFFER],
+            sequence: 0,
+        })
     }
 
     /// Serialize a sock_diag request with the dump flags set.
@@ -91,11 +95,15 @@ impl DiagSocket {
             let mut offset = 0;
             while offset + 16 <= datagram.len() {
                 let message = NetlinkBuffer::new_checked(&datagram[offset..]).map_err(|e| {
-                    Error::Malformed { what: format!("{what} netlink header: {e}") }
+                    Error::Malformed {
+                        what: format!("{what} netlink header: {e}"),
+                    }
                 })?;
                 let length = message.length() as usize;
                 if length < 16 {
-                    return Err(Error::Malformed { what: format!("{what}: message length {length}") });
+                    return Err(Error::Malformed {
+                        what: format!("{what}: message length {length}"),
+                    });
                 }
                 match message.message_type() {
                     // A dump that fails reports its error either in an

@@ -68,7 +68,11 @@ fn decimal(field: &[u8]) -> Option<u64> {
         value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     // netstat reads these with %d into an int: a negative value wraps.
-    Some(if negative { (value as i64).wrapping_neg() as u64 } else { value })
+    Some(if negative {
+        (value as i64).wrapping_neg() as u64
+    } else {
+        value
+    })
 }
 
 /// `ADDR:PORT` as the kernel prints it: the address in 32-bit words of
@@ -94,7 +98,8 @@ fn address_port(field: &[u8]) -> Option<(IpAddr, u16)> {
 
 /// Split on ASCII whitespace without allocating.
 pub fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
-    line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty())
+    line.split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
 }
 
 /// Parse one data line of /proc/net/{tcp,udp,udplite,raw}[6]. `None` for a
@@ -147,7 +152,14 @@ pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
     let inode = f.next().and_then(decimal).unwrap_or(0);
     // netstat reads the path with %s: it ends at the first blank.
     let path = f.next().map(UnixPath::Text);
-    Some(UnixSocket { refcnt, flags, sock_type, state, inode, path })
+    Some(UnixSocket {
+        refcnt,
+        flags,
+        sock_type,
+        state,
+        inode,
+        path,
+    })
 }
 
 /// Call `each` for every socket line of an inet table file (after the
@@ -236,7 +248,10 @@ mod tests {
         assert_eq!(sockets.len(), 3);
         assert_eq!(sockets[0].flags, crate::model::SO_ACCEPTCON);
         assert_eq!(sockets[0].path, Some(UnixPath::Text(b"/tmp/x/stream.sock")));
-        assert_eq!((sockets[1].refcnt, sockets[1].state, sockets[1].path), (3, 3, None));
+        assert_eq!(
+            (sockets[1].refcnt, sockets[1].state, sockets[1].path),
+            (3, 3, None)
+        );
         assert_eq!(sockets[2].path, Some(UnixPath::Text(b"/tmp/with")));
     }
 

@@ -93,7 +93,10 @@ impl NameCache {
 
     /// The login name for `uid`, or `None` when passwd has no entry.
     pub fn user(&mut self, uid: u32) -> Option<&str> {
-        self.users.entry(uid).or_insert_with(|| lookup_user(uid)).as_deref()
+        self.users
+            .entry(uid)
+            .or_insert_with(|| lookup_user(uid))
+            .as_deref()
     }
 
     /// Resolve every address in `addresses` not yet cached, concurrently,
@@ -127,7 +130,10 @@ impl NameCache {
                 let hosts = Arc::clone(&hosts);
                 tasks.spawn_blocking(move || {
                     let name = reverse_lookup(address);
-                    hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(address, name);
+                    hosts
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(address, name);
                 });
             }
             let all_done = async { while tasks.join_next().await.is_some() {} };
@@ -145,11 +151,12 @@ impl NameCache {
         out.clear();
         match address {
             IpAddr::V4(v4) => {
-                if !numeric && needs_lookup(&address) {
-                    if let Some(name) = self.cached(&address) {
-                        out.push_str(&name);
-                        return;
-                    }
+                if !numeric
+                    && needs_lookup(&address)
+                    && let Some(name) = self.cached(&address)
+                {
+                    out.push_str(&name);
+                    return;
                 }
                 format_ipv4(v4, out);
             }
@@ -158,12 +165,10 @@ impl NameCache {
                     out.push_str("[::]");
                     return;
                 }
-                if !numeric {
-                    if let Some(name) = self.cached(&address) {
-                        out.push_str(&name);
-                        fix_v4_mapped(v6, out);
-                        return;
-                    }
+                if !numeric && let Some(name) = self.cached(&address) {
+                    out.push_str(&name);
+                    fix_v4_mapped(v6, out);
+                    return;
                 }
                 format_ipv6_netstat(v6, out);
             }
@@ -171,7 +176,11 @@ impl NameCache {
     }
 
     fn cached(&self, address: &IpAddr) -> Option<Box<str>> {
-        self.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(address).cloned()
+        self.hosts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(address)
+            .cloned()
     }
 }
 
@@ -260,7 +269,13 @@ fn lookup_user(uid: u32) -> Option<Box<str>> {
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
         let rc = unsafe {
-            libc::getpwuid_r(uid, &mut pwd, buffer.as_mut_ptr(), buffer.len(), &mut result)
+            libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut result,
+            )
         };
         if rc == libc::ERANGE && buffer.len() < 1 << 20 {
             buffer.resize(buffer.len() * 2, 0);
@@ -358,7 +373,7 @@ mod tests {
         if std::path::Path::new("/etc/services").exists() {
             assert_eq!(cache.service(ServiceTable::Tcp, 22), Some("ssh"));
         }
-        assert_eq!(cache.service(ServiceTable::Tcp, 4711).is_some(), false);
+        assert!(cache.service(ServiceTable::Tcp, 4711).is_none());
     }
 
     #[test]

@@ -158,7 +158,11 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> ProgramLabel {
     path.push_bytes(pid);
     path.push_str("/cmdline\0");
     let fd = unsafe {
-        libc::openat(proc_fd, path.as_bytes().as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC)
+        libc::openat(
+            proc_fd,
+            path.as_bytes().as_ptr().cast(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
     };
     if fd < 0 {
         return label;
@@ -179,10 +183,10 @@ pub fn command_name(cmdline: &[u8]) -> &[u8] {
         Some(end) => &cmdline[..end],
         None => cmdline,
     };
-    if argv0.first() == Some(&b'/') {
-        if let Some(slash) = argv0.iter().rposition(|&b| b == b'/') {
-            return &argv0[slash + 1..];
-        }
+    if argv0.first() == Some(&b'/')
+        && let Some(slash) = argv0.iter().rposition(|&b| b == b'/')
+    {
+        return &argv0[slash + 1..];
     }
     argv0
 }
@@ -223,6 +227,9 @@ mod tests {
         let inode = socket_inode(link.as_os_str().as_bytes()).unwrap();
         let index = ProcessIndex::scan(&ProcRoot::default());
         let label = String::from_utf8_lossy(index.label(inode)).into_owned();
-        assert!(label.starts_with(&format!("{}/", std::process::id())), "{label}");
+        assert!(
+            label.starts_with(&format!("{}/", std::process::id())),
+            "{label}"
+        );
     }
 }

@@ -238,7 +238,11 @@ impl RowWriter {
         }
         if config.show_user() {
             line.push(b' ');
-            let name = if config.numeric_users { None } else { names.user(socket.uid) };
+            let name = if config.numeric_users {
+                None
+            } else {
+                names.user(socket.uid)
+            };
             match name {
                 Some(name) => pad_right(line, name.as_bytes(), 10),
                 None => {
@@ -395,7 +399,13 @@ mod tests {
         }
     }
 
-    fn socket(proto: InetProto, local: IpAddr, lport: u16, remote: IpAddr, rport: u16) -> InetSocket {
+    fn socket(
+        proto: InetProto,
+        local: IpAddr,
+        lport: u16,
+        remote: IpAddr,
+        rport: u16,
+    ) -> InetSocket {
         InetSocket {
             proto,
             state: tcp_state::ESTABLISHED,
@@ -417,7 +427,9 @@ mod tests {
     fn row(s: &InetSocket, c: &Config) -> String {
         let mut out = Vec::new();
         let mut names = NameCache::new();
-        RowWriter::new().inet_row(&mut out, s, c, &mut names, None).unwrap();
+        RowWriter::new()
+            .inet_row(&mut out, s, c, &mut names, None)
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -442,7 +454,10 @@ mod tests {
             text,
             "tcp6    1234      5 fd00:1234:5678:9ab:6000 fd00:1234:5678:9a:35203 ESTABLISHED\n"
         );
-        let wide = row(&socket(InetProto::Tcp, a, 6000, a, 35203), &config(&["-tnW"]));
+        let wide = row(
+            &socket(InetProto::Tcp, a, 6000, a, 35203),
+            &config(&["-tnW"]),
+        );
         assert!(wide.contains(&format!("{LONG}:6000 {LONG}:35203 ESTABLISHED")));
     }
 

@@ -28,7 +28,10 @@ impl<const N: usize> std::fmt::Debug for Text<N> {
 
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
-        Text { bytes: [0; N], len: 0 }
+        Text {
+            bytes: [0; N],
+            len: 0,
+        }
     }
 
     pub fn clear(&mut self) {
@@ -163,10 +166,7 @@ pub fn format_ipv6<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
         if i != 0 {
             out.push_byte(b':');
         }
-        if i == 6
-            && best_base == 0
-            && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))
-        {
+        if i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)) {
             let o = address.octets();
             format_ipv4(Ipv4Addr::new(o[12], o[13], o[14], o[15]), out);
             return;
@@ -183,17 +183,14 @@ pub fn format_ipv6<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
 pub fn format_ipv6_netstat<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
     let start = out.len();
     format_ipv6(address, out);
-    if address.to_ipv4_mapped().is_some() {
-        if let Some(colon) = out.as_bytes()[start..].iter().rposition(|&b| b == b':') {
-            let tail_start = start + colon + 1;
-            let tail: Text<16> = {
-                let mut t = Text::new();
-                t.push_bytes(&out.as_bytes()[tail_start..]);
-                t
-            };
-            out.truncate(start);
-            out.push_bytes(tail.as_bytes());
-        }
+    if address.to_ipv4_mapped().is_some()
+        && let Some(colon) = out.as_bytes()[start..].iter().rposition(|&b| b == b':')
+    {
+        let tail_start = start + colon + 1;
+        let mut tail: Text<16> = Text::new();
+        tail.push_bytes(&out.as_bytes()[tail_start..]);
+        out.truncate(start);
+        out.push_bytes(tail.as_bytes());
     }
 }
 
@@ -218,7 +215,10 @@ mod tests {
         assert_eq!(v6("1:0:0:2:3:0:0:4"), "1::2:3:0:0:4");
         assert_eq!(v6("1:2:3:4:5:6:7:8"), "1:2:3:4:5:6:7:8");
         assert_eq!(v6("1:2:3:4:5:6:7:0"), "1:2:3:4:5:6:7:0");
-        assert_eq!(v6("fd00:1234:5678:9abc:def0:1234:5678:9abc"), "fd00:1234:5678:9abc:def0:1234:5678:9abc");
+        assert_eq!(
+            v6("fd00:1234:5678:9abc:def0:1234:5678:9abc"),
+            "fd00:1234:5678:9abc:def0:1234:5678:9abc"
+        );
         assert_eq!(v6("1::"), "1::");
     }
 

@@ -2,7 +2,6 @@
 //! sock_diag path and on `--source proc`, against /usr/bin/netstat.
 
 use crate::support::*;
-use std::process::Command;
 
 /// Flag combinations compared on both sources. Timers are masked where -o
 /// is given (their seconds count down between the two runs); unix sockets
@@ -60,53 +59,93 @@ const FLAG_SETS: &[&[&str]] = &[
     &["-N", "-ta"],
     &["-v", "-a"],
     &["-t", "-u", "-w", "-x", "-a", "-n"],
-    &["--tcp", "--udp", "--raw", "--listening", "--numeric", "--extend", "--programs"],
+    &[
+        "--tcp",
+        "--udp",
+        "--raw",
+        "--listening",
+        "--numeric",
+        "--extend",
+        "--programs",
+    ],
     &["--all", "--timers", "--wide", "--numeric-ports"],
 ];
 
 fn masks() -> Masks {
-    Masks { timers: true, embryo_order: true }
+    Masks {
+        timers: true,
+        embryo_order: true,
+    }
 }
 
 #[test]
 fn socket_tables_match_netstat_over_sock_diag() {
-    let Some(ns) = Namespace::create("sd") else { return };
+    let Some(ns) = Namespace::create("sd") else {
+        return;
+    };
     let _population = Population::start(&ns);
     assert_all_match(&ns, FLAG_SETS, &[], masks());
 }
 
 #[test]
 fn socket_tables_match_netstat_from_proc() {
-    let Some(ns) = Namespace::create("proc") else { return };
+    let Some(ns) = Namespace::create("proc") else {
+        return;
+    };
     let _population = Population::start(&ns);
     // Under --source proc nlstat reads what netstat reads, so even the
     // order of queued unix connections must match.
-    let masks = Masks { timers: true, embryo_order: false };
+    let masks = Masks {
+        timers: true,
+        embryo_order: false,
+    };
     assert_all_match(&ns, FLAG_SETS, &["--source", "proc"], masks);
 }
 
 #[test]
 fn empty_namespace_prints_only_headers() {
-    let Some(ns) = Namespace::create("empty") else { return };
-    assert_all_match(&ns, &[&[], &["-a"], &["-tulnpx"], &["-aeeo"]], &[], Masks::default());
+    let Some(ns) = Namespace::create("empty") else {
+        return;
+    };
+    assert_all_match(
+        &ns,
+        &[&[], &["-a"], &["-tulnpx"], &["-aeeo"]],
+        &[],
+        Masks::default(),
+    );
 }
 
 #[test]
 fn notrim_is_wide() {
-    let Some(ns) = Namespace::create("notrim") else { return };
+    let Some(ns) = Namespace::create("notrim") else {
+        return;
+    };
     let _population = Population::start(&ns);
     // Debian's netstat 2.10 has no -T (other builds spell -W that way):
     // nlstat -T must print what netstat -W prints.
     let netstat = ns.run(NETSTAT, &["-taW"]);
     let nlstat = ns.run(nlstat(), &["-taT"]);
-    let (e, a) = (String::from_utf8_lossy(&netstat.stdout), String::from_utf8_lossy(&nlstat.stdout));
-    assert!(e.contains(LONG_V6), "the population must have a long address");
-    assert_eq!(mask_timers(&e), mask_timers(&a), "{}", describe_diff(&e, &a));
+    let (e, a) = (
+        String::from_utf8_lossy(&netstat.stdout),
+        String::from_utf8_lossy(&nlstat.stdout),
+    );
+    assert!(
+        e.contains(LONG_V6),
+        "the population must have a long address"
+    );
+    assert_eq!(
+        mask_timers(&e),
+        mask_timers(&a),
+        "{}",
+        describe_diff(&e, &a)
+    );
 }
 
 #[test]
 fn usage_errors_match_netstat() {
-    let Some(ns) = Namespace::create("usage") else { return };
+    let Some(ns) = Namespace::create("usage") else {
+        return;
+    };
     for args in [
         &["-z"][..],
         &["-tz"],
@@ -125,7 +164,11 @@ fn usage_errors_match_netstat() {
     ] {
         let netstat = ns.run(NETSTAT, args);
         let ours_out = ns.run(nlstat(), args);
-        assert_eq!(netstat.status.code(), ours_out.status.code(), "exit status for {args:?}");
+        assert_eq!(
+            netstat.status.code(),
+            ours_out.status.code(),
+            "exit status for {args:?}"
+        );
         assert_eq!(
             String::from_utf8_lossy(&netstat.stdout),
             String::from_utf8_lossy(&ours_out.stdout),
@@ -146,7 +189,9 @@ fn usage_errors_match_netstat() {
 
 #[test]
 fn invoked_as_netstat_through_a_symlink() {
-    let Some(ns) = Namespace::create("link") else { return };
+    let Some(ns) = Namespace::create("link") else {
+        return;
+    };
     let _population = Population::start(&ns);
     let dir = std::env::temp_dir().join(format!("{}-bin", ns.name));
     std::fs::create_dir_all(&dir).unwrap();
@@ -155,45 +200,108 @@ fn invoked_as_netstat_through_a_symlink() {
     std::os::unix::fs::symlink(nlstat(), &link).unwrap();
     let ours = ns.run(link.to_str().unwrap(), &["-tan"]);
     let theirs = ns.run(NETSTAT, &["-tan"]);
-    assert_eq!(String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
+    assert_eq!(
+        String::from_utf8_lossy(&theirs.stdout),
+        String::from_utf8_lossy(&ours.stdout)
+    );
     // getopt's messages name the program the way it was invoked
     let bad = ns.run(link.to_str().unwrap(), &["-z"]);
-    assert!(String::from_utf8_lossy(&bad.stderr).starts_with(&format!("{}: invalid option", link.display())));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .starts_with(&format!("{}: invalid option", link.display()))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn closed_pipe_exits_quietly() {
-    let Some(ns) = Namespace::create("pipe") else { return };
+    let Some(ns) = Namespace::create("pipe") else {
+        return;
+    };
     let _population = Population::start(&ns);
     let script = format!("{} -an | head -n 1; echo \"${{PIPESTATUS[0]}}\"", nlstat());
     let out = ns.run("bash", &["-c", &script]);
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("Active Internet connections (servers and established)"));
-    assert_eq!(lines.next(), Some("0"), "nlstat must exit 0 on a closed pipe");
-    assert!(out.stderr.is_empty(), "no message on a closed pipe: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        lines.next(),
+        Some("Active Internet connections (servers and established)")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("0"),
+        "nlstat must exit 0 on a closed pipe"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no message on a closed pipe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn continuous_repeats_the_table_every_second() {
-    let Some(ns) = Namespace::create("cont") else { return };
+    let Some(ns) = Namespace::create("cont") else {
+        return;
+    };
     let _population = Population::start(&ns);
     let once = ns.run(NETSTAT, &["-tln"]);
     let once = String::from_utf8_lossy(&once.stdout).into_owned();
     // Two ticks fit in 1.6 s (one at start, one a second later).
     let out = ns.run("timeout", &["-s", "INT", "1.6", nlstat(), "-c", "-tln"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text, format!("{once}{once}"), "expected the table exactly twice");
+    assert_eq!(
+        text,
+        format!("{once}{once}"),
+        "expected the table exactly twice"
+    );
 }
 
+/// A hosts file for the namespace: long names to exercise truncation, an
+/// IPv6 name, and names for the v4-mapped and loopback addresses.
+const HOSTS: &str = "127.0.0.1 localhost
+127.45.67.89 a-rather-long-hostname-for-truncation.example.org
+127.1.2.3 mid.example
+fd00:1234:5678:9abc:def0:1234:5678:9abc v6host.example
+::1 ip6-localhost ip6-loopback
+";
+
+/// The resolver is asked (hosts file first, then a DNS server on the
+/// namespace's loopback that never answers, with a one-second timeout), so
+/// names, truncated names and the numeric fallback all come from the same
+/// system resolver netstat uses.
 #[test]
 fn names_resolve_through_the_system_resolver() {
-    let Some(ns) = Namespace::create("names") else { return };
+    let resolv = "nameserver 127.0.0.53\noptions timeout:1 attempts:1\n";
+    let Some(ns) =
+        Namespace::create_with_etc("names", &[("hosts", HOSTS), ("resolv.conf", resolv)])
+    else {
+        return;
+    };
     let _population = Population::start(&ns);
+    // The population's UDP socket on 0.0.0.0:53 never reads: queries for
+    // names the hosts file lacks time out, as with a dead DNS server.
+    let flag_sets: &[&[&str]] = &[
+        &["-ta"],
+        &["-t"],
+        &["-taW"],
+        &["-ua"],
+        &["--numeric-ports", "-ta"],
+        &["-tae"],
+    ];
+    assert_all_match(
+        &ns,
+        flag_sets,
+        &[],
+        Masks {
+            timers: true,
+            embryo_order: true,
+        },
+    );
     let out = ns.run(nlstat(), &["-ta"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    // /etc/hosts maps 127.0.0.1 to localhost; /etc/services names port 22.
-    assert!(text.contains("localhost:ssh"), "{text}");
-    let _ = Command::new("true");
+    assert!(
+        text.contains("a-rather-long-hos:"),
+        "hosts file names must be used: {text}"
+    );
 }

@@ -16,12 +16,17 @@ pub fn nlstat() -> &'static str {
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
-/// A network namespace that is deleted when dropped.
+/// A network namespace that is deleted when dropped, with its optional
+/// /etc/netns/NAME overlay (`ip netns exec` bind-mounts those files over
+/// /etc, so a test can give the namespace its own hosts or resolv.conf).
 pub struct Namespace {
     pub name: String,
+    etc_overlay: Option<PathBuf>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -30,6 +35,12 @@ impl Namespace {
     /// Create a namespace with `lo` up. `None` (after printing why) when
     /// this machine cannot, outside CI; under CI that is a test failure.
     pub fn create(tag: &str) -> Option<Namespace> {
+        Self::create_with_etc(tag, &[])
+    }
+
+    /// Like [`create`](Self::create), with files laid over /etc inside the
+    /// namespace (name, contents).
+    pub fn create_with_etc(tag: &str, etc_files: &[(&str, &str)]) -> Option<Namespace> {
         let name = format!(
             "nlstat-{tag}-{}-{}",
             std::process::id(),
@@ -54,7 +65,18 @@ impl Namespace {
             eprintln!("SKIPPED: {reason} (needs root and iproute2; run as root to test)");
             return None;
         }
-        let ns = Namespace { name };
+        let mut ns = Namespace {
+            name,
+            etc_overlay: None,
+        };
+        if !etc_files.is_empty() {
+            let dir = PathBuf::from("/etc/netns").join(&ns.name);
+            std::fs::create_dir_all(&dir).expect("create /etc/netns overlay");
+            for (file, contents) in etc_files {
+                std::fs::write(dir.join(file), contents).expect("write /etc/netns overlay file");
+            }
+            ns.etc_overlay = Some(dir);
+        }
         ns.sh("ip link set lo up");
         Some(ns)
     }
@@ -67,7 +89,9 @@ impl Namespace {
     }
 
     pub fn run(&self, program: &str, args: &[&str]) -> Output {
-        self.command(program, args).output().expect("run a command in the namespace")
+        self.command(program, args)
+            .output()
+            .expect("run a command in the namespace")
     }
 
     /// Run a shell script in the namespace; panics when it fails.
@@ -85,7 +109,12 @@ impl Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        if let Some(dir) = self.etc_overlay.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }
 
@@ -106,7 +135,10 @@ impl Population {
         std::fs::create_dir_all(&scratch).expect("scratch directory");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netstat_diff/population.py");
         let mut child = ns
-            .command("python3", &[script.to_str().unwrap(), scratch.to_str().unwrap()])
+            .command(
+                "python3",
+                &[script.to_str().unwrap(), scratch.to_str().unwrap()],
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -114,10 +146,16 @@ impl Population {
             .expect("start python3 population.py");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read READY");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read READY");
         assert_eq!(line.trim(), "READY", "population.py did not start");
         let stdin = child.stdin.take();
-        Population { child, stdin, scratch }
+        Population {
+            child,
+            stdin,
+            scratch,
+        }
     }
 }
 
@@ -141,8 +179,10 @@ pub fn mask_timers(text: &str) -> String {
         out.push_str(head);
         let word_start = head[..open].rfind(' ').map(|i| i + 1).unwrap_or(0);
         let word = &head[word_start..open];
-        let is_timer = matches!(word, "on" | "keepalive" | "timewait" | "probe" | "on1" | "on2")
-            || word.starts_with("unkn-");
+        let is_timer = matches!(
+            word,
+            "on" | "keepalive" | "timewait" | "probe" | "on1" | "on2"
+        ) || word.starts_with("unkn-");
         match (is_timer, tail.find('/')) {
             (true, Some(slash)) if tail[..slash].parse::<f64>().is_ok() => {
                 out.push('#');
@@ -196,8 +236,10 @@ fn canonical_embryos(text: &str) -> String {
     for line in text.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let is_embryo = line.starts_with("unix ")
-            && fields.iter().any(|f| *f == "CONNECTING" || *f == "DISCONNECTING")
-            && fields.iter().any(|f| *f == "0");
+            && fields
+                .iter()
+                .any(|f| *f == "CONNECTING" || *f == "DISCONNECTING")
+            && fields.contains(&"0");
         if is_embryo {
             embryos.push(line);
         } else {
@@ -255,11 +297,15 @@ pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> R
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("`netstat {}` vs `nlstat {}`:\n{problems}", args.join(" "), {
-            let mut v = extra.to_vec();
-            v.extend_from_slice(args);
-            v.join(" ")
-        }))
+        Err(format!(
+            "`netstat {}` vs `nlstat {}`:\n{problems}",
+            args.join(" "),
+            {
+                let mut v = extra.to_vec();
+                v.extend_from_slice(args);
+                v.join(" ")
+            }
+        ))
     }
 }
 
@@ -295,6 +341,9 @@ mod tests {
         let a = "unix  3 [ ] STREAM CONNECTING 0 /p\nunix  2 [ ACC ] STREAM LISTENING 5 /p\n";
         let b = "unix  2 [ ACC ] STREAM LISTENING 5 /p\nunix  3 [ ] STREAM CONNECTING 0 /p\n";
         assert_eq!(canonical_embryos(a), canonical_embryos(b));
-        assert_ne!(canonical_embryos(a), canonical_embryos("unix  2 [ ACC ] STREAM LISTENING 5 /p\n"));
+        assert_ne!(
+            canonical_embryos(a),
+            canonical_embryos("unix  2 [ ACC ] STREAM LISTENING 5 /p\n")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! sock_diag path and on `--source proc`, against /usr/bin/netstat.
 
 use crate::support::*;
+use std::process::Command;
 
 /// Flag combinations compared on both sources. Timers are masked where -o
 /// is given (their seconds count down between the two runs); unix sockets
@@ -304,4 +305,41 @@ fn names_resolve_through_the_system_resolver() {
         text.contains("a-rather-long-hos:"),
         "hosts file names must be used: {text}"
     );
+}
+
+/// As an unprivileged user, -p can name only that user's processes and
+/// netstat says so on stderr; sock_diag itself needs no privilege.
+#[test]
+fn unprivileged_user_sees_what_netstat_sees() {
+    let Some(ns) = Namespace::create("nobody") else { return };
+    let population = Population::start(&ns);
+    // nobody must be able to reach the unix socket paths' directory
+    let _ = Command::new("chmod").args(["755", population.scratch.to_str().unwrap()]).status();
+    let as_nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    for args in [&["-tanp"][..], &["-tlpe"], &["-xp"], &["-uan"], &["-aeen"]] {
+        let run = |program: &str| {
+            let mut all = as_nobody.to_vec();
+            all.push(program);
+            all.extend_from_slice(args);
+            ns.run("setpriv", &all)
+        };
+        let (theirs, ours) = (run(NETSTAT), run(nlstat()));
+        let (e, a) = (
+            canonical_embryos(&String::from_utf8_lossy(&theirs.stdout)),
+            canonical_embryos(&String::from_utf8_lossy(&ours.stdout)),
+        );
+        assert_eq!(e, a, "stdout of {args:?} as nobody:\n{}", describe_diff(&e, &a));
+        assert_eq!(
+            String::from_utf8_lossy(&theirs.stderr),
+            String::from_utf8_lossy(&ours.stderr),
+            "stderr of {args:?} as nobody"
+        );
+        assert_eq!(theirs.status.code(), ours.status.code());
+        if args[0].contains('p') {
+            let note = String::from_utf8_lossy(&ours.stderr);
+            assert!(note.contains("Not all processes could be identified"), "{note}");
+            let table = String::from_utf8_lossy(&ours.stdout);
+            assert!(table.contains("-                   "), "unknown owners print as -");
+        }
+    }
 }

@@ -230,7 +230,7 @@ pub fn describe_diff(expected: &str, actual: &str) -> String {
 
 /// Move inode-0 unix lines to a canonical place (sorted, at the end of the
 /// unix section) in both outputs; everything else stays in order.
-fn canonical_embryos(text: &str) -> String {
+pub fn canonical_embryos(text: &str) -> String {
     let mut lines: Vec<&str> = Vec::new();
     let mut embryos: Vec<&str> = Vec::new();
     for line in text.lines() {

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::filter::SocketFilter;
 use crate::model::{InetProto, InetSocket};
 use crate::render::netstat::{RowWriter, write_inet_header, write_unix_header};
+use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::thread::JoinHandle;
 
@@ -23,6 +24,13 @@ pub struct SocketListing {
     names: NameCache,
     rows: RowWriter,
     buffered: Vec<InetSocket>,
+    /// The process map, refreshed incrementally from tick to tick.
+    processes: Option<ProcessIndex>,
+    /// Socket inodes no process held after a full rescan; they do not
+    /// trigger another one.
+    ownerless: FxHashSet<u64>,
+    /// Ticks printed so far.
+    ticks: u64,
 }
 
 /// The process map for this tick: being built on another thread, or ready.
@@ -42,6 +50,14 @@ impl Programs {
             report_denied(&index);
             *self = Programs::Ready(index);
         }
+        match self {
+            Programs::Ready(index) => Some(index),
+            _ => None,
+        }
+    }
+
+    fn ready_mut(&mut self) -> Option<&mut ProcessIndex> {
+        self.ready();
         match self {
             Programs::Ready(index) => Some(index),
             _ => None,
@@ -73,6 +89,9 @@ impl SocketListing {
             names: NameCache::new(),
             rows: RowWriter::new(),
             buffered: Vec::new(),
+            processes: None,
+            ownerless: FxHashSet::default(),
+            ticks: 0,
         }
     }
 
@@ -81,18 +100,36 @@ impl SocketListing {
         let filter = SocketFilter::from_config(config);
         let mut programs = if config.programs {
             let root = self.collector.root().clone();
-            Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root)))
+            let mut index = self.processes.take().unwrap_or_default();
+            Programs::Scanning(std::thread::spawn(move || {
+                index.refresh(&root, false);
+                index
+            }))
         } else {
             Programs::None
         };
+        let status = self.tick_tables(config, out, &filter, &mut programs);
+        if let Programs::Ready(index) = programs {
+            self.processes = Some(index);
+        }
+        self.ticks += 1;
+        status
+    }
+
+    fn tick_tables(
+        &mut self,
+        config: &Config,
+        out: &mut impl Write,
+        filter: &SocketFilter,
+        programs: &mut Programs,
+    ) -> Result<i32> {
         let mut status = 0;
         if config.wants_inet_section() {
             // -p needs the process map and names need every address before
             // the first row; otherwise rows stream straight to the output.
+            // The /proc scan runs beside the dump and is joined only when the
+            // first row is rendered.
             let buffer = config.programs || !config.numeric_hosts;
-            if config.programs {
-                programs.ready();
-            }
             write_inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -110,7 +147,7 @@ impl SocketListing {
                 }
                 status = match proto {
                     Some(proto) => {
-                        self.inet_family_pair(config, &filter, proto, buffer, out, &mut programs)?
+                        self.inet_family_pair(config, filter, proto, buffer, out, programs)?
                     }
                     None => self.sctp(config),
                 };
@@ -123,6 +160,9 @@ impl SocketListing {
                 if !config.numeric_hosts {
                     self.names
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
+                }
+                if config.programs {
+                    self.rescan_for_unknown(&sockets, programs);
                 }
                 let index = programs.ready();
                 for socket in &sockets {
@@ -186,6 +226,29 @@ impl SocketListing {
             status = 1;
         }
         Ok(status)
+    }
+
+    /// A socket whose inode no process is known to hold may belong to a
+    /// process whose files changed without changing in number: re-read
+    /// every process once, and remember what stays unowned.
+    fn rescan_for_unknown(&mut self, sockets: &[InetSocket], programs: &mut Programs) {
+        let first_tick = self.ticks == 0;
+        let Some(index) = programs.ready_mut() else {
+            return;
+        };
+        let unknown = |inode: u64| inode != 0 && !index.contains(inode);
+        let surprise = sockets
+            .iter()
+            .any(|s| unknown(s.inode) && !self.ownerless.contains(&s.inode));
+        // The first tick's scan read every process already.
+        if surprise && !first_tick {
+            index.refresh(self.collector.root(), true);
+        }
+        self.ownerless = sockets
+            .iter()
+            .map(|s| s.inode)
+            .filter(|&inode| inode != 0 && !index.contains(inode))
+            .collect();
     }
 
     /// SCTP: net-tools reads /proc/net/sctp; without it there is only the

@@ -15,10 +15,14 @@ use std::os::unix::ffi::OsStrExt;
 pub type ProgramLabel = Text<19>;
 
 /// inode → `PID/name`, first process found wins (as in netstat).
+///
+/// Kept across `-c` ticks: [`refresh`](Self::refresh) re-reads only the
+/// processes that are new or whose number of open files changed.
 #[derive(Default)]
 pub struct ProcessIndex {
     by_inode: FxHashMap<u64, u32>,
-    labels: Vec<ProgramLabel>,
+    /// Every process that holds at least one socket, in /proc order.
+    processes: Vec<ProcessSockets>,
     /// Processes skipped because they vanished or denied access.
     pub skipped: usize,
     /// Whether some process' fd directory was unreadable (EACCES): netstat
@@ -26,13 +30,36 @@ pub struct ProcessIndex {
     pub denied: bool,
 }
 
+/// What one process holds.
+#[derive(Clone, Default)]
+struct ProcessSockets {
+    pid: u32,
+    /// Open files as the kernel reports them in the size of /proc/PID/fd
+    /// (Linux 6.2 and later); `None` when unknown, which forces a re-read.
+    open_files: Option<i64>,
+    label: ProgramLabel,
+    inodes: Vec<u64>,
+}
+
+/// What scanning one process found.
+enum Scanned {
+    Sockets(ProcessSockets),
+    NoSockets,
+    Denied,
+    Gone,
+}
+
 impl ProcessIndex {
     /// The label for an inode, `-` when no process holds it.
     pub fn label(&self, inode: u64) -> &[u8] {
         match self.by_inode.get(&inode) {
-            Some(&i) => self.labels[i as usize].as_bytes(),
+            Some(&i) => self.processes[i as usize].label.as_bytes(),
             None => b"-",
         }
+    }
+
+    pub fn contains(&self, inode: u64) -> bool {
+        self.by_inode.contains_key(&inode)
     }
 
     pub fn len(&self) -> usize {
@@ -46,93 +73,203 @@ impl ProcessIndex {
     /// Scan every process under `root`.
     pub fn scan(root: &ProcRoot) -> ProcessIndex {
         let mut index = ProcessIndex::default();
-        let Ok(root_path) = CString::new(root.0.as_os_str().as_bytes()) else {
-            return index;
+        index.refresh(root, true);
+        index
+    }
+
+    /// Bring the index up to date. With `full`, every process is re-read;
+    /// otherwise a process is re-read only when it is new or its number of
+    /// open files changed since the last refresh.
+    pub fn refresh(&mut self, root: &ProcRoot, full: bool) {
+        self.skipped = 0;
+        self.denied = false;
+        let Some(proc_dir) = ProcDir::open(root) else {
+            self.denied = true;
+            self.by_inode.clear();
+            self.processes.clear();
+            return;
         };
-        let proc_dir = unsafe { libc::opendir(root_path.as_ptr()) };
-        if proc_dir.is_null() {
-            index.denied = true;
-            return index;
+        let pids = proc_dir.pids();
+        let mut previous: FxHashMap<u32, ProcessSockets> =
+            self.processes.drain(..).map(|p| (p.pid, p)).collect();
+        // Decide per process: keep what we have, or read it again.
+        let mut plan: Vec<(u32, Option<ProcessSockets>)> = Vec::with_capacity(pids.len());
+        for pid in pids {
+            let kept = previous.remove(&pid).filter(|old| {
+                !full && old.open_files.is_some() && old.open_files == proc_dir.open_files(pid)
+            });
+            plan.push((pid, kept));
         }
-        let proc_fd = unsafe { libc::dirfd(proc_dir) };
-        let mut link = [0u8; 64];
-        let mut path: Text<64> = Text::new();
+        let to_read: Vec<u32> = plan
+            .iter()
+            .filter(|(_, k)| k.is_none())
+            .map(|(p, _)| *p)
+            .collect();
+        let mut fresh = proc_dir.scan_parallel(&to_read).into_iter();
+        for (_, kept) in plan {
+            match kept {
+                Some(process) => self.processes.push(process),
+                None => match fresh.next() {
+                    Some(Scanned::Sockets(process)) => self.processes.push(process),
+                    Some(Scanned::Denied) => {
+                        self.denied = true;
+                        self.skipped += 1;
+                    }
+                    Some(Scanned::Gone) => self.skipped += 1,
+                    Some(Scanned::NoSockets) | None => {}
+                },
+            }
+        }
+        self.by_inode.clear();
+        for (i, process) in self.processes.iter().enumerate() {
+            for &inode in &process.inodes {
+                self.by_inode.entry(inode).or_insert(i as u32);
+            }
+        }
+    }
+}
+
+/// An open /proc directory.
+struct ProcDir {
+    dir: *mut libc::DIR,
+    fd: libc::c_int,
+}
+
+// The DIR stream is only read from the thread that owns the ProcDir; the
+// directory fd is used with *at() calls, which are thread-safe.
+unsafe impl Sync for ProcDir {}
+
+impl Drop for ProcDir {
+    fn drop(&mut self) {
+        unsafe { libc::closedir(self.dir) };
+    }
+}
+
+impl ProcDir {
+    fn open(root: &ProcRoot) -> Option<ProcDir> {
+        let path = CString::new(root.0.as_os_str().as_bytes()).ok()?;
+        let dir = unsafe { libc::opendir(path.as_ptr()) };
+        if dir.is_null() {
+            return None;
+        }
+        Some(ProcDir {
+            dir,
+            fd: unsafe { libc::dirfd(dir) },
+        })
+    }
+
+    /// Process ids in directory order (the order netstat walks them in).
+    fn pids(&self) -> Vec<u32> {
+        let mut pids = Vec::with_capacity(1024);
         loop {
-            let entry = unsafe { libc::readdir(proc_dir) };
+            let entry = unsafe { libc::readdir(self.dir) };
             if entry.is_null() {
                 break;
             }
             let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) }.to_bytes();
-            if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
-                continue;
+            if let Some(pid) = parse_pid(name) {
+                pids.push(pid);
             }
-            path.clear();
-            path.push_bytes(name);
-            path.push_str("/fd\0");
-            let fd_dir_fd = unsafe {
-                libc::openat(
-                    proc_fd,
-                    path.as_bytes().as_ptr().cast(),
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-                )
-            };
-            if fd_dir_fd < 0 {
-                if std::io::Error::last_os_error().raw_os_error() == Some(libc::EACCES) {
-                    index.denied = true;
-                }
-                index.skipped += 1;
-                continue;
-            }
-            let fd_dir = unsafe { libc::fdopendir(fd_dir_fd) };
-            if fd_dir.is_null() {
-                unsafe { libc::close(fd_dir_fd) };
-                index.skipped += 1;
-                continue;
-            }
-            let mut label: Option<u32> = None;
-            loop {
-                let fd_entry = unsafe { libc::readdir(fd_dir) };
-                if fd_entry.is_null() {
-                    break;
-                }
-                let fd_name = unsafe { (*fd_entry).d_name.as_ptr() };
-                if !unsafe { *fd_name as u8 }.is_ascii_digit() {
-                    continue;
-                }
-                let n = unsafe {
-                    libc::readlinkat(
-                        libc::dirfd(fd_dir),
-                        fd_name,
-                        link.as_mut_ptr().cast(),
-                        link.len() - 1,
-                    )
-                };
-                if n <= 0 {
-                    continue;
-                }
-                let Some(inode) = socket_inode(&link[..n as usize]) else {
-                    continue;
-                };
-                if index.by_inode.contains_key(&inode) {
-                    continue;
-                }
-                let id = match label {
-                    Some(id) => id,
-                    None => {
-                        let text = program_label(proc_fd, name);
-                        index.labels.push(text);
-                        let id = (index.labels.len() - 1) as u32;
-                        label = Some(id);
-                        id
-                    }
-                };
-                index.by_inode.insert(inode, id);
-            }
-            unsafe { libc::closedir(fd_dir) };
         }
-        unsafe { libc::closedir(proc_dir) };
-        index
+        pids
     }
+
+    fn open_files(&self, pid: u32) -> Option<i64> {
+        let mut path: Text<32> = Text::new();
+        path.push_u64(u64::from(pid));
+        path.push_str("/fd\0");
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::fstatat(self.fd, path.as_bytes().as_ptr().cast(), &mut st, 0) };
+        (rc == 0 && st.st_size > 0).then_some(st.st_size)
+    }
+
+    /// Scan `pids` on up to four threads; results come back in `pids` order.
+    fn scan_parallel(&self, pids: &[u32]) -> Vec<Scanned> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        if threads <= 1 || pids.len() < 64 {
+            return pids.iter().map(|&pid| self.scan_process(pid)).collect();
+        }
+        let chunk = pids.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pids
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|&pid| self.scan_process(pid)).collect())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|_| Vec::new()))
+                .collect()
+        })
+    }
+
+    fn scan_process(&self, pid: u32) -> Scanned {
+        let mut path: Text<32> = Text::new();
+        path.push_u64(u64::from(pid));
+        path.push_str("/fd\0");
+        let open_files = self.open_files(pid);
+        let fd_dir_fd = unsafe {
+            libc::openat(
+                self.fd,
+                path.as_bytes().as_ptr().cast(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd_dir_fd < 0 {
+            return match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EACCES) => Scanned::Denied,
+                _ => Scanned::Gone,
+            };
+        }
+        let fd_dir = unsafe { libc::fdopendir(fd_dir_fd) };
+        if fd_dir.is_null() {
+            unsafe { libc::close(fd_dir_fd) };
+            return Scanned::Gone;
+        }
+        let mut link = [0u8; 64];
+        let mut inodes = Vec::new();
+        loop {
+            let entry = unsafe { libc::readdir(fd_dir) };
+            if entry.is_null() {
+                break;
+            }
+            let fd_name = unsafe { (*entry).d_name.as_ptr() };
+            if !unsafe { *fd_name as u8 }.is_ascii_digit() {
+                continue;
+            }
+            let n = unsafe {
+                libc::readlinkat(fd_dir_fd, fd_name, link.as_mut_ptr().cast(), link.len() - 1)
+            };
+            if n <= 0 {
+                continue;
+            }
+            if let Some(inode) = socket_inode(&link[..n as usize]) {
+                inodes.push(inode);
+            }
+        }
+        unsafe { libc::closedir(fd_dir) };
+        if inodes.is_empty() {
+            return Scanned::NoSockets;
+        }
+        let mut pid_text: Text<12> = Text::new();
+        pid_text.push_u64(u64::from(pid));
+        Scanned::Sockets(ProcessSockets {
+            pid,
+            open_files,
+            label: program_label(self.fd, pid_text.as_bytes()),
+            inodes,
+        })
+    }
+}
+
+fn parse_pid(name: &[u8]) -> Option<u32> {
+    if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(name).ok()?.parse().ok()
 }
 
 /// `socket:[12345]` (or the old `[0000]:12345`) → 12345.

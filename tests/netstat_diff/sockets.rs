@@ -311,10 +311,14 @@ fn names_resolve_through_the_system_resolver() {
 /// netstat says so on stderr; sock_diag itself needs no privilege.
 #[test]
 fn unprivileged_user_sees_what_netstat_sees() {
-    let Some(ns) = Namespace::create("nobody") else { return };
+    let Some(ns) = Namespace::create("nobody") else {
+        return;
+    };
     let population = Population::start(&ns);
     // nobody must be able to reach the unix socket paths' directory
-    let _ = Command::new("chmod").args(["755", population.scratch.to_str().unwrap()]).status();
+    let _ = Command::new("chmod")
+        .args(["755", population.scratch.to_str().unwrap()])
+        .status();
     let as_nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
     for args in [&["-tanp"][..], &["-tlpe"], &["-xp"], &["-uan"], &["-aeen"]] {
         let run = |program: &str| {
@@ -328,7 +332,12 @@ fn unprivileged_user_sees_what_netstat_sees() {
             canonical_embryos(&String::from_utf8_lossy(&theirs.stdout)),
             canonical_embryos(&String::from_utf8_lossy(&ours.stdout)),
         );
-        assert_eq!(e, a, "stdout of {args:?} as nobody:\n{}", describe_diff(&e, &a));
+        assert_eq!(
+            e,
+            a,
+            "stdout of {args:?} as nobody:\n{}",
+            describe_diff(&e, &a)
+        );
         assert_eq!(
             String::from_utf8_lossy(&theirs.stderr),
             String::from_utf8_lossy(&ours.stderr),
@@ -337,9 +346,15 @@ fn unprivileged_user_sees_what_netstat_sees() {
         assert_eq!(theirs.status.code(), ours.status.code());
         if args[0].contains('p') {
             let note = String::from_utf8_lossy(&ours.stderr);
-            assert!(note.contains("Not all processes could be identified"), "{note}");
+            assert!(
+                note.contains("Not all processes could be identified"),
+                "{note}"
+            );
             let table = String::from_utf8_lossy(&ours.stdout);
-            assert!(table.contains("-                   "), "unknown owners print as -");
+            assert!(
+                table.contains("-                   "),
+                "unknown owners print as -"
+            );
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::model::{InetProto, InetSocket};
 use crate::render::netstat::{RowWriter, write_inet_header, write_unix_header};
 use rustc_hash::FxHashSet;
 use std::io::Write;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 /// netstat's ESYSNOT message.
@@ -18,9 +19,48 @@ fn no_support(name: &str) {
     eprintln!("netstat: no support for `{name}' on this system.");
 }
 
+/// IPv6 rows per chunk handed from the IPv6 dump thread.
+const V6_CHUNK: usize = 4096;
+/// Chunks that may wait while the IPv4 rows print (about 6 MB of rows);
+/// when they are all full the IPv6 dump pauses.
+const V6_CHUNKS_IN_FLIGHT: usize = 16;
+
+fn consumer_gone() -> crate::error::Error {
+    crate::error::Error::Output(std::io::Error::new(
+        std::io::ErrorKind::BrokenPipe,
+        "the IPv6 rows' consumer stopped",
+    ))
+}
+
+/// Where a table's rows go: straight to the output, or to the buffer that
+/// waits for names and processes.
+struct RowSink<'a, W: Write> {
+    buffer: bool,
+    buffered: &'a mut Vec<InetSocket>,
+    rows: &'a mut RowWriter,
+    names: &'a mut NameCache,
+    config: &'a Config,
+    out: &'a mut W,
+}
+
+impl<W: Write> RowSink<'_, W> {
+    fn accept(&mut self, socket: &InetSocket) -> Result<()> {
+        if self.buffer {
+            self.buffered.push(*socket);
+        } else {
+            // Streaming happens only without -p (see `tick_tables`).
+            self.rows
+                .inet_row(self.out, socket, self.config, self.names, None)?;
+        }
+        Ok(())
+    }
+}
+
 /// State kept across `-c` ticks.
 pub struct SocketListing {
     collector: Collector,
+    /// A second sock_diag socket for the IPv6 dump that runs beside IPv4.
+    v6_collector: Option<Collector>,
     names: NameCache,
     rows: RowWriter,
     buffered: Vec<InetSocket>,
@@ -86,6 +126,7 @@ impl SocketListing {
     pub fn new(collector: Collector) -> Self {
         SocketListing {
             collector,
+            v6_collector: None,
             names: NameCache::new(),
             rows: RowWriter::new(),
             buffered: Vec::new(),
@@ -146,9 +187,7 @@ impl SocketListing {
                     continue;
                 }
                 status = match proto {
-                    Some(proto) => {
-                        self.inet_family_pair(config, filter, proto, buffer, out, programs)?
-                    }
+                    Some(proto) => self.inet_family_pair(config, filter, proto, buffer, out)?,
                     None => self.sctp(config),
                 };
                 if status != 0 {
@@ -263,7 +302,10 @@ impl SocketListing {
         i32::from(config.any_selection)
     }
 
-    /// One protocol's IPv4 then IPv6 table.
+    /// One protocol's IPv4 then IPv6 table. When both are wanted, the IPv6
+    /// dump runs on a second socket and thread beside the IPv4 one; its rows
+    /// wait in a bounded channel (which pauses that dump when full) until
+    /// the IPv4 rows are out.
     fn inet_family_pair(
         &mut self,
         config: &Config,
@@ -271,46 +313,82 @@ impl SocketListing {
         proto: InetProto,
         buffer: bool,
         out: &mut impl Write,
-        programs: &mut Programs,
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
-        for v6 in [false, true] {
-            let wanted = if v6 {
-                config.wants_inet_v6()
-            } else {
-                config.wants_inet_v4()
-            };
-            if !wanted {
-                continue;
+        let (want_v4, want_v6) = (config.wants_inet_v4(), config.wants_inet_v6());
+        let mut sink = RowSink {
+            buffer,
+            buffered: &mut self.buffered,
+            rows: &mut self.rows,
+            names: &mut self.names,
+            config,
+            out,
+        };
+        let mut keep = |socket: &InetSocket| {
+            if filter.keep_inet(socket) {
+                sink.accept(socket)?;
             }
-            let table = if buffer {
-                let buffered = &mut self.buffered;
-                self.collector
-                    .inet_table(proto, v6, states, config.timers, |socket| {
-                        if filter.keep_inet(socket) {
-                            buffered.push(*socket);
-                        }
-                        Ok(())
-                    })?
-            } else {
-                let (rows, names) = (&mut self.rows, &mut self.names);
-                let index = programs.ready();
-                self.collector
-                    .inet_table(proto, v6, states, config.timers, |socket| {
-                        if filter.keep_inet(socket) {
-                            rows.inet_row(out, socket, config, names, index)?;
-                        }
-                        Ok(())
-                    })?
-            };
-            // Only a missing IPv4 table is reported, as netstat does.
-            if table == Table::Missing && !v6 {
-                if config.any_selection || config.verbose {
-                    no_support(proto.support_name());
+            Ok(())
+        };
+        let v4_table = if want_v4 && want_v6 {
+            let collector = &mut self.collector;
+            let v6_collector = self
+                .v6_collector
+                .get_or_insert_with(|| Collector::new(config.source, collector.root().clone()));
+            let (sender, receiver) = mpsc::sync_channel::<Vec<InetSocket>>(V6_CHUNKS_IN_FLIGHT);
+            let (v4_table, v6_table) = std::thread::scope(|scope| {
+                let producer = scope.spawn(move || {
+                    let mut chunk = Vec::with_capacity(V6_CHUNK);
+                    let table =
+                        v6_collector.inet_table(proto, true, states, config.timers, |s| {
+                            if filter.keep_inet(s) {
+                                chunk.push(*s);
+                                if chunk.len() == V6_CHUNK {
+                                    let full =
+                                        std::mem::replace(&mut chunk, Vec::with_capacity(V6_CHUNK));
+                                    sender.send(full).map_err(|_| consumer_gone())?;
+                                }
+                            }
+                            Ok(())
+                        })?;
+                    if !chunk.is_empty() {
+                        sender.send(chunk).map_err(|_| consumer_gone())?;
+                    }
+                    Ok::<Table, crate::error::Error>(table)
+                });
+                let v4_table = collector.inet_table(proto, false, states, config.timers, &mut keep);
+                let drained = v4_table.as_ref().ok().map(|_| {
+                    receiver
+                        .iter()
+                        .try_for_each(|chunk| chunk.iter().try_for_each(&mut keep))
+                });
+                drop(receiver);
+                let v6_table = producer.join().unwrap_or_else(|_| Err(consumer_gone()));
+                if let Some(result) = drained {
+                    result?;
                 }
-                if config.any_selection {
-                    return Ok(1);
-                }
+                Ok::<_, crate::error::Error>((v4_table?, v6_table?))
+            })?;
+            let _ = v6_table;
+            v4_table
+        } else if want_v4 {
+            self.collector
+                .inet_table(proto, false, states, config.timers, &mut keep)?
+        } else {
+            if want_v6 {
+                self.collector
+                    .inet_table(proto, true, states, config.timers, &mut keep)?;
+            }
+            Table::Read
+        };
+        // Only a missing IPv4 table is reported (after the IPv6 one is
+        // printed), as netstat does.
+        if v4_table == Table::Missing {
+            if config.any_selection || config.verbose {
+                no_support(proto.support_name());
+            }
+            if config.any_selection {
+                return Ok(1);
             }
         }
         Ok(0)

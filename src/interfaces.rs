@@ -62,11 +62,13 @@ impl Interfaces {
         }
         self.collect(long)?;
         for entry in &self.entries {
-            let Some(link) = entry.link.map(|i| &self.links[i]) else { continue };
+            let Some(link) = entry.link.map(|i| &self.links[i]) else {
+                continue;
+            };
             if !config.all && !render::is_up(link.flags) {
                 continue;
             }
-            let stats = entry.has_stats.then(|| link.stats.unwrap_or_default());
+            let stats = entry.has_stats.then(|| shown_counters(&entry.name, link));
             if long {
                 let ipv4 = self.ipv4_of(link.index, &entry.name);
                 render::write_long(
@@ -122,5 +124,39 @@ impl Interfaces {
             .iter()
             .take_while(|a| a.index == index)
             .find(|a| a.label == *name)
+    }
+}
+
+/// The counters netstat shows for a device. net-tools' /proc/net/dev
+/// parser stops copying a name at 15 bytes, before the colon that ends
+/// it, and then fails to scan the numbers: a device with a 15-byte name
+/// shows zeros everywhere (still as valid statistics).
+fn shown_counters(name: &Name, link: &Link) -> rtnl::DevStats {
+    if name.as_bytes().len() >= 15 {
+        return rtnl::DevStats::default();
+    }
+    link.stats.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifteen_byte_names_show_zero_counters() {
+        let stats = rtnl::DevStats {
+            rx_packets: 4,
+            tx_bytes: 9,
+            ..Default::default()
+        };
+        let link = Link {
+            stats: Some(stats),
+            ..Link::default()
+        };
+        assert_eq!(shown_counters(&Name::new(b"abcdefghijklmn"), &link), stats);
+        assert_eq!(
+            shown_counters(&Name::new(b"abcdefghijklmno"), &link),
+            Default::default()
+        );
     }
 }

@@ -69,7 +69,9 @@ fn hex(field: &[u8]) -> Option<u32> {
 
 /// `fe800000000000000000000000000001 02 40 20 80     eth0`
 fn parse_line(line: &[u8]) -> Option<(Name, Inet6Address)> {
-    let mut fields = line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+    let mut fields = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
     let raw = fields.next()?;
     if raw.len() != 32 {
         return None;
@@ -83,7 +85,14 @@ fn parse_line(line: &[u8]) -> Option<(Name, Inet6Address)> {
     let scope = hex(fields.next()?)?;
     let _flags = hex(fields.next()?)?;
     let name = Name::new(fields.next()?);
-    Some((name, Inet6Address { address: Ipv6Addr::from(octets), prefix_len, scope }))
+    Some((
+        name,
+        Inet6Address {
+            address: Ipv6Addr::from(octets),
+            prefix_len,
+            scope,
+        },
+    ))
 }
 
 #[cfg(test)]

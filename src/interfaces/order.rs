@@ -61,7 +61,10 @@ fn cut_alias(name: &[u8]) -> (&[u8], Option<&[u8]>) {
 /// Where the trailing run of digits starts (0 when the name is all
 /// digits).
 fn digits_start(name: &[u8]) -> usize {
-    name.iter().rposition(|c| !c.is_ascii_digit()).map(|i| i + 1).unwrap_or(0)
+    name.iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map(|i| i + 1)
+        .unwrap_or(0)
 }
 
 /// glibc strcmp: the sign of the first differing unsigned byte.
@@ -110,7 +113,14 @@ pub fn add(entries: &mut Vec<Entry>, name: Name, link: Option<usize>, has_stats:
         }
         slot -= 1;
     }
-    entries.insert(slot, Entry { name, link, has_stats });
+    entries.insert(
+        slot,
+        Entry {
+            name,
+            link,
+            has_stats,
+        },
+    );
     slot
 }
 
@@ -123,14 +133,37 @@ mod tests {
         for n in names {
             add(&mut entries, Name::new(n.as_bytes()), None, true);
         }
-        entries.iter().map(|e| String::from_utf8_lossy(e.name.as_bytes()).into_owned()).collect()
+        entries
+            .iter()
+            .map(|e| String::from_utf8_lossy(e.name.as_bytes()).into_owned())
+            .collect()
     }
 
     #[test]
     fn numbers_sort_by_value() {
         assert_eq!(
-            order(&["lo", "eth10", "eth9", "eth", "eth1a", "eth01", "abcdefghijklmno", "v0", "v0:5"]),
-            ["abcdefghijklmno", "eth", "eth01", "eth9", "eth10", "eth1a", "lo", "v0", "v0:5"]
+            order(&[
+                "lo",
+                "eth10",
+                "eth9",
+                "eth",
+                "eth1a",
+                "eth01",
+                "abcdefghijklmno",
+                "v0",
+                "v0:5"
+            ]),
+            [
+                "abcdefghijklmno",
+                "eth",
+                "eth01",
+                "eth9",
+                "eth10",
+                "eth1a",
+                "lo",
+                "v0",
+                "v0:5"
+            ]
         );
     }
 

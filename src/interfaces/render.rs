@@ -202,15 +202,38 @@ enum HwPrint {
 
 fn hw_type(kind: u16) -> HwType {
     match kind {
-        772 => HwType { name: "loop", title: "Local Loopback", print: HwPrint::None },
-        1 => HwType { name: "ether", title: "Ethernet", print: HwPrint::Ether },
-        512 => HwType { name: "ppp", title: "Point-to-Point Protocol", print: HwPrint::None },
-        _ => HwType { name: "unspec", title: "UNSPEC", print: HwPrint::Unspec },
+        772 => HwType {
+            name: "loop",
+            title: "Local Loopback",
+            print: HwPrint::None,
+        },
+        1 => HwType {
+            name: "ether",
+            title: "Ethernet",
+            print: HwPrint::Ether,
+        },
+        512 => HwType {
+            name: "ppp",
+            title: "Point-to-Point Protocol",
+            print: HwPrint::None,
+        },
+        _ => HwType {
+            name: "unspec",
+            title: "UNSPEC",
+            print: HwPrint::Unspec,
+        },
     }
 }
 
-const PORT_NAMES: [&str; 7] =
-    ["unknown", "10base2", "10baseT", "AUI", "100baseT", "100baseTX", "100baseFX"];
+const PORT_NAMES: [&str; 7] = [
+    "unknown",
+    "10base2",
+    "10baseT",
+    "AUI",
+    "100baseT",
+    "100baseTX",
+    "100baseFX",
+];
 
 fn ipv4_text(address: Ipv4Addr) -> Text<16> {
     let mut t = Text::new();
@@ -324,7 +347,10 @@ pub fn write_long<'a>(
     writeln!(out, "  ({})", hw.title)?;
 
     if flags & IFF_PORTSEL != 0 {
-        let port = PORT_NAMES.get(link.map.port as usize).copied().unwrap_or("unknown");
+        let port = PORT_NAMES
+            .get(link.map.port as usize)
+            .copied()
+            .unwrap_or("unknown");
         write!(out, "        media {port}")?;
         if flags & IFF_AUTOMEDIA != 0 {
             out.write_all(b"autoselect")?;
@@ -406,11 +432,17 @@ mod tests {
 
     #[test]
     fn flag_words_close_like_net_tools() {
-        assert_eq!(flag_words(4163).as_str(), "flags=4163<UP,BROADCAST,RUNNING,MULTICAST>");
+        assert_eq!(
+            flag_words(4163).as_str(),
+            "flags=4163<UP,BROADCAST,RUNNING,MULTICAST>"
+        );
         assert_eq!(flag_words(73).as_str(), "flags=73<UP,LOOPBACK,RUNNING>");
         assert_eq!(flag_words(0).as_str(), "flags=0<");
         assert_eq!(flag_words(0x2000).as_str(), "flags=8192");
-        assert_eq!(flag_words(ioctl_flags(0x8001)).as_str(), "flags=-32767<UP,DYNAMIC>");
+        assert_eq!(
+            flag_words(ioctl_flags(0x8001)).as_str(),
+            "flags=-32767<UP,DYNAMIC>"
+        );
     }
 
     #[test]
@@ -437,10 +469,25 @@ mod tests {
 
     #[test]
     fn short_row_layout() {
-        let link = Link { mtu: 1500, flags: 0x1043, ..Link::default() };
-        let stats = DevStats { rx_packets: 7, tx_packets: 9, rx_fifo: 2, ..DevStats::default() };
+        let link = Link {
+            mtu: 1500,
+            flags: 0x1043,
+            ..Link::default()
+        };
+        let stats = DevStats {
+            rx_packets: 7,
+            tx_packets: 9,
+            rx_fifo: 2,
+            ..DevStats::default()
+        };
         let mut out = Vec::new();
-        write_short(&mut out, &Name::new(b"veth-with-long1"), &link, Some(&stats)).unwrap();
+        write_short(
+            &mut out,
+            &Name::new(b"veth-with-long1"),
+            &link,
+            Some(&stats),
+        )
+        .unwrap();
         write_short(&mut out, &Name::new(b"v0:5"), &link, None).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),

@@ -50,7 +50,10 @@ impl Name {
         let len = raw.len().min(15);
         let mut bytes = [0; 16];
         bytes[..len].copy_from_slice(&raw[..len]);
-        Name { bytes, len: len as u8 }
+        Name {
+            bytes,
+            len: len as u8,
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -110,7 +113,8 @@ impl DevStats {
         };
         // Field order of rtnl_link_stats64.
         let (rx_packets, tx_packets, rx_bytes, tx_bytes) = (field(0), field(1), field(2), field(3));
-        let (rx_errors, tx_errors, rx_dropped, tx_dropped) = (field(4), field(5), field(6), field(7));
+        let (rx_errors, tx_errors, rx_dropped, tx_dropped) =
+            (field(4), field(5), field(6), field(7));
         let collisions = field(9);
         let (rx_length, rx_over, rx_crc, rx_frame) = (field(10), field(11), field(12), field(13));
         let (rx_fifo, rx_missed) = (field(14), field(15));
@@ -123,7 +127,10 @@ impl DevStats {
             rx_errors,
             rx_dropped: rx_dropped.wrapping_add(rx_missed),
             rx_fifo,
-            rx_frame: rx_length.wrapping_add(rx_over).wrapping_add(rx_crc).wrapping_add(rx_frame),
+            rx_frame: rx_length
+                .wrapping_add(rx_over)
+                .wrapping_add(rx_crc)
+                .wrapping_add(rx_frame),
             rx_compressed,
             tx_bytes,
             tx_packets,
@@ -195,11 +202,17 @@ impl RouteSocket {
     pub fn open() -> Result<Self> {
         let mut socket =
             Socket::new(NETLINK_ROUTE).map_err(|e| Error::netlink("socket(NETLINK_ROUTE)", e))?;
-        socket.bind_auto().map_err(|e| Error::netlink("bind(NETLINK_ROUTE)", e))?;
+        socket
+            .bind_auto()
+            .map_err(|e| Error::netlink("bind(NETLINK_ROUTE)", e))?;
         socket
             .connect(&SocketAddr::new(0, 0))
             .map_err(|e| Error::netlink("connect(NETLINK_ROUTE)", e))?;
-        Ok(RouteSocket { socket, buffer: vec![0; RECV_BUFFER], sequence: 0 })
+        Ok(RouteSocket {
+            socket,
+            buffer: vec![0; RECV_BUFFER],
+            sequence: 0,
+        })
     }
 
     fn encode(&mut self, message: RouteNetlinkMessage) -> Vec<u8> {
@@ -261,11 +274,15 @@ impl RouteSocket {
             let mut offset = 0;
             while offset + 16 <= datagram.len() {
                 let message = NetlinkBuffer::new_checked(&datagram[offset..]).map_err(|e| {
-                    Error::Malformed { what: format!("{what} netlink header: {e}") }
+                    Error::Malformed {
+                        what: format!("{what} netlink header: {e}"),
+                    }
                 })?;
                 let length = message.length() as usize;
                 if length < 16 {
-                    return Err(Error::Malformed { what: format!("{what}: message length {length}") });
+                    return Err(Error::Malformed {
+                        what: format!("{what}: message length {length}"),
+                    });
                 }
                 match message.message_type() {
                     NLMSG_DONE | NLMSG_ERROR => {
@@ -335,7 +352,10 @@ fn parse_link(payload: &[u8]) -> Option<Link> {
                     mem_start: u64_at(value, 0),
                     mem_end: u64_at(value, 8),
                     base_addr: u64_at(value, 16),
-                    irq: value.get(24..26).map(|b| u16::from_ne_bytes([b[0], b[1]])).unwrap_or(0),
+                    irq: value
+                        .get(24..26)
+                        .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+                        .unwrap_or(0),
                     dma: value.get(26).copied().unwrap_or(0),
                     port: value.get(27).copied().unwrap_or(0),
                 }
@@ -391,7 +411,10 @@ mod tests {
             raw[i * 8..i * 8 + 8].copy_from_slice(&(i as u64 + 1).to_ne_bytes());
         }
         let s = DevStats::from_rtnl(&raw, 8);
-        assert_eq!((s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes), (1, 2, 3, 4));
+        assert_eq!(
+            (s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes),
+            (1, 2, 3, 4)
+        );
         assert_eq!(s.rx_dropped, 7 + 16);
         assert_eq!(s.rx_frame, 11 + 12 + 13 + 14);
         assert_eq!(s.rx_fifo, 15);

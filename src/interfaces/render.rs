@@ -451,10 +451,11 @@ mod tests {
         assert_eq!(human_size(1024), (1024, 0, "B"));
         assert_eq!(human_size(1025), (1, 0, "KiB"));
         assert_eq!(human_size(3245), (3, 1, "KiB"));
-        assert_eq!(human_size(214221), (209, 1, "KiB"));
+        assert_eq!(human_size(214221), (209, 2, "KiB"));
         assert_eq!(human_size(58645982), (55, 9, "MiB"));
         assert_eq!(human_size(1 << 30), (1024, 0, "MiB"));
-        assert_eq!(human_size(3 << 40), (3072, 0, "GiB"));
+        assert_eq!(human_size(3 << 40), (3, 0, "TiB"));
+        assert_eq!(human_size(1 << 40), (1024, 0, "GiB"));
         assert_eq!(human_size(u64::MAX), (16384, 0, "PiB"));
     }
 

@@ -232,10 +232,8 @@ impl RouteSocket {
         links.clear();
         let request = self.encode(RouteNetlinkMessage::GetLink(LinkMessage::default()));
         self.dump(&request, "RTM_GETLINK", |kind, payload| {
-            if kind == RTM_NEWLINK {
-                if let Some(link) = parse_link(payload) {
-                    links.push(link);
-                }
+            if let Some(link) = (kind == RTM_NEWLINK).then(|| parse_link(payload)).flatten() {
+                links.push(link);
             }
         })
     }
@@ -247,10 +245,8 @@ impl RouteSocket {
         message.header.family = AddressFamily::Inet;
         let request = self.encode(RouteNetlinkMessage::GetAddress(message));
         self.dump(&request, "RTM_GETADDR (inet)", |kind, payload| {
-            if kind == RTM_NEWADDR {
-                if let Some(address) = parse_ipv4(payload) {
-                    addresses.push(address);
-                }
+            if let Some(address) = (kind == RTM_NEWADDR).then(|| parse_ipv4(payload)).flatten() {
+                addresses.push(address);
             }
         })
     }
@@ -420,6 +416,27 @@ mod tests {
         assert_eq!(s.rx_fifo, 15);
         assert_eq!(s.tx_carrier, 18 + 17 + 21 + 20);
         assert_eq!((s.tx_fifo, s.collisions), (19, 10));
+    }
+
+    /// A refused request surfaces as one error naming the request.
+    #[test]
+    fn refused_request_names_itself() {
+        let mut socket = RouteSocket::open().expect("NETLINK_ROUTE socket");
+        let mut message = LinkMessage::default();
+        message.header.index = 0x7fff_fff0;
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST;
+        let mut packet = NetlinkMessage::new(
+            header,
+            NetlinkPayload::from(RouteNetlinkMessage::GetLink(message)),
+        );
+        packet.finalize();
+        let mut request = vec![0; packet.buffer_len()];
+        packet.serialize(&mut request);
+        let error = socket.dump(&request, "RTM_GETLINK", |_, _| {}).unwrap_err();
+        let text = error.to_string();
+        assert!(text.starts_with("netlink RTM_GETLINK dump: "), "{text}");
+        assert!(!text.contains('\n'));
     }
 
     #[test]

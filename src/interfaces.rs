@@ -142,6 +142,30 @@ fn shown_counters(name: &Name, link: &Link) -> rtnl::DevStats {
 mod tests {
     use super::*;
 
+    /// `-c`: the title only on the first tick, the header on every one.
+    #[test]
+    fn title_once_header_every_tick() {
+        let config = Config {
+            mode: crate::config::Mode::Interfaces,
+            ..Config::default()
+        };
+        let mut interfaces = Interfaces::new(ProcRoot::default());
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        interfaces.tick(&config, &mut first).expect("first tick");
+        interfaces.tick(&config, &mut second).expect("second tick");
+        let (first, second) = (
+            String::from_utf8(first).unwrap(),
+            String::from_utf8(second).unwrap(),
+        );
+        assert!(first.starts_with(render::TITLE));
+        assert_eq!(
+            &first[render::TITLE.len()..][..render::HEADER.len()],
+            render::HEADER
+        );
+        assert!(second.starts_with(render::HEADER));
+        assert!(second.lines().any(|l| l.starts_with("lo ")), "{second}");
+    }
+
     #[test]
     fn fifteen_byte_names_show_zero_counters() {
         let stats = rtnl::DevStats {

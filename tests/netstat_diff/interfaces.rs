@@ -131,8 +131,8 @@ fn interface_tables_match_netstat() {
 }
 
 /// Names net-tools orders by number (eth, eth01, eth9, eth10, eth1a),
-/// alias labels on a device that is down, and a device with no flag
-/// left but POINTOPOINT.
+/// alias labels on a device that is down, a device with no flag left but
+/// POINTOPOINT, and a point-to-point address (`destination`).
 #[test]
 fn interface_order_and_aliases_match_netstat() {
     let Some(ns) = Namespace::create("iford") else {

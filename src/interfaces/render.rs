@@ -195,7 +195,10 @@ struct HwType {
 }
 
 enum HwPrint {
+    /// No address printer: only the type name.
     None,
+    /// A printer that prints nothing (tunnel): the name and a space.
+    Empty,
     Ether,
     Unspec,
 }
@@ -323,6 +326,7 @@ pub fn write_long<'a>(
     out.write_all(hw.name.as_bytes())?;
     match hw.print {
         HwPrint::None => {}
+        HwPrint::Empty => out.write_all(b" ")?,
         HwPrint::Ether => {
             let m = &link.hwaddr;
             write!(
@@ -466,6 +470,44 @@ mod tests {
         assert_eq!(scope_text(0x10).as_str(), "  scopeid 0x10<host>");
         assert_eq!(scope_text(0x90).as_str(), "  scopeid 0x90<compat,host>");
         assert_eq!(scope_text(0x1).as_str(), "  scopeid 0x1");
+    }
+
+    #[test]
+    fn hardware_lines() {
+        let line = |kind: u16| {
+            let link = Link {
+                kind,
+                txqlen: Some(500),
+                hwaddr: [1, 2, 3, 4, 5, 6, 0, 0],
+                ..Link::default()
+            };
+            let mut out = Vec::new();
+            write_long(
+                &mut out,
+                &Name::new(b"x"),
+                &link,
+                None,
+                None,
+                std::iter::empty(),
+            )
+            .unwrap();
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            line(1),
+            "        ether 01:02:03:04:05:06  txqueuelen 500  (Ethernet)"
+        );
+        assert_eq!(line(772), "        loop  txqueuelen 500  (Local Loopback)");
+        assert_eq!(line(768), "        tunnel   txqueuelen 500  (IPIP Tunnel)");
+        assert_eq!(
+            line(65534),
+            "        unspec 01-02-03-04-05-06-00-00-00-00-00-00-00-00-00-00  txqueuelen 500  (UNSPEC)"
+        );
     }
 
     #[test]

@@ -204,28 +204,15 @@ enum HwPrint {
 }
 
 fn hw_type(kind: u16) -> HwType {
-    match kind {
-        772 => HwType {
-            name: "loop",
-            title: "Local Loopback",
-            print: HwPrint::None,
-        },
-        1 => HwType {
-            name: "ether",
-            title: "Ethernet",
-            print: HwPrint::Ether,
-        },
-        512 => HwType {
-            name: "ppp",
-            title: "Point-to-Point Protocol",
-            print: HwPrint::None,
-        },
-        _ => HwType {
-            name: "unspec",
-            title: "UNSPEC",
-            print: HwPrint::Unspec,
-        },
-    }
+    let (name, title, print) = match kind {
+        772 => ("loop", "Local Loopback", HwPrint::None),
+        1 => ("ether", "Ethernet", HwPrint::Ether),
+        512 => ("ppp", "Point-to-Point Protocol", HwPrint::None),
+        768 => ("tunnel", "IPIP Tunnel", HwPrint::Empty),
+        776 => ("sit", "IPv6-in-IPv4", HwPrint::None),
+        _ => ("unspec", "UNSPEC", HwPrint::Unspec),
+    };
+    HwType { name, title, print }
 }
 
 const PORT_NAMES: [&str; 7] = [

@@ -1,21 +1,186 @@
-//! `interfaces` mode (to be filled in).
+//! `-i`: netstat's kernel interface table, short (`ife_print_short`) or
+//! ifconfig-style with `-e`, from an RTM_GETLINK dump (flags, MTU,
+//! hardware address, 64-bit counters folded as /proc/net/dev folds them)
+//! and an AF_INET RTM_GETADDR dump (addresses and alias labels, which
+//! netstat learns from SIOCGIFCONF).
+
+mod inet6;
+mod order;
+mod render;
+mod rtnl;
 
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
+use inet6::Inet6Table;
+use order::Entry;
+use rtnl::{Ipv4Address, Link, Name, RouteSocket};
+use rustc_hash::FxHashMap;
 use std::io::Write;
 
+/// The interface table across `-c` ticks: the socket, the record vectors
+/// and the lookup maps are kept and refilled.
 pub struct Interfaces {
     root: ProcRoot,
+    socket: Option<RouteSocket>,
+    links: Vec<Link>,
+    ipv4: Vec<Ipv4Address>,
+    entries: Vec<Entry>,
+    by_name: FxHashMap<Name, usize>,
+    /// First position of each ifindex in `ipv4` (the dump is grouped by
+    /// device).
+    ipv4_start: FxHashMap<u32, usize>,
+    inet6: Inet6Table,
+    ticks: u64,
 }
 
 impl Interfaces {
     pub fn new(root: ProcRoot) -> Self {
-        Interfaces { root }
+        Interfaces {
+            root,
+            socket: None,
+            links: Vec::new(),
+            ipv4: Vec::new(),
+            entries: Vec::new(),
+            by_name: FxHashMap::default(),
+            ipv4_start: FxHashMap::default(),
+            inet6: Inet6Table::default(),
+            ticks: 0,
+        }
     }
 
     pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
-        let _ = (&self.root, config, out);
+        // netstat prints the title only while opening its ioctl socket,
+        // which `-c` keeps open: once per run.
+        if self.ticks == 0 {
+            out.write_all(render::TITLE.as_bytes())?;
+        }
+        self.ticks += 1;
+        let long = config.extend >= 2;
+        if !long {
+            out.write_all(render::HEADER.as_bytes())?;
+        }
+        self.collect(long)?;
+        for entry in &self.entries {
+            let Some(link) = entry.link.map(|i| &self.links[i]) else {
+                continue;
+            };
+            if !config.all && !render::is_up(link.flags) {
+                continue;
+            }
+            let stats = entry.has_stats.then(|| shown_counters(&entry.name, link));
+            if long {
+                let ipv4 = self.ipv4_of(link.index, &entry.name);
+                render::write_long(
+                    out,
+                    &entry.name,
+                    link,
+                    stats.as_ref(),
+                    ipv4,
+                    self.inet6.of(&entry.name),
+                )?;
+            } else {
+                render::write_short(out, &entry.name, link, stats.as_ref())?;
+            }
+        }
         Ok(0)
+    }
+
+    /// Refill links, addresses and the name list in netstat's order.
+    fn collect(&mut self, long: bool) -> Result<()> {
+        if self.socket.is_none() {
+            self.socket = Some(RouteSocket::open()?);
+        }
+        let socket = self.socket.as_mut().expect("opened above");
+        socket.links(&mut self.links)?;
+        socket.ipv4_addresses(&mut self.ipv4)?;
+        if long {
+            self.inet6.refresh(&self.root)?;
+        }
+
+        self.entries.clear();
+        self.by_name.clear();
+        // /proc/net/dev names first (the devices, with counters)...
+        for (i, link) in self.links.iter().enumerate() {
+            self.by_name.insert(link.name, i);
+            order::add(&mut self.entries, link.name, Some(i), true);
+        }
+        // ...then every IPv4 address label SIOCGIFCONF would list; labels
+        // other than the device's own name become lines of their own.
+        self.ipv4_start.clear();
+        for (i, address) in self.ipv4.iter().enumerate() {
+            self.ipv4_start.entry(address.index).or_insert(i);
+            let link = self.by_name.get(&address.label.base()).copied();
+            order::add(&mut self.entries, address.label, link, false);
+        }
+        Ok(())
+    }
+
+    /// What SIOCGIFADDR answers for `name`: the device's first IPv4
+    /// address whose label is exactly that name.
+    fn ipv4_of(&self, index: u32, name: &Name) -> Option<&Ipv4Address> {
+        let start = *self.ipv4_start.get(&index)?;
+        self.ipv4[start..]
+            .iter()
+            .take_while(|a| a.index == index)
+            .find(|a| a.label == *name)
+    }
+}
+
+/// The counters netstat shows for a device. net-tools' /proc/net/dev
+/// parser stops copying a name at 15 bytes, before the colon that ends
+/// it, and then fails to scan the numbers: a device with a 15-byte name
+/// shows zeros everywhere (still as valid statistics).
+fn shown_counters(name: &Name, link: &Link) -> rtnl::DevStats {
+    if name.as_bytes().len() >= 15 {
+        return rtnl::DevStats::default();
+    }
+    link.stats.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-c`: the title only on the first tick, the header on every one.
+    #[test]
+    fn title_once_header_every_tick() {
+        let config = Config {
+            mode: crate::config::Mode::Interfaces,
+            ..Config::default()
+        };
+        let mut interfaces = Interfaces::new(ProcRoot::default());
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        interfaces.tick(&config, &mut first).expect("first tick");
+        interfaces.tick(&config, &mut second).expect("second tick");
+        let (first, second) = (
+            String::from_utf8(first).unwrap(),
+            String::from_utf8(second).unwrap(),
+        );
+        assert!(first.starts_with(render::TITLE));
+        assert_eq!(
+            &first[render::TITLE.len()..][..render::HEADER.len()],
+            render::HEADER
+        );
+        assert!(second.starts_with(render::HEADER));
+        assert!(second.lines().any(|l| l.starts_with("lo ")), "{second}");
+    }
+
+    #[test]
+    fn fifteen_byte_names_show_zero_counters() {
+        let stats = rtnl::DevStats {
+            rx_packets: 4,
+            tx_bytes: 9,
+            ..Default::default()
+        };
+        let link = Link {
+            stats: Some(stats),
+            ..Link::default()
+        };
+        assert_eq!(shown_counters(&Name::new(b"abcdefghijklmn"), &link), stats);
+        assert_eq!(
+            shown_counters(&Name::new(b"abcdefghijklmno"), &link),
+            Default::default()
+        );
     }
 }

@@ -466,13 +466,14 @@ IcmpMsg: 1 0\n";
             got,
             "Ip:\n    Forwarding: 1\n    5 total packets received\n"
         );
-        let tcp_ext = b"TcpExt: TW TWKilled TCPLoss\nTcpExt: 3 2 1\n";
+        // Checked against /usr/bin/netstat reading these lines.
+        let tcp_ext = b"TcpExt: TW TWKilled TCPLoss TCPLossFailures\nTcpExt: 3 2 1 4\n";
         let got = render(all(), |s, out| {
             assert!(s.pairs(out, tcp_ext, Tables::Snmp, None).unwrap())
         });
         assert_eq!(
             got,
-            "TcpExt:\n    3 TCP sockets finished time wait in fast timer\n    2 TCP sockets finished time wait in slow timer\n    TCPLoss: 1\n"
+            "TcpExt:\n    3 TCP sockets finished time wait in fast timer\n    TWKilled: 2\n    TCPLoss: 1\n    4 timeouts in loss state\n"
         );
     }
 

@@ -75,15 +75,29 @@ fn repeat<W: Write>(
     }
 }
 
-/// `-M`: this kernel has no ip_masquerade table; say what netstat says.
+/// `-M`: kernels since 2.4 have no /proc/net/ip_masquerade, and netstat
+/// then says so and exits 1, with or without `-c`, `-n` or `-e`. When the
+/// file is there, netstat's failures are reproduced (exit 255 for its -1);
+/// listing the entries of such an old kernel is not supported.
 fn masquerade(config: &Config) -> i32 {
-    let path = proc_root().path("net/ip_masquerade");
-    if path.exists() {
-        // Kernels since 2.4 have no such file; reading it is not supported.
-        eprintln!("netstat: reading {} is not supported by nlstat", path.display());
-        return 1;
-    }
     let _ = config;
-    eprintln!("netstat: no support for `ip_masquerade' on this system.");
-    1
+    let path = proc_root().path("net/ip_masquerade");
+    match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("netstat: no support for `ip_masquerade' on this system.");
+            1
+        }
+        Err(e) => {
+            eprintln!("{}: {}", path.display(), statistics::strerror(&e));
+            255
+        }
+        Ok(text) if text.is_empty() => {
+            eprintln!("masq_info: Internal Error `fgets() failed'.");
+            255
+        }
+        Ok(_) => {
+            eprintln!("{}: listing masqueraded connections is not supported", path.display());
+            255
+        }
+    }
 }

@@ -188,11 +188,11 @@ impl Sentences {
             return Ok(());
         }
         let mut kind = entry.kind;
-        if let Some(title) = kind.title() {
-            if self.state != kind {
-                spaces(out, self.state.indent())?;
-                writeln!(out, "{title}")?;
-            }
+        if let Some(title) = kind.title()
+            && self.state != kind
+        {
+            spaces(out, self.state.indent())?;
+            writeln!(out, "{title}")?;
         }
         let print = match kind {
             Kind::Number => true,
@@ -241,10 +241,10 @@ impl Sentences {
                 return Ok(false);
             };
             let title = &keys[..key_colon];
-            if let Some(prefix) = only {
-                if !title.starts_with(prefix) {
-                    continue;
-                }
+            if let Some(prefix) = only
+                && !title.starts_with(prefix)
+            {
+                continue;
             }
             let table = self.open_table(out, tables, title)?;
             let mut values = &values[value_colon + 1..];
@@ -284,10 +284,10 @@ impl Sentences {
                 title.extend_from_slice(table_title(&key));
                 table = Some(self.open_table(out, Tables::Snmp6, &title)?);
             }
-            if let Some(current) = table {
-                if current.enabled {
-                    self.value(out, current, &key, value)?;
-                }
+            if let Some(current) = table
+                && current.enabled
+            {
+                self.value(out, current, &key, value)?;
             }
         }
         Ok(())

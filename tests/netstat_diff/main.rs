@@ -7,3 +7,5 @@
 mod support;
 
 mod sockets;
+mod statistics;
+mod groups;

@@ -1189,3 +1189,75 @@ pub const UDP6: &[Entry] = &[
     ),
     Entry::new("Udp6OutDatagrams", "%llu packets sent", Kind::Number, false),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys of a table that its own lookup cannot find.
+    fn hidden(table: &[Entry]) -> Vec<&'static str> {
+        table
+            .iter()
+            .filter(|e| lookup(table, e.key.as_bytes()).is_none())
+            .map(|e| e.key)
+            .collect()
+    }
+
+    /// The keys netstat 2.10 prints as unknown although it has a sentence
+    /// for them (checked with every key set in tests/fixtures/proc-stats-keys).
+    #[test]
+    fn the_same_keys_stay_hidden_as_in_netstat() {
+        assert_eq!(hidden(IP), ["Forwarding"]);
+        assert_eq!(
+            hidden(TCP_EXT),
+            [
+                "TCPDirectCopyFromPrequeue",
+                "TCPDSACKOfoRecv",
+                "TCPDSACKOfoSent",
+                "TCPDSACKOldSent",
+                "TCPDSACKRecv",
+                "TCPDSackUndo",
+                "TCPDSACKUndo",
+                "TCPLoss",
+                "TCPPrequeueDropped",
+                "TCPRenoRecoveryFailed",
+                "TCPRenoRecoveryFail",
+                "TCPSackFailures",
+                "TCPSackRecoveryFail",
+                "TCPSackRecovery",
+                "TCPSACKReneging",
+                "TCPTimeouts",
+                "TWKilled",
+            ]
+        );
+        for table in [ICMP, TCP, UDP, SCTP, IP6, UDP6] {
+            assert!(hidden(table).is_empty());
+        }
+        // Its table key ends in a space, so the kernel's key never matches.
+        assert!(lookup(ICMP6, b"Icmp6OutRouterAdvertisements").is_none());
+        assert!(lookup(ICMP6, b"Icmp6OutRouterAdvertisements ").is_some());
+    }
+
+    #[test]
+    fn every_sentence_has_one_place_for_its_value() {
+        for table in [IP, ICMP, TCP, UDP, SCTP, TCP_EXT, IP6, ICMP6, UDP6] {
+            for entry in table {
+                let slots = entry.text.matches("%llu").count() + entry.text.matches("%s").count();
+                let expected = usize::from(!entry.text.is_empty());
+                assert_eq!(slots, expected, "{}: {:?}", entry.key, entry.text);
+                assert_eq!(
+                    entry.kind.title().is_some(),
+                    matches!(entry.kind, Kind::IcmpIn | Kind::IcmpOut)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn histogram_lines_are_indented_deeper() {
+        assert_eq!(Kind::IcmpIn.indent(), 8);
+        assert_eq!(Kind::OptNumber.indent(), 4);
+        assert_eq!(lookup(TCP, b"MaxConn").map(|e| e.text), Some(""));
+        assert!(lookup(IP, b"DefaultTTL").is_some_and(|e| e.fixed));
+    }
+}

@@ -203,7 +203,13 @@ fn masquerade_matches_netstat() {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc-stats")
+    fixture("proc-stats")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// nlstat with its /proc at `root`.
@@ -239,30 +245,40 @@ pub fn netstat_at(root: &Path, args: &[&str]) -> Option<Output> {
     Some(out)
 }
 
-/// The recorded expectations: (arguments, file under expected/).
-const FIXTURE_RUNS: &[(&[&str], &str)] = &[
-    (&["-s"], "s.out"),
-    (&["-st"], "st.out"),
-    (&["-su"], "su.out"),
-    (&["-sw"], "sw.out"),
-    (&["-sU"], "sU.out"),
-    (&["-s6"], "s6.out"),
-    (&["-s6t"], "s6t.out"),
-    (&["-s6u"], "s6u.out"),
-    (&["-s6w"], "s6w.out"),
-];
-
-/// The fixtures hold real kernel files plus an unknown key in Ip and in
+/// The recorded expectations: (fixture, arguments, file under expected/).
+/// proc-stats holds real kernel files plus an unknown key in Ip and in
 /// snmp6, zero values, an unknown table with a negative and a maximal
 /// value, a non-zero ICMPv6 histogram and a /proc/net/sctp/snmp.
+/// proc-stats-keys sets every key netstat has a sentence for to a
+/// different number, so each sentence, and each key netstat's lookup
+/// cannot find, is checked.
+const FIXTURE_RUNS: &[(&str, &[&str], &str)] = &[
+    ("proc-stats", &["-s"], "s.out"),
+    ("proc-stats", &["-st"], "st.out"),
+    ("proc-stats", &["-su"], "su.out"),
+    ("proc-stats", &["-sw"], "sw.out"),
+    ("proc-stats", &["-sU"], "sU.out"),
+    ("proc-stats", &["-s6"], "s6.out"),
+    ("proc-stats", &["-s6t"], "s6t.out"),
+    ("proc-stats", &["-s6u"], "s6u.out"),
+    ("proc-stats", &["-s6w"], "s6w.out"),
+    ("proc-stats-keys", &["-s"], "s.out"),
+    ("proc-stats-keys", &["-s6"], "s6.out"),
+];
+
 #[test]
 fn fixture_statistics_match_recorded_netstat_output() {
-    let root = fixtures();
-    for (args, expected) in FIXTURE_RUNS {
+    for (name, args, expected) in FIXTURE_RUNS {
+        let root = fixture(name);
         let want = std::fs::read_to_string(root.join("expected").join(expected)).unwrap();
         let out = nlstat_at(&root, args);
         let got = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(got, want, "{args:?}:\n{}", describe_diff(&want, &got));
+        assert_eq!(
+            got,
+            want,
+            "{name} {args:?}:\n{}",
+            describe_diff(&want, &got)
+        );
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(
             out.stderr.is_empty(),
@@ -271,7 +287,7 @@ fn fixture_statistics_match_recorded_netstat_output() {
         );
     }
     // The fixture exercises what it claims to.
-    let all = std::fs::read_to_string(root.join("expected/s.out")).unwrap();
+    let all = std::fs::read_to_string(fixtures().join("expected/s.out")).unwrap();
     for line in [
         "    NlstatNewKey: 7\n",
         "NlstatExt:\n    Beta: 12\n    Negative: 18446744073709551613\n    Huge: 18446744073709551615\n",
@@ -281,20 +297,22 @@ fn fixture_statistics_match_recorded_netstat_output() {
         assert!(all.contains(line), "missing {line:?}");
     }
     assert!(!all.contains("NlstatZeroKey"));
+    let keys = std::fs::read_to_string(fixture("proc-stats-keys").join("expected/s.out")).unwrap();
+    assert!(keys.contains("    TWKilled: 130\n") && keys.contains("        redirect: 41\n"));
 }
 
 #[test]
 fn fixture_statistics_match_live_netstat() {
-    let root = fixtures();
     let mut results = Vec::new();
-    for (args, expected) in FIXTURE_RUNS {
+    for (name, args, expected) in FIXTURE_RUNS {
+        let root = fixture(name);
         let Some(theirs) = netstat_at(&root, args) else {
             return;
         };
         let want = std::fs::read(root.join("expected").join(expected)).unwrap();
         assert_eq!(
             theirs.stdout, want,
-            "recorded {expected} is not what netstat prints now"
+            "recorded {name}/{expected} is not what netstat prints now"
         );
         results.push(same_output(args, &theirs, &nlstat_at(&root, args)));
     }

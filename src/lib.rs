@@ -96,7 +96,10 @@ fn masquerade(config: &Config) -> i32 {
             255
         }
         Ok(_) => {
-            eprintln!("{}: listing masqueraded connections is not supported", path.display());
+            eprintln!(
+                "{}: listing masqueraded connections is not supported",
+                path.display()
+            );
             255
         }
     }

@@ -6,6 +6,6 @@
 
 mod support;
 
+mod groups;
 mod sockets;
 mod statistics;
-mod groups;

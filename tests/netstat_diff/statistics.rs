@@ -365,3 +365,37 @@ fn missing_statistics_files() {
     }
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+/// A header line without its colon: netstat complains, stops reading
+/// that file and goes on with /proc/net/netstat, exiting 0.
+#[test]
+fn format_problem_is_reported_and_reading_goes_on() {
+    let root = std::env::temp_dir().join(format!("nlstat-bad-snmp-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("net")).unwrap();
+    std::fs::write(
+        root.join("net/snmp"),
+        "Ip: Forwarding InReceives\nIp: 1 5\nBroken line\nno colon\nUdp: InDatagrams\nUdp: 3\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("net/netstat"), "TcpExt: TW\nTcpExt: 9\n").unwrap();
+    let out = nlstat_at(&root, &["-s"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Ip:\n    Forwarding: 1\n    5 total packets received\n\
+         TcpExt:\n    9 TCP sockets finished time wait in fast timer\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("Problem while parsing {}/net/snmp\n", root.display())
+    );
+    assert_eq!(out.status.code(), Some(0));
+    if let Some(theirs) = netstat_at(&root, &["-s"]) {
+        assert_eq!(theirs.stdout, out.stdout);
+        assert_eq!(
+            String::from_utf8_lossy(&theirs.stderr),
+            "Problem while parsing /proc/net/snmp\n"
+        );
+        assert_eq!(theirs.status.code(), Some(0));
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}

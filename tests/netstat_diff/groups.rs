@@ -11,7 +11,8 @@ use std::process::{Command, Output};
 
 /// veth pairs named 2 to 15 characters (the IPv4 file pads names to 10
 /// and follows long ones with the colon directly); IPv4 groups with a
-/// zero last byte and IPv6 groups joined through `autojoin`.
+/// zero last byte and IPv6 groups joined through `autojoin`. Then the
+/// memberships must settle before anything is compared.
 const SETUP: &str = "
 ip link add abcdefghijklmno type veth peer name d0
 ip link add abcdefghijkl type veth peer name abcdefghijk
@@ -21,6 +22,9 @@ ip addr add 239.1.2.3/32 dev abcdefghijklmno autojoin
 ip addr add 239.1.2.0/32 dev d0 autojoin
 ip -6 addr add ff05::1234/128 dev d0 autojoin
 ip -6 addr add ff0e::1:2/128 dev abcdefghij autojoin
+# Links coming up join their solicited-node groups a moment later: wait
+# (at most 6 s) until the table holds still for 0.3 s.
+prev=; for i in $(seq 20); do cur=$(/usr/bin/netstat -gn); [ \"$cur\" = \"$prev\" ] && break; prev=$cur; sleep 0.3; done
 ";
 
 const FLAG_SETS: &[&[&str]] = &[

@@ -399,12 +399,14 @@ pub fn parse(args: &[OsString]) -> Parsed {
     let any_inet_proto = |p: &Protocols| p.tcp || p.sctp || p.udp || p.udplite || p.raw;
     if (families.inet || families.inet6 || mode == Mode::Statistics) && !any_inet_proto(&protocols)
     {
-        // netstat 2.10 leaves SCTP out of the implied set (observed: -4
-        // lists UDP and raw, with no SCTP complaint).
+        // netstat 2.10 leaves SCTP out of the implied socket set (observed:
+        // -4 lists UDP and raw, with no SCTP complaint) but keeps it for -s
+        // (an sctp/snmp file shows under plain -s).
         protocols.tcp = true;
         protocols.udp = true;
         protocols.udplite = true;
         protocols.raw = true;
+        protocols.sctp = mode == Mode::Statistics;
     }
     if (any_inet_proto(&protocols) || protocols.groups) && !(families.inet || families.inet6) {
         families.inet = true;

@@ -52,8 +52,10 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
             repeat(config, out, |out| interfaces.tick(config, out))
         }
         Mode::Statistics => {
-            let mut statistics = statistics::Statistics::new(root);
-            repeat(config, out, |out| statistics.tick(config, out))
+            // netstat prints the statistics once and exits, even with -c.
+            let status = statistics::Statistics::new(root).tick(config, out)?;
+            out.flush()?;
+            Ok(status)
         }
         Mode::Masquerade => Ok(masquerade(config)),
     }
@@ -75,18 +77,32 @@ fn repeat<W: Write>(
     }
 }
 
-/// `-M`: this kernel has no ip_masquerade table; say what netstat says.
+/// `-M`: kernels since 2.4 have no /proc/net/ip_masquerade, and netstat
+/// then says so and exits 1, with or without `-c`, `-n` or `-e`. When the
+/// file is there, netstat's failures are reproduced (exit 255 for its -1);
+/// listing the entries of such an old kernel is not supported.
 fn masquerade(config: &Config) -> i32 {
-    let path = proc_root().path("net/ip_masquerade");
-    if path.exists() {
-        // Kernels since 2.4 have no such file; reading it is not supported.
-        eprintln!(
-            "netstat: reading {} is not supported by nlstat",
-            path.display()
-        );
-        return 1;
-    }
     let _ = config;
-    eprintln!("netstat: no support for `ip_masquerade' on this system.");
-    1
+    let path = proc_root().path("net/ip_masquerade");
+    match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("netstat: no support for `ip_masquerade' on this system.");
+            1
+        }
+        Err(e) => {
+            eprintln!("{}: {}", path.display(), statistics::strerror(&e));
+            255
+        }
+        Ok(text) if text.is_empty() => {
+            eprintln!("masq_info: Internal Error `fgets() failed'.");
+            255
+        }
+        Ok(_) => {
+            eprintln!(
+                "{}: listing masqueraded connections is not supported",
+                path.display()
+            );
+            255
+        }
+    }
 }

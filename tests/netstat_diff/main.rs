@@ -6,5 +6,7 @@
 
 mod support;
 
+mod groups;
 mod interfaces;
 mod sockets;
+mod statistics;

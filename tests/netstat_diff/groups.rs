@@ -1,0 +1,235 @@
+//! `-g` against /usr/bin/netstat: group memberships on interfaces with
+//! names of every length netstat's parser treats differently, alone and
+//! combined with socket tables and families, once and under `-c`; and on
+//! fixture files with odd lines (see statistics.rs for how netstat is run
+//! on fixture files).
+
+use crate::statistics::netstat_at;
+use crate::support::*;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// veth pairs named 2 to 15 characters (the IPv4 file pads names to 10
+/// and follows long ones with the colon directly); IPv4 groups with a
+/// zero last byte and IPv6 groups joined through `autojoin`. Then the
+/// memberships must settle before anything is compared.
+const SETUP: &str = "
+ip link add abcdefghijklmno type veth peer name d0
+ip link add abcdefghijkl type veth peer name abcdefghijk
+ip link add abcdefghij type veth peer name abcdefghi
+for l in abcdefghijklmno d0 abcdefghijkl abcdefghijk abcdefghij abcdefghi; do ip link set $l up; done
+ip addr add 239.1.2.3/32 dev abcdefghijklmno autojoin
+ip addr add 239.1.2.0/32 dev d0 autojoin
+ip -6 addr add ff05::1234/128 dev d0 autojoin
+ip -6 addr add ff0e::1:2/128 dev abcdefghij autojoin
+# Links coming up join their solicited-node groups a moment later: wait
+# (at most 6 s) until the table holds still for 0.3 s.
+prev=; for i in $(seq 20); do cur=$(/usr/bin/netstat -gn); [ \"$cur\" = \"$prev\" ] && break; prev=$cur; sleep 0.3; done
+";
+
+const FLAG_SETS: &[&[&str]] = &[
+    &["-g"],
+    &["-gn"],
+    &["--groups"],
+    &["-tg"],
+    &["-tgn"],
+    &["-g", "-6"],
+    &["-g6n"],
+    &["-g", "-4"],
+    &["-g", "--inet6", "-n"],
+    &["-gA", "inet"],
+    &["-g", "-A", "inet,inet6"],
+    &["-gx"],
+    &["-gxn"],
+    &["-ga"],
+    &["-gl"],
+    &["-gu"],
+    &["-gW"],
+    &["-gv"],
+    &["-ge"],
+    &["-gtuwn"],
+];
+
+fn same(args: &[&str], theirs: &Output, ours: &Output) -> Result<(), String> {
+    let mut problems = String::new();
+    for (what, e, a) in [
+        ("stdout", &theirs.stdout, &ours.stdout),
+        ("stderr", &theirs.stderr, &ours.stderr),
+    ] {
+        let (e, a) = (String::from_utf8_lossy(e), String::from_utf8_lossy(a));
+        if e != a {
+            problems.push_str(&format!("{what}:\n{}", describe_diff(&e, &a)));
+        }
+    }
+    if theirs.status.code() != ours.status.code() {
+        problems.push_str(&format!(
+            "status {:?} vs {:?}\n",
+            theirs.status.code(),
+            ours.status.code()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{args:?}:\n{problems}"))
+    }
+}
+
+fn assert_all(results: Vec<Result<(), String>>) {
+    let total = results.len();
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {total} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn groups_match_netstat() {
+    let Some(ns) = Namespace::create("groups") else {
+        return;
+    };
+    ns.sh(SETUP);
+    let shown = String::from_utf8_lossy(&ns.run(NETSTAT, &["-gn"]).stdout).into_owned();
+    for line in [
+        "abcdefghijklmno 1      239.1.2.3\n",
+        "d0              1      239.1.2.0\n",
+        "abcdefghijk     1      224.0.0.1\n",
+        "d0              1      ff05::1234\n",
+    ] {
+        assert!(
+            shown.contains(line),
+            "setup did not give {line:?}:\n{shown}"
+        );
+    }
+    let results = FLAG_SETS
+        .iter()
+        .map(|args| same(args, &ns.run(NETSTAT, args), &ns.run(nlstat(), args)))
+        .collect();
+    assert_all(results);
+}
+
+#[test]
+fn groups_of_a_bare_namespace() {
+    let Some(ns) = Namespace::create("groups0") else {
+        return;
+    };
+    let results = [&["-g"][..], &["-gn"], &["-g6"], &["-tg"]]
+        .iter()
+        .map(|args| same(args, &ns.run(NETSTAT, args), &ns.run(nlstat(), args)))
+        .collect();
+    assert_all(results);
+}
+
+/// From its second tick on, netstat reads /proc/net/igmp with the igmp6
+/// layout (its parser state is static): warnings on stderr and garbage
+/// rows. Both tools run for 2.6 s and the first two ticks are compared
+/// (a first tick that resolves names may take a while, so a third tick
+/// may or may not fit).
+#[test]
+fn continuous_groups_repeat_netstat_quirks() {
+    let Some(ns) = Namespace::create("groupsc") else {
+        return;
+    };
+    ns.sh(SETUP);
+    for args in [&["-gc"][..], &["-gcn"], &["-tgcn"]] {
+        let mut timed = vec!["-s", "INT", "2.6", NETSTAT];
+        timed.extend_from_slice(args);
+        let theirs = two_ticks(ns.run("timeout", &timed));
+        timed[3] = nlstat();
+        let ours = two_ticks(ns.run("timeout", &timed));
+        let text = String::from_utf8_lossy(&theirs.stdout);
+        assert_eq!(
+            text.matches("IPv6/IPv4 Group Memberships").count(),
+            2,
+            "{text}"
+        );
+        assert!(String::from_utf8_lossy(&theirs.stderr).contains("bogus igmp6 line"));
+        assert_all(vec![same(args, &theirs, &ours)]);
+    }
+}
+
+/// Cut a `-c` run to its first two ticks: stdout before the third table
+/// heading, stderr before the second tick's warnings start over.
+fn two_ticks(mut out: Output) -> Output {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first = if text.starts_with("Active Internet") {
+        "Active Internet"
+    } else {
+        "IPv6/IPv4"
+    };
+    if let Some((third, _)) = text.match_indices(first).nth(2) {
+        out.stdout.truncate(third);
+    }
+    let errors = String::from_utf8_lossy(&out.stderr).into_owned();
+    if let Some((again, _)) = errors.match_indices("bogus igmp6 line 1.").nth(1) {
+        let line_start = errors[..again].rfind('\n').map_or(0, |i| i + 1);
+        out.stderr.truncate(line_start);
+    }
+    out
+}
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc-groups")
+}
+
+fn nlstat_at(root: &Path, args: &[&str]) -> Output {
+    Command::new(nlstat())
+        .args(args)
+        .env("NLSTAT_PROC_ROOT", root)
+        .output()
+        .expect("run nlstat")
+}
+
+/// Fixture lines: a v4-mapped, an unspecified and a loopback address in
+/// igmp6, a short hex address, a device line without an Idx number, a
+/// device line shorter than 15 bytes (the rest of the previous name stays
+/// behind), a bogus line in each file. Expected output recorded from
+/// netstat on these files.
+#[test]
+fn fixture_groups_match_recorded_netstat_output() {
+    let root = fixtures();
+    let out = nlstat_at(&root, &["-gn"]);
+    let want = std::fs::read_to_string(root.join("expected/gn.out")).unwrap();
+    let got = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(got, want, "{}", describe_diff(&want, &got));
+    let want = std::fs::read_to_string(root.join("expected/gn.err")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), want);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn fixture_groups_match_live_netstat() {
+    let root = fixtures();
+    let mut results = Vec::new();
+    for args in [&["-g"][..], &["-gn"], &["--groups", "--numeric-hosts"]] {
+        let Some(theirs) = netstat_at(&root, args) else {
+            return;
+        };
+        results.push(same(args, &theirs, &nlstat_at(&root, args)));
+    }
+    assert_all(results);
+}
+
+/// No /proc/net/igmp: netstat's complaint, exit 1, and the IPv6 groups
+/// still print; an IPv6-only run does not need the IPv4 file.
+#[test]
+fn missing_igmp_file() {
+    let root = std::env::temp_dir().join(format!("nlstat-groups-missing-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("net")).unwrap();
+    std::fs::copy(fixtures().join("net/igmp6"), root.join("net/igmp6")).unwrap();
+    let out = nlstat_at(&root, &["-gn"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("netstat: no support for `AF INET (igmp)' on this system.\n"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lo              1      ff02::1\n"));
+    if let Some(theirs) = netstat_at(&root, &["-gn"]) {
+        assert_all(vec![same(&["-gn"], &theirs, &out)]);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -3,10 +3,11 @@
 //!
 //! netstat parses both files with one line handler whose parser state
 //! (which file layout it is in, the current device, the last IPv6 words)
-//! lives in C statics. The state outlives a `-c` tick: from the second
-//! tick on, netstat reads the IPv4 file with the IPv6 layout, warns about
-//! the device lines and prints garbage groups for the others. nlstat keeps
-//! the same state so that `-gc` prints what netstat prints.
+//! lives in C statics. Within one table nlstat follows that state exactly.
+//! netstat never resets it, so from the second `-c` tick on it reads the
+//! IPv4 file with the IPv6 layout and prints bogus-line warnings and
+//! garbage groups; nlstat starts every tick afresh and prints the same
+//! table each time (a documented difference).
 
 use crate::config::Config;
 use crate::enrich::names::NameCache;
@@ -14,7 +15,6 @@ use crate::error::Result;
 use crate::render::text::Ipv6Text;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Mutex;
 
 const HEADER: &str = "IPv6/IPv4 Group Memberships\n\
 Interface       RefCnt Group\n\
@@ -34,12 +34,16 @@ struct LineState {
     words: [u32; 4],
 }
 
-static STATE: Mutex<LineState> = Mutex::new(LineState {
-    idx_column: false,
-    igmp6_layout: false,
-    device: [0; 16],
-    words: [0; 4],
-});
+impl LineState {
+    const fn new() -> Self {
+        LineState {
+            idx_column: false,
+            igmp6_layout: false,
+            device: [0; 16],
+            words: [0; 4],
+        }
+    }
+}
 
 /// One printed row.
 struct Membership {
@@ -56,7 +60,7 @@ pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache)
     let mut rows: Vec<Membership> = Vec::new();
     let mut status = 0;
     let mut text = Vec::new();
-    let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut state = LineState::new();
     for (relative, v6) in [("net/igmp", false), ("net/igmp6", true)] {
         let wanted = if v6 {
             config.families.inet6
@@ -98,7 +102,6 @@ pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache)
             }
         }
     }
-    drop(state);
     if !config.numeric_hosts {
         names.resolve_hosts(rows.iter().map(|r| r.group));
     }

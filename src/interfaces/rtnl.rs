@@ -4,19 +4,14 @@
 //! receive buffer and turned into plain records without decoding the
 //! attributes nobody prints.
 
-use crate::error::{Error, Result};
-use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload, NlaBuffer, NlasIterator,
-};
+use crate::collect::netlink::NetlinkDumper;
+use crate::error::Result;
+use netlink_packet_core::{NlaBuffer, NlasIterator};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+use netlink_sys::protocols::NETLINK_ROUTE;
 use std::net::Ipv4Addr;
-
-/// The kernel fills at most about 32 KiB per dump batch.
-const RECV_BUFFER: usize = 64 * 1024;
 
 const RTM_NEWLINK: u16 = 16;
 const RTM_NEWADDR: u16 = 20;
@@ -193,49 +188,29 @@ pub struct Ipv4Address {
 /// A NETLINK_ROUTE socket with its receive buffer, reused across `-c`
 /// ticks.
 pub struct RouteSocket {
-    socket: Socket,
-    buffer: Vec<u8>,
-    sequence: u32,
+    dumper: NetlinkDumper,
 }
 
 impl RouteSocket {
     pub fn open() -> Result<Self> {
-        let mut socket =
-            Socket::new(NETLINK_ROUTE).map_err(|e| Error::netlink("socket(NETLINK_ROUTE)", e))?;
-        socket
-            .bind_auto()
-            .map_err(|e| Error::netlink("bind(NETLINK_ROUTE)", e))?;
-        socket
-            .connect(&SocketAddr::new(0, 0))
-            .map_err(|e| Error::netlink("connect(NETLINK_ROUTE)", e))?;
         Ok(RouteSocket {
-            socket,
-            buffer: vec![0; RECV_BUFFER],
-            sequence: 0,
+            dumper: NetlinkDumper::open(NETLINK_ROUTE, "NETLINK_ROUTE")?,
         })
-    }
-
-    fn encode(&mut self, message: RouteNetlinkMessage) -> Vec<u8> {
-        self.sequence = self.sequence.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-        header.sequence_number = self.sequence;
-        let mut packet = NetlinkMessage::new(header, NetlinkPayload::from(message));
-        packet.finalize();
-        let mut bytes = vec![0; packet.buffer_len()];
-        packet.serialize(&mut bytes);
-        bytes
     }
 
     /// Dump every link into `links` (cleared first), in the kernel's order.
     pub fn links(&mut self, links: &mut Vec<Link>) -> Result<()> {
         links.clear();
-        let request = self.encode(RouteNetlinkMessage::GetLink(LinkMessage::default()));
-        self.dump(&request, "RTM_GETLINK", |kind, payload| {
-            if let Some(link) = (kind == RTM_NEWLINK).then(|| parse_link(payload)).flatten() {
-                links.push(link);
-            }
-        })
+        let request = self
+            .dumper
+            .request(RouteNetlinkMessage::GetLink(LinkMessage::default()));
+        self.dumper
+            .dump_all(&request, "RTM_GETLINK", |kind, payload| {
+                if let Some(link) = (kind == RTM_NEWLINK).then(|| parse_link(payload)).flatten() {
+                    links.push(link);
+                }
+                Ok(())
+            })
     }
 
     /// Dump every IPv4 address into `addresses` (cleared first).
@@ -243,63 +218,17 @@ impl RouteSocket {
         addresses.clear();
         let mut message = AddressMessage::default();
         message.header.family = AddressFamily::Inet;
-        let request = self.encode(RouteNetlinkMessage::GetAddress(message));
-        self.dump(&request, "RTM_GETADDR (inet)", |kind, payload| {
-            if let Some(address) = (kind == RTM_NEWADDR).then(|| parse_ipv4(payload)).flatten() {
-                addresses.push(address);
-            }
-        })
-    }
-
-    fn dump(
-        &mut self,
-        request: &[u8],
-        what: &str,
-        mut on_message: impl FnMut(u16, &[u8]),
-    ) -> Result<()> {
-        self.socket
-            .send(request, 0)
-            .map_err(|e| Error::netlink(format!("send {what} request"), e))?;
-        loop {
-            let mut space = &mut self.buffer[..];
-            let received = self
-                .socket
-                .recv(&mut space, 0)
-                .map_err(|e| Error::netlink(format!("receive {what} dump"), e))?;
-            let datagram = &self.buffer[..received.min(RECV_BUFFER)];
-            let mut offset = 0;
-            while offset + 16 <= datagram.len() {
-                let message = NetlinkBuffer::new_checked(&datagram[offset..]).map_err(|e| {
-                    Error::Malformed {
-                        what: format!("{what} netlink header: {e}"),
-                    }
-                })?;
-                let length = message.length() as usize;
-                if length < 16 {
-                    return Err(Error::Malformed {
-                        what: format!("{what}: message length {length}"),
-                    });
+        let request = self
+            .dumper
+            .request(RouteNetlinkMessage::GetAddress(message));
+        self.dumper
+            .dump_all(&request, "RTM_GETADDR (inet)", |kind, payload| {
+                if let Some(address) = (kind == RTM_NEWADDR).then(|| parse_ipv4(payload)).flatten()
+                {
+                    addresses.push(address);
                 }
-                match message.message_type() {
-                    NLMSG_DONE | NLMSG_ERROR => {
-                        let code = message
-                            .payload()
-                            .get(..4)
-                            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                            .unwrap_or(0);
-                        if code >= 0 {
-                            return Ok(());
-                        }
-                        return Err(Error::netlink(
-                            format!("{what} dump"),
-                            std::io::Error::from_raw_os_error(-code),
-                        ));
-                    }
-                    kind => on_message(kind, message.payload()),
-                }
-                offset += (length + 3) & !3;
-            }
-        }
+                Ok(())
+            })
     }
 }
 
@@ -424,6 +353,7 @@ mod tests {
         let mut socket = RouteSocket::open().expect("NETLINK_ROUTE socket");
         let mut message = LinkMessage::default();
         message.header.index = 0x7fff_fff0;
+        use netlink_packet_core::{NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST;
         let mut packet = NetlinkMessage::new(
@@ -433,7 +363,10 @@ mod tests {
         packet.finalize();
         let mut request = vec![0; packet.buffer_len()];
         packet.serialize(&mut request);
-        let error = socket.dump(&request, "RTM_GETLINK", |_, _| {}).unwrap_err();
+        let error = socket
+            .dumper
+            .dump_all(&request, "RTM_GETLINK", |_, _| Ok(()))
+            .unwrap_err();
         let text = error.to_string();
         assert!(text.starts_with("netlink RTM_GETLINK dump: "), "{text}");
         assert!(!text.contains('\n'));

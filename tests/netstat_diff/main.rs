@@ -7,3 +7,4 @@
 mod support;
 
 mod sockets;
+mod routes;

@@ -83,7 +83,11 @@ impl Routes {
         let fib = config.route_fib || !config.route_cache;
         let cache = config.route_cache;
         let default_af = ["inet"];
-        let names: &[&str] = if config.af_names.is_empty() { &default_af } else { &config.af_names };
+        let names: &[&str] = if config.af_names.is_empty() {
+            &default_af
+        } else {
+            &config.af_names
+        };
         for &af in names {
             let status = match af {
                 "inet" => self.inet(out, ext, numeric, fib, cache)?,
@@ -160,7 +164,10 @@ impl Routes {
             // Since Linux 3.6 there is no IPv4 routing cache: the file is
             // a header without rows, so netstat prints its own header only.
             if !self.root.path("net/rt_cache").exists() {
-                eprintln!("{}: No such file or directory", self.root.path("net/rt_cache").display());
+                eprintln!(
+                    "{}: No such file or directory",
+                    self.root.path("net/rt_cache").display()
+                );
                 out.write_all(b"INET (IPv4) not configured in this system.\n")?;
                 return Ok(1);
             }
@@ -186,7 +193,10 @@ impl Routes {
         file: &mut Vec<u8>,
     ) -> Result<i32> {
         if !self.root.read_into("net/ipv6_route", file)? {
-            eprintln!("{}: No such file or directory", self.root.path("net/ipv6_route").display());
+            eprintln!(
+                "{}: No such file or directory",
+                self.root.path("net/ipv6_route").display()
+            );
             out.write_all(b"INET6 (IPv6) not configured in this system.\n")?;
             return Ok(1);
         }
@@ -219,7 +229,9 @@ impl Routes {
             let mut dst = Ipv6Text::new();
             let mut hop = Ipv6Text::new();
             for line in file.split(|&b| b == b'\n') {
-                let Some(route) = parse_v6_line(line) else { continue };
+                let Some(route) = parse_v6_line(line) else {
+                    continue;
+                };
                 if route.iface.is_some() {
                     iface.clear();
                     iface.push_bytes(route.iface.unwrap_or_default());
@@ -382,7 +394,11 @@ fn v6_flags(flags: u32, out: &mut Text<16>) {
 }
 
 fn prefix_mask(len: u8) -> u32 {
-    if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) }
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    }
 }
 
 /// Destination text as INET_sprintmask gives it: `default` for 0.0.0.0/0,
@@ -400,7 +416,11 @@ fn v4_destination(
     if numeric {
         format_ipv4(address, out);
     } else if route.dst == [0; 4] {
-        out.push_str(if route.dst_len == 0 { "default" } else { "0.0.0.0" });
+        out.push_str(if route.dst_len == 0 {
+            "default"
+        } else {
+            "0.0.0.0"
+        });
     } else if route.dst_len == 32 || (u32::from(address) & !prefix_mask(route.dst_len)) != 0 {
         hosts.host_text(IpAddr::V4(address), false, out);
     } else if let Some(name) = networks.name(u32::from(address)) {
@@ -446,8 +466,15 @@ fn write_v4_row(
     let metric = route.priority as i32;
     if kernel_flags & RTF_REJECT != 0 {
         match ext {
-            1 => writeln!(out, "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -", 0)?,
-            2 => writeln!(out, "{dst:<15} -               {mask:<15} {flags:<5}     - -          - -")?,
+            1 => writeln!(
+                out,
+                "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -",
+                0
+            )?,
+            2 => writeln!(
+                out,
+                "{dst:<15} -               {mask:<15} {flags:<5}     - -          - -"
+            )?,
             _ => writeln!(
                 out,
                 "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -        -     -      -",
@@ -459,8 +486,16 @@ fn write_v4_row(
     let mut gateway = Ipv6Text::new();
     v4_gateway(route, numeric, hosts, &mut gateway);
     let gateway = gateway.as_str();
-    let iface = if route.oif == 0 { "*" } else { interfaces.name(route.oif) };
-    let mss = if route.advmss == 0 { 0 } else { route.advmss.wrapping_add(40) } as i32;
+    let iface = if route.oif == 0 {
+        "*"
+    } else {
+        interfaces.name(route.oif)
+    };
+    let mss = if route.advmss == 0 {
+        0
+    } else {
+        route.advmss.wrapping_add(40)
+    } as i32;
     let window = route.window as i32;
     let irtt = (route.rtt >> 3) as i32;
     match ext {
@@ -514,7 +549,9 @@ fn hex_v6(field: &[u8]) -> Option<Ipv6Addr> {
 /// `dst plen src slen nexthop metric refcnt use flags [dev]`, in the
 /// order the kernel prints and netstat scans them.
 fn parse_v6_line(line: &[u8]) -> Option<V6Line<'_>> {
-    let mut fields = line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+    let mut fields = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
     let dst = hex_v6(fields.next()?)?;
     let prefix_len = hex_u32(fields.next()?)?;
     let _source = fields.next()?;
@@ -525,7 +562,16 @@ fn parse_v6_line(line: &[u8]) -> Option<V6Line<'_>> {
     let used = hex_u32(fields.next()?)?;
     let flags = hex_u32(fields.next()?)?;
     let iface = fields.next().map(|f| &f[..f.len().min(15)]);
-    Some(V6Line { dst, prefix_len, next_hop, metric, refcnt, used, flags, iface })
+    Some(V6Line {
+        dst,
+        prefix_len,
+        next_hop,
+        metric,
+        refcnt,
+        used,
+        flags,
+        iface,
+    })
 }
 
 #[cfg(test)]
@@ -540,13 +586,50 @@ mod tests {
 
     #[test]
     fn ipv4_flag_letters() {
-        let base = RouteRecord { table: 254, kind: 1, dst_len: 24, ..Default::default() };
+        let base = RouteRecord {
+            table: 254,
+            kind: 1,
+            dst_len: 24,
+            ..Default::default()
+        };
         assert_eq!(v4(base), "U");
-        assert_eq!(v4(RouteRecord { has_gateway: true, ..base }), "UG");
-        assert_eq!(v4(RouteRecord { has_gateway: true, dst_len: 32, ..base }), "UGH");
-        assert_eq!(v4(RouteRecord { dst_len: 32, ..base }), "UH");
-        assert_eq!(v4(RouteRecord { kind: rtnl::RTN_UNREACHABLE, ..base }), "!");
-        assert_eq!(v4(RouteRecord { kind: rtnl::RTN_PROHIBIT, dst_len: 32, ..base }), "!H");
+        assert_eq!(
+            v4(RouteRecord {
+                has_gateway: true,
+                ..base
+            }),
+            "UG"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                has_gateway: true,
+                dst_len: 32,
+                ..base
+            }),
+            "UGH"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                dst_len: 32,
+                ..base
+            }),
+            "UH"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                kind: rtnl::RTN_UNREACHABLE,
+                ..base
+            }),
+            "!"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                kind: rtnl::RTN_PROHIBIT,
+                dst_len: 32,
+                ..base
+            }),
+            "!H"
+        );
         // blackhole (6) and throw (9) are plain U in /proc/net/route.
         assert_eq!(v4(RouteRecord { kind: 6, ..base }), "U");
         assert_eq!(v4(RouteRecord { kind: 9, ..base }), "U");
@@ -589,7 +672,10 @@ mod tests {
         assert_eq!(out.as_str(), "default");
         v4_destination(&default, true, &mut networks, &hosts, &mut out);
         assert_eq!(out.as_str(), "0.0.0.0");
-        let half = RouteRecord { dst_len: 1, ..default };
+        let half = RouteRecord {
+            dst_len: 1,
+            ..default
+        };
         v4_destination(&half, false, &mut networks, &hosts, &mut out);
         assert_eq!(out.as_str(), "0.0.0.0");
     }
@@ -599,7 +685,10 @@ mod tests {
         let line = b"fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0";
         let r = parse_v6_line(line).unwrap();
         assert_eq!(r.dst, "fe80::".parse::<Ipv6Addr>().unwrap());
-        assert_eq!((r.prefix_len, r.metric, r.refcnt, r.used, r.flags), (64, 256, 2, 0, 1));
+        assert_eq!(
+            (r.prefix_len, r.metric, r.refcnt, r.used, r.flags),
+            (64, 256, 2, 0, 1)
+        );
         assert_eq!(r.iface, Some(&b"eth0"[..]));
         let null = b"00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       ";
         let r = parse_v6_line(null).unwrap();

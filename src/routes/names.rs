@@ -33,7 +33,10 @@ pub struct NetworkNames {
 
 impl NetworkNames {
     pub fn name(&mut self, network: u32) -> Option<&str> {
-        self.names.get_or_insert_with(load_networks).get(&network).map(|s| &**s)
+        self.names
+            .get_or_insert_with(load_networks)
+            .get(&network)
+            .map(|s| &**s)
     }
 }
 

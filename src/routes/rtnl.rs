@@ -69,21 +69,29 @@ impl RouteSocket {
     pub fn open() -> Result<Self> {
         let mut socket =
             Socket::new(NETLINK_ROUTE).map_err(|e| Error::netlink("socket(NETLINK_ROUTE)", e))?;
-        socket.bind_auto().map_err(|e| Error::netlink("bind(NETLINK_ROUTE)", e))?;
+        socket
+            .bind_auto()
+            .map_err(|e| Error::netlink("bind(NETLINK_ROUTE)", e))?;
         socket
             .connect(&SocketAddr::new(0, 0))
             .map_err(|e| Error::netlink("connect(NETLINK_ROUTE)", e))?;
         // With strict checking the kernel dumps only the main table we ask
         // for; without it (old kernels) the records are filtered here.
         let _ = socket.set_netlink_get_strict_chk(true);
-        Ok(RouteSocket { socket, buffer: vec![0; RECV_BUFFER], sequence: 0 })
+        Ok(RouteSocket {
+            socket,
+            buffer: vec![0; RECV_BUFFER],
+            sequence: 0,
+        })
     }
 
     fn request_v4_main(sequence: u32) -> Vec<u8> {
         let mut message = RouteMessage::default();
         message.header.address_family = AddressFamily::Inet;
         message.header.table = RouteHeader::RT_TABLE_MAIN;
-        message.attributes.push(RouteAttribute::Table(RT_TABLE_MAIN));
+        message
+            .attributes
+            .push(RouteAttribute::Table(RT_TABLE_MAIN));
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST | NLM_F_DUMP;
         header.sequence_number = sequence;
@@ -99,7 +107,10 @@ impl RouteSocket {
 
     /// Dump the IPv4 main table and call `on_route` for each route in the
     /// kernel's order (the FIB trie walk /proc/net/route also uses).
-    pub fn dump_v4_main(&mut self, mut on_route: impl FnMut(&RouteRecord) -> Result<()>) -> Result<()> {
+    pub fn dump_v4_main(
+        &mut self,
+        mut on_route: impl FnMut(&RouteRecord) -> Result<()>,
+    ) -> Result<()> {
         const WHAT: &str = "RTM_GETROUTE (IPv4 main table)";
         self.sequence = self.sequence.wrapping_add(1);
         let request = Self::request_v4_main(self.sequence);
@@ -115,11 +126,16 @@ impl RouteSocket {
             let datagram = &self.buffer[..received.min(RECV_BUFFER)];
             let mut offset = 0;
             while offset + 16 <= datagram.len() {
-                let message = NetlinkBuffer::new_checked(&datagram[offset..])
-                    .map_err(|e| Error::Malformed { what: format!("{WHAT} netlink header: {e}") })?;
+                let message = NetlinkBuffer::new_checked(&datagram[offset..]).map_err(|e| {
+                    Error::Malformed {
+                        what: format!("{WHAT} netlink header: {e}"),
+                    }
+                })?;
                 let length = message.length() as usize;
                 if length < 16 {
-                    return Err(Error::Malformed { what: format!("{WHAT}: message length {length}") });
+                    return Err(Error::Malformed {
+                        what: format!("{WHAT}: message length {length}"),
+                    });
                 }
                 match message.message_type() {
                     NLMSG_DONE | NLMSG_ERROR => {
@@ -150,7 +166,10 @@ impl RouteSocket {
 }
 
 fn u32_of(value: &[u8]) -> u32 {
-    value.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+    value
+        .get(..4)
+        .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .unwrap_or(0)
 }
 
 fn v4_of(value: &[u8]) -> Option<[u8; 4]> {
@@ -216,7 +235,9 @@ fn first_nexthop(value: &[u8], record: &mut RouteRecord) {
         return;
     }
     for nla in NlasIterator::new(&value[8..length]) {
-        let Ok(nla): std::result::Result<NlaBuffer<&[u8]>, _> = nla else { break };
+        let Ok(nla): std::result::Result<NlaBuffer<&[u8]>, _> = nla else {
+            break;
+        };
         match nla.kind() {
             RTA_GATEWAY => {
                 if let Some(gw) = v4_of(nla.value()) {

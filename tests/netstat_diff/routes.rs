@@ -14,8 +14,11 @@ impl QuickResolver {
     fn install(ns: &Namespace) -> QuickResolver {
         let dir = PathBuf::from("/etc/netns").join(&ns.name);
         std::fs::create_dir_all(&dir).expect("create /etc/netns/NAME");
-        std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-            .expect("write resolv.conf");
+        std::fs::write(
+            dir.join("resolv.conf"),
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+        )
+        .expect("write resolv.conf");
         QuickResolver(dir)
     }
 }
@@ -103,7 +106,9 @@ const NAMED: &[&[&str]] = &[
 
 #[test]
 fn routing_tables_match_netstat_numeric() {
-    let Some(ns) = Namespace::create("routes") else { return };
+    let Some(ns) = Namespace::create("routes") else {
+        return;
+    };
     populate(&ns);
     // Nothing masked: routes do not change between the two runs, and no
     // traffic runs in this namespace to move the IPv6 reference counts.
@@ -112,7 +117,9 @@ fn routing_tables_match_netstat_numeric() {
 
 #[test]
 fn routing_tables_match_netstat_with_names() {
-    let Some(ns) = Namespace::create("routenames") else { return };
+    let Some(ns) = Namespace::create("routenames") else {
+        return;
+    };
     let _resolver = QuickResolver::install(&ns);
     populate(&ns);
     assert_all_match(&ns, NAMED, &[], Masks::default());
@@ -122,13 +129,22 @@ fn routing_tables_match_netstat_with_names() {
 fn fresh_namespace_tables_match() {
     // Only lo: the IPv4 main table is empty and the IPv6 main table holds
     // nothing but its null entry.
-    let Some(ns) = Namespace::create("routesempty") else { return };
-    assert_all_match(&ns, &[&["-rn"], &["-6rn"], &["-rne", "-4", "-6"]], &[], Masks::default());
+    let Some(ns) = Namespace::create("routesempty") else {
+        return;
+    };
+    assert_all_match(
+        &ns,
+        &[&["-rn"], &["-6rn"], &["-rne", "-4", "-6"]],
+        &[],
+        Masks::default(),
+    );
 }
 
 #[test]
 fn continuous_mode_repeats_the_table() {
-    let Some(ns) = Namespace::create("routesloop") else { return };
+    let Some(ns) = Namespace::create("routesloop") else {
+        return;
+    };
     populate(&ns);
     // Two ticks of -c, cut off by `timeout`: the table must print at least
     // twice, each copy identical to a single run.
@@ -137,6 +153,9 @@ fn continuous_mode_repeats_the_table() {
     let looped = ns.run("timeout", &["1.5", nlstat(), "-rnc"]);
     let text = String::from_utf8_lossy(&looped.stdout);
     let single = String::from_utf8_lossy(&once.stdout);
-    assert!(text.matches("Kernel IP routing table").count() >= 2, "{text}");
+    assert!(
+        text.matches("Kernel IP routing table").count() >= 2,
+        "{text}"
+    );
     assert!(text.starts_with(&*single), "first tick differs:\n{text}");
 }

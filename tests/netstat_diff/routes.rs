@@ -31,15 +31,20 @@ impl Drop for QuickResolver {
 
 /// Routes of every kind netstat distinguishes, plus some it must not show.
 fn populate(ns: &Namespace) {
+    // No link-local addresses (addrgenmode none) and no DAD: the links
+    // stay quiet, so the IPv6 reference counts netstat prints do not move
+    // between the two runs.
     ns.sh(
-        "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up \
-         && ip addr add 10.9.0.1/24 dev v0 \
+        "ip link add v0 type veth peer name v1 && ip link add v2 type veth peer name v3 \
+         && for l in v0 v1 v2 v3; do ip link set $l addrgenmode none && ip link set $l up; done \
+         && ip addr add 10.9.0.1/24 dev v0 && ip addr add 10.8.0.1/24 dev v2 \
          && ip addr add 2001:db8::1/64 dev v0 nodad \
          && ip route add default via 10.9.0.254 \
          && ip route add 0.0.0.0/1 via 10.9.0.253 \
          && ip route add 10.20.0.0/16 via 10.9.0.2 metric 7 mtu 1400 advmss 1300 window 5000 rtt 40ms \
          && ip route add 10.21.0.5 via 10.9.0.3 \
          && ip route add 10.22.0.7/32 dev v0 \
+         && ip route add 127.0.0.1/32 dev v0 \
          && ip route add unreachable 10.30.0.0/16 \
          && ip route add blackhole 10.31.0.0/16 \
          && ip route add prohibit 10.32.0.0/16 \
@@ -49,6 +54,11 @@ fn populate(ns: &Namespace) {
          && ip route add 10.60.0.0/24 dev lo \
          && ip route add 127.0.0.0/8 via 10.9.0.9 metric 50 \
          && ip route add 169.254.0.0/16 dev v0 metric 1000 \
+         && ip route add 10.90.0.0/16 nexthop via 10.9.0.5 dev v0 nexthop via 10.8.0.5 dev v2 \
+         && ip nexthop add id 7 via 10.8.0.6 dev v2 && ip route add 10.91.0.0/16 nhid 7 \
+         && ip nexthop add id 8 blackhole && ip route add 10.92.0.0/16 nhid 8 \
+         && ip nexthop add id 9 via 10.8.0.7 dev v2 && ip nexthop add id 10 group 9/7 \
+         && ip route add 10.93.0.0/16 nhid 10 \
          && ip route add 10.50.0.0/16 dev v0 table 100 \
          && ip route add 10.51.0.0/16 via 10.9.0.2 table 101 \
          && ip route add local 10.70.0.1 dev v0 table main \
@@ -59,8 +69,12 @@ fn populate(ns: &Namespace) {
          && ip -6 route add blackhole 2001:db8:a::/64 \
          && ip -6 route add prohibit 2001:db8:b::/64 \
          && ip -6 route add 2001:db8:e::/64 dev lo \
+         && ip -6 route add 2001:db8:77::/64 nexthop via 2001:db8::5 dev v0 nexthop via 2001:db8::6 dev v0 \
          && ip -6 route add 2001:db8:c::/64 dev v0 table 100 \
-         && ip -6 route add 2001:db8:f::/64 via 2001:db8::3 dev v0 metric 9 table 200",
+         && ip -6 route add 2001:db8:f::/64 via 2001:db8::3 dev v0 metric 9 table 200 \
+         && ip -6 route add 2001:db8:f::/64 via 2001:db8::3 dev v0 table 7 \
+         && ip -6 route del 2001:db8:f::/64 via 2001:db8::3 dev v0 table 7 \
+         && sleep 2",
     );
 }
 

@@ -1,21 +1,698 @@
-//! `routes` mode (to be filled in).
+//! `-r`: the kernel routing tables as net-tools prints them.
+//!
+//! IPv4 comes from an RTM_GETROUTE dump of the main table, read in place
+//! and streamed row by row (`-n`), or gathered once so every host name can
+//! be looked up concurrently before printing. IPv6 is read from
+//! /proc/net/ipv6_route: the Ref column (the FIB entry's reference count),
+//! the per-table null entries and the kernel's own RTF_* flags that
+//! netstat prints exist only there; rtnetlink reports none of them.
+
+mod names;
+pub mod rtnl;
 
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
+use crate::enrich::names::NameCache;
 use crate::error::Result;
+use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
+use names::{InterfaceNames, NetworkNames};
+use rtnl::{RouteRecord, RouteSocket};
 use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+// Route flags as /proc and net-tools know them (linux/route.h, ipv6_route.h).
+const RTF_UP: u32 = 0x0001;
+const RTF_GATEWAY: u32 = 0x0002;
+const RTF_HOST: u32 = 0x0004;
+const RTF_MODIFIED: u32 = 0x0020;
+const RTF_REJECT: u32 = 0x0200;
+const RTF_DEFAULT: u32 = 0x0001_0000;
+const RTF_ALLONLINK: u32 = 0x0002_0000;
+const RTF_ADDRCONF: u32 = 0x0004_0000;
+const RTF_NONEXTHOP: u32 = 0x0020_0000;
+const RTF_EXPIRES: u32 = 0x0040_0000;
+const RTF_CACHE: u32 = 0x0100_0000;
+const RTF_FLOW: u32 = 0x0200_0000;
+
+const V4_HEADERS: [&str; 4] = [
+    "",
+    "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n",
+    "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n",
+    "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n",
+];
+const V4_CACHE_HEADERS: [&str; 4] = [
+    "",
+    "Source          Destination     Gateway         Flags Metric Ref    Use Iface\n",
+    "Source          Destination     Gateway         Flags   MSS Window  irtt Iface\n",
+    "Source          Destination     Gateway         Flags Metric Ref    Use Iface    MSS   Window irtt  TOS HHRef HHUptod     SpecDst\n",
+];
+const V6_HEADER: &str =
+    "Destination                    Next Hop                   Flag Met Ref  Use If\n";
+
+/// State kept across `-c` ticks: the netlink socket, name caches and
+/// buffers.
 pub struct Routes {
     root: ProcRoot,
+    socket: Option<RouteSocket>,
+    hosts: NameCache,
+    networks: NetworkNames,
+    interfaces: InterfaceNames,
+    /// IPv4 rows held only while their names are looked up.
+    rows: Vec<RouteRecord>,
+    file: Vec<u8>,
 }
 
 impl Routes {
     pub fn new(root: ProcRoot) -> Self {
-        Routes { root }
+        Routes {
+            root,
+            socket: None,
+            hosts: NameCache::new(),
+            networks: NetworkNames::default(),
+            interfaces: InterfaceNames::default(),
+            rows: Vec::new(),
+            file: Vec::new(),
+        }
     }
 
     pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
-        let _ = (&self.root, config, out);
+        self.interfaces.clear();
+        let numeric = config.numeric_hosts || config.symbolic;
+        let ext = route_ext(config.extend);
+        // netstat: no -F/-C means the FIB; -C alone means only the cache.
+        let fib = config.route_fib || !config.route_cache;
+        let cache = config.route_cache;
+        let default_af = ["inet"];
+        let names: &[&str] = if config.af_names.is_empty() {
+            &default_af
+        } else {
+            &config.af_names
+        };
+        for &af in names {
+            let status = match af {
+                "inet" => self.inet(out, ext, numeric, fib, cache)?,
+                "inet6" => self.inet6(out, numeric, fib, cache)?,
+                other => no_routing(out, other)?,
+            };
+            if status != 0 {
+                return Ok(status);
+            }
+        }
         Ok(0)
+    }
+
+    fn inet(
+        &mut self,
+        out: &mut dyn Write,
+        ext: usize,
+        numeric: bool,
+        fib: bool,
+        cache: bool,
+    ) -> Result<i32> {
+        if fib {
+            out.write_all(b"Kernel IP routing table\n")?;
+            out.write_all(V4_HEADERS[ext].as_bytes())?;
+            if self.socket.is_none() {
+                self.socket = Some(RouteSocket::open()?);
+            }
+            let socket = self.socket.as_mut().expect("opened above");
+            if numeric {
+                let (interfaces, networks, hosts) =
+                    (&mut self.interfaces, &mut self.networks, &self.hosts);
+                socket.dump_v4_main(|route| {
+                    if shown_v4(route) {
+                        write_v4_row(out, route, ext, true, interfaces, networks, hosts)?;
+                    }
+                    Ok(())
+                })?;
+            } else {
+                let rows = &mut self.rows;
+                rows.clear();
+                socket.dump_v4_main(|route| {
+                    if shown_v4(route) {
+                        rows.push(*route);
+                    }
+                    Ok(())
+                })?;
+                self.hosts.resolve_hosts(
+                    self.rows
+                        .iter()
+                        .flat_map(|r| {
+                            let dst = (r.dst_len == 32).then_some(r.dst);
+                            let gw = (r.gateway != [0; 4]).then_some(r.gateway);
+                            [dst, gw]
+                        })
+                        .flatten()
+                        .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+                );
+                for route in &self.rows {
+                    write_v4_row(
+                        out,
+                        route,
+                        ext,
+                        false,
+                        &mut self.interfaces,
+                        &mut self.networks,
+                        &self.hosts,
+                    )?;
+                }
+                // Keep the capacity, not the rows, for the next tick.
+                self.rows.clear();
+            }
+        }
+        if cache {
+            // Since Linux 3.6 there is no IPv4 routing cache: the file is
+            // a header without rows, so netstat prints its own header only.
+            if !self.root.path("net/rt_cache").exists() {
+                eprintln!(
+                    "{}: No such file or directory",
+                    self.root.path("net/rt_cache").display()
+                );
+                out.write_all(b"INET (IPv4) not configured in this system.\n")?;
+                return Ok(1);
+            }
+            out.write_all(b"Kernel IP routing cache\n")?;
+            out.write_all(V4_CACHE_HEADERS[ext].as_bytes())?;
+        }
+        Ok(0)
+    }
+
+    fn inet6(&mut self, out: &mut dyn Write, numeric: bool, fib: bool, cache: bool) -> Result<i32> {
+        let mut file = std::mem::take(&mut self.file);
+        let result = self.inet6_with(out, numeric, fib, cache, &mut file);
+        self.file = file;
+        result
+    }
+
+    fn inet6_with(
+        &mut self,
+        out: &mut dyn Write,
+        numeric: bool,
+        fib: bool,
+        cache: bool,
+        file: &mut Vec<u8>,
+    ) -> Result<i32> {
+        if !self.root.read_into("net/ipv6_route", file)? {
+            eprintln!(
+                "{}: No such file or directory",
+                self.root.path("net/ipv6_route").display()
+            );
+            out.write_all(b"INET6 (IPv6) not configured in this system.\n")?;
+            return Ok(1);
+        }
+        if !numeric {
+            self.hosts.resolve_hosts(
+                file.split(|&b| b == b'\n')
+                    .filter_map(parse_v6_line)
+                    .flat_map(|r| [r.dst, r.next_hop])
+                    .filter(|a| !a.is_unspecified() && a.to_ipv4_mapped().is_none())
+                    .map(IpAddr::V6),
+            );
+        }
+        let mut passes = [false, false];
+        passes[0] = fib;
+        passes[1] = cache;
+        for (pass, wanted) in passes.into_iter().enumerate() {
+            if !wanted {
+                continue;
+            }
+            let want_cache = pass == 1;
+            out.write_all(if want_cache {
+                b"Kernel IPv6 routing cache\n"
+            } else {
+                b"Kernel IPv6 routing table\n"
+            })?;
+            out.write_all(V6_HEADER.as_bytes())?;
+            // sscanf leaves the interface buffer alone when a line has
+            // none: the previous line's name is printed again.
+            let mut iface: Text<16> = Text::new();
+            let mut dst = Ipv6Text::new();
+            let mut hop = Ipv6Text::new();
+            for line in file.split(|&b| b == b'\n') {
+                let Some(route) = parse_v6_line(line) else {
+                    continue;
+                };
+                if route.iface.is_some() {
+                    iface.clear();
+                    iface.push_bytes(route.iface.unwrap_or_default());
+                }
+                if (route.flags & RTF_CACHE != 0) != want_cache {
+                    continue;
+                }
+                self.v6_text(route.dst, numeric, &mut dst);
+                dst.push_byte(b'/');
+                dst.push_u64(u64::from(route.prefix_len));
+                self.v6_text(route.next_hop, numeric, &mut hop);
+                let mut flags: Text<16> = Text::new();
+                v6_flags(route.flags, &mut flags);
+                writeln!(
+                    out,
+                    "{:<30} {:<26} {:<4} {:<3} {:<1} {:>6} {}",
+                    dst.as_str(),
+                    hop.as_str(),
+                    flags.as_str(),
+                    route.metric as i32,
+                    route.refcnt as i32,
+                    route.used as i32,
+                    iface.as_str()
+                )?;
+            }
+        }
+        Ok(0)
+    }
+
+    /// INET6_rresolve: numbers with -n, `[::]` for the unspecified
+    /// address, otherwise getnameinfo's answer (its numeric form when the
+    /// resolver has no name).
+    fn v6_text(&self, address: Ipv6Addr, numeric: bool, out: &mut Ipv6Text) {
+        out.clear();
+        if numeric || address.to_ipv4_mapped().is_some() {
+            format_ipv6(address, out);
+        } else {
+            self.hosts.host_text(IpAddr::V6(address), false, out);
+        }
+    }
+}
+
+/// netstat swaps its first two `-e` levels for routes and keeps two bits:
+/// none → 2 (MSS columns), -e → 1 (Metric), -ee → 3 (both), -eee → 0
+/// (no columns at all), and so on.
+fn route_ext(extend: u32) -> usize {
+    let swapped = match extend {
+        1 => 2,
+        2 => 1,
+        n => n,
+    };
+    (swapped & 3) as usize
+}
+
+/// What netstat says for a family it has no routing table printer for.
+fn no_routing(out: &mut dyn Write, af: &str) -> Result<i32> {
+    match af {
+        "ipx" => {
+            eprintln!("No such file or directory");
+            out.write_all(
+                b"IPX routing not in file /proc/net/ipx/route or /proc/net/ipx_route found.\n",
+            )?;
+            Ok(1)
+        }
+        "ax25" => {
+            eprintln!("/proc/net/ax25_route: No such file or directory");
+            out.write_all(b"AX.25 not configured in this system.\n")?;
+            Ok(1)
+        }
+        "netrom" => {
+            eprintln!("/proc/net/nr_nodes: No such file or directory");
+            eprintln!("/proc/net/nr_neigh: Invalid argument");
+            out.write_all(b"NET/ROM not configured in this system.\n")?;
+            Ok(1)
+        }
+        "x25" => {
+            out.write_all(b"X.25 not configured in this system.\n")?;
+            Ok(1)
+        }
+        "rose" => {
+            eprintln!("/proc/net/rose_nodes: No such file or directory");
+            eprintln!("ROSE not configured in this system.");
+            Ok(1)
+        }
+        "bluetooth" => {
+            eprintln!("Address family `bluetooth' not supported.");
+            Ok(3)
+        }
+        other => {
+            eprintln!("No routing for address family `{other}'.");
+            Ok(3)
+        }
+    }
+}
+
+/// /proc/net/route shows the main table without broadcast and multicast
+/// entries.
+fn shown_v4(route: &RouteRecord) -> bool {
+    route.table == rtnl::RT_TABLE_MAIN
+        && route.kind != rtnl::RTN_BROADCAST
+        && route.kind != rtnl::RTN_MULTICAST
+}
+
+/// The RTF_* bits the kernel gives an IPv4 route in /proc/net/route
+/// (fib_flag_trans): unreachable and prohibit are rejects, blackhole and
+/// throw are not.
+fn v4_kernel_flags(route: &RouteRecord) -> u32 {
+    let mut flags = RTF_UP;
+    if matches!(route.kind, rtnl::RTN_UNREACHABLE | rtnl::RTN_PROHIBIT) {
+        flags |= RTF_REJECT;
+    }
+    if route.has_gateway {
+        flags |= RTF_GATEWAY;
+    }
+    if route.dst_len == 32 {
+        flags |= RTF_HOST;
+    }
+    flags
+}
+
+/// net-tools' IPv4 letters: U, G, a reject replaces both with `!`, then H.
+fn v4_flags(flags: u32, out: &mut Text<8>) {
+    out.clear();
+    if flags & RTF_UP != 0 {
+        out.push_byte(b'U');
+    }
+    if flags & RTF_GATEWAY != 0 {
+        out.push_byte(b'G');
+    }
+    if flags & RTF_REJECT != 0 {
+        out.clear();
+        out.push_byte(b'!');
+    }
+    if flags & RTF_HOST != 0 {
+        out.push_byte(b'H');
+    }
+}
+
+/// net-tools' IPv6 letters, in its order.
+fn v6_flags(flags: u32, out: &mut Text<16>) {
+    out.clear();
+    for (bit, letter) in [
+        (RTF_UP, b'U'),
+        (RTF_REJECT, b'!'),
+        (RTF_GATEWAY, b'G'),
+        (RTF_HOST, b'H'),
+        (RTF_DEFAULT, b'D'),
+        (RTF_ADDRCONF, b'A'),
+        (RTF_CACHE, b'C'),
+        (RTF_ALLONLINK, b'a'),
+        (RTF_EXPIRES, b'e'),
+        (RTF_MODIFIED, b'm'),
+        (RTF_NONEXTHOP, b'n'),
+        (RTF_FLOW, b'f'),
+    ] {
+        if flags & bit != 0 {
+            out.push_byte(letter);
+        }
+    }
+}
+
+fn prefix_mask(len: u8) -> u32 {
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    }
+}
+
+/// Destination text as INET_sprintmask gives it: `default` for 0.0.0.0/0,
+/// 0.0.0.0 for other zero networks, a host name for host routes, a
+/// network name for networks.
+fn v4_destination(
+    route: &RouteRecord,
+    numeric: bool,
+    networks: &mut NetworkNames,
+    hosts: &NameCache,
+    out: &mut Ipv6Text,
+) {
+    out.clear();
+    let address = Ipv4Addr::from(route.dst);
+    if numeric {
+        format_ipv4(address, out);
+    } else if route.dst == [0; 4] {
+        out.push_str(if route.dst_len == 0 {
+            "default"
+        } else {
+            "0.0.0.0"
+        });
+    } else if route.dst_len == 32 || (u32::from(address) & !prefix_mask(route.dst_len)) != 0 {
+        hosts.host_text(IpAddr::V4(address), false, out);
+    } else if let Some(name) = networks.name(u32::from(address)) {
+        out.push_str(name);
+    } else {
+        format_ipv4(address, out);
+    }
+    out.truncate(15);
+}
+
+/// Gateway text: always a host; 0.0.0.0 stays numeric.
+fn v4_gateway(route: &RouteRecord, numeric: bool, hosts: &NameCache, out: &mut Ipv6Text) {
+    out.clear();
+    let address = Ipv4Addr::from(route.gateway);
+    if numeric || route.gateway == [0; 4] {
+        format_ipv4(address, out);
+    } else {
+        hosts.host_text(IpAddr::V4(address), false, out);
+    }
+    out.truncate(15);
+}
+
+fn write_v4_row(
+    out: &mut dyn Write,
+    route: &RouteRecord,
+    ext: usize,
+    numeric: bool,
+    interfaces: &mut InterfaceNames,
+    networks: &mut NetworkNames,
+    hosts: &NameCache,
+) -> Result<()> {
+    if ext == 0 {
+        return Ok(());
+    }
+    let mut dst = Ipv6Text::new();
+    v4_destination(route, numeric, networks, hosts, &mut dst);
+    let mut mask: Text<16> = Text::new();
+    format_ipv4(Ipv4Addr::from(prefix_mask(route.dst_len)), &mut mask);
+    let kernel_flags = v4_kernel_flags(route);
+    let mut flags: Text<8> = Text::new();
+    v4_flags(kernel_flags, &mut flags);
+    let (dst, mask, flags) = (dst.as_str(), mask.as_str(), flags.as_str());
+    let metric = route.priority as i32;
+    if kernel_flags & RTF_REJECT != 0 {
+        match ext {
+            1 => writeln!(
+                out,
+                "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -",
+                0
+            )?,
+            2 => writeln!(
+                out,
+                "{dst:<15} -               {mask:<15} {flags:<5}     - -          - -"
+            )?,
+            _ => writeln!(
+                out,
+                "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -        -     -      -",
+                0
+            )?,
+        }
+        return Ok(());
+    }
+    let mut gateway = Ipv6Text::new();
+    v4_gateway(route, numeric, hosts, &mut gateway);
+    let gateway = gateway.as_str();
+    let iface = if route.oif == 0 {
+        "*"
+    } else {
+        interfaces.name(route.oif)
+    };
+    let mss = if route.advmss == 0 {
+        0
+    } else {
+        route.advmss.wrapping_add(40)
+    } as i32;
+    let window = route.window as i32;
+    let irtt = (route.rtt >> 3) as i32;
+    match ext {
+        1 => writeln!(
+            out,
+            "{dst:<15} {gateway:<15} {mask:<15} {flags:<5} {metric:<6} {:<2} {:>7} {iface}",
+            0, 0
+        )?,
+        2 => writeln!(
+            out,
+            "{dst:<15} {gateway:<15} {mask:<15} {flags:<5} {mss:>5} {window:<5} {irtt:>6} {iface}"
+        )?,
+        _ => writeln!(
+            out,
+            "{dst:<15} {gateway:<15} {mask:<15} {flags:<5} {metric:<6} {:<3} {:>6} {iface:<6.6}   {mss:<5} {window:<6} {irtt}",
+            0, 0
+        )?,
+    }
+    Ok(())
+}
+
+/// One line of /proc/net/ipv6_route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct V6Line<'a> {
+    dst: Ipv6Addr,
+    prefix_len: u32,
+    next_hop: Ipv6Addr,
+    metric: u32,
+    refcnt: u32,
+    used: u32,
+    flags: u32,
+    iface: Option<&'a [u8]>,
+}
+
+fn hex_u32(field: &[u8]) -> Option<u32> {
+    if field.is_empty() || field.len() > 8 {
+        return None;
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    u32::from_str_radix(text, 16).ok()
+}
+
+fn hex_v6(field: &[u8]) -> Option<Ipv6Addr> {
+    if field.len() != 32 {
+        return None;
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    u128::from_str_radix(text, 16).ok().map(Ipv6Addr::from)
+}
+
+/// `dst plen src slen nexthop metric refcnt use flags [dev]`, in the
+/// order the kernel prints and netstat scans them.
+fn parse_v6_line(line: &[u8]) -> Option<V6Line<'_>> {
+    let mut fields = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
+    let dst = hex_v6(fields.next()?)?;
+    let prefix_len = hex_u32(fields.next()?)?;
+    let _source = fields.next()?;
+    let _source_len = fields.next()?;
+    let next_hop = hex_v6(fields.next()?)?;
+    let metric = hex_u32(fields.next()?)?;
+    let refcnt = hex_u32(fields.next()?)?;
+    let used = hex_u32(fields.next()?)?;
+    let flags = hex_u32(fields.next()?)?;
+    let iface = fields.next().map(|f| &f[..f.len().min(15)]);
+    Some(V6Line {
+        dst,
+        prefix_len,
+        next_hop,
+        metric,
+        refcnt,
+        used,
+        flags,
+        iface,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(route: RouteRecord) -> String {
+        let mut text = Text::new();
+        v4_flags(v4_kernel_flags(&route), &mut text);
+        text.as_str().to_string()
+    }
+
+    #[test]
+    fn ipv4_flag_letters() {
+        let base = RouteRecord {
+            table: 254,
+            kind: 1,
+            dst_len: 24,
+            ..Default::default()
+        };
+        assert_eq!(v4(base), "U");
+        assert_eq!(
+            v4(RouteRecord {
+                has_gateway: true,
+                ..base
+            }),
+            "UG"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                has_gateway: true,
+                dst_len: 32,
+                ..base
+            }),
+            "UGH"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                dst_len: 32,
+                ..base
+            }),
+            "UH"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                kind: rtnl::RTN_UNREACHABLE,
+                ..base
+            }),
+            "!"
+        );
+        assert_eq!(
+            v4(RouteRecord {
+                kind: rtnl::RTN_PROHIBIT,
+                dst_len: 32,
+                ..base
+            }),
+            "!H"
+        );
+        // blackhole (6) and throw (9) are plain U in /proc/net/route.
+        assert_eq!(v4(RouteRecord { kind: 6, ..base }), "U");
+        assert_eq!(v4(RouteRecord { kind: 9, ..base }), "U");
+    }
+
+    #[test]
+    fn ipv6_flag_letters() {
+        let mut t = Text::new();
+        v6_flags(0x0000_0001, &mut t);
+        assert_eq!(t.as_str(), "U");
+        v6_flags(0x0000_0003, &mut t);
+        assert_eq!(t.as_str(), "UG");
+        v6_flags(0x8020_0001, &mut t);
+        assert_eq!(t.as_str(), "Un");
+        v6_flags(0x0020_0200, &mut t);
+        assert_eq!(t.as_str(), "!n");
+        v6_flags(0x0045_0003, &mut t);
+        assert_eq!(t.as_str(), "UGDAe");
+    }
+
+    #[test]
+    fn extend_levels_map_like_netstat() {
+        assert_eq!(route_ext(1), 2);
+        assert_eq!(route_ext(2), 1);
+        assert_eq!(route_ext(3), 3);
+        assert_eq!(route_ext(4), 0);
+        assert_eq!(route_ext(5), 1);
+    }
+
+    #[test]
+    fn masks_and_destinations() {
+        assert_eq!(prefix_mask(0), 0);
+        assert_eq!(prefix_mask(1), 0x8000_0000);
+        assert_eq!(prefix_mask(32), u32::MAX);
+        let hosts = NameCache::new();
+        let mut networks = NetworkNames::default();
+        let mut out = Ipv6Text::new();
+        let default = RouteRecord::default();
+        v4_destination(&default, false, &mut networks, &hosts, &mut out);
+        assert_eq!(out.as_str(), "default");
+        v4_destination(&default, true, &mut networks, &hosts, &mut out);
+        assert_eq!(out.as_str(), "0.0.0.0");
+        let half = RouteRecord {
+            dst_len: 1,
+            ..default
+        };
+        v4_destination(&half, false, &mut networks, &hosts, &mut out);
+        assert_eq!(out.as_str(), "0.0.0.0");
+    }
+
+    #[test]
+    fn reads_proc_ipv6_route_lines() {
+        let line = b"fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0";
+        let r = parse_v6_line(line).unwrap();
+        assert_eq!(r.dst, "fe80::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            (r.prefix_len, r.metric, r.refcnt, r.used, r.flags),
+            (64, 256, 2, 0, 1)
+        );
+        assert_eq!(r.iface, Some(&b"eth0"[..]));
+        let null = b"00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       ";
+        let r = parse_v6_line(null).unwrap();
+        assert_eq!((r.metric as i32, r.iface), (-1, None));
+        assert!(parse_v6_line(b"").is_none());
     }
 }

@@ -52,6 +52,12 @@ impl NetlinkDumper {
         })
     }
 
+    /// Ask the kernel to apply a dump request's filters itself
+    /// (NETLINK_GET_STRICT_CHK); older kernels ignore it.
+    pub fn set_strict_checking(&self) {
+        let _ = self.socket.set_netlink_get_strict_chk(true);
+    }
+
     /// Serialize `message` as a dump request with the next sequence number.
     pub fn request<M>(&mut self, message: M) -> Vec<u8>
     where

@@ -8,5 +8,6 @@ mod support;
 
 mod groups;
 mod interfaces;
+mod routes;
 mod sockets;
 mod statistics;

@@ -2,8 +2,9 @@
 //! every record discarded. `scripts/bench.py` times it next to nlstat, ss
 //! and netstat so their ratios to the kernel's own cost are visible.
 //!
-//! Usage: `kernel_dump [tcp|udp|unix] [4|6|46] [all|listen]`
-//! (default `tcp 46 all`); prints the record count on stdout.
+//! Usage: `kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK]`
+//! (default `tcp 46 all`); prints the record count on stdout. `all` is the
+//! mask nlstat asks with today, `shown` leaves out TCP_BOUND_INACTIVE.
 
 use nlstat::collect::netlink::DiagSocket;
 use nlstat::collect::sock_diag;
@@ -16,7 +17,13 @@ fn main() {
     let states = match args.get(2).map_or("all", String::as_str) {
         "listen" => 1 << tcp_state::LISTEN,
         "all" => tcp_state::ALL,
-        other => usage(&format!("unknown state set {other}")),
+        // what /proc/net/tcp lists: all but TCP_BOUND_INACTIVE (13), whose
+        // bit makes the kernel walk the bind hash of every namespace
+        "shown" => tcp_state::ALL & !(1 << 13),
+        other => other
+            .strip_prefix("0x")
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .unwrap_or_else(|| usage(&format!("unknown state set {other}"))),
     };
     let mut diag = DiagSocket::open().unwrap_or_else(|e| fail(&e.to_string()));
     let mut records = 0u64;
@@ -46,7 +53,7 @@ fn main() {
 }
 
 fn usage(message: &str) -> ! {
-    fail(&format!("{message}\nusage: kernel_dump [tcp|udp|unix] [4|6|46] [all|listen]"))
+    fail(&format!("{message}\nusage: kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK]"))
 }
 
 fn fail(message: &str) -> ! {

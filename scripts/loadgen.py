@@ -323,6 +323,11 @@ def main():
                         help="at least this many worker processes (more if descriptors need it)")
     parser.add_argument("--duration", type=float, default=1800,
                         help="stop by itself after this many seconds (default 1800)")
+    parser.add_argument("--private-hash", action="store_true",
+                        help="give the namespace its own TCP/UDP hash tables (host sysctls "
+                        "net.ipv4.tcp_child_ehash_entries and udp_child_hash_entries are set "
+                        "while it is created, then restored), so dumps do not walk other "
+                        "namespaces' sockets")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -349,6 +354,21 @@ def main():
         if args.ns in existing:
             if not args.reuse:
                 sys.exit("loadgen: namespace %s exists (use --reuse or delete it)" % args.ns)
+        elif args.private_hash:
+            # the child netns sizes its tables from these when it is created
+            buckets = max(1024, 2 * (args.tcp + args.tcp6) + args.listen + args.timewait)
+            saved = []
+            try:
+                host_sysctl("net.ipv4.tcp_child_ehash_entries", buckets, saved)
+                host_sysctl("net.ipv4.udp_child_hash_entries", max(256, min(args.udp, 65536)),
+                            saved)
+                run(["ip", "netns", "add", args.ns])
+                created = True
+            finally:
+                for path, old in saved:
+                    with open(path, "w") as f:
+                        f.write(old)
+                    log("loadgen: restored %s to %s" % (path, old))
         else:
             run(["ip", "netns", "add", args.ns])
             created = True

@@ -61,7 +61,11 @@ fn parse_and_render(c: &mut Criterion) {
     let unix = recording(UNIX);
     let mut group = c.benchmark_group("parse+render");
     group.throughput(Throughput::Elements(tcp.records().count() as u64));
-    for args in [["netstat", "-tan"], ["netstat", "-tane"], ["netstat", "-tanW"]] {
+    for args in [
+        ["netstat", "-tan"],
+        ["netstat", "-tane"],
+        ["netstat", "-tanW"],
+    ] {
         let config = config(&args);
         let mut names = NameCache::new();
         let mut rows = RowWriter::new();
@@ -72,7 +76,8 @@ fn parse_and_render(c: &mut Criterion) {
                 write_inet_header(&mut out, &config).unwrap();
                 for payload in tcp.records() {
                     if let Some(socket) = parse_inet(InetProto::Tcp, payload) {
-                        rows.inet_row(&mut out, &socket, &config, &mut names, None).unwrap();
+                        rows.inet_row(&mut out, &socket, &config, &mut names, None)
+                            .unwrap();
                     }
                 }
                 black_box(out.len())

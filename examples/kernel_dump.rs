@@ -33,7 +33,8 @@ fn main() {
     };
     if proto == "unix" {
         let request = sock_diag::unix_request(states);
-        diag.dump(request, "unix", &mut count).unwrap_or_else(|e| fail(&e.to_string()));
+        diag.dump(request, "unix", &mut count)
+            .unwrap_or_else(|e| fail(&e.to_string()));
     } else {
         let proto = match proto {
             "tcp" => InetProto::Tcp,
@@ -53,7 +54,9 @@ fn main() {
 }
 
 fn usage(message: &str) -> ! {
-    fail(&format!("{message}\nusage: kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK]"))
+    fail(&format!(
+        "{message}\nusage: kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK]"
+    ))
 }
 
 fn fail(message: &str) -> ! {

@@ -98,7 +98,9 @@ impl<'a> Recording<'a> {
         let frames = bytes.strip_prefix(MAGIC).ok_or(RecordingError::BadMagic)?;
         let mut at = 0;
         while at < frames.len() {
-            let header = frames.get(at..at + 4).ok_or(RecordingError::Truncated(MAGIC.len() + at))?;
+            let header = frames
+                .get(at..at + 4)
+                .ok_or(RecordingError::Truncated(MAGIC.len() + at))?;
             let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
             at += 4;
             if frames.len() - at < length {
@@ -122,7 +124,9 @@ impl<'a> Recording<'a> {
     /// The payloads of the socket records (everything but DONE/ERROR), as
     /// `DiagSocket::dump` hands them to its callback.
     pub fn records(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.messages().filter(|m| !m.is_control()).map(|m| m.payload)
+        self.messages()
+            .filter(|m| !m.is_control())
+            .map(|m| m.payload)
     }
 }
 
@@ -212,7 +216,10 @@ mod tests {
         assert_eq!(datagrams, [&first[..], &[][..]]);
         let all: Vec<Message<'_>> = recording.messages().collect();
         assert_eq!(all.len(), 2);
-        assert_eq!((all[0].message_type, all[0].flags, all[0].sequence), (20, 2, 7));
+        assert_eq!(
+            (all[0].message_type, all[0].flags, all[0].sequence),
+            (20, 2, 7)
+        );
         assert_eq!(all[0].payload, b"abc");
         assert!(all[1].is_control());
         assert_eq!(recording.records().collect::<Vec<_>>(), [&b"abc"[..]]);
@@ -220,7 +227,10 @@ mod tests {
 
     #[test]
     fn refuses_bad_magic_and_truncation() {
-        assert_eq!(Recording::new(b"not a recording").unwrap_err(), RecordingError::BadMagic);
+        assert_eq!(
+            Recording::new(b"not a recording").unwrap_err(),
+            RecordingError::BadMagic
+        );
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&10u32.to_le_bytes());
         bytes.extend_from_slice(b"short");
@@ -230,7 +240,10 @@ mod tests {
         );
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&[1, 0]);
-        assert_eq!(Recording::new(&bytes).unwrap_err(), RecordingError::Truncated(MAGIC.len()));
+        assert_eq!(
+            Recording::new(&bytes).unwrap_err(),
+            RecordingError::Truncated(MAGIC.len())
+        );
     }
 
     #[test]
@@ -293,7 +306,9 @@ mod tests {
     #[test]
     fn tcp_fixture_renders_as_netstat_did() {
         let args: Vec<std::ffi::OsString> = ["netstat", "-tan"].iter().map(Into::into).collect();
-        let Parsed::Run(config) = parse(&args) else { panic!("-tan parses") };
+        let Parsed::Run(config) = parse(&args) else {
+            panic!("-tan parses")
+        };
         let mut names = NameCache::new();
         let mut rows = RowWriter::new();
         let mut out = Vec::new();
@@ -301,11 +316,16 @@ mod tests {
         let header_len = out.len();
         for payload in Recording::new(TCP).unwrap().records() {
             let socket = parse_inet(InetProto::Tcp, payload).unwrap();
-            rows.inet_row(&mut out, &socket, &config, &mut names, None).unwrap();
+            rows.inet_row(&mut out, &socket, &config, &mut names, None)
+                .unwrap();
         }
         let text = std::str::from_utf8(&out).unwrap();
         let (ours_header, ours_rows) = text.split_at(header_len);
-        let netstat_header: String = TCP_NETSTAT.lines().take(2).map(|l| format!("{l}\n")).collect();
+        let netstat_header: String = TCP_NETSTAT
+            .lines()
+            .take(2)
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!(ours_header, netstat_header);
         let mut ours: Vec<&str> = ours_rows.lines().collect();
         let mut theirs: Vec<&str> = TCP_NETSTAT.lines().skip(2).collect();
@@ -323,7 +343,10 @@ mod tests {
             .map(|payload| parse_unix(payload).expect("a whole unix_diag_msg"))
             .collect();
         assert_eq!(records.len(), 50);
-        let listeners: Vec<_> = records.iter().filter(|r| r.state == tcp_state::LISTEN).collect();
+        let listeners: Vec<_> = records
+            .iter()
+            .filter(|r| r.state == tcp_state::LISTEN)
+            .collect();
         assert_eq!(listeners.len(), 4);
         let abstract_names = listeners
             .iter()
@@ -339,12 +362,17 @@ mod tests {
             .count();
         assert_eq!(path_named, 2 + 10);
         // every connected socket knows its peer, and the pairs are mutual
-        let connected: Vec<_> =
-            records.iter().filter(|r| r.state == tcp_state::ESTABLISHED).collect();
+        let connected: Vec<_> = records
+            .iter()
+            .filter(|r| r.state == tcp_state::ESTABLISHED)
+            .collect();
         assert_eq!(connected.len(), 44);
         for r in &connected {
             let peer = r.peer_inode.expect("connected sockets have a peer");
-            let back = records.iter().find(|p| p.inode == peer).expect("peer in the dump");
+            let back = records
+                .iter()
+                .find(|p| p.inode == peer)
+                .expect("peer in the dump");
             assert_eq!(back.peer_inode, Some(r.inode));
         }
         // the same sockets netstat listed from /proc/net/unix
@@ -353,7 +381,14 @@ mod tests {
             .lines()
             .skip(2)
             // the I-Node column starts at byte 50 of every row
-            .map(|line| line[50..].split_whitespace().next().unwrap().parse().unwrap())
+            .map(|line| {
+                line[50..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
             .collect();
         ours.sort_unstable();
         theirs.sort_unstable();

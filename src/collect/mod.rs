@@ -4,6 +4,7 @@
 
 pub mod netlink;
 pub mod procfs;
+pub mod recording;
 pub mod sock_diag;
 
 use crate::config::Source;

@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""Time nlstat next to ss and netstat on one held socket population.
+
+One run: build nlstat in release mode (with its examples), start
+scripts/loadgen.py to fill a namespace, then inside that namespace (through
+`ip netns exec`, output to /dev/null) time each case for nlstat, ss, netstat
+and the bare kernel dump (examples/kernel_dump: one sock_diag dump, records
+discarded - the floor), several runs each: median, min and max of wall time,
+CPU (user+sys of the child, from wait4) and peak RSS. Slow commands get fewer
+runs and a per-command timeout. Then `nlstat -c` is run for a few ticks to
+measure the CPU of a tick after the first. Prints markdown tables with the
+ratios and the machine facts.
+
+Default population: 200 000 IPv4 TCP connections (400 000 sockets, over at
+least 20 processes), 20 000 IPv6 connections, 100 listeners, 1 000 UDP and
+20 000 unix sockets. --small is a quick smoke run.
+
+Example:
+  sudo scripts/bench.py --small
+  sudo scripts/bench.py --out /tmp/bench.md
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# (case label, nlstat/netstat args, ss args, kernel_dump args)
+CASES = [
+    ("-tan", ["-tan"], ["-tan"], ["tcp", "46", "shown"]),
+    ("-tln", ["-tln"], ["-tln"], ["tcp", "46", "listen"]),
+    ("-tanp", ["-tanp"], ["-tanp"], ["tcp", "46", "shown"]),
+    ("-uan", ["-uan"], ["-uan"], ["udp", "46", "all"]),
+    ("-xa", ["-xa"], ["-xa"], ["unix", "46", "all"]),
+    ("-6 -tan (IPv6 only)", ["-6", "-tan"], ["-6", "-tan"], ["tcp", "6", "shown"]),
+    # the floor again with the mask nlstat asks for today (TCP_BOUND_INACTIVE included)
+    ("tcp dump, all 32 state bits", None, None, ["tcp", "46", "all"]),
+]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class Result:
+    def __init__(self):
+        self.walls, self.cpus, self.rss = [], [], []
+        self.timeout = False
+        self.failed = None
+
+    def add(self, wall, cpu, rss_kb):
+        self.walls.append(wall)
+        self.cpus.append(cpu)
+        self.rss.append(rss_kb)
+
+    def wall(self):
+        return statistics.median(self.walls) if self.walls else None
+
+    def cpu(self):
+        return statistics.median(self.cpus) if self.cpus else None
+
+
+def run_once(ns, cmd, timeout):
+    """(wall s, cpu s, maxrss KiB, status) of one run, or None on timeout.
+
+    Wall and CPU come from wait4 on the child. Peak RSS does not: a process
+    forked (or vforked) from this Python inherits Python's RSS high-water
+    mark at exec, so every child would report at least Python's ~16 MiB.
+    GNU time, itself small, forks the command and reports its wait4
+    ru_maxrss instead."""
+    rss_file = "/tmp/nlstat-bench-rss.%d" % os.getpid()
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file, "ip", "netns", "exec", ns] + cmd
+    start = time.perf_counter()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    expired = []
+
+    def kill():
+        expired.append(1)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(p.pid, 0)
+    finally:
+        timer.cancel()
+    wall = time.perf_counter() - start
+    p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if expired:
+        return None
+    try:
+        with open(rss_file) as f:
+            # "Command exited with non-zero status N" may come first
+            maxrss = int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        maxrss = usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, maxrss, p.returncode
+
+
+def measure(ns, cmd, runs, slow_runs, timeout, slow_after=5.0):
+    """Run `cmd` up to `runs` times after a warm-up; a slow command (a run
+    over `slow_after` seconds) counts its first run and gets `slow_runs`."""
+    result = Result()
+    first = run_once(ns, cmd, timeout)
+    if first is None:
+        result.timeout = True
+        return result
+    if first[3] != 0:
+        result.failed = first[3]
+    target = runs
+    if first[0] > slow_after:
+        result.add(*first[:3])
+        target = slow_runs
+    while len(result.walls) < target:
+        one = run_once(ns, cmd, timeout)
+        if one is None:
+            result.timeout = True
+            break
+        result.add(*one[:3])
+    return result
+
+
+def cpu_of(pid):
+    """utime+stime of a whole process (all its threads, dead ones too)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def continuous(ns, nlstat, args, ticks, timeout):
+    """Run `nlstat -c ARGS` (output to /dev/null) for `ticks` ticks; return
+    (CPU of the first tick, CPU per later tick) in seconds, or None.
+
+    nlstat sleeps a second between ticks, so its CPU time (all threads,
+    /proc/PID/stat, sampled every 20 ms) rises in one burst per tick and
+    stands still in between: a burst ends after 0.4 s without a change."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns, nlstat, "-c"] + args,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    bursts = []
+    deadline = time.monotonic() + timeout
+    try:
+        time.sleep(0.05)  # let `ip netns exec` exec nlstat
+        base = 0.0  # CPU when the current burst began (process start: 0)
+        last_cpu, last_change = 0.0, time.monotonic()
+        while len(bursts) < ticks and time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                cpu = cpu_of(p.pid)
+            except OSError:
+                return None
+            now = time.monotonic()
+            if cpu != last_cpu:
+                last_cpu, last_change = cpu, now
+            elif now - last_change > 0.4 and cpu > base:
+                bursts.append(cpu - base)
+                base = cpu
+        if len(bursts) < 2:
+            return None
+        return bursts[0], statistics.mean(bursts[1:])
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def fmt_s(values):
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return "%.3f" % med
+    return "%.3f (%.3f–%.3f)" % (med, min(values), max(values))
+
+
+def ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "-"
+    return "%.2f" % (a / b)
+
+
+def start_loadgen(args):
+    cmd = [sys.executable, os.path.join(HERE, "loadgen.py"), "--ns", args.ns,
+           "--tcp", str(args.tcp), "--tcp6", str(args.tcp6), "--listen", str(args.listen),
+           "--udp", str(args.udp), "--unix", str(args.unix), "--workers", str(args.workers),
+           "--duration", str(args.duration)]
+    if not args.shared_hash:
+        cmd.append("--private-hash")
+    log("bench: " + " ".join(cmd))
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    for line in p.stdout:
+        if line.startswith("READY"):
+            log("bench: " + line.strip())
+            return p, dict(kv.split("=", 1) for kv in line.split()[1:])
+    sys.exit("bench: loadgen exited before READY (status %s)" % p.wait())
+
+
+def host_facts():
+    """What else on this machine the measurements share: -p walks every
+    process' fds (the pid namespace is the host's), and with a shared hash a
+    dump walks every namespace's TCP sockets."""
+    fds = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                fds += len(os.listdir("/proc/%s/fd" % pid))
+            except OSError:
+                pass
+    tcp_alloc = "?"
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                fields = line.split()
+                tcp_alloc = fields[fields.index("alloc") + 1]
+    return {"fds": fds, "tcp_alloc": tcp_alloc}
+
+
+def target_dir():
+    if os.environ.get("CARGO_TARGET_DIR"):
+        return os.environ["CARGO_TARGET_DIR"]
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                         cwd=REPO, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out)["target_directory"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--small", action="store_true", help="a quick smoke run")
+    parser.add_argument("--ns", default="nlstat-bench")
+    parser.add_argument("--tcp", type=int)
+    parser.add_argument("--tcp6", type=int)
+    parser.add_argument("--listen", type=int)
+    parser.add_argument("--udp", type=int)
+    parser.add_argument("--unix", type=int)
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--runs", type=int, help="runs per fast command (default 5, small 3)")
+    parser.add_argument("--slow-runs", type=int, default=2,
+                        help="runs for a command slower than 5 s (default 2)")
+    parser.add_argument("--timeout", type=float, help="per command run (default 180 s)")
+    parser.add_argument("--ticks", type=int, default=5, help="ticks of nlstat -c (default 5)")
+    parser.add_argument("--duration", type=float, default=3600,
+                        help="loadgen's own deadline (default 3600 s)")
+    parser.add_argument("--shared-hash", action="store_true",
+                        help="let the namespace share the host's TCP/UDP hash tables (dumps "
+                        "then also walk every other namespace's sockets)")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--only", help="comma-separated tools: nlstat,ss,netstat,floor")
+    parser.add_argument("--out", help="also write the markdown report here")
+    args = parser.parse_args()
+    if args.small:
+        defaults = dict(tcp=2000, tcp6=200, listen=20, udp=100, unix=500, workers=2, runs=3,
+                        timeout=60)
+    else:
+        defaults = dict(tcp=200_000, tcp6=20_000, listen=100, udp=1000, unix=20_000,
+                        workers=20, runs=5, timeout=180)
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    tools = set((args.only or "nlstat,ss,netstat,floor").split(","))
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (ip netns)")
+
+    if not args.skip_build:
+        # --examples alone would build the examples but not the nlstat binary
+        log("bench: cargo build --release --bins --examples")
+        subprocess.run(["cargo", "build", "--release", "--bins", "--examples"], cwd=REPO,
+                       check=True)
+    release = os.path.join(target_dir(), "release")
+    nlstat = os.path.join(release, "nlstat")
+    floor = os.path.join(release, "examples", "kernel_dump")
+    ss, netstat = "/usr/bin/ss", "/usr/bin/netstat"
+    for path in (nlstat, floor, ss, netstat, "/usr/bin/time"):
+        if not os.access(path, os.X_OK):
+            sys.exit("bench: %s is missing" % path)
+    host = host_facts()
+
+    loadgen, ready = start_loadgen(args)
+    rows = []
+    try:
+        counts = {}
+        for _, _, _, dump in CASES:
+            key = " ".join(dump)
+            if key not in counts:
+                out = subprocess.run(["ip", "netns", "exec", args.ns, floor] + dump,
+                                     stdout=subprocess.PIPE, text=True, check=True).stdout
+                counts[key] = int(out.strip())
+        log("bench: kernel record counts: %s" % counts)
+        overhead = measure(args.ns, ["true"], args.runs, args.slow_runs, args.timeout)
+        log("bench: ip netns exec true: %s s" % fmt_s(overhead.walls))
+        for label, nargs, ssargs, dump in CASES:
+            per_tool = {}
+            for tool, cmd in (("nlstat", [nlstat] + (nargs or [])),
+                              ("ss", [ss] + (ssargs or [])),
+                              ("netstat", [netstat] + (nargs or [])), ("floor", [floor] + dump)):
+                if tool not in tools or (nargs is None and tool != "floor"):
+                    continue
+                log("bench: %-22s %-8s ..." % (label, tool))
+                r = measure(args.ns, cmd, args.runs, args.slow_runs, args.timeout)
+                per_tool[tool] = r
+                log("bench: %-22s %-8s wall %s cpu %s%s" %
+                    (label, tool, fmt_s(r.walls), fmt_s(r.cpus),
+                     " TIMEOUT" if r.timeout else ""))
+            rows.append((label, " ".join(dump), per_tool))
+        ticks = {}
+        if "nlstat" in tools:
+            for cargs in (["-tan"], ["-tanp"]):
+                log("bench: nlstat -c %s for %d ticks ..." % (" ".join(cargs), args.ticks))
+                ticks[" ".join(cargs)] = continuous(args.ns, nlstat, cargs, args.ticks,
+                                                    max(args.timeout, 60) * 3)
+    finally:
+        loadgen.stdin.close()
+        loadgen.wait()
+
+    lines = []
+    lines.append("## nlstat vs ss vs netstat\n")
+    lines.append("- machine: nproc %d, kernel %s, %s" %
+                 (os.cpu_count(), platform.release(), platform.machine()))
+    lines.append("- population (loadgen READY): " +
+                 " ".join("%s=%s" % (k, ready[k]) for k in
+                          ("workers", "tcp", "tcp6", "listen", "udp", "unix", "sockets")))
+    lines.append("- before loadgen started, host-wide: %d open fds in /proc/*/fd (what -p "
+                 "walks besides loadgen's), %s TCP sockets allocated in all namespaces; "
+                 "namespace with %s hash tables" %
+                 (host["fds"], host["tcp_alloc"], "shared" if args.shared_hash else
+                  "its own (--private-hash)"))
+    lines.append("- kernel records per dump: " +
+                 ", ".join("%s: %d" % (k, v) for k, v in counts.items()))
+    lines.append("- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]))
+    lines.append("- every command runs as `ip netns exec %s CMD >/dev/null`; that wrapper "
+                 "alone (`true`) takes %s s wall, %s s CPU" %
+                 (args.ns, fmt_s(overhead.walls), fmt_s(overhead.cpus)))
+    lines.append("- fast commands: 1 warm-up + %d runs; commands over 5 s: %d runs; "
+                 "timeout %d s per run" % (args.runs, args.slow_runs, args.timeout))
+    lines.append("")
+    lines.append("| case | tool | runs | wall s median (min–max) | CPU s median (min–max) "
+                 "| peak RSS MiB |")
+    lines.append("|---|---|---|---|---|---|")
+    for label, dump, per_tool in rows:
+        for tool, r in per_tool.items():
+            name = "floor (`kernel_dump %s`)" % dump if tool == "floor" else tool
+            if r.timeout and not r.walls:
+                lines.append("| %s | %s | - | timeout (>%d s) | - | - |" %
+                             (label, name, args.timeout))
+                continue
+            note = " (a run timed out)" if r.timeout else ""
+            note += " (exit %s)" % r.failed if r.failed else ""
+            lines.append("| %s | %s | %d | %s%s | %s | %.1f |" %
+                         (label, name, len(r.walls), fmt_s(r.walls), note, fmt_s(r.cpus),
+                          max(r.rss) / 1024))
+    lines.append("")
+    lines.append("Ratios of medians (below 1: nlstat is faster / leaner):\n")
+    lines.append("| case | wall nlstat/ss | wall nlstat/netstat | wall nlstat/floor "
+                 "| CPU nlstat/ss | CPU nlstat/netstat | CPU nlstat/floor |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for label, _, per_tool in rows:
+        n = per_tool.get("nlstat")
+        if n is None:
+            continue
+
+        def get(tool, what):
+            r = per_tool.get(tool)
+            if r is None:
+                return None
+            if r.timeout and not r.walls:
+                return float("inf")
+            return r.wall() if what == "wall" else r.cpu()
+
+        cells = []
+        for what in ("wall", "cpu"):
+            for tool in ("ss", "netstat", "floor"):
+                other = get(tool, what)
+                mine = n.wall() if what == "wall" else n.cpu()
+                cells.append("< %.3f (timeout)" % (mine / args.timeout) if other == float("inf")
+                             else ratio(mine, other))
+        lines.append("| %s | %s |" % (label, " | ".join(cells)))
+    if ticks:
+        lines.append("")
+        lines.append("`nlstat -c` over %d ticks (CPU of each tick from /proc/PID/stat, "
+                     "%d ms resolution; later = mean of ticks 2..%d):\n" %
+                     (args.ticks, 1000 // CLK_TCK, args.ticks))
+        lines.append("| command | first tick CPU s | later tick CPU s | one-shot `nlstat -tan` "
+                     "CPU s | later tick / one-shot |")
+        lines.append("|---|---|---|---|---|")
+        oneshot = next((p["nlstat"].cpu() for label, _, p in rows
+                        if label == "-tan" and "nlstat" in p), None)
+        for cargs, value in ticks.items():
+            if value is None:
+                lines.append("| nlstat -c %s | timeout | - | - | - |" % cargs)
+                continue
+            first, later = value
+            lines.append("| nlstat -c %s | %.3f | %.3f | %s | %s |" %
+                         (cargs, first, later, "%.3f" % oneshot if oneshot else "-",
+                          ratio(later, oneshot)))
+    try:
+        os.unlink("/tmp/nlstat-bench-rss.%d" % os.getpid())
+    except OSError:
+        pass
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -19,8 +19,13 @@ pub mod tcp_state {
     pub const LISTEN: u8 = 10;
     pub const CLOSING: u8 = 11;
     pub const NEW_SYN_RECV: u8 = 12;
-    /// Bitmask of every state the kernel defines, for "all states" requests.
-    pub const ALL: u32 = 0xffff_ffff;
+    /// Sockets bound but never connected or listening (Linux 6.5+). Asking
+    /// for them makes inet_diag walk the bind hash, which all namespaces
+    /// share, and /proc/net/tcp (so netstat) never lists them.
+    pub const BOUND_INACTIVE: u8 = 13;
+    /// Every state, for "all states" requests; unknown future states are
+    /// included so they are shown, not dropped.
+    pub const ALL: u32 = !(1 << BOUND_INACTIVE);
 }
 
 /// Which inet table a socket belongs to; the order is netstat's print order.
@@ -82,7 +87,8 @@ impl InetProto {
     }
 }
 
-/// One TCP, UDP, UDP-Lite or raw socket.
+/// One TCP, UDP, UDP-Lite or raw socket. Kept small (72 bytes): `-p` and
+/// name resolution hold every row of a table until the first is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InetSocket {
     pub proto: InetProto,
@@ -92,18 +98,18 @@ pub struct InetSocket {
     pub local_port: u16,
     pub remote: IpAddr,
     pub remote_port: u16,
-    pub recv_q: u64,
-    pub send_q: u64,
+    pub recv_q: u32,
+    pub send_q: u32,
     pub uid: u32,
     pub inode: u64,
     /// Timer kind as /proc numbers it: 0 off, 1 retransmit, 2 keepalive,
     /// 3 TIME_WAIT, 4 zero-window probe; other values are kept as they come.
     pub timer: u8,
     /// Time to expiry in clock ticks of 1/100 s, as /proc reports it.
-    pub timer_ticks: u64,
-    pub retransmits: u32,
+    pub timer_ticks: u32,
+    pub retransmits: u16,
     /// Unanswered probes (the "timeout" column of /proc/net/tcp).
-    pub probes: u32,
+    pub probes: u16,
 }
 
 impl InetSocket {
@@ -146,4 +152,21 @@ pub enum UnixPath<'a> {
     /// `sun_path` bytes as sock_diag sends them (abstract names start with
     /// NUL; filesystem paths end with one).
     SunPath(&'a [u8]),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-p` and name resolution hold every row of a table; keep rows small.
+    #[test]
+    fn inet_socket_stays_small() {
+        assert!(std::mem::size_of::<InetSocket>() <= 72);
+    }
+
+    #[test]
+    fn dump_mask_leaves_out_bound_inactive_only() {
+        assert_eq!(tcp_state::ALL.count_zeros(), 1);
+        assert_eq!(tcp_state::ALL & (1 << tcp_state::BOUND_INACTIVE), 0);
+    }
 }

@@ -102,6 +102,10 @@ pub fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|f| !f.is_empty())
 }
 
+fn saturate_u32(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
 /// Parse one data line of /proc/net/{tcp,udp,udplite,raw}[6]. `None` for a
 /// line netstat would call bogus.
 pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
@@ -112,15 +116,19 @@ pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
     let state = hex(f.next()?)? as u8;
     let queues = f.next()?;
     let colon = queues.iter().position(|&b| b == b':')?;
-    let send_q = hex(&queues[..colon])?;
-    let recv_q = hex(&queues[colon + 1..])?;
+    let send_q = saturate_u32(hex(&queues[..colon])?);
+    let recv_q = saturate_u32(hex(&queues[colon + 1..])?);
     let timers = f.next()?;
     let colon = timers.iter().position(|&b| b == b':')?;
     let timer = hex(&timers[..colon])? as u8;
-    let timer_ticks = hex(&timers[colon + 1..])?;
-    let retransmits = hex(f.next()?)? as u32;
+    let timer_ticks = saturate_u32(hex(&timers[colon + 1..])?);
+    let retransmits = hex(f.next()?)?.min(u64::from(u16::MAX)) as u16;
     let uid = f.next().and_then(decimal).unwrap_or(0) as u32;
-    let probes = f.next().and_then(decimal).unwrap_or(0) as u32;
+    let probes = f
+        .next()
+        .and_then(decimal)
+        .unwrap_or(0)
+        .min(u64::from(u16::MAX)) as u16;
     let inode = f.next().and_then(decimal).unwrap_or(0);
     Some(InetSocket {
         proto,

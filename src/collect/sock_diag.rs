@@ -93,7 +93,7 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
     let family = payload[0];
     let state = payload[1];
     let timer = payload[2];
-    let retrans = u32::from(payload[3]);
+    let retrans = u16::from(payload[3]);
     let local_port = u16::from_be_bytes([payload[4], payload[5]]);
     let remote_port = u16::from_be_bytes([payload[6], payload[7]]);
     let local = address(family, &payload[8..24]);
@@ -108,18 +108,14 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
         local_port,
         remote,
         remote_port,
-        recv_q: u64::from(u32_at(payload, 56)),
-        send_q: u64::from(u32_at(payload, 60)),
+        recv_q: u32_at(payload, 56),
+        send_q: u32_at(payload, 60),
         uid: u32_at(payload, 64),
         inode: u64::from(u32_at(payload, 68)),
         timer,
         // /proc counts clock ticks (1/100 s) of the same jiffies delta the
         // diag message gives in milliseconds; truncating matches it.
-        timer_ticks: if timer == 0 {
-            0
-        } else {
-            u64::from(expires_ms) / 10
-        },
+        timer_ticks: if timer == 0 { 0 } else { expires_ms / 10 },
         retransmits: 0,
         probes: 0,
     };
@@ -141,8 +137,8 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
                 let info = attribute.value();
                 // struct tcp_info: state, ca_state, retransmits, probes, ...
                 if info.len() >= 4 {
-                    socket.retransmits = u32::from(info[2]);
-                    socket.probes = u32::from(info[3]);
+                    socket.retransmits = u16::from(info[2]);
+                    socket.probes = u16::from(info[3]);
                 }
             }
         }

@@ -205,9 +205,9 @@ impl RowWriter {
                 line.extend_from_slice(b"  ");
             }
         }
-        pad_left_number(line, socket.recv_q, 6);
+        pad_left_number(line, u64::from(socket.recv_q), 6);
         line.push(b' ');
-        pad_left_number(line, socket.send_q, 6);
+        pad_left_number(line, u64::from(socket.send_q), 6);
         line.push(b' ');
         pad_right(line, self.local.as_bytes(), 23);
         line.push(b' ');

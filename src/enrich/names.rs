@@ -114,14 +114,18 @@ impl NameCache {
         if pending.is_empty() {
             return;
         }
-        let runtime = self.runtime.get_or_insert_with(|| {
-            tokio::runtime::Builder::new_multi_thread()
+        if self.runtime.is_none() {
+            // Without threads (a starved process) names stay numeric.
+            self.runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .max_blocking_threads(MAX_CONCURRENT_LOOKUPS)
                 .enable_time()
                 .build()
-                .expect("tokio runtime")
-        });
+                .ok();
+        }
+        let Some(runtime) = self.runtime.as_ref() else {
+            return;
+        };
         let hosts = Arc::clone(&self.hosts);
         let deadline = self.deadline;
         runtime.block_on(async move {

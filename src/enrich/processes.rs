@@ -21,7 +21,7 @@ pub type ProgramLabel = Text<19>;
 #[derive(Default)]
 pub struct ProcessIndex {
     by_inode: FxHashMap<u64, u32>,
-    /// Every process that holds at least one socket, in /proc order.
+    /// Every process read, in /proc order.
     processes: Vec<ProcessSockets>,
     /// Processes skipped because they vanished or denied access.
     pub skipped: usize,
@@ -30,7 +30,8 @@ pub struct ProcessIndex {
     pub denied: bool,
 }
 
-/// What one process holds.
+/// What one process holds (possibly no socket: it is remembered so that
+/// the next refresh need not read it again).
 #[derive(Clone, Default)]
 struct ProcessSockets {
     pid: u32,
@@ -44,7 +45,8 @@ struct ProcessSockets {
 /// What scanning one process found.
 enum Scanned {
     Sockets(ProcessSockets),
-    NoSockets,
+    /// No socket among its files; carries its open-file count.
+    NoSockets(Option<i64>),
     Denied,
     Gone,
 }
@@ -105,20 +107,29 @@ impl ProcessIndex {
             .filter(|(_, k)| k.is_none())
             .map(|(p, _)| *p)
             .collect();
+        // Nothing new, nothing gone: the inode map still holds.
+        let unchanged = to_read.is_empty() && previous.is_empty() && !self.by_inode.is_empty();
         let mut fresh = proc_dir.scan_parallel(&to_read).into_iter();
-        for (_, kept) in plan {
+        for (pid, kept) in plan {
             match kept {
                 Some(process) => self.processes.push(process),
                 None => match fresh.next() {
                     Some(Scanned::Sockets(process)) => self.processes.push(process),
+                    Some(Scanned::NoSockets(open_files)) => self.processes.push(ProcessSockets {
+                        pid,
+                        open_files,
+                        ..ProcessSockets::default()
+                    }),
                     Some(Scanned::Denied) => {
                         self.denied = true;
                         self.skipped += 1;
                     }
-                    Some(Scanned::Gone) => self.skipped += 1,
-                    Some(Scanned::NoSockets) | None => {}
+                    Some(Scanned::Gone) | None => self.skipped += 1,
                 },
             }
+        }
+        if unchanged {
+            return;
         }
         self.by_inode.clear();
         for (i, process) in self.processes.iter().enumerate() {
@@ -252,7 +263,7 @@ impl ProcDir {
         }
         unsafe { libc::closedir(fd_dir) };
         if inodes.is_empty() {
-            return Scanned::NoSockets;
+            return Scanned::NoSockets(open_files);
         }
         let mut pid_text: Text<12> = Text::new();
         pid_text.push_u64(u64::from(pid));
@@ -368,5 +379,25 @@ mod tests {
             label.starts_with(&format!("{}/", std::process::id())),
             "{label}"
         );
+    }
+
+    #[test]
+    fn refresh_rereads_a_process_whose_files_changed() {
+        use std::os::fd::AsRawFd;
+        let inode_of = |fd: i32| {
+            let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+            socket_inode(link.as_os_str().as_bytes()).unwrap()
+        };
+        let root = ProcRoot::default();
+        let first = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut index = ProcessIndex::scan(&root);
+        assert!(index.contains(inode_of(first.as_raw_fd())));
+        // Nothing changed here: the same answer without re-reading.
+        index.refresh(&root, false);
+        assert!(index.contains(inode_of(first.as_raw_fd())));
+        // One more open file: this process is read again.
+        let second = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        index.refresh(&root, false);
+        assert!(index.contains(inode_of(second.as_raw_fd())));
     }
 }

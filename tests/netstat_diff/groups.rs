@@ -50,42 +50,6 @@ const FLAG_SETS: &[&[&str]] = &[
     &["-gtuwn"],
 ];
 
-fn same(args: &[&str], theirs: &Output, ours: &Output) -> Result<(), String> {
-    let mut problems = String::new();
-    for (what, e, a) in [
-        ("stdout", &theirs.stdout, &ours.stdout),
-        ("stderr", &theirs.stderr, &ours.stderr),
-    ] {
-        let (e, a) = (String::from_utf8_lossy(e), String::from_utf8_lossy(a));
-        if e != a {
-            problems.push_str(&format!("{what}:\n{}", describe_diff(&e, &a)));
-        }
-    }
-    if theirs.status.code() != ours.status.code() {
-        problems.push_str(&format!(
-            "status {:?} vs {:?}\n",
-            theirs.status.code(),
-            ours.status.code()
-        ));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{args:?}:\n{problems}"))
-    }
-}
-
-fn assert_all(results: Vec<Result<(), String>>) {
-    let total = results.len();
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {total} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
 #[test]
 fn groups_match_netstat() {
     let Some(ns) = Namespace::create("groups") else {
@@ -106,7 +70,7 @@ fn groups_match_netstat() {
     }
     let results = FLAG_SETS
         .iter()
-        .map(|args| same(args, &ns.run(NETSTAT, args), &ns.run(nlstat(), args)))
+        .map(|args| same_output(args, &ns.run(NETSTAT, args), &ns.run(nlstat(), args)))
         .collect();
     assert_all(results);
 }
@@ -118,7 +82,7 @@ fn groups_of_a_bare_namespace() {
     };
     let results = [&["-g"][..], &["-gn"], &["-g6"], &["-tg"]]
         .iter()
-        .map(|args| same(args, &ns.run(NETSTAT, args), &ns.run(nlstat(), args)))
+        .map(|args| same_output(args, &ns.run(NETSTAT, args), &ns.run(nlstat(), args)))
         .collect();
     assert_all(results);
 }
@@ -192,7 +156,7 @@ fn fixture_groups_match_live_netstat() {
         let Some(theirs) = netstat_at(&root, args) else {
             return;
         };
-        results.push(same(args, &theirs, &nlstat_at(&root, args)));
+        results.push(same_output(args, &theirs, &nlstat_at(&root, args)));
     }
     assert_all(results);
 }
@@ -213,7 +177,7 @@ fn missing_igmp_file() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("lo              1      ff02::1\n"));
     if let Some(theirs) = netstat_at(&root, &["-gn"]) {
-        assert_all(vec![same(&["-gn"], &theirs, &out)]);
+        assert_all(vec![same_output(&["-gn"], &theirs, &out)]);
     }
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -86,47 +86,6 @@ fn compare_all(ns: &Namespace, args: &[&str]) -> Result<(), String> {
     same_output(args, &theirs, &ours)
 }
 
-fn same_output(args: &[&str], theirs: &Output, ours: &Output) -> Result<(), String> {
-    let mut problems = String::new();
-    let (e, a) = (
-        String::from_utf8_lossy(&theirs.stdout),
-        String::from_utf8_lossy(&ours.stdout),
-    );
-    if e != a {
-        problems.push_str(&describe_diff(&e, &a));
-    }
-    let (e, a) = (
-        String::from_utf8_lossy(&theirs.stderr),
-        String::from_utf8_lossy(&ours.stderr),
-    );
-    if e != a {
-        problems.push_str(&format!("stderr:\n{}", describe_diff(&e, &a)));
-    }
-    if theirs.status.code() != ours.status.code() {
-        problems.push_str(&format!(
-            "exit status: netstat {:?}, nlstat {:?}\n",
-            theirs.status.code(),
-            ours.status.code()
-        ));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{args:?}:\n{problems}"))
-    }
-}
-
-fn assert_all(results: Vec<Result<(), String>>) {
-    let total = results.len();
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {total} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
 #[test]
 fn statistics_match_netstat_after_loopback_traffic() {
     let Some(ns) = Namespace::create("stats") else {

@@ -309,6 +309,45 @@ pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> R
     }
 }
 
+/// Compare stdout, stderr and exit status of two runs of `args`; `Err`
+/// shows what differs.
+pub fn same_output(args: &[&str], theirs: &Output, ours: &Output) -> Result<(), String> {
+    let mut problems = String::new();
+    for (what, e, a) in [
+        ("stdout", &theirs.stdout, &ours.stdout),
+        ("stderr", &theirs.stderr, &ours.stderr),
+    ] {
+        let (e, a) = (String::from_utf8_lossy(e), String::from_utf8_lossy(a));
+        if e != a {
+            problems.push_str(&format!("{what}:\n{}", describe_diff(&e, &a)));
+        }
+    }
+    if theirs.status.code() != ours.status.code() {
+        problems.push_str(&format!(
+            "exit status: netstat {:?}, nlstat {:?}\n",
+            theirs.status.code(),
+            ours.status.code()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{args:?}:\n{problems}"))
+    }
+}
+
+/// Fail with every mismatch of a batch of comparisons at once.
+pub fn assert_all(results: Vec<Result<(), String>>) {
+    let total = results.len();
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {total} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// Compare many flag sets, reporting every mismatch at once.
 pub fn assert_all_match(ns: &Namespace, flag_sets: &[&[&str]], extra: &[&str], masks: Masks) {
     let failures: Vec<String> = flag_sets

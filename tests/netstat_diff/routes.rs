@@ -2,32 +2,12 @@
 //! every flag kind in a namespace of our own, numeric and with names.
 
 use crate::support::*;
-use std::path::PathBuf;
 
-/// Gives the namespace a resolver that fails at once (nothing listens on
-/// its loopback), so name lookups for the test addresses do not wait on
-/// the host's DNS server through a veth that leads nowhere. `ip netns
-/// exec` bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
-struct QuickResolver(PathBuf);
-
-impl QuickResolver {
-    fn install(ns: &Namespace) -> QuickResolver {
-        let dir = PathBuf::from("/etc/netns").join(&ns.name);
-        std::fs::create_dir_all(&dir).expect("create /etc/netns/NAME");
-        std::fs::write(
-            dir.join("resolv.conf"),
-            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
-        )
-        .expect("write resolv.conf");
-        QuickResolver(dir)
-    }
-}
-
-impl Drop for QuickResolver {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// A resolver that fails at once (nothing listens on the namespace's
+/// loopback), so name lookups for the test addresses do not wait on the
+/// host's DNS server through a veth that leads nowhere. `ip netns exec`
+/// lays /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
+const QUICK_RESOLVER: &str = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
 
 /// Routes of every kind netstat distinguishes, plus some it must not show.
 fn populate(ns: &Namespace) {
@@ -131,10 +111,10 @@ fn routing_tables_match_netstat_numeric() {
 
 #[test]
 fn routing_tables_match_netstat_with_names() {
-    let Some(ns) = Namespace::create("routenames") else {
+    let Some(ns) = Namespace::create_with_etc("routenames", &[("resolv.conf", QUICK_RESOLVER)])
+    else {
         return;
     };
-    let _resolver = QuickResolver::install(&ns);
     populate(&ns);
     assert_all_match(&ns, NAMED, &[], Masks::default());
 }

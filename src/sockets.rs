@@ -1,6 +1,7 @@
 //! The socket listing (netstat's default mode): which tables, in netstat's
 //! order, with its messages for tables this system cannot provide.
 
+use crate::collect::procfs::ProcRoot;
 use crate::collect::{Collector, Table};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
@@ -41,18 +42,52 @@ struct RowSink<'a, W: Write> {
     names: &'a mut NameCache,
     config: &'a Config,
     out: &'a mut W,
+    /// -p while streaming (a `-c` tick after the first, when the process
+    /// map from the previous tick has been refreshed already).
+    owners: Option<Owners<'a>>,
 }
 
 impl<W: Write> RowSink<'_, W> {
     fn accept(&mut self, socket: &InetSocket) -> Result<()> {
         if self.buffer {
             self.buffered.push(*socket);
-        } else {
-            // Streaming happens only without -p (see `tick_tables`).
-            self.rows
-                .inet_row(self.out, socket, self.config, self.names, None)?;
+            return Ok(());
         }
+        if let Some(owners) = &mut self.owners {
+            owners.resolve(socket.inode);
+        }
+        let index = self.owners.as_ref().map(|o| &*o.index);
+        self.rows
+            .inet_row(self.out, socket, self.config, self.names, index)?;
         Ok(())
+    }
+}
+
+/// The process map while rows stream, with the rescan rule: a socket inode
+/// no process is known to hold triggers one full rescan per tick, unless it
+/// stayed unowned after the last one.
+struct Owners<'a> {
+    index: &'a mut ProcessIndex,
+    root: &'a ProcRoot,
+    ownerless: &'a mut FxHashSet<u64>,
+    /// Set once this tick has rescanned (one full rescan per tick at most).
+    rescanned: &'a mut bool,
+}
+
+impl Owners<'_> {
+    fn resolve(&mut self, inode: u64) {
+        if inode == 0 || self.index.contains(inode) {
+            return;
+        }
+        if !*self.rescanned && !self.ownerless.contains(&inode) {
+            self.index.refresh(self.root, true);
+            *self.rescanned = true;
+            self.ownerless.clear();
+            if self.index.contains(inode) {
+                return;
+            }
+        }
+        self.ownerless.insert(inode);
     }
 }
 
@@ -71,6 +106,8 @@ pub struct SocketListing {
     ownerless: FxHashSet<u64>,
     /// Ticks printed so far.
     ticks: u64,
+    /// Whether this tick did its full rescan for an unknown socket owner.
+    rescanned: bool,
 }
 
 /// The process map for this tick: being built on another thread, or ready.
@@ -133,21 +170,31 @@ impl SocketListing {
             processes: None,
             ownerless: FxHashSet::default(),
             ticks: 0,
+            rescanned: false,
         }
     }
 
     /// Print every selected table once; returns netstat's exit status.
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
         let filter = SocketFilter::from_config(config);
-        let mut programs = if config.programs {
-            let root = self.collector.root().clone();
-            let mut index = self.processes.take().unwrap_or_default();
-            Programs::Scanning(std::thread::spawn(move || {
+        let root = self.collector.root().clone();
+        self.rescanned = false;
+        let mut programs = match (config.programs, self.processes.take()) {
+            (false, _) => Programs::None,
+            // Later ticks: the map from the previous tick is refreshed in a
+            // few milliseconds (only changed processes are read), so rows
+            // can stream instead of waiting in memory.
+            (true, Some(mut index)) => {
+                index.refresh(&root, false);
+                report_denied(&index);
+                Programs::Ready(index)
+            }
+            // The first tick reads every process, beside the dump.
+            (true, None) => Programs::Scanning(std::thread::spawn(move || {
+                let mut index = ProcessIndex::default();
                 index.refresh(&root, false);
                 index
-            }))
-        } else {
-            Programs::None
+            })),
         };
         let status = self.tick_tables(config, out, &filter, &mut programs);
         if let Programs::Ready(index) = programs {
@@ -170,7 +217,7 @@ impl SocketListing {
             // the first row; otherwise rows stream straight to the output.
             // The /proc scan runs beside the dump and is joined only when the
             // first row is rendered.
-            let buffer = config.programs || !config.numeric_hosts;
+            let buffer = matches!(programs, Programs::Scanning(_)) || !config.numeric_hosts;
             write_inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -187,7 +234,9 @@ impl SocketListing {
                     continue;
                 }
                 status = match proto {
-                    Some(proto) => self.inet_family_pair(config, filter, proto, buffer, out)?,
+                    Some(proto) => {
+                        self.inet_family_pair(config, filter, proto, buffer, out, programs)?
+                    }
                     None => self.sctp(config),
                 };
                 if status != 0 {
@@ -313,8 +362,22 @@ impl SocketListing {
         proto: InetProto,
         buffer: bool,
         out: &mut impl Write,
+        programs: &mut Programs,
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
+        let root = self.collector.root().clone();
+        // Only a ready map streams; a map still being built must not be
+        // waited for here (the scan runs beside the dump).
+        let owners = if buffer {
+            None
+        } else {
+            programs.ready_mut().map(|index| Owners {
+                index,
+                root: &root,
+                ownerless: &mut self.ownerless,
+                rescanned: &mut self.rescanned,
+            })
+        };
         let (want_v4, want_v6) = (config.wants_inet_v4(), config.wants_inet_v6());
         let mut sink = RowSink {
             buffer,
@@ -323,6 +386,7 @@ impl SocketListing {
             names: &mut self.names,
             config,
             out,
+            owners,
         };
         let mut keep = |socket: &InetSocket| {
             if filter.keep_inet(socket) {

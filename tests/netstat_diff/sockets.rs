@@ -258,6 +258,34 @@ fn continuous_repeats_the_table_every_second() {
     );
 }
 
+/// With -p the second tick streams its rows through the process map kept
+/// from the first; both ticks must be what netstat prints once.
+#[test]
+fn continuous_with_programs_repeats_netstat() {
+    let Some(ns) = Namespace::create("contp") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    for args in [&["-tanp"][..], &["-uanpe"]] {
+        let once = String::from_utf8_lossy(&ns.run(NETSTAT, args).stdout).into_owned();
+        let mut timed = vec!["-s", "INT", "1.6", nlstat(), "-c"];
+        timed.extend_from_slice(args);
+        let out = ns.run("timeout", &timed);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let twice = format!("{once}{once}");
+        assert!(
+            once.contains("/python3"),
+            "the population's owner must show: {once}"
+        );
+        assert_eq!(
+            text,
+            twice,
+            "two ticks of {args:?}:\n{}",
+            describe_diff(&twice, &text)
+        );
+    }
+}
+
 /// A hosts file for the namespace: long names to exercise truncation, an
 /// IPv6 name, and names for the v4-mapped and loopback addresses.
 const HOSTS: &str = "127.0.0.1 localhost

@@ -381,23 +381,44 @@ mod tests {
         );
     }
 
+    /// A child holding one socket as its stdin: its open files do not move
+    /// while other tests in this process open and close theirs.
+    fn holder(socket: std::net::UdpSocket) -> std::process::Child {
+        let fd: std::os::fd::OwnedFd = socket.into();
+        std::process::Command::new("sleep")
+            .arg("30")
+            .stdin(std::process::Stdio::from(fd))
+            .spawn()
+            .expect("spawn sleep")
+    }
+
     #[test]
-    fn refresh_rereads_a_process_whose_files_changed() {
+    fn refresh_follows_processes_that_come_and_go() {
         use std::os::fd::AsRawFd;
-        let inode_of = |fd: i32| {
-            let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+        let inode_of = |socket: &std::net::UdpSocket| {
+            let link = std::fs::read_link(format!("/proc/self/fd/{}", socket.as_raw_fd())).unwrap();
             socket_inode(link.as_os_str().as_bytes()).unwrap()
         };
         let root = ProcRoot::default();
         let first = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let mut index = ProcessIndex::scan(&root);
-        assert!(index.contains(inode_of(first.as_raw_fd())));
-        // Nothing changed here: the same answer without re-reading.
+        let first_inode = inode_of(&first);
+        let mut first_holder = holder(first);
+        let mut index = ProcessIndex::default();
         index.refresh(&root, false);
-        assert!(index.contains(inode_of(first.as_raw_fd())));
-        // One more open file: this process is read again.
+        assert!(index.contains(first_inode));
+        // Nothing changed for the holder: still known without a full read.
+        index.refresh(&root, false);
+        assert!(index.contains(first_inode));
+        // A new process is read; one that is gone leaves the map.
         let second = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let second_inode = inode_of(&second);
+        let mut second_holder = holder(second);
+        first_holder.kill().unwrap();
+        first_holder.wait().unwrap();
         index.refresh(&root, false);
-        assert!(index.contains(inode_of(second.as_raw_fd())));
+        assert!(index.contains(second_inode));
+        assert!(!index.contains(first_inode));
+        second_holder.kill().unwrap();
+        second_holder.wait().unwrap();
     }
 }

@@ -103,7 +103,7 @@ fn continuous_groups_repeat_the_first_table() {
     ns.sh(SETUP);
     for args in [&["-g"][..], &["-gn"], &["-tgn"]] {
         let once = ns.run(NETSTAT, args);
-        let mut timed = vec!["-s", "INT", "1.6", nlstat(), "-c"];
+        let mut timed = vec!["-s", "INT", "1.8", nlstat(), "-c"];
         timed.extend_from_slice(args);
         let ours = ns.run("timeout", &timed);
         let (once, ours) = (

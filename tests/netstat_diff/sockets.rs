@@ -248,8 +248,9 @@ fn continuous_repeats_the_table_every_second() {
     let _population = Population::start(&ns);
     let once = ns.run(NETSTAT, &["-tln"]);
     let once = String::from_utf8_lossy(&once.stdout).into_owned();
-    // Two ticks fit in 1.6 s (one at start, one a second later).
-    let out = ns.run("timeout", &["-s", "INT", "1.6", nlstat(), "-c", "-tln"]);
+    // Ticks start at 0 s and 1 s (the third at 2 s): 1.8 s holds exactly
+    // two, with 0.8 s for start-up and both ticks on a busy machine.
+    let out = ns.run("timeout", &["-s", "INT", "1.8", nlstat(), "-c", "-tln"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text,
@@ -268,7 +269,7 @@ fn continuous_with_programs_repeats_netstat() {
     let _population = Population::start(&ns);
     for args in [&["-tanp"][..], &["-uanpe"]] {
         let once = String::from_utf8_lossy(&ns.run(NETSTAT, args).stdout).into_owned();
-        let mut timed = vec!["-s", "INT", "1.6", nlstat(), "-c"];
+        let mut timed = vec!["-s", "INT", "1.8", nlstat(), "-c"];
         timed.extend_from_slice(args);
         let out = ns.run("timeout", &timed);
         let text = String::from_utf8_lossy(&out.stdout);

@@ -4,10 +4,8 @@
 //! fixture files with odd lines (see statistics.rs for how netstat is run
 //! on fixture files).
 
-use crate::statistics::netstat_at;
 use crate::support::*;
 use std::path::Path;
-use std::process::{Command, Output};
 
 /// veth pairs named 2 to 15 characters (the IPv4 file pads names to 10
 /// and follows long ones with the colon directly); IPv4 groups with a
@@ -121,14 +119,6 @@ fn continuous_groups_repeat_the_first_table() {
 
 fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc-groups")
-}
-
-fn nlstat_at(root: &Path, args: &[&str]) -> Output {
-    Command::new(nlstat())
-        .args(args)
-        .env("NLSTAT_PROC_ROOT", root)
-        .output()
-        .expect("run nlstat")
 }
 
 /// Fixture lines: a v4-mapped, an unspecified and a loopback address in

@@ -9,7 +9,6 @@
 
 use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// Bounded loopback traffic so the counters are not all zero: one TCP
 /// connection with a few bytes each way, closed with a reset so that no
@@ -179,39 +178,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-/// nlstat with its /proc at `root`.
-fn nlstat_at(root: &Path, args: &[&str]) -> Output {
-    Command::new(nlstat())
-        .args(args)
-        .env("NLSTAT_PROC_ROOT", root)
-        .output()
-        .expect("run nlstat")
-}
-
-/// netstat with a tmpfs /proc holding a copy of `root` (see the module
-/// comment). `None` when this machine cannot (not root, no unshare).
-pub fn netstat_at(root: &Path, args: &[&str]) -> Option<Output> {
-    let script = r#"mount -t tmpfs nlstat-fixture /proc && cp -r "$0"/. /proc/ && exec /usr/bin/netstat "$@""#;
-    let out = Command::new("unshare")
-        .args(["-m", "sh", "-c", script])
-        .arg(root)
-        .args(args)
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("unshare failed")
-        || stderr.contains("mount:")
-        || stderr.contains("Operation not permitted")
-    {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("CI=true but netstat cannot run on fixture files: {stderr}");
-        }
-        eprintln!("SKIPPED: cannot run netstat on a private /proc: {stderr}");
-        return None;
-    }
-    Some(out)
 }
 
 /// The recorded expectations: (fixture, arguments, file under expected/).

@@ -348,6 +348,39 @@ pub fn assert_all(results: Vec<Result<(), String>>) {
     );
 }
 
+/// nlstat with its /proc at `root`.
+pub fn nlstat_at(root: &Path, args: &[&str]) -> Output {
+    Command::new(nlstat())
+        .args(args)
+        .env("NLSTAT_PROC_ROOT", root)
+        .output()
+        .expect("run nlstat")
+}
+
+/// netstat with a tmpfs /proc (in a private mount namespace) holding a
+/// copy of `root`, so it reads fixture files. `None` when this machine cannot (not root, no unshare).
+pub fn netstat_at(root: &Path, args: &[&str]) -> Option<Output> {
+    let script = r#"mount -t tmpfs nlstat-fixture /proc && cp -r "$0"/. /proc/ && exec /usr/bin/netstat "$@""#;
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", script])
+        .arg(root)
+        .args(args)
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("unshare failed")
+        || stderr.contains("mount:")
+        || stderr.contains("Operation not permitted")
+    {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("CI=true but netstat cannot run on fixture files: {stderr}");
+        }
+        eprintln!("SKIPPED: cannot run netstat on a private /proc: {stderr}");
+        return None;
+    }
+    Some(out)
+}
+
 /// Compare many flag sets, reporting every mismatch at once.
 pub fn assert_all_match(ns: &Namespace, flag_sets: &[&[&str]], extra: &[&str], masks: Masks) {
     let failures: Vec<String> = flag_sets

@@ -398,7 +398,9 @@ mod tests {
 
     #[test]
     fn second_tick_reads_igmp_with_the_igmp6_layout() {
-        // What /usr/bin/netstat -gc prints on its second tick.
+        // The parser state a table leaves behind reads the next igmp file
+        // with the igmp6 layout (what netstat -gc prints on its second
+        // tick; nlstat starts each tick with a fresh state instead).
         let mut s = fresh();
         s.line(
             0,

@@ -63,9 +63,10 @@ impl<W: Write> RowSink<'_, W> {
     }
 }
 
-/// The process map while rows stream, with the rescan rule: a socket inode
-/// no process is known to hold triggers one full rescan per tick, unless it
-/// stayed unowned after the last one.
+/// The process map while rows are printed, with the rescan rule: a socket
+/// inode no process is known to hold may belong to a process whose files
+/// changed without changing in number, so it triggers one full rescan per
+/// tick, unless it stayed unowned after the last one.
 struct Owners<'a> {
     index: &'a mut ProcessIndex,
     root: &'a ProcRoot,
@@ -104,8 +105,6 @@ pub struct SocketListing {
     /// Socket inodes no process held after a full rescan; they do not
     /// trigger another one.
     ownerless: FxHashSet<u64>,
-    /// Ticks printed so far.
-    ticks: u64,
     /// Whether this tick did its full rescan for an unknown socket owner.
     rescanned: bool,
 }
@@ -169,7 +168,6 @@ impl SocketListing {
             buffered: Vec::new(),
             processes: None,
             ownerless: FxHashSet::default(),
-            ticks: 0,
             rescanned: false,
         }
     }
@@ -178,7 +176,8 @@ impl SocketListing {
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
         let filter = SocketFilter::from_config(config);
         let root = self.collector.root().clone();
-        self.rescanned = false;
+        // The first tick reads every process anyway: that is its rescan.
+        self.rescanned = self.processes.is_none();
         let mut programs = match (config.programs, self.processes.take()) {
             (false, _) => Programs::None,
             // Later ticks: the map from the previous tick is refreshed in a
@@ -190,17 +189,14 @@ impl SocketListing {
                 Programs::Ready(index)
             }
             // The first tick reads every process, beside the dump.
-            (true, None) => Programs::Scanning(std::thread::spawn(move || {
-                let mut index = ProcessIndex::default();
-                index.refresh(&root, false);
-                index
-            })),
+            (true, None) => {
+                Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root)))
+            }
         };
         let status = self.tick_tables(config, out, &filter, &mut programs);
         if let Programs::Ready(index) = programs {
             self.processes = Some(index);
         }
-        self.ticks += 1;
         status
     }
 
@@ -249,11 +245,18 @@ impl SocketListing {
                     self.names
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
                 }
-                if config.programs {
-                    self.rescan_for_unknown(&sockets, programs);
-                }
-                let index = programs.ready();
+                let root = self.collector.root().clone();
+                let mut owners = programs.ready_mut().map(|index| Owners {
+                    index,
+                    root: &root,
+                    ownerless: &mut self.ownerless,
+                    rescanned: &mut self.rescanned,
+                });
                 for socket in &sockets {
+                    if let Some(owners) = &mut owners {
+                        owners.resolve(socket.inode);
+                    }
+                    let index = owners.as_ref().map(|o| &*o.index);
                     self.rows
                         .inet_row(out, socket, config, &mut self.names, index)?;
                 }
@@ -314,29 +317,6 @@ impl SocketListing {
             status = 1;
         }
         Ok(status)
-    }
-
-    /// A socket whose inode no process is known to hold may belong to a
-    /// process whose files changed without changing in number: re-read
-    /// every process once, and remember what stays unowned.
-    fn rescan_for_unknown(&mut self, sockets: &[InetSocket], programs: &mut Programs) {
-        let first_tick = self.ticks == 0;
-        let Some(index) = programs.ready_mut() else {
-            return;
-        };
-        let unknown = |inode: u64| inode != 0 && !index.contains(inode);
-        let surprise = sockets
-            .iter()
-            .any(|s| unknown(s.inode) && !self.ownerless.contains(&s.inode));
-        // The first tick's scan read every process already.
-        if surprise && !first_tick {
-            index.refresh(self.collector.root(), true);
-        }
-        self.ownerless = sockets
-            .iter()
-            .map(|s| s.inode)
-            .filter(|&inode| inode != 0 && !index.contains(inode))
-            .collect();
     }
 
     /// SCTP: net-tools reads /proc/net/sctp; without it there is only the

@@ -8,7 +8,7 @@ pub mod recording;
 pub mod sock_diag;
 
 use crate::config::Source;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{InetProto, InetSocket, UnixSocket};
 use netlink::{DiagSocket, DumpEnd};
 use procfs::ProcRoot;
@@ -244,9 +244,4 @@ fn emit_unix(
         }
     }
     Ok(())
-}
-
-/// Map an I/O error from a table read to the library error, naming the file.
-pub fn proc_error(root: &ProcRoot, relative: &str, e: std::io::Error) -> Error {
-    Error::file(procfs::display(root, relative), e)
 }

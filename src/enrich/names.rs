@@ -11,7 +11,7 @@
 use crate::render::text::{Ipv6Text, format_ipv4, format_ipv6_netstat};
 use rustc_hash::FxHashMap;
 use std::ffi::CStr;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -339,13 +339,6 @@ fn load_services() -> Services {
     services
 }
 
-/// For tests: a v4 address' numeric text.
-pub fn numeric_v4(address: Ipv4Addr) -> String {
-    let mut text = Ipv6Text::new();
-    format_ipv4(address, &mut text);
-    text.as_str().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +377,5 @@ mod tests {
     fn root_has_a_name() {
         let mut cache = NameCache::new();
         assert_eq!(cache.user(0), Some("root"));
-        assert_eq!(numeric_v4(Ipv4Addr::new(10, 1, 2, 3)), "10.1.2.3");
     }
 }

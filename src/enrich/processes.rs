@@ -64,10 +64,6 @@ impl ProcessIndex {
         self.by_inode.contains_key(&inode)
     }
 
-    pub fn len(&self) -> usize {
-        self.by_inode.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.by_inode.is_empty()
     }

@@ -7,7 +7,6 @@ use crate::model::{InetProto, InetSocket, SO_ACCEPTCON, UnixPath, UnixSocket, ss
 use crate::render::text::{Ipv6Text, Text};
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 /// netstat's column for `PID/Program name` (`%-20s`; labels hold 19).
 pub const PROGRAM_WIDTH: usize = 20;
@@ -378,16 +377,11 @@ fn write_timer(line: &mut Vec<u8>, socket: &InetSocket) {
     line.extend_from_slice(text.as_bytes());
 }
 
-/// True when a host column needs the resolver (for collecting lookups).
-pub fn needs_host_lookup(address: &IpAddr, config: &Config) -> bool {
-    !config.numeric_hosts && !address.is_unspecified()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::tcp_state;
-    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     fn config(args: &[&str]) -> Config {
         let mut v = vec!["netstat"];

@@ -118,12 +118,24 @@ pub struct RawArgs {
     pub ash: u8,
     #[arg(long = "bluetooth", action = ArgAction::Count)]
     pub bluetooth: u8,
-    /// nlstat's own: where socket tables come from (`netlink` or `proc`).
-    #[arg(long = "source", value_name = "SOURCE")]
-    pub source: Option<String>,
+    #[command(flatten)]
+    pub own: NlstatArgs,
     /// getopt ignores operands; so do we.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
     pub operands: Vec<OsString>,
+}
+
+/// nlstat's own options: long options only, so that every short letter
+/// stays netstat's.
+#[derive(clap::Args, Debug, Default)]
+#[command(next_help_heading = "nlstat options")]
+pub struct NlstatArgs {
+    /// Where socket tables come from (`netlink` or `proc`).
+    #[arg(long = "source", value_name = "SOURCE")]
+    pub source: Option<String>,
+    /// JSON Lines: one object per row, typed values, no headers.
+    #[arg(long = "json", action = ArgAction::Count)]
+    pub json: u8,
 }
 
 /// What the command line asks for, before any work is done.
@@ -195,6 +207,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("groups", false),
     ("context", false),
     ("source", true),
+    ("json", false),
 ];
 
 const SHORT_OPTIONS: &str = "A:CFMacdeghilnNoprsStuUvVWwx64?Z2fT";
@@ -351,7 +364,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
             status: 1,
         };
     }
-    let source = match raw.source.as_deref() {
+    let source = match raw.own.source.as_deref() {
         None | Some("auto") | Some("netlink") => Source::Auto,
         Some("proc") => Source::Proc,
         Some(other) => {
@@ -443,6 +456,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         notrim: raw.notrim > 0,
         continuous: raw.continuous > 0,
         verbose: raw.verbose > 0,
+        json: raw.own.json > 0,
         route_cache: raw.cache > 0,
         route_fib: raw.fib > 0,
         families,

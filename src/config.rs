@@ -65,6 +65,8 @@ pub struct Config {
     pub notrim: bool,
     pub continuous: bool,
     pub verbose: bool,
+    /// `--json`: JSON Lines instead of netstat's tables.
+    pub json: bool,
     /// `-C`: routing cache instead of the FIB.
     pub route_cache: bool,
     /// `-F`: the FIB (the default).
@@ -125,6 +127,7 @@ impl Default for Config {
             notrim: false,
             continuous: false,
             verbose: false,
+            json: false,
             route_cache: false,
             route_fib: false,
             families: Families::default(),

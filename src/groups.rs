@@ -12,6 +12,7 @@
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::Result;
+use crate::render::json::JsonLine;
 use crate::render::text::Ipv6Text;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -55,7 +56,9 @@ struct Membership {
 /// Print the group table; returns netstat's status (1 when
 /// /proc/net/igmp is missing, 255 when a file cannot be read).
 pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache) -> Result<i32> {
-    out.write_all(HEADER.as_bytes())?;
+    if !config.json {
+        out.write_all(HEADER.as_bytes())?;
+    }
     let root = crate::proc_root();
     let mut rows: Vec<Membership> = Vec::new();
     let mut status = 0;
@@ -106,9 +109,23 @@ pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache)
         names.resolve_hosts(rows.iter().map(|r| r.group));
     }
     let mut group = Ipv6Text::new();
+    let mut json = config.json.then(JsonLine::new);
     for row in &rows {
         names.host_text(row.group, config.numeric_hosts, &mut group);
         let device = c_str(&row.device);
+        if let Some(line) = json.as_mut() {
+            let family = if row.group.is_ipv6() { "inet6" } else { "inet" };
+            line.begin("group")
+                .str("family", family)
+                .str("iface", device.trim_ascii_end())
+                .i64("refcnt", i64::from(row.refcnt))
+                .ip("group", row.group);
+            if !config.numeric_hosts {
+                line.str("group_host", group.as_bytes());
+            }
+            line.end(out)?;
+            continue;
+        }
         out.write_all(device)?;
         for _ in device.len()..15 {
             out.write_all(b" ")?;

@@ -12,6 +12,7 @@ mod rtnl;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
+use crate::render::json::JsonLine;
 use inet6::Inet6Table;
 use order::Entry;
 use rtnl::{Ipv4Address, Link, Name, RouteSocket};
@@ -52,12 +53,13 @@ impl Interfaces {
     pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
         // netstat prints the title only while opening its ioctl socket,
         // which `-c` keeps open: once per run.
-        if self.ticks == 0 {
+        let mut json = config.json.then(JsonLine::new);
+        if self.ticks == 0 && json.is_none() {
             out.write_all(render::TITLE.as_bytes())?;
         }
         self.ticks += 1;
         let long = config.extend >= 2;
-        if !long {
+        if !long && json.is_none() {
             out.write_all(render::HEADER.as_bytes())?;
         }
         self.collect(long)?;
@@ -69,7 +71,14 @@ impl Interfaces {
                 continue;
             }
             let stats = entry.has_stats.then(|| shown_counters(link));
-            if long {
+            if let Some(line) = json.as_mut() {
+                let mut inet6 = self.inet6.of(&entry.name);
+                let addresses = long.then(|| {
+                    let ipv4 = self.ipv4_of(link.index, &entry.name);
+                    (ipv4, &mut inet6 as &mut dyn Iterator<Item = _>)
+                });
+                render::write_json(line, out, &entry.name, link, stats.as_ref(), addresses)?;
+            } else if long {
                 let ipv4 = self.ipv4_of(link.index, &entry.name);
                 render::write_long(
                     out,

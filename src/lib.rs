@@ -40,7 +40,8 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let root = proc_root();
     match config.mode {
         Mode::Sockets => {
-            let mut listing = sockets::SocketListing::new(Collector::new(config.source, root));
+            let mut listing =
+                sockets::SocketListing::new(Collector::new(config.source, root), config);
             repeat(config, out, |out| listing.tick(config, out))
         }
         Mode::Routes => {
@@ -53,6 +54,9 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
         }
         Mode::Statistics => {
             // netstat prints the statistics once and exits, even with -c.
+            if config.json && config.continuous {
+                render::json::write_tick(out, 1)?;
+            }
             let status = statistics::Statistics::new(root).tick(config, out)?;
             out.flush()?;
             Ok(status)
@@ -67,7 +71,12 @@ fn repeat<W: Write>(
     out: &mut W,
     mut tick: impl FnMut(&mut W) -> Result<i32>,
 ) -> Result<i32> {
+    let mut number = 0;
     loop {
+        number += 1;
+        if config.json && config.continuous {
+            render::json::write_tick(out, number)?;
+        }
         let status = tick(out)?;
         out.flush()?;
         if status != 0 || !config.continuous {

@@ -116,6 +116,70 @@ impl InetSocket {
     pub fn is_v6(&self) -> bool {
         self.local.is_ipv6()
     }
+
+    /// The State column's word as netstat prints it; `Unknown` carries a
+    /// state netstat has no word for, so it is shown rather than dropped.
+    pub fn state_word(&self) -> StateWord {
+        match self.proto {
+            InetProto::Tcp => match TCP_STATE_WORDS.get(usize::from(self.state)) {
+                Some(&"") => StateWord::Empty,
+                Some(word) => StateWord::Word(word),
+                None => StateWord::UnknownTcp(self.state),
+            },
+            // UDP sockets are either connected or not; anything else is odd.
+            InetProto::Udp | InetProto::UdpLite => match self.state {
+                tcp_state::ESTABLISHED => StateWord::Word("ESTABLISHED"),
+                tcp_state::CLOSE => StateWord::Empty,
+                _ => StateWord::Word("UNKNOWN"),
+            },
+            // netstat prints a raw socket's state as its number.
+            InetProto::Raw => StateWord::Number(self.state),
+        }
+    }
+}
+
+/// netstat's TCP state words, indexed by the kernel's state number.
+const TCP_STATE_WORDS: [&str; 12] = [
+    "",
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "CLOSING",
+];
+
+/// What netstat shows in an inet socket's State column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateWord {
+    Word(&'static str),
+    /// Nothing (an unconnected UDP socket).
+    Empty,
+    /// A raw socket's state, printed as a number.
+    Number(u8),
+    /// A TCP state newer than netstat: `UNKNOWN(n)`.
+    UnknownTcp(u8),
+}
+
+impl StateWord {
+    /// The word as text, written into `out`; nothing for `Empty`.
+    pub fn write_to<const N: usize>(self, out: &mut crate::render::text::Text<N>) {
+        match self {
+            StateWord::Word(word) => out.push_str(word),
+            StateWord::Empty => {}
+            StateWord::Number(n) => out.push_u64(u64::from(n)),
+            StateWord::UnknownTcp(n) => {
+                out.push_str("UNKNOWN(");
+                out.push_u64(u64::from(n));
+                out.push_byte(b')');
+            }
+        }
+    }
 }
 
 /// Socket states of the BSD socket layer, which /proc/net/unix prints.
@@ -130,6 +194,11 @@ pub mod ss_state {
 /// `SO_ACCEPTCON` as /proc/net/unix reports it in the flags column.
 pub const SO_ACCEPTCON: u32 = 1 << 16;
 
+/// The Flags column's words, in netstat's order: listening (`ACC`),
+/// waiting for data (`W`), no space (`N`).
+pub const UNIX_FLAG_WORDS: [(u32, &str); 3] =
+    [(SO_ACCEPTCON, "ACC"), (1 << 17, "W"), (1 << 18, "N")];
+
 /// One unix domain socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnixSocket<'a> {
@@ -142,6 +211,47 @@ pub struct UnixSocket<'a> {
     /// The bound name exactly as /proc/net/unix prints it: abstract names
     /// start with `@` and carry `@` for NUL bytes; `None` when unbound.
     pub path: Option<UnixPath<'a>>,
+}
+
+impl UnixSocket<'_> {
+    /// The Type column's word (`UNKNOWN` for a type netstat does not name).
+    pub fn type_word(&self) -> &'static str {
+        match self.sock_type {
+            1 => "STREAM",
+            2 => "DGRAM",
+            3 => "RAW",
+            4 => "RDM",
+            5 => "SEQPACKET",
+            _ => "UNKNOWN",
+        }
+    }
+
+    /// The State column's word; empty for an unconnected, non-listening
+    /// socket.
+    pub fn state_word(&self) -> &'static str {
+        match self.state {
+            s if s == u32::from(ss_state::FREE) => "FREE",
+            s if s == u32::from(ss_state::UNCONNECTED) => {
+                if self.flags & SO_ACCEPTCON != 0 {
+                    "LISTENING"
+                } else {
+                    ""
+                }
+            }
+            s if s == u32::from(ss_state::CONNECTING) => "CONNECTING",
+            s if s == u32::from(ss_state::CONNECTED) => "CONNECTED",
+            s if s == u32::from(ss_state::DISCONNECTING) => "DISCONNECTING",
+            _ => "UNKNOWN",
+        }
+    }
+
+    /// The flag words set on this socket, in netstat's order.
+    pub fn flag_words(&self) -> impl Iterator<Item = &'static str> + '_ {
+        UNIX_FLAG_WORDS
+            .iter()
+            .filter(|(bit, _)| self.flags & bit != 0)
+            .map(|(_, word)| *word)
+    }
 }
 
 /// A unix socket name in one of its two raw forms.

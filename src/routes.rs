@@ -14,6 +14,7 @@ use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::Result;
+use crate::render::json::JsonLine;
 use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use names::{InterfaceNames, NetworkNames};
 use rtnl::{RouteRecord, RouteSocket};
@@ -60,6 +61,8 @@ pub struct Routes {
     /// IPv4 rows held only while their names are looked up.
     rows: Vec<RouteRecord>,
     file: Vec<u8>,
+    /// Set for `--json`: rows become objects, titles and headers vanish.
+    json: Option<JsonLine>,
 }
 
 impl Routes {
@@ -72,10 +75,14 @@ impl Routes {
             interfaces: InterfaceNames::default(),
             rows: Vec::new(),
             file: Vec::new(),
+            json: None,
         }
     }
 
     pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
+        if config.json && self.json.is_none() {
+            self.json = Some(JsonLine::new());
+        }
         self.interfaces.clear();
         let numeric = config.numeric_hosts || config.symbolic;
         let ext = route_ext(config.extend);
@@ -92,7 +99,7 @@ impl Routes {
             let status = match af {
                 "inet" => self.inet(out, ext, numeric, fib, cache)?,
                 "inet6" => self.inet6(out, numeric, fib, cache)?,
-                other => no_routing(out, other)?,
+                other => no_routing(&mut Messages::new(out, config.json), other)?,
             };
             if status != 0 {
                 return Ok(status);
@@ -110,18 +117,25 @@ impl Routes {
         cache: bool,
     ) -> Result<i32> {
         if fib {
-            out.write_all(b"Kernel IP routing table\n")?;
-            out.write_all(V4_HEADERS[ext].as_bytes())?;
+            if self.json.is_none() {
+                out.write_all(b"Kernel IP routing table\n")?;
+                out.write_all(V4_HEADERS[ext].as_bytes())?;
+            }
             if self.socket.is_none() {
                 self.socket = Some(RouteSocket::open()?);
             }
             let socket = self.socket.as_mut().expect("opened above");
             if numeric {
-                let (interfaces, networks, hosts) =
-                    (&mut self.interfaces, &mut self.networks, &self.hosts);
+                let mut names = V4Names {
+                    numeric: true,
+                    interfaces: &mut self.interfaces,
+                    networks: &mut self.networks,
+                    hosts: &self.hosts,
+                };
+                let json = &mut self.json;
                 socket.dump_v4_main(|route| {
                     if shown_v4(route) {
-                        write_v4_row(out, route, ext, true, interfaces, networks, hosts)?;
+                        v4_row(out, json.as_mut(), route, ext, &mut names)?;
                     }
                     Ok(())
                 })?;
@@ -145,16 +159,14 @@ impl Routes {
                         .flatten()
                         .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
                 );
+                let mut names = V4Names {
+                    numeric: false,
+                    interfaces: &mut self.interfaces,
+                    networks: &mut self.networks,
+                    hosts: &self.hosts,
+                };
                 for route in &self.rows {
-                    write_v4_row(
-                        out,
-                        route,
-                        ext,
-                        false,
-                        &mut self.interfaces,
-                        &mut self.networks,
-                        &self.hosts,
-                    )?;
+                    v4_row(out, self.json.as_mut(), route, ext, &mut names)?;
                 }
                 // Keep the capacity, not the rows, for the next tick.
                 self.rows.clear();
@@ -168,11 +180,14 @@ impl Routes {
                     "{}: No such file or directory",
                     self.root.path("net/rt_cache").display()
                 );
-                out.write_all(b"INET (IPv4) not configured in this system.\n")?;
+                Messages::new(out, self.json.is_some())
+                    .say("INET (IPv4) not configured in this system.")?;
                 return Ok(1);
             }
-            out.write_all(b"Kernel IP routing cache\n")?;
-            out.write_all(V4_CACHE_HEADERS[ext].as_bytes())?;
+            if self.json.is_none() {
+                out.write_all(b"Kernel IP routing cache\n")?;
+                out.write_all(V4_CACHE_HEADERS[ext].as_bytes())?;
+            }
         }
         Ok(0)
     }
@@ -197,7 +212,8 @@ impl Routes {
                 "{}: No such file or directory",
                 self.root.path("net/ipv6_route").display()
             );
-            out.write_all(b"INET6 (IPv6) not configured in this system.\n")?;
+            Messages::new(out, self.json.is_some())
+                .say("INET6 (IPv6) not configured in this system.")?;
             return Ok(1);
         }
         if !numeric {
@@ -217,12 +233,14 @@ impl Routes {
                 continue;
             }
             let want_cache = pass == 1;
-            out.write_all(if want_cache {
-                b"Kernel IPv6 routing cache\n"
-            } else {
-                b"Kernel IPv6 routing table\n"
-            })?;
-            out.write_all(V6_HEADER.as_bytes())?;
+            if self.json.is_none() {
+                out.write_all(if want_cache {
+                    b"Kernel IPv6 routing cache\n"
+                } else {
+                    b"Kernel IPv6 routing table\n"
+                })?;
+                out.write_all(V6_HEADER.as_bytes())?;
+            }
             // sscanf leaves the interface buffer alone when a line has
             // none: the previous line's name is printed again.
             let mut iface: Text<16> = Text::new();
@@ -239,12 +257,39 @@ impl Routes {
                 if (route.flags & RTF_CACHE != 0) != want_cache {
                     continue;
                 }
-                self.v6_text(route.dst, numeric, &mut dst);
-                dst.push_byte(b'/');
-                dst.push_u64(u64::from(route.prefix_len));
-                self.v6_text(route.next_hop, numeric, &mut hop);
                 let mut flags: Text<16> = Text::new();
                 v6_flags(route.flags, &mut flags);
+                if let Some(line) = self.json.as_mut() {
+                    line.begin("route")
+                        .str("family", "inet6")
+                        .ip("destination", IpAddr::V6(route.dst))
+                        .u64("prefix_len", u64::from(route.prefix_len))
+                        .opt_ip("gateway", nonzero_v6(route.next_hop))
+                        .null("genmask")
+                        .str("flags", flags.as_bytes())
+                        .i64("metric", i64::from(route.metric as i32))
+                        .i64("ref", i64::from(route.refcnt as i32))
+                        .i64("use", i64::from(route.used as i32))
+                        .opt_str("iface", route.iface)
+                        .null("mss")
+                        .null("window")
+                        .null("irtt")
+                        .bool("cache", want_cache);
+                    if !numeric {
+                        v6_text(&self.hosts, route.dst, false, &mut dst);
+                        line.str("destination_name", dst.as_bytes());
+                        if !route.next_hop.is_unspecified() {
+                            v6_text(&self.hosts, route.next_hop, false, &mut hop);
+                            line.str("gateway_name", hop.as_bytes());
+                        }
+                    }
+                    line.end(out)?;
+                    continue;
+                }
+                v6_text(&self.hosts, route.dst, numeric, &mut dst);
+                dst.push_byte(b'/');
+                dst.push_u64(u64::from(route.prefix_len));
+                v6_text(&self.hosts, route.next_hop, numeric, &mut hop);
                 writeln!(
                     out,
                     "{:<30} {:<26} {:<4} {:<3} {:<1} {:>6} {}",
@@ -260,18 +305,121 @@ impl Routes {
         }
         Ok(0)
     }
+}
 
-    /// INET6_rresolve: numbers with -n, `[::]` for the unspecified
-    /// address, otherwise getnameinfo's answer (its numeric form when the
-    /// resolver has no name).
-    fn v6_text(&self, address: Ipv6Addr, numeric: bool, out: &mut Ipv6Text) {
-        out.clear();
-        if numeric || address.to_ipv4_mapped().is_some() {
-            format_ipv6(address, out);
+/// INET6_rresolve: numbers with -n, `[::]` for the unspecified address,
+/// otherwise getnameinfo's answer (its numeric form when the resolver has
+/// no name).
+fn v6_text(hosts: &NameCache, address: Ipv6Addr, numeric: bool, out: &mut Ipv6Text) {
+    out.clear();
+    if numeric || address.to_ipv4_mapped().is_some() {
+        format_ipv6(address, out);
+    } else {
+        hosts.host_text(IpAddr::V6(address), false, out);
+    }
+}
+
+fn nonzero_v6(address: Ipv6Addr) -> Option<IpAddr> {
+    (!address.is_unspecified()).then_some(IpAddr::V6(address))
+}
+
+/// Where routes' informational lines go: netstat prints some of them on
+/// stdout, which `--json` keeps for JSON alone, so there they go to stderr.
+struct Messages<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+}
+
+impl<'a> Messages<'a> {
+    fn new(out: &'a mut dyn Write, json: bool) -> Self {
+        Messages { out, json }
+    }
+
+    fn say(&mut self, line: &str) -> Result<()> {
+        if self.json {
+            eprintln!("{line}");
         } else {
-            self.hosts.host_text(IpAddr::V6(address), false, out);
+            self.out.write_all(line.as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// What naming an IPv4 route's addresses needs.
+struct V4Names<'a> {
+    numeric: bool,
+    interfaces: &'a mut InterfaceNames,
+    networks: &'a mut NetworkNames,
+    hosts: &'a NameCache,
+}
+
+/// One IPv4 route, as a netstat row or a JSON object.
+fn v4_row(
+    out: &mut dyn Write,
+    json: Option<&mut JsonLine>,
+    route: &RouteRecord,
+    ext: usize,
+    names: &mut V4Names<'_>,
+) -> Result<()> {
+    let Some(line) = json else {
+        return write_v4_row(
+            out,
+            route,
+            ext,
+            names.numeric,
+            names.interfaces,
+            names.networks,
+            names.hosts,
+        );
+    };
+    // netstat prints no rows at all at its fourth -e level.
+    if ext == 0 {
+        return Ok(());
+    }
+    let kernel_flags = v4_kernel_flags(route);
+    let reject = kernel_flags & RTF_REJECT != 0;
+    let mut flags: Text<8> = Text::new();
+    v4_flags(kernel_flags, &mut flags);
+    let gateway =
+        (!reject && route.gateway != [0; 4]).then(|| IpAddr::V4(Ipv4Addr::from(route.gateway)));
+    let iface = (!reject && route.oif != 0).then(|| names.interfaces.name(route.oif));
+    line.begin("route")
+        .str("family", "inet")
+        .ip("destination", IpAddr::V4(Ipv4Addr::from(route.dst)))
+        .u64("prefix_len", u64::from(route.dst_len))
+        .opt_ip("gateway", gateway)
+        .ip(
+            "genmask",
+            IpAddr::V4(Ipv4Addr::from(prefix_mask(route.dst_len))),
+        )
+        .str("flags", flags.as_bytes())
+        .i64("metric", i64::from(route.priority as i32))
+        .u64("ref", 0)
+        .u64("use", 0)
+        .opt_str("iface", iface)
+        .u64(
+            "mss",
+            if route.advmss == 0 {
+                0
+            } else {
+                u64::from(route.advmss.wrapping_add(40))
+            },
+        )
+        .u64("window", u64::from(route.window))
+        .u64("irtt", u64::from(route.rtt >> 3))
+        .bool("cache", false);
+    if !names.numeric {
+        let mut text = Ipv6Text::new();
+        v4_destination(route, false, names.networks, names.hosts, &mut text);
+        line.str("destination_name", text.as_bytes());
+        if gateway.is_some() {
+            v4_gateway(route, false, names.hosts, &mut text);
+            line.str("gateway_name", text.as_bytes());
         }
     }
+    line.end(out)?;
+    Ok(())
 }
 
 /// netstat swaps its first two `-e` levels for routes and keeps two bits:
@@ -287,28 +435,26 @@ fn route_ext(extend: u32) -> usize {
 }
 
 /// What netstat says for a family it has no routing table printer for.
-fn no_routing(out: &mut dyn Write, af: &str) -> Result<i32> {
+fn no_routing(out: &mut Messages<'_>, af: &str) -> Result<i32> {
     match af {
         "ipx" => {
             eprintln!("No such file or directory");
-            out.write_all(
-                b"IPX routing not in file /proc/net/ipx/route or /proc/net/ipx_route found.\n",
-            )?;
+            out.say("IPX routing not in file /proc/net/ipx/route or /proc/net/ipx_route found.")?;
             Ok(1)
         }
         "ax25" => {
             eprintln!("/proc/net/ax25_route: No such file or directory");
-            out.write_all(b"AX.25 not configured in this system.\n")?;
+            out.say("AX.25 not configured in this system.")?;
             Ok(1)
         }
         "netrom" => {
             eprintln!("/proc/net/nr_nodes: No such file or directory");
             eprintln!("/proc/net/nr_neigh: Invalid argument");
-            out.write_all(b"NET/ROM not configured in this system.\n")?;
+            out.say("NET/ROM not configured in this system.")?;
             Ok(1)
         }
         "x25" => {
-            out.write_all(b"X.25 not configured in this system.\n")?;
+            out.say("X.25 not configured in this system.")?;
             Ok(1)
         }
         "rose" => {
@@ -428,7 +574,6 @@ fn v4_destination(
     } else {
         format_ipv4(address, out);
     }
-    out.truncate(15);
 }
 
 /// Gateway text: always a host; 0.0.0.0 stays numeric.
@@ -440,7 +585,6 @@ fn v4_gateway(route: &RouteRecord, numeric: bool, hosts: &NameCache, out: &mut I
     } else {
         hosts.host_text(IpAddr::V4(address), false, out);
     }
-    out.truncate(15);
 }
 
 fn write_v4_row(
@@ -457,6 +601,7 @@ fn write_v4_row(
     }
     let mut dst = Ipv6Text::new();
     v4_destination(route, numeric, networks, hosts, &mut dst);
+    dst.truncate(15);
     let mut mask: Text<16> = Text::new();
     format_ipv4(Ipv4Addr::from(prefix_mask(route.dst_len)), &mut mask);
     let kernel_flags = v4_kernel_flags(route);
@@ -485,6 +630,7 @@ fn write_v4_row(
     }
     let mut gateway = Ipv6Text::new();
     v4_gateway(route, numeric, hosts, &mut gateway);
+    gateway.truncate(15);
     let gateway = gateway.as_str();
     let iface = if route.oif == 0 {
         "*"

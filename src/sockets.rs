@@ -9,7 +9,7 @@ use crate::enrich::processes::ProcessIndex;
 use crate::error::Result;
 use crate::filter::SocketFilter;
 use crate::model::{InetProto, InetSocket};
-use crate::render::netstat::{RowWriter, write_inet_header, write_unix_header};
+use crate::render::SocketRows;
 use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::sync::mpsc;
@@ -38,7 +38,7 @@ fn consumer_gone() -> crate::error::Error {
 struct RowSink<'a, W: Write> {
     buffer: bool,
     buffered: &'a mut Vec<InetSocket>,
-    rows: &'a mut RowWriter,
+    rows: &'a mut SocketRows,
     names: &'a mut NameCache,
     config: &'a Config,
     out: &'a mut W,
@@ -98,7 +98,7 @@ pub struct SocketListing {
     /// A second sock_diag socket for the IPv6 dump that runs beside IPv4.
     v6_collector: Option<Collector>,
     names: NameCache,
-    rows: RowWriter,
+    rows: SocketRows,
     buffered: Vec<InetSocket>,
     /// The process map, refreshed incrementally from tick to tick.
     processes: Option<ProcessIndex>,
@@ -159,12 +159,12 @@ fn report_denied(index: &ProcessIndex) {
 }
 
 impl SocketListing {
-    pub fn new(collector: Collector) -> Self {
+    pub fn new(collector: Collector, config: &Config) -> Self {
         SocketListing {
             collector,
             v6_collector: None,
             names: NameCache::new(),
-            rows: RowWriter::new(),
+            rows: SocketRows::for_config(config),
             buffered: Vec::new(),
             processes: None,
             ownerless: FxHashSet::default(),
@@ -214,7 +214,7 @@ impl SocketListing {
             // The /proc scan runs beside the dump and is joined only when the
             // first row is rendered.
             let buffer = matches!(programs, Programs::Scanning(_)) || !config.numeric_hosts;
-            write_inet_header(out, config)?;
+            self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
             // netstat's order: TCP, SCTP, UDP, UDP-Lite, raw.
@@ -274,7 +274,7 @@ impl SocketListing {
         }
         if config.wants(config.families.unix) {
             let index = programs.ready();
-            write_unix_header(out, config)?;
+            self.rows.unix_header(out, config)?;
             let rows = &mut self.rows;
             let table = self
                 .collector

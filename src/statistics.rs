@@ -5,6 +5,7 @@
 //! address family list decides between the IPv4 and IPv6 files, and any
 //! other list is refused.
 
+mod counters;
 mod sentences;
 mod tables;
 
@@ -42,6 +43,9 @@ impl Statistics {
         } else {
             config.af_names.join(",")
         };
+        if config.json {
+            return self.json(config, &family, out);
+        }
         let selection = selection(config);
         match family.as_str() {
             "inet" => self.inet(selection, out),
@@ -55,6 +59,73 @@ impl Statistics {
                 Ok(1)
             }
         }
+    }
+
+    /// `--json`: the counters of the files `-s` reads, with the same
+    /// messages (on stderr) and exit statuses.
+    fn json(&mut self, config: &Config, family: &str, out: &mut dyn Write) -> Result<i32> {
+        let p = &config.protocols;
+        let filter = counters::SectionFilter {
+            raw: p.raw,
+            tcp: p.tcp,
+            udp: p.udp,
+            udplite: p.udplite,
+            sctp: p.sctp,
+        };
+        // (file, required, layout): the IPv6 counters have no TCP section
+        // of their own; netstat adds snmp's Tcp, and so does this.
+        enum Layout {
+            Pairs(Option<&'static [u8]>),
+            KeyValues(Option<&'static [u8]>),
+        }
+        let files: &[(&str, bool, Layout)] = match family {
+            "inet" => &[
+                ("net/snmp", true, Layout::Pairs(None)),
+                ("net/netstat", false, Layout::Pairs(None)),
+                ("net/sctp/snmp", false, Layout::KeyValues(Some(b"Sctp"))),
+            ],
+            "inet6" => &[
+                ("net/snmp6", true, Layout::KeyValues(None)),
+                ("net/snmp", true, Layout::Pairs(Some(b"Tcp"))),
+            ],
+            other => {
+                eprintln!("netstat: No statistics support for specified address family: {other}");
+                return Ok(1);
+            }
+        };
+        let mut status = 0;
+        for (relative, required, layout) in files {
+            match self.read(relative) {
+                Loaded::Text => {}
+                Loaded::Missing if !required => continue,
+                Loaded::Missing => {
+                    self.cannot_open(relative, None);
+                    return Ok(1);
+                }
+                Loaded::Failed(e) => {
+                    self.cannot_open(relative, Some(e));
+                    if *required {
+                        return Ok(1);
+                    }
+                    status = 1;
+                    continue;
+                }
+            }
+            let well_formed = match layout {
+                Layout::Pairs(only) => counters::pairs(out, &self.buffer, filter, *only)?,
+                Layout::KeyValues(section) => {
+                    counters::key_values(out, &self.buffer, filter, *section)?
+                }
+            };
+            if !well_formed {
+                eprintln!(
+                    "Problem while parsing {}",
+                    self.root.path(relative).display()
+                );
+                status = 1;
+            }
+        }
+        Ok(status)
     }
 
     fn read(&mut self, relative: &str) -> Loaded {

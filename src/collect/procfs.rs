@@ -148,18 +148,34 @@ pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
     })
 }
 
-/// Parse one data line of /proc/net/unix.
+/// Parse one data line of /proc/net/unix. The name is the rest of the
+/// line (the kernel prints it raw after one space), so a name with blanks
+/// stays whole; netstat's own reading stops at the first blank, which the
+/// text renderer reproduces.
 pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
-    let mut f = fields(line);
-    let _pointer = f.next()?;
-    let refcnt = hex(f.next()?)? as u32;
-    let _protocol = hex(f.next()?)?;
-    let flags = hex(f.next()?)? as u32;
-    let sock_type = hex(f.next()?)? as u32;
-    let state = hex(f.next()?)? as u32;
-    let inode = f.next().and_then(decimal).unwrap_or(0);
-    // netstat reads the path with %s: it ends at the first blank.
-    let path = f.next().map(UnixPath::Text);
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut rest = line;
+    let mut next_field = || {
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let field = &rest[start..];
+        let end = field
+            .iter()
+            .position(|b| b.is_ascii_whitespace())
+            .unwrap_or(field.len());
+        rest = &field[end..];
+        Some(&field[..end])
+    };
+    let _pointer = next_field()?;
+    let refcnt = hex(next_field()?)? as u32;
+    let _protocol = hex(next_field()?)?;
+    let flags = hex(next_field()?)? as u32;
+    let sock_type = hex(next_field()?)? as u32;
+    let state = hex(next_field()?)? as u32;
+    let inode = next_field().and_then(decimal).unwrap_or(0);
+    let path = rest
+        .strip_prefix(b" ")
+        .filter(|name| !name.is_empty())
+        .map(UnixPath::Text);
     Some(UnixSocket {
         refcnt,
         flags,
@@ -260,7 +276,8 @@ mod tests {
             (sockets[1].refcnt, sockets[1].state, sockets[1].path),
             (3, 3, None)
         );
-        assert_eq!(sockets[2].path, Some(UnixPath::Text(b"/tmp/with")));
+        // the whole name; the netstat renderer cuts it at the blank
+        assert_eq!(sockets[2].path, Some(UnixPath::Text(b"/tmp/with space")));
     }
 
     #[test]

@@ -39,6 +39,8 @@ struct ProcessSockets {
     /// (Linux 6.2 and later); `None` when unknown, which forces a re-read.
     open_files: Option<i64>,
     label: ProgramLabel,
+    /// The whole command name (the label cuts it), for structured output.
+    program: Box<[u8]>,
     inodes: Vec<u64>,
 }
 
@@ -58,6 +60,13 @@ impl ProcessIndex {
             Some(&i) => self.processes[i as usize].label.as_bytes(),
             None => b"-",
         }
+    }
+
+    /// The pid and whole command name of the process holding `inode`
+    /// (the name is empty when its cmdline could not be read).
+    pub fn owner(&self, inode: u64) -> Option<(u32, &[u8])> {
+        let process = &self.processes[*self.by_inode.get(&inode)? as usize];
+        Some((process.pid, &process.program))
     }
 
     pub fn contains(&self, inode: u64) -> bool {
@@ -263,10 +272,12 @@ impl ProcDir {
         }
         let mut pid_text: Text<12> = Text::new();
         pid_text.push_u64(u64::from(pid));
+        let (label, program) = program_label(self.fd, pid_text.as_bytes());
         Scanned::Sockets(ProcessSockets {
             pid,
             open_files,
-            label: program_label(self.fd, pid_text.as_bytes()),
+            label,
+            program,
             inodes,
         })
     }
@@ -293,8 +304,8 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
 }
 
 /// netstat's `PID/name`: argv[0] from cmdline (basename when it starts
-/// with `/`), cut to 19 bytes.
-fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> ProgramLabel {
+/// with `/`), cut to 19 bytes; and the name whole.
+fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> (ProgramLabel, Box<[u8]>) {
     let mut label = ProgramLabel::new();
     label.push_bytes(pid);
     label.push_byte(b'/');
@@ -309,16 +320,17 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> ProgramLabel {
         )
     };
     if fd < 0 {
-        return label;
+        return (label, Box::default());
     }
     let mut cmdline = [0u8; 512];
     let n = unsafe { libc::read(fd, cmdline.as_mut_ptr().cast(), cmdline.len() - 1) };
     unsafe { libc::close(fd) };
     if n <= 0 {
-        return label;
+        return (label, Box::default());
     }
-    label.push_bytes(command_name(&cmdline[..n as usize]));
-    label
+    let name = command_name(&cmdline[..n as usize]);
+    label.push_bytes(name);
+    (label, name.into())
 }
 
 /// argv[0] of a cmdline, reduced to its basename when it is an absolute path.

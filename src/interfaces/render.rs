@@ -3,9 +3,10 @@
 
 use super::inet6::Inet6Address;
 use super::rtnl::{DevStats, Ipv4Address, Link, Name};
+use crate::render::json::JsonLine;
 use crate::render::text::{Text, format_ipv4, format_ipv6};
 use std::io::{Result, Write};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 pub const TITLE: &str = "Kernel Interface table\n";
 pub const HEADER: &str =
@@ -85,29 +86,38 @@ pub fn flag_words(flags: i16) -> Text<200> {
     if flags == 0 {
         out.push_byte(b'>');
     }
-    let words: [(i16, &str); 14] = [
-        (IFF_UP, "UP,"),
-        (IFF_BROADCAST, "BROADCAST,"),
-        (IFF_DEBUG, "DEBUG,"),
-        (IFF_LOOPBACK, "LOOPBACK,"),
-        (IFF_POINTOPOINT, "POINTOPOINT,"),
-        (IFF_NOTRAILERS, "NOTRAILERS,"),
-        (IFF_RUNNING, "RUNNING,"),
-        (IFF_NOARP, "NOARP,"),
-        (IFF_PROMISC, "PROMISC,"),
-        (IFF_ALLMULTI, "ALLMULTI,"),
-        (IFF_SLAVE, "SLAVE,"),
-        (IFF_MASTER, "MASTER,"),
-        (IFF_MULTICAST, "MULTICAST,"),
-        (IFF_DYNAMIC, "DYNAMIC,"),
-    ];
-    for (bit, word) in words {
-        if flags & bit != 0 {
-            out.push_str(word);
-        }
+    for word in flag_word_list(flags) {
+        out.push_str(word);
+        out.push_byte(b',');
     }
     close_list(&mut out);
     out
+}
+
+/// ifconfig's flag words, in its order.
+const FLAG_WORDS: [(i16, &str); 14] = [
+    (IFF_UP, "UP"),
+    (IFF_BROADCAST, "BROADCAST"),
+    (IFF_DEBUG, "DEBUG"),
+    (IFF_LOOPBACK, "LOOPBACK"),
+    (IFF_POINTOPOINT, "POINTOPOINT"),
+    (IFF_NOTRAILERS, "NOTRAILERS"),
+    (IFF_RUNNING, "RUNNING"),
+    (IFF_NOARP, "NOARP"),
+    (IFF_PROMISC, "PROMISC"),
+    (IFF_ALLMULTI, "ALLMULTI"),
+    (IFF_SLAVE, "SLAVE"),
+    (IFF_MASTER, "MASTER"),
+    (IFF_MULTICAST, "MULTICAST"),
+    (IFF_DYNAMIC, "DYNAMIC"),
+];
+
+/// The words of the flags that are set.
+pub fn flag_word_list(flags: i16) -> impl Iterator<Item = &'static str> {
+    FLAG_WORDS
+        .iter()
+        .filter(move |(bit, _)| flags & bit != 0)
+        .map(|(_, word)| *word)
 }
 
 fn close_list<const N: usize>(out: &mut Text<N>) {
@@ -245,6 +255,18 @@ pub fn scope_text(scope: u32) -> Text<48> {
     let _ = std::fmt::Write::write_fmt(&mut t, format_args!("{scope:x}"));
     let mut words: Text<32> = Text::new();
     words.push_byte(b'<');
+    scope_words(scope, &mut words);
+    if words.len() > 1 {
+        words.push_byte(b',');
+    }
+    close_list(&mut words);
+    t.push_bytes(words.as_bytes());
+    t
+}
+
+/// ifconfig's scope words, comma separated (`link`, `global`, ...).
+fn scope_words(scope: u32, words: &mut Text<32>) {
+    let start = words.len();
     let mut scope = scope as i32;
     if scope & 0x80 != 0 {
         words.push_str("compat,");
@@ -262,9 +284,9 @@ pub fn scope_text(scope: u32) -> Text<48> {
     if scope & 0x10 != 0 {
         words.push_str("host,");
     }
-    close_list(&mut words);
-    t.push_bytes(words.as_bytes());
-    t
+    if words.len() > start {
+        words.truncate(words.len() - 1);
+    }
 }
 
 /// One ifconfig-style block (`-e`).
@@ -404,6 +426,91 @@ pub fn write_long<'a>(
     }
     out.write_all(b"\n")
 }
+
+/// One interface as a JSON object; `long` (`-e`) adds the addresses, the
+/// hardware type and every counter of the ifconfig-style block.
+pub fn write_json(
+    line: &mut JsonLine,
+    out: &mut dyn Write,
+    name: &Name,
+    link: &Link,
+    stats: Option<&DevStats>,
+    long: Option<(
+        Option<&Ipv4Address>,
+        &mut dyn Iterator<Item = &Inet6Address>,
+    )>,
+) -> Result<()> {
+    let flags = ioctl_flags(link.flags);
+    line.begin("interface")
+        .str("iface", name.as_bytes())
+        .u64("index", u64::from(link.index))
+        .u64("mtu", u64::from(link.mtu));
+    let counter = |pick: fn(&DevStats) -> u64| stats.map(pick);
+    line.opt_u64("rx_ok", counter(|s| s.rx_packets))
+        .opt_u64("rx_err", counter(|s| s.rx_errors))
+        .opt_u64("rx_drp", counter(|s| s.rx_dropped))
+        .opt_u64("rx_ovr", counter(|s| s.rx_fifo))
+        .opt_u64("tx_ok", counter(|s| s.tx_packets))
+        .opt_u64("tx_err", counter(|s| s.tx_errors))
+        .opt_u64("tx_drp", counter(|s| s.tx_dropped))
+        .opt_u64("tx_ovr", counter(|s| s.tx_fifo))
+        .str("flags", flag_letters(flags).as_bytes());
+    if let Some((ipv4, inet6)) = long {
+        line.str_array("flag_words", flag_word_list(flags))
+            .opt_u64("rx_bytes", counter(|s| s.rx_bytes))
+            .opt_u64("rx_frame", counter(|s| s.rx_frame))
+            .opt_u64("rx_compressed", counter(|s| s.rx_compressed))
+            .opt_u64("tx_bytes", counter(|s| s.tx_bytes))
+            .opt_u64("tx_carrier", counter(|s| s.tx_carrier))
+            .opt_u64("tx_collisions", counter(|s| s.collisions))
+            .opt_u64("tx_compressed", counter(|s| s.tx_compressed));
+        let hw = hw_type(link.kind);
+        line.str("hw_type", hw.name);
+        if matches!(hw.print, HwPrint::Ether) {
+            let m = &link.hwaddr;
+            let mut text: Text<24> = Text::new();
+            for (i, b) in m[..6].iter().enumerate() {
+                if i > 0 {
+                    text.push_byte(b':');
+                }
+                text.push_byte(HEX_DIGITS[usize::from(b >> 4)]);
+                text.push_byte(HEX_DIGITS[usize::from(b & 0xf)]);
+            }
+            line.str("hwaddr", text.as_bytes());
+        } else {
+            line.null("hwaddr");
+        }
+        line.opt_u64("txqueuelen", link.txqlen.map(u64::from));
+        let v4 = |pick: fn(&Ipv4Address) -> Ipv4Addr| ipv4.map(|a| IpAddr::V4(pick(a)));
+        line.opt_ip("inet_addr", v4(|a| a.local))
+            .opt_ip("netmask", v4(|a| netmask(a.prefix_len)))
+            .opt_ip(
+                "broadcast",
+                ipv4.filter(|_| flags & IFF_BROADCAST != 0)
+                    .map(|a| IpAddr::V4(a.broadcast)),
+            )
+            .opt_ip(
+                "destination",
+                ipv4.filter(|_| flags & IFF_POINTOPOINT != 0)
+                    .map(|a| IpAddr::V4(a.address)),
+            );
+        line.array_begin("inet6");
+        for (i, a) in inet6.enumerate() {
+            let mut scope: Text<32> = Text::new();
+            scope_words(a.scope, &mut scope);
+            line.object_begin(i == 0)
+                .ip("addr", IpAddr::V6(a.address))
+                .u64("prefix_len", u64::from(a.prefix_len))
+                .u64("scope_id", u64::from(a.scope))
+                .str("scope", scope.as_bytes())
+                .object_end();
+        }
+        line.array_end();
+    }
+    line.end(out)
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {

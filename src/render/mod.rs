@@ -1,4 +1,71 @@
-//! Renderers: turn model records into net-tools text, byte for byte.
+//! Renderers: turn model records into net-tools text, byte for byte, or
+//! into JSON Lines (`--json`).
 
+pub mod json;
 pub mod netstat;
 pub mod text;
+
+use crate::config::Config;
+use crate::enrich::names::NameCache;
+use crate::enrich::processes::ProcessIndex;
+use crate::model::{InetSocket, UnixSocket};
+use std::io::{self, Write};
+
+/// Socket rows in the output format the run asked for (boxed: the row
+/// buffers are large and made once per run).
+pub enum SocketRows {
+    Netstat(Box<netstat::RowWriter>),
+    Json(Box<json::SocketObjects>),
+}
+
+impl SocketRows {
+    pub fn for_config(config: &Config) -> Self {
+        if config.json {
+            SocketRows::Json(Box::default())
+        } else {
+            SocketRows::Netstat(Box::default())
+        }
+    }
+
+    /// The inet table's title and column header (JSON has none).
+    pub fn inet_header(&self, out: &mut impl Write, config: &Config) -> io::Result<()> {
+        match self {
+            SocketRows::Netstat(_) => netstat::write_inet_header(out, config),
+            SocketRows::Json(_) => Ok(()),
+        }
+    }
+
+    /// The unix table's title and column header (JSON has none).
+    pub fn unix_header(&self, out: &mut impl Write, config: &Config) -> io::Result<()> {
+        match self {
+            SocketRows::Netstat(_) => netstat::write_unix_header(out, config),
+            SocketRows::Json(_) => Ok(()),
+        }
+    }
+
+    pub fn inet_row(
+        &mut self,
+        out: &mut impl Write,
+        socket: &InetSocket,
+        config: &Config,
+        names: &mut NameCache,
+        programs: Option<&ProcessIndex>,
+    ) -> io::Result<()> {
+        match self {
+            SocketRows::Netstat(rows) => rows.inet_row(out, socket, config, names, programs),
+            SocketRows::Json(rows) => rows.inet_row(out, socket, config, names, programs),
+        }
+    }
+
+    pub fn unix_row(
+        &mut self,
+        out: &mut impl Write,
+        socket: &UnixSocket<'_>,
+        programs: Option<&ProcessIndex>,
+    ) -> io::Result<()> {
+        match self {
+            SocketRows::Netstat(rows) => rows.unix_row(out, socket, programs),
+            SocketRows::Json(rows) => rows.unix_row(out, socket, programs),
+        }
+    }
+}

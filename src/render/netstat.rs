@@ -3,28 +3,13 @@
 use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, SO_ACCEPTCON, UnixPath, UnixSocket, ss_state};
+use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
 use crate::render::text::{Ipv6Text, Text};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// netstat's column for `PID/Program name` (`%-20s`; labels hold 19).
 pub const PROGRAM_WIDTH: usize = 20;
-
-const TCP_STATES: [&str; 12] = [
-    "",
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-];
 
 /// What the listing title says after "Active ... ".
 pub fn selection_title(config: &Config) -> &'static str {
@@ -212,29 +197,9 @@ impl RowWriter {
         line.push(b' ');
         pad_right(line, self.remote.as_bytes(), 23);
         line.push(b' ');
-        match socket.proto {
-            InetProto::Tcp => match TCP_STATES.get(usize::from(socket.state)) {
-                Some(name) => pad_right(line, name.as_bytes(), 11),
-                None => {
-                    let mut text: Text<24> = Text::new();
-                    let _ = write!(text, "UNKNOWN({})", socket.state);
-                    pad_right(line, text.as_bytes(), 11);
-                }
-            },
-            InetProto::Udp | InetProto::UdpLite => {
-                let state: &[u8] = match socket.state {
-                    1 => b"ESTABLISHED",
-                    7 => b"",
-                    _ => b"UNKNOWN",
-                };
-                pad_right(line, state, 11);
-            }
-            InetProto::Raw => {
-                let mut text: Text<8> = Text::new();
-                text.push_u64(u64::from(socket.state));
-                pad_right(line, text.as_bytes(), 11);
-            }
-        }
+        let mut state: Text<24> = Text::new();
+        socket.state_word().write_to(&mut state);
+        pad_right(line, state.as_bytes(), 11);
         if config.show_user() {
             line.push(b' ');
             let name = if config.numeric_users {
@@ -285,43 +250,16 @@ impl RowWriter {
         line.push(b' ');
         let mut flags: Text<32> = Text::new();
         flags.push_str("[ ");
-        if socket.flags & SO_ACCEPTCON != 0 {
-            flags.push_str("ACC ");
-        }
-        if socket.flags & (1 << 17) != 0 {
-            flags.push_str("W ");
-        }
-        if socket.flags & (1 << 18) != 0 {
-            flags.push_str("N ");
+        for word in socket.flag_words() {
+            flags.push_str(word);
+            flags.push_byte(b' ');
         }
         flags.push_byte(b']');
         pad_right(line, flags.as_bytes(), 11);
         line.push(b' ');
-        let kind: &[u8] = match socket.sock_type {
-            1 => b"STREAM",
-            2 => b"DGRAM",
-            3 => b"RAW",
-            4 => b"RDM",
-            5 => b"SEQPACKET",
-            _ => b"UNKNOWN",
-        };
-        pad_right(line, kind, 10);
+        pad_right(line, socket.type_word().as_bytes(), 10);
         line.push(b' ');
-        let state: &[u8] = match socket.state {
-            s if s == u32::from(ss_state::FREE) => b"FREE",
-            s if s == u32::from(ss_state::UNCONNECTED) => {
-                if socket.flags & SO_ACCEPTCON != 0 {
-                    b"LISTENING"
-                } else {
-                    b""
-                }
-            }
-            s if s == u32::from(ss_state::CONNECTING) => b"CONNECTING",
-            s if s == u32::from(ss_state::CONNECTED) => b"CONNECTED",
-            s if s == u32::from(ss_state::DISCONNECTING) => b"DISCONNECTING",
-            _ => b"UNKNOWN",
-        };
-        pad_right(line, state, 13);
+        pad_right(line, socket.state_word().as_bytes(), 13);
         line.push(b' ');
         number.clear();
         number.push_u64(socket.inode);
@@ -333,12 +271,18 @@ impl RowWriter {
         line.push(b' ');
         match socket.path {
             None => {}
-            Some(UnixPath::Text(text)) => line.extend_from_slice(text),
+            Some(UnixPath::Text(text)) => line.extend_from_slice(first_word(text)),
             Some(UnixPath::SunPath(raw)) => push_sun_path(line, raw),
         }
         line.push(b'\n');
         out.write_all(line)
     }
+}
+
+/// A /proc/net/unix name as netstat's `%s` reads it: up to the first blank.
+fn first_word(text: &[u8]) -> &[u8] {
+    let end = text.iter().position(|&b| c_space(b)).unwrap_or(text.len());
+    &text[..end]
 }
 
 /// A sock_diag name as /proc/net/unix prints it, then cut at the first
@@ -353,11 +297,16 @@ pub fn push_sun_path(line: &mut Vec<u8>, raw: &[u8]) {
     line.extend_from_slice(prefix);
     for &b in body {
         let b = if b == 0 { b'@' } else { b };
-        if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        if c_space(b) {
             break;
         }
         line.push(b);
     }
+}
+
+/// C's isspace in the C locale.
+fn c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn write_timer(line: &mut Vec<u8>, socket: &InetSocket) {

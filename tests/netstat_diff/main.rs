@@ -8,6 +8,7 @@ mod support;
 
 mod groups;
 mod interfaces;
+mod json_sockets;
 mod routes;
 mod sockets;
 mod statistics;

@@ -7,7 +7,7 @@ use std::process::Command;
 /// Flag combinations compared on both sources. Timers are masked where -o
 /// is given (their seconds count down between the two runs); unix sockets
 /// waiting in an accept queue may sit elsewhere in the list (see Masks).
-const FLAG_SETS: &[&[&str]] = &[
+pub(crate) const FLAG_SETS: &[&[&str]] = &[
     &[],
     &["-a"],
     &["-an"],
@@ -289,7 +289,7 @@ fn continuous_with_programs_repeats_netstat() {
 
 /// A hosts file for the namespace: long names to exercise truncation, an
 /// IPv6 name, and names for the v4-mapped and loopback addresses.
-const HOSTS: &str = "127.0.0.1 localhost
+pub(crate) const HOSTS: &str = "127.0.0.1 localhost
 127.45.67.89 a-rather-long-hostname-for-truncation.example.org
 127.1.2.3 mid.example
 fd00:1234:5678:9abc:def0:1234:5678:9abc v6host.example

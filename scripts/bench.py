@@ -35,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-# (case label, nlstat/netstat args, ss args, kernel_dump args)
+# (case label, nlstat/netstat args, ss args, kernel_dump args); ss or
+# netstat args of None: that tool has no such case.
 CASES = [
     ("-tan", ["-tan"], ["-tan"], ["tcp", "46", "shown"]),
     ("-tln", ["-tln"], ["-tln"], ["tcp", "46", "listen"]),
@@ -45,7 +46,12 @@ CASES = [
     ("-6 -tan (IPv6 only)", ["-6", "-tan"], ["-6", "-tan"], ["tcp", "6", "shown"]),
     # the floor again with the mask nlstat asks for today (TCP_BOUND_INACTIVE included)
     ("tcp dump, all 32 state bits", None, None, ["tcp", "46", "all"]),
+    # nlstat's own options: no peer has them; compared with nlstat's own text
+    ("-tan --json", ["-tan", "--json"], None, ["tcp", "46", "shown"]),
 ]
+
+# nlstat-only cases and the plain case each is compared with.
+OWN_CASES = {"-tan --json": "-tan"}
 
 
 def log(message):
@@ -309,6 +315,8 @@ def main():
                               ("netstat", [netstat] + (nargs or [])), ("floor", [floor] + dump)):
                 if tool not in tools or (nargs is None and tool != "floor"):
                     continue
+                if label in OWN_CASES and tool in ("ss", "netstat"):
+                    continue
                 log("bench: %-22s %-8s ..." % (label, tool))
                 r = measure(args.ns, cmd, args.runs, args.slow_runs, args.timeout)
                 per_tool[tool] = r
@@ -388,6 +396,18 @@ def main():
                 cells.append("< %.3f (timeout)" % (mine / args.timeout) if other == float("inf")
                              else ratio(mine, other))
         lines.append("| %s | %s |" % (label, " | ".join(cells)))
+    own = [(label, per_tool["nlstat"], plain) for label, _, per_tool in rows
+           for plain in [OWN_CASES.get(label)] if plain and "nlstat" in per_tool]
+    if own:
+        lines.append("")
+        lines.append("nlstat's own options against the same table as text (same run):\n")
+        lines.append("| case | against | wall ratio | CPU ratio | peak RSS MiB |")
+        lines.append("|---|---|---|---|---|")
+        for label, r, plain in own:
+            base = next((p["nlstat"] for l, _, p in rows if l == plain and "nlstat" in p), None)
+            lines.append("| nlstat %s | nlstat %s | %s | %s | %.1f |" %
+                         (label, plain, ratio(r.wall(), base.wall() if base else None),
+                          ratio(r.cpu(), base.cpu() if base else None), max(r.rss) / 1024))
     if ticks:
         lines.append("")
         lines.append("`nlstat -c` over %d ticks (CPU of each tick from /proc/PID/stat, "

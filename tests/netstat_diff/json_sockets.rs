@@ -597,6 +597,21 @@ fn hostile_names_stay_on_one_valid_line() {
             "{args:?}: a C1 control reached stdout"
         );
         let objects = json_lines(&out.stdout);
+        // a second, independent parser: Python's json module, line by line
+        let mut python = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import json,sys\nfor l in sys.stdin.buffer: assert type(json.loads(l)) is dict",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        std::io::Write::write_all(python.stdin.as_mut().unwrap(), &out.stdout).unwrap();
+        drop(python.stdin.take());
+        assert!(
+            python.wait().unwrap().success(),
+            "{args:?}: json.loads refused a line"
+        );
         let held: Vec<&Value> = objects.iter().filter(|o| o["pid"] == pid).collect();
         assert!(!held.is_empty(), "{args:?}: the holder's sockets");
         for o in &held {

@@ -120,7 +120,8 @@ pub struct RawArgs {
     pub bluetooth: u8,
     #[command(flatten)]
     pub own: NlstatArgs,
-    /// getopt ignores operands; so do we.
+    /// getopt ignores operands; for socket tables they are nlstat's filter
+    /// expression.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
     pub operands: Vec<OsString>,
 }
@@ -439,6 +440,27 @@ pub fn parse(args: &[OsString]) -> Parsed {
         || families.rose
         || protocols.l2cap
         || protocols.rfcomm;
+    // netstat ignores operands; for socket tables they are nlstat's filter.
+    let query = if mode == Mode::Sockets && !raw.operands.is_empty() {
+        let words: Vec<String> = raw
+            .operands
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        let unix_only = families.unix && !any_inet_proto(&protocols);
+        match crate::filter::expr::parse(&words, unix_only) {
+            Ok(query) => Some(query),
+            Err(e) => {
+                return Parsed::Fail {
+                    message: format!("{program_name}: bad filter: {e}\n"),
+                    usage: false,
+                    status: EXIT_USAGE,
+                };
+            }
+        }
+    } else {
+        None
+    };
     let numeric = raw.numeric > 0;
     Parsed::Run(Box::new(Config {
         mode,
@@ -463,6 +485,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         protocols,
         af_names,
         any_selection,
+        query,
         program_name,
     }))
 }

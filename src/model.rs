@@ -211,6 +211,12 @@ pub struct UnixSocket<'a> {
     /// The bound name exactly as /proc/net/unix prints it: abstract names
     /// start with `@` and carry `@` for NUL bytes; `None` when unbound.
     pub path: Option<UnixPath<'a>>,
+    /// The kernel's sk_state (TCP numbering: 10 listening, 1 connected,
+    /// 7 unconnected, ...), which state filters select on.
+    pub kernel_state: u8,
+    /// The peer's bound name, when known (sock_diag, and only when a
+    /// filter asks for it).
+    pub peer: Option<UnixPath<'a>>,
 }
 
 impl UnixSocket<'_> {
@@ -264,6 +270,31 @@ pub enum UnixPath<'a> {
     SunPath(&'a [u8]),
 }
 
+impl UnixPath<'_> {
+    /// The whole name as /proc/net/unix shows it (`@` for the abstract
+    /// namespace's leading NUL and for every NUL inside), into `out`.
+    pub fn text_into(self, out: &mut Vec<u8>) {
+        out.clear();
+        let raw = match self {
+            UnixPath::Text(text) => {
+                out.extend_from_slice(text);
+                return;
+            }
+            UnixPath::SunPath(raw) => raw,
+        };
+        let body = match raw.first() {
+            None => return,
+            Some(0) => {
+                out.push(b'@');
+                &raw[1..]
+            }
+            // the kernel keeps a filesystem path's terminating NUL
+            Some(_) => raw.strip_suffix(b"\0").unwrap_or(raw),
+        };
+        out.extend(body.iter().map(|&b| if b == 0 { b'@' } else { b }));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +303,17 @@ mod tests {
     #[test]
     fn inet_socket_stays_small() {
         assert!(std::mem::size_of::<InetSocket>() <= 72);
+    }
+
+    #[test]
+    fn unix_names_as_proc_shows_them() {
+        let mut out = Vec::new();
+        UnixPath::SunPath(b"\0abstract\0with-nul").text_into(&mut out);
+        assert_eq!(out, b"@abstract@with-nul");
+        UnixPath::SunPath(b"/tmp/with space.sock\0").text_into(&mut out);
+        assert_eq!(out, b"/tmp/with space.sock");
+        UnixPath::Text(b"/x y").text_into(&mut out);
+        assert_eq!(out, b"/x y");
     }
 
     #[test]

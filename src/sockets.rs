@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::error::Result;
-use crate::filter::SocketFilter;
+use crate::filter::{CompiledQuery, Placement, SocketFilter};
 use crate::model::{InetProto, InetSocket};
 use crate::render::SocketRows;
 use rustc_hash::FxHashSet;
@@ -107,6 +107,8 @@ pub struct SocketListing {
     ownerless: FxHashSet<u64>,
     /// Whether this tick did its full rescan for an unknown socket owner.
     rescanned: bool,
+    /// The filter expression, compiled once for every tick.
+    compiled: Option<CompiledQuery>,
 }
 
 /// The process map for this tick: being built on another thread, or ready.
@@ -169,12 +171,17 @@ impl SocketListing {
             processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
+            compiled: config
+                .query
+                .as_ref()
+                .map(|q| CompiledQuery::new(q, Placement::from_env())),
         }
     }
 
     /// Print every selected table once; returns netstat's exit status.
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
-        let filter = SocketFilter::from_config(config);
+        let compiled = self.compiled.take();
+        let filter = SocketFilter::from_config(config, compiled.as_ref());
         let root = self.collector.root().clone();
         // The first tick reads every process anyway: that is its rescan.
         self.rescanned = self.processes.is_none();
@@ -197,6 +204,7 @@ impl SocketListing {
         if let Programs::Ready(index) = programs {
             self.processes = Some(index);
         }
+        self.compiled = compiled;
         status
     }
 
@@ -276,14 +284,16 @@ impl SocketListing {
             let index = programs.ready();
             self.rows.unix_header(out, config)?;
             let rows = &mut self.rows;
-            let table = self
-                .collector
-                .unix_table(filter.unix_kernel_states(), |socket| {
+            let table = self.collector.unix_table(
+                filter.unix_kernel_states(),
+                filter.unix_peer_names(),
+                |socket| {
                     if filter.keep_unix(socket) {
                         rows.unix_row(out, socket, index)?;
                     }
                     Ok(())
-                })?;
+                },
+            )?;
             if table == Table::Missing {
                 if config.any_selection || config.verbose {
                     no_support("AF UNIX");
@@ -345,6 +355,7 @@ impl SocketListing {
         programs: &mut Programs,
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
+        let bytecode = filter.bytecode();
         let root = self.collector.root().clone();
         // Only a ready map streams; a map still being built must not be
         // waited for here (the scan runs beside the dump).
@@ -383,8 +394,13 @@ impl SocketListing {
             let (v4_table, v6_table) = std::thread::scope(|scope| {
                 let producer = scope.spawn(move || {
                     let mut chunk = Vec::with_capacity(V6_CHUNK);
-                    let table =
-                        v6_collector.inet_table(proto, true, states, config.timers, |s| {
+                    let table = v6_collector.inet_table(
+                        proto,
+                        true,
+                        states,
+                        config.timers,
+                        bytecode,
+                        |s| {
                             if filter.keep_inet(s) {
                                 chunk.push(*s);
                                 if chunk.len() == V6_CHUNK {
@@ -394,13 +410,15 @@ impl SocketListing {
                                 }
                             }
                             Ok(())
-                        })?;
+                        },
+                    )?;
                     if !chunk.is_empty() {
                         sender.send(chunk).map_err(|_| consumer_gone())?;
                     }
                     Ok::<Table, crate::error::Error>(table)
                 });
-                let v4_table = collector.inet_table(proto, false, states, config.timers, &mut keep);
+                let v4_table =
+                    collector.inet_table(proto, false, states, config.timers, bytecode, &mut keep);
                 let drained = v4_table.as_ref().ok().map(|_| {
                     receiver
                         .iter()
@@ -417,11 +435,17 @@ impl SocketListing {
             v4_table
         } else if want_v4 {
             self.collector
-                .inet_table(proto, false, states, config.timers, &mut keep)?
+                .inet_table(proto, false, states, config.timers, bytecode, &mut keep)?
         } else {
             if want_v6 {
-                self.collector
-                    .inet_table(proto, true, states, config.timers, &mut keep)?;
+                self.collector.inet_table(
+                    proto,
+                    true,
+                    states,
+                    config.timers,
+                    bytecode,
+                    &mut keep,
+                )?;
             }
             Table::Read
         };

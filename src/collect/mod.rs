@@ -84,6 +84,7 @@ impl Collector {
         v6: bool,
         states: u32,
         with_info: bool,
+        bytecode: Option<&[u8]>,
         mut each: impl FnMut(&InetSocket) -> Result<()>,
     ) -> Result<Table> {
         if self.source == Source::Auto && !self.no_diag.contains(&(proto, v6)) {
@@ -98,11 +99,20 @@ impl Collector {
                     Ok(())
                 }
             };
-            let end = if proto == InetProto::Raw {
-                let request = sock_diag::with_raw_protocol_filter(
-                    DiagSocket::encode_request(message, 1),
-                    u32::from(libc::IPPROTO_RAW as u8),
-                );
+            let end = if proto == InetProto::Raw || bytecode.is_some() {
+                let mut request = DiagSocket::encode_request(message, 1);
+                if let Some(program) = bytecode {
+                    request = sock_diag::with_attribute(
+                        request,
+                        &crate::filter::bytecode::attribute(program),
+                    );
+                }
+                if proto == InetProto::Raw {
+                    request = sock_diag::with_raw_protocol_filter(
+                        request,
+                        u32::from(libc::IPPROTO_RAW as u8),
+                    );
+                }
                 diag.dump_raw(&request, &what, &mut on_record)?
             } else {
                 diag.dump(message, &what, &mut on_record)?
@@ -129,6 +139,7 @@ impl Collector {
     pub fn unix_table(
         &mut self,
         states: u32,
+        peer_names: bool,
         mut each: impl FnMut(&UnixSocket<'_>) -> Result<()>,
     ) -> Result<Table> {
         if self.source == Source::Auto && !self.unix_no_diag {
@@ -168,7 +179,7 @@ impl Collector {
                     self.unix_no_diag = true;
                     None
                 }
-                DumpEnd::Done => Some(emit_unix(&records, &names, &pending, &mut each)),
+                DumpEnd::Done => Some(emit_unix(&records, &names, &pending, peer_names, &mut each)),
             };
             self.unix_records = records;
             self.unix_names = names;
@@ -205,12 +216,27 @@ impl Collector {
 /// 0, the listener's name), so they are rebuilt from the listener's queue
 /// and printed right after it; /proc's order for them follows the hash
 /// table, which sock_diag does not reveal.
+/// With `peer_names`, each socket also carries its peer's name (for `dst`
+/// filters).
 fn emit_unix(
     records: &[UnixEntry],
     names: &[u8],
     pending: &[u32],
+    peer_names: bool,
     each: &mut impl FnMut(&UnixSocket<'_>) -> Result<()>,
 ) -> Result<()> {
+    let name_of = |r: &UnixEntry| {
+        r.name
+            .map(|(start, len)| &names[start as usize..(start + len) as usize])
+    };
+    let by_inode: FxHashMap<u32, &[u8]> = if peer_names {
+        records
+            .iter()
+            .filter_map(|r| Some((r.inode, name_of(r)?)))
+            .collect()
+    } else {
+        FxHashMap::default()
+    };
     let mut referenced: FxHashMap<u32, u32> = FxHashMap::default();
     referenced.reserve(records.len());
     let peers = records.iter().filter_map(|r| r.peer_inode);
@@ -220,9 +246,7 @@ fn emit_unix(
     }
     for r in records {
         let extra = referenced.get(&r.inode).copied().unwrap_or(0);
-        let name = r
-            .name
-            .map(|(start, len)| &names[start as usize..(start + len) as usize]);
+        let name = name_of(r);
         let record = UnixDiagRecord {
             sock_type: r.sock_type,
             state: r.state,
@@ -231,7 +255,12 @@ fn emit_unix(
             name,
             pending_peers: &[],
         };
-        each(&record.to_socket(2 + extra))?;
+        let mut socket = record.to_socket(2 + extra);
+        socket.peer = r
+            .peer_inode
+            .and_then(|p| by_inode.get(&p))
+            .map(|n| crate::model::UnixPath::SunPath(n));
+        each(&socket)?;
         let embryo = UnixDiagRecord {
             state: crate::model::tcp_state::ESTABLISHED,
             inode: 0,

@@ -3,7 +3,9 @@
 //! `--source proc`.
 
 use crate::error::{Error, Result};
-use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
+use crate::model::{
+    InetProto, InetSocket, SO_ACCEPTCON, UnixPath, UnixSocket, ss_state, tcp_state,
+};
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -176,6 +178,17 @@ pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
         .strip_prefix(b" ")
         .filter(|name| !name.is_empty())
         .map(UnixPath::Text);
+    // sk_state as sock_diag would report it (ss's reading of /proc too)
+    let kernel_state = if flags & SO_ACCEPTCON != 0 {
+        tcp_state::LISTEN
+    } else {
+        match state {
+            s if s == u32::from(ss_state::CONNECTED) => tcp_state::ESTABLISHED,
+            s if s == u32::from(ss_state::CONNECTING) => tcp_state::SYN_SENT,
+            s if s == u32::from(ss_state::DISCONNECTING) => tcp_state::CLOSING,
+            _ => tcp_state::CLOSE,
+        }
+    };
     Some(UnixSocket {
         refcnt,
         flags,
@@ -183,6 +196,8 @@ pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
         state,
         inode,
         path,
+        kernel_state,
+        peer: None,
     })
 }
 

@@ -57,6 +57,18 @@ pub fn with_raw_protocol_filter(mut request: Vec<u8>, protocol: u32) -> Vec<u8> 
     request
 }
 
+/// Append an encoded attribute (such as the filter bytecode) to a
+/// serialized request and fix its length.
+pub fn with_attribute(mut request: Vec<u8>, attribute: &[u8]) -> Vec<u8> {
+    request.extend_from_slice(attribute);
+    while !request.len().is_multiple_of(4) {
+        request.push(0);
+    }
+    let length = request.len() as u32;
+    request[..4].copy_from_slice(&length.to_ne_bytes());
+    request
+}
+
 /// A dump request for unix sockets with their names, peers and, for
 /// listeners, the peers of connections still in the accept queue.
 pub fn unix_request(states: u32) -> SockDiagMessage {
@@ -216,6 +228,8 @@ impl<'a> UnixDiagRecord<'a> {
             state: u32::from(state),
             inode: u64::from(self.inode),
             path: self.name.map(UnixPath::SunPath),
+            kernel_state: self.state,
+            peer: None,
         }
     }
 }

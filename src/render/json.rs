@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, StateWord, UnixPath, UnixSocket};
+use crate::model::{InetProto, InetSocket, StateWord, UnixSocket};
 use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -400,9 +400,8 @@ impl SocketObjects {
         line.u64("inode", socket.inode);
         match socket.path {
             None => line.null("path"),
-            Some(UnixPath::Text(text)) => line.str("path", text),
-            Some(UnixPath::SunPath(raw)) => {
-                sun_path_text(raw, &mut self.path);
+            Some(path) => {
+                path.text_into(&mut self.path);
                 line.str("path", &self.path)
             }
         };
@@ -428,22 +427,6 @@ fn owner_fields(line: &mut JsonLine, programs: &ProcessIndex, inode: u64) {
             line.null("pid").null("program");
         }
     }
-}
-
-/// A sock_diag name as /proc/net/unix shows it (`@` for the abstract
-/// namespace's leading NUL and for every NUL inside), whole.
-fn sun_path_text(raw: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let body = match raw.first() {
-        None => return,
-        Some(0) => {
-            out.push(b'@');
-            &raw[1..]
-        }
-        // the kernel keeps a filesystem path's terminating NUL
-        Some(_) => raw.strip_suffix(b"\0").unwrap_or(raw),
-    };
-    out.extend(body.iter().map(|&b| if b == 0 { b'@' } else { b }));
 }
 
 /// `{"kind":"tick",...}`: what starts each `-c` tick.
@@ -499,14 +482,5 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "{\"kind\":\"tick\",\"time\":1700000000.000042}\n"
         );
-    }
-
-    #[test]
-    fn sun_paths_keep_blanks_and_mark_nuls() {
-        let mut out = Vec::new();
-        sun_path_text(b"\0abstract\0with-nul", &mut out);
-        assert_eq!(out, b"@abstract@with-nul");
-        sun_path_text(b"/tmp/with space.sock\0", &mut out);
-        assert_eq!(out, b"/tmp/with space.sock");
     }
 }

@@ -460,6 +460,8 @@ mod tests {
             state: 3,
             inode: 5590,
             path: None,
+            kernel_state: 1,
+            peer: None,
         };
         let mut out = Vec::new();
         RowWriter::new().unix_row(&mut out, &s, None).unwrap();

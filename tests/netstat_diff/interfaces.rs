@@ -33,13 +33,13 @@ const FLAG_SETS: &[&[&str]] = &[
 /// Sysctls that keep a namespace from talking on its own: no router
 /// solicitations, no duplicate address detection (addresses are usable
 /// at once and no probes are sent).
-const QUIET: &str = "sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
+pub(crate) const QUIET: &str = "sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
      net.ipv6.conf.all.router_solicitations=0 \
      net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0";
 
 /// Wait (at most 15 s) until /proc/net/dev reads the same twice 1.5 s
 /// apart.
-fn wait_quiet(ns: &Namespace) {
+pub(crate) fn wait_quiet(ns: &Namespace) {
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut last = ns.run("cat", &["/proc/net/dev"]).stdout;
     loop {
@@ -58,7 +58,7 @@ fn wait_quiet(ns: &Namespace) {
 }
 
 /// Send `count` UDP datagrams of `size` bytes to `address` (bounded).
-fn udp_burst(ns: &Namespace, address: &str, count: u32, size: usize) {
+pub(crate) fn udp_burst(ns: &Namespace, address: &str, count: u32, size: usize) {
     let family = if address.contains(':') {
         "AF_INET6"
     } else {

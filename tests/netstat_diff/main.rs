@@ -9,6 +9,7 @@ mod support;
 mod groups;
 mod interfaces;
 mod json_sockets;
+mod json_tables;
 mod routes;
 mod sockets;
 mod statistics;

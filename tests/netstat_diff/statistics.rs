@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// nobody listens on (an ICMP port unreachable comes back); two ICMP
 /// echo requests (ping is not installed; a raw socket sends them); the
 /// same TCP and UDP over ::1. Then a pause so delayed ACKs have fired.
-const TRAFFIC: &str = r#"
+pub(crate) const TRAFFIC: &str = r#"
 import socket, struct, time
 def tcp(family, host):
     s = socket.socket(family); s.bind((host, 0)); s.listen()

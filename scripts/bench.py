@@ -48,10 +48,19 @@ CASES = [
     ("tcp dump, all 32 state bits", None, None, ["tcp", "46", "all"]),
     # nlstat's own options: no peer has them; compared with nlstat's own text
     ("-tan --json", ["-tan", "--json"], None, ["tcp", "46", "shown"]),
+    # a filter for one listener's port (PORT: see pick_listener); netstat has
+    # no filters, ss runs the same expression
+    ("-tan 'sport = :PORT'", ["-tan", "sport = :{PORT}"], ["-tan", "sport = :{PORT}"],
+     ["tcp", "46", "shown"]),
+    ("-tanp 'sport = :PORT'", ["-tanp", "sport = :{PORT}"], ["-tanp", "sport = :{PORT}"],
+     ["tcp", "46", "shown"]),
 ]
 
 # nlstat-only cases and the plain case each is compared with.
-OWN_CASES = {"-tan --json": "-tan"}
+OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan"}
+# cases netstat cannot run (no filters) and ss cannot (no JSON)
+NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'"}
+NO_SS = {"-tan --json"}
 
 
 def log(message):
@@ -214,6 +223,23 @@ def start_loadgen(args):
     sys.exit("bench: loadgen exited before READY (status %s)" % p.wait())
 
 
+def pick_listener(ns, nlstat):
+    """The port of one IPv6 listener of its own port, held by the process
+    /proc lists last: `-p` with a filter reads processes in /proc order
+    until it has found its rows' owners, so this owner is its worst case."""
+    out = subprocess.run(["ip", "netns", "exec", ns, nlstat, "-6tlnp"], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    rows = []
+    for line in out.splitlines()[2:]:
+        fields = line.split()
+        owner = fields[-1].split("/")[0]
+        if owner.isdigit():
+            rows.append((int(owner), fields[3].rsplit(":", 1)[1]))
+    ports = [p for _, p in rows]
+    unique = [(pid, p) for pid, p in rows if ports.count(p) == 1]
+    return max(unique)[1] if unique else "22"
+
+
 def host_facts():
     """What else on this machine the measurements share: -p walks every
     process' fds (the pid namespace is the host's), and with a shared hash a
@@ -298,6 +324,8 @@ def main():
     loadgen, ready = start_loadgen(args)
     rows = []
     try:
+        port = pick_listener(args.ns, nlstat)
+        log("bench: filter cases use sport = :%s" % port)
         counts = {}
         for _, _, _, dump in CASES:
             key = " ".join(dump)
@@ -315,8 +343,9 @@ def main():
                               ("netstat", [netstat] + (nargs or [])), ("floor", [floor] + dump)):
                 if tool not in tools or (nargs is None and tool != "floor"):
                     continue
-                if label in OWN_CASES and tool in ("ss", "netstat"):
+                if (label in NO_NETSTAT and tool == "netstat") or (label in NO_SS and tool == "ss"):
                     continue
+                cmd = [arg.replace("{PORT}", port) for arg in cmd]
                 log("bench: %-22s %-8s ..." % (label, tool))
                 r = measure(args.ns, cmd, args.runs, args.slow_runs, args.timeout)
                 per_tool[tool] = r
@@ -349,6 +378,8 @@ def main():
     lines.append("- kernel records per dump: " +
                  ", ".join("%s: %d" % (k, v) for k, v in counts.items()))
     lines.append("- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]))
+    lines.append("- PORT in the filter cases: %s (an IPv6 listener of its own port, held by the "
+                 "process /proc lists last: the worst case for a filtered -p)" % port)
     lines.append("- every command runs as `ip netns exec %s CMD >/dev/null`; that wrapper "
                  "alone (`true`) takes %s s wall, %s s CPU" %
                  (args.ns, fmt_s(overhead.walls), fmt_s(overhead.cpus)))

@@ -111,10 +111,14 @@ pub struct SocketListing {
     compiled: Option<CompiledQuery>,
 }
 
-/// The process map for this tick: being built on another thread, or ready.
+/// The process map for this tick: being built on another thread, to be
+/// built for the rows a filter kept, or ready.
 enum Programs {
     None,
     Scanning(JoinHandle<ProcessIndex>),
+    /// Built after the dump, for the filtered rows' inodes only
+    /// ([`ProcessIndex::scan_for`]).
+    Targeted,
     Ready(ProcessIndex),
 }
 
@@ -185,8 +189,19 @@ impl SocketListing {
         let root = self.collector.root().clone();
         // The first tick reads every process anyway: that is its rescan.
         self.rescanned = self.processes.is_none();
+        // A filtered listing of inet tables looks for its own rows' owners
+        // only, every tick (see ProcessIndex::scan_for).
+        let targeted = config.programs
+            && compiled.is_some()
+            && config.wants_inet_section()
+            && !config.wants(config.families.unix)
+            && !config.protocols.groups;
         let mut programs = match (config.programs, self.processes.take()) {
             (false, _) => Programs::None,
+            (true, _) if targeted => {
+                self.rescanned = true;
+                Programs::Targeted
+            }
             // Later ticks: the map from the previous tick is refreshed in a
             // few milliseconds (only changed processes are read), so rows
             // can stream instead of waiting in memory.
@@ -201,7 +216,9 @@ impl SocketListing {
             }
         };
         let status = self.tick_tables(config, out, &filter, &mut programs);
-        if let Programs::Ready(index) = programs {
+        if let Programs::Ready(index) = programs
+            && !targeted
+        {
             self.processes = Some(index);
         }
         self.compiled = compiled;
@@ -221,7 +238,8 @@ impl SocketListing {
             // the first row; otherwise rows stream straight to the output.
             // The /proc scan runs beside the dump and is joined only when the
             // first row is rendered.
-            let buffer = matches!(programs, Programs::Scanning(_)) || !config.numeric_hosts;
+            let buffer = matches!(programs, Programs::Scanning(_) | Programs::Targeted)
+                || !config.numeric_hosts;
             self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -249,6 +267,16 @@ impl SocketListing {
             }
             if buffer {
                 let sockets = std::mem::take(&mut self.buffered);
+                if let Programs::Targeted = programs {
+                    let wanted: FxHashSet<u64> = sockets
+                        .iter()
+                        .map(|s| s.inode)
+                        .filter(|&inode| inode != 0)
+                        .collect();
+                    let index = ProcessIndex::scan_for(self.collector.root(), &wanted);
+                    report_denied(&index);
+                    *programs = Programs::Ready(index);
+                }
                 if !config.numeric_hosts {
                     self.names
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));

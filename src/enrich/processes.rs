@@ -7,9 +7,11 @@
 
 use crate::collect::procfs::ProcRoot;
 use crate::render::text::Text;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// `PID/name` as netstat prints it: at most 19 bytes.
 pub type ProgramLabel = Text<19>;
@@ -145,6 +147,57 @@ impl ProcessIndex {
     }
 }
 
+impl ProcessIndex {
+    /// The owners of `wanted` only: processes are read in /proc order, two
+    /// at a time, until every wanted inode has been seen, so a filtered
+    /// `-p` listing whose few sockets sit in early processes does not read
+    /// every descriptor on the host. Every process before the last one
+    /// holding a wanted inode is read, so the first holder in /proc order
+    /// still wins, as in a full scan.
+    pub fn scan_for(root: &ProcRoot, wanted: &FxHashSet<u64>) -> ProcessIndex {
+        let mut index = ProcessIndex::default();
+        let Some(proc_dir) = ProcDir::open(root) else {
+            index.denied = true;
+            return index;
+        };
+        if wanted.is_empty() {
+            return index;
+        }
+        let pids = proc_dir.pids();
+        let remaining = Mutex::new(wanted.clone());
+        let results = proc_dir.scan_in_turn(&pids, |scanned| match scanned {
+            Scanned::Sockets(process) => {
+                let mut left = remaining.lock().unwrap_or_else(|e| e.into_inner());
+                let before = left.len();
+                for inode in &process.inodes {
+                    left.remove(inode);
+                }
+                (left.len() < before, left.is_empty())
+            }
+            Scanned::Denied => (true, false),
+            _ => (false, false),
+        });
+        for (_, scanned) in results {
+            match scanned {
+                Scanned::Sockets(process) => index.processes.push(process),
+                Scanned::Denied => {
+                    index.denied = true;
+                    index.skipped += 1;
+                }
+                _ => {}
+            }
+        }
+        for (i, process) in index.processes.iter().enumerate() {
+            for &inode in &process.inodes {
+                if wanted.contains(&inode) {
+                    index.by_inode.entry(inode).or_insert(i as u32);
+                }
+            }
+        }
+        index
+    }
+}
+
 /// An open /proc directory.
 struct ProcDir {
     dir: *mut libc::DIR,
@@ -201,25 +254,57 @@ impl ProcDir {
 
     /// Scan `pids` on up to four threads; results come back in `pids` order.
     fn scan_parallel(&self, pids: &[u32]) -> Vec<Scanned> {
+        self.scan_in_turn(pids, |_| (true, false))
+            .into_iter()
+            .map(|(_, scanned)| scanned)
+            .collect()
+    }
+
+    /// Scan `pids` on up to four threads, each taking the next process in
+    /// turn (one process may hold tens of thousands of files, so fixed
+    /// chunks would leave a thread idle). `visit` says of each result
+    /// whether to keep it and whether to stop handing out processes; the
+    /// kept results come back in `pids` order, and every process before
+    /// the last one handed out has been scanned.
+    fn scan_in_turn(
+        &self,
+        pids: &[u32],
+        visit: impl Fn(&Scanned) -> (bool, bool) + Sync,
+    ) -> Vec<(usize, Scanned)> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(4);
-        if threads <= 1 || pids.len() < 64 {
-            return pids.iter().map(|&pid| self.scan_process(pid)).collect();
-        }
-        let chunk = pids.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = pids
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || part.iter().map(|&pid| self.scan_process(pid)).collect())
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|_| Vec::new()))
-                .collect()
-        })
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let work = || {
+            let mut kept = Vec::new();
+            while !stop.load(Ordering::Acquire) {
+                let i = next.fetch_add(1, Ordering::AcqRel);
+                let Some(&pid) = pids.get(i) else { break };
+                let scanned = self.scan_process(pid);
+                let (keep, done) = visit(&scanned);
+                if done {
+                    stop.store(true, Ordering::Release);
+                }
+                if keep {
+                    kept.push((i, scanned));
+                }
+            }
+            kept
+        };
+        let mut results: Vec<(usize, Scanned)> = if threads <= 1 || pids.len() < 2 {
+            work()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results
     }
 
     fn scan_process(&self, pid: u32) -> Scanned {

@@ -6,9 +6,10 @@
 
 mod support;
 
+mod filters;
 mod groups;
 mod interfaces;
-mod json_sockets;
+pub(crate) mod json_sockets;
 mod json_tables;
 mod routes;
 mod sockets;

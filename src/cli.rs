@@ -5,6 +5,7 @@
 //! getopt's terms (`invalid option -- 'z'`, exit status 3).
 
 use crate::config::{Config, Families, Mode, Protocols, Source};
+use crate::filter::expr::Query;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 
@@ -441,15 +442,10 @@ pub fn parse(args: &[OsString]) -> Parsed {
         || protocols.l2cap
         || protocols.rfcomm;
     // netstat ignores operands; for socket tables they are nlstat's filter.
-    let query = if mode == Mode::Sockets && !raw.operands.is_empty() {
-        let words: Vec<String> = raw
-            .operands
-            .iter()
-            .map(|w| w.to_string_lossy().into_owned())
-            .collect();
+    let query = if mode == Mode::Sockets {
         let unix_only = families.unix && !any_inet_proto(&protocols);
-        match crate::filter::expr::parse(&words, unix_only) {
-            Ok(query) => Some(query),
+        match filter_query(&raw.operands, unix_only) {
+            Ok(query) => query,
             Err(e) => {
                 return Parsed::Fail {
                     message: format!("{program_name}: bad filter: {e}\n"),
@@ -488,6 +484,21 @@ pub fn parse(args: &[OsString]) -> Parsed {
         query,
         program_name,
     }))
+}
+
+/// The filter expression the operands spell, if any.
+fn filter_query(
+    operands: &[OsString],
+    unix_only: bool,
+) -> Result<Option<Query>, crate::filter::expr::ParseError> {
+    if operands.is_empty() {
+        return Ok(None);
+    }
+    let words: Vec<String> = operands
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    crate::filter::expr::parse(&words, unix_only).map(Some)
 }
 
 /// Positions of an option on the command line; `None` when it was not

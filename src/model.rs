@@ -136,6 +136,34 @@ impl InetSocket {
             InetProto::Raw => StateWord::Number(self.state),
         }
     }
+
+    /// netstat's word for the socket's timer (the Timer column before its
+    /// parenthesis): TCP's `on`, `keepalive`, `timewait`, `probe`; `on1`
+    /// and `on2` for the other tables; `unkn-N` for a kind netstat does
+    /// not know.
+    pub fn timer_word(&self) -> crate::render::text::Text<16> {
+        let mut word = crate::render::text::Text::new();
+        match (self.proto, self.timer) {
+            (_, 0) => word.push_str("off"),
+            (InetProto::Tcp, 1) => word.push_str("on"),
+            (InetProto::Tcp, 2) => word.push_str("keepalive"),
+            (InetProto::Tcp, 3) => word.push_str("timewait"),
+            (InetProto::Tcp, 4) => word.push_str("probe"),
+            (InetProto::Tcp, n) => {
+                word.push_str("unkn-");
+                word.push_u64(u64::from(n));
+            }
+            (_, n @ (1 | 2)) => {
+                word.push_str("on");
+                word.push_u64(u64::from(n));
+            }
+            (_, n) => {
+                word.push_str("unkn-");
+                word.push_u64(u64::from(n));
+            }
+        }
+        word
+    }
 }
 
 /// netstat's TCP state words, indexed by the kernel's state number.

@@ -175,10 +175,12 @@ impl SocketListing {
             processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
-            compiled: config
-                .query
-                .as_ref()
-                .map(|q| CompiledQuery::new(q, Placement::from_env())),
+            compiled: config.query.as_ref().map(|q| {
+                let mut placement = Placement::from_env();
+                // /proc tables are filtered in user space or not at all
+                placement.user |= config.source == crate::config::Source::Proc;
+                CompiledQuery::new(q, placement)
+            }),
         }
     }
 

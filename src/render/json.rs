@@ -278,32 +278,6 @@ pub fn proto_name(proto: InetProto) -> &'static str {
     }
 }
 
-/// netstat's word for a socket's timer (the Timer column before its
-/// parenthesis).
-fn timer_word(socket: &InetSocket) -> Text<16> {
-    let mut word = Text::new();
-    match (socket.proto, socket.timer) {
-        (_, 0) => word.push_str("off"),
-        (InetProto::Tcp, 1) => word.push_str("on"),
-        (InetProto::Tcp, 2) => word.push_str("keepalive"),
-        (InetProto::Tcp, 3) => word.push_str("timewait"),
-        (InetProto::Tcp, 4) => word.push_str("probe"),
-        (InetProto::Tcp, n) => {
-            word.push_str("unkn-");
-            word.push_u64(u64::from(n));
-        }
-        (_, n @ (1 | 2)) => {
-            word.push_str("on");
-            word.push_u64(u64::from(n));
-        }
-        (_, n) => {
-            word.push_str("unkn-");
-            word.push_u64(u64::from(n));
-        }
-    }
-    word
-}
-
 impl SocketObjects {
     pub fn new() -> Self {
         SocketObjects {
@@ -369,7 +343,7 @@ impl SocketObjects {
             line.opt_str("user", names.user(socket.uid));
         }
         if config.timers {
-            line.str("timer", timer_word(socket).as_bytes())
+            line.str("timer", socket.timer_word().as_bytes())
                 .hundredths("timer_expires_s", u64::from(socket.timer_ticks))
                 .u64("retransmits", u64::from(socket.retransmits))
                 .u64("probes", u64::from(socket.probes));

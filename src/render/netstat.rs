@@ -313,15 +313,11 @@ fn write_timer(line: &mut Vec<u8>, socket: &InetSocket) {
     let mut text: Text<64> = Text::new();
     let seconds = socket.timer_ticks as f64 / 100.0;
     let (retr, probes) = (socket.retransmits, socket.probes);
-    let _ = match (socket.proto, socket.timer) {
-        (_, 0) => write!(text, "off (0.00/{retr}/{probes})"),
-        (InetProto::Tcp, 1) => write!(text, "on ({seconds:.2}/{retr}/{probes})"),
-        (InetProto::Tcp, 2) => write!(text, "keepalive ({seconds:.2}/{retr}/{probes})"),
-        (InetProto::Tcp, 3) => write!(text, "timewait ({seconds:.2}/{retr}/{probes})"),
-        (InetProto::Tcp, 4) => write!(text, "probe ({seconds:.2}/{retr}/{probes})"),
-        (InetProto::Tcp, n) => write!(text, "unkn-{n} ({seconds:.2}/{retr}/{probes})"),
-        (_, n @ (1 | 2)) => write!(text, "on{n} ({seconds:.2}/{retr}/{probes})"),
-        (_, n) => write!(text, "unkn-{n} ({seconds:.2}/{retr}/{probes})"),
+    text.push_bytes(socket.timer_word().as_bytes());
+    let _ = if socket.timer == 0 {
+        write!(text, " (0.00/{retr}/{probes})")
+    } else {
+        write!(text, " ({seconds:.2}/{retr}/{probes})")
     };
     line.extend_from_slice(text.as_bytes());
 }

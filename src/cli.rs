@@ -6,6 +6,7 @@
 
 use crate::config::{Config, Families, Mode, Protocols, Source};
 use crate::filter::expr::Query;
+use crate::views::View;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 
@@ -138,6 +139,21 @@ pub struct NlstatArgs {
     /// JSON Lines: one object per row, typed values, no headers.
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
+    /// Count sockets per distinct tuple of these keys.
+    #[arg(long = "group-by", value_name = "KEYS")]
+    pub group_by: Option<String>,
+    /// Keep the first N rows of --group-by.
+    #[arg(long = "top", value_name = "N")]
+    pub top: Option<String>,
+    /// Counts per protocol, family and state, and the kernel's totals.
+    #[arg(long = "summary", action = ArgAction::Count)]
+    pub summary: u8,
+    /// Listening TCP sockets: accept queues, backlogs, connections.
+    #[arg(long = "listeners", action = ArgAction::Count)]
+    pub listeners: u8,
+    /// Ephemeral port use per (local address, remote address, port).
+    #[arg(long = "ephemeral", action = ArgAction::Count)]
+    pub ephemeral: u8,
 }
 
 /// What the command line asks for, before any work is done.
@@ -210,7 +226,85 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("context", false),
     ("source", true),
     ("json", false),
+    ("group-by", true),
+    ("top", true),
+    ("summary", false),
+    ("listeners", false),
+    ("ephemeral", false),
 ];
+
+/// nlstat's own long options: an abbreviation that also fits one of
+/// netstat's options stays netstat's (`--listen` is `--listening`).
+const OWN_LONG_OPTIONS: &[&str] = &[
+    "source",
+    "json",
+    "group-by",
+    "top",
+    "summary",
+    "listeners",
+    "ephemeral",
+];
+
+/// getopt_long's reading of `--name`: the option it names, or the
+/// candidates it cannot choose between (empty: no such option). netstat's
+/// own options win over nlstat's, so that every abbreviation netstat
+/// accepts keeps its meaning.
+fn resolve_long(name: &str) -> Result<&'static (&'static str, bool), Vec<&'static str>> {
+    if let Some(exact) = LONG_OPTIONS.iter().find(|(n, _)| *n == name) {
+        return Ok(exact);
+    }
+    let candidates: Vec<&'static (&'static str, bool)> = LONG_OPTIONS
+        .iter()
+        .filter(|(n, _)| n.starts_with(name))
+        .collect();
+    let (own, netstat): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|(n, _)| OWN_LONG_OPTIONS.contains(n));
+    match (netstat.as_slice(), own.as_slice()) {
+        ([one], _) | ([], [one]) => Ok(*one),
+        ([], many) | (many, _) => Err(many.iter().map(|(n, _)| *n).collect()),
+    }
+}
+
+/// The arguments with every long option written out in full, so that clap
+/// reads abbreviations exactly as getopt (and [`resolve_long`]) does.
+fn expand_long_options(args: &[OsString]) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut skip_value = false;
+    let mut options_done = false;
+    for (i, arg) in args.iter().enumerate() {
+        let text = arg.to_string_lossy();
+        if i == 0 || skip_value || options_done {
+            skip_value = false;
+            out.push(arg.clone());
+            continue;
+        }
+        if text == "--" {
+            options_done = true;
+            out.push(arg.clone());
+            continue;
+        }
+        if let Some(long) = text.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            if let Ok((full, takes_value)) = resolve_long(name) {
+                skip_value = *takes_value && value.is_none();
+                out.push(match value {
+                    Some(v) => format!("--{full}={v}").into(),
+                    None => format!("--{full}").into(),
+                });
+                continue;
+            }
+        } else if let Some(shorts) = text.strip_prefix('-') {
+            // -A takes the next argument unless its value is attached
+            skip_value = shorts.ends_with('A') && !shorts.is_empty();
+        }
+        out.push(arg.clone());
+    }
+    out
+}
 
 const SHORT_OPTIONS: &str = "A:CFMacdeghilnNoprsStuUvVWwx64?Z2fT";
 
@@ -247,7 +341,8 @@ pub fn parse(args: &[OsString]) -> Parsed {
             status: EXIT_USAGE,
         };
     }
-    let matches = match RawArgs::command().try_get_matches_from(args) {
+    let expanded = expand_long_options(args);
+    let matches = match RawArgs::command().try_get_matches_from(&expanded) {
         Ok(m) => m,
         Err(e) => {
             let text = e.to_string();
@@ -401,6 +496,16 @@ pub fn parse(args: &[OsString]) -> Parsed {
     } else {
         Mode::Sockets
     };
+    let view = match choose_view(&raw, mode) {
+        Ok(view) => view,
+        Err(message) => {
+            return Parsed::Fail {
+                message: format!("{program_name}: {message}\n"),
+                usage: false,
+                status: EXIT_USAGE,
+            };
+        }
+    };
     let mut protocols = Protocols {
         tcp: raw.tcp > 0,
         sctp: raw.sctp > 0,
@@ -411,6 +516,14 @@ pub fn parse(args: &[OsString]) -> Parsed {
         l2cap: raw.l2cap > 0,
         rfcomm: raw.rfcomm > 0,
     };
+    if matches!(view, Some(View::Listeners | View::Ephemeral)) {
+        // TCP views: the TCP tables of the families asked for
+        protocols = Protocols {
+            tcp: true,
+            ..Protocols::default()
+        };
+        families.unix = false;
+    }
     let any_inet_proto = |p: &Protocols| p.tcp || p.sctp || p.udp || p.udplite || p.raw;
     if (families.inet || families.inet6 || mode == Mode::Statistics) && !any_inet_proto(&protocols)
     {
@@ -481,9 +594,73 @@ pub fn parse(args: &[OsString]) -> Parsed {
         protocols,
         af_names,
         any_selection,
+        view,
         query,
         program_name,
     }))
+}
+
+/// The view the options ask for: at most one, only over socket tables.
+fn choose_view(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
+    let own = &raw.own;
+    let mut chosen: Vec<(&str, View)> = Vec::new();
+    if let Some(keys) = &own.group_by {
+        let top = match own.top.as_deref() {
+            None => None,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(format!("--top: expected a positive number, got `{text}'")),
+            },
+        };
+        chosen.push((
+            "--group-by",
+            View::GroupBy {
+                keys: crate::views::parse_keys(keys)?,
+                top,
+            },
+        ));
+    } else if own.top.is_some() {
+        return Err("--top goes with --group-by".into());
+    }
+    if own.summary > 0 {
+        chosen.push(("--summary", View::Summary));
+    }
+    if own.listeners > 0 {
+        chosen.push(("--listeners", View::Listeners));
+    }
+    if own.ephemeral > 0 {
+        chosen.push(("--ephemeral", View::Ephemeral));
+    }
+    match chosen.len() {
+        0 => Ok(None),
+        1 => {
+            let (name, view) = chosen.pop().expect("one view");
+            let other = if mode != Mode::Sockets {
+                Some(match mode {
+                    Mode::Routes => "-r",
+                    Mode::Interfaces => "-i",
+                    Mode::Statistics => "-s",
+                    _ => "-M",
+                })
+            } else if raw.groups > 0 {
+                Some("-g")
+            } else {
+                None
+            };
+            match other {
+                Some(flag) => Err(format!("{name} counts sockets; it does not go with {flag}")),
+                None => Ok(Some(view)),
+            }
+        }
+        _ => Err(format!(
+            "choose one view: {} cannot be combined",
+            chosen
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
+    }
 }
 
 /// The filter expression the operands spell, if any.
@@ -524,18 +701,14 @@ fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            let exact = LONG_OPTIONS.iter().find(|(n, _)| *n == name);
-            let candidates: Vec<&(&str, bool)> = LONG_OPTIONS
-                .iter()
-                .filter(|(n, _)| n.starts_with(name))
-                .collect();
-            let option = match (exact, candidates.len()) {
-                (Some(o), _) => o,
-                (None, 1) => candidates[0],
-                (None, 0) => return Some(format!("{program}: unrecognized option '{arg}'\n")),
-                (None, _) => {
+            let option = match resolve_long(name) {
+                Ok(o) => o,
+                Err(candidates) if candidates.is_empty() => {
+                    return Some(format!("{program}: unrecognized option '{arg}'\n"));
+                }
+                Err(candidates) => {
                     let mut list = String::new();
-                    for (n, _) in &candidates {
+                    for n in &candidates {
                         list.push_str(&format!(" '--{n}'"));
                     }
                     return Some(format!(

@@ -79,6 +79,8 @@ pub struct Config {
     /// True when any socket selection flag was given (netstat's `flag_arg`);
     /// without one, every table is printed.
     pub any_selection: bool,
+    /// A load-balancer view instead of the socket rows.
+    pub view: Option<crate::views::View>,
     /// The filter expression (positional arguments), for socket tables.
     pub query: Option<crate::filter::expr::Query>,
     /// The name the user invoked us by, for getopt-style messages.
@@ -136,6 +138,7 @@ impl Default for Config {
             protocols: Protocols::default(),
             af_names: Vec::new(),
             any_selection: false,
+            view: None,
             query: None,
             program_name: "nlstat".into(),
         }

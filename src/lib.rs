@@ -18,6 +18,7 @@ pub mod render;
 pub mod routes;
 pub mod sockets;
 pub mod statistics;
+pub mod views;
 
 use collect::Collector;
 use collect::procfs::ProcRoot;

@@ -107,9 +107,14 @@ pub struct InetSocket {
     pub timer: u8,
     /// Time to expiry in clock ticks of 1/100 s, as /proc reports it.
     pub timer_ticks: u32,
-    pub retransmits: u16,
+    /// The kernel keeps these two in a byte.
+    pub retransmits: u8,
     /// Unanswered probes (the "timeout" column of /proc/net/tcp).
-    pub probes: u16,
+    pub probes: u8,
+    /// A TCP listener's backlog (sock_diag reports it as the send queue,
+    /// which netstat shows as 0); 0 for other sockets, and from /proc,
+    /// which does not report it.
+    pub backlog: u32,
 }
 
 impl InetSocket {

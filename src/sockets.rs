@@ -175,20 +175,35 @@ impl SocketListing {
             processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
-            compiled: config.query.as_ref().map(|q| {
+            compiled: crate::views::lowered_query(config).map(|q| {
                 let mut placement = Placement::from_env();
                 // /proc tables are filtered in user space or not at all
                 placement.user |= config.source == crate::config::Source::Proc;
-                CompiledQuery::new(q, placement)
+                CompiledQuery::new(&q, placement)
             }),
         }
     }
 
     /// Print every selected table once; returns netstat's exit status.
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
-        let compiled = self.compiled.take();
+        let mut compiled = self.compiled.take();
+        let kept = if matches!(config.view, Some(crate::views::View::Listeners)) {
+            // --listeners: the connections it counts are those on the
+            // listeners' ports, which a first dump of the listeners alone
+            // names; the kernel then returns only those.
+            let ports = self.listener_ports(config)?;
+            let per_tick = compiled.as_ref().map(|c| {
+                CompiledQuery::new(&crate::views::on_ports(&c.query, &ports), c.placement)
+            });
+            std::mem::replace(&mut compiled, per_tick)
+        } else {
+            None
+        };
         let filter = SocketFilter::from_config(config, compiled.as_ref());
         let root = self.collector.root().clone();
+        if let Some(view) = self.rows.view() {
+            view.start_tick(&root);
+        }
         // The first tick reads every process anyway: that is its rescan.
         self.rescanned = self.processes.is_none();
         // A filtered listing of inet tables looks for its own rows' owners
@@ -217,14 +232,47 @@ impl SocketListing {
                 Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root)))
             }
         };
-        let status = self.tick_tables(config, out, &filter, &mut programs);
+        let mut status = self.tick_tables(config, out, &filter, &mut programs);
+        if let (Ok(_), Some(view)) = (&status, self.rows.view()) {
+            let index = programs.ready();
+            let root = self.collector.root();
+            if let Err(e) = view.finish(out, config, &mut self.names, index, root) {
+                status = Err(e.into());
+            }
+        }
         if let Programs::Ready(index) = programs
             && !targeted
         {
             self.processes = Some(index);
         }
-        self.compiled = compiled;
+        self.compiled = kept.or(compiled);
         status
+    }
+
+    /// The local ports of the TCP listeners the selected families have.
+    fn listener_ports(&mut self, config: &Config) -> Result<Vec<u16>> {
+        let mut ports = Vec::new();
+        for (wanted, v6) in [
+            (config.wants_inet_v4(), false),
+            (config.wants_inet_v6(), true),
+        ] {
+            if wanted {
+                self.collector.inet_table(
+                    InetProto::Tcp,
+                    v6,
+                    1 << crate::model::tcp_state::LISTEN,
+                    false,
+                    None,
+                    |s| {
+                        ports.push(s.local_port);
+                        Ok(())
+                    },
+                )?;
+            }
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        Ok(ports)
     }
 
     fn tick_tables(
@@ -240,8 +288,9 @@ impl SocketListing {
             // the first row; otherwise rows stream straight to the output.
             // The /proc scan runs beside the dump and is joined only when the
             // first row is rendered.
+            // (views count numbers; names are looked up for their few keys)
             let buffer = matches!(programs, Programs::Scanning(_) | Programs::Targeted)
-                || !config.numeric_hosts;
+                || (!config.numeric_hosts && config.view.is_none());
             self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -279,7 +328,7 @@ impl SocketListing {
                     report_denied(&index);
                     *programs = Programs::Ready(index);
                 }
-                if !config.numeric_hosts {
+                if !config.numeric_hosts && config.view.is_none() {
                     self.names
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
                 }

@@ -124,13 +124,13 @@ pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
     let colon = timers.iter().position(|&b| b == b':')?;
     let timer = hex(&timers[..colon])? as u8;
     let timer_ticks = saturate_u32(hex(&timers[colon + 1..])?);
-    let retransmits = hex(f.next()?)?.min(u64::from(u16::MAX)) as u16;
+    let retransmits = hex(f.next()?)?.min(u64::from(u8::MAX)) as u8;
     let uid = f.next().and_then(decimal).unwrap_or(0) as u32;
     let probes = f
         .next()
         .and_then(decimal)
         .unwrap_or(0)
-        .min(u64::from(u16::MAX)) as u16;
+        .min(u64::from(u8::MAX)) as u8;
     let inode = f.next().and_then(decimal).unwrap_or(0);
     Some(InetSocket {
         proto,
@@ -147,6 +147,7 @@ pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
         timer_ticks,
         retransmits,
         probes,
+        backlog: 0,
     })
 }
 

@@ -105,7 +105,7 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
     let family = payload[0];
     let state = payload[1];
     let timer = payload[2];
-    let retrans = u16::from(payload[3]);
+    let retrans = payload[3];
     let local_port = u16::from_be_bytes([payload[4], payload[5]]);
     let remote_port = u16::from_be_bytes([payload[6], payload[7]]);
     let local = address(family, &payload[8..24]);
@@ -130,10 +130,12 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
         timer_ticks: if timer == 0 { 0 } else { expires_ms / 10 },
         retransmits: 0,
         probes: 0,
+        backlog: 0,
     };
     if proto == InetProto::Tcp && state == crate::model::tcp_state::LISTEN {
         // sock_diag reports a listener's backlog as its send queue; /proc
         // (and so netstat) shows the send queue, which is empty.
+        socket.backlog = socket.send_q;
         socket.send_q = 0;
     }
     match timer {
@@ -149,8 +151,8 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
                 let info = attribute.value();
                 // struct tcp_info: state, ca_state, retransmits, probes, ...
                 if info.len() >= 4 {
-                    socket.retransmits = u16::from(info[2]);
-                    socket.probes = u16::from(info[3]);
+                    socket.retransmits = info[2];
+                    socket.probes = info[3];
                 }
             }
         }

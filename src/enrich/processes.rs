@@ -71,6 +71,14 @@ impl ProcessIndex {
         Some((process.pid, &process.program))
     }
 
+    /// The whole command name of a process the index has read.
+    pub fn program_of(&self, pid: u32) -> Option<&[u8]> {
+        self.processes
+            .iter()
+            .find(|p| p.pid == pid)
+            .map(|p| &*p.program)
+    }
+
     pub fn contains(&self, inode: u64) -> bool {
         self.by_inode.contains_key(&inode)
     }

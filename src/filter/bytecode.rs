@@ -252,6 +252,7 @@ pub(crate) mod tests {
             timer_ticks: 0,
             retransmits: 0,
             probes: 0,
+            backlog: 0,
         }
     }
 

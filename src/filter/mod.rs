@@ -13,7 +13,7 @@ use std::net::IpAddr;
 /// runs the bytecode, and user space checks the rows that come back (and
 /// decides alone for /proc tables and unix sockets). `NLSTAT_FILTER_IN`
 /// (`kernel` or `user`) keeps one side only, for tests that compare them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Placement {
     pub kernel: bool,
     pub user: bool,
@@ -47,6 +47,8 @@ pub struct CompiledQuery {
     pub bytecode: Option<Vec<u8>>,
     /// Whether user space checks inet rows too.
     pub user_inet: bool,
+    /// Where it was asked to run (for queries derived from this one).
+    pub placement: Placement,
 }
 
 impl CompiledQuery {
@@ -60,6 +62,7 @@ impl CompiledQuery {
             query: query.clone(),
             user_inet: placement.user || bytecode.is_none(),
             bytecode,
+            placement,
         }
     }
 }
@@ -224,6 +227,7 @@ mod tests {
             timer_ticks: 0,
             retransmits: 0,
             probes: 0,
+            backlog: 0,
         }
     }
 

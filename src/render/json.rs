@@ -317,6 +317,9 @@ impl SocketObjects {
             .u64("send_q", u64::from(socket.send_q))
             .u64("uid", u64::from(socket.uid))
             .u64("inode", socket.inode);
+        if socket.proto == InetProto::Tcp && socket.state == crate::model::tcp_state::LISTEN {
+            line.u64("backlog", u64::from(socket.backlog));
+        }
         if !config.numeric_hosts {
             names.host_text(socket.local, false, &mut self.host);
             line.str("local_host", self.host.as_bytes());

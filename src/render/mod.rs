@@ -16,11 +16,16 @@ use std::io::{self, Write};
 pub enum SocketRows {
     Netstat(Box<netstat::RowWriter>),
     Json(Box<json::SocketObjects>),
+    /// A load-balancer view: rows are counted, and the view prints at
+    /// the end of each tick.
+    View(Box<crate::views::Aggregator>),
 }
 
 impl SocketRows {
     pub fn for_config(config: &Config) -> Self {
-        if config.json {
+        if let Some(view) = &config.view {
+            SocketRows::View(Box::new(crate::views::Aggregator::new(view.clone())))
+        } else if config.json {
             SocketRows::Json(Box::default())
         } else {
             SocketRows::Netstat(Box::default())
@@ -31,7 +36,7 @@ impl SocketRows {
     pub fn inet_header(&self, out: &mut impl Write, config: &Config) -> io::Result<()> {
         match self {
             SocketRows::Netstat(_) => netstat::write_inet_header(out, config),
-            SocketRows::Json(_) => Ok(()),
+            SocketRows::Json(_) | SocketRows::View(_) => Ok(()),
         }
     }
 
@@ -39,7 +44,7 @@ impl SocketRows {
     pub fn unix_header(&self, out: &mut impl Write, config: &Config) -> io::Result<()> {
         match self {
             SocketRows::Netstat(_) => netstat::write_unix_header(out, config),
-            SocketRows::Json(_) => Ok(()),
+            SocketRows::Json(_) | SocketRows::View(_) => Ok(()),
         }
     }
 
@@ -54,6 +59,10 @@ impl SocketRows {
         match self {
             SocketRows::Netstat(rows) => rows.inet_row(out, socket, config, names, programs),
             SocketRows::Json(rows) => rows.inet_row(out, socket, config, names, programs),
+            SocketRows::View(view) => {
+                view.add_inet(socket, programs);
+                Ok(())
+            }
         }
     }
 
@@ -66,6 +75,18 @@ impl SocketRows {
         match self {
             SocketRows::Netstat(rows) => rows.unix_row(out, socket, programs),
             SocketRows::Json(rows) => rows.unix_row(out, socket, programs),
+            SocketRows::View(view) => {
+                view.add_unix(socket, programs);
+                Ok(())
+            }
+        }
+    }
+
+    /// The view, when rows are counted rather than printed.
+    pub fn view(&mut self) -> Option<&mut crate::views::Aggregator> {
+        match self {
+            SocketRows::View(view) => Some(view),
+            _ => None,
         }
     }
 }

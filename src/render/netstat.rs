@@ -360,6 +360,7 @@ mod tests {
             timer_ticks: 0,
             retransmits: 0,
             probes: 0,
+            backlog: 0,
         }
     }
 

@@ -1,0 +1,1132 @@
+//! Load-balancer views: aggregates over the selected sockets instead of
+//! their rows (`--group-by`, `--summary`, `--listeners`, `--ephemeral`).
+//!
+//! A view is a sink that keeps keys and counts, never rows: memory grows
+//! with the number of distinct keys, not with the number of sockets. Key
+//! names are the JSON field names of socket rows. With `-c` each view
+//! prints every second with the change since the previous tick.
+
+use crate::config::Config;
+use crate::enrich::names::NameCache;
+use crate::enrich::processes::ProcessIndex;
+use crate::filter::expr::Query;
+use crate::model::{InetProto, InetSocket, StateWord, UnixSocket, tcp_state};
+use crate::render::json::{JsonLine, proto_name};
+use crate::render::text::Text;
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+/// Which view, with its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    GroupBy { keys: Vec<Key>, top: Option<usize> },
+    Summary,
+    Listeners,
+    Ephemeral,
+}
+
+/// A `--group-by` key: a JSON field name of socket rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Proto,
+    Family,
+    State,
+    LocalAddr,
+    LocalPort,
+    RemoteAddr,
+    RemotePort,
+    /// The peer's network: IPv4 /24 and IPv6 /64 unless a length is given.
+    RemoteNet(Option<u8>),
+    Uid,
+    User,
+    Pid,
+    Program,
+}
+
+impl Key {
+    pub fn name(self) -> String {
+        match self {
+            Key::Proto => "proto".into(),
+            Key::Family => "family".into(),
+            Key::State => "state".into(),
+            Key::LocalAddr => "local_addr".into(),
+            Key::LocalPort => "local_port".into(),
+            Key::RemoteAddr => "remote_addr".into(),
+            Key::RemotePort => "remote_port".into(),
+            Key::RemoteNet(None) => "remote_net".into(),
+            Key::RemoteNet(Some(len)) => format!("remote_net/{len}"),
+            Key::Uid => "uid".into(),
+            Key::User => "user".into(),
+            Key::Pid => "pid".into(),
+            Key::Program => "program".into(),
+        }
+    }
+
+    fn needs_programs(self) -> bool {
+        matches!(self, Key::Pid | Key::Program)
+    }
+}
+
+/// The query to run: the user's filter, narrowed by what the view lets the
+/// kernel skip (`--listeners`: listeners and the states it counts;
+/// `--ephemeral`: connections whose local port is in the ephemeral range).
+pub fn lowered_query(config: &Config) -> Option<Query> {
+    use crate::filter::expr::{Cond, Expr, Side};
+    let bit = |s: u8| 1u32 << s;
+    let own = match &config.view {
+        Some(View::Listeners) => Some(Query {
+            states: Some(
+                bit(tcp_state::LISTEN)
+                    | bit(tcp_state::SYN_RECV)
+                    | bit(tcp_state::ESTABLISHED)
+                    | bit(tcp_state::TIME_WAIT),
+            ),
+            expr: None,
+        }),
+        Some(View::Ephemeral) => {
+            let (lo, hi) = port_range(&crate::proc_root());
+            Some(Query {
+                states: Some(tcp_state::ALL & 0xFFF & !bit(tcp_state::LISTEN)),
+                expr: Some(Expr::And(
+                    Box::new(Expr::Cond(Cond::PortAtLeast(Side::Src, lo))),
+                    Box::new(Expr::Cond(Cond::PortAtMost(Side::Src, hi))),
+                )),
+            })
+        }
+        _ => None,
+    };
+    match (config.query.clone(), own) {
+        (user, None) => user,
+        (None, own) => own,
+        (Some(user), Some(own)) => Some(Query {
+            states: match (user.states, own.states) {
+                (Some(a), Some(b)) => Some(a & b),
+                (a, b) => a.or(b),
+            },
+            expr: match (user.expr, own.expr) {
+                (Some(a), Some(b)) => Some(Expr::And(Box::new(a), Box::new(b))),
+                (a, b) => a.or(b),
+            },
+        }),
+    }
+}
+
+/// `query` narrowed to sockets whose local port is one of `ports`
+/// (listeners match too: they are on their own ports).
+pub fn on_ports(query: &Query, ports: &[u16]) -> Query {
+    use crate::filter::expr::{Cond, Expr, HostCond, Side};
+    let cond = |port: Option<u16>| {
+        Expr::Cond(Cond::Host(
+            Side::Src,
+            HostCond {
+                family: 0,
+                prefix_len: 0,
+                addr: [0; 16],
+                port,
+            },
+        ))
+    };
+    // a balanced tree, so thousands of listeners stay shallow
+    let mut level: Vec<Expr> = ports.iter().map(|p| cond(Some(*p))).collect();
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        let mut items = level.into_iter();
+        while let Some(a) = items.next() {
+            next.push(match items.next() {
+                Some(b) => Expr::Or(Box::new(a), Box::new(b)),
+                None => a,
+            });
+        }
+        level = next;
+    }
+    // no listener: nothing to count
+    let any_of = level
+        .pop()
+        .unwrap_or_else(|| Expr::Not(Box::new(cond(None))));
+    Query {
+        states: query.states,
+        expr: Some(match &query.expr {
+            Some(e) => Expr::And(Box::new(e.clone()), Box::new(any_of)),
+            None => any_of,
+        }),
+    }
+}
+
+/// net.ipv4.ip_local_port_range as this namespace sees it.
+fn port_range(root: &crate::collect::procfs::ProcRoot) -> (u16, u16) {
+    std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_port_range"))
+        .ok()
+        .and_then(|text| {
+            let mut parts = text
+                .split_whitespace()
+                .filter_map(|p| p.parse::<u16>().ok());
+            Some((parts.next()?, parts.next()?))
+        })
+        .unwrap_or((32768, 60999))
+}
+
+/// Parse `--group-by KEY[,KEY...]`.
+pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
+    let mut keys = Vec::new();
+    for word in text.split(',') {
+        let key = match word {
+            "proto" => Key::Proto,
+            "family" => Key::Family,
+            "state" => Key::State,
+            "local_addr" => Key::LocalAddr,
+            "local_port" => Key::LocalPort,
+            "remote_addr" => Key::RemoteAddr,
+            "remote_port" => Key::RemotePort,
+            "remote_net" => Key::RemoteNet(None),
+            "uid" => Key::Uid,
+            "user" => Key::User,
+            "pid" => Key::Pid,
+            "program" => Key::Program,
+            other => match other.strip_prefix("remote_net/") {
+                Some(len) => match len.parse::<u8>() {
+                    Ok(len) if len <= 128 => Key::RemoteNet(Some(len)),
+                    _ => {
+                        return Err(format!(
+                            "--group-by: bad prefix length in `{other}' (0 to 32 for IPv4, 128 for IPv6)"
+                        ));
+                    }
+                },
+                None => {
+                    return Err(format!(
+                        "--group-by: unknown key `{other}' (keys: proto, family, state, local_addr, \
+                         local_port, remote_addr, remote_port, remote_net[/LEN], uid, user, pid, program)"
+                    ));
+                }
+            },
+        };
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// One key's value for one socket; small and without heap data, so
+/// counting a socket allocates nothing once its key tuple is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Value {
+    Null,
+    Str(&'static str),
+    Number(u64),
+    Addr(IpAddr),
+    Net(IpAddr, u8),
+    /// An inet state, rendered as netstat's word.
+    InetState(InetProto, u8),
+    /// A user id, rendered as its login name.
+    User(u32),
+    /// A process, rendered as its command name.
+    Program(u32),
+}
+
+type Tuple = SmallVec<[Value; 4]>;
+
+fn network(address: IpAddr, len: Option<u8>) -> Value {
+    match address {
+        IpAddr::V4(v4) => {
+            let len = len.unwrap_or(24).min(32);
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            Value::Net(IpAddr::V4((u32::from(v4) & mask).into()), len)
+        }
+        IpAddr::V6(v6) => {
+            let len = len.unwrap_or(64).min(128);
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            Value::Net(IpAddr::V6((u128::from(v6) & mask).into()), len)
+        }
+    }
+}
+
+/// What a row is shown as: rendered key values (typed for JSON) and counts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Shown {
+    Null,
+    Text(String),
+    Number(u64),
+}
+
+impl Shown {
+    fn text(&self) -> String {
+        match self {
+            Shown::Null => "-".into(),
+            Shown::Text(t) => t.clone(),
+            Shown::Number(n) => n.to_string(),
+        }
+    }
+
+    fn json(&self, line: &mut JsonLine, key: &str) {
+        match self {
+            Shown::Null => line.null(key),
+            Shown::Text(t) => line.str(key, t),
+            Shown::Number(n) => line.u64(key, *n),
+        };
+    }
+}
+
+/// Per-tick state of a view, kept across `-c` ticks for the deltas.
+pub struct Aggregator {
+    view: View,
+    counts: FxHashMap<Tuple, u64>,
+    /// Listening TCP sockets (few) and connection counts per local end
+    /// and state, for `--listeners`.
+    listeners: Vec<InetSocket>,
+    per_end: FxHashMap<(IpAddr, u16, u8), u64>,
+    /// `--ephemeral`: the port range and the reserved ports in it.
+    range: (u16, u16),
+    reserved_in_range: u64,
+    pairs: FxHashMap<(IpAddr, IpAddr, u16), (u64, u64)>,
+    /// Rendered rows of the previous tick, for `-c`'s change column.
+    previous: Option<FxHashMap<Vec<Shown>, u64>>,
+    previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
+    ticks: u64,
+}
+
+/// The kernel's listen counters that `--listeners` shows (TcpExt).
+const LISTEN_COUNTERS: [&str; 5] = [
+    "ListenOverflows",
+    "ListenDrops",
+    "TCPReqQFullDrop",
+    "TCPReqQFullDoCookies",
+    "SyncookiesSent",
+];
+
+impl Aggregator {
+    pub fn new(view: View) -> Self {
+        Aggregator {
+            view,
+            counts: FxHashMap::default(),
+            listeners: Vec::new(),
+            per_end: FxHashMap::default(),
+            range: (32768, 60999),
+            reserved_in_range: 0,
+            pairs: FxHashMap::default(),
+            previous: None,
+            previous_counters: None,
+            ticks: 0,
+        }
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// Whether the view shows process ids or names (and so needs `-p`'s
+    /// map).
+    pub fn needs_programs(&self) -> bool {
+        match &self.view {
+            View::GroupBy { keys, .. } => keys.iter().any(|k| k.needs_programs()),
+            View::Listeners => true,
+            _ => false,
+        }
+    }
+
+    fn keys(&self) -> Vec<Key> {
+        match &self.view {
+            View::GroupBy { keys, .. } => keys.clone(),
+            View::Summary => vec![Key::Proto, Key::Family, Key::State],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Read what a tick needs from /proc before counting (the port range).
+    pub fn start_tick(&mut self, root: &crate::collect::procfs::ProcRoot) {
+        if self.view == View::Ephemeral {
+            self.range = port_range(root);
+            let (lo, hi) = self.range;
+            self.reserved_in_range =
+                std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_reserved_ports"))
+                    .map(|text| reserved_count(&text, lo, hi))
+                    .unwrap_or(0);
+        }
+    }
+
+    pub fn add_inet(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
+        match self.view {
+            View::Listeners => {
+                if socket.proto != InetProto::Tcp {
+                    return;
+                }
+                if socket.state == tcp_state::LISTEN {
+                    self.listeners.push(*socket);
+                } else {
+                    *self
+                        .per_end
+                        .entry((socket.local, socket.local_port, socket.state))
+                        .or_insert(0) += 1;
+                }
+            }
+            View::Ephemeral => {
+                let (lo, hi) = self.range;
+                if socket.proto == InetProto::Tcp
+                    && socket.remote_port != 0
+                    && (lo..=hi).contains(&socket.local_port)
+                {
+                    let entry = self
+                        .pairs
+                        .entry((socket.local, socket.remote, socket.remote_port))
+                        .or_insert((0, 0));
+                    entry.0 += 1;
+                    if socket.state == tcp_state::TIME_WAIT {
+                        entry.1 += 1;
+                    }
+                }
+            }
+            View::GroupBy { .. } | View::Summary => {
+                let owner = programs
+                    .and_then(|p| p.owner(socket.inode))
+                    .map(|(pid, _)| pid);
+                let tuple: Tuple = self
+                    .keys()
+                    .iter()
+                    .map(|key| match key {
+                        Key::Proto => Value::Str(proto_name(socket.proto)),
+                        Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
+                        Key::State => Value::InetState(socket.proto, socket.state),
+                        Key::LocalAddr => Value::Addr(socket.local),
+                        Key::LocalPort => port(socket.local_port),
+                        Key::RemoteAddr => Value::Addr(socket.remote),
+                        Key::RemotePort => port(socket.remote_port),
+                        Key::RemoteNet(len) => network(socket.remote, *len),
+                        Key::Uid => Value::Number(u64::from(socket.uid)),
+                        Key::User => Value::User(socket.uid),
+                        Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+                        Key::Program => owner.map_or(Value::Null, Value::Program),
+                    })
+                    .collect();
+                *self.counts.entry(tuple).or_insert(0) += 1;
+            }
+        }
+    }
+
+    pub fn add_unix(&mut self, socket: &UnixSocket<'_>, programs: Option<&ProcessIndex>) {
+        if !matches!(self.view, View::GroupBy { .. } | View::Summary) {
+            return;
+        }
+        let owner = programs
+            .and_then(|p| p.owner(socket.inode))
+            .map(|(pid, _)| pid);
+        let state = socket.state_word();
+        let tuple: Tuple = self
+            .keys()
+            .iter()
+            .map(|key| match key {
+                Key::Proto => Value::Str("unix"),
+                Key::Family => Value::Str("unix"),
+                Key::State if state.is_empty() => Value::Null,
+                Key::State => Value::Str(state),
+                Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+                Key::Program => owner.map_or(Value::Null, Value::Program),
+                _ => Value::Null,
+            })
+            .collect();
+        *self.counts.entry(tuple).or_insert(0) += 1;
+    }
+
+    /// Print the view for this tick and start counting afresh.
+    pub fn finish(
+        &mut self,
+        out: &mut dyn Write,
+        config: &Config,
+        names: &mut NameCache,
+        programs: Option<&ProcessIndex>,
+        root: &crate::collect::procfs::ProcRoot,
+    ) -> io::Result<()> {
+        self.ticks += 1;
+        let result = match self.view.clone() {
+            View::GroupBy { keys, top } => {
+                self.write_counts(out, config, names, programs, &keys, top)
+            }
+            View::Summary => {
+                let keys = self.keys();
+                self.write_counts(out, config, names, programs, &keys, None)?;
+                write_sockstat(out, config, root)
+            }
+            View::Listeners => self.write_listeners(out, config, programs, root),
+            View::Ephemeral => self.write_ephemeral(out, config),
+        };
+        self.counts.clear();
+        self.listeners.clear();
+        self.per_end.clear();
+        self.pairs.clear();
+        result
+    }
+
+    /// Rows with their change since the previous tick (`-c`; `None` on the
+    /// first tick).
+    fn deltas(&mut self, rows: &[(Vec<Shown>, u64)], continuous: bool) -> Vec<Option<i64>> {
+        if !continuous {
+            return vec![None; rows.len()];
+        }
+        let previous = self.previous.take();
+        let deltas = rows
+            .iter()
+            .map(|(key, count)| {
+                previous
+                    .as_ref()
+                    .map(|p| *count as i64 - p.get(key).copied().unwrap_or(0) as i64)
+            })
+            .collect();
+        self.previous = Some(rows.iter().cloned().collect());
+        deltas
+    }
+
+    fn write_counts(
+        &mut self,
+        out: &mut dyn Write,
+        config: &Config,
+        names: &mut NameCache,
+        programs: Option<&ProcessIndex>,
+        keys: &[Key],
+        top: Option<usize>,
+    ) -> io::Result<()> {
+        // Render the key values, merging tuples that render alike (two
+        // processes of one program).
+        let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
+        for (tuple, count) in &self.counts {
+            let shown: Vec<Shown> = tuple.iter().map(|v| show(*v, names, programs)).collect();
+            *merged.entry(shown).or_insert(0) += count;
+        }
+        let mut rows: Vec<(Vec<Shown>, u64)> = merged.into_iter().collect();
+        if self.view == View::Summary {
+            rows.sort_by(|a, b| {
+                a.0[..2]
+                    .cmp(&b.0[..2])
+                    .then(b.1.cmp(&a.1))
+                    .then(a.0.cmp(&b.0))
+            });
+        } else {
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        if let Some(n) = top {
+            rows.truncate(n);
+        }
+        let deltas = self.deltas(&rows, config.continuous);
+        let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
+        let kind = if self.view == View::Summary {
+            "summary"
+        } else {
+            "count"
+        };
+        if config.json {
+            let mut line = JsonLine::new();
+            for ((key, count), delta) in rows.iter().zip(&deltas) {
+                line.begin(kind);
+                for (name, value) in names_of.iter().zip(key) {
+                    value.json(&mut line, name);
+                }
+                line.u64("count", *count);
+                if config.continuous {
+                    match delta {
+                        Some(d) => line.i64("delta", *d),
+                        None => line.null("delta"),
+                    };
+                }
+                line.end(out)?;
+            }
+            return Ok(());
+        }
+        let mut header: Vec<String> = names_of;
+        header.push("count".into());
+        if config.continuous {
+            header.push("delta".into());
+        }
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .zip(&deltas)
+            .map(|((key, count), delta)| {
+                let mut cells: Vec<String> = key.iter().map(Shown::text).collect();
+                cells.push(count.to_string());
+                if config.continuous {
+                    cells.push(delta_text(*delta));
+                }
+                cells
+            })
+            .collect();
+        write_table(out, &header, &table, keys.len())
+    }
+
+    fn write_listeners(
+        &mut self,
+        out: &mut dyn Write,
+        config: &Config,
+        programs: Option<&ProcessIndex>,
+        root: &crate::collect::procfs::ProcRoot,
+    ) -> io::Result<()> {
+        struct Row {
+            listener: InetSocket,
+            fill: u64,
+            counts: [u64; 3],
+        }
+        let mut rows: Vec<Row> = self
+            .listeners
+            .iter()
+            .map(|l| {
+                let mut counts = [0u64; 3];
+                for (i, state) in [
+                    tcp_state::SYN_RECV,
+                    tcp_state::ESTABLISHED,
+                    tcp_state::TIME_WAIT,
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    counts[i] = self
+                        .per_end
+                        .iter()
+                        .filter(|((addr, port, s), _)| {
+                            *s == state
+                                && *port == l.local_port
+                                && served_by(l, addr, &self.listeners)
+                        })
+                        .map(|(_, n)| *n)
+                        .sum();
+                }
+                let fill = if l.backlog == 0 {
+                    0
+                } else {
+                    u64::from(l.recv_q) * 100 / u64::from(l.backlog)
+                };
+                Row {
+                    listener: *l,
+                    fill,
+                    counts,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.fill
+                .cmp(&a.fill)
+                .then(b.listener.recv_q.cmp(&a.listener.recv_q))
+                .then(a.listener.local_port.cmp(&b.listener.local_port))
+                .then(a.listener.local.cmp(&b.listener.local))
+        });
+        let counters = listen_counters(root);
+        let now = std::time::Instant::now();
+        let rates: Vec<Option<f64>> = match (&self.previous_counters, config.continuous) {
+            (Some((then, before)), true) => {
+                let seconds = now.duration_since(*then).as_secs_f64().max(0.001);
+                counters
+                    .iter()
+                    .map(|(name, value)| {
+                        before
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, b)| value.saturating_sub(*b) as f64 / seconds)
+                    })
+                    .collect()
+            }
+            _ => vec![None; counters.len()],
+        };
+        let keyed: Vec<(Vec<Shown>, u64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    vec![
+                        Shown::Text(r.listener.local.to_string()),
+                        Shown::Number(u64::from(r.listener.local_port)),
+                    ],
+                    u64::from(r.listener.recv_q),
+                )
+            })
+            .collect();
+        let deltas = self.deltas(&keyed, config.continuous);
+        if config.continuous {
+            self.previous_counters = Some((now, counters.clone()));
+        }
+        let owner = |inode: u64| programs.and_then(|p| p.owner(inode));
+        if config.json {
+            let mut line = JsonLine::new();
+            for (r, delta) in rows.iter().zip(&deltas) {
+                let l = &r.listener;
+                line.begin("listener")
+                    .str("family", if l.is_v6() { "inet6" } else { "inet" })
+                    .ip("local_addr", l.local)
+                    .u64("local_port", u64::from(l.local_port))
+                    .u64("accept_queue", u64::from(l.recv_q))
+                    .u64("backlog", u64::from(l.backlog))
+                    .u64("fill_pct", r.fill)
+                    .u64("syn_recv", r.counts[0])
+                    .u64("established", r.counts[1])
+                    .u64("time_wait", r.counts[2])
+                    .u64("inode", l.inode);
+                if config.programs {
+                    match owner(l.inode) {
+                        Some((pid, program)) => {
+                            line.u64("pid", u64::from(pid))
+                                .opt_str("program", (!program.is_empty()).then_some(program));
+                        }
+                        None => {
+                            line.null("pid").null("program");
+                        }
+                    }
+                }
+                if config.continuous {
+                    match delta {
+                        Some(d) => line.i64("delta", *d),
+                        None => line.null("delta"),
+                    };
+                }
+                line.end(out)?;
+            }
+            line.begin("listen_counters");
+            for ((name, value), rate) in counters.iter().zip(&rates) {
+                line.u64(name, *value);
+                if config.continuous {
+                    match rate {
+                        Some(r) => line.hundredths(&format!("{name}_per_s"), (r * 100.0) as u64),
+                        None => line.null(&format!("{name}_per_s")),
+                    };
+                }
+            }
+            return line.end(out);
+        }
+        let mut header: Vec<String> = [
+            "local address",
+            "port",
+            "accept_queue",
+            "backlog",
+            "fill%",
+            "syn_recv",
+            "established",
+            "time_wait",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if config.programs {
+            header.push("PID/Program name".into());
+        }
+        if config.continuous {
+            header.push("delta".into());
+        }
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .zip(&deltas)
+            .map(|(r, delta)| {
+                let l = &r.listener;
+                let mut cells = vec![
+                    l.local.to_string(),
+                    l.local_port.to_string(),
+                    l.recv_q.to_string(),
+                    l.backlog.to_string(),
+                    r.fill.to_string(),
+                    r.counts[0].to_string(),
+                    r.counts[1].to_string(),
+                    r.counts[2].to_string(),
+                ];
+                if config.programs {
+                    cells.push(match owner(l.inode) {
+                        Some((pid, program)) => {
+                            format!("{pid}/{}", String::from_utf8_lossy(program))
+                        }
+                        None => "-".into(),
+                    });
+                }
+                if config.continuous {
+                    cells.push(delta_text(*delta));
+                }
+                cells
+            })
+            .collect();
+        write_table(out, &header, &table, 2)?;
+        out.write_all(b"Listen counters (/proc/net/netstat TcpExt):\n")?;
+        for ((name, value), rate) in counters.iter().zip(&rates) {
+            match rate {
+                Some(r) => writeln!(out, "  {name:<22} {value:>12}  {r:>10.2}/s")?,
+                None => writeln!(out, "  {name:<22} {value:>12}")?,
+            }
+        }
+        Ok(())
+    }
+
+    fn write_ephemeral(&mut self, out: &mut dyn Write, config: &Config) -> io::Result<()> {
+        let (lo, hi) = self.range;
+        let available = (u64::from(hi) + 1)
+            .saturating_sub(u64::from(lo))
+            .saturating_sub(self.reserved_in_range);
+        let mut rows: Vec<EphemeralRow> = self
+            .pairs
+            .iter()
+            .map(|(key, counts)| {
+                let pct = (counts.0 * 100).checked_div(available).unwrap_or(100);
+                (*key, *counts, pct)
+            })
+            .collect();
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.0.cmp(&a.1.0)).then(a.0.cmp(&b.0)));
+        let keyed: Vec<(Vec<Shown>, u64)> = rows
+            .iter()
+            .map(|((l, r, p), (n, _), _)| {
+                (
+                    vec![
+                        Shown::Text(l.to_string()),
+                        Shown::Text(r.to_string()),
+                        Shown::Number(u64::from(*p)),
+                    ],
+                    *n,
+                )
+            })
+            .collect();
+        let deltas = self.deltas(&keyed, config.continuous);
+        if config.json {
+            let mut line = JsonLine::new();
+            for (((local, remote, port), (in_use, tw), pct), delta) in rows.iter().zip(&deltas) {
+                line.begin("ephemeral")
+                    .ip("local_addr", *local)
+                    .ip("remote_addr", *remote)
+                    .u64("remote_port", u64::from(*port))
+                    .u64("in_use", *in_use)
+                    .u64("time_wait", *tw)
+                    .u64("available", available)
+                    .u64("used_pct", *pct)
+                    .bool("near_exhaustion", *pct >= 80);
+                if config.continuous {
+                    match delta {
+                        Some(d) => line.i64("delta", *d),
+                        None => line.null("delta"),
+                    };
+                }
+                line.end(out)?;
+            }
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "Ephemeral ports {lo}-{hi} ({available} available per (local, remote, port) after {} reserved)",
+            self.reserved_in_range
+        )?;
+        let mut header: Vec<String> = [
+            "local address",
+            "remote address",
+            "remote port",
+            "in_use",
+            "time_wait",
+            "available",
+            "used%",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if config.continuous {
+            header.push("delta".into());
+        }
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .zip(&deltas)
+            .map(|(((local, remote, port), (in_use, tw), pct), delta)| {
+                let mut cells = vec![
+                    local.to_string(),
+                    remote.to_string(),
+                    port.to_string(),
+                    in_use.to_string(),
+                    tw.to_string(),
+                    available.to_string(),
+                    pct.to_string(),
+                    if *pct >= 80 {
+                        "NEAR EXHAUSTION".into()
+                    } else {
+                        String::new()
+                    },
+                ];
+                if config.continuous {
+                    cells.push(delta_text(*delta));
+                }
+                cells
+            })
+            .collect();
+        write_table(out, &header, &table, 3)
+    }
+}
+
+/// (local address, remote address, remote port), (in use, TIME_WAIT),
+/// percent used.
+type EphemeralRow = ((IpAddr, IpAddr, u16), (u64, u64), u64);
+
+fn port(number: u16) -> Value {
+    if number == 0 {
+        Value::Null
+    } else {
+        Value::Number(u64::from(number))
+    }
+}
+
+fn show(value: Value, names: &mut NameCache, programs: Option<&ProcessIndex>) -> Shown {
+    match value {
+        Value::Null => Shown::Null,
+        Value::Str(s) => Shown::Text(s.into()),
+        Value::Number(n) => Shown::Number(n),
+        Value::Addr(a) => Shown::Text(a.to_string()),
+        Value::Net(a, len) => Shown::Text(format!("{a}/{len}")),
+        Value::InetState(proto, state) => {
+            let probe = InetSocket {
+                proto,
+                state,
+                ..blank_socket()
+            };
+            match probe.state_word() {
+                StateWord::Empty => Shown::Null,
+                word => {
+                    let mut text: Text<24> = Text::new();
+                    word.write_to(&mut text);
+                    Shown::Text(text.as_str().into())
+                }
+            }
+        }
+        Value::User(uid) => match names.user(uid) {
+            Some(name) => Shown::Text(name.into()),
+            None => Shown::Null,
+        },
+        Value::Program(pid) => programs
+            .and_then(|p| p.program_of(pid))
+            .filter(|name| !name.is_empty())
+            .map_or(Shown::Null, |name| {
+                Shown::Text(String::from_utf8_lossy(name).into_owned())
+            }),
+    }
+}
+
+fn blank_socket() -> InetSocket {
+    InetSocket {
+        proto: InetProto::Tcp,
+        state: 0,
+        local: IpAddr::V4([0, 0, 0, 0].into()),
+        local_port: 0,
+        remote: IpAddr::V4([0, 0, 0, 0].into()),
+        remote_port: 0,
+        recv_q: 0,
+        send_q: 0,
+        uid: 0,
+        inode: 0,
+        timer: 0,
+        timer_ticks: 0,
+        retransmits: 0,
+        probes: 0,
+        backlog: 0,
+    }
+}
+
+fn delta_text(delta: Option<i64>) -> String {
+    match delta {
+        None => "-".into(),
+        Some(d) if d > 0 => format!("+{d}"),
+        Some(d) => d.to_string(),
+    }
+}
+
+/// An aligned table: the first `left` columns left-aligned, the rest right.
+fn write_table(
+    out: &mut dyn Write,
+    header: &[String],
+    rows: &[Vec<String>],
+    left: usize,
+) -> io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            if i < left {
+                text.push_str(&format!("{cell:<width$}"));
+            } else {
+                text.push_str(&format!("{cell:>width$}"));
+            }
+        }
+        text.truncate(text.trim_end().len());
+        text.push('\n');
+        text
+    };
+    out.write_all(line(header).as_bytes())?;
+    for row in rows {
+        out.write_all(line(row).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Whether a connection on `addr` is one that listener `l` accepted: the
+/// same address, or for a wildcard listener any address of its family
+/// (IPv6 wildcards also take IPv4-mapped ones) that no listener of its
+/// own on the same port claims.
+fn served_by(l: &InetSocket, addr: &IpAddr, listeners: &[InetSocket]) -> bool {
+    if l.local == *addr {
+        return true;
+    }
+    if !l.local.is_unspecified() {
+        return false;
+    }
+    let family_fits = match (l.local, addr) {
+        (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => true,
+        (IpAddr::V6(_), IpAddr::V4(_)) => false,
+        (IpAddr::V4(_), IpAddr::V6(_)) => false,
+    };
+    family_fits
+        && !listeners
+            .iter()
+            .any(|other| other.local_port == l.local_port && other.local == *addr)
+}
+
+/// Ports of `lo..=hi` listed in ip_local_reserved_ports (`8080,9000-9010`).
+fn reserved_count(text: &str, lo: u16, hi: u16) -> u64 {
+    let mut count = 0u64;
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse::<u16>(), b.trim().parse::<u16>()),
+            None => (part.trim().parse::<u16>(), part.trim().parse::<u16>()),
+        };
+        if let (Ok(a), Ok(b)) = (a, b) {
+            let (a, b) = (a.max(lo), b.min(hi));
+            if a <= b {
+                count += u64::from(b - a) + 1;
+            }
+        }
+    }
+    count
+}
+
+/// The TcpExt listen counters from /proc/net/netstat.
+fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str, u64)> {
+    let text = std::fs::read_to_string(root.path("net/netstat")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found: Vec<(&'static str, u64)> = LISTEN_COUNTERS.iter().map(|n| (*n, 0)).collect();
+    for pair in lines.chunks(2) {
+        let [keys, values] = pair else { continue };
+        if !keys.starts_with("TcpExt:") {
+            continue;
+        }
+        for (key, value) in keys
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .skip(1)
+        {
+            if let Some(slot) = found.iter_mut().find(|(n, _)| *n == key) {
+                slot.1 = value.parse().unwrap_or(0);
+            }
+        }
+    }
+    found
+}
+
+/// `--summary`'s second part: the kernel's own totals from
+/// /proc/net/sockstat and sockstat6.
+fn write_sockstat(
+    out: &mut dyn Write,
+    config: &Config,
+    root: &crate::collect::procfs::ProcRoot,
+) -> io::Result<()> {
+    let mut fields: Vec<(String, u64)> = Vec::new();
+    let mut text_lines: Vec<String> = Vec::new();
+    for file in ["net/sockstat", "net/sockstat6"] {
+        let Ok(text) = std::fs::read_to_string(root.path(file)) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some((proto, rest)) = line.split_once(':') else {
+                continue;
+            };
+            text_lines.push(line.to_string());
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            for pair in words.chunks(2) {
+                if let [key, value] = pair
+                    && let Ok(value) = value.parse::<u64>()
+                {
+                    fields.push((
+                        format!(
+                            "{}_{}",
+                            proto.to_ascii_lowercase(),
+                            key.to_ascii_lowercase()
+                        ),
+                        value,
+                    ));
+                }
+            }
+        }
+    }
+    if config.json {
+        let mut line = JsonLine::new();
+        line.begin("sockstat");
+        for (name, value) in &fields {
+            line.u64(name, *value);
+        }
+        return line.end(out);
+    }
+    out.write_all(b"\nKernel totals (/proc/net/sockstat, /proc/net/sockstat6):\n")?;
+    for line in text_lines {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_parse_and_refuse() {
+        assert_eq!(
+            parse_keys("state,local_port").unwrap(),
+            vec![Key::State, Key::LocalPort]
+        );
+        assert_eq!(
+            parse_keys("remote_net/16").unwrap(),
+            vec![Key::RemoteNet(Some(16))]
+        );
+        assert!(parse_keys("bogus").unwrap_err().contains("`bogus'"));
+        assert!(parse_keys("remote_net/200").is_err());
+    }
+
+    #[test]
+    fn networks_mask_the_peer() {
+        assert_eq!(
+            network("10.1.2.3".parse().unwrap(), None),
+            Value::Net("10.1.2.0".parse().unwrap(), 24)
+        );
+        assert_eq!(
+            network("fd00::2:3:4:5".parse().unwrap(), None),
+            Value::Net("fd00::".parse().unwrap(), 64)
+        );
+        assert_eq!(
+            network("10.1.2.3".parse().unwrap(), Some(16)),
+            Value::Net("10.1.0.0".parse().unwrap(), 16)
+        );
+    }
+
+    #[test]
+    fn reserved_ports_in_range() {
+        assert_eq!(reserved_count("", 1000, 2000), 0);
+        assert_eq!(reserved_count("1500,1600-1609,3000\n", 1000, 2000), 11);
+        assert_eq!(reserved_count("900-1005", 1000, 2000), 6);
+    }
+
+    #[test]
+    fn wildcard_listeners_serve_unclaimed_addresses() {
+        let mut any = blank_socket();
+        any.local_port = 80;
+        any.state = tcp_state::LISTEN;
+        let mut specific = any;
+        specific.local = "127.0.0.2".parse().unwrap();
+        let listeners = [any, specific];
+        let one: IpAddr = "127.0.0.1".parse().unwrap();
+        let two: IpAddr = "127.0.0.2".parse().unwrap();
+        assert!(served_by(&any, &one, &listeners));
+        assert!(!served_by(&any, &two, &listeners));
+        assert!(served_by(&specific, &two, &listeners));
+        assert!(!served_by(&specific, &one, &listeners));
+    }
+}

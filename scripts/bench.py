@@ -56,11 +56,27 @@ CASES = [
      ["tcp", "46", "shown"]),
 ]
 
+CASES += [
+    # load-balancer views: keys and counts instead of rows
+    ("-tan --group-by state,local_port", ["-tan", "--group-by", "state,local_port"], None,
+     ["tcp", "46", "shown"]),
+    ("-tan --summary", ["-tan", "--summary"], None, ["tcp", "46", "shown"]),
+    ("--listeners", ["--listeners"], None, ["tcp", "46", "listen"]),
+]
+
 # nlstat-only cases and the plain case each is compared with.
-OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan"}
-# cases netstat cannot run (no filters) and ss cannot (no JSON)
-NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'"}
-NO_SS = {"-tan --json"}
+OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan",
+             "-tan --group-by state,local_port": "-tan", "-tan --summary": "-tan",
+             "--listeners": "-tan"}
+# cases netstat cannot run (no filters, no views) and ss cannot (no JSON,
+# no views)
+NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'",
+              "-tan --group-by state,local_port", "-tan --summary", "--listeners"}
+NO_SS = {"-tan --json", "-tan --group-by state,local_port", "-tan --summary", "--listeners"}
+# `nlstat -c` runs: their later ticks against the one-shot case of the label
+CONTINUOUS = [(["-tan"], "-tan"), (["-tanp"], "-tan"),
+              (["-tan", "--group-by", "state,local_port"], "-tan --group-by state,local_port"),
+              (["--listeners"], "--listeners")]
 
 
 def log(message):
@@ -355,7 +371,7 @@ def main():
             rows.append((label, " ".join(dump), per_tool))
         ticks = {}
         if "nlstat" in tools:
-            for cargs in (["-tan"], ["-tanp"]):
+            for cargs, _ in CONTINUOUS:
                 log("bench: nlstat -c %s for %d ticks ..." % (" ".join(cargs), args.ticks))
                 ticks[" ".join(cargs)] = continuous(args.ns, nlstat, cargs, args.ticks,
                                                     max(args.timeout, 60) * 3)
@@ -444,18 +460,18 @@ def main():
         lines.append("`nlstat -c` over %d ticks (CPU of each tick from /proc/PID/stat, "
                      "%d ms resolution; later = mean of ticks 2..%d):\n" %
                      (args.ticks, 1000 // CLK_TCK, args.ticks))
-        lines.append("| command | first tick CPU s | later tick CPU s | one-shot `nlstat -tan` "
+        lines.append("| command | first tick CPU s | later tick CPU s | one-shot case | one-shot "
                      "CPU s | later tick / one-shot |")
-        lines.append("|---|---|---|---|---|")
-        oneshot = next((p["nlstat"].cpu() for label, _, p in rows
-                        if label == "-tan" and "nlstat" in p), None)
-        for cargs, value in ticks.items():
+        lines.append("|---|---|---|---|---|---|")
+        for (cargs_list, case), (cargs, value) in zip(CONTINUOUS, ticks.items()):
+            oneshot = next((p["nlstat"].cpu() for label, _, p in rows
+                            if label == case and "nlstat" in p), None)
             if value is None:
-                lines.append("| nlstat -c %s | timeout | - | - | - |" % cargs)
+                lines.append("| nlstat -c %s | timeout | - | %s | - | - |" % (cargs, case))
                 continue
             first, later = value
-            lines.append("| nlstat -c %s | %.3f | %.3f | %s | %s |" %
-                         (cargs, first, later, "%.3f" % oneshot if oneshot else "-",
+            lines.append("| nlstat -c %s | %.3f | %.3f | nlstat %s | %s | %s |" %
+                         (cargs, first, later, case, "%.3f" % oneshot if oneshot else "-",
                           ratio(later, oneshot)))
     try:
         os.unlink("/tmp/nlstat-bench-rss.%d" % os.getpid())

@@ -14,3 +14,4 @@ mod json_tables;
 mod routes;
 mod sockets;
 mod statistics;
+mod views;

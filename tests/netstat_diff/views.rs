@@ -1,0 +1,409 @@
+//! Load-balancer views against counts the test makes itself from
+//! netstat's and ss's rows on the same sockets, and against the kernel's
+//! /proc/net/sockstat and /proc/net/netstat.
+
+use crate::json_sockets::json_lines;
+use crate::support::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+/// Listeners with connections left in their accept queues, "backends"
+/// with connections in several states, and one (source, backend) pair
+/// using most of a narrowed ephemeral port range.
+const LB_POPULATION: &str = r#"
+import socket, sys, time
+held = []
+def listener(addr, port, backlog):
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(backlog); held.append(s); return s
+def connect(addr, port, src=None):
+    c = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    if src: c.bind((src, 0))
+    c.connect((addr, port)); held.append(c); return c
+# a listener whose queue fills: 5 connections never accepted, backlog 8
+full = listener("127.0.0.1", 7001, 8)
+for _ in range(5): connect("127.0.0.1", 7001)
+# a dual-stack listener with accepted connections, v4 and v6
+web = listener("::", 7002, 64)
+for addr in ["127.0.0.1", "127.0.0.1", "::1"]:
+    connect(addr, 7002); held.append(web.accept()[0])
+# backends: 3 established to 127.0.0.10:80, 2 to 127.0.0.11:80, one of
+# them closed by the backend (CLOSE_WAIT / FIN_WAIT2), one TIME_WAIT
+b1 = listener("127.0.0.10", 80, 16)
+b2 = listener("127.0.0.11", 80, 16)
+for _ in range(3): connect("127.0.0.10", 80); held.append(b1.accept()[0])
+c = connect("127.0.0.11", 80); a = b2.accept()[0]; held.append(a)
+c = connect("127.0.0.11", 80); a = b2.accept()[0]; a.shutdown(socket.SHUT_WR)
+c = connect("127.0.0.11", 80); a = b2.accept()[0]; a.close(); time.sleep(0.05); held.remove(c); c.close()
+# ephemeral pressure: the range narrowed to 40000-40009 with 40009
+# reserved, so (127.0.0.1, 127.0.0.20:9000) may use 9 ports; 8 are in use
+e = listener("127.0.0.20", 9000, 64)
+open("/proc/sys/net/ipv4/ip_local_port_range", "w").write("40000 40009")
+open("/proc/sys/net/ipv4/ip_local_reserved_ports", "w").write("40009")
+for _ in range(8): connect("127.0.0.20", 9000); held.append(e.accept()[0])
+print("READY", flush=True)
+sys.stdin.read()
+"#;
+
+struct Holder {
+    child: Child,
+}
+
+impl Holder {
+    fn start(ns: &Namespace) -> Holder {
+        let mut child = ns
+            .command("python3", &["-c", LB_POPULATION])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the load-balancer population");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "READY");
+        Holder { child }
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn nlstat_json(ns: &Namespace, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = ns.run(nlstat(), &all);
+    assert!(
+        out.status.success(),
+        "{all:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out.stdout)
+}
+
+/// netstat -W rows (no headers), split into columns.
+fn netstat_rows(ns: &Namespace, args: &[&str]) -> Vec<Vec<String>> {
+    let mut all = args.to_vec();
+    all.push("-W");
+    let out = ns.run(NETSTAT, &all);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            matches!(
+                l.split_whitespace().next(),
+                Some("tcp" | "tcp6" | "udp" | "udp6" | "udpl" | "udpl6" | "raw" | "raw6" | "unix")
+            )
+        })
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect()
+}
+
+fn port_of(endpoint: &str) -> Value {
+    match endpoint.rsplit_once(':').map(|(_, p)| p) {
+        Some("*") | None => Value::Null,
+        Some(p) => Value::from(p.parse::<u64>().unwrap()),
+    }
+}
+
+#[test]
+fn group_by_counts_netstats_rows() {
+    let Some(ns) = Namespace::create("vgroup") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let _lb = Holder::start(&ns);
+    // netstat -tan columns: proto recv send local remote state
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for row in netstat_rows(&ns, &["-tan"]) {
+        *expected
+            .entry((row[5].clone(), port_of(&row[3]).to_string()))
+            .or_insert(0) += 1;
+    }
+    let objects = nlstat_json(&ns, &["-tan", "--group-by", "state,local_port"]);
+    let mut actual: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for o in &objects {
+        assert_eq!(o["kind"], "count");
+        let key = (
+            o["state"].as_str().unwrap().to_string(),
+            o["local_port"].to_string(),
+        );
+        assert!(actual.insert(key, o["count"].as_u64().unwrap()).is_none());
+    }
+    assert_eq!(actual, expected);
+    // sorted by count, then key; --top keeps the first rows
+    let counts: Vec<u64> = objects.iter().map(|o| o["count"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let top = nlstat_json(&ns, &["-tan", "--group-by", "state,local_port", "--top", "3"]);
+    assert_eq!(top, objects[..3].to_vec());
+    // remote_net: the /24 of the peer; family, proto over every table
+    let nets = nlstat_json(&ns, &["-tan", "--group-by", "remote_net/8,family"]);
+    let total: u64 = nets.iter().map(|o| o["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, netstat_rows(&ns, &["-tan"]).len() as u64);
+    assert!(nets.iter().any(|o| o["remote_net/8"] == "127.0.0.0/8" && o["family"] == "inet"));
+    // text: an aligned table with a header, the same numbers
+    let text = ns.run(nlstat(), &["-tan", "--group-by", "state,local_port"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["state", "local_port", "count"]
+    );
+    assert_eq!(lines.count(), expected.len());
+    // programs: every socket of the population belongs to python3
+    let by_program = nlstat_json(&ns, &["-tanp", "--group-by", "program"]);
+    let python = by_program.iter().find(|o| o["program"] == "python3").unwrap();
+    let python_rows = netstat_rows(&ns, &["-tanp"])
+        .iter()
+        .filter(|r| r.iter().any(|c| c.ends_with("/python3")))
+        .count() as u64;
+    assert_eq!(python["count"].as_u64().unwrap(), python_rows);
+}
+
+#[test]
+fn summary_counts_every_table_and_the_kernel_totals() {
+    let Some(ns) = Namespace::create("vsum") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let mut expected: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    for row in netstat_rows(&ns, &["-an"]) {
+        let (proto, family, state) = match row[0].as_str() {
+            "unix" => {
+                // unix  RefCnt [ flags ] Type State? I-Node Path?
+                let close = row.iter().position(|c| c == "]").unwrap();
+                let state = &row[close + 2];
+                let state = if state.parse::<u64>().is_ok() {
+                    "null".to_string()
+                } else {
+                    state.clone()
+                };
+                ("unix".to_string(), "unix".to_string(), state)
+            }
+            label => {
+                let v6 = label.ends_with('6');
+                let proto = match label.trim_end_matches('6') {
+                    "udpl" => "udplite",
+                    other => other,
+                };
+                let state = row.get(5).cloned().unwrap_or_else(|| "null".into());
+                (proto.to_string(), if v6 { "inet6" } else { "inet" }.to_string(), state)
+            }
+        };
+        *expected.entry((proto, family, state)).or_insert(0) += 1;
+    }
+    let objects = nlstat_json(&ns, &["-an", "--summary"]);
+    let mut actual: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut sockstat = None;
+    for o in &objects {
+        match o["kind"].as_str().unwrap() {
+            "summary" => {
+                let state = match &o["state"] {
+                    Value::Null => "null".to_string(),
+                    s => s.as_str().unwrap().to_string(),
+                };
+                let key = (
+                    o["proto"].as_str().unwrap().to_string(),
+                    o["family"].as_str().unwrap().to_string(),
+                    state,
+                );
+                actual.insert(key, o["count"].as_u64().unwrap());
+            }
+            "sockstat" => sockstat = Some(o.clone()),
+            other => panic!("unexpected kind {other}"),
+        }
+    }
+    assert_eq!(actual, expected);
+    // the kernel's totals, as /proc/net/sockstat in the namespace says
+    let sockstat = sockstat.expect("a sockstat object");
+    let proc_text = String::from_utf8_lossy(&ns.run("cat", &["/proc/net/sockstat"]).stdout)
+        .into_owned();
+    let inuse: u64 = proc_text
+        .lines()
+        .find(|l| l.starts_with("TCP:"))
+        .and_then(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words[words.iter().position(|w| *w == "inuse")? + 1].parse().ok()
+        })
+        .unwrap();
+    assert_eq!(sockstat["tcp_inuse"].as_u64(), Some(inuse));
+    for key in ["sockets_used", "udp_inuse", "raw_inuse", "tcp6_inuse", "udp6_inuse"] {
+        assert!(sockstat[key].is_u64(), "{key} in {sockstat}");
+    }
+}
+
+/// ss -tln reports a listener's accept queue as Recv-Q and its backlog as
+/// Send-Q; its connections are counted from ss -tan's rows.
+#[test]
+fn listeners_match_ss_queues_and_connections() {
+    let Some(ns) = Namespace::create("vlisten") else {
+        return;
+    };
+    let _lb = Holder::start(&ns);
+    let ss_listeners = String::from_utf8_lossy(&ns.run("ss", &["-tlnH"]).stdout).into_owned();
+    let ss_all = String::from_utf8_lossy(&ns.run("ss", &["-tanH"]).stdout).into_owned();
+    let objects = nlstat_json(&ns, &["--listeners", "-p"]);
+    let listeners: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "listener").collect();
+    assert_eq!(listeners.len(), ss_listeners.lines().count());
+    let strip = |a: &str| a.trim_start_matches('[').trim_end_matches(']').to_string();
+    for line in ss_listeners.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (addr, port) = cols[3].rsplit_once(':').unwrap();
+        let addr = if addr == "*" { "::".to_string() } else { strip(addr) };
+        let port: u64 = port.parse().unwrap();
+        let o = listeners
+            .iter()
+            .find(|o| o["local_port"] == port && o["local_addr"] == addr.as_str())
+            .unwrap_or_else(|| panic!("no listener row for {addr}:{port}"));
+        assert_eq!(o["accept_queue"].as_u64(), cols[1].parse().ok(), "{line}");
+        assert_eq!(o["backlog"].as_u64(), cols[2].parse().ok(), "{line}");
+        assert_eq!(o["program"], "python3");
+        for (key, state) in [("established", "ESTAB"), ("time_wait", "TIME-WAIT")] {
+            let count = ss_all
+                .lines()
+                .filter(|l| {
+                    let c: Vec<&str> = l.split_whitespace().collect();
+                    let (local, local_port) = c[3].rsplit_once(':').unwrap();
+                    let wildcard = addr == "::" || addr == "0.0.0.0";
+                    c[0] == state
+                        && local_port == port.to_string()
+                        && (wildcard || strip(local) == addr)
+                })
+                .count() as u64;
+            assert_eq!(o[key].as_u64(), Some(count), "{key} of {addr}:{port}");
+        }
+    }
+    let full = listeners.iter().find(|o| o["local_port"] == 7001).unwrap();
+    assert_eq!(full["accept_queue"], 5);
+    assert_eq!(full["backlog"], 8);
+    assert_eq!(full["fill_pct"], 62);
+    // sorted by fill: the filling listener first
+    assert_eq!(listeners[0]["local_port"], 7001);
+    // the listen counters are /proc/net/netstat's
+    let counters = objects.iter().find(|o| o["kind"] == "listen_counters").unwrap();
+    let netstat = String::from_utf8_lossy(&ns.run("cat", &["/proc/net/netstat"]).stdout)
+        .into_owned();
+    let lines: Vec<&str> = netstat.lines().collect();
+    let keys: Vec<&str> = lines[0].split_whitespace().collect();
+    let values: Vec<&str> = lines[1].split_whitespace().collect();
+    for name in ["ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "SyncookiesSent"] {
+        let at = keys.iter().position(|k| *k == name).unwrap();
+        assert_eq!(counters[name].as_u64(), values[at].parse().ok(), "{name}");
+    }
+}
+
+#[test]
+fn ephemeral_pressure_matches_ss_rows() {
+    let Some(ns) = Namespace::create("veph") else {
+        return;
+    };
+    let _lb = Holder::start(&ns);
+    let objects = nlstat_json(&ns, &["--ephemeral"]);
+    // ss: connections whose local port is in 40000-40009
+    let ss_all = String::from_utf8_lossy(&ns.run("ss", &["-tanH"]).stdout).into_owned();
+    let mut expected: BTreeMap<(String, String, u64), u64> = BTreeMap::new();
+    for line in ss_all.lines() {
+        let c: Vec<&str> = line.split_whitespace().collect();
+        let (laddr, lport) = c[3].rsplit_once(':').unwrap();
+        let (raddr, rport) = c[4].rsplit_once(':').unwrap();
+        let lport: u64 = lport.parse().unwrap();
+        if !(40000..=40009).contains(&lport) || rport == "*" {
+            continue;
+        }
+        *expected
+            .entry((laddr.to_string(), raddr.to_string(), rport.parse().unwrap()))
+            .or_insert(0) += 1;
+    }
+    let mut actual = BTreeMap::new();
+    for o in &objects {
+        assert_eq!(o["kind"], "ephemeral");
+        assert_eq!(o["available"], 9, "range of 10 minus one reserved");
+        actual.insert(
+            (
+                o["local_addr"].as_str().unwrap().to_string(),
+                o["remote_addr"].as_str().unwrap().to_string(),
+                o["remote_port"].as_u64().unwrap(),
+            ),
+            o["in_use"].as_u64().unwrap(),
+        );
+    }
+    assert_eq!(actual, expected);
+    let busy = &objects[0];
+    assert_eq!(busy["remote_addr"], "127.0.0.20");
+    assert_eq!(busy["in_use"], 8);
+    assert_eq!(busy["used_pct"], 88);
+    assert_eq!(busy["near_exhaustion"], true);
+    let text = String::from_utf8_lossy(&ns.run(nlstat(), &["--ephemeral"]).stdout).into_owned();
+    assert!(text.contains("NEAR EXHAUSTION"), "{text}");
+}
+
+#[test]
+fn continuous_views_carry_deltas() {
+    let Some(ns) = Namespace::create("vcont") else {
+        return;
+    };
+    let _lb = Holder::start(&ns);
+    let out = ns.run(
+        "timeout",
+        &["-s", "INT", "1.8", nlstat(), "--json", "-c", "-tan", "--group-by", "state"],
+    );
+    let objects = json_lines(&out.stdout);
+    let ticks: Vec<usize> = objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o["kind"] == "tick")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ticks.len(), 2, "two ticks in 1.8 s");
+    let first = &objects[ticks[0] + 1..ticks[1]];
+    let second = &objects[ticks[1] + 1..];
+    assert!(!first.is_empty());
+    assert!(first.iter().all(|o| o["delta"].is_null()), "no change on the first tick");
+    // nothing moves in the population between the ticks
+    assert!(second.iter().all(|o| o["delta"] == 0), "{second:?}");
+    let text = ns.run(
+        "timeout",
+        &["-s", "INT", "1.8", nlstat(), "-c", "--listeners"],
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.matches("Listen counters").count(), 2);
+    assert!(text.contains("/s"), "rates of the listen counters on the second tick");
+}
+
+#[test]
+fn bad_view_options_fail_with_one_line() {
+    let Some(ns) = Namespace::create("vbad") else {
+        return;
+    };
+    for args in [
+        &["--group-by", "bogus"][..],
+        &["--group-by", "state", "--top", "0"],
+        &["--group-by", "state", "--top", "many"],
+        &["--top", "3"],
+        &["--summary", "-r"],
+        &["--listeners", "-i"],
+        &["--ephemeral", "-s"],
+        &["--group-by", "state", "-g"],
+        &["--summary", "--listeners"],
+        &["--group-by", "remote_net/300"],
+    ] {
+        let out = ns.run(nlstat(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    // netstat's abbreviations keep their meaning beside nlstat's options
+    let theirs = ns.run(NETSTAT, &["--listen", "-tn"]);
+    let ours = ns.run(nlstat(), &["--listen", "-tn"]);
+    assert_eq!(theirs.stdout, ours.stdout);
+    let theirs = ns.run(NETSTAT, &["--group", "-n"]);
+    let ours = ns.run(nlstat(), &["--group", "-n"]);
+    assert_eq!(theirs.stdout, ours.stdout);
+}

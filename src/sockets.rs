@@ -319,8 +319,11 @@ impl SocketListing {
             if buffer {
                 let sockets = std::mem::take(&mut self.buffered);
                 if let Programs::Targeted = programs {
+                    // --listeners names only the listeners' owners
+                    let listeners_only = matches!(config.view, Some(crate::views::View::Listeners));
                     let wanted: FxHashSet<u64> = sockets
                         .iter()
+                        .filter(|s| !listeners_only || s.state == crate::model::tcp_state::LISTEN)
                         .map(|s| s.inode)
                         .filter(|&inode| inode != 0)
                         .collect();

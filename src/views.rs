@@ -63,10 +63,6 @@ impl Key {
             Key::Program => "program".into(),
         }
     }
-
-    fn needs_programs(self) -> bool {
-        matches!(self, Key::Pid | Key::Program)
-    }
 }
 
 /// The query to run: the user's filter, narrowed by what the view lets the
@@ -223,7 +219,7 @@ enum Value {
     Program(u32),
 }
 
-type Tuple = SmallVec<[Value; 4]>;
+type Tuple = SmallVec<[Value; 3]>;
 
 fn network(address: IpAddr, len: Option<u8>) -> Value {
     match address {
@@ -288,6 +284,9 @@ pub struct Aggregator {
     pairs: FxHashMap<(IpAddr, IpAddr, u16), (u64, u64)>,
     /// Rendered rows of the previous tick, for `-c`'s change column.
     previous: Option<FxHashMap<Vec<Shown>, u64>>,
+    /// Counted tuples of the previous tick (views whose keys print as
+    /// counted), for `-c`'s change column.
+    previous_tuples: Option<FxHashMap<Tuple, u64>>,
     previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
     ticks: u64,
 }
@@ -312,22 +311,9 @@ impl Aggregator {
             reserved_in_range: 0,
             pairs: FxHashMap::default(),
             previous: None,
+            previous_tuples: None,
             previous_counters: None,
             ticks: 0,
-        }
-    }
-
-    pub fn view(&self) -> &View {
-        &self.view
-    }
-
-    /// Whether the view shows process ids or names (and so needs `-p`'s
-    /// map).
-    pub fn needs_programs(&self) -> bool {
-        match &self.view {
-            View::GroupBy { keys, .. } => keys.iter().any(|k| k.needs_programs()),
-            View::Listeners => true,
-            _ => false,
         }
     }
 
@@ -490,70 +476,68 @@ impl Aggregator {
         keys: &[Key],
         top: Option<usize>,
     ) -> io::Result<()> {
-        // Render the key values, merging tuples that render alike (two
-        // processes of one program).
-        let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
-        for (tuple, count) in &self.counts {
-            let shown: Vec<Shown> = tuple.iter().map(|v| show(*v, names, programs)).collect();
-            *merged.entry(shown).or_insert(0) += count;
-        }
-        let mut rows: Vec<(Vec<Shown>, u64)> = merged.into_iter().collect();
-        if self.view == View::Summary {
-            rows.sort_by(|a, b| {
-                a.0[..2]
-                    .cmp(&b.0[..2])
-                    .then(b.1.cmp(&a.1))
-                    .then(a.0.cmp(&b.0))
-            });
-        } else {
-            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        }
-        if let Some(n) = top {
-            rows.truncate(n);
-        }
-        let deltas = self.deltas(&rows, config.continuous);
         let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
         let kind = if self.view == View::Summary {
             "summary"
         } else {
             "count"
         };
-        if config.json {
-            let mut line = JsonLine::new();
-            for ((key, count), delta) in rows.iter().zip(&deltas) {
-                line.begin(kind);
-                for (name, value) in names_of.iter().zip(key) {
-                    value.json(&mut line, name);
-                }
-                line.u64("count", *count);
-                if config.continuous {
-                    match delta {
-                        Some(d) => line.i64("delta", *d),
-                        None => line.null("delta"),
-                    };
-                }
-                line.end(out)?;
+        // Tuples that render alike (two processes of one program, two uids
+        // without a name) are merged; other tuples are printed as counted,
+        // without rendering them all into memory first.
+        if keys.iter().any(|k| matches!(k, Key::Program | Key::User)) {
+            let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
+            for (tuple, count) in &self.counts {
+                let shown: Vec<Shown> = tuple.iter().map(|v| show(*v, names, programs)).collect();
+                *merged.entry(shown).or_insert(0) += count;
             }
-            return Ok(());
+            let mut rows: Vec<(Vec<Shown>, u64)> = merged.into_iter().collect();
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            if let Some(n) = top {
+                rows.truncate(n);
+            }
+            let deltas = self.deltas(&rows, config.continuous);
+            let mut row = |i: usize| (rows[i].0.clone(), rows[i].1, deltas[i]);
+            return write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         }
-        let mut header: Vec<String> = names_of;
-        header.push("count".into());
-        if config.continuous {
-            header.push("delta".into());
+        let mut rows: Vec<(&Tuple, u64)> = self.counts.iter().map(|(t, c)| (t, *c)).collect();
+        if self.view == View::Summary {
+            rows.sort_by(|a, b| {
+                a.0[..2]
+                    .cmp(&b.0[..2])
+                    .then(b.1.cmp(&a.1))
+                    .then(a.0.cmp(b.0))
+            });
+        } else {
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         }
-        let table: Vec<Vec<String>> = rows
+        if let Some(n) = top {
+            rows.truncate(n);
+        }
+        let previous = self.previous_tuples.take();
+        let deltas: Vec<Option<i64>> = rows
             .iter()
-            .zip(&deltas)
-            .map(|((key, count), delta)| {
-                let mut cells: Vec<String> = key.iter().map(Shown::text).collect();
-                cells.push(count.to_string());
-                if config.continuous {
-                    cells.push(delta_text(*delta));
-                }
-                cells
+            .map(|(tuple, count)| {
+                previous
+                    .as_ref()
+                    .map(|p| *count as i64 - p.get(*tuple).copied().unwrap_or(0) as i64)
             })
             .collect();
-        write_table(out, &header, &table, keys.len())
+        let mut row = |i: usize| {
+            let key: Vec<Shown> = rows[i]
+                .0
+                .iter()
+                .map(|v| show(*v, names, programs))
+                .collect();
+            (key, rows[i].1, deltas[i])
+        };
+        let written = write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
+        drop(rows);
+        if config.continuous {
+            // this tick's counts become the next tick's previous ones
+            self.previous_tuples = Some(std::mem::take(&mut self.counts));
+        }
+        written
     }
 
     fn write_listeners(
@@ -916,6 +900,62 @@ fn blank_socket() -> InetSocket {
     }
 }
 
+/// `--group-by`/`--summary` rows, produced one at a time by `row` (twice
+/// for text: once for the column widths, once to print).
+fn write_count_rows(
+    out: &mut dyn Write,
+    config: &Config,
+    kind: &str,
+    names_of: &[String],
+    row: &mut dyn FnMut(usize) -> (Vec<Shown>, u64, Option<i64>),
+    count: usize,
+) -> io::Result<()> {
+    if config.json {
+        let mut line = JsonLine::new();
+        for i in 0..count {
+            let (key, n, delta) = row(i);
+            line.begin(kind);
+            for (name, value) in names_of.iter().zip(&key) {
+                value.json(&mut line, name);
+            }
+            line.u64("count", n);
+            if config.continuous {
+                match delta {
+                    Some(d) => line.i64("delta", d),
+                    None => line.null("delta"),
+                };
+            }
+            line.end(out)?;
+        }
+        return Ok(());
+    }
+    let cells = |(key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
+        let mut cells: Vec<String> = key.iter().map(Shown::text).collect();
+        cells.push(n.to_string());
+        if config.continuous {
+            cells.push(delta_text(delta));
+        }
+        cells
+    };
+    let mut header: Vec<String> = names_of.to_vec();
+    header.push("count".into());
+    if config.continuous {
+        header.push("delta".into());
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for i in 0..count {
+        for (w, cell) in widths.iter_mut().zip(cells(row(i))) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let left = names_of.len();
+    write_line(out, &header, &widths, left)?;
+    for i in 0..count {
+        write_line(out, &cells(row(i)), &widths, left)?;
+    }
+    Ok(())
+}
+
 fn delta_text(delta: Option<i64>) -> String {
     match delta {
         None => "-".into(),
@@ -937,27 +977,34 @@ fn write_table(
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: &[String]| {
-        let mut text = String::new();
-        for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            if i < left {
-                text.push_str(&format!("{cell:<width$}"));
-            } else {
-                text.push_str(&format!("{cell:>width$}"));
-            }
-        }
-        text.truncate(text.trim_end().len());
-        text.push('\n');
-        text
-    };
-    out.write_all(line(header).as_bytes())?;
+    write_line(out, header, &widths, left)?;
     for row in rows {
-        out.write_all(line(row).as_bytes())?;
+        write_line(out, row, &widths, left)?;
     }
     Ok(())
+}
+
+/// One line of an aligned table.
+fn write_line(
+    out: &mut dyn Write,
+    cells: &[String],
+    widths: &[usize],
+    left: usize,
+) -> io::Result<()> {
+    let mut text = String::new();
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        if i > 0 {
+            text.push_str("  ");
+        }
+        if i < left {
+            text.push_str(&format!("{cell:<width$}"));
+        } else {
+            text.push_str(&format!("{cell:>width$}"));
+        }
+    }
+    text.truncate(text.trim_end().len());
+    text.push('\n');
+    out.write_all(text.as_bytes())
 }
 
 /// Whether a connection on `addr` is one that listener `l` accepted: the

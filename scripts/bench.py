@@ -307,6 +307,8 @@ def main():
                         help="let the namespace share the host's TCP/UDP hash tables (dumps "
                         "then also walk every other namespace's sockets)")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--no-frontend", action="store_true",
+                        help="skip the load-balancer front population (frontend-load.py)")
     parser.add_argument("--only", help="comma-separated tools: nlstat,ss,netstat,floor")
     parser.add_argument("--out", help="also write the markdown report here")
     args = parser.parse_args()
@@ -378,6 +380,27 @@ def main():
     finally:
         loadgen.stdin.close()
         loadgen.wait()
+
+    # A load balancer's front: outbound connections to backends in another
+    # namespace and a few listeners of its own (scripts/frontend-load.py),
+    # where --listeners asks the kernel for its listeners' ports only.
+    front_rows = []
+    if "nlstat" in tools and not args.no_frontend:
+        front = subprocess.Popen([sys.executable, os.path.join(HERE, "frontend-load.py"),
+                                  "--connections", str(args.tcp), "--duration", "1800"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            line = front.stdout.readline()
+            log("bench: frontend-load " + line.strip())
+            if line.startswith("READY"):
+                for label, cmd in (("-tan", [nlstat, "-tan"]),
+                                   ("--listeners", [nlstat, "--listeners"])):
+                    r = measure("nlfront", cmd, args.runs, args.slow_runs, args.timeout)
+                    log("bench: front %-12s wall %s" % (label, fmt_s(r.walls)))
+                    front_rows.append((label, r))
+        finally:
+            front.stdin.close()
+            front.wait()
 
     lines = []
     lines.append("## nlstat vs ss vs netstat\n")
@@ -455,6 +478,19 @@ def main():
             lines.append("| nlstat %s | nlstat %s | %s | %s | %.1f |" %
                          (label, plain, ratio(r.wall(), base.wall() if base else None),
                           ratio(r.cpu(), base.cpu() if base else None), max(r.rss) / 1024))
+    if front_rows:
+        lines.append("")
+        lines.append("Load-balancer front (scripts/frontend-load.py: %d outbound connections to "
+                     "another namespace, a few listeners of its own), `ip netns exec nlfront`:\n"
+                     % args.tcp)
+        lines.append("| command | runs | wall s median (min–max) | CPU s median | peak RSS MiB "
+                     "| wall / `nlstat -tan` |")
+        lines.append("|---|---|---|---|---|---|")
+        base = front_rows[0][1].wall()
+        for label, r in front_rows:
+            lines.append("| nlstat %s | %d | %s | %.3f | %.1f | %s |" %
+                         (label, len(r.walls), fmt_s(r.walls), r.cpu(), max(r.rss) / 1024,
+                          ratio(r.wall(), base)))
     if ticks:
         lines.append("")
         lines.append("`nlstat -c` over %d ticks (CPU of each tick from /proc/PID/stat, "

@@ -612,13 +612,15 @@ fn choose_view(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
                 _ => return Err(format!("--top: expected a positive number, got `{text}'")),
             },
         };
-        chosen.push((
-            "--group-by",
-            View::GroupBy {
-                keys: crate::views::parse_keys(keys)?,
-                top,
-            },
-        ));
+        let keys = crate::views::parse_keys(keys)?;
+        if raw.programs == 0
+            && let Some(key) = keys
+                .iter()
+                .find(|k| matches!(k, crate::views::Key::Pid | crate::views::Key::Program))
+        {
+            return Err(format!("--group-by {} needs -p", key.name()));
+        }
+        chosen.push(("--group-by", View::GroupBy { keys, top }));
     } else if own.top.is_some() {
         return Err("--top goes with --group-by".into());
     }

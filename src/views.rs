@@ -477,6 +477,19 @@ impl Aggregator {
         top: Option<usize>,
     ) -> io::Result<()> {
         let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
+        let naming = Naming {
+            hosts: !config.json && !config.numeric_hosts,
+            ports: !config.json && !config.numeric_ports,
+        };
+        if naming.hosts {
+            // every distinct address at once, with netstat's bounded wait
+            names.resolve_hosts(self.counts.keys().flat_map(|t| {
+                t.iter().filter_map(|v| match v {
+                    Value::Addr(a) => Some(*a),
+                    _ => None,
+                })
+            }));
+        }
         let kind = if self.view == View::Summary {
             "summary"
         } else {
@@ -488,7 +501,11 @@ impl Aggregator {
         if keys.iter().any(|k| matches!(k, Key::Program | Key::User)) {
             let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
             for (tuple, count) in &self.counts {
-                let shown: Vec<Shown> = tuple.iter().map(|v| show(*v, names, programs)).collect();
+                let shown: Vec<Shown> = tuple
+                    .iter()
+                    .zip(keys)
+                    .map(|(v, k)| show(*k, *v, names, programs, naming))
+                    .collect();
                 *merged.entry(shown).or_insert(0) += count;
             }
             let mut rows: Vec<(Vec<Shown>, u64)> = merged.into_iter().collect();
@@ -527,7 +544,8 @@ impl Aggregator {
             let key: Vec<Shown> = rows[i]
                 .0
                 .iter()
-                .map(|v| show(*v, names, programs))
+                .zip(keys)
+                .map(|(v, k)| show(*k, *v, names, programs, naming))
                 .collect();
             (key, rows[i].1, deltas[i])
         };
@@ -845,11 +863,36 @@ fn port(number: u16) -> Value {
     }
 }
 
-fn show(value: Value, names: &mut NameCache, programs: Option<&ProcessIndex>) -> Shown {
+/// Which names a text view shows (JSON keeps numbers): netstat's `-n`
+/// rules for hosts and ports.
+#[derive(Clone, Copy)]
+struct Naming {
+    hosts: bool,
+    ports: bool,
+}
+
+fn show(
+    key: Key,
+    value: Value,
+    names: &mut NameCache,
+    programs: Option<&ProcessIndex>,
+    naming: Naming,
+) -> Shown {
     match value {
         Value::Null => Shown::Null,
         Value::Str(s) => Shown::Text(s.into()),
+        Value::Number(n) if naming.ports && matches!(key, Key::LocalPort | Key::RemotePort) => {
+            match names.service(crate::enrich::names::ServiceTable::Tcp, n as u16) {
+                Some(name) => Shown::Text(name.into()),
+                None => Shown::Number(n),
+            }
+        }
         Value::Number(n) => Shown::Number(n),
+        Value::Addr(a) if naming.hosts => {
+            let mut text = crate::render::text::Ipv6Text::new();
+            names.host_text(a, false, &mut text);
+            Shown::Text(text.as_str().into())
+        }
         Value::Addr(a) => Shown::Text(a.to_string()),
         Value::Net(a, len) => Shown::Text(format!("{a}/{len}")),
         Value::InetState(proto, state) => {

@@ -138,15 +138,24 @@ fn group_by_counts_netstats_rows() {
     }
     assert_eq!(actual, expected);
     // sorted by count, then key; --top keeps the first rows
-    let counts: Vec<u64> = objects.iter().map(|o| o["count"].as_u64().unwrap()).collect();
+    let counts: Vec<u64> = objects
+        .iter()
+        .map(|o| o["count"].as_u64().unwrap())
+        .collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
-    let top = nlstat_json(&ns, &["-tan", "--group-by", "state,local_port", "--top", "3"]);
+    let top = nlstat_json(
+        &ns,
+        &["-tan", "--group-by", "state,local_port", "--top", "3"],
+    );
     assert_eq!(top, objects[..3].to_vec());
     // remote_net: the /24 of the peer; family, proto over every table
     let nets = nlstat_json(&ns, &["-tan", "--group-by", "remote_net/8,family"]);
     let total: u64 = nets.iter().map(|o| o["count"].as_u64().unwrap()).sum();
     assert_eq!(total, netstat_rows(&ns, &["-tan"]).len() as u64);
-    assert!(nets.iter().any(|o| o["remote_net/8"] == "127.0.0.0/8" && o["family"] == "inet"));
+    assert!(
+        nets.iter()
+            .any(|o| o["remote_net/8"] == "127.0.0.0/8" && o["family"] == "inet")
+    );
     // text: an aligned table with a header, the same numbers
     let text = ns.run(nlstat(), &["-tan", "--group-by", "state,local_port"]);
     let text = String::from_utf8_lossy(&text.stdout);
@@ -156,9 +165,29 @@ fn group_by_counts_netstats_rows() {
         ["state", "local_port", "count"]
     );
     assert_eq!(lines.count(), expected.len());
+    // without -n, the text names hosts and ports as netstat -ta does
+    let named = ns.run(nlstat(), &["-ta", "--group-by", "local_addr,local_port"]);
+    let named = String::from_utf8_lossy(&named.stdout).into_owned();
+    let netstat_ta = String::from_utf8_lossy(&ns.run(NETSTAT, &["-taW"]).stdout).into_owned();
+    for (host, port) in [("localhost", "ssh"), ("localhost", "http")] {
+        assert!(
+            netstat_ta.contains(&format!("{host}:{port}")),
+            "netstat names {host}:{port}"
+        );
+        assert!(
+            named.lines().any(|l| {
+                let c: Vec<&str> = l.split_whitespace().collect();
+                c.first() == Some(&host) && c.get(1) == Some(&port)
+            }),
+            "the view names {host} {port}: {named}"
+        );
+    }
     // programs: every socket of the population belongs to python3
     let by_program = nlstat_json(&ns, &["-tanp", "--group-by", "program"]);
-    let python = by_program.iter().find(|o| o["program"] == "python3").unwrap();
+    let python = by_program
+        .iter()
+        .find(|o| o["program"] == "python3")
+        .unwrap();
     let python_rows = netstat_rows(&ns, &["-tanp"])
         .iter()
         .filter(|r| r.iter().any(|c| c.ends_with("/python3")))
@@ -193,7 +222,11 @@ fn summary_counts_every_table_and_the_kernel_totals() {
                     other => other,
                 };
                 let state = row.get(5).cloned().unwrap_or_else(|| "null".into());
-                (proto.to_string(), if v6 { "inet6" } else { "inet" }.to_string(), state)
+                (
+                    proto.to_string(),
+                    if v6 { "inet6" } else { "inet" }.to_string(),
+                    state,
+                )
             }
         };
         *expected.entry((proto, family, state)).or_insert(0) += 1;
@@ -222,18 +255,26 @@ fn summary_counts_every_table_and_the_kernel_totals() {
     assert_eq!(actual, expected);
     // the kernel's totals, as /proc/net/sockstat in the namespace says
     let sockstat = sockstat.expect("a sockstat object");
-    let proc_text = String::from_utf8_lossy(&ns.run("cat", &["/proc/net/sockstat"]).stdout)
-        .into_owned();
+    let proc_text =
+        String::from_utf8_lossy(&ns.run("cat", &["/proc/net/sockstat"]).stdout).into_owned();
     let inuse: u64 = proc_text
         .lines()
         .find(|l| l.starts_with("TCP:"))
         .and_then(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
-            words[words.iter().position(|w| *w == "inuse")? + 1].parse().ok()
+            words[words.iter().position(|w| *w == "inuse")? + 1]
+                .parse()
+                .ok()
         })
         .unwrap();
     assert_eq!(sockstat["tcp_inuse"].as_u64(), Some(inuse));
-    for key in ["sockets_used", "udp_inuse", "raw_inuse", "tcp6_inuse", "udp6_inuse"] {
+    for key in [
+        "sockets_used",
+        "udp_inuse",
+        "raw_inuse",
+        "tcp6_inuse",
+        "udp6_inuse",
+    ] {
         assert!(sockstat[key].is_u64(), "{key} in {sockstat}");
     }
 }
@@ -255,7 +296,11 @@ fn listeners_match_ss_queues_and_connections() {
     for line in ss_listeners.lines() {
         let cols: Vec<&str> = line.split_whitespace().collect();
         let (addr, port) = cols[3].rsplit_once(':').unwrap();
-        let addr = if addr == "*" { "::".to_string() } else { strip(addr) };
+        let addr = if addr == "*" {
+            "::".to_string()
+        } else {
+            strip(addr)
+        };
         let port: u64 = port.parse().unwrap();
         let o = listeners
             .iter()
@@ -286,13 +331,21 @@ fn listeners_match_ss_queues_and_connections() {
     // sorted by fill: the filling listener first
     assert_eq!(listeners[0]["local_port"], 7001);
     // the listen counters are /proc/net/netstat's
-    let counters = objects.iter().find(|o| o["kind"] == "listen_counters").unwrap();
-    let netstat = String::from_utf8_lossy(&ns.run("cat", &["/proc/net/netstat"]).stdout)
-        .into_owned();
+    let counters = objects
+        .iter()
+        .find(|o| o["kind"] == "listen_counters")
+        .unwrap();
+    let netstat =
+        String::from_utf8_lossy(&ns.run("cat", &["/proc/net/netstat"]).stdout).into_owned();
     let lines: Vec<&str> = netstat.lines().collect();
     let keys: Vec<&str> = lines[0].split_whitespace().collect();
     let values: Vec<&str> = lines[1].split_whitespace().collect();
-    for name in ["ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "SyncookiesSent"] {
+    for name in [
+        "ListenOverflows",
+        "ListenDrops",
+        "TCPReqQFullDrop",
+        "SyncookiesSent",
+    ] {
         let at = keys.iter().position(|k| *k == name).unwrap();
         assert_eq!(counters[name].as_u64(), values[at].parse().ok(), "{name}");
     }
@@ -351,7 +404,17 @@ fn continuous_views_carry_deltas() {
     let _lb = Holder::start(&ns);
     let out = ns.run(
         "timeout",
-        &["-s", "INT", "1.8", nlstat(), "--json", "-c", "-tan", "--group-by", "state"],
+        &[
+            "-s",
+            "INT",
+            "1.8",
+            nlstat(),
+            "--json",
+            "-c",
+            "-tan",
+            "--group-by",
+            "state",
+        ],
     );
     let objects = json_lines(&out.stdout);
     let ticks: Vec<usize> = objects
@@ -364,7 +427,10 @@ fn continuous_views_carry_deltas() {
     let first = &objects[ticks[0] + 1..ticks[1]];
     let second = &objects[ticks[1] + 1..];
     assert!(!first.is_empty());
-    assert!(first.iter().all(|o| o["delta"].is_null()), "no change on the first tick");
+    assert!(
+        first.iter().all(|o| o["delta"].is_null()),
+        "no change on the first tick"
+    );
     // nothing moves in the population between the ticks
     assert!(second.iter().all(|o| o["delta"] == 0), "{second:?}");
     let text = ns.run(
@@ -373,7 +439,10 @@ fn continuous_views_carry_deltas() {
     );
     let text = String::from_utf8_lossy(&text.stdout);
     assert_eq!(text.matches("Listen counters").count(), 2);
-    assert!(text.contains("/s"), "rates of the listen counters on the second tick");
+    assert!(
+        text.contains("/s"),
+        "rates of the listen counters on the second tick"
+    );
 }
 
 #[test]
@@ -392,6 +461,7 @@ fn bad_view_options_fail_with_one_line() {
         &["--group-by", "state", "-g"],
         &["--summary", "--listeners"],
         &["--group-by", "remote_net/300"],
+        &["--group-by", "state,pid"],
     ] {
         let out = ns.run(nlstat(), args);
         let stderr = String::from_utf8_lossy(&out.stderr);

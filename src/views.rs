@@ -113,17 +113,7 @@ pub fn lowered_query(config: &Config) -> Option<Query> {
 /// (listeners match too: they are on their own ports).
 pub fn on_ports(query: &Query, ports: &[u16]) -> Query {
     use crate::filter::expr::{Cond, Expr, HostCond, Side};
-    let cond = |port: Option<u16>| {
-        Expr::Cond(Cond::Host(
-            Side::Src,
-            HostCond {
-                family: 0,
-                prefix_len: 0,
-                addr: [0; 16],
-                port,
-            },
-        ))
-    };
+    let cond = |port: Option<u16>| Expr::Cond(Cond::Host(Side::Src, HostCond::any_address(port)));
     // a balanced tree, so thousands of listeners stay shallow
     let mut level: Vec<Expr> = ports.iter().map(|p| cond(Some(*p))).collect();
     while level.len() > 1 {

@@ -25,6 +25,18 @@ pub struct HostCond {
     pub port: Option<u16>,
 }
 
+impl HostCond {
+    /// Any address of any family, on `port` (or any port for `None`).
+    pub fn any_address(port: Option<u16>) -> HostCond {
+        HostCond {
+            family: 0,
+            prefix_len: 0,
+            addr: [0; 16],
+            port,
+        }
+    }
+}
+
 pub const AF_INET: u8 = libc::AF_INET as u8;
 pub const AF_INET6: u8 = libc::AF_INET6 as u8;
 
@@ -226,12 +238,7 @@ fn host_operand(word: &str, unix_only: bool) -> Result<Expr, ParseError> {
     if host.is_empty() || matches!(host.as_str(), "*" | "default" | "all" | "any") {
         return Ok(Expr::Cond(Cond::Host(
             Side::Src,
-            HostCond {
-                family: 0,
-                prefix_len: 0,
-                addr: [0; 16],
-                port,
-            },
+            HostCond::any_address(port),
         )));
     }
     let (address, prefix_len) = match host.split_once('/') {
@@ -372,15 +379,7 @@ impl Parser {
                     }
                     Some(o) => port_operand(o)?,
                 };
-                let eq = Expr::Cond(Cond::Host(
-                    side,
-                    HostCond {
-                        family: 0,
-                        prefix_len: 0,
-                        addr: [0; 16],
-                        port: Some(port),
-                    },
-                ));
+                let eq = Expr::Cond(Cond::Host(side, HostCond::any_address(Some(port))));
                 let not = |e: Expr| Expr::Not(Box::new(e));
                 Ok(match op.as_str() {
                     ">=" | "ge" | "geq" => Expr::Cond(Cond::PortAtLeast(side, port)),
@@ -690,15 +689,7 @@ mod tests {
     }
 
     fn port(side: Side, p: u16) -> Expr {
-        Expr::Cond(Cond::Host(
-            side,
-            HostCond {
-                family: 0,
-                prefix_len: 0,
-                addr: [0; 16],
-                port: Some(p),
-            },
-        ))
+        Expr::Cond(Cond::Host(side, HostCond::any_address(Some(p))))
     }
 
     fn and(a: Expr, b: Expr) -> Expr {

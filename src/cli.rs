@@ -154,6 +154,18 @@ pub struct NlstatArgs {
     /// Ephemeral port use per (local address, remote address, port).
     #[arg(long = "ephemeral", action = ArgAction::Count)]
     pub ephemeral: u8,
+    /// Serve Prometheus metrics over HTTP on [ADDR:]PORT.
+    #[arg(long = "serve", value_name = "ADDR:PORT")]
+    pub serve: Option<String>,
+    /// Write the metrics to PATH (every tick with -c), atomically.
+    #[arg(long = "textfile", value_name = "PATH")]
+    pub textfile: Option<OsString>,
+    /// Reuse a collection younger than this many seconds (default 1).
+    #[arg(long = "min-interval", value_name = "SECONDS")]
+    pub min_interval: Option<String>,
+    /// Ephemeral-port pairs exported at most (default 100).
+    #[arg(long = "max-series", value_name = "N")]
+    pub max_series: Option<String>,
 }
 
 /// What the command line asks for, before any work is done.
@@ -231,6 +243,10 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("summary", false),
     ("listeners", false),
     ("ephemeral", false),
+    ("serve", true),
+    ("textfile", true),
+    ("min-interval", true),
+    ("max-series", true),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -243,6 +259,10 @@ const OWN_LONG_OPTIONS: &[&str] = &[
     "summary",
     "listeners",
     "ephemeral",
+    "serve",
+    "textfile",
+    "min-interval",
+    "max-series",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the
@@ -516,6 +536,37 @@ pub fn parse(args: &[OsString]) -> Parsed {
         l2cap: raw.l2cap > 0,
         rfcomm: raw.rfcomm > 0,
     };
+    let serve = match raw
+        .own
+        .serve
+        .as_deref()
+        .map(crate::exporter::parse_listen_address)
+    {
+        None => None,
+        Some(Ok(address)) => Some(address),
+        Some(Err(message)) => {
+            return Parsed::Fail {
+                message: format!("{program_name}: {message}\n"),
+                usage: false,
+                status: EXIT_USAGE,
+            };
+        }
+    };
+    let min_interval = match raw.own.min_interval.as_deref() {
+        None => 1.0,
+        Some(text) => match text.parse::<f64>() {
+            Ok(v) if v >= 0.0 && v.is_finite() => v,
+            _ => {
+                return Parsed::Fail {
+                    message: format!(
+                        "{program_name}: --min-interval: expected seconds, got `{text}'\n"
+                    ),
+                    usage: false,
+                    status: EXIT_USAGE,
+                };
+            }
+        },
+    };
     if matches!(view, Some(View::Listeners | View::Ephemeral)) {
         // TCP views: the TCP tables of the families asked for
         protocols = Protocols {
@@ -571,10 +622,12 @@ pub fn parse(args: &[OsString]) -> Parsed {
         None
     };
     let numeric = raw.numeric > 0;
+    // the exporter covers every state unless -l narrows it
+    let exporting = matches!(view, Some(View::Exporter { .. }));
     Parsed::Run(Box::new(Config {
         mode,
         source,
-        all: raw.all > 0,
+        all: raw.all > 0 || (exporting && raw.listening == 0),
         listening: raw.listening > 0,
         numeric_hosts: numeric || raw.numeric_hosts > 0,
         numeric_ports: numeric || raw.numeric_ports > 0,
@@ -594,6 +647,9 @@ pub fn parse(args: &[OsString]) -> Parsed {
         protocols,
         af_names,
         any_selection,
+        serve,
+        textfile: raw.own.textfile.clone().map(Into::into),
+        min_interval,
         view,
         query,
         program_name,
@@ -632,6 +688,23 @@ fn choose_view(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
     }
     if own.ephemeral > 0 {
         chosen.push(("--ephemeral", View::Ephemeral));
+    }
+    let exporter = match (&own.serve, &own.textfile) {
+        (Some(_), Some(_)) => return Err("--serve and --textfile: choose one".into()),
+        (Some(_), None) => Some("--serve"),
+        (None, Some(_)) => Some("--textfile"),
+        (None, None) => None,
+    };
+    let max_series = match own.max_series.as_deref() {
+        None => 100,
+        Some(text) => text
+            .parse::<usize>()
+            .map_err(|_| format!("--max-series: expected a number, got `{text}'"))?,
+    };
+    if let Some(name) = exporter {
+        chosen.push((name, View::Exporter { max_series }));
+    } else if own.max_series.is_some() || own.min_interval.is_some() {
+        return Err("--max-series and --min-interval go with --serve or --textfile".into());
     }
     match chosen.len() {
         0 => Ok(None),

@@ -47,7 +47,7 @@ pub struct Protocols {
     pub rfcomm: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub mode: Mode,
     pub source: Source,
@@ -79,6 +79,12 @@ pub struct Config {
     /// True when any socket selection flag was given (netstat's `flag_arg`);
     /// without one, every table is printed.
     pub any_selection: bool,
+    /// `--serve`: the address the exporter listens on.
+    pub serve: Option<std::net::SocketAddr>,
+    /// `--textfile`: where the exposition is written.
+    pub textfile: Option<std::path::PathBuf>,
+    /// `--min-interval`: how old a collection may be and still be served.
+    pub min_interval: f64,
     /// A load-balancer view instead of the socket rows.
     pub view: Option<crate::views::View>,
     /// The filter expression (positional arguments), for socket tables.
@@ -138,6 +144,9 @@ impl Default for Config {
             protocols: Protocols::default(),
             af_names: Vec::new(),
             any_selection: false,
+            serve: None,
+            textfile: None,
+            min_interval: 1.0,
             view: None,
             query: None,
             program_name: "nlstat".into(),

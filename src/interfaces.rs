@@ -95,6 +95,32 @@ impl Interfaces {
         Ok(0)
     }
 
+    /// Every device's counters (RTM_GETLINK's 64-bit statistics, folded
+    /// as /proc/net/dev folds them), for the exporter.
+    pub fn device_counters(&mut self) -> Result<Vec<DeviceCounters>> {
+        self.collect(false)?;
+        Ok(self
+            .links
+            .iter()
+            .filter_map(|link| {
+                let s = link.stats?;
+                Some(DeviceCounters {
+                    name: String::from_utf8_lossy(link.name.as_bytes()).into_owned(),
+                    counters: [
+                        ("receive_bytes", s.rx_bytes),
+                        ("receive_packets", s.rx_packets),
+                        ("receive_errors", s.rx_errors),
+                        ("receive_drops", s.rx_dropped),
+                        ("transmit_bytes", s.tx_bytes),
+                        ("transmit_packets", s.tx_packets),
+                        ("transmit_errors", s.tx_errors),
+                        ("transmit_drops", s.tx_dropped),
+                    ],
+                })
+            })
+            .collect())
+    }
+
     /// Refill links, addresses and the name list in netstat's order.
     fn collect(&mut self, long: bool) -> Result<()> {
         if self.socket.is_none() {
@@ -134,6 +160,12 @@ impl Interfaces {
             .take_while(|a| a.index == index)
             .find(|a| a.label == *name)
     }
+}
+
+/// One device's counters by their metric names.
+pub struct DeviceCounters {
+    pub name: String,
+    pub counters: [(&'static str, u64); 8],
 }
 
 /// The counters shown for a device: the kernel's. (net-tools' /proc/net/dev

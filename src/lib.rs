@@ -10,6 +10,7 @@ pub mod collect;
 pub mod config;
 pub mod enrich;
 pub mod error;
+pub mod exporter;
 pub mod filter;
 pub mod groups;
 pub mod interfaces;
@@ -39,6 +40,16 @@ pub fn proc_root() -> ProcRoot {
 /// exit status netstat would return.
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let root = proc_root();
+    if let Some(address) = config.serve {
+        return exporter::serve(config, address);
+    }
+    if let Some(path) = &config.textfile {
+        let mut collection = exporter::Collection::new(config);
+        return repeat(config, out, |_| {
+            exporter::write_textfile(&mut collection, config, path)?;
+            Ok(0)
+        });
+    }
     match config.mode {
         Mode::Sockets => {
             let mut listing =

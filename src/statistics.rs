@@ -5,7 +5,7 @@
 //! address family list decides between the IPv4 and IPv6 files, and any
 //! other list is refused.
 
-mod counters;
+pub mod counters;
 mod sentences;
 mod tables;
 
@@ -94,6 +94,7 @@ impl Statistics {
             }
         };
         let mut status = 0;
+        let mut emit = counters::json_objects(out);
         for (relative, required, layout) in files {
             match self.read(relative) {
                 Loaded::Text => {}
@@ -112,9 +113,9 @@ impl Statistics {
                 }
             }
             let well_formed = match layout {
-                Layout::Pairs(only) => counters::pairs(out, &self.buffer, filter, *only)?,
+                Layout::Pairs(only) => counters::pairs(&mut emit, &self.buffer, filter, *only)?,
                 Layout::KeyValues(section) => {
-                    counters::key_values(out, &self.buffer, filter, *section)?
+                    counters::key_values(&mut emit, &self.buffer, filter, *section)?
                 }
             };
             if !well_formed {

@@ -21,10 +21,17 @@ use std::net::IpAddr;
 /// Which view, with its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
-    GroupBy { keys: Vec<Key>, top: Option<usize> },
+    GroupBy {
+        keys: Vec<Key>,
+        top: Option<usize>,
+    },
     Summary,
     Listeners,
     Ephemeral,
+    /// `--serve`/`--textfile`: every aggregate at once, as metrics.
+    Exporter {
+        max_series: usize,
+    },
 }
 
 /// A `--group-by` key: a JSON field name of socket rows.
@@ -310,14 +317,14 @@ impl Aggregator {
     fn keys(&self) -> Vec<Key> {
         match &self.view {
             View::GroupBy { keys, .. } => keys.clone(),
-            View::Summary => vec![Key::Proto, Key::Family, Key::State],
+            View::Summary | View::Exporter { .. } => vec![Key::Proto, Key::Family, Key::State],
             _ => Vec::new(),
         }
     }
 
     /// Read what a tick needs from /proc before counting (the port range).
     pub fn start_tick(&mut self, root: &crate::collect::procfs::ProcRoot) {
-        if self.view == View::Ephemeral {
+        if matches!(self.view, View::Ephemeral | View::Exporter { .. }) {
             self.range = port_range(root);
             let (lo, hi) = self.range;
             self.reserved_in_range =
@@ -328,37 +335,55 @@ impl Aggregator {
     }
 
     pub fn add_inet(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
+        if let View::Exporter { .. } = self.view {
+            self.count_tuple(socket, programs);
+            self.add_listener_side(socket);
+            self.add_ephemeral(socket);
+            return;
+        }
         match self.view {
-            View::Listeners => {
-                if socket.proto != InetProto::Tcp {
-                    return;
-                }
-                if socket.state == tcp_state::LISTEN {
-                    self.listeners.push(*socket);
-                } else {
-                    *self
-                        .per_end
-                        .entry((socket.local, socket.local_port, socket.state))
-                        .or_insert(0) += 1;
-                }
+            View::Listeners => self.add_listener_side(socket),
+            View::Ephemeral => self.add_ephemeral(socket),
+            View::GroupBy { .. } | View::Summary | View::Exporter { .. } => {
+                self.count_tuple(socket, programs)
             }
-            View::Ephemeral => {
-                let (lo, hi) = self.range;
-                if socket.proto == InetProto::Tcp
-                    && socket.remote_port != 0
-                    && (lo..=hi).contains(&socket.local_port)
-                {
-                    let entry = self
-                        .pairs
-                        .entry((socket.local, socket.remote, socket.remote_port))
-                        .or_insert((0, 0));
-                    entry.0 += 1;
-                    if socket.state == tcp_state::TIME_WAIT {
-                        entry.1 += 1;
-                    }
-                }
+        }
+    }
+
+    fn add_listener_side(&mut self, socket: &InetSocket) {
+        if socket.proto != InetProto::Tcp {
+            return;
+        }
+        if socket.state == tcp_state::LISTEN {
+            self.listeners.push(*socket);
+        } else {
+            *self
+                .per_end
+                .entry((socket.local, socket.local_port, socket.state))
+                .or_insert(0) += 1;
+        }
+    }
+
+    fn add_ephemeral(&mut self, socket: &InetSocket) {
+        let (lo, hi) = self.range;
+        if socket.proto == InetProto::Tcp
+            && socket.remote_port != 0
+            && (lo..=hi).contains(&socket.local_port)
+        {
+            let entry = self
+                .pairs
+                .entry((socket.local, socket.remote, socket.remote_port))
+                .or_insert((0, 0));
+            entry.0 += 1;
+            if socket.state == tcp_state::TIME_WAIT {
+                entry.1 += 1;
             }
-            View::GroupBy { .. } | View::Summary => {
+        }
+    }
+
+    fn count_tuple(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
+        {
+            {
                 let owner = programs
                     .and_then(|p| p.owner(socket.inode))
                     .map(|(pid, _)| pid);
@@ -386,7 +411,10 @@ impl Aggregator {
     }
 
     pub fn add_unix(&mut self, socket: &UnixSocket<'_>, programs: Option<&ProcessIndex>) {
-        if !matches!(self.view, View::GroupBy { .. } | View::Summary) {
+        if !matches!(
+            self.view,
+            View::GroupBy { .. } | View::Summary | View::Exporter { .. }
+        ) {
             return;
         }
         let owner = programs
@@ -430,6 +458,7 @@ impl Aggregator {
             }
             View::Listeners => self.write_listeners(out, config, programs, root),
             View::Ephemeral => self.write_ephemeral(out, config),
+            View::Exporter { max_series } => self.write_metrics(out, max_series),
         };
         self.counts.clear();
         self.listeners.clear();
@@ -546,6 +575,159 @@ impl Aggregator {
             self.previous_tuples = Some(std::mem::take(&mut self.counts));
         }
         written
+    }
+
+    /// The socket metrics of `--serve`/`--textfile` (all gauges, the same
+    /// in both exposition formats).
+    fn write_metrics(&mut self, out: &mut dyn Write, max_series: usize) -> io::Result<()> {
+        use crate::render::exposition::{Exposition, Format, Kind};
+        let mut e = Exposition::new(out, Format::Prometheus);
+        e.family(
+            "nlstat_sockets",
+            Kind::Gauge,
+            "Sockets by protocol, family and state (state as netstat words it, empty for none).",
+        )?;
+        let mut names = NameCache::new();
+        let no_names = Naming {
+            hosts: false,
+            ports: false,
+        };
+        let keys = self.keys();
+        let mut rows: Vec<(Vec<Shown>, u64)> = self
+            .counts
+            .iter()
+            .map(|(tuple, n)| {
+                let shown = tuple
+                    .iter()
+                    .zip(&keys)
+                    .map(|(v, k)| show(*k, *v, &mut names, None, no_names))
+                    .collect();
+                (shown, *n)
+            })
+            .collect();
+        rows.sort();
+        for (key, n) in &rows {
+            let label = |s: &Shown| match s {
+                Shown::Null => String::new(),
+                other => other.text(),
+            };
+            let (proto, family, state) = (label(&key[0]), label(&key[1]), label(&key[2]));
+            e.sample(
+                "nlstat_sockets",
+                &[("proto", &proto), ("family", &family), ("state", &state)],
+                n,
+            )?;
+        }
+        // listeners
+        let mut listeners = self.listeners.clone();
+        listeners.sort_by_key(|l| (l.local, l.local_port));
+        let fams: Vec<(String, String, String)> = listeners
+            .iter()
+            .map(|l| {
+                (
+                    if l.is_v6() { "inet6" } else { "inet" }.to_string(),
+                    l.local.to_string(),
+                    l.local_port.to_string(),
+                )
+            })
+            .collect();
+        for (metric, help, pick) in [
+            (
+                "nlstat_tcp_listener_accept_queue",
+                "Connections waiting in a TCP listener's accept queue.",
+                (|l: &InetSocket| u64::from(l.recv_q)) as fn(&InetSocket) -> u64,
+            ),
+            (
+                "nlstat_tcp_listener_backlog",
+                "A TCP listener's backlog (the accept queue's limit).",
+                |l: &InetSocket| u64::from(l.backlog),
+            ),
+        ] {
+            e.family(metric, Kind::Gauge, help)?;
+            for (l, (family, addr, port)) in listeners.iter().zip(&fams) {
+                e.sample(
+                    metric,
+                    &[
+                        ("family", family),
+                        ("local_addr", addr),
+                        ("local_port", port),
+                    ],
+                    pick(l),
+                )?;
+            }
+        }
+        e.family(
+            "nlstat_tcp_listener_connections",
+            Kind::Gauge,
+            "Sockets on a TCP listener's address and port, by state.",
+        )?;
+        for (l, (family, addr, port)) in listeners.iter().zip(&fams) {
+            for (state, word) in [
+                (tcp_state::SYN_RECV, "SYN_RECV"),
+                (tcp_state::ESTABLISHED, "ESTABLISHED"),
+                (tcp_state::TIME_WAIT, "TIME_WAIT"),
+            ] {
+                let count: u64 = self
+                    .per_end
+                    .iter()
+                    .filter(|((a, p, s), _)| {
+                        *s == state && *p == l.local_port && served_by(l, a, &self.listeners)
+                    })
+                    .map(|(_, n)| *n)
+                    .sum();
+                e.sample(
+                    "nlstat_tcp_listener_connections",
+                    &[
+                        ("family", family),
+                        ("local_addr", addr),
+                        ("local_port", port),
+                        ("state", word),
+                    ],
+                    count,
+                )?;
+            }
+        }
+        // ephemeral ports: the fullest pairs only (bounded cardinality)
+        let (lo, hi) = self.range;
+        let available = (u64::from(hi) + 1)
+            .saturating_sub(u64::from(lo))
+            .saturating_sub(self.reserved_in_range);
+        let mut pairs: Vec<((IpAddr, IpAddr, u16), u64)> = self
+            .pairs
+            .iter()
+            .map(|(key, (in_use, _))| (*key, *in_use))
+            .collect();
+        pairs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        pairs.truncate(max_series);
+        let labels: Vec<(String, String, String)> = pairs
+            .iter()
+            .map(|((l, r, p), _)| (l.to_string(), r.to_string(), p.to_string()))
+            .collect();
+        e.family(
+            "nlstat_ephemeral_ports_in_use",
+            Kind::Gauge,
+            "Ephemeral ports in use towards one remote address and port (the fullest pairs).",
+        )?;
+        for ((_, in_use), (l, r, p)) in pairs.iter().zip(&labels) {
+            e.sample(
+                "nlstat_ephemeral_ports_in_use",
+                &[("local_addr", l), ("remote_addr", r), ("remote_port", p)],
+                in_use,
+            )?;
+        }
+        e.family(
+            "nlstat_ephemeral_ports_available",
+            Kind::Gauge,
+            "Ephemeral ports a pair may use: the range minus the reserved ports.",
+        )?;
+        for (l, r, p) in &labels {
+            e.sample(
+                "nlstat_ephemeral_ports_available",
+                &[("local_addr", l), ("remote_addr", r), ("remote_port", p)],
+                available,
+            )?;
+        }
+        Ok(())
     }
 
     fn write_listeners(

@@ -1,6 +1,7 @@
 //! Renderers: turn model records into net-tools text, byte for byte, or
 //! into JSON Lines (`--json`).
 
+pub mod exposition;
 pub mod json;
 pub mod netstat;
 pub mod text;

@@ -48,26 +48,28 @@ fn value(text: &[u8]) -> Option<Value> {
     text.parse::<u64>().ok().map(Value::Unsigned)
 }
 
-enum Value {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
     Unsigned(u64),
     Signed(i64),
 }
 
-fn write(
-    line: &mut JsonLine,
-    out: &mut dyn Write,
-    section: &[u8],
-    name: &[u8],
-    value: Value,
-) -> io::Result<()> {
-    line.begin("statistic")
-        .str("section", section)
-        .str("name", name);
-    match value {
-        Value::Unsigned(v) => line.u64("value", v),
-        Value::Signed(v) => line.i64("value", v),
-    };
-    line.end(out)
+/// Where each counter goes: (section, the kernel's key, value).
+pub type Emit<'a> = dyn FnMut(&[u8], &[u8], Value) -> io::Result<()> + 'a;
+
+/// A JSON `statistic` object per counter, into `out`.
+pub fn json_objects(out: &mut dyn Write) -> impl FnMut(&[u8], &[u8], Value) -> io::Result<()> + '_ {
+    let mut line = JsonLine::new();
+    move |section, name, value| {
+        line.begin("statistic")
+            .str("section", section)
+            .str("name", name);
+        match value {
+            Value::Unsigned(v) => line.u64("value", v),
+            Value::Signed(v) => line.i64("value", v),
+        };
+        line.end(out)
+    }
 }
 
 fn words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -81,12 +83,11 @@ fn words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// pair without titles, or titles or counts that do not match); the
 /// counters before that point are written.
 pub fn pairs(
-    out: &mut dyn Write,
+    emit: &mut Emit<'_>,
     text: &[u8],
     filter: SectionFilter,
     only: Option<&[u8]>,
 ) -> io::Result<bool> {
-    let mut line = JsonLine::new();
     let mut lines = text.split(|&b| b == b'\n').filter(|l| !l.is_empty());
     while let Some(keys) = lines.next() {
         let Some(values) = lines.next() else {
@@ -116,7 +117,7 @@ pub fn pairs(
             let Some(number) = value(number) else {
                 return Ok(false);
             };
-            write(&mut line, out, &title, name, number)?;
+            emit(&title, name, number)?;
         }
     }
     Ok(true)
@@ -127,12 +128,11 @@ pub fn pairs(
 /// (`SctpCurrEstab 0`, section `Sctp`). The name is the key as the
 /// kernel writes it. `Ok(false)` on a line that is not `KEY VALUE`.
 pub fn key_values(
-    out: &mut dyn Write,
+    emit: &mut Emit<'_>,
     text: &[u8],
     filter: SectionFilter,
     fixed_section: Option<&[u8]>,
 ) -> io::Result<bool> {
-    let mut line = JsonLine::new();
     for text_line in text.split(|&b| b == b'\n') {
         let mut parts = words(text_line);
         let Some(key) = parts.next() else { continue };
@@ -144,7 +144,7 @@ pub fn key_values(
             None => key,
         });
         if filter.wants(section) {
-            write(&mut line, out, section, key, number)?;
+            emit(section, key, number)?;
         }
     }
     Ok(true)
@@ -162,9 +162,12 @@ mod tests {
         sctp: true,
     };
 
-    fn run(f: impl FnOnce(&mut Vec<u8>) -> io::Result<bool>) -> (bool, String) {
+    fn run(f: impl FnOnce(&mut Emit<'_>) -> io::Result<bool>) -> (bool, String) {
         let mut out = Vec::new();
-        let ok = f(&mut out).unwrap();
+        let ok = {
+            let mut emit = json_objects(&mut out);
+            f(&mut emit).unwrap()
+        };
         (ok, String::from_utf8(out).unwrap())
     }
 

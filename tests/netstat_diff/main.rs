@@ -6,6 +6,7 @@
 
 mod support;
 
+mod exporter;
 mod filters;
 mod groups;
 mod interfaces;

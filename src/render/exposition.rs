@@ -1,0 +1,199 @@
+//! Prometheus' text exposition format (0.0.4) and OpenMetrics 1.0 text:
+//! HELP and TYPE once per metric family, escaped label values.
+
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `text/plain; version=0.0.4`
+    Prometheus,
+    /// `application/openmetrics-text; version=1.0.0`
+    OpenMetrics,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Gauge,
+    Counter,
+}
+
+/// Writes metric families into `out`.
+pub struct Exposition<'a> {
+    out: &'a mut dyn Write,
+    format: Format,
+}
+
+impl<'a> Exposition<'a> {
+    pub fn new(out: &'a mut dyn Write, format: Format) -> Self {
+        Exposition { out, format }
+    }
+
+    /// Start a family. A counter's `name` is its base name: samples get
+    /// `_total` (and so does the family in the 0.0.4 format).
+    pub fn family(&mut self, name: &str, kind: Kind, help: &str) -> io::Result<()> {
+        let (family, word) = match (kind, self.format) {
+            (Kind::Gauge, _) => (name.to_string(), "gauge"),
+            (Kind::Counter, Format::Prometheus) => (format!("{name}_total"), "counter"),
+            (Kind::Counter, Format::OpenMetrics) => (name.to_string(), "counter"),
+        };
+        writeln!(self.out, "# HELP {family} {}", escape_help(help))?;
+        writeln!(self.out, "# TYPE {family} {word}")
+    }
+
+    /// One sample; `name` is the full sample name (with `_total` for a
+    /// counter).
+    pub fn sample(
+        &mut self,
+        name: &str,
+        labels: &[(&str, &str)],
+        value: impl std::fmt::Display,
+    ) -> io::Result<()> {
+        self.out.write_all(name.as_bytes())?;
+        if !labels.is_empty() {
+            self.out.write_all(b"{")?;
+            for (i, (key, value)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.write_all(b",")?;
+                }
+                write!(self.out, "{key}=\"{}\"", escape_label(value))?;
+            }
+            self.out.write_all(b"}")?;
+        }
+        writeln!(self.out, " {value}")
+    }
+
+    /// The end of the exposition (OpenMetrics needs `# EOF`).
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.format == Format::OpenMetrics {
+            self.out.write_all(b"# EOF\n")?;
+        }
+        Ok(())
+    }
+}
+
+fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn escape_help(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// A metric name from kernel CamelCase (`TCPReqQFullDrop` →
+/// `tcp_req_q_full_drop`), for names that stay snake_case as the
+/// exposition format's conventions (and promtool) want.
+pub fn snake_case(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let boundary = match prev {
+                None => false,
+                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
+                Some(_) => false,
+            };
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    join_unit_like_words(&out)
+}
+
+/// Words that read as abbreviated units (promtool's lint rejects a name
+/// with `_h_` or `_min_` in it) are joined to the word after them
+/// (`ack_h_mac` → `ack_hmac`), or before them at the end.
+fn join_unit_like_words(name: &str) -> String {
+    const UNITS: &[&str] = &[
+        "s", "ms", "us", "ns", "sec", "min", "hr", "h", "d", "w", "m", "y", "b", "kb", "mb", "gb",
+        "tb", "pb",
+    ];
+    let words: Vec<&str> = name.split('_').collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut carry = String::new();
+    for (i, word) in words.iter().enumerate() {
+        let joined = format!("{carry}{word}");
+        if UNITS.contains(word) && carry.is_empty() {
+            if i + 1 < words.len() {
+                carry = joined;
+                continue;
+            }
+            if let Some(last) = out.last_mut() {
+                last.push_str(word);
+                continue;
+            }
+        }
+        carry.clear();
+        out.push(joined);
+    }
+    out.join("_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_names_become_snake_case() {
+        assert_eq!(snake_case("ListenOverflows"), "listen_overflows");
+        assert_eq!(snake_case("TCPReqQFullDrop"), "tcp_req_q_full_drop");
+        assert_eq!(snake_case("TcpExt"), "tcp_ext");
+        assert_eq!(snake_case("InType133"), "in_type133");
+        assert_eq!(snake_case("Ip6"), "ip6");
+        assert_eq!(snake_case("MPTcpExt"), "mp_tcp_ext");
+        assert_eq!(
+            snake_case("MPJoinAckHMacFailure"),
+            "mp_join_ack_hmac_failure"
+        );
+        assert_eq!(snake_case("RtoMin"), "rtomin");
+    }
+
+    #[test]
+    fn families_and_samples() {
+        let mut out = Vec::new();
+        let mut e = Exposition::new(&mut out, Format::Prometheus);
+        e.family("x_bytes", Kind::Counter, "Bytes.").unwrap();
+        e.sample("x_bytes_total", &[("iface", "a\"b\\c")], 5)
+            .unwrap();
+        e.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP x_bytes_total Bytes.\n# TYPE x_bytes_total counter\nx_bytes_total{iface=\"a\\\"b\\\\c\"} 5\n"
+        );
+        let mut out = Vec::new();
+        let mut e = Exposition::new(&mut out, Format::OpenMetrics);
+        e.family("x_bytes", Kind::Counter, "Bytes.").unwrap();
+        e.finish().unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .ends_with("# TYPE x_bytes counter\n# EOF\n")
+        );
+    }
+}

@@ -1,0 +1,440 @@
+//! `--serve` and `--textfile` against their oracles: promtool checks the
+//! exposition, a real Prometheus scrapes nlstat and its query API gives
+//! back the values, which must equal what netstat, ss and /proc say for
+//! the same namespace.
+
+use crate::support::*;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A process in the namespace that is killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An HTTP request from inside the namespace (python3's urllib):
+/// (status, body).
+fn http(ns: &Namespace, url: &str, headers: &[(&str, &str)], method: &str) -> (u16, String) {
+    let script = r#"
+import sys, urllib.request, urllib.error
+url, method = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(url, method=method)
+for h in sys.argv[3:]:
+    k, v = h.split(":", 1); req.add_header(k, v)
+try:
+    r = urllib.request.urlopen(req, timeout=20); code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+sys.stdout.write("%d\n" % code); sys.stdout.flush(); sys.stdout.buffer.write(body)
+"#;
+    let mut args = vec!["-c", script, url, method];
+    let joined: Vec<String> = headers.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    args.extend(joined.iter().map(String::as_str));
+    let out = ns.run("python3", &args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (code, body) = text.split_once('\n').unwrap_or(("0", ""));
+    (code.parse().unwrap_or(0), body.to_string())
+}
+
+fn start_serving(ns: &Namespace, port: u16, extra: &[&str]) -> Running {
+    let address = format!("127.0.0.1:{port}");
+    let mut args = vec!["--serve", address.as_str()];
+    args.extend_from_slice(extra);
+    let child = ns
+        .command(nlstat(), &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nlstat --serve");
+    let running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if http(ns, &format!("http://{address}/"), &[], "GET").0 == 200 {
+            return running;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nlstat --serve did not answer on {address}");
+}
+
+/// `name{labels} value` lines of an exposition.
+fn samples(text: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+fn promtool_accepts(text: &str) {
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus) is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics refuses the exposition:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A filter that keeps the test's own HTTP traffic (the exporter's port
+/// and Prometheus') out of the exported counts.
+fn without_ports(ports: &[u16]) -> Vec<String> {
+    let mut words = vec!["not".to_string(), "(".to_string()];
+    for (i, port) in ports.iter().enumerate() {
+        if i > 0 {
+            words.push("or".into());
+        }
+        words.extend([
+            format!("sport = :{port}"),
+            "or".into(),
+            format!("dport = :{port}"),
+        ]);
+    }
+    words.push(")".into());
+    words
+}
+
+/// Socket counts per (proto label as netstat prints it, state) from
+/// netstat -an's inet rows, leaving out those on `ports`.
+fn netstat_counts(ns: &Namespace, ports: &[u16]) -> BTreeMap<(String, String), u64> {
+    let out = ns.run(NETSTAT, &["-tuUwanW"]);
+    let mut counts = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines().skip(2) {
+        if ports.iter().any(|p| line.contains(&format!(":{p} "))) {
+            continue;
+        }
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let state = cols.get(5).map(|s| s.to_string()).unwrap_or_default();
+        *counts.entry((cols[0].to_string(), state)).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn proto_label(proto: &str, family: &str) -> String {
+    let base = if proto == "udplite" { "udpl" } else { proto };
+    format!("{base}{}", if family == "inet6" { "6" } else { "" })
+}
+
+#[test]
+fn exposition_matches_netstat_ss_and_proc() {
+    let Some(ns) = Namespace::create("xserve") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let filter = without_ports(&[9477]);
+    let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
+    let _server = start_serving(&ns, 9477, &filter);
+    let (code, text) = http(&ns, "http://127.0.0.1:9477/metrics", &[], "GET");
+    assert_eq!(code, 200);
+    promtool_accepts(&text);
+    let values = samples(&text);
+    // sockets per state: netstat's rows, the test's HTTP traffic aside
+    let expected = netstat_counts(&ns, &[9477]);
+    let mut actual: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (series, value) in &values {
+        let Some(labels) = series.strip_prefix("nlstat_sockets{") else {
+            continue;
+        };
+        let label = |key: &str| {
+            labels
+                .split(&format!("{key}=\""))
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or("")
+                .to_string()
+        };
+        let (proto, family, state) = (label("proto"), label("family"), label("state"));
+        if proto == "unix" {
+            continue;
+        }
+        actual.insert((proto_label(&proto, &family), state), *value as u64);
+    }
+    assert_eq!(
+        actual, expected,
+        "exported socket counts against netstat's rows"
+    );
+    // listener queues: ss -tln's Recv-Q (accept queue) and Send-Q (backlog)
+    let ss = String::from_utf8_lossy(&ns.run("ss", &["-tlnH"]).stdout).into_owned();
+    // (the exporter's own listener is filtered out of the export)
+    for line in ss.lines().filter(|l| !l.contains(":9477 ")) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (addr, port) = cols[3].rsplit_once(':').unwrap();
+        let addr = match addr.trim_start_matches('[').trim_end_matches(']') {
+            "*" => "::",
+            a => a,
+        };
+        let find = |metric: &str| {
+            values
+                .iter()
+                .find(|(s, _)| {
+                    s.starts_with(&format!("{metric}{{"))
+                        && s.contains(&format!("local_addr=\"{addr}\""))
+                        && s.contains(&format!("local_port=\"{port}\""))
+                })
+                .map(|(_, v)| *v as u64)
+        };
+        assert_eq!(
+            find("nlstat_tcp_listener_accept_queue"),
+            cols[1].parse().ok(),
+            "{line}"
+        );
+        assert_eq!(
+            find("nlstat_tcp_listener_backlog"),
+            cols[2].parse().ok(),
+            "{line}"
+        );
+    }
+    // interface counters: /proc/net/dev's lo line (read after the scrape;
+    // the scrape's own traffic may add to it)
+    let dev = String::from_utf8_lossy(&ns.run("cat", &["/proc/net/dev"]).stdout).into_owned();
+    let lo: Vec<u64> = dev
+        .lines()
+        .find(|l| l.trim_start().starts_with("lo:"))
+        .unwrap()
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let exported = values["nlstat_interface_receive_packets_total{iface=\"lo\"}"] as u64;
+    assert!(
+        exported <= lo[1] && lo[1] - exported < 50,
+        "lo rx packets {exported} vs {}",
+        lo[1]
+    );
+    // SNMP counters: a counter that does not move in an idle namespace
+    let snmp = String::from_utf8_lossy(&ns.run("cat", &["/proc/net/snmp"]).stdout).into_owned();
+    let tcp: Vec<&str> = snmp.lines().filter(|l| l.starts_with("Tcp:")).collect();
+    let keys: Vec<&str> = tcp[0].split_whitespace().collect();
+    let nums: Vec<&str> = tcp[1].split_whitespace().collect();
+    let at = keys.iter().position(|k| *k == "AttemptFails").unwrap();
+    assert_eq!(
+        values["nlstat_snmp_tcp_attempt_fails_total"],
+        nums[at].parse::<f64>().unwrap()
+    );
+    assert_eq!(values["nlstat_scrape_errors_total"], 0.0);
+    assert!(values.contains_key("nlstat_build_info{version=\"0.1.0\"}"));
+}
+
+#[test]
+fn a_real_prometheus_scrapes_nlstat() {
+    let Some(ns) = Namespace::create("xprom") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let filter = without_ports(&[9478, 9090]);
+    let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
+    let _server = start_serving(&ns, 9478, &filter);
+    let dir = std::env::temp_dir().join(format!("{}-prometheus", ns.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nlstat\n    static_configs:\n      - targets: ['127.0.0.1:9478']\n",
+    )
+    .unwrap();
+    let prometheus = ns
+        .command(
+            "prometheus",
+            &[
+                &format!("--config.file={}", config.display()),
+                &format!("--storage.tsdb.path={}", dir.join("data").display()),
+                "--web.listen-address=127.0.0.1:9090",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus (Debian package prometheus)");
+    let _prometheus = Running(prometheus);
+    let query = |q: &str| {
+        let url = format!(
+            "http://127.0.0.1:9090/api/v1/query?query={}",
+            q.replace('{', "%7B")
+                .replace('}', "%7D")
+                .replace('"', "%22")
+                .replace('=', "%3D")
+                .replace(',', "%2C")
+        );
+        let (code, body) = http(&ns, &url, &[], "GET");
+        if code != 200 {
+            return None;
+        }
+        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+        value["data"]["result"][0]["value"][1]
+            .as_str()
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut up = None;
+    while Instant::now() < deadline {
+        up = query("up{job=\"nlstat\"}");
+        if up == Some(1.0) && query("nlstat_build_info").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(up, Some(1.0), "Prometheus scraped nlstat successfully");
+    let expected = netstat_counts(&ns, &[9478, 9090]);
+    let time_wait = query("nlstat_sockets{proto=\"tcp\",family=\"inet\",state=\"TIME_WAIT\"}");
+    assert_eq!(
+        time_wait,
+        Some(expected[&("tcp".into(), "TIME_WAIT".into())] as f64)
+    );
+    let udp = query("nlstat_sockets{proto=\"udp\",family=\"inet\",state=\"\"}");
+    // an empty label is no label in Prometheus: the unconnected UDP count
+    let udp = udp.or_else(|| query("nlstat_sockets{proto=\"udp\",family=\"inet\",state=~\"\"}"));
+    assert_eq!(udp, Some(expected[&("udp".into(), "".into())] as f64));
+    let queue =
+        query("nlstat_tcp_listener_accept_queue{local_addr=\"127.1.2.3\",local_port=\"54321\"}");
+    assert_eq!(queue, Some(1.0), "the population's unaccepted connection");
+    let lo = query("nlstat_interface_transmit_bytes_total{iface=\"lo\"}");
+    assert!(lo.is_some_and(|v| v > 0.0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_server_survives_bad_and_many_clients() {
+    let Some(ns) = Namespace::create("xrobust") else {
+        return;
+    };
+    let _server = start_serving(&ns, 9479, &["--min-interval", "0"]);
+    let base = "http://127.0.0.1:9479";
+    assert_eq!(http(&ns, &format!("{base}/nope"), &[], "GET").0, 404);
+    assert_eq!(http(&ns, &format!("{base}/metrics"), &[], "POST").0, 405);
+    let (code, body) = http(
+        &ns,
+        &format!("{base}/metrics"),
+        &[("Accept", "application/openmetrics-text; version=1.0.0")],
+        "GET",
+    );
+    assert_eq!(code, 200);
+    assert!(body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    // garbage, a slow client, a client that goes away mid-response, and
+    // 200 scrapes at once
+    let script = r#"
+import socket, threading, time, urllib.request
+def garbage():
+    s = socket.create_connection(("127.0.0.1", 9479)); s.sendall(b"\x00\xffNOT HTTP\r\n\r\n"); s.recv(100); s.close()
+def slow():
+    s = socket.create_connection(("127.0.0.1", 9479))
+    for b in b"GET /metrics HTTP/1.1\r\n":
+        s.send(bytes([b])); time.sleep(0.05)
+    s.close()
+def gone():
+    s = socket.create_connection(("127.0.0.1", 9479)); s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"); s.close()
+ok = []
+def scrape():
+    try:
+        ok.append(urllib.request.urlopen("http://127.0.0.1:9479/metrics", timeout=60).status)
+    except Exception as e:
+        ok.append(str(e))
+threads = [threading.Thread(target=f) for f in [garbage, slow, gone] * 3] + [threading.Thread(target=scrape) for _ in range(200)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print(sum(1 for s in ok if s == 200), len(ok))
+"#;
+    let out = ns.run("python3", &["-c", script]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        text.trim(),
+        "200 200",
+        "every concurrent scrape answered: {text}"
+    );
+    assert_eq!(
+        http(&ns, &format!("{base}/metrics"), &[], "GET").0,
+        200,
+        "still serving"
+    );
+}
+
+#[test]
+fn textfile_is_written_whole_every_tick() {
+    let Some(ns) = Namespace::create("xtext") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("{}-textfile", ns.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("nlstat.prom");
+    let out = ns.run(
+        "timeout",
+        &[
+            "-s",
+            "INT",
+            "2.5",
+            nlstat(),
+            "-c",
+            "--textfile",
+            path.to_str().unwrap(),
+        ],
+    );
+    let _ = out;
+    let mut text = String::new();
+    std::fs::File::open(&path)
+        .expect("the textfile exists")
+        .read_to_string(&mut text)
+        .unwrap();
+    promtool_accepts(&text);
+    assert!(text.contains("nlstat_sockets"));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != "nlstat.prom")
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary file stays behind");
+    // a directory that does not exist: one line, non-zero status
+    let bad = ns.run(nlstat(), &["--textfile", "/nonexistent-dir/x.prom"]);
+    assert_ne!(bad.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&bad.stderr).lines().count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_exporter_options_fail_with_one_line() {
+    let Some(ns) = Namespace::create("xbad") else {
+        return;
+    };
+    let _server = start_serving(&ns, 9480, &[]);
+    for args in [
+        &["--serve", "nowhere:x"][..],
+        &["--serve", "127.0.0.1:9480"],
+        &["--serve", "9481", "-r"],
+        &["--serve", "9481", "-i"],
+        &["--serve", "9481", "-s"],
+        &["--serve", "9481", "--summary"],
+        &["--serve", "9481", "--textfile", "/tmp/x"],
+        &["--max-series", "5"],
+    ] {
+        let out = ns.run("timeout", &[&["5", nlstat()][..], args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !matches!(out.status.code(), Some(0) | Some(124)),
+            "{args:?}: status {:?}",
+            out.status.code()
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}

@@ -62,17 +62,24 @@ CASES += [
      ["tcp", "46", "shown"]),
     ("-tan --summary", ["-tan", "--summary"], None, ["tcp", "46", "shown"]),
     ("--listeners", ["--listeners"], None, ["tcp", "46", "listen"]),
+    # the exporter: one collection (as --textfile writes it) against the
+    # summary of the same tables (every table, every state)
+    ("-a --summary", ["-a", "--summary"], None, ["tcp", "46", "shown"]),
+    ("--textfile (one collection)", ["--textfile", "/tmp/nlstat-bench.prom"], None,
+     ["tcp", "46", "shown"]),
 ]
 
 # nlstat-only cases and the plain case each is compared with.
 OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan",
              "-tan --group-by state,local_port": "-tan", "-tan --summary": "-tan",
-             "--listeners": "-tan"}
+             "--listeners": "-tan", "--textfile (one collection)": "-a --summary"}
 # cases netstat cannot run (no filters, no views) and ss cannot (no JSON,
 # no views)
 NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'",
-              "-tan --group-by state,local_port", "-tan --summary", "--listeners"}
-NO_SS = {"-tan --json", "-tan --group-by state,local_port", "-tan --summary", "--listeners"}
+              "-tan --group-by state,local_port", "-tan --summary", "--listeners",
+              "-a --summary", "--textfile (one collection)"}
+NO_SS = {"-tan --json", "-tan --group-by state,local_port", "-tan --summary", "--listeners",
+         "-a --summary", "--textfile (one collection)"}
 # `nlstat -c` runs: their later ticks against the one-shot case of the label
 CONTINUOUS = [(["-tan"], "-tan"), (["-tanp"], "-tan"),
               (["-tan", "--group-by", "state,local_port"], "-tan --group-by state,local_port"),
@@ -239,6 +246,46 @@ def start_loadgen(args):
     sys.exit("bench: loadgen exited before READY (status %s)" % p.wait())
 
 
+def serve_memory(ns, nlstat, scrapes=100, port=9499):
+    """Peak RSS (VmHWM, KiB) of `nlstat --serve` after 1, 10 and `scrapes`
+    scrapes, each a fresh collection (--min-interval 0)."""
+    import urllib.request
+    p = subprocess.Popen(["ip", "netns", "exec", ns, nlstat, "--serve", "127.0.0.1:%d" % port,
+                          "--min-interval", "0"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    marks = {}
+    try:
+        script = ("import urllib.request,sys\n"
+                  "for _ in range(int(sys.argv[1])): urllib.request.urlopen("
+                  "'http://127.0.0.1:%d/metrics', timeout=120).read()\n" % port)
+        time.sleep(0.5)
+        pid = None
+        for child in os.listdir("/proc"):
+            if child.isdigit():
+                try:
+                    with open("/proc/%s/cmdline" % child, "rb") as f:
+                        cmd = f.read().split(b"\0")
+                    if cmd[0].endswith(b"nlstat") and b"--serve" in cmd:
+                        pid = int(child)
+                except OSError:
+                    pass
+        done = 0
+        start = time.perf_counter()
+        for mark in (1, 10, scrapes):
+            subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", script,
+                            str(mark - done)], check=True)
+            done = mark
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        marks[mark] = int(line.split()[1])
+        marks["seconds"] = time.perf_counter() - start
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    return marks
+
+
 def pick_listener(ns, nlstat):
     """The port of one IPv6 listener of its own port, held by the process
     /proc lists last: `-p` with a filter reads processes in /proc order
@@ -371,6 +418,10 @@ def main():
                     (label, tool, fmt_s(r.walls), fmt_s(r.cpus),
                      " TIMEOUT" if r.timeout else ""))
             rows.append((label, " ".join(dump), per_tool))
+        served = None
+        if "nlstat" in tools:
+            log("bench: nlstat --serve, 100 scrapes ...")
+            served = serve_memory(args.ns, nlstat)
         ticks = {}
         if "nlstat" in tools:
             for cargs, _ in CONTINUOUS:
@@ -478,6 +529,12 @@ def main():
             lines.append("| nlstat %s | nlstat %s | %s | %s | %.1f |" %
                          (label, plain, ratio(r.wall(), base.wall() if base else None),
                           ratio(r.cpu(), base.cpu() if base else None), max(r.rss) / 1024))
+    if served:
+        lines.append("")
+        lines.append("`nlstat --serve --min-interval 0`, %d scrapes one after another in %.1f s: "
+                     "peak RSS (VmHWM) %.1f MiB after 1 scrape, %.1f MiB after 10, %.1f MiB "
+                     "after 100." % (100, served["seconds"], served[1] / 1024, served[10] / 1024,
+                                     served[100] / 1024))
     if front_rows:
         lines.append("")
         lines.append("Load-balancer front (scripts/frontend-load.py: %d outbound connections to "

@@ -274,11 +274,19 @@ pub struct Aggregator {
     /// Listening TCP sockets (few) and connection counts per local end
     /// and state, for `--listeners`.
     listeners: Vec<InetSocket>,
+    /// The listeners' ports: only sockets on them are counted per end
+    /// (the kernel dumps a family's listeners before its connections).
+    listener_ports: rustc_hash::FxHashSet<u16>,
     per_end: FxHashMap<(IpAddr, u16, u8), u64>,
     /// `--ephemeral`: the port range and the reserved ports in it.
     range: (u16, u16),
     reserved_in_range: u64,
-    pairs: FxHashMap<(IpAddr, IpAddr, u16), (u64, u64)>,
+    /// IPv4 pairs as packed keys (local, remote, port, TIME_WAIT bit),
+    /// counted by sorting at the end of the tick: appending is cheaper
+    /// than a hash insert per connection.
+    pairs4: Vec<u128>,
+    /// Other pairs: (in use, TIME_WAIT) per (local, remote, port).
+    pairs6: FxHashMap<(u128, u128, u16), (u64, u64)>,
     /// Rendered rows of the previous tick, for `-c`'s change column.
     previous: Option<FxHashMap<Vec<Shown>, u64>>,
     /// Counted tuples of the previous tick (views whose keys print as
@@ -303,10 +311,12 @@ impl Aggregator {
             view,
             counts: FxHashMap::default(),
             listeners: Vec::new(),
+            listener_ports: Default::default(),
             per_end: FxHashMap::default(),
             range: (32768, 60999),
             reserved_in_range: 0,
-            pairs: FxHashMap::default(),
+            pairs4: Vec::new(),
+            pairs6: FxHashMap::default(),
             previous: None,
             previous_tuples: None,
             previous_counters: None,
@@ -356,7 +366,12 @@ impl Aggregator {
         }
         if socket.state == tcp_state::LISTEN {
             self.listeners.push(*socket);
-        } else {
+            self.listener_ports.insert(socket.local_port);
+        } else if matches!(
+            socket.state,
+            tcp_state::SYN_RECV | tcp_state::ESTABLISHED | tcp_state::TIME_WAIT
+        ) && self.listener_ports.contains(&socket.local_port)
+        {
             *self
                 .per_end
                 .entry((socket.local, socket.local_port, socket.state))
@@ -370,14 +385,52 @@ impl Aggregator {
             && socket.remote_port != 0
             && (lo..=hi).contains(&socket.local_port)
         {
-            let entry = self
-                .pairs
-                .entry((socket.local, socket.remote, socket.remote_port))
-                .or_insert((0, 0));
-            entry.0 += 1;
-            if socket.state == tcp_state::TIME_WAIT {
-                entry.1 += 1;
+            let time_wait = socket.state == tcp_state::TIME_WAIT;
+            match (socket.local, socket.remote) {
+                (IpAddr::V4(l), IpAddr::V4(r)) => self.pairs4.push(
+                    (u128::from(u32::from(l)) << 49)
+                        | (u128::from(u32::from(r)) << 17)
+                        | (u128::from(socket.remote_port) << 1)
+                        | u128::from(time_wait),
+                ),
+                (l, r) => {
+                    let entry = self
+                        .pairs6
+                        .entry((v6_bits(l), v6_bits(r), socket.remote_port))
+                        .or_insert((0, 0));
+                    entry.0 += 1;
+                    entry.1 += u64::from(time_wait);
+                }
             }
+        }
+    }
+
+    /// Every counted pair: ((local, remote, remote port), (in use,
+    /// TIME_WAIT)), without collecting them.
+    fn for_each_pair(&mut self, mut visit: impl FnMut((IpAddr, IpAddr, u16), (u64, u64))) {
+        self.pairs4.sort_unstable();
+        let mut i = 0;
+        while i < self.pairs4.len() {
+            let pair = self.pairs4[i] >> 1;
+            let mut counts = (0u64, 0u64);
+            while i < self.pairs4.len() && self.pairs4[i] >> 1 == pair {
+                counts.0 += 1;
+                counts.1 += (self.pairs4[i] & 1) as u64;
+                i += 1;
+            }
+            let local = (pair >> 48) as u32;
+            let remote = (pair >> 16) as u32;
+            visit(
+                (
+                    IpAddr::V4(local.into()),
+                    IpAddr::V4(remote.into()),
+                    pair as u16,
+                ),
+                counts,
+            );
+        }
+        for ((l, r, p), c) in &self.pairs6 {
+            visit((IpAddr::V6((*l).into()), IpAddr::V6((*r).into()), *p), *c);
         }
     }
 
@@ -462,8 +515,10 @@ impl Aggregator {
         };
         self.counts.clear();
         self.listeners.clear();
+        self.listener_ports.clear();
         self.per_end.clear();
-        self.pairs.clear();
+        self.pairs4.clear();
+        self.pairs6.clear();
         result
     }
 
@@ -692,13 +747,24 @@ impl Aggregator {
         let available = (u64::from(hi) + 1)
             .saturating_sub(u64::from(lo))
             .saturating_sub(self.reserved_in_range);
-        let mut pairs: Vec<((IpAddr, IpAddr, u16), u64)> = self
-            .pairs
-            .iter()
-            .map(|(key, (in_use, _))| (*key, *in_use))
-            .collect();
+        // the fullest pairs only, kept in a heap of max_series
+        let mut heap: std::collections::BinaryHeap<(
+            std::cmp::Reverse<u64>,
+            (IpAddr, IpAddr, u16),
+        )> = std::collections::BinaryHeap::with_capacity(max_series + 1);
+        self.for_each_pair(|key, (in_use, _)| {
+            let fuller =
+                heap.len() < max_series || heap.peek().is_some_and(|(least, _)| in_use > least.0);
+            if fuller && max_series > 0 {
+                heap.push((std::cmp::Reverse(in_use), key));
+                if heap.len() > max_series {
+                    heap.pop();
+                }
+            }
+        });
+        let mut pairs: Vec<((IpAddr, IpAddr, u16), u64)> =
+            heap.into_iter().map(|(n, key)| (key, n.0)).collect();
         pairs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        pairs.truncate(max_series);
         let labels: Vec<(String, String, String)> = pairs
             .iter()
             .map(|((l, r, p), _)| (l.to_string(), r.to_string(), p.to_string()))
@@ -929,14 +995,11 @@ impl Aggregator {
         let available = (u64::from(hi) + 1)
             .saturating_sub(u64::from(lo))
             .saturating_sub(self.reserved_in_range);
-        let mut rows: Vec<EphemeralRow> = self
-            .pairs
-            .iter()
-            .map(|(key, counts)| {
-                let pct = (counts.0 * 100).checked_div(available).unwrap_or(100);
-                (*key, *counts, pct)
-            })
-            .collect();
+        let mut rows: Vec<EphemeralRow> = Vec::new();
+        self.for_each_pair(|key, counts| {
+            let pct = (counts.0 * 100).checked_div(available).unwrap_or(100);
+            rows.push((key, counts, pct));
+        });
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.0.cmp(&a.1.0)).then(a.0.cmp(&b.0)));
         let keyed: Vec<(Vec<Shown>, u64)> = rows
             .iter()
@@ -1026,6 +1089,14 @@ impl Aggregator {
 /// (local address, remote address, remote port), (in use, TIME_WAIT),
 /// percent used.
 type EphemeralRow = ((IpAddr, IpAddr, u16), (u64, u64), u64);
+
+/// An address as IPv6 bits (IPv4 as IPv4-mapped), for compact keys.
+fn v6_bits(address: IpAddr) -> u128 {
+    match address {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
 
 fn port(number: u16) -> Value {
     if number == 0 {

@@ -166,6 +166,9 @@ pub struct NlstatArgs {
     /// Ephemeral-port pairs exported at most (default 100).
     #[arg(long = "max-series", value_name = "N")]
     pub max_series: Option<String>,
+    /// Run in this network namespace (a name in /run/netns or a path).
+    #[arg(long = "netns", value_name = "NAME|PATH")]
+    pub netns: Option<String>,
 }
 
 /// What the command line asks for, before any work is done.
@@ -247,6 +250,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("textfile", true),
     ("min-interval", true),
     ("max-series", true),
+    ("netns", true),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -263,6 +267,7 @@ const OWN_LONG_OPTIONS: &[&str] = &[
     "textfile",
     "min-interval",
     "max-series",
+    "netns",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the
@@ -648,6 +653,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         af_names,
         any_selection,
         serve,
+        netns: raw.own.netns.clone(),
         textfile: raw.own.textfile.clone().map(Into::into),
         min_interval,
         view,

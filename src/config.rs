@@ -81,6 +81,8 @@ pub struct Config {
     pub any_selection: bool,
     /// `--serve`: the address the exporter listens on.
     pub serve: Option<std::net::SocketAddr>,
+    /// `--netns`: the network namespace to run in.
+    pub netns: Option<String>,
     /// `--textfile`: where the exposition is written.
     pub textfile: Option<std::path::PathBuf>,
     /// `--min-interval`: how old a collection may be and still be served.
@@ -145,6 +147,7 @@ impl Default for Config {
             af_names: Vec::new(),
             any_selection: false,
             serve: None,
+            netns: None,
             textfile: None,
             min_interval: 1.0,
             view: None,

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod groups;
 pub mod interfaces;
 pub mod model;
+pub mod netns;
 pub mod render;
 pub mod routes;
 pub mod sockets;

@@ -33,6 +33,14 @@ fn main() {
             std::process::exit(status);
         }
     };
+    // before any thread or socket exists: everything below is that
+    // namespace's
+    if let Some(spec) = &config.netns
+        && let Err(message) = nlstat::netns::enter(spec)
+    {
+        eprintln!("{}: {message}", config.program_name);
+        std::process::exit(1);
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = nlstat::run(&config, &mut out).and_then(|status| {

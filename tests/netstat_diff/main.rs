@@ -12,6 +12,7 @@ mod groups;
 mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;
+mod netns;
 mod routes;
 mod sockets;
 mod statistics;

@@ -1,0 +1,141 @@
+//! `--netns NAME|PATH`: run in another network namespace, as
+//! `ip netns exec NAME` does: the process joins the namespace before any
+//! socket or thread exists (so every netlink socket, /proc/net file and
+//! resolver lookup is that namespace's), and, for a named namespace, the
+//! files under /etc/netns/NAME are laid over /etc in a private mount
+//! namespace, as ip does.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Where named namespaces live (iproute2's NETNS_RUN_DIR).
+const NETNS_RUN_DIR: &str = "/run/netns";
+
+/// The namespace file and, for a name, the name.
+fn resolve(spec: &str) -> (PathBuf, Option<&str>) {
+    if spec.contains('/') {
+        (PathBuf::from(spec), None)
+    } else {
+        (Path::new(NETNS_RUN_DIR).join(spec), Some(spec))
+    }
+}
+
+/// Join the network namespace `spec` (a name in /run/netns or a path such
+/// as /proc/PID/ns/net). Must run before any thread is started. The error
+/// is one line naming the namespace.
+pub fn enter(spec: &str) -> Result<(), String> {
+    let (path, name) = resolve(spec);
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| format!("--netns {spec}: a path with a NUL byte"))?;
+    // SAFETY: a valid C string; the fd is closed below.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(match (e.raw_os_error(), name) {
+            (Some(libc::ENOENT), Some(n)) => {
+                format!(
+                    "--netns {n}: no such network namespace ({} has no {n})",
+                    NETNS_RUN_DIR
+                )
+            }
+            _ => format!(
+                "--netns {spec}: {}: {}",
+                path.display(),
+                crate::statistics::strerror(&e)
+            ),
+        });
+    }
+    // SAFETY: fd is an open descriptor.
+    let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
+    let e = std::io::Error::last_os_error();
+    unsafe { libc::close(fd) };
+    if rc != 0 {
+        return Err(match e.raw_os_error() {
+            Some(libc::EINVAL) => {
+                format!(
+                    "--netns {spec}: {} is not a network namespace",
+                    path.display()
+                )
+            }
+            Some(libc::EPERM) => format!(
+                "--netns {spec}: permission denied (joining a network namespace needs CAP_SYS_ADMIN)"
+            ),
+            _ => format!("--netns {spec}: {}", crate::statistics::strerror(&e)),
+        });
+    }
+    if let Some(name) = name {
+        overlay_etc(name);
+    }
+    Ok(())
+}
+
+/// ip netns exec's /etc/netns/NAME overlay: each file there is bound over
+/// the file of the same name in /etc, in a mount namespace of our own.
+/// Best effort, as in ip: without the overlay, /etc is used as it is.
+fn overlay_etc(name: &str) {
+    let dir = Path::new("/etc/netns").join(name);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    // SAFETY: plain syscalls on static or owned C strings.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return;
+        }
+        let root = CString::new("/").expect("no NUL");
+        libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_SLAVE | libc::MS_REC,
+            std::ptr::null(),
+        );
+    }
+    for entry in entries.flatten() {
+        let source = entry.path();
+        let target = Path::new("/etc").join(entry.file_name());
+        let (Ok(s), Ok(t)) = (
+            CString::new(source.as_os_str().as_bytes()),
+            CString::new(target.as_os_str().as_bytes()),
+        ) else {
+            continue;
+        };
+        // SAFETY: valid C strings.
+        unsafe {
+            libc::mount(
+                s.as_ptr(),
+                t.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_paths() {
+        assert_eq!(
+            resolve("lb1"),
+            (PathBuf::from("/run/netns/lb1"), Some("lb1"))
+        );
+        assert_eq!(
+            resolve("/proc/1/ns/net"),
+            (PathBuf::from("/proc/1/ns/net"), None)
+        );
+    }
+
+    #[test]
+    fn an_unknown_name_is_named() {
+        let e = enter("nlstat-no-such-namespace").unwrap_err();
+        assert!(e.contains("nlstat-no-such-namespace"), "{e}");
+        assert_eq!(e.lines().count(), 1);
+        let e = enter("/etc/hostname").unwrap_err();
+        assert!(e.contains("/etc/hostname"), "{e}");
+    }
+}

@@ -1,0 +1,152 @@
+//! `--netns`: nlstat run from outside a namespace must print what
+//! `ip netns exec NAME netstat` prints inside it.
+
+use crate::sockets::FLAG_SETS;
+use crate::support::*;
+
+/// `ip netns exec NAME netstat ARGS` against `nlstat --netns SPEC ARGS`
+/// run from the test's own namespace.
+fn compare_from_outside(
+    ns: &Namespace,
+    spec: &str,
+    args: &[&str],
+    masks: Masks,
+) -> Result<(), String> {
+    let theirs = ns.run(NETSTAT, args);
+    let mut ours_args = vec!["--netns", spec];
+    ours_args.extend_from_slice(args);
+    let ours = std::process::Command::new(nlstat())
+        .args(&ours_args)
+        .output()
+        .expect("run nlstat");
+    let clean = |text: &[u8]| {
+        let mut text = String::from_utf8_lossy(text).into_owned();
+        if masks.timers {
+            text = mask_timers(&text);
+        }
+        if masks.embryo_order {
+            text = canonical_embryos(&text);
+        }
+        text
+    };
+    let (expected, actual) = (clean(&theirs.stdout), clean(&ours.stdout));
+    if expected != actual || theirs.status.code() != ours.status.code() {
+        return Err(format!(
+            "{ours_args:?} (status {:?} vs {:?}):\n{}",
+            theirs.status.code(),
+            ours.status.code(),
+            describe_diff(&expected, &actual)
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn netns_by_name_prints_what_netstat_prints_inside() {
+    let Some(ns) = Namespace::create("nsname") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let masks = Masks {
+        timers: true,
+        embryo_order: true,
+    };
+    let mut results: Vec<Result<(), String>> = FLAG_SETS
+        .iter()
+        .map(|args| compare_from_outside(&ns, &ns.name, args, masks))
+        .collect();
+    for args in [
+        &["-rn"][..],
+        &["-rne"],
+        &["-6rn"],
+        &["-ia"],
+        &["-s"],
+        &["-s", "-6"],
+        &["-gn"],
+    ] {
+        results.push(compare_from_outside(&ns, &ns.name, args, Masks::default()));
+    }
+    assert_all(results);
+}
+
+#[test]
+fn netns_by_path_and_with_nlstats_own_options() {
+    let Some(ns) = Namespace::create("nspath") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let path = format!("/run/netns/{}", ns.name);
+    let masks = Masks {
+        timers: false,
+        embryo_order: true,
+    };
+    assert_all(vec![
+        compare_from_outside(&ns, &path, &["-tan"], masks),
+        compare_from_outside(&ns, &path, &["-xa"], masks),
+    ]);
+    // a process's namespace: the population's python3 is inside it
+    let pattern = format!("population.py .*{}", ns.name);
+    let pgrep = std::process::Command::new("pgrep")
+        .args(["-o", "-f", &pattern])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&pgrep.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "the population's pid");
+    let by_pid = format!("/proc/{pid}/ns/net");
+    assert_all(vec![compare_from_outside(
+        &ns,
+        &by_pid,
+        &["-uan"],
+        Masks::default(),
+    )]);
+    // filters, JSON and views run inside the namespace too
+    let inside = ns.run(nlstat(), &["--json", "-tan", "sport", "=", ":22"]);
+    let outside = std::process::Command::new(nlstat())
+        .args(["--netns", &ns.name, "--json", "-tan", "sport", "=", ":22"])
+        .output()
+        .unwrap();
+    assert_eq!(inside.stdout, outside.stdout);
+    assert!(!outside.stdout.is_empty());
+}
+
+#[test]
+fn bad_namespaces_fail_with_one_line() {
+    let Some(ns) = Namespace::create("nsbad") else {
+        return;
+    };
+    for spec in [
+        "nlstat-no-such-namespace",
+        "/etc/hostname",
+        "/nonexistent/ns",
+    ] {
+        let out = std::process::Command::new(nlstat())
+            .args(["--netns", spec, "-tan"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{spec}");
+        assert!(out.stdout.is_empty(), "{spec}");
+        assert_eq!(stderr.lines().count(), 1, "{spec}: {stderr}");
+        assert!(
+            stderr.contains(spec),
+            "{spec}: names the namespace: {stderr}"
+        );
+    }
+    // without the privilege to join: one line, non-zero
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            nlstat(),
+            "--netns",
+            &ns.name,
+            "-tan",
+        ])
+        .output()
+        .expect("setpriv (util-linux)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&ns.name));
+}

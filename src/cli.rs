@@ -169,6 +169,9 @@ pub struct NlstatArgs {
     /// Run in this network namespace (a name in /run/netns or a path).
     #[arg(long = "netns", value_name = "NAME|PATH")]
     pub netns: Option<String>,
+    /// Every network namespace of the host, one after another.
+    #[arg(long = "all-netns", action = ArgAction::Count)]
+    pub all_netns: u8,
 }
 
 /// What the command line asks for, before any work is done.
@@ -251,6 +254,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("min-interval", true),
     ("max-series", true),
     ("netns", true),
+    ("all-netns", false),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -268,6 +272,7 @@ const OWN_LONG_OPTIONS: &[&str] = &[
     "min-interval",
     "max-series",
     "netns",
+    "all-netns",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the
@@ -557,6 +562,26 @@ pub fn parse(args: &[OsString]) -> Parsed {
             };
         }
     };
+    if raw.own.all_netns > 0 {
+        let unsupported = if raw.own.netns.is_some() {
+            Some("--netns")
+        } else if raw.continuous > 0 {
+            Some("-c")
+        } else if raw.own.serve.is_some() || raw.own.textfile.is_some() {
+            Some("--serve/--textfile")
+        } else if view.is_some() {
+            Some("a view")
+        } else {
+            None
+        };
+        if let Some(other) = unsupported {
+            return Parsed::Fail {
+                message: format!("{program_name}: --all-netns does not go with {other} yet\n"),
+                usage: false,
+                status: EXIT_USAGE,
+            };
+        }
+    }
     let min_interval = match raw.own.min_interval.as_deref() {
         None => 1.0,
         Some(text) => match text.parse::<f64>() {
@@ -654,6 +679,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         any_selection,
         serve,
         netns: raw.own.netns.clone(),
+        all_netns: raw.own.all_netns > 0,
         textfile: raw.own.textfile.clone().map(Into::into),
         min_interval,
         view,

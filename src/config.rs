@@ -83,6 +83,8 @@ pub struct Config {
     pub serve: Option<std::net::SocketAddr>,
     /// `--netns`: the network namespace to run in.
     pub netns: Option<String>,
+    /// `--all-netns`: every network namespace of the host.
+    pub all_netns: bool,
     /// `--textfile`: where the exposition is written.
     pub textfile: Option<std::path::PathBuf>,
     /// `--min-interval`: how old a collection may be and still be served.
@@ -148,6 +150,7 @@ impl Default for Config {
             any_selection: false,
             serve: None,
             netns: None,
+            all_netns: false,
             textfile: None,
             min_interval: 1.0,
             view: None,

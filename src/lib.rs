@@ -5,6 +5,7 @@
 //! [`enrich`] → [`filter`] → [`render`]. Data flows one way; each tick of
 //! `-c` reuses the sockets, buffers and caches of the previous one.
 
+pub mod all_netns;
 pub mod cli;
 pub mod collect;
 pub mod config;
@@ -41,6 +42,9 @@ pub fn proc_root() -> ProcRoot {
 /// exit status netstat would return.
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let root = proc_root();
+    if config.all_netns {
+        return all_netns::run(config, out);
+    }
     if let Some(address) = config.serve {
         return exporter::serve(config, address);
     }

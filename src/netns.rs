@@ -22,9 +22,19 @@ fn resolve(spec: &str) -> (PathBuf, Option<&str>) {
 }
 
 /// Join the network namespace `spec` (a name in /run/netns or a path such
-/// as /proc/PID/ns/net). Must run before any thread is started. The error
-/// is one line naming the namespace.
+/// as /proc/PID/ns/net) and, for a name, lay /etc/netns/NAME over /etc.
+/// Must run before any thread is started. The error is one line naming
+/// the namespace.
 pub fn enter(spec: &str) -> Result<(), String> {
+    join(spec)?;
+    if let (_, Some(name)) = resolve(spec) {
+        overlay_etc(name);
+    }
+    Ok(())
+}
+
+/// Join the network namespace `spec` only.
+pub fn join(spec: &str) -> Result<(), String> {
     let (path, name) = resolve(spec);
     let c_path = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| format!("--netns {spec}: a path with a NUL byte"))?;
@@ -63,9 +73,6 @@ pub fn enter(spec: &str) -> Result<(), String> {
             ),
             _ => format!("--netns {spec}: {}", crate::statistics::strerror(&e)),
         });
-    }
-    if let Some(name) = name {
-        overlay_etc(name);
     }
     Ok(())
 }
@@ -112,6 +119,85 @@ fn overlay_etc(name: &str) {
             );
         }
     }
+}
+
+/// One network namespace of the host, as `--all-netns` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Its name in /run/netns, `pid PID` of a process in it, or `self`.
+    pub label: String,
+    /// The JSON value of `netns`: the name, `pid:PID`, or `self`.
+    pub key: String,
+    pub inode: u64,
+    pub path: PathBuf,
+}
+
+fn inode_of(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+/// Every distinct network namespace: nlstat's own first, then the named
+/// ones by name, then those only a process is in, by inode (each named by
+/// the lowest pid in it).
+pub fn all() -> Vec<Namespace> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut out = Vec::new();
+    let own = Path::new("/proc/self/ns/net");
+    if let Some(inode) = inode_of(own) {
+        seen.insert(inode);
+        out.push(Namespace {
+            label: "self".into(),
+            key: "self".into(),
+            inode,
+            path: own.to_path_buf(),
+        });
+    }
+    let mut named: Vec<(String, PathBuf)> = std::fs::read_dir(NETNS_RUN_DIR)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .collect()
+        })
+        .unwrap_or_default();
+    named.sort();
+    for (name, path) in named {
+        if let Some(inode) = inode_of(&path)
+            && seen.insert(inode)
+        {
+            out.push(Namespace {
+                label: name.clone(),
+                key: name,
+                inode,
+                path,
+            });
+        }
+    }
+    let mut by_pid: Vec<(u64, u32, PathBuf)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let path = entry.path().join("ns/net");
+            if let Some(inode) = inode_of(&path) {
+                by_pid.push((inode, pid, path));
+            }
+        }
+    }
+    by_pid.sort();
+    for (inode, pid, path) in by_pid {
+        if seen.insert(inode) {
+            out.push(Namespace {
+                label: format!("pid {pid}"),
+                key: format!("pid:{pid}"),
+                inode,
+                path,
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

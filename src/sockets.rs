@@ -92,6 +92,16 @@ impl Owners<'_> {
     }
 }
 
+/// A process map built before `--all-netns` forks its children, which
+/// start from it instead of scanning /proc again.
+static PRESCANNED: std::sync::Mutex<Option<ProcessIndex>> = std::sync::Mutex::new(None);
+
+/// Build the process map once for every namespace's listing.
+pub fn prescan_processes(root: &ProcRoot) {
+    let index = ProcessIndex::scan(root);
+    *PRESCANNED.lock().unwrap_or_else(|e| e.into_inner()) = Some(index);
+}
+
 /// State kept across `-c` ticks.
 pub struct SocketListing {
     collector: Collector,
@@ -109,6 +119,9 @@ pub struct SocketListing {
     rescanned: bool,
     /// The filter expression, compiled once for every tick.
     compiled: Option<CompiledQuery>,
+    /// The process map came from [`prescan_processes`]: it is complete,
+    /// so an unknown socket owner does not call for a rescan.
+    prescanned: bool,
 }
 
 /// The process map for this tick: being built on another thread, to be
@@ -166,13 +179,15 @@ fn report_denied(index: &ProcessIndex) {
 
 impl SocketListing {
     pub fn new(collector: Collector, config: &Config) -> Self {
+        let processes = PRESCANNED.lock().unwrap_or_else(|e| e.into_inner()).take();
         SocketListing {
             collector,
             v6_collector: None,
             names: NameCache::new(),
             rows: SocketRows::for_config(config),
             buffered: Vec::new(),
-            processes: None,
+            prescanned: processes.is_some(),
+            processes,
             ownerless: FxHashSet::default(),
             rescanned: false,
             compiled: crate::views::lowered_query(config).map(|q| {
@@ -205,7 +220,7 @@ impl SocketListing {
             view.start_tick(&root);
         }
         // The first tick reads every process anyway: that is its rescan.
-        self.rescanned = self.processes.is_none();
+        self.rescanned = self.processes.is_none() || std::mem::take(&mut self.prescanned);
         // A filtered listing of inet tables looks for its own rows' owners
         // only, every tick (see ProcessIndex::scan_for).
         let targeted = config.programs

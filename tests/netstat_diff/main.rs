@@ -6,6 +6,7 @@
 
 mod support;
 
+mod all_netns;
 mod exporter;
 mod filters;
 mod groups;

@@ -29,6 +29,8 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     }
     let mut child_config = config.clone();
     child_config.all_netns = false;
+    // the children run side by side already: no second dump thread each
+    child_config.parallel_families = false;
     let width = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut status = 0;
     for batch in namespaces.chunks(width) {

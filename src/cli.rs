@@ -680,6 +680,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         serve,
         netns: raw.own.netns.clone(),
         all_netns: raw.own.all_netns > 0,
+        parallel_families: true,
         textfile: raw.own.textfile.clone().map(Into::into),
         min_interval,
         view,

@@ -85,6 +85,9 @@ pub struct Config {
     pub netns: Option<String>,
     /// `--all-netns`: every network namespace of the host.
     pub all_netns: bool,
+    /// Dump IPv4 and IPv6 tables side by side on two sockets (off where
+    /// many small listings run in parallel anyway: --all-netns).
+    pub parallel_families: bool,
     /// `--textfile`: where the exposition is written.
     pub textfile: Option<std::path::PathBuf>,
     /// `--min-interval`: how old a collection may be and still be served.
@@ -151,6 +154,7 @@ impl Default for Config {
             serve: None,
             netns: None,
             all_netns: false,
+            parallel_families: true,
             textfile: None,
             min_interval: 1.0,
             view: None,

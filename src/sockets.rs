@@ -482,7 +482,7 @@ impl SocketListing {
             }
             Ok(())
         };
-        let v4_table = if want_v4 && want_v6 {
+        let v4_table = if want_v4 && want_v6 && config.parallel_families {
             let collector = &mut self.collector;
             let v6_collector = self
                 .v6_collector
@@ -530,10 +530,19 @@ impl SocketListing {
             })?;
             let _ = v6_table;
             v4_table
-        } else if want_v4 {
-            self.collector
-                .inet_table(proto, false, states, config.timers, bytecode, &mut keep)?
         } else {
+            let v4_table = if want_v4 {
+                self.collector.inet_table(
+                    proto,
+                    false,
+                    states,
+                    config.timers,
+                    bytecode,
+                    &mut keep,
+                )?
+            } else {
+                Table::Read
+            };
             if want_v6 {
                 self.collector.inet_table(
                     proto,
@@ -544,7 +553,7 @@ impl SocketListing {
                     &mut keep,
                 )?;
             }
-            Table::Read
+            v4_table
         };
         // Only a missing IPv4 table is reported (after the IPv6 one is
         // printed), as netstat does.

@@ -125,21 +125,7 @@ impl InetSocket {
     /// The State column's word as netstat prints it; `Unknown` carries a
     /// state netstat has no word for, so it is shown rather than dropped.
     pub fn state_word(&self) -> StateWord {
-        match self.proto {
-            InetProto::Tcp => match TCP_STATE_WORDS.get(usize::from(self.state)) {
-                Some(&"") => StateWord::Empty,
-                Some(word) => StateWord::Word(word),
-                None => StateWord::UnknownTcp(self.state),
-            },
-            // UDP sockets are either connected or not; anything else is odd.
-            InetProto::Udp | InetProto::UdpLite => match self.state {
-                tcp_state::ESTABLISHED => StateWord::Word("ESTABLISHED"),
-                tcp_state::CLOSE => StateWord::Empty,
-                _ => StateWord::Word("UNKNOWN"),
-            },
-            // netstat prints a raw socket's state as its number.
-            InetProto::Raw => StateWord::Number(self.state),
-        }
+        StateWord::of(self.proto, self.state)
     }
 
     /// netstat's word for the socket's timer (the Timer column before its
@@ -200,6 +186,25 @@ pub enum StateWord {
 }
 
 impl StateWord {
+    /// The word for a kernel state number in one of the inet tables.
+    pub fn of(proto: InetProto, state: u8) -> StateWord {
+        match proto {
+            InetProto::Tcp => match TCP_STATE_WORDS.get(usize::from(state)) {
+                Some(&"") => StateWord::Empty,
+                Some(word) => StateWord::Word(word),
+                None => StateWord::UnknownTcp(state),
+            },
+            // UDP sockets are either connected or not; anything else is odd.
+            InetProto::Udp | InetProto::UdpLite => match state {
+                tcp_state::ESTABLISHED => StateWord::Word("ESTABLISHED"),
+                tcp_state::CLOSE => StateWord::Empty,
+                _ => StateWord::Word("UNKNOWN"),
+            },
+            // netstat prints a raw socket's state as its number.
+            InetProto::Raw => StateWord::Number(state),
+        }
+    }
+
     /// The word as text, written into `out`; nothing for `Empty`.
     pub fn write_to<const N: usize>(self, out: &mut crate::render::text::Text<N>) {
         match self {

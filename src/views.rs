@@ -1138,21 +1138,14 @@ fn show(
         }
         Value::Addr(a) => Shown::Text(a.to_string()),
         Value::Net(a, len) => Shown::Text(format!("{a}/{len}")),
-        Value::InetState(proto, state) => {
-            let probe = InetSocket {
-                proto,
-                state,
-                ..blank_socket()
-            };
-            match probe.state_word() {
-                StateWord::Empty => Shown::Null,
-                word => {
-                    let mut text: Text<24> = Text::new();
-                    word.write_to(&mut text);
-                    Shown::Text(text.as_str().into())
-                }
+        Value::InetState(proto, state) => match StateWord::of(proto, state) {
+            StateWord::Empty => Shown::Null,
+            word => {
+                let mut text: Text<24> = Text::new();
+                word.write_to(&mut text);
+                Shown::Text(text.as_str().into())
             }
-        }
+        },
         Value::User(uid) => match names.user(uid) {
             Some(name) => Shown::Text(name.into()),
             None => Shown::Null,
@@ -1163,26 +1156,6 @@ fn show(
             .map_or(Shown::Null, |name| {
                 Shown::Text(String::from_utf8_lossy(name).into_owned())
             }),
-    }
-}
-
-fn blank_socket() -> InetSocket {
-    InetSocket {
-        proto: InetProto::Tcp,
-        state: 0,
-        local: IpAddr::V4([0, 0, 0, 0].into()),
-        local_port: 0,
-        remote: IpAddr::V4([0, 0, 0, 0].into()),
-        remote_port: 0,
-        recv_q: 0,
-        send_q: 0,
-        uid: 0,
-        inode: 0,
-        timer: 0,
-        timer_ticks: 0,
-        retransmits: 0,
-        probes: 0,
-        backlog: 0,
     }
 }
 
@@ -1409,6 +1382,26 @@ fn write_sockstat(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn blank_socket() -> InetSocket {
+        InetSocket {
+            proto: InetProto::Tcp,
+            state: 0,
+            local: IpAddr::V4([0, 0, 0, 0].into()),
+            local_port: 0,
+            remote: IpAddr::V4([0, 0, 0, 0].into()),
+            remote_port: 0,
+            recv_q: 0,
+            send_q: 0,
+            uid: 0,
+            inode: 0,
+            timer: 0,
+            timer_ticks: 0,
+            retransmits: 0,
+            probes: 0,
+            backlog: 0,
+        }
+    }
 
     #[test]
     fn keys_parse_and_refuse() {

@@ -6,7 +6,7 @@
 //! reproduces for sockets the kernel did not filter).
 
 use crate::model::{InetSocket, tcp_state};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::net::{IpAddr, ToSocketAddrs};
 
 /// Which end of a socket a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -667,17 +667,6 @@ fn class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
         }
     }
     None
-}
-
-/// The IPv4 or IPv6 address a condition names, for messages and tests.
-pub fn cond_address(h: &HostCond) -> Option<IpAddr> {
-    match h.family {
-        AF_INET => Some(IpAddr::V4(Ipv4Addr::new(
-            h.addr[0], h.addr[1], h.addr[2], h.addr[3],
-        ))),
-        AF_INET6 => Some(IpAddr::V6(Ipv6Addr::from(h.addr))),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -185,6 +185,10 @@ impl<'a> SocketFilter<'a> {
         let Some(expr) = self.expr() else {
             return true;
         };
+        if !self.unix_peer_names() {
+            // no name pattern: the names cannot change the answer
+            return expr.matches_unix(None, None);
+        }
         let mut own = Vec::new();
         let mut peer = Vec::new();
         let own = socket.path.map(|p| {

@@ -1,191 +1,315 @@
 //! `--all-netns`: every network namespace of the host in one run.
 //!
-//! The process map for `-p` is built once, from one /proc scan (socket
-//! inodes are unique host-wide); then one child per namespace, forked
-//! while nlstat has no other thread, joins its namespace (its own netlink
-//! sockets, its own /proc/net) and writes its tables into a pipe, up to
-//! one child per core at a time. The parent prints them in a fixed order:
-//! its own namespace first, then the named ones by name, then the others
-//! by inode, each under a line naming it (JSON rows carry `netns` and
-//! `netns_inode` instead).
+//! Each tick lists the namespaces afresh, builds the `-p` process map once
+//! for all of them (socket inodes are unique host-wide), then reads them on
+//! a few worker threads (one per core). A worker joins a namespace with
+//! setns(CLONE_NEWNET) on its own thread only, so the netlink sockets it
+//! opens there and the /proc/thread-self/net files it reads are that
+//! namespace's, while the process stays where it is (an exporter keeps
+//! serving from its own namespace). Each namespace keeps its state (netlink
+//! sockets, name caches, a view's previous counts) across `-c` ticks.
+//!
+//! Output comes in a fixed order: nlstat's own namespace first, then the
+//! named ones by name, then the others by inode, each under a line naming
+//! it; JSON objects carry `netns` and `netns_inode` instead. `--group-by`
+//! counts across namespaces (with `netns` as a key) and prints one table.
 
-use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::collect::Collector;
+use crate::config::{Config, Mode};
+use crate::enrich::names::NameCache;
+use crate::enrich::processes::ProcessIndex;
+use crate::error::Result;
+use crate::interfaces::Interfaces;
 use crate::netns::Namespace;
-use std::io::{Read, Write};
-use std::os::fd::FromRawFd;
+use crate::routes::Routes;
+use crate::sockets::SocketListing;
+use crate::views::Aggregator;
+use rustc_hash::FxHashMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
-/// What one namespace's child produced.
-struct Output {
+/// What one namespace keeps from tick to tick; made on the namespace's
+/// own thread, so its netlink sockets are that namespace's.
+#[derive(Default)]
+pub struct NamespaceState {
+    listing: Option<SocketListing>,
+    routes: Option<Routes>,
+    interfaces: Option<Interfaces>,
+}
+
+/// What reading one namespace printed, and netstat's exit status for it.
+struct Outcome {
     bytes: Vec<u8>,
     status: i32,
 }
 
-/// Run one child per namespace and print their tables in order.
+/// State kept across `-c` ticks for every namespace.
+pub struct AllNamespaces {
+    states: FxHashMap<u64, NamespaceState>,
+    processes: Option<ProcessIndex>,
+    /// `--group-by`: the counts of every namespace, printed as one table.
+    merged: Option<Aggregator>,
+    names: NameCache,
+}
+
+/// Run the selected mode in every namespace, once or every second (`-c`).
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
-    let namespaces = crate::netns::all();
-    if config.programs {
-        crate::sockets::prescan_processes(&crate::proc_root());
+    let mut all = AllNamespaces::new(config);
+    if config.mode == Mode::Statistics {
+        // netstat prints its statistics once, even with -c
+        if config.json && config.continuous {
+            crate::render::json::write_tick(out, 1)?;
+        }
+        let status = all.tick(config, out)?;
+        out.flush()?;
+        return Ok(status);
     }
-    let mut child_config = config.clone();
-    child_config.all_netns = false;
-    // the children run side by side already: no second dump thread each
-    child_config.parallel_families = false;
-    let width = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut status = 0;
-    for batch in namespaces.chunks(width) {
-        let outputs = run_batch(&child_config, batch);
-        for (ns, output) in batch.iter().zip(outputs) {
-            let Some(output) = output else { continue };
-            if config.json {
-                for line in output.bytes.split_inclusive(|&b| b == b'\n') {
-                    match line.strip_prefix(b"{") {
-                        Some(rest) => {
-                            let mut key = Vec::new();
-                            crate::render::json::push_string(&mut key, ns.key.as_bytes());
-                            out.write_all(b"{\"netns\":")?;
-                            out.write_all(&key)?;
-                            write!(out, ",\"netns_inode\":{},", ns.inode)?;
-                            out.write_all(rest)?;
-                        }
-                        None => out.write_all(line)?,
+    crate::repeat(config, out, |out| all.tick(config, out))
+}
+
+impl AllNamespaces {
+    pub fn new(config: &Config) -> Self {
+        let merged = config
+            .view
+            .clone()
+            .filter(|v| matches!(v, crate::views::View::GroupBy { .. }))
+            .map(Aggregator::new);
+        AllNamespaces {
+            states: FxHashMap::default(),
+            processes: None,
+            merged,
+            names: NameCache::new(),
+        }
+    }
+
+    /// The `-p` map for this tick: one /proc scan for every namespace,
+    /// refreshed incrementally on later ticks.
+    fn refresh_processes(&mut self, config: &Config) -> Option<&ProcessIndex> {
+        if !config.programs {
+            return None;
+        }
+        let root = crate::proc_root();
+        match &mut self.processes {
+            Some(index) => index.refresh(&root, false),
+            None => self.processes = Some(ProcessIndex::scan(&root)),
+        }
+        let index = self.processes.as_ref()?;
+        crate::sockets::report_denied(index);
+        Some(index)
+    }
+
+    /// One tick over every namespace, printed in order.
+    pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
+        let namespaces = crate::netns::all();
+        self.states
+            .retain(|inode, _| namespaces.iter().any(|ns| ns.inode == *inode));
+        self.refresh_processes(config);
+        let programs = self.processes.as_ref().filter(|_| config.programs);
+        let slots: Vec<Mutex<NamespaceState>> = namespaces
+            .iter()
+            .map(|ns| Mutex::new(self.states.remove(&ns.inode).unwrap_or_default()))
+            .collect();
+        let mut status = 0;
+        let mut failure = None;
+        let joined_all = for_each_namespace(
+            &config.program_name,
+            &namespaces,
+            |i, ns| {
+                let mut state = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                visit(ns, &mut state, config, programs)
+            },
+            |ns, outcome| {
+                if failure.is_some() {
+                    return;
+                }
+                // a namespace that went away was reported already
+                if let Some(Outcome { bytes, status: s }) = outcome {
+                    if let Err(e) = emit(out, config, ns, &bytes) {
+                        failure = Some(e);
+                    }
+                    if status == 0 {
+                        status = s;
                     }
                 }
-            } else {
-                writeln!(out, "Network namespace {} (inode {}):", ns.label, ns.inode)?;
-                out.write_all(&output.bytes)?;
-            }
-            if status == 0 && output.status != VANISHED {
-                status = output.status;
-            }
-        }
-        out.flush()?;
-    }
-    Ok(status)
-}
-
-/// Fork a child for each namespace of the batch and collect what they
-/// write. A namespace that cannot be opened (it went away) is reported on
-/// stderr and skipped.
-fn run_batch(config: &Config, batch: &[Namespace]) -> Vec<Option<Output>> {
-    let mut children: Vec<Option<(libc::pid_t, std::fs::File)>> = Vec::new();
-    for ns in batch {
-        children.push(spawn(config, ns));
-    }
-    // read every pipe to its end, all at once, so no child blocks on a
-    // full pipe while another is read
-    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); children.len()];
-    let mut open: Vec<bool> = children.iter().map(Option::is_some).collect();
-    while open.iter().any(|o| *o) {
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        let mut which: Vec<usize> = Vec::new();
-        for (i, child) in children.iter().enumerate() {
-            if let (true, Some((_, file))) = (open[i], child) {
-                fds.push(libc::pollfd {
-                    fd: std::os::fd::AsRawFd::as_raw_fd(file),
-                    events: libc::POLLIN,
-                    revents: 0,
-                });
-                which.push(i);
-            }
-        }
-        // SAFETY: fds is a valid array of pollfd.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            break;
-        }
-        for (fd, &i) in fds.iter().zip(&which) {
-            if fd.revents == 0 {
-                continue;
-            }
-            let Some((_, file)) = children[i].as_mut() else {
-                continue;
-            };
-            let mut chunk = [0u8; 65536];
-            match file.read(&mut chunk) {
-                Ok(0) | Err(_) => open[i] = false,
-                Ok(n) => buffers[i].extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-    children
-        .into_iter()
-        .zip(buffers)
-        .map(|(child, bytes)| {
-            let (pid, _) = child?;
-            let mut raw = 0;
-            // SAFETY: pid is our child.
-            unsafe { libc::waitpid(pid, &mut raw, 0) };
-            let status = if libc::WIFEXITED(raw) {
-                libc::WEXITSTATUS(raw)
-            } else {
-                1
-            };
-            Some(Output { bytes, status })
-        })
-        .collect()
-}
-
-fn spawn(config: &Config, ns: &Namespace) -> Option<(libc::pid_t, std::fs::File)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds has room for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        eprintln!(
-            "{}: netns {}: pipe: {}",
-            config.program_name,
-            ns.label,
-            std::io::Error::last_os_error()
+            },
         );
-        return None;
+        for (ns, slot) in namespaces.iter().zip(slots) {
+            let state = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+            self.states.insert(ns.inode, state);
+        }
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        if !joined_all && status == 0 {
+            status = 1;
+        }
+        if let Some(merged) = &mut self.merged {
+            for ns in &namespaces {
+                if let Some(view) = self
+                    .states
+                    .get_mut(&ns.inode)
+                    .and_then(|s| s.listing.as_mut())
+                    .and_then(SocketListing::view)
+                {
+                    merged.absorb(view);
+                }
+            }
+            merged.finish(out, config, &mut self.names, programs, &crate::proc_root())?;
+        }
+        Ok(status)
     }
-    let (read_end, write_end) = (fds[0], fds[1]);
-    // SAFETY: nlstat has no other thread here (the process scan's threads
-    // have been joined), so the child may run Rust code after fork.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        unsafe {
-            libc::close(read_end);
-            libc::close(write_end);
+}
+
+/// Write one namespace's output: text under a line naming the namespace,
+/// JSON objects with `netns` and `netns_inode` added.
+fn emit(
+    out: &mut impl Write,
+    config: &Config,
+    ns: &Namespace,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    if !config.json {
+        if bytes.is_empty() && config.view.is_some() {
+            return Ok(());
+        }
+        writeln!(out, "Network namespace {} (inode {}):", ns.label, ns.inode)?;
+        return out.write_all(bytes);
+    }
+    let mut key = Vec::new();
+    crate::render::json::push_string(&mut key, ns.key.as_bytes());
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        match line.strip_prefix(b"{") {
+            Some(rest) => {
+                out.write_all(b"{\"netns\":")?;
+                out.write_all(&key)?;
+                write!(out, ",\"netns_inode\":{},", ns.inode)?;
+                out.write_all(rest)?;
+            }
+            None => out.write_all(line)?,
+        }
+    }
+    Ok(())
+}
+
+/// Run `work` for every namespace on up to one thread per core, each
+/// thread joined to the namespace first, and hand the outcomes to `each`
+/// in the namespaces' order as soon as they and all before them are done.
+/// A namespace that cannot be joined (it went away) is reported on stderr
+/// and given to `each` as `None`; so is one that refuses to be joined (no
+/// privilege), and then the result is false.
+pub fn for_each_namespace<'n, T: Send>(
+    program: &str,
+    namespaces: &'n [Namespace],
+    work: impl Fn(usize, &Namespace) -> T + Sync,
+    mut each: impl FnMut(&'n Namespace, Option<T>),
+) -> bool {
+    let refused = std::sync::atomic::AtomicBool::new(false);
+    let width = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(namespaces.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel::<(usize, Option<T>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..width {
+            let sender = sender.clone();
+            let (next, work, refused) = (&next, &work, &refused);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(ns) = namespaces.get(i) else { break };
+                    let result = if ns.needs_own_mounts() {
+                        // an /etc overlay needs a mount namespace of its
+                        // own: on a thread that ends with it
+                        std::thread::scope(|inner| {
+                            inner
+                                .spawn(|| joined(program, ns, i, work, refused))
+                                .join()
+                                .unwrap_or(None)
+                        })
+                    } else {
+                        joined(program, ns, i, work, refused)
+                    };
+                    if sender.send((i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut pending: Vec<Option<Option<T>>> = Vec::new();
+        pending.resize_with(namespaces.len(), || None);
+        let mut done = 0;
+        for (i, result) in receiver {
+            pending[i] = Some(result);
+            while let Some(result) = pending.get_mut(done).and_then(Option::take) {
+                each(&namespaces[done], result);
+                done += 1;
+            }
+        }
+    });
+    !refused.into_inner()
+}
+
+/// `work` on the calling thread once it has joined `ns`; `None` (after
+/// saying why on stderr) when it cannot.
+fn joined<T>(
+    program: &str,
+    ns: &Namespace,
+    i: usize,
+    work: &(impl Fn(usize, &Namespace) -> T + Sync),
+    refused: &std::sync::atomic::AtomicBool,
+) -> Option<T> {
+    if let Err(e) = crate::netns::join_thread(ns) {
+        eprintln!("{program}: netns {}: {}", ns.label, e.message);
+        if !e.vanished {
+            refused.store(true, Ordering::Relaxed);
         }
         return None;
     }
-    if pid == 0 {
-        unsafe { libc::close(read_end) };
-        let code = child(config, ns, write_end);
-        // SAFETY: leave without running the parent's exit handlers.
-        unsafe { libc::_exit(code) };
-    }
-    unsafe { libc::close(write_end) };
-    // SAFETY: read_end is ours alone now.
-    Some((pid, unsafe { std::fs::File::from_raw_fd(read_end) }))
+    Some(work(i, ns))
 }
 
-/// A child's status for a namespace that went away before it could join:
-/// reported, but not a failure of the run.
-const VANISHED: i32 = 125;
-
-fn child(config: &Config, ns: &Namespace, write_end: libc::c_int) -> i32 {
-    let spec = ns.path.to_string_lossy().into_owned();
-    if let Err(message) = crate::netns::join(&spec) {
-        eprintln!("{}: netns {}: {message}", config.program_name, ns.label);
-        return VANISHED;
-    }
-    // SAFETY: write_end is ours alone.
-    let file = unsafe { std::fs::File::from_raw_fd(write_end) };
-    let mut writer = std::io::BufWriter::with_capacity(64 * 1024, file);
-    let result = crate::run(config, &mut writer).and_then(|status| {
-        writer.flush().map_err(Error::Output)?;
-        Ok(status)
-    });
+/// Read one namespace on the calling thread (already joined to it).
+fn visit(
+    ns: &Namespace,
+    state: &mut NamespaceState,
+    config: &Config,
+    programs: Option<&ProcessIndex>,
+) -> Outcome {
+    let mut bytes = Vec::with_capacity(16 * 1024);
+    let result = match config.mode {
+        Mode::Sockets => {
+            let listing = state.listing.get_or_insert_with(|| {
+                SocketListing::new(Collector::new(config.source, crate::proc_root()), config)
+            });
+            if let Some(view) = listing.view() {
+                view.set_namespace(ns.inode, &ns.label, &ns.key);
+                if view.merges_namespaces() {
+                    listing.defer_view();
+                }
+            }
+            listing.tick_with(config, &mut bytes, programs)
+        }
+        Mode::Routes => state
+            .routes
+            .get_or_insert_with(|| Routes::new(crate::proc_root()))
+            .tick(config, &mut bytes),
+        Mode::Interfaces => state
+            .interfaces
+            .get_or_insert_with(|| Interfaces::new(crate::proc_root()))
+            .tick(config, &mut bytes),
+        Mode::Statistics => {
+            crate::statistics::Statistics::new(crate::proc_root()).tick(config, &mut bytes)
+        }
+        Mode::Masquerade => Ok(crate::masquerade(config)),
+    };
     match result {
-        Ok(status) => status,
-        Err(e) if e.is_broken_pipe() => 0,
+        Ok(status) => Outcome { bytes, status },
         Err(e) => {
             eprintln!("{}: netns {}: {e}", config.program_name, ns.label);
-            1
+            Outcome { bytes, status: 1 }
         }
     }
 }

@@ -562,25 +562,21 @@ pub fn parse(args: &[OsString]) -> Parsed {
             };
         }
     };
-    if raw.own.all_netns > 0 {
-        let unsupported = if raw.own.netns.is_some() {
-            Some("--netns")
-        } else if raw.continuous > 0 {
-            Some("-c")
-        } else if raw.own.serve.is_some() || raw.own.textfile.is_some() {
-            Some("--serve/--textfile")
-        } else if view.is_some() {
-            Some("a view")
-        } else {
-            None
+    if raw.own.all_netns > 0 && raw.own.netns.is_some() {
+        return Parsed::Fail {
+            message: format!("{program_name}: --all-netns and --netns: choose one\n"),
+            usage: false,
+            status: EXIT_USAGE,
         };
-        if let Some(other) = unsupported {
-            return Parsed::Fail {
-                message: format!("{program_name}: --all-netns does not go with {other} yet\n"),
-                usage: false,
-                status: EXIT_USAGE,
-            };
-        }
+    }
+    let mut view = view;
+    if raw.own.all_netns > 0
+        && let Some(View::GroupBy { keys, .. }) = &mut view
+        && !keys.contains(&crate::views::Key::Netns)
+    {
+        // every namespace's sockets are its own: counted apart unless
+        // the keys place `netns` elsewhere
+        keys.insert(0, crate::views::Key::Netns);
     }
     let min_interval = match raw.own.min_interval.as_deref() {
         None => 1.0,
@@ -680,7 +676,8 @@ pub fn parse(args: &[OsString]) -> Parsed {
         serve,
         netns: raw.own.netns.clone(),
         all_netns: raw.own.all_netns > 0,
-        parallel_families: true,
+        // namespaces are read side by side already
+        parallel_families: raw.own.all_netns == 0,
         textfile: raw.own.textfile.clone().map(Into::into),
         min_interval,
         view,

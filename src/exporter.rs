@@ -53,6 +53,9 @@ pub struct Collection {
     root: ProcRoot,
     buffer: Vec<u8>,
     errors: u64,
+    /// `--all-netns`: each namespace's own collection, by inode (made on
+    /// a thread joined to that namespace).
+    namespaces: rustc_hash::FxHashMap<u64, Collection>,
 }
 
 impl Collection {
@@ -64,6 +67,7 @@ impl Collection {
             root,
             buffer: Vec::new(),
             errors: 0,
+            namespaces: Default::default(),
         }
     }
 
@@ -85,10 +89,104 @@ impl Collection {
         started: Instant,
     ) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(64 * 1024);
-        // sockets: the exporter view writes its gauges at the end of the tick
-        self.listing.tick(config, &mut out)?;
-        let devices = self.interfaces.device_counters()?;
+        if config.all_netns {
+            self.every_namespace(config, format, &mut out)?;
+        } else {
+            self.namespace_metrics(config, format, &mut out)?;
+        }
         let mut e = Exposition::new(&mut out, format);
+        e.family(
+            "nlstat_scrape_duration_seconds",
+            Kind::Gauge,
+            "How long this collection took.",
+        )?;
+        e.sample(
+            "nlstat_scrape_duration_seconds",
+            &[],
+            format!("{:.6}", started.elapsed().as_secs_f64()),
+        )?;
+        e.family(
+            "nlstat_scrape_errors",
+            Kind::Counter,
+            "Collections that failed since nlstat started.",
+        )?;
+        e.sample("nlstat_scrape_errors_total", &[], self.errors)?;
+        e.family("nlstat_build_info", Kind::Gauge, "nlstat's version.")?;
+        e.sample(
+            "nlstat_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))],
+            1,
+        )?;
+        e.finish()?;
+        Ok(out)
+    }
+
+    /// `--all-netns`: every namespace's metrics, read on threads joined to
+    /// each, merged family by family with `netns` and `netns_inode` labels.
+    /// A namespace that fails is reported on stderr and left out.
+    fn every_namespace(
+        &mut self,
+        config: &Config,
+        format: Format,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let namespaces = crate::netns::all();
+        self.namespaces
+            .retain(|inode, _| namespaces.iter().any(|ns| ns.inode == *inode));
+        let slots: Vec<Mutex<Option<Collection>>> = namespaces
+            .iter()
+            .map(|ns| Mutex::new(self.namespaces.remove(&ns.inode)))
+            .collect();
+        let mut merger = crate::render::exposition::FamilyMerger::default();
+        let mut failed = false;
+        let joined_all = crate::all_netns::for_each_namespace(
+            &config.program_name,
+            &namespaces,
+            |i, ns| {
+                let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let collection = slot.get_or_insert_with(|| Collection::new(config));
+                let mut text = Vec::with_capacity(16 * 1024);
+                match collection.namespace_metrics(config, format, &mut text) {
+                    Ok(()) => Ok(text),
+                    Err(e) => {
+                        eprintln!("{}: netns {}: {e}", config.program_name, ns.label);
+                        Err(())
+                    }
+                }
+            },
+            |ns, result| match result {
+                Some(Ok(text)) => {
+                    let inode = ns.inode.to_string();
+                    merger.add(&text, &[("netns", &ns.key), ("netns_inode", &inode)]);
+                }
+                Some(Err(())) => failed = true,
+                None => {}
+            },
+        );
+        for (ns, slot) in namespaces.iter().zip(slots) {
+            if let Some(collection) = slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                self.namespaces.insert(ns.inode, collection);
+            }
+        }
+        if failed || !joined_all {
+            self.errors += 1;
+        }
+        merger.write(out)?;
+        Ok(())
+    }
+
+    /// The metrics of the namespace the calling thread is in: sockets,
+    /// interfaces, SNMP counters.
+    fn namespace_metrics(
+        &mut self,
+        config: &Config,
+        format: Format,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        // sockets: the exporter view writes its gauges at the end of the tick
+        self.listing.tick(config, out)?;
+        let devices = self.interfaces.device_counters()?;
+        let mut e = Exposition::new(out, format);
         for (i, metric) in [
             "receive_bytes",
             "receive_packets",
@@ -117,30 +215,7 @@ impl Collection {
             }
         }
         self.snmp(&mut e)?;
-        e.family(
-            "nlstat_scrape_duration_seconds",
-            Kind::Gauge,
-            "How long this collection took.",
-        )?;
-        e.sample(
-            "nlstat_scrape_duration_seconds",
-            &[],
-            format!("{:.6}", started.elapsed().as_secs_f64()),
-        )?;
-        e.family(
-            "nlstat_scrape_errors",
-            Kind::Counter,
-            "Collections that failed since nlstat started.",
-        )?;
-        e.sample("nlstat_scrape_errors_total", &[], self.errors)?;
-        e.family("nlstat_build_info", Kind::Gauge, "nlstat's version.")?;
-        e.sample(
-            "nlstat_build_info",
-            &[("version", env!("CARGO_PKG_VERSION"))],
-            1,
-        )?;
-        e.finish()?;
-        Ok(out)
+        Ok(())
     }
 
     /// /proc/net/snmp, netstat and snmp6 as `nlstat_snmp_<section>_<name>`.
@@ -182,7 +257,7 @@ impl Collection {
             } else {
                 counters::key_values(&mut emit, &self.buffer, all, None)
             };
-            parsed.map_err(|e| Error::file(self.root.path(relative).display().to_string(), e))?;
+            parsed.map_err(|e| Error::file(self.root.shown(relative).display().to_string(), e))?;
         }
         let mut seen = rustc_hash::FxHashSet::default();
         for (metric, help, kind, value) in samples {

@@ -86,7 +86,11 @@ pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache)
                 continue;
             }
             Err(e) => {
-                eprintln!("{}: {}", path.display(), crate::statistics::strerror(&e));
+                eprintln!(
+                    "{}: {}",
+                    root.shown(relative).display(),
+                    crate::statistics::strerror(&e)
+                );
                 status = 255;
                 break;
             }

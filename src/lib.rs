@@ -42,9 +42,6 @@ pub fn proc_root() -> ProcRoot {
 /// exit status netstat would return.
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let root = proc_root();
-    if config.all_netns {
-        return all_netns::run(config, out);
-    }
     if let Some(address) = config.serve {
         return exporter::serve(config, address);
     }
@@ -54,6 +51,9 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
             exporter::write_textfile(&mut collection, config, path)?;
             Ok(0)
         });
+    }
+    if config.all_netns {
+        return all_netns::run(config, out);
     }
     match config.mode {
         Mode::Sockets => {
@@ -83,7 +83,7 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
 }
 
 /// netstat's `-c` loop: print, flush, sleep a second, until a tick fails.
-fn repeat<W: Write>(
+pub(crate) fn repeat<W: Write>(
     config: &Config,
     out: &mut W,
     mut tick: impl FnMut(&mut W) -> Result<i32>,
@@ -107,16 +107,18 @@ fn repeat<W: Write>(
 /// then says so and exits 1, with or without `-c`, `-n` or `-e`. When the
 /// file is there, netstat's failures are reproduced (exit 255 for its -1);
 /// listing the entries of such an old kernel is not supported.
-fn masquerade(config: &Config) -> i32 {
+pub(crate) fn masquerade(config: &Config) -> i32 {
     let _ = config;
-    let path = proc_root().path("net/ip_masquerade");
+    let root = proc_root();
+    let path = root.path("net/ip_masquerade");
+    let shown = root.shown("net/ip_masquerade");
     match std::fs::read(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             eprintln!("netstat: no support for `ip_masquerade' on this system.");
             1
         }
         Err(e) => {
-            eprintln!("{}: {}", path.display(), statistics::strerror(&e));
+            eprintln!("{}: {}", shown.display(), statistics::strerror(&e));
             255
         }
         Ok(text) if text.is_empty() => {
@@ -126,7 +128,7 @@ fn masquerade(config: &Config) -> i32 {
         Ok(_) => {
             eprintln!(
                 "{}: listing masqueraded connections is not supported",
-                path.display()
+                shown.display()
             );
             255
         }

@@ -33,16 +33,85 @@ pub fn enter(spec: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Join the network namespace `spec` only.
-pub fn join(spec: &str) -> Result<(), String> {
-    let (path, name) = resolve(spec);
+/// Why joining a namespace failed: opening its file, or setns.
+enum JoinError {
+    Open(std::io::Error),
+    Setns(std::io::Error),
+}
+
+/// Join the network namespace at `path` (on the calling thread only).
+fn join_path(path: &Path) -> Result<(), JoinError> {
     let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| format!("--netns {spec}: a path with a NUL byte"))?;
+        .map_err(|_| JoinError::Open(std::io::Error::from_raw_os_error(libc::EINVAL)))?;
     // SAFETY: a valid C string; the fd is closed below.
     let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(match (e.raw_os_error(), name) {
+        return Err(JoinError::Open(std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd is an open descriptor.
+    let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
+    let e = std::io::Error::last_os_error();
+    unsafe { libc::close(fd) };
+    if rc != 0 {
+        return Err(JoinError::Setns(e));
+    }
+    Ok(())
+}
+
+/// Why `--all-netns` could not read a namespace.
+pub struct ThreadJoinError {
+    pub message: String,
+    /// The namespace went away (its file is gone or no longer a
+    /// namespace) rather than refusing us.
+    pub vanished: bool,
+}
+
+/// Join `--all-netns`' namespace `ns` on the calling thread, with its
+/// /etc/netns/NAME overlay when it has one (the thread must then end
+/// with it: the overlay is a mount namespace of the thread's own). The
+/// thread's own namespace needs no setns (nor the privilege for it).
+pub fn join_thread(ns: &Namespace) -> Result<(), ThreadJoinError> {
+    let here = inode_of(Path::new("/proc/thread-self/ns/net"));
+    let result = if here == Some(ns.inode) {
+        Ok(())
+    } else {
+        join_path(&ns.path)
+    };
+    match result {
+        Ok(()) => {}
+        Err(JoinError::Open(e)) => {
+            return Err(ThreadJoinError {
+                vanished: e.raw_os_error() == Some(libc::ENOENT),
+                message: format!("{}: {}", ns.path.display(), crate::statistics::strerror(&e)),
+            });
+        }
+        Err(JoinError::Setns(e)) => {
+            return Err(ThreadJoinError {
+                vanished: e.raw_os_error() == Some(libc::EINVAL),
+                message: match e.raw_os_error() {
+                    Some(libc::EINVAL) => {
+                        format!("{} is no longer a network namespace", ns.path.display())
+                    }
+                    Some(libc::EPERM) => {
+                        "permission denied (joining a network namespace needs CAP_SYS_ADMIN)".into()
+                    }
+                    _ => format!("setns: {}", crate::statistics::strerror(&e)),
+                },
+            });
+        }
+    }
+    if ns.needs_own_mounts() {
+        overlay_etc(&ns.label);
+    }
+    Ok(())
+}
+
+/// Join the network namespace `spec` only.
+pub fn join(spec: &str) -> Result<(), String> {
+    let (path, name) = resolve(spec);
+    match join_path(&path) {
+        Ok(()) => Ok(()),
+        Err(JoinError::Open(e)) => Err(match (e.raw_os_error(), name) {
             (Some(libc::ENOENT), Some(n)) => {
                 format!(
                     "--netns {n}: no such network namespace ({} has no {n})",
@@ -54,14 +123,8 @@ pub fn join(spec: &str) -> Result<(), String> {
                 path.display(),
                 crate::statistics::strerror(&e)
             ),
-        });
-    }
-    // SAFETY: fd is an open descriptor.
-    let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
-    let e = std::io::Error::last_os_error();
-    unsafe { libc::close(fd) };
-    if rc != 0 {
-        return Err(match e.raw_os_error() {
+        }),
+        Err(JoinError::Setns(e)) => Err(match e.raw_os_error() {
             Some(libc::EINVAL) => {
                 format!(
                     "--netns {spec}: {} is not a network namespace",
@@ -72,9 +135,8 @@ pub fn join(spec: &str) -> Result<(), String> {
                 "--netns {spec}: permission denied (joining a network namespace needs CAP_SYS_ADMIN)"
             ),
             _ => format!("--netns {spec}: {}", crate::statistics::strerror(&e)),
-        });
+        }),
     }
-    Ok(())
 }
 
 /// ip netns exec's /etc/netns/NAME overlay: each file there is bound over
@@ -130,6 +192,23 @@ pub struct Namespace {
     pub key: String,
     pub inode: u64,
     pub path: PathBuf,
+    /// Named in /run/netns (then `label` is the name).
+    pub named: bool,
+}
+
+impl Namespace {
+    /// Whether reading it needs /etc/netns/NAME laid over /etc, as `ip
+    /// netns exec NAME` does.
+    pub fn needs_own_mounts(&self) -> bool {
+        self.named && Path::new("/etc/netns").join(&self.label).is_dir()
+    }
+}
+
+/// The calling thread's network namespace as the `netns` view key names
+/// it: `spec` (`--netns`), else `self`; and its inode.
+pub fn current(spec: Option<&str>) -> (u64, String) {
+    let inode = inode_of(Path::new("/proc/thread-self/ns/net")).unwrap_or(0);
+    (inode, spec.unwrap_or("self").to_string())
 }
 
 fn inode_of(path: &Path) -> Option<u64> {
@@ -151,6 +230,7 @@ pub fn all() -> Vec<Namespace> {
             key: "self".into(),
             inode,
             path: own.to_path_buf(),
+            named: false,
         });
     }
     let mut named: Vec<(String, PathBuf)> = std::fs::read_dir(NETNS_RUN_DIR)
@@ -171,6 +251,7 @@ pub fn all() -> Vec<Namespace> {
                 key: name,
                 inode,
                 path,
+                named: true,
             });
         }
     }
@@ -194,6 +275,7 @@ pub fn all() -> Vec<Namespace> {
                 key: format!("pid:{pid}"),
                 inode,
                 path,
+                named: false,
             });
         }
     }

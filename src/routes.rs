@@ -178,7 +178,7 @@ impl Routes {
             if !self.root.path("net/rt_cache").exists() {
                 eprintln!(
                     "{}: No such file or directory",
-                    self.root.path("net/rt_cache").display()
+                    self.root.shown("net/rt_cache").display()
                 );
                 Messages::new(out, self.json.is_some())
                     .say("INET (IPv4) not configured in this system.")?;
@@ -210,7 +210,7 @@ impl Routes {
         if !self.root.read_into("net/ipv6_route", file)? {
             eprintln!(
                 "{}: No such file or directory",
-                self.root.path("net/ipv6_route").display()
+                self.root.shown("net/ipv6_route").display()
             );
             Messages::new(out, self.json.is_some())
                 .say("INET6 (IPv6) not configured in this system.")?;

@@ -45,6 +45,8 @@ struct RowSink<'a, W: Write> {
     /// -p while streaming (a `-c` tick after the first, when the process
     /// map from the previous tick has been refreshed already).
     owners: Option<Owners<'a>>,
+    /// -p from a map shared with other listings (never rescanned).
+    shared: Option<&'a ProcessIndex>,
 }
 
 impl<W: Write> RowSink<'_, W> {
@@ -56,7 +58,7 @@ impl<W: Write> RowSink<'_, W> {
         if let Some(owners) = &mut self.owners {
             owners.resolve(socket.inode);
         }
-        let index = self.owners.as_ref().map(|o| &*o.index);
+        let index = self.owners.as_ref().map(|o| &*o.index).or(self.shared);
         self.rows
             .inet_row(self.out, socket, self.config, self.names, index)?;
         Ok(())
@@ -92,16 +94,6 @@ impl Owners<'_> {
     }
 }
 
-/// A process map built before `--all-netns` forks its children, which
-/// start from it instead of scanning /proc again.
-static PRESCANNED: std::sync::Mutex<Option<ProcessIndex>> = std::sync::Mutex::new(None);
-
-/// Build the process map once for every namespace's listing.
-pub fn prescan_processes(root: &ProcRoot) {
-    let index = ProcessIndex::scan(root);
-    *PRESCANNED.lock().unwrap_or_else(|e| e.into_inner()) = Some(index);
-}
-
 /// State kept across `-c` ticks.
 pub struct SocketListing {
     collector: Collector,
@@ -119,23 +111,25 @@ pub struct SocketListing {
     rescanned: bool,
     /// The filter expression, compiled once for every tick.
     compiled: Option<CompiledQuery>,
-    /// The process map came from [`prescan_processes`]: it is complete,
-    /// so an unknown socket owner does not call for a rescan.
-    prescanned: bool,
+    /// A view's counts are left for the caller to merge ([`defer_view`](Self::defer_view)).
+    view_deferred: bool,
 }
 
 /// The process map for this tick: being built on another thread, to be
 /// built for the rows a filter kept, or ready.
-enum Programs {
+enum Programs<'s> {
     None,
     Scanning(JoinHandle<ProcessIndex>),
     /// Built after the dump, for the filtered rows' inodes only
     /// ([`ProcessIndex::scan_for`]).
     Targeted,
     Ready(ProcessIndex),
+    /// A complete map made by the caller for several listings at once
+    /// (`--all-netns`): read only, never rescanned here.
+    Shared(&'s ProcessIndex),
 }
 
-impl Programs {
+impl Programs<'_> {
     fn ready(&mut self) -> Option<&ProcessIndex> {
         if let Programs::Scanning(_) = self {
             let Programs::Scanning(handle) = std::mem::replace(self, Programs::None) else {
@@ -147,6 +141,7 @@ impl Programs {
         }
         match self {
             Programs::Ready(index) => Some(index),
+            Programs::Shared(index) => Some(index),
             _ => None,
         }
     }
@@ -161,7 +156,7 @@ impl Programs {
 }
 
 /// netstat's stderr note when some process' fds could not be read.
-fn report_denied(index: &ProcessIndex) {
+pub fn report_denied(index: &ProcessIndex) {
     if !index.denied {
         return;
     }
@@ -179,15 +174,20 @@ fn report_denied(index: &ProcessIndex) {
 
 impl SocketListing {
     pub fn new(collector: Collector, config: &Config) -> Self {
-        let processes = PRESCANNED.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut rows = SocketRows::for_config(config);
+        if let Some(view) = rows.view() {
+            // the `netns` key of a view in one namespace: this one
+            let (inode, name) = crate::netns::current(config.netns.as_deref());
+            view.set_namespace(inode, &name, &name);
+        }
         SocketListing {
             collector,
             v6_collector: None,
             names: NameCache::new(),
-            rows: SocketRows::for_config(config),
+            rows,
             buffered: Vec::new(),
-            prescanned: processes.is_some(),
-            processes,
+            view_deferred: false,
+            processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
             compiled: crate::views::lowered_query(config).map(|q| {
@@ -201,6 +201,28 @@ impl SocketListing {
 
     /// Print every selected table once; returns netstat's exit status.
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
+        self.tick_with(config, out, None)
+    }
+
+    /// Don't print a view at the end of a tick: its counts are taken with
+    /// [`view`](Self::view) and merged with other namespaces' counts.
+    pub fn defer_view(&mut self) {
+        self.view_deferred = true;
+    }
+
+    /// The view's aggregate, if this listing counts instead of printing.
+    pub fn view(&mut self) -> Option<&mut crate::views::Aggregator> {
+        self.rows.view()
+    }
+
+    /// One tick; with `shared`, `-p` uses that complete map (built once
+    /// for several namespaces) instead of scanning /proc itself.
+    pub fn tick_with(
+        &mut self,
+        config: &Config,
+        out: &mut impl Write,
+        shared: Option<&ProcessIndex>,
+    ) -> Result<i32> {
         let mut compiled = self.compiled.take();
         let kept = if matches!(config.view, Some(crate::views::View::Listeners)) {
             // --listeners: the connections it counts are those on the
@@ -220,7 +242,7 @@ impl SocketListing {
             view.start_tick(&root);
         }
         // The first tick reads every process anyway: that is its rescan.
-        self.rescanned = self.processes.is_none() || std::mem::take(&mut self.prescanned);
+        self.rescanned = self.processes.is_none();
         // A filtered listing of inet tables looks for its own rows' owners
         // only, every tick (see ProcessIndex::scan_for).
         let targeted = config.programs
@@ -230,6 +252,7 @@ impl SocketListing {
             && !config.protocols.groups;
         let mut programs = match (config.programs, self.processes.take()) {
             (false, _) => Programs::None,
+            (true, _) if shared.is_some() => Programs::Shared(shared.expect("checked")),
             (true, _) if targeted => {
                 self.rescanned = true;
                 Programs::Targeted
@@ -248,7 +271,7 @@ impl SocketListing {
             }
         };
         let mut status = self.tick_tables(config, out, &filter, &mut programs);
-        if let (Ok(_), Some(view)) = (&status, self.rows.view()) {
+        if let (Ok(_), Some(view), false) = (&status, self.rows.view(), self.view_deferred) {
             let index = programs.ready();
             let root = self.collector.root();
             if let Err(e) = view.finish(out, config, &mut self.names, index, root) {
@@ -295,7 +318,7 @@ impl SocketListing {
         config: &Config,
         out: &mut impl Write,
         filter: &SocketFilter,
-        programs: &mut Programs,
+        programs: &mut Programs<'_>,
     ) -> Result<i32> {
         let mut status = 0;
         if config.wants_inet_section() {
@@ -351,6 +374,10 @@ impl SocketListing {
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
                 }
                 let root = self.collector.root().clone();
+                let shared = match programs {
+                    Programs::Shared(index) => Some(*index),
+                    _ => None,
+                };
                 let mut owners = programs.ready_mut().map(|index| Owners {
                     index,
                     root: &root,
@@ -361,7 +388,7 @@ impl SocketListing {
                     if let Some(owners) = &mut owners {
                         owners.resolve(socket.inode);
                     }
-                    let index = owners.as_ref().map(|o| &*o.index);
+                    let index = owners.as_ref().map(|o| &*o.index).or(shared);
                     self.rows
                         .inet_row(out, socket, config, &mut self.names, index)?;
                 }
@@ -449,13 +476,17 @@ impl SocketListing {
         proto: InetProto,
         buffer: bool,
         out: &mut impl Write,
-        programs: &mut Programs,
+        programs: &mut Programs<'_>,
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
         let bytecode = filter.bytecode();
         let root = self.collector.root().clone();
         // Only a ready map streams; a map still being built must not be
         // waited for here (the scan runs beside the dump).
+        let shared = match programs {
+            Programs::Shared(index) if !buffer => Some(*index),
+            _ => None,
+        };
         let owners = if buffer {
             None
         } else {
@@ -475,6 +506,7 @@ impl SocketListing {
             config,
             out,
             owners,
+            shared,
         };
         let mut keep = |socket: &InetSocket| {
             if filter.keep_inet(socket) {

@@ -121,7 +121,7 @@ impl Statistics {
             if !well_formed {
                 eprintln!(
                     "Problem while parsing {}",
-                    self.root.path(relative).display()
+                    self.root.shown(relative).display()
                 );
                 status = 1;
             }
@@ -144,7 +144,7 @@ impl Statistics {
         let error = error.unwrap_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT));
         eprintln!(
             "cannot open {}: {}",
-            self.root.path(relative).display(),
+            self.root.shown(relative).display(),
             strerror(&error)
         );
     }
@@ -166,7 +166,7 @@ impl Statistics {
         if !sentences.pairs(out, &self.buffer, Tables::Snmp, None)? {
             eprintln!(
                 "Problem while parsing {}",
-                self.root.path("net/snmp").display()
+                self.root.shown("net/snmp").display()
             );
         }
         let mut status = 0;
@@ -178,7 +178,7 @@ impl Statistics {
                         if !sentences.pairs(out, &self.buffer, Tables::Snmp, None)? {
                             eprintln!(
                                 "Problem while parsing {}",
-                                self.root.path(relative).display()
+                                self.root.shown(relative).display()
                             );
                         }
                     } else {

@@ -50,6 +50,8 @@ pub enum Key {
     User,
     Pid,
     Program,
+    /// The network namespace the socket is in (`--all-netns`).
+    Netns,
 }
 
 impl Key {
@@ -68,6 +70,7 @@ impl Key {
             Key::User => "user".into(),
             Key::Pid => "pid".into(),
             Key::Program => "program".into(),
+            Key::Netns => "netns".into(),
         }
     }
 }
@@ -177,6 +180,7 @@ pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
             "user" => Key::User,
             "pid" => Key::Pid,
             "program" => Key::Program,
+            "netns" => Key::Netns,
             other => match other.strip_prefix("remote_net/") {
                 Some(len) => match len.parse::<u8>() {
                     Ok(len) if len <= 128 => Key::RemoteNet(Some(len)),
@@ -189,7 +193,7 @@ pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
                 None => {
                     return Err(format!(
                         "--group-by: unknown key `{other}' (keys: proto, family, state, local_addr, \
-                         local_port, remote_addr, remote_port, remote_net[/LEN], uid, user, pid, program)"
+                         local_port, remote_addr, remote_port, remote_net[/LEN], uid, user, pid, program, netns)"
                     ));
                 }
             },
@@ -214,6 +218,8 @@ enum Value {
     User(u32),
     /// A process, rendered as its command name.
     Program(u32),
+    /// A network namespace by inode, rendered as its name.
+    Netns(u64),
 }
 
 type Tuple = SmallVec<[Value; 3]>;
@@ -247,6 +253,8 @@ enum Shown {
     Null,
     Text(String),
     Number(u64),
+    /// A namespace: its text label, its JSON `netns` value and its inode.
+    Netns(String, String, u64),
 }
 
 impl Shown {
@@ -255,6 +263,7 @@ impl Shown {
             Shown::Null => "-".into(),
             Shown::Text(t) => t.clone(),
             Shown::Number(n) => n.to_string(),
+            Shown::Netns(label, _, _) => label.clone(),
         }
     }
 
@@ -263,9 +272,13 @@ impl Shown {
             Shown::Null => line.null(key),
             Shown::Text(t) => line.str(key, t),
             Shown::Number(n) => line.u64(key, *n),
+            Shown::Netns(_, name, inode) => line.str("netns", name).u64("netns_inode", *inode),
         };
     }
 }
+
+/// Namespace names by inode: (text label, JSON `netns` value).
+pub type NetnsNames = FxHashMap<u64, (String, String)>;
 
 /// Per-tick state of a view, kept across `-c` ticks for the deltas.
 pub struct Aggregator {
@@ -294,6 +307,9 @@ pub struct Aggregator {
     previous_tuples: Option<FxHashMap<Tuple, u64>>,
     previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
     ticks: u64,
+    /// The namespace whose sockets are counted now (the `netns` key).
+    netns: u64,
+    netns_names: NetnsNames,
 }
 
 /// The kernel's listen counters that `--listeners` shows (TcpExt).
@@ -321,6 +337,32 @@ impl Aggregator {
             previous_tuples: None,
             previous_counters: None,
             ticks: 0,
+            netns: 0,
+            netns_names: NetnsNames::default(),
+        }
+    }
+
+    /// Count the sockets that follow as those of namespace `inode`, named
+    /// `label` in text and `key` in JSON.
+    pub fn set_namespace(&mut self, inode: u64, label: &str, key: &str) {
+        self.netns = inode;
+        self.netns_names
+            .insert(inode, (label.to_string(), key.to_string()));
+    }
+
+    /// Whether this view is counted across namespaces (`--group-by`) rather
+    /// than printed for each one.
+    pub fn merges_namespaces(&self) -> bool {
+        matches!(self.view, View::GroupBy { .. })
+    }
+
+    /// Add `other`'s counts (another namespace's) to these and clear them.
+    pub fn absorb(&mut self, other: &mut Aggregator) {
+        for (tuple, n) in other.counts.drain() {
+            *self.counts.entry(tuple).or_insert(0) += n;
+        }
+        for (inode, names) in other.netns_names.drain() {
+            self.netns_names.insert(inode, names);
         }
     }
 
@@ -456,6 +498,7 @@ impl Aggregator {
                         Key::User => Value::User(socket.uid),
                         Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
                         Key::Program => owner.map_or(Value::Null, Value::Program),
+                        Key::Netns => Value::Netns(self.netns),
                     })
                     .collect();
                 *self.counts.entry(tuple).or_insert(0) += 1;
@@ -484,6 +527,7 @@ impl Aggregator {
                 Key::State => Value::Str(state),
                 Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
                 Key::Program => owner.map_or(Value::Null, Value::Program),
+                Key::Netns => Value::Netns(self.netns),
                 _ => Value::Null,
             })
             .collect();
@@ -551,6 +595,7 @@ impl Aggregator {
         top: Option<usize>,
     ) -> io::Result<()> {
         let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
+        let netns_names = &self.netns_names.clone();
         let naming = Naming {
             hosts: !config.json && !config.numeric_hosts,
             ports: !config.json && !config.numeric_ports,
@@ -578,7 +623,7 @@ impl Aggregator {
                 let shown: Vec<Shown> = tuple
                     .iter()
                     .zip(keys)
-                    .map(|(v, k)| show(*k, *v, names, programs, naming))
+                    .map(|(v, k)| show(*k, *v, names, programs, naming, netns_names))
                     .collect();
                 *merged.entry(shown).or_insert(0) += count;
             }
@@ -619,7 +664,7 @@ impl Aggregator {
                 .0
                 .iter()
                 .zip(keys)
-                .map(|(v, k)| show(*k, *v, names, programs, naming))
+                .map(|(v, k)| show(*k, *v, names, programs, naming, netns_names))
                 .collect();
             (key, rows[i].1, deltas[i])
         };
@@ -655,7 +700,7 @@ impl Aggregator {
                 let shown = tuple
                     .iter()
                     .zip(&keys)
-                    .map(|(v, k)| show(*k, *v, &mut names, None, no_names))
+                    .map(|(v, k)| show(*k, *v, &mut names, None, no_names, &self.netns_names))
                     .collect();
                 (shown, *n)
             })
@@ -1120,8 +1165,16 @@ fn show(
     names: &mut NameCache,
     programs: Option<&ProcessIndex>,
     naming: Naming,
+    netns: &NetnsNames,
 ) -> Shown {
     match value {
+        Value::Netns(inode) => {
+            let (label, key) = netns
+                .get(&inode)
+                .cloned()
+                .unwrap_or_else(|| (inode.to_string(), inode.to_string()));
+            Shown::Netns(label, key, inode)
+        }
         Value::Null => Shown::Null,
         Value::Str(s) => Shown::Text(s.into()),
         Value::Number(n) if naming.ports && matches!(key, Key::LocalPort | Key::RemotePort) => {

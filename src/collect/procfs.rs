@@ -20,8 +20,28 @@ impl Default for ProcRoot {
     }
 }
 
+/// Whether this kernel has /proc/thread-self (Linux 3.17 and later).
+fn has_thread_self() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| Path::new("/proc/thread-self").exists())
+}
+
 impl ProcRoot {
+    /// The path to open for a /proc entry. /proc/net is a link to the
+    /// thread-group leader's view (/proc/self/net), but a thread may have
+    /// joined another network namespace (`--all-netns`), so `net/...` of
+    /// the real /proc is opened through /proc/thread-self/net: the calling
+    /// thread's own namespace, whichever that is. (/proc/sys/net needs no
+    /// such care: it shows the opening thread's namespace already.)
     pub fn path(&self, relative: &str) -> PathBuf {
+        if relative.starts_with("net/") && self.0 == Path::new("/proc") && has_thread_self() {
+            return self.0.join("thread-self").join(relative);
+        }
+        self.0.join(relative)
+    }
+
+    /// The path messages name (`/proc/net/snmp`, as netstat says it).
+    pub fn shown(&self, relative: &str) -> PathBuf {
         self.0.join(relative)
     }
 
@@ -29,15 +49,16 @@ impl ProcRoot {
     /// when the file does not exist.
     pub fn read_into(&self, relative: &str, buffer: &mut Vec<u8>) -> Result<bool> {
         let path = self.path(relative);
+        let shown = || self.shown(relative).display().to_string();
         buffer.clear();
         match std::fs::File::open(&path) {
             Ok(mut file) => {
                 file.read_to_end(buffer)
-                    .map_err(|e| Error::file(path.display().to_string(), e))?;
+                    .map_err(|e| Error::file(shown(), e))?;
                 Ok(true)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::file(path.display().to_string(), e)),
+            Err(e) => Err(Error::file(shown(), e)),
         }
     }
 }
@@ -249,7 +270,7 @@ pub fn unix_lines(buffer: &[u8]) -> impl Iterator<Item = Option<UnixSocket<'_>>>
 
 /// The path of a /proc entry, for error messages.
 pub fn display(root: &ProcRoot, relative: &str) -> String {
-    Path::new(&root.0).join(relative).display().to_string()
+    root.shown(relative).display().to_string()
 }
 
 #[cfg(test)]

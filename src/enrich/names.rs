@@ -42,7 +42,7 @@ type HostMap = FxHashMap<IpAddr, Box<str>>;
 
 /// Caches for every kind of name; kept across `-c` ticks.
 pub struct NameCache {
-    services: Option<Services>,
+    services: Option<std::sync::Arc<Services>>,
     users: FxHashMap<u32, Option<Box<str>>>,
     hosts: Arc<Mutex<HostMap>>,
     runtime: Option<tokio::runtime::Runtime>,
@@ -82,7 +82,7 @@ impl NameCache {
 
     /// The service name for `port`, or `None` when the database has none.
     pub fn service(&mut self, table: ServiceTable, port: u16) -> Option<&str> {
-        let services = self.services.get_or_insert_with(load_services);
+        let services = self.services.get_or_insert_with(shared_services);
         let map = match table {
             ServiceTable::Tcp => &services.tcp,
             ServiceTable::Udp => &services.udp,
@@ -291,6 +291,27 @@ fn lookup_user(uid: u32) -> Option<Box<str>> {
         let name = unsafe { CStr::from_ptr(pwd.pw_name) };
         return Some(name.to_string_lossy().into());
     }
+}
+
+/// The services and protocols databases as the calling thread sees them,
+/// read once per distinct pair of files. getservent and getprotoent walk
+/// one stream per process, so two threads must never read at once (with
+/// `--all-netns` every namespace's thread names ports); a namespace with
+/// /etc/netns/NAME/services of its own sees other files, hence the key.
+fn shared_services() -> std::sync::Arc<Services> {
+    use std::os::unix::fs::MetadataExt;
+    type Key = [(u64, u64, i64); 2];
+    static LOADED: Mutex<Vec<(Key, std::sync::Arc<Services>)>> = Mutex::new(Vec::new());
+    let identity =
+        |path: &str| std::fs::metadata(path).map_or((0, 0, 0), |m| (m.dev(), m.ino(), m.mtime()));
+    let key = [identity("/etc/services"), identity("/etc/protocols")];
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, services)) = loaded.iter().find(|(k, _)| *k == key) {
+        return std::sync::Arc::clone(services);
+    }
+    let services = std::sync::Arc::new(load_services());
+    loaded.push((key, std::sync::Arc::clone(&services)));
+    services
 }
 
 /// Read the services and protocols databases once, the way net-tools

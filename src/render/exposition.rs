@@ -80,6 +80,103 @@ impl<'a> Exposition<'a> {
     }
 }
 
+/// Several namespaces' expositions as one: each metric family once (its
+/// HELP and TYPE from the first exposition that has it), with the samples
+/// of every exposition under it, each given the labels its exposition was
+/// added with. The format wants a family's samples together, so they
+/// cannot simply be written one exposition after another.
+#[derive(Default)]
+pub struct FamilyMerger {
+    order: Vec<String>,
+    families: rustc_hash::FxHashMap<String, (Vec<u8>, Vec<u8>)>,
+}
+
+impl FamilyMerger {
+    /// Add an exposition (as [`Exposition`] writes it, without `# EOF`),
+    /// with `labels` put first on each of its samples.
+    pub fn add(&mut self, text: &[u8], labels: &[(&str, &str)]) {
+        let mut prefix = Vec::new();
+        for (i, (key, value)) in labels.iter().enumerate() {
+            if i > 0 {
+                prefix.push(b',');
+            }
+            prefix.extend_from_slice(key.as_bytes());
+            prefix.extend_from_slice(b"=\"");
+            prefix.extend_from_slice(escape_label(value).as_bytes());
+            prefix.push(b'"');
+        }
+        // the family the lines belong to, and whether this exposition
+        // brought it first (then its TYPE line is the family's too)
+        let mut current: Option<(String, bool)> = None;
+        for line in text.split_inclusive(|&b| b == b'\n') {
+            if let Some(rest) = line.strip_prefix(b"# HELP ") {
+                let name = rest.split(|&b| b == b' ').next().unwrap_or(b"");
+                let name = String::from_utf8_lossy(name).into_owned();
+                let fresh = !self.families.contains_key(&name);
+                if fresh {
+                    self.order.push(name.clone());
+                    self.families
+                        .entry(name.clone())
+                        .or_default()
+                        .0
+                        .extend_from_slice(line);
+                }
+                current = Some((name, fresh));
+                continue;
+            }
+            if line.starts_with(b"# TYPE ") {
+                if let Some((name, true)) = &current
+                    && let Some(entry) = self.families.get_mut(name)
+                {
+                    entry.0.extend_from_slice(line);
+                }
+                continue;
+            }
+            if line.starts_with(b"#") {
+                continue;
+            }
+            let Some(entry) = current.as_ref().and_then(|(n, _)| self.families.get_mut(n)) else {
+                continue;
+            };
+            let samples = &mut entry.1;
+            let name_end = line
+                .iter()
+                .position(|&b| b == b'{' || b == b' ')
+                .unwrap_or(line.len());
+            samples.extend_from_slice(&line[..name_end]);
+            samples.push(b'{');
+            samples.extend_from_slice(&prefix);
+            match line.get(name_end) {
+                Some(b'{') if line.get(name_end + 1) == Some(&b'}') => {
+                    samples.push(b'}');
+                    samples.extend_from_slice(&line[name_end + 2..]);
+                }
+                Some(b'{') => {
+                    if !prefix.is_empty() {
+                        samples.push(b',');
+                    }
+                    samples.extend_from_slice(&line[name_end + 1..]);
+                }
+                _ => {
+                    samples.push(b'}');
+                    samples.extend_from_slice(&line[name_end..]);
+                }
+            }
+        }
+    }
+
+    /// Write every family with its samples, in the order first added.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        for name in &self.order {
+            if let Some((header, samples)) = self.families.get(name) {
+                out.write_all(header)?;
+                out.write_all(samples)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn escape_label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {

@@ -28,7 +28,10 @@ fn main() {
     names.sort();
     let next = AtomicUsize::new(0);
     let total = AtomicUsize::new(0);
-    let states = tcp_state::ALL & !(1 << 13);
+    let states = std::env::var("STATES")
+        .ok()
+        .and_then(|s| u32::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .unwrap_or(tcp_state::ALL & !(1 << 13));
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {

@@ -113,6 +113,8 @@ pub struct SocketListing {
     compiled: Option<CompiledQuery>,
     /// A view's counts are left for the caller to merge ([`defer_view`](Self::defer_view)).
     view_deferred: bool,
+    /// IPv6 rows of a both-families dump, held until the IPv4 rows are out.
+    v6_rows: Vec<InetSocket>,
 }
 
 /// The process map for this tick: being built on another thread, to be
@@ -187,6 +189,7 @@ impl SocketListing {
             rows,
             buffered: Vec::new(),
             view_deferred: false,
+            v6_rows: Vec::new(),
             processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
@@ -562,6 +565,35 @@ impl SocketListing {
             })?;
             let _ = v6_table;
             v4_table
+        } else if let Some(table) = (proto == InetProto::Tcp && want_v4 && want_v6)
+            .then(|| {
+                // one walk for both families: IPv4 rows go out as they
+                // come, IPv6 ones wait for them
+                let mut v6_rows = std::mem::take(&mut self.v6_rows);
+                v6_rows.clear();
+                let table =
+                    self.collector
+                        .tcp_both_families(states, config.timers, bytecode, |s| {
+                            if s.is_v6() {
+                                if filter.keep_inet(s) {
+                                    v6_rows.push(*s);
+                                }
+                                Ok(())
+                            } else {
+                                keep(s)
+                            }
+                        });
+                let drained = match &table {
+                    Ok(Some(_)) => v6_rows.iter().try_for_each(&mut keep),
+                    _ => Ok(()),
+                };
+                self.v6_rows = v6_rows;
+                drained.and(table)
+            })
+            .transpose()?
+            .flatten()
+        {
+            table
         } else {
             let v4_table = if want_v4 {
                 self.collector.inet_table(

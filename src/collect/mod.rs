@@ -30,6 +30,9 @@ pub struct Collector {
     diag: Option<DiagSocket>,
     /// Tables the kernel refused over sock_diag; read from /proc from then on.
     no_diag: FxHashSet<(InetProto, bool)>,
+    /// The kernel refused the one-walk TCP request (see
+    /// [`tcp_both_families`](Self::tcp_both_families)).
+    no_both_families: bool,
     unix_no_diag: bool,
     text: Vec<u8>,
     unix_records: Vec<UnixEntry>,
@@ -57,6 +60,7 @@ impl Collector {
             root,
             diag: None,
             no_diag: FxHashSet::default(),
+            no_both_families: false,
             unix_no_diag: false,
             text: Vec::new(),
             unix_records: Vec::new(),
@@ -131,6 +135,55 @@ impl Collector {
         let found = procfs::for_each_inet(&self.root, proto, v6, &mut text, each);
         self.text = text;
         Ok(if found? { Table::Read } else { Table::Missing })
+    }
+
+    /// Both TCP tables in one dump (one walk of the kernel's hash tables
+    /// instead of one per family), in the kernel's order, which keeps each
+    /// family's own order. `None` when that request is refused or
+    /// sock_diag is not the source: then read the families one by one.
+    pub fn tcp_both_families(
+        &mut self,
+        states: u32,
+        with_info: bool,
+        bytecode: Option<&[u8]>,
+        mut each: impl FnMut(&InetSocket) -> Result<()>,
+    ) -> Result<Option<Table>> {
+        let proto = InetProto::Tcp;
+        if self.source != Source::Auto
+            || self.no_both_families
+            || self.no_diag.contains(&(proto, false))
+            || self.no_diag.contains(&(proto, true))
+        {
+            return Ok(None);
+        }
+        let mut request = sock_diag::tcp_both_families_request(states, with_info, 1);
+        if let Some(program) = bytecode {
+            request =
+                sock_diag::with_attribute(request, &crate::filter::bytecode::attribute(program));
+        }
+        let diag = self.diag()?;
+        let mut parse_error = false;
+        let end = diag.dump_raw(
+            &request,
+            "sock_diag tcp",
+            |payload| match sock_diag::parse_inet(proto, payload) {
+                Some(socket) => each(&socket),
+                None => {
+                    parse_error = true;
+                    Ok(())
+                }
+            },
+        )?;
+        if parse_error {
+            eprintln!("warning, got bogus tcp diag message.");
+        }
+        match end {
+            DumpEnd::Done => Ok(Some(Table::Read)),
+            DumpEnd::Unsupported(_) => {
+                self.no_both_families = true;
+                Ok(None)
+            }
+        }
     }
 
     /// Read the unix table. sock_diag carries no reference count, so the

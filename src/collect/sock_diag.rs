@@ -46,6 +46,30 @@ pub fn inet_request(proto: InetProto, v6: bool, states: u32, with_info: bool) ->
     })
 }
 
+/// `TCPDIAG_GETSOCK`: inet_diag's first request type, which the kernel
+/// still answers for TCP with the family left unspecified, so one walk of
+/// its tables returns the IPv4 and the IPv6 sockets together.
+const TCPDIAG_GETSOCK: u16 = 18;
+
+/// A serialized `TCPDIAG_GETSOCK` dump request (`struct inet_diag_req`,
+/// the family left out) for both families' TCP sockets in `states`.
+pub fn tcp_both_families_request(states: u32, with_info: bool, sequence: u32) -> Vec<u8> {
+    const HEADER: usize = 16;
+    // family, src_len, dst_len, ext; inet_diag_sockid (48); states; dbs
+    const BODY: usize = 4 + 48 + 4 + 4;
+    let mut request = vec![0u8; HEADER + BODY];
+    let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_DUMP;
+    request[0..4].copy_from_slice(&((HEADER + BODY) as u32).to_ne_bytes());
+    request[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    request[6..8].copy_from_slice(&flags.to_ne_bytes());
+    request[8..12].copy_from_slice(&sequence.to_ne_bytes());
+    if with_info {
+        request[HEADER + 3] = 1 << (INET_DIAG_INFO - 1);
+    }
+    request[HEADER + 52..HEADER + 56].copy_from_slice(&states.to_ne_bytes());
+    request
+}
+
 /// Append `INET_DIAG_REQ_PROTOCOL` to a serialized raw-socket request so the
 /// kernel's raw_diag returns sockets of every protocol.
 pub fn with_raw_protocol_filter(mut request: Vec<u8>, protocol: u32) -> Vec<u8> {

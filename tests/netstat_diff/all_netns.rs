@@ -251,6 +251,29 @@ fn json_views_and_metrics_carry_the_namespace() {
         assert_eq!(mine.len() as u64, theirs, "{key}: rows");
     }
 
+    // filters run in every namespace's kernel: ss's rows there
+    for filter in [
+        &["sport", "=", ":22"][..],
+        &["(", "dport", "=", ":80", "or", "sport", "=", ":80", ")"],
+        &["state", "established", "dst", "127.0.0.1"],
+    ] {
+        let mut args = vec!["--json", "-tan"];
+        args.extend_from_slice(filter);
+        let rows = json_lines(&nlstat_all(&args).stdout);
+        for ns in [&a, &b] {
+            let mut ss_args = vec!["-tanH"];
+            ss_args.extend_from_slice(filter);
+            let theirs = String::from_utf8_lossy(&ns.run("ss", &ss_args).stdout)
+                .lines()
+                .count();
+            let ours = rows
+                .iter()
+                .filter(|o| o["netns"] == ns.name.as_str())
+                .count();
+            assert_eq!(ours, theirs, "{filter:?} in {}", ns.name);
+        }
+    }
+
     // --group-by: counted per namespace (netns is implied first), or with
     // netns where the keys put it
     for keys in ["state", "state,netns", "netns,state"] {

@@ -357,6 +357,8 @@ def main():
     parser.add_argument("--no-frontend", action="store_true",
                         help="skip the load-balancer front population (frontend-load.py)")
     parser.add_argument("--only", help="comma-separated tools: nlstat,ss,netstat,floor")
+    parser.add_argument("--no-netns", action="store_true",
+                        help="skip --all-netns over 200 namespaces (scripts/netns-scale.py)")
     parser.add_argument("--out", help="also write the markdown report here")
     args = parser.parse_args()
     if args.small:
@@ -453,6 +455,21 @@ def main():
             front.stdin.close()
             front.wait()
 
+    # --all-netns over many namespaces against shell loops of ip netns exec
+    netns_lines = []
+    if "nlstat" in tools and not args.no_netns:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("netns_scale",
+                                                      os.path.join(HERE, "netns-scale.py"))
+        netns_scale = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(netns_scale)
+        netns_args = argparse.Namespace(namespaces=20 if args.small else 200, sockets=1000,
+                                        runs=3 if args.small else 5, shared_hash=False)
+        log("bench: --all-netns over %d namespaces" % netns_args.namespaces)
+        netns_lines = netns_scale.measure(netns_args, nlstat,
+                                          os.path.join(os.path.dirname(nlstat), "examples",
+                                                       "netns_floor"))
+
     lines = []
     lines.append("## nlstat vs ss vs netstat\n")
     lines.append("- machine: nproc %d, kernel %s, %s" %
@@ -548,6 +565,9 @@ def main():
             lines.append("| nlstat %s | %d | %s | %.3f | %.1f | %s |" %
                          (label, len(r.walls), fmt_s(r.walls), r.cpu(), max(r.rss) / 1024,
                           ratio(r.wall(), base)))
+    if netns_lines:
+        lines.append("")
+        lines.extend(netns_lines)
     if ticks:
         lines.append("")
         lines.append("`nlstat -c` over %d ticks (CPU of each tick from /proc/PID/stat, "

@@ -103,22 +103,21 @@ impl AllNamespaces {
     /// One tick over every namespace, printed in order.
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
         let namespaces = crate::netns::all();
-        self.states
-            .retain(|inode, _| namespaces.iter().any(|ns| ns.inode == *inode));
         self.refresh_processes(config);
         let programs = self.processes.as_ref().filter(|_| config.programs);
-        let slots: Vec<Mutex<NamespaceState>> = namespaces
-            .iter()
-            .map(|ns| Mutex::new(self.states.remove(&ns.inode).unwrap_or_default()))
-            .collect();
         let mut status = 0;
         let mut failure = None;
         let joined_all = for_each_namespace(
             &config.program_name,
             &namespaces,
-            |i, ns| {
-                let mut state = slots[i].lock().unwrap_or_else(|e| e.into_inner());
-                visit(ns, &mut state, config, programs)
+            &mut self.states,
+            |ns, state| {
+                visit(
+                    ns,
+                    state.get_or_insert_with(Default::default),
+                    config,
+                    programs,
+                )
             },
             |ns, outcome| {
                 if failure.is_some() {
@@ -135,10 +134,6 @@ impl AllNamespaces {
                 }
             },
         );
-        for (ns, slot) in namespaces.iter().zip(slots) {
-            let state = slot.into_inner().unwrap_or_else(|e| e.into_inner());
-            self.states.insert(ns.inode, state);
-        }
         if let Some(e) = failure {
             return Err(e.into());
         }
@@ -196,15 +191,28 @@ fn emit(
 /// Run `work` for every namespace on up to one thread per core, each
 /// thread joined to the namespace first, and hand the outcomes to `each`
 /// in the namespaces' order as soon as they and all before them are done.
-/// A namespace that cannot be joined (it went away) is reported on stderr
-/// and given to `each` as `None`; so is one that refuses to be joined (no
-/// privilege), and then the result is false.
-pub fn for_each_namespace<'n, T: Send>(
+/// `work` gets the namespace's entry of `states` (by inode; `None` the
+/// first time), which is kept for the next call; entries of namespaces
+/// that are gone are dropped. A namespace that cannot be joined (it went
+/// away) is reported on stderr and given to `each` as `None`; so is one
+/// that refuses to be joined (no privilege), and then the result is false.
+pub fn for_each_namespace<'n, S: Send, T: Send>(
     program: &str,
     namespaces: &'n [Namespace],
-    work: impl Fn(usize, &Namespace) -> T + Sync,
+    states: &mut FxHashMap<u64, S>,
+    work: impl Fn(&Namespace, &mut Option<S>) -> T + Sync,
     mut each: impl FnMut(&'n Namespace, Option<T>),
 ) -> bool {
+    let slots: Vec<Mutex<Option<S>>> = namespaces
+        .iter()
+        .map(|ns| Mutex::new(states.remove(&ns.inode)))
+        .collect();
+    // what is left belongs to namespaces that are gone
+    states.clear();
+    let work = |i: usize, ns: &Namespace| {
+        let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+        work(ns, &mut slot)
+    };
     let refused = std::sync::atomic::AtomicBool::new(false);
     let width = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -249,6 +257,11 @@ pub fn for_each_namespace<'n, T: Send>(
             }
         }
     });
+    for (ns, slot) in namespaces.iter().zip(slots) {
+        if let Some(state) = slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            states.insert(ns.inode, state);
+        }
+    }
     !refused.into_inner()
 }
 

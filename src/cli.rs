@@ -1005,6 +1005,25 @@ mod tests {
     }
 
     #[test]
+    fn all_netns_counts_each_namespace_apart() {
+        use crate::views::Key;
+        let keys = |args: &[&str]| match config(args).view {
+            Some(View::GroupBy { keys, .. }) => keys,
+            other => panic!("{other:?}"),
+        };
+        let all = ["netstat", "--all-netns", "--group-by", "state"];
+        assert_eq!(keys(&all), vec![Key::Netns, Key::State]);
+        let placed = ["netstat", "--all-netns", "--group-by", "state,netns"];
+        assert_eq!(keys(&placed), vec![Key::State, Key::Netns]);
+        assert_eq!(keys(&["netstat", "--group-by", "state"]), vec![Key::State]);
+        assert!(!config(&["netstat", "--all-netns"]).parallel_families);
+        match run(&["netstat", "--all-netns", "--netns", "x"]) {
+            Parsed::Fail { status, .. } => assert_eq!(status, EXIT_USAGE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn prefixes_and_help() {
         assert!(config(&["netstat", "--numeric-h"]).numeric_hosts);
         assert!(matches!(run(&["netstat", "-t", "-h"]), Parsed::Help));

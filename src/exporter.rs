@@ -131,19 +131,13 @@ impl Collection {
         out: &mut Vec<u8>,
     ) -> Result<()> {
         let namespaces = crate::netns::all();
-        self.namespaces
-            .retain(|inode, _| namespaces.iter().any(|ns| ns.inode == *inode));
-        let slots: Vec<Mutex<Option<Collection>>> = namespaces
-            .iter()
-            .map(|ns| Mutex::new(self.namespaces.remove(&ns.inode)))
-            .collect();
         let mut merger = crate::render::exposition::FamilyMerger::default();
         let mut failed = false;
         let joined_all = crate::all_netns::for_each_namespace(
             &config.program_name,
             &namespaces,
-            |i, ns| {
-                let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+            &mut self.namespaces,
+            |ns, slot| {
                 let collection = slot.get_or_insert_with(|| Collection::new(config));
                 let mut text = Vec::with_capacity(16 * 1024);
                 match collection.namespace_metrics(config, format, &mut text) {
@@ -163,11 +157,6 @@ impl Collection {
                 None => {}
             },
         );
-        for (ns, slot) in namespaces.iter().zip(slots) {
-            if let Some(collection) = slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
-                self.namespaces.insert(ns.inode, collection);
-            }
-        }
         if failed || !joined_all {
             self.errors += 1;
         }

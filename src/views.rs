@@ -1467,6 +1467,10 @@ mod tests {
             vec![Key::RemoteNet(Some(16))]
         );
         assert!(parse_keys("bogus").unwrap_err().contains("`bogus'"));
+        assert_eq!(
+            parse_keys("netns,state").unwrap(),
+            vec![Key::Netns, Key::State]
+        );
         assert!(parse_keys("remote_net/200").is_err());
     }
 

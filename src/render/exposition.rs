@@ -256,6 +256,46 @@ fn join_unit_like_words(name: &str) -> String {
 mod tests {
     use super::*;
 
+    fn exposition(samples: &[(&str, &[(&str, &str)], u64)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut e = Exposition::new(&mut out, Format::Prometheus);
+        e.family("nlstat_sockets", Kind::Gauge, "Sockets.").unwrap();
+        for (name, labels, value) in samples {
+            e.sample(name, labels, value).unwrap();
+        }
+        e.family("nlstat_snmp_tcp_active_opens", Kind::Counter, "Opens.")
+            .unwrap();
+        e.sample("nlstat_snmp_tcp_active_opens_total", &[], 7)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn merged_families_keep_their_samples_together() {
+        let mut merger = FamilyMerger::default();
+        merger.add(
+            &exposition(&[("nlstat_sockets", &[("state", "LISTEN")], 1)]),
+            &[("netns", "self"), ("netns_inode", "1")],
+        );
+        merger.add(
+            &exposition(&[("nlstat_sockets", &[("state", "a \"b\"")], 2)]),
+            &[("netns", "pod \"x\""), ("netns_inode", "2")],
+        );
+        let mut out = Vec::new();
+        merger.write(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP nlstat_sockets Sockets.\n\
+             # TYPE nlstat_sockets gauge\n\
+             nlstat_sockets{netns=\"self\",netns_inode=\"1\",state=\"LISTEN\"} 1\n\
+             nlstat_sockets{netns=\"pod \\\"x\\\"\",netns_inode=\"2\",state=\"a \\\"b\\\"\"} 2\n\
+             # HELP nlstat_snmp_tcp_active_opens_total Opens.\n\
+             # TYPE nlstat_snmp_tcp_active_opens_total counter\n\
+             nlstat_snmp_tcp_active_opens_total{netns=\"self\",netns_inode=\"1\"} 7\n\
+             nlstat_snmp_tcp_active_opens_total{netns=\"pod \\\"x\\\"\",netns_inode=\"2\"} 7\n"
+        );
+    }
+
     #[test]
     fn kernel_names_become_snake_case() {
         assert_eq!(snake_case("ListenOverflows"), "listen_overflows");

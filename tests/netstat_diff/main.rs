@@ -7,7 +7,7 @@
 mod support;
 
 mod all_netns;
-mod exporter;
+pub(crate) mod exporter;
 mod filters;
 mod groups;
 mod interfaces;

@@ -256,7 +256,10 @@ fn join_unit_like_words(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn exposition(samples: &[(&str, &[(&str, &str)], u64)]) -> Vec<u8> {
+    /// One sample: name, labels, value.
+    type Sample<'a> = (&'a str, &'a [(&'a str, &'a str)], u64);
+
+    fn exposition(samples: &[Sample<'_>]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut e = Exposition::new(&mut out, Format::Prometheus);
         e.family("nlstat_sockets", Kind::Gauge, "Sockets.").unwrap();

@@ -260,7 +260,9 @@ pub struct RawArgs {
     ///
     /// getopt ignores operands, and so does netstat; for socket tables
     /// they are nlstat's filter expression (see FILTERS).
-    #[arg(value_name = "FILTER", num_args = 0.., trailing_var_arg = false)]
+    // hidden from the completions, which would offer the placeholder as a
+    // word; the man page lists it all the same
+    #[arg(value_name = "FILTER", num_args = 0.., trailing_var_arg = false, hide = true)]
     pub operands: Vec<OsString>,
 }
 

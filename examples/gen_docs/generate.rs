@@ -138,7 +138,9 @@ pub fn man_page(readme: &str) -> String {
     page.text([roman(
         "Short options combine (-tanpe); long options may be abbreviated to any \
          unambiguous prefix, as getopt allows. A mode (-r, -i, -s, -M) or a view \
-         excludes the others.",
+         excludes the others. In the synopsis, <Socket> stands for the socket \
+         table options (-t, -u, -U, -S, -w, -x, --ax25, --ipx, --netrom) and \
+         <Af> for an address family (-4, -6, -A AF or --AF).",
     )]);
     let heading = nlstat::cli::OWN_OPTIONS_HEADING;
     page.control("SS", ["netstat's options"]);
@@ -464,4 +466,67 @@ fn ascii_only(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roff_of(markdown: &str) -> String {
+        let mut page = Roff::new();
+        markdown_to_roff(&mut page, markdown);
+        ascii_only(&page.to_roff())
+    }
+
+    #[test]
+    fn sections_end_at_a_heading_of_their_level_or_higher() {
+        let readme = "# t\n## A\none\n### A.1\ntwo\n```sh\n## not a heading\n```\n## B\nthree\n";
+        assert_eq!(
+            readme_section(readme, "A"),
+            Some("one\n### A.1\ntwo\n```sh\n## not a heading\n```\n")
+        );
+        assert_eq!(
+            readme_section(readme, "A.1"),
+            Some("two\n```sh\n## not a heading\n```\n")
+        );
+        assert_eq!(readme_section(readme, "B"), Some("three\n"));
+        assert_eq!(readme_section(readme, "C"), None);
+    }
+
+    #[test]
+    fn markdown_becomes_man_macros() {
+        let text = roff_of(
+            "Use `--json` *now*.\n\n- one\n- two `a,b`\n\n```sh\n.dot -x\n```\n\n### Sub `x`\n",
+        );
+        assert_eq!(
+            text,
+            ".PP\nUse \\fB\\-\\-json\\fR \\fInow\\fR.\n\
+             .IP \\(bu 2\none\n\
+             .IP \\(bu 2\ntwo \\fBa,\\:b\\fR\n\
+             .PP\n.RS 4\n.nf\n\\&.dot \\-x\n.fi\n.RE\n\
+             .SS \"Sub x\"\n"
+        );
+    }
+
+    #[test]
+    fn tables_become_tagged_paragraphs() {
+        let text = roff_of(
+            "| field | type | when | meaning |\n| --- | --- | --- | --- |\n| `a` | int | | the a |\n",
+        );
+        assert_eq!(text, ".TP\n\\fBa\\fR (int)\nthe a\n");
+    }
+
+    #[test]
+    fn non_ascii_becomes_groff_escapes() {
+        assert_eq!(
+            ascii_only("a \u{2192} b \u{2013} \u{e9}"),
+            "a \\(-> b \\(en \\[u00E9]"
+        );
+    }
+
+    #[test]
+    fn help_summaries_become_sentences() {
+        assert_eq!(sentence("don't resolve names"), "Don't resolve names.");
+        assert_eq!(sentence("TCP sockets."), "TCP sockets.");
+    }
 }

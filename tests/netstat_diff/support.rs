@@ -16,11 +16,12 @@ pub fn nlstat() -> &'static str {
 }
 
 /// A symbolic link named `netstat` to the nlstat binary (one per test
-/// process, in the temporary directory): what `--as-netstat` installs.
+/// process, under target/tmp): what `--as-netstat` installs.
 pub fn nlstat_as_netstat() -> &'static str {
     static LINK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     LINK.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("nlstat-as-netstat-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("as-netstat-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a directory for the netstat link");
         let link = dir.join("netstat");
         let _ = std::fs::remove_file(&link);

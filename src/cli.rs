@@ -13,6 +13,21 @@ use std::ffi::OsString;
 /// netstat's `E_USAGE`-style exit status for a bad command line.
 pub const EXIT_USAGE: i32 = 3;
 
+/// netstat, byte for byte, from NETLINK_SOCK_DIAG and rtnetlink
+///
+/// nlstat prints what net-tools netstat 2.10 prints, with the same options,
+/// the same columns and the same bytes, but reads sockets from the kernel's
+/// NETLINK_SOCK_DIAG interface and routes and interfaces from rtnetlink
+/// instead of parsing /proc text. The PID/Program column (-p) comes from one
+/// scan of /proc/*/fd into a hash map, and host names are resolved
+/// concurrently with a bounded wait, so nlstat stays fast on hosts with
+/// hundreds of thousands of sockets.
+///
+/// Installed under the name netstat (a symbolic link), nlstat behaves
+/// exactly as netstat, -h included; messages name the program as invoked.
+/// Its own options are long options only, so every short letter stays
+/// netstat's; an abbreviation that fits one of netstat's options and one of
+/// nlstat's keeps netstat's meaning (--group is --groups).
 #[derive(Parser, Debug, Default)]
 #[command(
     name = "netstat",
@@ -22,164 +37,384 @@ pub const EXIT_USAGE: i32 = 3;
     allow_negative_numbers = false
 )]
 pub struct RawArgs {
-    #[arg(short = 'A', long = "protocol", action = ArgAction::Append, value_name = "AF")]
+    /// address families to list, comma-separated
+    ///
+    /// Address families, comma-separated, in the order they are to be
+    /// printed: inet, inet6 and unix, and the aliases ip, ip6 and tcpip;
+    /// ipx, ax25, netrom, x25, rose, ddp (appletalk), econet, ash and
+    /// bluetooth are answered as netstat answers them on a kernel without
+    /// them. An unknown name is an error (status 1).
+    #[arg(short = 'A', long = "protocol", action = ArgAction::Append, value_name = "AF",
+          value_parser = Words(AF_NAMES))]
     pub protocol: Vec<String>,
+    /// display routing cache instead of FIB
+    ///
+    /// With -r, as netstat takes it.
     #[arg(short = 'C', long = "cache", action = ArgAction::Count)]
     pub cache: u8,
+    /// display Forwarding Information Base (default)
+    ///
+    /// With -r, as netstat takes it.
     #[arg(short = 'F', long = "fib", action = ArgAction::Count)]
     pub fib: u8,
+    /// display masqueraded connections
+    ///
+    /// What netstat says on a kernel without /proc/net/ip_masquerade (any
+    /// kernel since 2.4): a message on standard error and status 1.
     #[arg(short = 'M', long = "masquerade", action = ArgAction::Count)]
     pub masquerade: u8,
+    /// display all sockets (default: connected)
+    ///
+    /// Listening and connected sockets; with -i, every interface, not only
+    /// those that are up.
     #[arg(short = 'a', long = "all", action = ArgAction::Count)]
     pub all: u8,
+    /// continuous listing
+    ///
+    /// Print the selected table again every second, until interrupted.
+    /// Statistics (-s) print once, as in netstat.
     #[arg(short = 'c', long = "continuous", action = ArgAction::Count)]
     pub continuous: u8,
+    /// accepted, as netstat accepts it; no effect
     #[arg(short = 'd', action = ArgAction::Count)]
     pub debug: u8,
+    /// display other/more information
+    ///
+    /// Add the User and Inode columns; -ee shows more detail in -i and -r.
     #[arg(short = 'e', long = "extend", action = ArgAction::Count)]
     pub extend: u8,
+    /// display multicast group memberships
+    ///
+    /// Group memberships from /proc/net/igmp and igmp6; with socket flags
+    /// the groups follow the inet tables, as in netstat.
     #[arg(short = 'g', long = "groups", action = ArgAction::Count)]
     pub groups: u8,
+    /// print the usage text
+    ///
+    /// netstat's usage text on standard output and the address family list
+    /// on standard error, status 0. Invoked as nlstat, a summary of nlstat's
+    /// own options and of the filter language follows on standard output;
+    /// invoked as netstat, nothing is added.
     #[arg(short = 'h', long = "help", action = ArgAction::Count)]
     pub help: u8,
-    #[arg(short = '?', action = ArgAction::Count)]
+    /// netstat's -?: the usage text on standard error, status 3
+    #[arg(short = '?', action = ArgAction::Count, hide = true)]
     pub question: u8,
+    /// display interface table
+    ///
+    /// The interface table from RTM_GETLINK (64-bit counters) and
+    /// RTM_GETADDR: interfaces that are up, every one with -a,
+    /// ifconfig-style blocks with -e.
     #[arg(short = 'i', long = "interfaces", action = ArgAction::Count)]
     pub interfaces: u8,
+    /// display listening server sockets
+    ///
+    /// Listening sockets only: TCP in LISTEN, UDP and raw sockets with no
+    /// remote address, unix sockets that accept connections. The kernel
+    /// selects them, so the cost grows with the listeners, not with all
+    /// sockets.
     #[arg(short = 'l', long = "listening", action = ArgAction::Count)]
     pub listening: u8,
+    /// don't resolve names
     #[arg(short = 'n', long = "numeric", action = ArgAction::Count)]
     pub numeric: u8,
+    /// don't resolve host names
     #[arg(long = "numeric-hosts", action = ArgAction::Count)]
     pub numeric_hosts: u8,
+    /// don't resolve port names
     #[arg(long = "numeric-ports", action = ArgAction::Count)]
     pub numeric_ports: u8,
+    /// don't resolve user names
     #[arg(long = "numeric-users", action = ArgAction::Count)]
     pub numeric_users: u8,
+    /// resolve hardware names
+    ///
+    /// Accepted, as netstat accepts it.
     #[arg(short = 'N', long = "symbolic", action = ArgAction::Count)]
     pub symbolic: u8,
+    /// display timers
+    ///
+    /// Add the Timer column: off, on, keepalive, timewait or probe, with
+    /// the seconds until the timer fires, retransmits and probes.
     #[arg(short = 'o', long = "timers", action = ArgAction::Count)]
     pub timers: u8,
+    /// display PID/Program name for sockets
+    ///
+    /// Add the PID/Program name column (cut to 19 characters, - when
+    /// unknown), built from one scan of /proc/*/fd. Run as a user who
+    /// cannot read other processes, netstat's note about them goes to
+    /// standard error. --program is accepted too.
     #[arg(short = 'p', long = "programs", visible_alias = "program", action = ArgAction::Count)]
     pub programs: u8,
+    /// display routing table
+    ///
+    /// The kernel routing table: IPv4 from an RTM_GETROUTE dump of the main
+    /// table, IPv6 (-6, -A inet6) from /proc/net/ipv6_route; several
+    /// families print in the order given. -e shows Metric, Ref and Use, -ee
+    /// both column sets. Names are resolved concurrently, with the same
+    /// bounded wait as for sockets.
     #[arg(short = 'r', long = "route", action = ArgAction::Count)]
     pub route: u8,
+    /// display networking statistics (like SNMP)
+    ///
+    /// Protocol statistics from /proc/net/snmp, /proc/net/netstat and
+    /// /proc/net/snmp6, in netstat's words; -t, -u, -U, -w and -6 choose
+    /// sections. Printed once, even with -c.
     #[arg(short = 's', long = "statistics", action = ArgAction::Count)]
     pub statistics: u8,
+    /// SCTP sockets
+    ///
+    /// nlstat cannot list SCTP sockets: it prints netstat's message for a
+    /// kernel without SCTP and exits with status 1.
     #[arg(short = 'S', long = "sctp", action = ArgAction::Count)]
     pub sctp: u8,
+    /// TCP sockets
     #[arg(short = 't', long = "tcp", action = ArgAction::Count)]
     pub tcp: u8,
+    /// UDP sockets
     #[arg(short = 'u', long = "udp", action = ArgAction::Count)]
     pub udp: u8,
+    /// UDP-Lite sockets
     #[arg(short = 'U', long = "udplite", action = ArgAction::Count)]
     pub udplite: u8,
+    /// be verbose
+    ///
+    /// Also report address families this system has no support for.
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
+    /// print nlstat's version
     #[arg(short = 'V', long = "version", action = ArgAction::Count)]
     pub version: u8,
+    /// don't truncate IP addresses
     #[arg(short = 'W', long = "wide", action = ArgAction::Count)]
     pub wide: u8,
+    /// the same as -W
+    ///
+    /// The same as -W: the spelling some netstat builds use (Debian's
+    /// netstat 2.10 rejects it).
     #[arg(short = 'T', long = "notrim", action = ArgAction::Count)]
     pub notrim: u8,
+    /// raw sockets
     #[arg(short = 'w', long = "raw", action = ArgAction::Count)]
     pub raw: u8,
+    /// unix domain sockets
     #[arg(short = 'x', long = "unix", action = ArgAction::Count)]
     pub unix: u8,
+    /// IPv6 only (the inet6 family)
     #[arg(short = '6', long = "inet6", action = ArgAction::Count)]
     pub inet6: u8,
+    /// IPv4 only (the inet family)
     #[arg(short = '4', long = "inet", action = ArgAction::Count)]
     pub inet: u8,
+    /// Bluetooth L2CAP sockets, answered as netstat answers without them
     #[arg(short = '2', long = "l2cap", action = ArgAction::Count)]
     pub l2cap: u8,
+    /// Bluetooth RFCOMM sockets, answered as netstat answers without them
     #[arg(short = 'f', long = "rfcomm", action = ArgAction::Count)]
     pub rfcomm: u8,
+    /// display SELinux security context for sockets
+    ///
+    /// netstat's answer on a system without SELinux: "SELinux is not
+    /// enabled on this machine." and status 1.
     #[arg(short = 'Z', long = "context", action = ArgAction::Count)]
     pub context: u8,
+    /// the same as -A ax25
     #[arg(long = "ax25", action = ArgAction::Count)]
     pub ax25: u8,
+    /// the same as -A inet
     #[arg(long = "ip", action = ArgAction::Count)]
     pub ip: u8,
+    /// the same as -A ipx
     #[arg(long = "ipx", action = ArgAction::Count)]
     pub ipx: u8,
+    /// the same as -A ddp
     #[arg(long = "appletalk", action = ArgAction::Count)]
     pub appletalk: u8,
+    /// the same as -A netrom
     #[arg(long = "netrom", action = ArgAction::Count)]
     pub netrom: u8,
+    /// the same as -A ddp
     #[arg(long = "ddp", action = ArgAction::Count)]
     pub ddp: u8,
+    /// the same as -A inet
     #[arg(long = "tcpip", action = ArgAction::Count)]
     pub tcpip: u8,
+    /// the same as -A econet
     #[arg(long = "econet", action = ArgAction::Count)]
     pub econet: u8,
+    /// the same as -A x25
     #[arg(long = "x25", action = ArgAction::Count)]
     pub x25: u8,
+    /// the same as -A rose
     #[arg(long = "rose", action = ArgAction::Count)]
     pub rose: u8,
+    /// the same as -A ash
     #[arg(long = "ash", action = ArgAction::Count)]
     pub ash: u8,
+    /// the same as -A bluetooth
     #[arg(long = "bluetooth", action = ArgAction::Count)]
     pub bluetooth: u8,
     #[command(flatten)]
     pub own: NlstatArgs,
-    /// getopt ignores operands; for socket tables they are nlstat's filter
-    /// expression.
-    #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
+    /// a filter expression for the socket tables, in ss's language
+    ///
+    /// getopt ignores operands, and so does netstat; for socket tables
+    /// they are nlstat's filter expression (see FILTERS).
+    // hidden from the completions, which would offer the placeholder as a
+    // word; the man page lists it all the same
+    #[arg(value_name = "FILTER", num_args = 0.., trailing_var_arg = false, hide = true)]
     pub operands: Vec<OsString>,
 }
+
+/// The heading of nlstat's own options in the clap definition; the help
+/// text and the man page list these options in a section of their own.
+pub const OWN_OPTIONS_HEADING: &str = "nlstat options";
 
 /// nlstat's own options: long options only, so that every short letter
 /// stays netstat's.
 #[derive(clap::Args, Debug, Default)]
-#[command(next_help_heading = "nlstat options")]
+#[command(next_help_heading = OWN_OPTIONS_HEADING)]
 pub struct NlstatArgs {
-    /// Where socket tables come from (`netlink` or `proc`).
-    #[arg(long = "source", value_name = "SOURCE")]
+    /// socket tables from netlink (default) or proc
+    ///
+    /// netlink asks NETLINK_SOCK_DIAG and falls back to /proc/net per
+    /// protocol when the kernel has no diag module for it (raw sockets);
+    /// proc reads /proc/net for everything, as net-tools does.
+    #[arg(long = "source", value_name = "SOURCE", value_parser = Words(&["netlink", "proc"]))]
     pub source: Option<String>,
-    /// JSON Lines: one object per row, typed values, no headers.
+    /// JSON Lines: one object per row, no headers
+    ///
+    /// With every mode and flag that prints a table (see JSON OUTPUT).
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
-    /// Count sockets per distinct tuple of these keys.
+    /// count sockets per distinct tuple of KEYS
+    ///
+    /// A view: one row per distinct tuple of the keys (comma-separated)
+    /// with its count.
+    /// Keys: proto, family, state, local_addr, local_port, remote_addr,
+    /// remote_port, remote_net (or remote_net/LEN), uid, user, and with -p
+    /// pid and program (see LOAD-BALANCER VIEWS).
     #[arg(long = "group-by", value_name = "KEYS")]
     pub group_by: Option<String>,
-    /// Keep the first N rows of --group-by.
+    /// keep the first N rows of --group-by
     #[arg(long = "top", value_name = "N")]
     pub top: Option<String>,
-    /// Counts per protocol, family and state, and the kernel's totals.
+    /// socket counts per protocol, family and state
+    ///
+    /// Counts per protocol, family and state for every selected table, then
+    /// the kernel's totals from /proc/net/sockstat and sockstat6.
     #[arg(long = "summary", action = ArgAction::Count)]
     pub summary: u8,
-    /// Listening TCP sockets: accept queues, backlogs, connections.
+    /// TCP listeners: accept queues and connections
+    ///
+    /// One row per listening TCP socket: accept queue, backlog, fill, and
+    /// the SYN_RECV, ESTABLISHED and TIME_WAIT sockets on its port; then
+    /// the kernel's listen counters.
     #[arg(long = "listeners", action = ArgAction::Count)]
     pub listeners: u8,
-    /// Ephemeral port use per (local address, remote address, port).
+    /// ephemeral port use per remote address and port
+    ///
+    /// Ports of net.ipv4.ip_local_port_range in use per (local address,
+    /// remote address, remote port), against those available.
     #[arg(long = "ephemeral", action = ArgAction::Count)]
     pub ephemeral: u8,
-    /// Serve Prometheus metrics over HTTP on [ADDR:]PORT.
-    #[arg(long = "serve", value_name = "ADDR:PORT")]
+    /// serve Prometheus metrics on 127.0.0.1:PORT
+    ///
+    /// Answer Prometheus scrapes over HTTP (see PROMETHEUS EXPORTER). A
+    /// port alone listens on 127.0.0.1; ADDR:PORT on that address
+    /// ([::]:PORT or 0.0.0.0:PORT on every address).
+    #[arg(long = "serve", value_name = "PORT")]
     pub serve: Option<String>,
-    /// Write the metrics to PATH (every tick with -c), atomically.
-    #[arg(long = "textfile", value_name = "PATH")]
+    /// write the metrics to PATH (every tick with -c)
+    ///
+    /// Write the exposition to PATH through a temporary file and a rename,
+    /// for node_exporter's textfile collector; with -c, every tick.
+    #[arg(long = "textfile", value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub textfile: Option<OsString>,
-    /// Reuse a collection younger than this many seconds (default 1).
+    /// reuse a collection for SECONDS (default 1)
+    ///
+    /// A scrape within SECONDS of the last collection is answered from it.
     #[arg(long = "min-interval", value_name = "SECONDS")]
     pub min_interval: Option<String>,
-    /// Ephemeral-port pairs exported at most (default 100).
+    /// ephemeral-port pairs to export (default 100)
     #[arg(long = "max-series", value_name = "N")]
     pub max_series: Option<String>,
-    /// Run in this network namespace (a name in /run/netns or a path).
+    /// run in a network namespace (name or path)
+    ///
+    /// Join the namespace (a name from /run/netns, or a path such as
+    /// /proc/PID/ns/net) before any socket or thread exists; for a name,
+    /// /etc/netns/NAME is laid over /etc as ip netns exec does. Needs
+    /// CAP_SYS_ADMIN.
     #[arg(long = "netns", value_name = "NAME|PATH")]
     pub netns: Option<String>,
-    /// Every network namespace of the host, one after another.
+    /// every network namespace, one after another
+    ///
+    /// nlstat's own namespace first, then those in /run/netns by name, then
+    /// those only a process is in; each under a line "Network namespace
+    /// NAME (inode N):". Not yet with -c, views, --serve, --textfile or
+    /// --netns.
     #[arg(long = "all-netns", action = ArgAction::Count)]
     pub all_netns: u8,
 }
+
+/// A value parser that takes any text (nlstat checks it later, with its
+/// own messages) but names the usual values, for completions and the man
+/// page.
+#[derive(Clone, Debug)]
+pub struct Words(pub &'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Words {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|w| clap::builder::PossibleValue::new(*w)),
+        ))
+    }
+}
+
+/// The names -A takes, for completions and the man page (the parser is
+/// [`AF_ALIASES`]).
+const AF_NAMES: &[&str] = &[
+    "inet",
+    "inet6",
+    "unix",
+    "ip",
+    "ip6",
+    "tcpip",
+    "ipx",
+    "ax25",
+    "netrom",
+    "x25",
+    "rose",
+    "ddp",
+    "appletalk",
+    "econet",
+    "ash",
+    "bluetooth",
+];
 
 /// What the command line asks for, before any work is done.
 #[derive(Debug)]
 pub enum Parsed {
     Run(Box<Config>),
-    /// `-h`: usage on stdout (the address family list on stderr), status 0.
-    Help,
+    /// `-h`: usage on stdout (the address family list on stderr), status
+    /// 0; `own_options` adds nlstat's section after it (not when invoked
+    /// as `netstat`).
+    Help {
+        own_options: bool,
+    },
     /// `-V`.
     Version,
     /// Print `message` to stderr, then exit with `status` (1 for a bad
@@ -358,6 +593,14 @@ const AF_ALIASES: &[(&str, &str)] = &[
     ("bluetooth", "bluetooth"),
 ];
 
+/// Whether the program runs under netstat's name (a `netstat` symlink),
+/// where `-h` must print exactly what netstat prints.
+pub fn invoked_as_netstat(program_name: &str) -> bool {
+    std::path::Path::new(program_name)
+        .file_name()
+        .is_some_and(|name| name == "netstat")
+}
+
 /// Parse a command line (`args[0]` is the program name).
 pub fn parse(args: &[OsString]) -> Parsed {
     let program_name = args
@@ -434,14 +677,21 @@ pub fn parse(args: &[OsString]) -> Parsed {
     // getopt stops at the first -V, -h or -?, wherever it stands; the first
     // of them in argument order decides.
     let mut stop: Option<(usize, Parsed)> = None;
-    for (id, kind) in [("version", 0), ("help", 1), ("question", 1)] {
+    for id in ["version", "help", "question"] {
         if let Some(i) = given_indices(&matches, id).and_then(|mut it| it.next())
             && stop.as_ref().is_none_or(|(j, _)| i < *j)
         {
-            let parsed = if kind == 0 {
-                Parsed::Version
-            } else {
-                Parsed::Help
+            let parsed = match id {
+                "version" => Parsed::Version,
+                "help" => Parsed::Help {
+                    own_options: !invoked_as_netstat(&program_name),
+                },
+                // netstat's -? is its usage error: all on stderr, status 3
+                _ => Parsed::Fail {
+                    message: String::new(),
+                    usage: true,
+                    status: EXIT_USAGE,
+                },
             };
             stop = Some((i, parsed));
         }
@@ -914,6 +1164,110 @@ pub const VERSION_TEXT: &str = concat!(
     " (net-tools 2.10 compatible netstat over NETLINK_SOCK_DIAG)\n"
 );
 
+/// What `nlstat -h` prints after netstat's usage text (on stdout, after
+/// the family list on stderr): nlstat's own options, listed from the clap
+/// definition so that a new option shows up by itself, and the filter
+/// language in brief. Invoked as `netstat`, none of it is printed.
+pub fn own_options_help() -> String {
+    let mut out =
+        String::from("\nnlstat's own options (long only; all of the above stays netstat's):\n");
+    let cmd = RawArgs::command();
+    let own = cmd
+        .get_arguments()
+        .filter(|a| a.get_help_heading() == Some(OWN_OPTIONS_HEADING) && !a.is_hide_set());
+    for arg in own {
+        let Some(long) = arg.get_long() else {
+            continue;
+        };
+        let mut left = format!("--{long}");
+        if arg.get_action().takes_values() {
+            for name in arg.get_value_names().unwrap_or_default() {
+                left.push(' ');
+                left.push_str(name);
+            }
+        }
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        push_help_row(&mut out, 25, &left, &help_summary(&help));
+    }
+    out.push_str("\n  <Filter>: words after the options select socket rows, as in ss(8):\n");
+    let states = crate::filter::expr::STATE_NAMES.join(" ");
+    let groups = crate::filter::expr::STATE_GROUPS.join(" ");
+    for (left, text) in [
+        ("state S, exclude S", format!("S: {states}")),
+        ("", format!("or a group: {groups}")),
+        (
+            "src|dst ADDR[/LEN][:PORT]",
+            "also [IPV6], *:PORT, :PORT or a host name; for unix sockets a shell pattern \
+             (/run/*, @name)"
+                .into(),
+        ),
+        (
+            "sport|dport [OP] [:]PORT",
+            "OP: = != < <= > >= (or eq ne lt le gt ge); PORT may be a service name".into(),
+        ),
+        (
+            "and, or, not, ( )",
+            "and/or bind equally, left to right; side by side means and".into(),
+        ),
+    ] {
+        push_help_row(&mut out, 29, left, &text);
+    }
+    out.push_str(
+        "  e.g. nlstat -tan state established '( dport = :443 or sport = :443 )'\n\
+         \x20 See nlstat(1) for views, JSON fields, exporter metrics and exit statuses.\n",
+    );
+    out
+}
+
+/// A clap help line in the usage text's style: no final period, a
+/// lowercase first word unless it is an acronym, no markdown quotes.
+fn help_summary(help: &str) -> String {
+    let text = help.trim().trim_end_matches('.').replace('`', "");
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => first
+            .to_lowercase()
+            .chain(text[first.len_utf8()..].chars())
+            .collect(),
+        _ => text,
+    }
+}
+
+/// One `        OPTION   text` row of the usage text: the text starts at
+/// column 8 + `width` and wraps before column 80 (on the next line when
+/// the option is too wide).
+fn push_help_row(out: &mut String, width: usize, left: &str, text: &str) {
+    const INDENT: usize = 8;
+    const COLUMNS: usize = 79;
+    let start = out.len();
+    out.push_str(&" ".repeat(INDENT));
+    out.push_str(left);
+    let column = INDENT + width;
+    let mut line_start = start;
+    if left.len() >= width {
+        out.push('\n');
+        line_start = out.len();
+        out.push_str(&" ".repeat(column));
+    } else {
+        out.push_str(&" ".repeat(width - left.len()));
+    }
+    let mut at_column_start = true;
+    for word in text.split_whitespace() {
+        if !at_column_start && out.len() - line_start + 1 + word.len() > COLUMNS {
+            out.push('\n');
+            line_start = out.len();
+            out.push_str(&" ".repeat(column));
+            at_column_start = true;
+        }
+        if !at_column_start {
+            out.push(' ');
+        }
+        out.push_str(word);
+        at_column_start = false;
+    }
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1024,9 +1378,58 @@ mod tests {
     }
 
     #[test]
+    fn own_options_help_lists_every_own_long_option() {
+        let text = own_options_help();
+        for name in OWN_LONG_OPTIONS {
+            assert!(
+                text.contains(&format!("        --{name}")),
+                "--{name} missing from:\n{text}"
+            );
+        }
+        for line in text.lines() {
+            assert!(line.chars().count() <= 79, "too wide: {line:?}");
+            assert!(!line.ends_with(' '), "trailing blank: {line:?}");
+        }
+        assert!(text.contains("--serve PORT"), "{text}");
+    }
+
+    #[test]
+    fn help_rows_wrap_under_their_column() {
+        let mut out = String::new();
+        push_help_row(&mut out, 10, "--x", &"word ".repeat(30));
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() > 1);
+        assert!(lines[0].starts_with("        --x       word"));
+        for line in &lines[1..] {
+            assert!(line.starts_with(&" ".repeat(18)) && !line.starts_with(&" ".repeat(19)));
+        }
+        assert!(lines.iter().all(|l| l.len() <= 79));
+        let mut out = String::new();
+        push_help_row(&mut out, 5, "--long-option", "text");
+        assert_eq!(out, "        --long-option\n             text\n");
+        assert_eq!(help_summary("Where `x` is."), "where x is");
+        assert_eq!(help_summary("JSON Lines."), "JSON Lines");
+    }
+
+    #[test]
     fn prefixes_and_help() {
         assert!(config(&["netstat", "--numeric-h"]).numeric_hosts);
-        assert!(matches!(run(&["netstat", "-t", "-h"]), Parsed::Help));
+        assert!(matches!(
+            run(&["netstat", "-t", "-h"]),
+            Parsed::Help { own_options: false }
+        ));
+        assert!(matches!(
+            run(&["/usr/local/bin/netstat", "--help"]),
+            Parsed::Help { own_options: false }
+        ));
+        assert!(matches!(
+            run(&["nlstat", "-h"]),
+            Parsed::Help { own_options: true }
+        ));
+        assert!(matches!(
+            run(&["./target/release/nlstat", "--he"]),
+            Parsed::Help { own_options: true }
+        ));
         assert!(matches!(run(&["netstat", "-V", "-h"]), Parsed::Version));
         assert!(config(&["netstat", "--sou", "proc"]).source == Source::Proc);
     }

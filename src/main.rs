@@ -8,11 +8,15 @@ fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let config = match cli::parse(&args) {
         Parsed::Run(config) => config,
-        Parsed::Help => {
+        Parsed::Help { own_options } => {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(cli::USAGE.as_bytes());
             let _ = stdout.flush();
             eprint!("{}", cli::AF_LIST);
+            if own_options {
+                let _ = stdout.write_all(cli::own_options_help().as_bytes());
+                let _ = stdout.flush();
+            }
             std::process::exit(0);
         }
         Parsed::Version => {

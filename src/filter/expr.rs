@@ -76,6 +76,24 @@ fn bit(state: u8) -> u32 {
     1 << state
 }
 
+/// The state names [`state_mask`] takes, as the help text lists them.
+pub const STATE_NAMES: &[&str] = &[
+    "established",
+    "syn-sent",
+    "syn-recv",
+    "fin-wait-1",
+    "fin-wait-2",
+    "time-wait",
+    "closed",
+    "close-wait",
+    "last-ack",
+    "listening",
+    "closing",
+];
+
+/// The state groups [`state_mask`] takes.
+pub const STATE_GROUPS: &[&str] = &["all", "connected", "synchronized", "bucket", "big"];
+
 /// A state name or group as ss knows it.
 pub fn state_mask(word: &str) -> Option<u32> {
     use tcp_state::*;
@@ -687,6 +705,24 @@ mod tests {
 
     fn or(a: Expr, b: Expr) -> Expr {
         Expr::Or(Box::new(a), Box::new(b))
+    }
+
+    #[test]
+    fn listed_state_words_are_the_parsers() {
+        // each name one state, each group more than one, all different
+        let mut seen = Vec::new();
+        for name in STATE_NAMES {
+            let mask = state_mask(name).unwrap_or_else(|| panic!("{name} is not a state"));
+            assert_eq!(mask.count_ones(), 1, "{name}");
+            assert!(!seen.contains(&mask), "{name} repeats a state");
+            seen.push(mask);
+        }
+        // every state ss names but `unknown` is listed
+        assert_eq!(seen.iter().fold(0, |a, m| a | m), SS_ALL & !1);
+        for group in STATE_GROUPS {
+            let mask = state_mask(group).unwrap_or_else(|| panic!("{group} is not a group"));
+            assert!(mask.count_ones() > 1, "{group}");
+        }
     }
 
     #[test]

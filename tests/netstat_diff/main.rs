@@ -7,6 +7,7 @@
 mod support;
 
 mod all_netns;
+mod docs;
 pub(crate) mod exporter;
 mod filters;
 mod groups;

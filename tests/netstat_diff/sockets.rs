@@ -162,6 +162,8 @@ fn usage_errors_match_netstat() {
         &["-A", "bluetooth"],
         &["--ipx"],
         &["-S"],
+        &["-?"],
+        &["-t", "-?", "-h"],
     ] {
         let netstat = ns.run(NETSTAT, args);
         let ours_out = ns.run(nlstat(), args);
@@ -180,12 +182,41 @@ fn usage_errors_match_netstat() {
         let ours = String::from_utf8_lossy(&ours_out.stderr).replace(nlstat(), "PROG");
         assert_eq!(theirs, ours, "stderr for {args:?}");
     }
-    // -h: usage on stdout, the family list on stderr, status 0.
-    let netstat = ns.run(NETSTAT, &["-h"]);
-    let nlstat = ns.run(nlstat(), &["-h"]);
-    assert_eq!(netstat.stdout, nlstat.stdout);
-    assert_eq!(netstat.stderr, nlstat.stderr);
-    assert_eq!(netstat.status.code(), nlstat.status.code());
+    // -h: usage on stdout, the family list on stderr, status 0. Invoked as
+    // netstat, exactly that; as nlstat, its own section follows on stdout.
+    for args in [
+        &["-h"][..],
+        &["--help"],
+        &["--he"],
+        &["-tan", "-h"],
+        &["-?"],
+    ] {
+        let netstat = ns.run(NETSTAT, args);
+        let linked = ns.run(nlstat_as_netstat(), args);
+        assert_eq!(
+            String::from_utf8_lossy(&netstat.stdout),
+            String::from_utf8_lossy(&linked.stdout),
+            "stdout of netstat {args:?}"
+        );
+        assert_eq!(netstat.stderr, linked.stderr, "stderr of netstat {args:?}");
+        assert_eq!(netstat.status.code(), linked.status.code(), "{args:?}");
+        let named = ns.run(nlstat(), args);
+        assert_eq!(netstat.stderr, named.stderr, "stderr of nlstat {args:?}");
+        assert_eq!(netstat.status.code(), named.status.code(), "{args:?}");
+        if args.contains(&"-?") {
+            // netstat's usage error, whatever the name
+            assert_eq!(netstat.stdout, named.stdout);
+            continue;
+        }
+        let text = String::from_utf8_lossy(&named.stdout);
+        let own = text
+            .strip_prefix(&*String::from_utf8_lossy(&netstat.stdout))
+            .unwrap_or_else(|| panic!("nlstat {args:?} must start with netstat's usage: {text}"));
+        assert!(
+            own.starts_with("\nnlstat's own options") && own.contains("--json"),
+            "nlstat {args:?}: {own}"
+        );
+    }
 }
 
 #[test]

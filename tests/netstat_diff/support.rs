@@ -15,7 +15,32 @@ pub fn nlstat() -> &'static str {
     env!("CARGO_BIN_EXE_nlstat")
 }
 
-fn in_ci() -> bool {
+/// A symbolic link named `netstat` to the nlstat binary (one per test
+/// process, under target/tmp): what `--as-netstat` installs.
+pub fn nlstat_as_netstat() -> &'static str {
+    static LINK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINK.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("as-netstat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a directory for the netstat link");
+        let link = dir.join("netstat");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(nlstat(), &link).expect("link netstat to nlstat");
+        link.to_str()
+            .expect("a UTF-8 temporary directory")
+            .to_string()
+    })
+}
+
+/// Whether the shell command `command -v NAME` finds NAME.
+pub fn have_command(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI")
         .map(|v| v == "true" || v == "1")
         .unwrap_or(false)

@@ -1,0 +1,652 @@
+//! Installable like a system tool: the man page and the shell completions
+//! (generated from the clap definition, committed under doc/), the install
+//! script and the .deb. Each is checked by the program that reads it: groff
+//! and man render the page, bash, zsh and fish run the completions, dpkg
+//! installs the package; netstat stays the oracle for what the installed
+//! binary prints.
+
+#[allow(dead_code)]
+#[path = "../../examples/gen_docs/generate.rs"]
+mod generate;
+
+use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether `tool` can run here; outside CI a missing one skips the test
+/// (with the reason printed), under CI it fails, as .ci/run installs it.
+fn need(tool: &str) -> bool {
+    if have_command(tool) {
+        return true;
+    }
+    if in_ci() {
+        panic!("CI=true but `{tool}` is not installed (.ci/run installs it)");
+    }
+    eprintln!("SKIPPED: `{tool}` is not installed");
+    false
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// A fresh temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("nlstat-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn generated_docs_are_up_to_date() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let mut stale = Vec::new();
+    for (path, expected) in generate::all(&readme) {
+        match std::fs::read_to_string(root().join(path)) {
+            Ok(committed) if committed == expected => {}
+            Ok(committed) => {
+                let line = committed
+                    .lines()
+                    .zip(expected.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or_else(|| committed.lines().count().min(expected.lines().count()));
+                stale.push(format!(
+                    "{path} differs from line {}:\n  committed: {:?}\n  generated: {:?}",
+                    line + 1,
+                    committed.lines().nth(line).unwrap_or("<end>"),
+                    expected.lines().nth(line).unwrap_or("<end>")
+                ));
+            }
+            Err(e) => stale.push(format!("{path}: {e}")),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the generated man page or completions are out of date (the clap definition in \
+         src/cli.rs or README.md changed): run `{}` and commit what it writes\n{}",
+        generate::REGENERATE,
+        stale.join("\n")
+    );
+}
+
+/// The page as `man` shows it, in plain ASCII, 80 columns.
+fn man_text(page: &Path) -> Output {
+    run(Command::new("man")
+        .args(["--warnings", "-l"])
+        .arg(page)
+        .env("LC_ALL", "C")
+        .env("MANWIDTH", "80")
+        .env("MANPAGER", "cat")
+        .env_remove("MAN_KEEP_FORMATTING"))
+}
+
+/// groff and man render the page without a single warning (`-ww` turns
+/// all of them on), in ASCII and in UTF-8, at two widths.
+fn assert_renders_cleanly(page: &Path) {
+    // groff reads no gzipped page; man does
+    let plain = page.extension().is_none_or(|e| e != "gz");
+    if plain {
+        for device in ["-Tascii", "-Tutf8"] {
+            let out = run(Command::new("groff")
+                .args(["-ww", "-man", device, "-z"])
+                .arg(page));
+            assert!(
+                out.status.success() && out.stderr.is_empty(),
+                "groff -ww -man {device} -z {}: {}",
+                page.display(),
+                text(&out.stderr)
+            );
+        }
+    }
+    for (locale, width) in [("C", "80"), ("C.UTF-8", "80"), ("C.UTF-8", "64")] {
+        let out = run(Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(page)
+            .env("LC_ALL", locale)
+            .env("MANWIDTH", width)
+            .env("MANPAGER", "cat"));
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "man --warnings -l {} (LC_ALL={locale}, MANWIDTH={width}): {}",
+            page.display(),
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).contains("NLSTAT(1)"));
+    }
+}
+
+#[test]
+fn man_page_renders_without_warnings() {
+    if !need("groff") || !need("man") {
+        return;
+    }
+    assert_renders_cleanly(&root().join(generate::MAN_PAGE));
+}
+
+/// Whether `option` stands in `text` as a word of its own (`--ip` in
+/// `--ip,` but not in `--ipx`).
+fn names(text: &str, option: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(option).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + option.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// The environment variables the source reads (`env::var("NLSTAT_...")`).
+fn environment_variables() -> Vec<String> {
+    fn walk(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("src/") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).expect("a source file");
+                for (i, _) in source.match_indices("env::var") {
+                    let call = &source[i..source.len().min(i + 80)];
+                    if let Some(start) = call.find("(\"NLSTAT_") {
+                        let name: String = call[start + 2..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                            .collect();
+                        if !found.contains(&name) {
+                            found.push(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&root().join("src"), &mut found);
+    found
+}
+
+#[test]
+fn man_page_documents_every_option_section_and_variable() {
+    if !need("man") {
+        return;
+    }
+    let out = man_text(&root().join(generate::MAN_PAGE));
+    let page = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cmd = generate::command();
+    let mut missing = Vec::new();
+    for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+        let longs = arg
+            .get_long()
+            .into_iter()
+            .chain(arg.get_all_aliases().unwrap_or_default());
+        for long in longs {
+            if !names(&page, &format!("--{long}")) {
+                missing.push(format!("--{long}"));
+            }
+        }
+        if let Some(short) = arg.get_short().filter(|_| !arg.is_hide_set())
+            && !names(&page, &format!("-{short}"))
+        {
+            missing.push(format!("-{short}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "options missing from nlstat(1): {missing:?}"
+    );
+    for (section, _) in generate::README_SECTIONS {
+        assert!(
+            page.lines().any(|l| l == *section),
+            "nlstat(1) has no section {section}"
+        );
+    }
+    // the section: its heading line, then indented or empty lines
+    let environment: String = page
+        .lines()
+        .skip_while(|l| *l != "ENVIRONMENT")
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let variables = environment_variables();
+    assert!(variables.len() >= 3, "found {variables:?} in src/");
+    for name in &variables {
+        assert!(
+            names(&environment, name),
+            "ENVIRONMENT in nlstat(1) does not name {name}, which src/ reads:\n{environment}"
+        );
+    }
+}
+
+/// Complete `words` (the last one being completed) with the bash
+/// completion in `file`, as bash's programmable completion calls it.
+fn bash_complete(file: &Path, words: &[&str]) -> Vec<String> {
+    let script = r#"
+        source "$1" || exit 2
+        shift
+        spec=$(complete -p nlstat) || exit 3
+        function=${spec##* -F }
+        function=${function%% *}
+        COMP_WORDS=("$@")
+        COMP_CWORD=$(( $# - 1 ))
+        COMP_LINE="$*"
+        COMP_POINT=${#COMP_LINE}
+        COMPREPLY=()
+        "$function" nlstat "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+        printf '%s\n' "${COMPREPLY[@]}"
+    "#;
+    let out = run(Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", script, "bash"])
+        .arg(file)
+        .args(words));
+    assert!(
+        out.status.success(),
+        "bash completion {}: {}",
+        file.display(),
+        text(&out.stderr)
+    );
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+/// What the completions must offer, for any shell: netstat's and nlstat's
+/// long options by prefix, and the values -A and --source take.
+fn check_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>) {
+    let offered = complete(&["nlstat", "--gr"]);
+    for want in ["--group-by", "--groups"] {
+        assert!(
+            offered.iter().any(|w| w == want),
+            "{shell}: `nlstat --gr<TAB>` offers {offered:?}, not {want}"
+        );
+    }
+    assert!(
+        offered.iter().all(|w| w.starts_with("--gr")),
+        "{shell}: `nlstat --gr<TAB>` offers {offered:?}"
+    );
+    let offered = complete(&["nlstat", "-t", "--source", ""]);
+    let mut sorted = offered.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["netlink", "proc"], "{shell}: `--source <TAB>`");
+    let offered = complete(&["nlstat", "-A", "ine"]);
+    let mut sorted = offered.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["inet", "inet6"], "{shell}: `-A ine<TAB>`");
+    let offered = complete(&["nlstat", "--all-n"]);
+    assert_eq!(offered, ["--all-netns"], "{shell}: `--all-n<TAB>`");
+}
+
+fn check_bash_completion(file: &Path) {
+    check_completion("bash", |words| bash_complete(file, words));
+}
+
+#[test]
+fn bash_completion_completes_options_and_values() {
+    if !need("bash") {
+        return;
+    }
+    check_bash_completion(&root().join(generate::BASH_COMPLETION));
+}
+
+/// Complete in a real interactive zsh on a pseudo-terminal (zsh/zpty):
+/// compinit, the completion function from `dir`, and a Tab at the end of
+/// the line.
+fn zsh_complete(dir: &Path, words: &[&str]) -> Vec<String> {
+    let helper = root().join("tests/netstat_diff/zsh_complete.zsh");
+    let out = run(Command::new("zsh")
+        .arg("-f")
+        .arg(&helper)
+        .arg(dir)
+        .arg(words.join(" ")));
+    assert!(
+        out.status.success(),
+        "zsh completion of {words:?}: {}",
+        text(&out.stderr)
+    );
+    let mut offered: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("<<")?.strip_suffix(">>"))
+        .map(str::to_string)
+        .collect();
+    offered.dedup();
+    offered
+}
+
+#[test]
+fn zsh_completion_completes_options_and_values() {
+    if !need("zsh") {
+        return;
+    }
+    let file = root().join(generate::ZSH_COMPLETION);
+    let syntax = run(Command::new("zsh").arg("-n").arg(&file));
+    assert!(syntax.status.success(), "zsh -n: {}", text(&syntax.stderr));
+    let dir = file.parent().unwrap().to_path_buf();
+    check_completion("zsh", |words| zsh_complete(&dir, words));
+}
+
+fn fish_complete(file: &Path, words: &[&str]) -> Vec<String> {
+    let out = run(Command::new("fish")
+        .args([
+            "--no-config",
+            "-c",
+            "source $argv[1]; and complete -C $argv[2]",
+        ])
+        .arg(file)
+        .arg(words.join(" ")));
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "fish completion of {words:?}: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn fish_completion_completes_options_and_values() {
+    if !need("fish") {
+        return;
+    }
+    let file = root().join(generate::FISH_COMPLETION);
+    let syntax = run(Command::new("fish").arg("--no-config").arg("-n").arg(&file));
+    assert!(syntax.status.success(), "fish -n: {}", text(&syntax.stderr));
+    check_completion("fish", |words| fish_complete(&file, words));
+}
+
+/// The installed nlstat and netstat link print what /usr/bin/netstat
+/// prints, in a namespace with a socket population.
+fn check_installed_binaries(bin: &Path, netstat_link: Option<&Path>) {
+    let Some(ns) = Namespace::create("installed") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let mut programs = vec![bin.to_path_buf()];
+    programs.extend(netstat_link.map(Path::to_path_buf));
+    let mut results = Vec::new();
+    for program in &programs {
+        for args in [&["-tan"][..], &["-uan"]] {
+            let theirs = ns.run(NETSTAT, args);
+            let ours = ns.run(program.to_str().unwrap(), args);
+            results.push(
+                same_output(args, &theirs, &ours)
+                    .map_err(|e| format!("{}: {e}", program.display())),
+            );
+        }
+    }
+    if let Some(link) = netstat_link {
+        // under netstat's name, -h is netstat's, byte for byte
+        let theirs = ns.run(NETSTAT, &["-h"]);
+        let ours = ns.run(link.to_str().unwrap(), &["-h"]);
+        results.push(same_output(&["-h"], &theirs, &ours));
+    }
+    assert_all(results);
+}
+
+#[test]
+fn install_script_installs_under_a_prefix() {
+    if !need("man") || !need("bash") {
+        return;
+    }
+    let tmp = TempDir::new("install");
+    let prefix = tmp.0.join("prefix");
+    let install = |extra: &[&str]| {
+        run(Command::new(root().join("scripts/install.sh"))
+            .arg("--prefix")
+            .arg(&prefix)
+            .arg("--bin")
+            .arg(nlstat())
+            .args(extra))
+    };
+    let out = install(&["--as-netstat"]);
+    assert!(out.status.success(), "install.sh: {}", text(&out.stderr));
+    // twice is fine: the links are its own
+    let again = install(&["--as-netstat"]);
+    assert!(
+        again.status.success(),
+        "install.sh again: {}",
+        text(&again.stderr)
+    );
+    for (path, source) in [
+        ("bin/nlstat", None),
+        ("share/man/man1/nlstat.1", Some(generate::MAN_PAGE)),
+        (
+            "share/bash-completion/completions/nlstat",
+            Some(generate::BASH_COMPLETION),
+        ),
+        (
+            "share/zsh/site-functions/_nlstat",
+            Some(generate::ZSH_COMPLETION),
+        ),
+        (
+            "share/fish/vendor_completions.d/nlstat.fish",
+            Some(generate::FISH_COMPLETION),
+        ),
+    ] {
+        let installed = std::fs::read(prefix.join(path))
+            .unwrap_or_else(|e| panic!("{path} not installed: {e}"));
+        let expected = match source {
+            Some(file) => std::fs::read(root().join(file)).unwrap(),
+            None => std::fs::read(nlstat()).unwrap(),
+        };
+        assert!(
+            installed == expected,
+            "{path} is not what was installed from"
+        );
+    }
+    let link = prefix.join("bin/netstat");
+    assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("nlstat"));
+    assert_eq!(
+        std::fs::read_link(prefix.join("share/man/man8/netstat.8")).unwrap(),
+        Path::new("../man1/nlstat.1")
+    );
+    // man finds both pages in the prefix (netstat(8) through its link to
+    // nlstat(1), which man-db reports by its target), and renders them
+    let nlstat_page = prefix.join("share/man/man1/nlstat.1");
+    for name in ["nlstat", "netstat"] {
+        let found = run(Command::new("man")
+            .args(["-w", name])
+            .env("MANPATH", prefix.join("share/man")));
+        let path = PathBuf::from(text(&found.stdout).trim());
+        assert_eq!(
+            std::fs::canonicalize(&path).ok(),
+            std::fs::canonicalize(&nlstat_page).ok(),
+            "man -w {name} says {}: {}",
+            path.display(),
+            text(&found.stderr)
+        );
+    }
+    let shown = man_text(&prefix.join("share/man/man8/netstat.8"));
+    assert!(text(&shown.stdout).contains("NLSTAT(1)"));
+    assert_renders_cleanly(&prefix.join("share/man/man8/netstat.8"));
+    check_bash_completion(&prefix.join("share/bash-completion/completions/nlstat"));
+
+    // a netstat that is not its link stays: nothing is installed then
+    let other = TempDir::new("install-other");
+    let other_prefix = other.0.join("prefix");
+    std::fs::create_dir_all(other_prefix.join("bin")).unwrap();
+    std::fs::write(other_prefix.join("bin/netstat"), "net-tools").unwrap();
+    let refused = run(Command::new(root().join("scripts/install.sh"))
+        .arg("--prefix")
+        .arg(&other_prefix)
+        .arg("--bin")
+        .arg(nlstat())
+        .arg("--as-netstat"));
+    assert!(
+        !refused.status.success(),
+        "install.sh must not replace a netstat"
+    );
+    assert!(
+        text(&refused.stderr).contains("not replacing it"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(
+        std::fs::read(other_prefix.join("bin/netstat")).unwrap(),
+        b"net-tools"
+    );
+    assert!(!other_prefix.join("bin/nlstat").exists());
+
+    check_installed_binaries(&prefix.join("bin/nlstat"), Some(&link));
+}
+
+/// Purges the package when dropped, so that a failing check does not
+/// leave it installed.
+struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let out = Command::new("dpkg").args(["--purge", "nlstat"]).output();
+        if let Ok(out) = out
+            && !out.status.success()
+        {
+            eprintln!("dpkg --purge nlstat: {}", text(&out.stderr));
+        }
+    }
+}
+
+/// Whether the tests that build the release binary (and, for the .deb,
+/// install into /usr) run: under CI, or with NLSTAT_TEST_DEB=1.
+fn release_tests() -> bool {
+    let asked = std::env::var("NLSTAT_TEST_DEB").is_ok_and(|v| v == "1");
+    if !in_ci() && !asked {
+        eprintln!(
+            "SKIPPED: builds the release binary and installs a package system-wide; \
+             set NLSTAT_TEST_DEB=1 (or CI=true)"
+        );
+    }
+    in_ci() || asked
+}
+
+/// `cargo install --path .`, as the README documents it, into a
+/// temporary root.
+#[test]
+fn cargo_install_installs_the_binary() {
+    if !release_tests() {
+        return;
+    }
+    let tmp = TempDir::new("cargo-install");
+    let out = run(Command::new(env!("CARGO"))
+        .args(["install", "--path", ".", "--locked", "--root"])
+        .arg(&tmp.0)
+        .current_dir(root()));
+    assert!(out.status.success(), "cargo install: {}", text(&out.stderr));
+    let version = run(Command::new(tmp.0.join("bin/nlstat")).arg("-V"));
+    assert_eq!(text(&version.stdout), nlstat::cli::VERSION_TEXT);
+}
+
+/// Builds the .deb, installs it with dpkg, checks what it installed and
+/// purges it again. It installs into /usr, so it runs only under CI or
+/// with NLSTAT_TEST_DEB=1.
+#[test]
+fn deb_package_installs_and_purges() {
+    if !release_tests() {
+        return;
+    }
+    for tool in ["dpkg", "dpkg-deb", "dpkg-shlibdeps", "man", "bash"] {
+        assert!(
+            have_command(tool),
+            "the .deb test needs {tool} (.ci/run installs it)"
+        );
+    }
+    let status = run(Command::new("dpkg-query").args(["-W", "-f", "${Status}", "nlstat"]));
+    assert!(
+        !text(&status.stdout).contains("installed"),
+        "a package named nlstat is installed already; this test leaves it alone"
+    );
+    let netstat_owner = run(Command::new("dpkg").args(["-S", NETSTAT]));
+
+    let tmp = TempDir::new("deb");
+    let built = run(Command::new(root().join("scripts/build-deb.sh"))
+        .arg("--out")
+        .arg(&tmp.0));
+    assert!(
+        built.status.success(),
+        "build-deb.sh: {}",
+        text(&built.stderr)
+    );
+    let deb = PathBuf::from(
+        text(&built.stdout)
+            .lines()
+            .last()
+            .expect("the .deb path")
+            .trim(),
+    );
+    let contents = text(&run(Command::new("dpkg-deb").arg("-c").arg(&deb)).stdout);
+    for path in [
+        "./usr/bin/nlstat",
+        "./usr/share/man/man1/nlstat.1.gz",
+        "./usr/share/bash-completion/completions/nlstat",
+        "./usr/share/zsh/site-functions/_nlstat",
+        "./usr/share/fish/vendor_completions.d/nlstat.fish",
+    ] {
+        assert!(
+            contents.lines().any(|l| l.ends_with(path)),
+            "{path} not in the package:\n{contents}"
+        );
+    }
+    assert!(
+        !contents.contains("netstat"),
+        "the package must not ship netstat:\n{contents}"
+    );
+    let fields = text(&run(Command::new("dpkg-deb").arg("-f").arg(&deb)).stdout);
+    assert!(fields.contains("Package: nlstat\n"), "{fields}");
+    assert!(fields.contains("Depends: libc6"), "{fields}");
+    assert!(
+        !fields.contains("Conflicts") && !fields.contains("Replaces"),
+        "{fields}"
+    );
+
+    let installed = run(Command::new("dpkg").arg("-i").arg(&deb));
+    let _purge = Installed;
+    assert!(
+        installed.status.success(),
+        "dpkg -i: {}",
+        text(&installed.stderr)
+    );
+    let listed = text(&run(Command::new("dpkg").args(["-L", "nlstat"])).stdout);
+    assert!(listed.lines().any(|l| l == "/usr/bin/nlstat"), "{listed}");
+    // net-tools' netstat is untouched
+    let owner_now = run(Command::new("dpkg").args(["-S", NETSTAT]));
+    assert_eq!(text(&owner_now.stdout), text(&netstat_owner.stdout));
+
+    let page = Path::new("/usr/share/man/man1/nlstat.1.gz");
+    assert_renders_cleanly(page);
+    let found = run(Command::new("man").args(["-w", "nlstat"]));
+    assert_eq!(text(&found.stdout).trim(), page.to_str().unwrap());
+    check_bash_completion(Path::new("/usr/share/bash-completion/completions/nlstat"));
+    check_installed_binaries(Path::new("/usr/bin/nlstat"), None);
+
+    drop(_purge);
+    assert!(
+        !Path::new("/usr/bin/nlstat").exists(),
+        "purged, /usr/bin/nlstat stays"
+    );
+    assert!(!page.exists(), "purged, the man page stays");
+    let status = run(Command::new("dpkg-query").args(["-W", "-f", "${Status}", "nlstat"]));
+    assert!(
+        !text(&status.stdout).contains("ok installed"),
+        "{}",
+        text(&status.stdout)
+    );
+}

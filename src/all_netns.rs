@@ -86,18 +86,19 @@ impl AllNamespaces {
 
     /// The `-p` map for this tick: one /proc scan for every namespace,
     /// refreshed incrementally on later ticks.
-    fn refresh_processes(&mut self, config: &Config) -> Option<&ProcessIndex> {
+    fn refresh_processes(&mut self, config: &Config) {
         if !config.programs {
-            return None;
+            return;
         }
         let root = crate::proc_root();
-        match &mut self.processes {
-            Some(index) => index.refresh(&root, false),
-            None => self.processes = Some(ProcessIndex::scan(&root)),
-        }
-        let index = self.processes.as_ref()?;
+        let index = match &mut self.processes {
+            Some(index) => {
+                index.refresh(&root, false);
+                index
+            }
+            None => self.processes.insert(ProcessIndex::scan(&root)),
+        };
         crate::sockets::report_denied(index);
-        Some(index)
     }
 
     /// One tick over every namespace, printed in order.

@@ -287,9 +287,15 @@ fn resolve_long(name: &str) -> Result<&'static (&'static str, bool), Vec<&'stati
         .iter()
         .filter(|(n, _)| n.starts_with(name))
         .collect();
-    let (own, netstat): (Vec<_>, Vec<_>) = candidates
+    type Candidates = Vec<&'static (&'static str, bool)>;
+    let (own, mut netstat): (Candidates, Candidates) = candidates
         .into_iter()
         .partition(|(n, _)| OWN_LONG_OPTIONS.contains(n));
+    // getopt counts two spellings of one option once (`--prog` fits
+    // `--programs` and its alias `--program`: that is -p, not ambiguous)
+    if netstat.iter().any(|(n, _)| *n == "programs") {
+        netstat.retain(|option| option.0 != "program");
+    }
     match (netstat.as_slice(), own.as_slice()) {
         ([one], _) | ([], [one]) => Ok(*one),
         ([], many) | (many, _) => Err(many.iter().map(|(n, _)| *n).collect()),
@@ -1013,5 +1019,21 @@ mod tests {
         assert!(matches!(run(&["netstat", "-t", "-h"]), Parsed::Help));
         assert!(matches!(run(&["netstat", "-V", "-h"]), Parsed::Version));
         assert!(config(&["netstat", "--sou", "proc"]).source == Source::Proc);
+    }
+
+    /// `--programs` and its alias `--program` are one option to getopt:
+    /// `--prog` is -p, and an ambiguity lists it once (as netstat does:
+    /// `possibilities: '--protocol' '--programs'`).
+    #[test]
+    fn program_alias_is_one_option() {
+        assert!(config(&["netstat", "--prog"]).programs);
+        assert!(config(&["netstat", "--progr"]).programs);
+        match run(&["netstat", "--p"]) {
+            Parsed::Fail { message, .. } => assert_eq!(
+                message,
+                "netstat: option '--p' is ambiguous; possibilities: '--protocol' '--programs'\n"
+            ),
+            other => panic!("expected an ambiguity, got {other:?}"),
+        }
     }
 }

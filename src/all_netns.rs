@@ -25,7 +25,7 @@ struct Output {
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let namespaces = crate::netns::all();
     if config.programs {
-        crate::sockets::prescan_processes(&crate::proc_root());
+        crate::sockets::prescan_processes(&crate::proc_root(), config)?;
     }
     let mut child_config = config.clone();
     child_config.all_netns = false;

@@ -4,7 +4,7 @@
 //! bad option and netstat's usage text, so errors are re-diagnosed here in
 //! getopt's terms (`invalid option -- 'z'`, exit status 3).
 
-use crate::config::{Config, Families, Mode, Protocols, Source};
+use crate::config::{Config, Families, Mode, PidSource, Protocols, Source};
 use crate::filter::expr::Query;
 use crate::views::View;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
@@ -136,6 +136,9 @@ pub struct NlstatArgs {
     /// Where socket tables come from (`netlink` or `proc`).
     #[arg(long = "source", value_name = "SOURCE")]
     pub source: Option<String>,
+    /// Where -p finds socket owners (`auto`, `bpf` or `proc`).
+    #[arg(long = "pid-source", value_name = "SOURCE")]
+    pub pid_source: Option<String>,
     /// JSON Lines: one object per row, typed values, no headers.
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
@@ -243,6 +246,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("groups", false),
     ("context", false),
     ("source", true),
+    ("pid-source", true),
     ("json", false),
     ("group-by", true),
     ("top", true),
@@ -261,6 +265,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
 /// netstat's options stays netstat's (`--listen` is `--listening`).
 const OWN_LONG_OPTIONS: &[&str] = &[
     "source",
+    "pid-source",
     "json",
     "group-by",
     "top",
@@ -510,6 +515,20 @@ pub fn parse(args: &[OsString]) -> Parsed {
             };
         }
     };
+    let pid_source = match raw.own.pid_source.as_deref() {
+        None | Some("auto") => PidSource::Auto,
+        Some("bpf") => PidSource::Bpf,
+        Some("proc") => PidSource::Proc,
+        Some(other) => {
+            return Parsed::Fail {
+                message: format!(
+                    "{program_name}: unknown --pid-source `{other}' (use auto, bpf or proc)\n"
+                ),
+                usage: false,
+                status: EXIT_USAGE,
+            };
+        }
+    };
     let modes = u32::from(raw.interfaces)
         + u32::from(raw.route)
         + u32::from(raw.masquerade)
@@ -663,6 +682,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
     Parsed::Run(Box::new(Config {
         mode,
         source,
+        pid_source,
         all: raw.all > 0 || (exporting && raw.listening == 0),
         listening: raw.listening > 0,
         numeric_hosts: numeric || raw.numeric_hosts > 0,
@@ -1034,6 +1054,32 @@ mod tests {
                 "netstat: option '--p' is ambiguous; possibilities: '--protocol' '--programs'\n"
             ),
             other => panic!("expected an ambiguity, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pid_source() {
+        assert_eq!(config(&["netstat", "-tanp"]).pid_source, PidSource::Auto);
+        assert_eq!(
+            config(&["netstat", "--pid-source", "bpf", "-tanp"]).pid_source,
+            PidSource::Bpf
+        );
+        // getopt-style abbreviation; no netstat option starts with "pi"
+        assert_eq!(
+            config(&["netstat", "--pi=proc", "-p"]).pid_source,
+            PidSource::Proc
+        );
+        // netstat's own abbreviations keep their meaning (`--p` is still
+        // ambiguous between netstat's, see program_alias_is_one_option)
+        assert!(config(&["netstat", "--prog"]).programs);
+        match run(&["netstat", "--pid-source", "ebpf"]) {
+            Parsed::Fail {
+                message, status, ..
+            } => {
+                assert_eq!(status, 3);
+                assert!(message.contains("unknown --pid-source `ebpf'"), "{message}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
         }
     }
 }

@@ -3,10 +3,11 @@
 
 use crate::collect::procfs::ProcRoot;
 use crate::collect::{Collector, Table};
-use crate::config::Config;
+use crate::config::{Config, PidSource};
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
-use crate::error::Result;
+use crate::enrich::task_files::Unavailable;
+use crate::error::{Error, Result};
 use crate::filter::{CompiledQuery, Placement, SocketFilter};
 use crate::model::{InetProto, InetSocket};
 use crate::render::SocketRows;
@@ -54,7 +55,7 @@ impl<W: Write> RowSink<'_, W> {
             return Ok(());
         }
         if let Some(owners) = &mut self.owners {
-            owners.resolve(socket.inode);
+            owners.resolve(socket.inode)?;
         }
         let index = self.owners.as_ref().map(|o| &*o.index);
         self.rows
@@ -76,19 +77,61 @@ struct Owners<'a> {
 }
 
 impl Owners<'_> {
-    fn resolve(&mut self, inode: u64) {
+    fn resolve(&mut self, inode: u64) -> Result<()> {
         if inode == 0 || self.index.contains(inode) {
-            return;
+            return Ok(());
         }
         if !*self.rescanned && !self.ownerless.contains(&inode) {
-            self.index.refresh(self.root, true);
+            self.index.refresh(self.root, true).map_err(bpf_error)?;
             *self.rescanned = true;
             self.ownerless.clear();
             if self.index.contains(inode) {
-                return;
+                return Ok(());
             }
         }
         self.ownerless.insert(inode);
+        Ok(())
+    }
+}
+
+fn bpf_error(reason: Unavailable) -> Error {
+    Error::Bpf(reason.0)
+}
+
+/// `-v`: why `-p` reads /proc although the iterator was allowed to serve.
+fn note_fallback(config: &Config, reason: &Unavailable) {
+    if config.verbose {
+        eprintln!(
+            "{}: -p reads /proc (no BPF task_file iterator: {reason})",
+            config.program_name
+        );
+    }
+}
+
+/// The process map from the BPF task_file iterator, when `--pid-source`
+/// and the machine allow it; `None`: read /proc instead (with `auto`,
+/// silently unless `-v`). With `bpf`, a failure is the error.
+pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<ProcessIndex>> {
+    match config.pid_source {
+        PidSource::Proc => Ok(None),
+        PidSource::Bpf => ProcessIndex::from_iterator(root, true)
+            .map(Some)
+            .map_err(bpf_error),
+        PidSource::Auto => {
+            let reason = if root.0 != ProcRoot::default().0 {
+                Unavailable(format!(
+                    "/proc is {} (NLSTAT_PROC_ROOT), the iterator sees the real one",
+                    root.0.display()
+                ))
+            } else {
+                match ProcessIndex::from_iterator(root, false) {
+                    Ok(index) => return Ok(Some(index)),
+                    Err(reason) => reason,
+                }
+            };
+            note_fallback(config, &reason);
+            Ok(None)
+        }
     }
 }
 
@@ -97,9 +140,13 @@ impl Owners<'_> {
 static PRESCANNED: std::sync::Mutex<Option<ProcessIndex>> = std::sync::Mutex::new(None);
 
 /// Build the process map once for every namespace's listing.
-pub fn prescan_processes(root: &ProcRoot) {
-    let index = ProcessIndex::scan(root);
+pub fn prescan_processes(root: &ProcRoot, config: &Config) -> Result<()> {
+    let index = match owners_from_iterator(config, root)? {
+        Some(index) => index,
+        None => ProcessIndex::scan(root),
+    };
     *PRESCANNED.lock().unwrap_or_else(|e| e.into_inner()) = Some(index);
+    Ok(())
 }
 
 /// State kept across `-c` ticks.
@@ -122,6 +169,9 @@ pub struct SocketListing {
     /// The process map came from [`prescan_processes`]: it is complete,
     /// so an unknown socket owner does not call for a rescan.
     prescanned: bool,
+    /// The BPF iterator was tried and cannot serve: later ticks read /proc
+    /// without trying again.
+    iterator_tried: bool,
 }
 
 /// The process map for this tick: being built on another thread, to be
@@ -190,6 +240,7 @@ impl SocketListing {
             processes,
             ownerless: FxHashSet::default(),
             rescanned: false,
+            iterator_tried: false,
             compiled: crate::views::lowered_query(config).map(|q| {
                 let mut placement = Placement::from_env();
                 // /proc tables are filtered in user space or not at all
@@ -220,7 +271,8 @@ impl SocketListing {
             view.start_tick(&root);
         }
         // The first tick reads every process anyway: that is its rescan.
-        self.rescanned = self.processes.is_none() || std::mem::take(&mut self.prescanned);
+        let prescanned = std::mem::take(&mut self.prescanned);
+        self.rescanned = self.processes.is_none() || prescanned;
         // A filtered listing of inet tables looks for its own rows' owners
         // only, every tick (see ProcessIndex::scan_for).
         let targeted = config.programs
@@ -228,25 +280,45 @@ impl SocketListing {
             && config.wants_inet_section()
             && !config.wants(config.families.unix)
             && !config.protocols.groups;
-        let mut programs = match (config.programs, self.processes.take()) {
-            (false, _) => Programs::None,
-            (true, _) if targeted => {
-                self.rescanned = true;
-                Programs::Targeted
+        let mut programs = Programs::None;
+        if config.programs {
+            let mut kept = self.processes.take();
+            // the iterator's map is whole and fresh: built or rebuilt
+            // before the dump, so every row streams through it
+            let mut fresh = prescanned;
+            if kept.is_none() && !self.iterator_tried {
+                self.iterator_tried = true;
+                kept = owners_from_iterator(config, &root)?;
+                fresh = true;
             }
-            // Later ticks: the map from the previous tick is refreshed in a
-            // few milliseconds (only changed processes are read), so rows
-            // can stream instead of waiting in memory.
-            (true, Some(mut index)) => {
-                index.refresh(&root, false);
-                report_denied(&index);
-                Programs::Ready(index)
-            }
-            // The first tick reads every process, beside the dump.
-            (true, None) => {
-                Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root)))
-            }
-        };
+            programs = match kept {
+                Some(mut index) if index.from_kernel() => {
+                    if !fresh {
+                        index.refresh(&root, true).map_err(bpf_error)?;
+                        if let Some(reason) = index.fallback.take() {
+                            note_fallback(config, &reason);
+                        }
+                    }
+                    report_denied(&index);
+                    self.rescanned = true;
+                    Programs::Ready(index)
+                }
+                _ if targeted => {
+                    self.rescanned = true;
+                    Programs::Targeted
+                }
+                // Later ticks: the map from the previous tick is refreshed
+                // in a few milliseconds (only changed processes are read),
+                // so rows can stream instead of waiting in memory.
+                Some(mut index) => {
+                    index.refresh(&root, false).map_err(bpf_error)?;
+                    report_denied(&index);
+                    Programs::Ready(index)
+                }
+                // The first tick reads every process, beside the dump.
+                None => Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root))),
+            };
+        }
         let mut status = self.tick_tables(config, out, &filter, &mut programs);
         if let (Ok(_), Some(view)) = (&status, self.rows.view()) {
             let index = programs.ready();
@@ -256,7 +328,7 @@ impl SocketListing {
             }
         }
         if let Programs::Ready(index) = programs
-            && !targeted
+            && (!targeted || index.from_kernel())
         {
             self.processes = Some(index);
         }
@@ -359,7 +431,7 @@ impl SocketListing {
                 });
                 for socket in &sockets {
                     if let Some(owners) = &mut owners {
-                        owners.resolve(socket.inode);
+                        owners.resolve(socket.inode)?;
                     }
                     let index = owners.as_ref().map(|o| &*o.index);
                     self.rows

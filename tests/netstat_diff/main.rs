@@ -14,6 +14,7 @@ mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;
 mod netns;
+mod owners;
 mod routes;
 mod sockets;
 mod statistics;

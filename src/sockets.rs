@@ -37,27 +37,54 @@ fn consumer_gone() -> crate::error::Error {
 /// Where a table's rows go: straight to the output, or to the buffer that
 /// waits for names and processes.
 struct RowSink<'a, W: Write> {
-    buffer: bool,
+    /// Rows wait in `buffered`; shared by every table of the section, so
+    /// that once streaming starts the later tables stream too.
+    buffer: &'a mut bool,
+    /// The rows wait only for the process map being built on another
+    /// thread: once it is ready, the waiting rows are printed and the rest
+    /// stream (the iterator's map is ready long before a large dump ends).
+    until_owners: bool,
     buffered: &'a mut Vec<InetSocket>,
     rows: &'a mut SocketRows,
     names: &'a mut NameCache,
     config: &'a Config,
     out: &'a mut W,
-    /// -p while streaming (a `-c` tick after the first, when the process
-    /// map from the previous tick has been refreshed already).
-    owners: Option<Owners<'a>>,
+    /// -p: the map, ready or being built.
+    programs: &'a mut Programs,
+    root: &'a ProcRoot,
+    ownerless: &'a mut FxHashSet<u64>,
+    rescanned: &'a mut bool,
 }
 
 impl<W: Write> RowSink<'_, W> {
     fn accept(&mut self, socket: &InetSocket) -> Result<()> {
-        if self.buffer {
-            self.buffered.push(*socket);
-            return Ok(());
+        if *self.buffer {
+            if !(self.until_owners && self.programs.is_built()) {
+                self.buffered.push(*socket);
+                return Ok(());
+            }
+            *self.buffer = false;
+            let waiting = std::mem::take(self.buffered);
+            for row in &waiting {
+                self.emit(row)?;
+            }
+            *self.buffered = waiting;
+            self.buffered.clear();
         }
-        if let Some(owners) = &mut self.owners {
+        self.emit(socket)
+    }
+
+    fn emit(&mut self, socket: &InetSocket) -> Result<()> {
+        let mut owners = self.programs.ready_mut()?.map(|index| Owners {
+            index,
+            root: self.root,
+            ownerless: self.ownerless,
+            rescanned: self.rescanned,
+        });
+        if let Some(owners) = &mut owners {
             owners.resolve(socket.inode)?;
         }
-        let index = self.owners.as_ref().map(|o| &*o.index);
+        let index = owners.as_ref().map(|o| &*o.index);
         self.rows
             .inet_row(self.out, socket, self.config, self.names, index)?;
         Ok(())
@@ -108,13 +135,14 @@ fn note_fallback(config: &Config, reason: &Unavailable) {
     }
 }
 
-/// The process map from the BPF task_file iterator, when `--pid-source`
-/// and the machine allow it; `None`: read /proc instead (with `auto`,
-/// silently unless `-v`). With `bpf`, a failure is the error.
+/// A process map backed by the BPF task_file iterator, loaded (not run
+/// yet), when `--pid-source` and the machine allow it; `None`: read /proc
+/// instead (with `auto`, silently unless `-v`). With `bpf`, a failure is
+/// the error, before anything is printed.
 pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<ProcessIndex>> {
     match config.pid_source {
         PidSource::Proc => Ok(None),
-        PidSource::Bpf => ProcessIndex::from_iterator(root, true)
+        PidSource::Bpf => ProcessIndex::with_iterator(root, true)
             .map(Some)
             .map_err(bpf_error),
         PidSource::Auto => {
@@ -124,7 +152,7 @@ pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<P
                     root.0.display()
                 ))
             } else {
-                match ProcessIndex::from_iterator(root, false) {
+                match ProcessIndex::with_iterator(root, false) {
                     Ok(index) => return Ok(Some(index)),
                     Err(reason) => reason,
                 }
@@ -142,7 +170,13 @@ static PRESCANNED: std::sync::Mutex<Option<ProcessIndex>> = std::sync::Mutex::ne
 /// Build the process map once for every namespace's listing.
 pub fn prescan_processes(root: &ProcRoot, config: &Config) -> Result<()> {
     let index = match owners_from_iterator(config, root)? {
-        Some(index) => index,
+        Some(mut index) => {
+            index.refresh(root, true).map_err(bpf_error)?;
+            if let Some(reason) = index.fallback.take() {
+                note_fallback(config, &reason);
+            }
+            index
+        }
         None => ProcessIndex::scan(root),
     };
     *PRESCANNED.lock().unwrap_or_else(|e| e.into_inner()) = Some(index);
@@ -178,7 +212,8 @@ pub struct SocketListing {
 /// built for the rows a filter kept, or ready.
 enum Programs {
     None,
-    Scanning(JoinHandle<ProcessIndex>),
+    /// The /proc walk, or a run of the BPF iterator, beside the dump.
+    Scanning(JoinHandle<std::result::Result<ProcessIndex, Unavailable>>),
     /// Built after the dump, for the filtered rows' inodes only
     /// ([`ProcessIndex::scan_for`]).
     Targeted,
@@ -186,28 +221,51 @@ enum Programs {
 }
 
 impl Programs {
-    fn ready(&mut self) -> Option<&ProcessIndex> {
+    /// Whether the map is there without waiting for it.
+    fn is_built(&self) -> bool {
+        match self {
+            Programs::Scanning(handle) => handle.is_finished(),
+            _ => true,
+        }
+    }
+
+    fn ready(&mut self) -> Result<Option<&ProcessIndex>> {
+        Ok(self.ready_mut()?.map(|index| &*index))
+    }
+
+    fn ready_mut(&mut self) -> Result<Option<&mut ProcessIndex>> {
         if let Programs::Scanning(_) = self {
             let Programs::Scanning(handle) = std::mem::replace(self, Programs::None) else {
                 unreachable!()
             };
-            let index = handle.join().unwrap_or_default();
+            let index = handle
+                .join()
+                .unwrap_or_else(|_| Ok(ProcessIndex::default()));
+            let index = index.map_err(bpf_error)?;
             report_denied(&index);
             *self = Programs::Ready(index);
         }
-        match self {
+        Ok(match self {
             Programs::Ready(index) => Some(index),
             _ => None,
-        }
+        })
     }
+}
 
-    fn ready_mut(&mut self) -> Option<&mut ProcessIndex> {
-        self.ready();
-        match self {
-            Programs::Ready(index) => Some(index),
-            _ => None,
+/// Run the BPF iterator again for `index` on another thread (its map is
+/// rebuilt whole); with `auto`, a failure falls back to the /proc walk
+/// there, saying why under `-v`.
+fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Programs {
+    let (verbose, program_name) = (config.verbose, config.program_name.clone());
+    Programs::Scanning(std::thread::spawn(move || {
+        index.refresh(&root, true)?;
+        if let Some(reason) = index.fallback.take()
+            && verbose
+        {
+            eprintln!("{program_name}: -p reads /proc (no BPF task_file iterator: {reason})");
         }
-    }
+        Ok(index)
+    }))
 }
 
 /// netstat's stderr note when some process' fds could not be read.
@@ -283,25 +341,20 @@ impl SocketListing {
         let mut programs = Programs::None;
         if config.programs {
             let mut kept = self.processes.take();
-            // the iterator's map is whole and fresh: built or rebuilt
-            // before the dump, so every row streams through it
-            let mut fresh = prescanned;
             if kept.is_none() && !self.iterator_tried {
                 self.iterator_tried = true;
                 kept = owners_from_iterator(config, &root)?;
-                fresh = true;
             }
             programs = match kept {
-                Some(mut index) if index.from_kernel() => {
-                    if !fresh {
-                        index.refresh(&root, true).map_err(bpf_error)?;
-                        if let Some(reason) = index.fallback.take() {
-                            note_fallback(config, &reason);
-                        }
-                    }
-                    report_denied(&index);
+                // the iterator's map is whole: built again each tick, on
+                // another thread, ready long before a large dump ends
+                Some(index) if index.from_kernel() => {
                     self.rescanned = true;
-                    Programs::Ready(index)
+                    if prescanned {
+                        Programs::Ready(index)
+                    } else {
+                        run_iterator(index, root.clone(), config)
+                    }
                 }
                 _ if targeted => {
                     self.rescanned = true;
@@ -316,15 +369,21 @@ impl SocketListing {
                     Programs::Ready(index)
                 }
                 // The first tick reads every process, beside the dump.
-                None => Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root))),
+                None => {
+                    Programs::Scanning(std::thread::spawn(move || Ok(ProcessIndex::scan(&root))))
+                }
             };
         }
         let mut status = self.tick_tables(config, out, &filter, &mut programs);
         if let (Ok(_), Some(view)) = (&status, self.rows.view()) {
-            let index = programs.ready();
-            let root = self.collector.root();
-            if let Err(e) = view.finish(out, config, &mut self.names, index, root) {
-                status = Err(e.into());
+            match programs.ready() {
+                Ok(index) => {
+                    let root = self.collector.root();
+                    if let Err(e) = view.finish(out, config, &mut self.names, index, root) {
+                        status = Err(e.into());
+                    }
+                }
+                Err(e) => status = Err(e),
             }
         }
         if let Programs::Ready(index) = programs
@@ -373,11 +432,13 @@ impl SocketListing {
         if config.wants_inet_section() {
             // -p needs the process map and names need every address before
             // the first row; otherwise rows stream straight to the output.
-            // The /proc scan runs beside the dump and is joined only when the
-            // first row is rendered.
+            // The map is built beside the dump; rows that wait only for it
+            // stream from the moment it is ready.
             // (views count numbers; names are looked up for their few keys)
-            let buffer = matches!(programs, Programs::Scanning(_) | Programs::Targeted)
-                || (!config.numeric_hosts && config.view.is_none());
+            let names = !config.numeric_hosts && config.view.is_none();
+            let mut buffer =
+                matches!(programs, Programs::Scanning(_) | Programs::Targeted) || names;
+            let until_owners = matches!(programs, Programs::Scanning(_)) && !names;
             self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -394,9 +455,14 @@ impl SocketListing {
                     continue;
                 }
                 status = match proto {
-                    Some(proto) => {
-                        self.inet_family_pair(config, filter, proto, buffer, out, programs)?
-                    }
+                    Some(proto) => self.inet_family_pair(
+                        config,
+                        filter,
+                        proto,
+                        (&mut buffer, until_owners),
+                        out,
+                        programs,
+                    )?,
                     None => self.sctp(config),
                 };
                 if status != 0 {
@@ -423,7 +489,7 @@ impl SocketListing {
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
                 }
                 let root = self.collector.root().clone();
-                let mut owners = programs.ready_mut().map(|index| Owners {
+                let mut owners = programs.ready_mut()?.map(|index| Owners {
                     index,
                     root: &root,
                     ownerless: &mut self.ownerless,
@@ -450,7 +516,7 @@ impl SocketListing {
             }
         }
         if config.wants(config.families.unix) {
-            let index = programs.ready();
+            let index = programs.ready()?;
             self.rows.unix_header(out, config)?;
             let rows = &mut self.rows;
             let table = self.collector.unix_table(
@@ -519,34 +585,28 @@ impl SocketListing {
         config: &Config,
         filter: &SocketFilter,
         proto: InetProto,
-        buffer: bool,
+        (buffer, until_owners): (&mut bool, bool),
         out: &mut impl Write,
         programs: &mut Programs,
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
         let bytecode = filter.bytecode();
         let root = self.collector.root().clone();
-        // Only a ready map streams; a map still being built must not be
-        // waited for here (the scan runs beside the dump).
-        let owners = if buffer {
-            None
-        } else {
-            programs.ready_mut().map(|index| Owners {
-                index,
-                root: &root,
-                ownerless: &mut self.ownerless,
-                rescanned: &mut self.rescanned,
-            })
-        };
         let (want_v4, want_v6) = (config.wants_inet_v4(), config.wants_inet_v6());
+        // Only a ready map streams; a map still being built is not waited
+        // for here (it is built beside the dump).
         let mut sink = RowSink {
             buffer,
+            until_owners,
             buffered: &mut self.buffered,
             rows: &mut self.rows,
             names: &mut self.names,
             config,
             out,
-            owners,
+            programs,
+            root: &root,
+            ownerless: &mut self.ownerless,
+            rescanned: &mut self.rescanned,
         };
         let mut keep = |socket: &InetSocket| {
             if filter.keep_inet(socket) {

@@ -125,17 +125,27 @@ impl ProcessIndex {
         self.iterator.is_some()
     }
 
-    /// Build the map with the BPF task_file iterator. `required`
-    /// (`--pid-source bpf`) makes a failure of a later refresh an error
-    /// instead of a fallback to /proc.
-    pub fn from_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
-        let mut source = IteratorSource {
+    /// An empty map backed by the BPF task_file iterator, loaded but not
+    /// run yet (the first [`refresh`](Self::refresh) runs it), so that
+    /// whatever keeps it from loading is known before any output.
+    /// `required` (`--pid-source bpf`) makes a failure of a later run an
+    /// error instead of a fallback to /proc.
+    pub fn with_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
+        same_pid_namespace(root)?;
+        let source = IteratorSource {
             task_files: TaskFiles::load()?,
             required,
         };
-        let mut index = ProcessIndex::default();
-        index.build_from(&mut source, root)?;
-        index.iterator = Some(source);
+        Ok(ProcessIndex {
+            iterator: Some(source),
+            ..ProcessIndex::default()
+        })
+    }
+
+    /// [`with_iterator`](Self::with_iterator), run once.
+    pub fn from_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
+        let mut index = Self::with_iterator(root, required)?;
+        index.refresh(root, true)?;
         Ok(index)
     }
 
@@ -600,6 +610,28 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<
     let name = command_name(&cmdline[..n as usize]);
     label.push_bytes(name);
     Some((label, name.into()))
+}
+
+/// The iterator reports pids as the initial pid namespace numbers them:
+/// they mean nothing to a /proc of another one. Checked up front (nlstat
+/// in the initial pid namespace, and /proc numbering it as getpid does);
+/// each run checks it again on a socket nlstat holds ([`Probe`]).
+fn same_pid_namespace(root: &ProcRoot) -> Result<(), Unavailable> {
+    /// PROC_PID_INIT_INO: the initial pid namespace's inode, fixed in the
+    /// kernel (include/linux/proc_ns.h) since namespaces have inodes.
+    const INIT_PID_NS: &str = "pid:[4026531836]";
+    let ns = std::fs::read_link(root.path("self/ns/pid"))
+        .map_err(|e| Unavailable(format!("{}/self/ns/pid: {e}", root.0.display())))?;
+    let own = std::fs::read_link(root.path("self"))
+        .ok()
+        .and_then(|p| p.to_str()?.parse::<u32>().ok());
+    if ns.as_os_str() != INIT_PID_NS || own != Some(std::process::id()) {
+        return Err(Unavailable(format!(
+            "nlstat runs in another pid namespace ({}) than the iterator's pids (the initial one)",
+            ns.display()
+        )));
+    }
+    Ok(())
 }
 
 /// A socket nlstat holds while the iterator runs, so that its own pid can

@@ -612,6 +612,96 @@ pub(crate) mod tests {
         }
     }
 
+    /// clang's BTF for tests/fixtures/btf/layout.c against bpftool's dump of
+    /// the same bytes (tests/fixtures/README.md says how both were
+    /// recorded): every type's kind, name and size, and every named member.
+    #[test]
+    fn recorded_blob_reads_as_bpftool_reads_it() {
+        let bytes = include_bytes!("../../tests/fixtures/btf/layout.btf");
+        let dump = include_str!("../../tests/fixtures/btf/layout.bpftool.txt");
+        let btf = parse(bytes).unwrap();
+        let kinds = [
+            ("INT", Kind::Int),
+            ("PTR", Kind::Ptr),
+            ("ARRAY", Kind::Array),
+            ("STRUCT", Kind::Struct),
+            ("UNION", Kind::Union),
+            ("ENUM", Kind::Enum),
+            ("FWD", Kind::Fwd),
+            ("TYPEDEF", Kind::Typedef),
+            ("VOLATILE", Kind::Volatile),
+            ("CONST", Kind::Const),
+            ("FUNC", Kind::Func),
+            ("FUNC_PROTO", Kind::FuncProto),
+            ("VAR", Kind::Var),
+            ("DATASEC", Kind::Datasec),
+        ];
+        let field = |line: &str, key: &str| {
+            line.split([' ', ','])
+                .find_map(|w| w.strip_prefix(key))
+                .map(|v| v.parse::<u64>().unwrap())
+        };
+        let (mut current, mut members, mut types) = (0u32, 0, 0);
+        for line in dump.lines() {
+            if let Some(rest) = line.strip_prefix('[') {
+                let (id, rest) = rest.split_once("] ").unwrap();
+                current = id.parse().unwrap();
+                let kind = rest.split(' ').next().unwrap();
+                let name = rest.split('\'').nth(1).unwrap();
+                let name = if name == "(anon)" { "" } else { name };
+                let expected = kinds.iter().find(|(k, _)| *k == kind).unwrap().1;
+                assert_eq!(btf.kind(current), Some(expected), "kind of [{current}]");
+                assert_eq!(
+                    btf.name(current),
+                    Some(name.as_bytes()),
+                    "name of [{current}]"
+                );
+                if let Some(size) = field(line, "size=")
+                    && expected != Kind::Datasec
+                {
+                    assert_eq!(
+                        btf.size_of(current),
+                        Some(size as u32),
+                        "size of [{current}]"
+                    );
+                }
+                types += 1;
+            } else if let Some(rest) = line.strip_prefix('\t')
+                && let Some(bits) = field(rest, "bits_offset=")
+            {
+                let name = rest.split('\'').nth(1).unwrap();
+                if name == "(anon)" {
+                    continue;
+                }
+                let member = btf.member(current, name).unwrap();
+                assert_eq!(member.bit_offset, bits, "[{current}].{name}");
+                assert_eq!(
+                    u64::from(member.bitfield_size),
+                    field(rest, "bitfield_size=").unwrap_or(0),
+                    "[{current}].{name}"
+                );
+                assert_eq!(
+                    u64::from(member.type_id),
+                    field(rest, "type_id=").unwrap(),
+                    "[{current}].{name}"
+                );
+                members += 1;
+            }
+        }
+        assert_eq!(btf.type_count(), types);
+        assert!(members > 20, "the dump's members were read: {members}");
+        // through the anonymous union and struct, as C reads task->tgid
+        let task = btf.find(Kind::Struct, "task_struct").unwrap();
+        assert_eq!(btf.member(task, "tgid").unwrap().bit_offset, 64 + 32);
+        let inode = btf.find(Kind::Struct, "inode").unwrap();
+        let ino = btf.member(inode, "i_ino").unwrap();
+        assert_eq!(
+            btf.size_of(ino.type_id),
+            Some(8),
+            "through const volatile typedef"
+        );
+    }
+
     /// A typedef chain that loops (garbage) ends instead of recursing.
     #[test]
     fn looping_types_end() {

@@ -637,6 +637,29 @@ mod tests {
         assert_eq!(btf.kind(layout.attach_btf_id), Some(Kind::Func));
     }
 
+    /// The offsets the program would load from clang's BTF of
+    /// tests/fixtures/btf/layout.c, as bpftool's dump of it gives them.
+    #[test]
+    fn layout_from_recorded_btf() {
+        let bytes = include_bytes!("../../tests/fixtures/btf/layout.btf");
+        let btf = btf::parse(bytes).unwrap();
+        let layout = Layout::from_btf(&btf).unwrap();
+        let f = |offset, size| Field { offset, size };
+        // from layout.bpftool.txt: bits_offset / 8, and the member sizes
+        assert_eq!(layout.ctx_task, f(8, 8));
+        assert_eq!(layout.ctx_fd, f(16, 4));
+        assert_eq!(layout.ctx_file, f(24, 8));
+        assert_eq!(layout.task_pid, f(8, 4));
+        assert_eq!(layout.task_tgid, f(12, 4));
+        assert_eq!(layout.file_inode, f(16, 8));
+        assert_eq!(layout.inode_mode, f(0, 2));
+        assert_eq!(layout.inode_ino, f(8, 8));
+        assert_eq!(
+            btf.name(layout.attach_btf_id),
+            Some(&b"bpf_iter_task_file"[..])
+        );
+    }
+
     #[test]
     fn missing_iterator_is_a_reason() {
         let mut b = Builder::new();

@@ -700,3 +700,111 @@ impl SocketListing {
         Ok(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tcp_state;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn socket(port: u16) -> InetSocket {
+        InetSocket {
+            proto: InetProto::Tcp,
+            state: tcp_state::LISTEN,
+            local: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            local_port: port,
+            remote: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            remote_port: 0,
+            recv_q: 0,
+            send_q: 0,
+            uid: 0,
+            inode: 1000 + u64::from(port),
+            timer: 0,
+            timer_ticks: 0,
+            retransmits: 0,
+            probes: 0,
+            backlog: 0,
+        }
+    }
+
+    /// Print `ports` through a RowSink whose map becomes ready after
+    /// `ready_after` rows (None: ready from the start), as tick_tables
+    /// does: then whatever still waits at the end.
+    fn print(ports: &[u16], ready_after: Option<usize>) -> (Vec<u8>, usize) {
+        let config = Config {
+            programs: true,
+            numeric_hosts: true,
+            numeric_ports: true,
+            all: true,
+            ..Config::default()
+        };
+        let (release, gate) = mpsc::channel::<()>();
+        let mut programs = match ready_after {
+            None => Programs::Ready(ProcessIndex::default()),
+            Some(_) => Programs::Scanning(std::thread::spawn(move || {
+                let _ = gate.recv();
+                Ok(ProcessIndex::default())
+            })),
+        };
+        let mut rows = SocketRows::for_config(&config);
+        let mut names = NameCache::new();
+        let (mut buffered, mut ownerless, mut rescanned) = (Vec::new(), FxHashSet::default(), true);
+        let mut buffer = ready_after.is_some();
+        let root = ProcRoot::default();
+        let mut out = Vec::new();
+        let mut most_waiting = 0;
+        {
+            let mut sink = RowSink {
+                buffer: &mut buffer,
+                until_owners: true,
+                buffered: &mut buffered,
+                rows: &mut rows,
+                names: &mut names,
+                config: &config,
+                out: &mut out,
+                programs: &mut programs,
+                root: &root,
+                ownerless: &mut ownerless,
+                rescanned: &mut rescanned,
+            };
+            for (i, &port) in ports.iter().enumerate() {
+                if Some(i) == ready_after {
+                    release.send(()).unwrap();
+                    while !sink.programs.is_built() {
+                        std::thread::yield_now();
+                    }
+                }
+                sink.accept(&socket(port)).unwrap();
+                most_waiting = most_waiting.max(sink.buffered.len());
+            }
+        }
+        let _ = release.send(());
+        if buffer {
+            let index = programs.ready().unwrap();
+            for s in &buffered {
+                rows.inet_row(&mut out, s, &config, &mut names, index)
+                    .unwrap();
+            }
+        }
+        (out, most_waiting)
+    }
+
+    /// Rows that waited for the map print first, in order, then the rest
+    /// stream; the bytes are those of a map ready from the start.
+    #[test]
+    fn waiting_rows_print_in_order_once_the_map_is_ready() {
+        let ports: Vec<u16> = (1..=50).collect();
+        let (streamed, waited) = print(&ports, None);
+        assert_eq!(waited, 0);
+        assert_eq!(String::from_utf8_lossy(&streamed).lines().count(), 50);
+        for ready_after in [0, 1, 17, 49, 50] {
+            let (out, waited) = print(&ports, Some(ready_after));
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&streamed),
+                "ready after {ready_after} rows"
+            );
+            assert_eq!(waited, ready_after, "rows held in memory");
+        }
+    }
+}

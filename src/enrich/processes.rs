@@ -142,13 +142,6 @@ impl ProcessIndex {
         })
     }
 
-    /// [`with_iterator`](Self::with_iterator), run once.
-    pub fn from_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
-        let mut index = Self::with_iterator(root, required)?;
-        index.refresh(root, true)?;
-        Ok(index)
-    }
-
     /// Bring the index up to date. From the iterator: run it again (the
     /// whole walk takes milliseconds). From /proc: with `full`, every
     /// process is re-read; otherwise a process is re-read only when it is

@@ -21,6 +21,11 @@ fn no_support(name: &str) {
     eprintln!("netstat: no support for `{name}' on this system.");
 }
 
+/// Rows that may wait for the iterator's map (16 MiB of them): past that
+/// the dump pauses until the map is ready, which bounds `-tanp`'s memory
+/// on a busy machine where the map thread gets little CPU.
+const ITERATOR_WAIT_ROWS: usize = (16 << 20) / std::mem::size_of::<InetSocket>();
+
 /// IPv6 rows per chunk handed from the IPv6 dump thread.
 const V6_CHUNK: usize = 4096;
 /// Chunks that may wait while the IPv4 rows print (about 6 MB of rows);
@@ -42,8 +47,13 @@ struct RowSink<'a, W: Write> {
     buffer: &'a mut bool,
     /// The rows wait only for the process map being built on another
     /// thread: once it is ready, the waiting rows are printed and the rest
-    /// stream (the iterator's map is ready long before a large dump ends).
+    /// stream (the iterator's map is usually ready before a large dump
+    /// ends).
     until_owners: bool,
+    /// How many rows may wait for the map before the dump pauses until it
+    /// is ready (unbounded for the /proc walk, which takes longer than the
+    /// dump anyway; bounded for the iterator, whose map comes soon).
+    wait_at: usize,
     buffered: &'a mut Vec<InetSocket>,
     rows: &'a mut SocketRows,
     names: &'a mut NameCache,
@@ -59,7 +69,9 @@ struct RowSink<'a, W: Write> {
 impl<W: Write> RowSink<'_, W> {
     fn accept(&mut self, socket: &InetSocket) -> Result<()> {
         if *self.buffer {
-            if !(self.until_owners && self.programs.is_built()) {
+            let now = self.until_owners
+                && (self.buffered.len() >= self.wait_at || self.programs.is_built());
+            if !now {
                 self.buffered.push(*socket);
                 return Ok(());
             }
@@ -212,8 +224,12 @@ pub struct SocketListing {
 /// built for the rows a filter kept, or ready.
 enum Programs {
     None,
-    /// The /proc walk, or a run of the BPF iterator, beside the dump.
-    Scanning(JoinHandle<std::result::Result<ProcessIndex, Unavailable>>),
+    /// The /proc walk, or a run of the BPF iterator (`true`), beside the
+    /// dump.
+    Scanning(
+        JoinHandle<std::result::Result<ProcessIndex, Unavailable>>,
+        bool,
+    ),
     /// Built after the dump, for the filtered rows' inodes only
     /// ([`ProcessIndex::scan_for`]).
     Targeted,
@@ -224,7 +240,7 @@ impl Programs {
     /// Whether the map is there without waiting for it.
     fn is_built(&self) -> bool {
         match self {
-            Programs::Scanning(handle) => handle.is_finished(),
+            Programs::Scanning(handle, _) => handle.is_finished(),
             _ => true,
         }
     }
@@ -234,8 +250,8 @@ impl Programs {
     }
 
     fn ready_mut(&mut self) -> Result<Option<&mut ProcessIndex>> {
-        if let Programs::Scanning(_) = self {
-            let Programs::Scanning(handle) = std::mem::replace(self, Programs::None) else {
+        if let Programs::Scanning(..) = self {
+            let Programs::Scanning(handle, _) = std::mem::replace(self, Programs::None) else {
                 unreachable!()
             };
             let index = handle
@@ -257,15 +273,18 @@ impl Programs {
 /// there, saying why under `-v`.
 fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Programs {
     let (verbose, program_name) = (config.verbose, config.program_name.clone());
-    Programs::Scanning(std::thread::spawn(move || {
-        index.refresh(&root, true)?;
-        if let Some(reason) = index.fallback.take()
-            && verbose
-        {
-            eprintln!("{program_name}: -p reads /proc (no BPF task_file iterator: {reason})");
-        }
-        Ok(index)
-    }))
+    Programs::Scanning(
+        std::thread::spawn(move || {
+            index.refresh(&root, true)?;
+            if let Some(reason) = index.fallback.take()
+                && verbose
+            {
+                eprintln!("{program_name}: -p reads /proc (no BPF task_file iterator: {reason})");
+            }
+            Ok(index)
+        }),
+        true,
+    )
 }
 
 /// netstat's stderr note when some process' fds could not be read.
@@ -369,9 +388,10 @@ impl SocketListing {
                     Programs::Ready(index)
                 }
                 // The first tick reads every process, beside the dump.
-                None => {
-                    Programs::Scanning(std::thread::spawn(move || Ok(ProcessIndex::scan(&root))))
-                }
+                None => Programs::Scanning(
+                    std::thread::spawn(move || Ok(ProcessIndex::scan(&root))),
+                    false,
+                ),
             };
         }
         let mut status = self.tick_tables(config, out, &filter, &mut programs);
@@ -386,9 +406,15 @@ impl SocketListing {
                 Err(e) => status = Err(e),
             }
         }
-        if let Programs::Ready(index) = programs
+        if let Programs::Ready(mut index) = programs
             && (!targeted || index.from_kernel())
         {
+            // later ticks refresh incrementally (see into_incremental);
+            // a filtered listing keeps the iterator (its /proc map is
+            // targeted, not incremental)
+            if config.continuous && !targeted {
+                index.into_incremental(self.collector.root());
+            }
             self.processes = Some(index);
         }
         self.compiled = kept.or(compiled);
@@ -437,8 +463,12 @@ impl SocketListing {
             // (views count numbers; names are looked up for their few keys)
             let names = !config.numeric_hosts && config.view.is_none();
             let mut buffer =
-                matches!(programs, Programs::Scanning(_) | Programs::Targeted) || names;
-            let until_owners = matches!(programs, Programs::Scanning(_)) && !names;
+                matches!(programs, Programs::Scanning(..) | Programs::Targeted) || names;
+            let until_owners = matches!(programs, Programs::Scanning(..)) && !names;
+            let wait_at = match programs {
+                Programs::Scanning(_, true) => ITERATOR_WAIT_ROWS,
+                _ => usize::MAX,
+            };
             self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -459,7 +489,7 @@ impl SocketListing {
                         config,
                         filter,
                         proto,
-                        (&mut buffer, until_owners),
+                        (&mut buffer, until_owners, wait_at),
                         out,
                         programs,
                     )?,
@@ -585,7 +615,7 @@ impl SocketListing {
         config: &Config,
         filter: &SocketFilter,
         proto: InetProto,
-        (buffer, until_owners): (&mut bool, bool),
+        (buffer, until_owners, wait_at): (&mut bool, bool, usize),
         out: &mut impl Write,
         programs: &mut Programs,
     ) -> Result<i32> {
@@ -598,6 +628,7 @@ impl SocketListing {
         let mut sink = RowSink {
             buffer,
             until_owners,
+            wait_at,
             buffered: &mut self.buffered,
             rows: &mut self.rows,
             names: &mut self.names,
@@ -730,7 +761,7 @@ mod tests {
     /// Print `ports` through a RowSink whose map becomes ready after
     /// `ready_after` rows (None: ready from the start), as tick_tables
     /// does: then whatever still waits at the end.
-    fn print(ports: &[u16], ready_after: Option<usize>) -> (Vec<u8>, usize) {
+    fn print(ports: &[u16], ready_after: Option<usize>, wait_at: usize) -> (Vec<u8>, usize) {
         let config = Config {
             programs: true,
             numeric_hosts: true,
@@ -741,10 +772,15 @@ mod tests {
         let (release, gate) = mpsc::channel::<()>();
         let mut programs = match ready_after {
             None => Programs::Ready(ProcessIndex::default()),
-            Some(_) => Programs::Scanning(std::thread::spawn(move || {
-                let _ = gate.recv();
-                Ok(ProcessIndex::default())
-            })),
+            Some(_) => Programs::Scanning(
+                std::thread::spawn(move || {
+                    // released at row `ready_after`, or by itself a little
+                    // later when the sink waits for it (a bound)
+                    let _ = gate.recv_timeout(std::time::Duration::from_millis(100));
+                    Ok(ProcessIndex::default())
+                }),
+                true,
+            ),
         };
         let mut rows = SocketRows::for_config(&config);
         let mut names = NameCache::new();
@@ -757,6 +793,7 @@ mod tests {
             let mut sink = RowSink {
                 buffer: &mut buffer,
                 until_owners: true,
+                wait_at,
                 buffered: &mut buffered,
                 rows: &mut rows,
                 names: &mut names,
@@ -769,7 +806,7 @@ mod tests {
             };
             for (i, &port) in ports.iter().enumerate() {
                 if Some(i) == ready_after {
-                    release.send(()).unwrap();
+                    let _ = release.send(());
                     while !sink.programs.is_built() {
                         std::thread::yield_now();
                     }
@@ -794,11 +831,11 @@ mod tests {
     #[test]
     fn waiting_rows_print_in_order_once_the_map_is_ready() {
         let ports: Vec<u16> = (1..=50).collect();
-        let (streamed, waited) = print(&ports, None);
+        let (streamed, waited) = print(&ports, None, usize::MAX);
         assert_eq!(waited, 0);
         assert_eq!(String::from_utf8_lossy(&streamed).lines().count(), 50);
         for ready_after in [0, 1, 17, 49, 50] {
-            let (out, waited) = print(&ports, Some(ready_after));
+            let (out, waited) = print(&ports, Some(ready_after), usize::MAX);
             assert_eq!(
                 String::from_utf8_lossy(&out),
                 String::from_utf8_lossy(&streamed),
@@ -806,5 +843,12 @@ mod tests {
             );
             assert_eq!(waited, ready_after, "rows held in memory");
         }
+        // at most 10 rows wait: the 11th waits for the map instead
+        let (out, waited) = print(&ports, Some(40), 10);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&streamed)
+        );
+        assert_eq!(waited, 10, "rows held in memory with a bound");
     }
 }

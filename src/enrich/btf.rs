@@ -261,10 +261,26 @@ impl<'a> Btf<'a> {
 
     /// Every type of `kind` named `name` (a well-formed vmlinux has one).
     pub fn find_all(&self, kind: Kind, name: &str) -> Vec<u32> {
-        let name = name.as_bytes();
-        (1..self.starts.len() as u32)
-            .filter(|&id| self.kind(id) == Some(kind) && self.name(id) == Some(name))
-            .collect()
+        self.find_each(&[(kind, name)]).pop().unwrap_or_default()
+    }
+
+    /// For each (kind, name), every type that has it, in one pass over the
+    /// types (a vmlinux has some 180 000).
+    pub fn find_each(&self, wanted: &[(Kind, &str)]) -> Vec<Vec<u32>> {
+        let mut found = vec![Vec::new(); wanted.len()];
+        for id in 1..self.starts.len() as u32 {
+            let Some(kind) = self.kind(id) else { continue };
+            if !wanted.iter().any(|(k, _)| *k == kind) {
+                continue;
+            }
+            let name = self.name(id);
+            for (i, (k, n)) in wanted.iter().enumerate() {
+                if *k == kind && name == Some(n.as_bytes()) {
+                    found[i].push(id);
+                }
+            }
+        }
+        found
     }
 
     /// The type behind typedefs and qualifiers (const, volatile, restrict,

@@ -108,6 +108,12 @@ impl ProcessIndex {
         self.by_inode.contains_key(&inode)
     }
 
+    /// Processes in the map (owners of a socket, and from /proc also the
+    /// processes without one).
+    pub fn processes_read(&self) -> usize {
+        self.processes.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_inode.is_empty()
     }
@@ -168,6 +174,29 @@ impl ProcessIndex {
         Ok(())
     }
 
+    /// Turn a map from the iterator into the /proc walk's incremental map,
+    /// for the ticks of `-c` after the first: re-reading only processes
+    /// that are new or whose number of open files changed costs less than
+    /// walking every open file again in the kernel (measured on the
+    /// benchmark population: see the README's Performance section). Each
+    /// owner's inodes and open-file count are taken from the map and its
+    /// /proc/PID/fd; a socket that moved meanwhile is an unknown inode,
+    /// which calls for one full rescan, as with the walk.
+    pub fn into_incremental(&mut self, root: &ProcRoot) {
+        if self.iterator.take().is_none() {
+            return;
+        }
+        let Some(proc_dir) = ProcDir::open(root) else {
+            return;
+        };
+        for process in &mut self.processes {
+            process.open_files = proc_dir.open_files(process.pid);
+        }
+        for (&inode, &slot) in &self.by_inode {
+            self.processes[slot as usize].inodes.push(inode);
+        }
+    }
+
     /// Run the iterator and rebuild the map from its records.
     fn build_from(
         &mut self,
@@ -195,7 +224,9 @@ impl ProcessIndex {
         let mut pid_text: Text<12> = Text::new();
         let processes = &mut self.processes;
         let by_inode = &mut self.by_inode;
-        source.task_files.run(|record| {
+        let bytes = source.task_files.run_all()?;
+        by_inode.reserve(bytes.len() / super::task_files::RECORD_SIZE);
+        super::task_files::records(bytes).0.for_each(|record| {
             if record.inode == probe.inode {
                 probe_owner = Some(record.tgid);
             }
@@ -232,7 +263,7 @@ impl ProcessIndex {
                     }
                 })
                 .or_insert(slot);
-        })?;
+        });
         drop(probe);
         if probe_owner != Some(own) {
             self.by_inode.clear();

@@ -100,10 +100,14 @@ impl Layout {
     /// the iterator's context by following its pointer fields (no lookup of
     /// `task_struct` or `file` by name, which a module could duplicate).
     pub fn from_btf(btf: &Btf) -> Result<Layout, String> {
-        let func = btf
-            .find(Kind::Func, "bpf_iter_task_file")
+        let found = btf.find_each(&[
+            (Kind::Func, "bpf_iter_task_file"),
+            (Kind::Struct, "bpf_iter__task_file"),
+        ]);
+        let func = *found[0]
+            .first()
             .ok_or("BTF: no FUNC bpf_iter_task_file (a kernel without the task_file iterator)")?;
-        let ctx = match btf.find_all(Kind::Struct, "bpf_iter__task_file").as_slice() {
+        let ctx = match found[1].as_slice() {
             [one] => *one,
             [] => return Err("BTF: no struct bpf_iter__task_file".into()),
             _ => return Err("BTF: struct bpf_iter__task_file is defined twice".into()),
@@ -407,6 +411,68 @@ fn verifier_reason(log: &[u8]) -> Option<String> {
     Some((*line).to_string())
 }
 
+/// The BTF file's bytes: the kernel's own file mapped (it is immutable,
+/// and reading its 5 MiB takes over a thousand 4 KiB reads, about 10 ms),
+/// any other file read.
+enum BtfBytes {
+    Mapped { at: *mut libc::c_void, len: usize },
+    Read(Vec<u8>),
+}
+
+impl BtfBytes {
+    fn open(path: &std::path::Path) -> std::io::Result<BtfBytes> {
+        if path == std::path::Path::new(DEFAULT_BTF_PATH) {
+            use std::os::unix::ffi::OsStrExt;
+            let name = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+            // SAFETY: a NUL-terminated path.
+            let fd = unsafe { libc::open(name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+            if fd >= 0 {
+                // SAFETY: fd is ours; closed right after mapping.
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0 && st.st_size > 0 {
+                    let len = st.st_size as usize;
+                    // SAFETY: a private read-only mapping of the whole file.
+                    let at = unsafe {
+                        libc::mmap(
+                            std::ptr::null_mut(),
+                            len,
+                            libc::PROT_READ,
+                            libc::MAP_PRIVATE,
+                            fd.as_raw_fd(),
+                            0,
+                        )
+                    };
+                    if at != libc::MAP_FAILED {
+                        return Ok(BtfBytes::Mapped { at, len });
+                    }
+                }
+            }
+        }
+        std::fs::read(path).map(BtfBytes::Read)
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            // SAFETY: mapped readable for len bytes until drop; the kernel's
+            // BTF never changes.
+            BtfBytes::Mapped { at, len } => unsafe {
+                std::slice::from_raw_parts(*at as *const u8, *len)
+            },
+            BtfBytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+impl Drop for BtfBytes {
+    fn drop(&mut self) {
+        if let BtfBytes::Mapped { at, len } = self {
+            // SAFETY: our own mapping, no slice of it outlives self.
+            unsafe { libc::munmap(*at, *len) };
+        }
+    }
+}
+
 /// The loaded program and its iterator link, kept for every `-c` tick.
 pub struct TaskFiles {
     _prog: OwnedFd,
@@ -423,7 +489,8 @@ impl fmt::Debug for TaskFiles {
     }
 }
 
-/// How much of the seq file one read asks for.
+/// How much room a read of the seq file gets at least (the kernel hands
+/// out up to its seq buffer, 32 KiB, per read).
 const READ_CHUNK: usize = 256 * 1024;
 
 impl TaskFiles {
@@ -437,11 +504,12 @@ impl TaskFiles {
         let path = std::env::var_os("NLSTAT_BTF_PATH")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| DEFAULT_BTF_PATH.into());
-        let bytes = std::fs::read(&path)
+        let bytes = BtfBytes::open(&path)
             .map_err(|e| unavailable(format!("kernel BTF {}: {e}", path.display())))?;
-        let btf = btf::parse(&bytes)
+        let btf = btf::parse(bytes.as_slice())
             .map_err(|e| unavailable(format!("kernel BTF {}: {e}", path.display())))?;
         let layout = Layout::from_btf(&btf).map_err(unavailable)?;
+        drop(btf);
         drop(bytes);
         let reject = std::env::var_os("NLSTAT_BPF_REJECT").is_some_and(|v| !v.is_empty());
         Self::load_program(&program(&layout, reject), layout.attach_btf_id)
@@ -497,21 +565,30 @@ impl TaskFiles {
         })
     }
 
-    /// Walk every open file once; `visit` gets each socket record. A run
-    /// that fails midway says why (the records seen so far were visited).
-    pub fn run(&mut self, mut visit: impl FnMut(Record)) -> Result<(), Unavailable> {
+    /// Walk every open file once; `visit` gets each socket record.
+    pub fn run(&mut self, visit: impl FnMut(Record)) -> Result<(), Unavailable> {
+        let bytes = self.run_all()?;
+        records(bytes).0.for_each(visit);
+        Ok(())
+    }
+
+    /// Walk every open file once and return all the records' bytes (see
+    /// [`records`]): knowing their number first lets the caller size its
+    /// map once instead of growing it through every power of two.
+    pub fn run_all(&mut self) -> Result<&[u8], Unavailable> {
         let mut attr = IterCreateAttr {
             link_fd: self.link.as_raw_fd() as u32,
             flags: 0,
         };
         let iter = bpf(BPF_ITER_CREATE, &mut attr)
             .map_err(|e| unavailable(format!("creating the task_file iterator: {e}")))?;
-        self.buffer.resize(READ_CHUNK, 0);
-        let mut carry = 0;
+        self.buffer.clear();
         let mut retries = 0u32;
         loop {
-            let room = &mut self.buffer[carry..];
-            // SAFETY: room is writable for its length.
+            self.buffer.reserve(READ_CHUNK);
+            let room = self.buffer.spare_capacity_mut();
+            // SAFETY: room is writable for its length; read() initialises
+            // the n bytes it reports, and only those are counted.
             let n = unsafe { libc::read(iter.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) };
             if n < 0 {
                 let e = std::io::Error::last_os_error();
@@ -527,18 +604,16 @@ impl TaskFiles {
             if n == 0 {
                 break;
             }
-            let filled = carry + n as usize;
-            let (found, used) = records(&self.buffer[..filled]);
-            found.for_each(&mut visit);
-            self.buffer.copy_within(used..filled, 0);
-            carry = filled - used;
+            // SAFETY: the kernel wrote n bytes into the spare capacity.
+            unsafe { self.buffer.set_len(self.buffer.len() + n as usize) };
         }
-        if carry != 0 {
+        let filled = self.buffer.len();
+        if !filled.is_multiple_of(RECORD_SIZE) {
             return Err(unavailable(
                 "the task_file iterator ended inside a record".to_string(),
             ));
         }
-        Ok(())
+        Ok(&self.buffer[..filled])
     }
 }
 

@@ -69,19 +69,32 @@ CASES += [
      ["tcp", "46", "shown"]),
 ]
 
+CASES += [
+    # -p from the /proc walk (the default, -tanp, uses the BPF task_file
+    # iterator when it loads; -v would say if it did not)
+    ("-tanp --pid-source proc", ["-tanp", "--pid-source", "proc"], None,
+     ["tcp", "46", "shown"]),
+]
+
+# the netstat2 crate (scripts/netstat2-pids, built by this script) for the
+# cases it has: its TCP listing without and with owning pids
+NETSTAT2 = {"-tan": ["--no-pids"], "-tanp": []}
+
 # nlstat-only cases and the plain case each is compared with.
 OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan",
              "-tan --group-by state,local_port": "-tan", "-tan --summary": "-tan",
-             "--listeners": "-tan", "--textfile (one collection)": "-a --summary"}
+             "--listeners": "-tan", "--textfile (one collection)": "-a --summary",
+             "-tanp": "-tan", "-tanp --pid-source proc": "-tan"}
 # cases netstat cannot run (no filters, no views) and ss cannot (no JSON,
 # no views)
 NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'",
               "-tan --group-by state,local_port", "-tan --summary", "--listeners",
-              "-a --summary", "--textfile (one collection)"}
+              "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc"}
 NO_SS = {"-tan --json", "-tan --group-by state,local_port", "-tan --summary", "--listeners",
-         "-a --summary", "--textfile (one collection)"}
+         "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc"}
 # `nlstat -c` runs: their later ticks against the one-shot case of the label
 CONTINUOUS = [(["-tan"], "-tan"), (["-tanp"], "-tan"),
+              (["-tanp", "--pid-source", "proc"], "-tan"),
               (["-tan", "--group-by", "state,local_port"], "-tan --group-by state,local_port"),
               (["--listeners"], "--listeners")]
 
@@ -356,7 +369,11 @@ def main():
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--no-frontend", action="store_true",
                         help="skip the load-balancer front population (frontend-load.py)")
-    parser.add_argument("--only", help="comma-separated tools: nlstat,ss,netstat,floor")
+    parser.add_argument("--only",
+                        help="comma-separated tools: nlstat,ss,netstat,floor,netstat2")
+    parser.add_argument("--case", action="append",
+                        help="run only this case (its label, e.g. -tanp; repeatable); `nlstat "
+                        "-c` runs only for the selected labels, and --serve is skipped")
     parser.add_argument("--no-netns", action="store_true",
                         help="skip --all-netns over 200 namespaces (scripts/netns-scale.py)")
     parser.add_argument("--out", help="also write the markdown report here")
@@ -370,7 +387,11 @@ def main():
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    tools = set((args.only or "nlstat,ss,netstat,floor").split(","))
+    tools = set((args.only or "nlstat,ss,netstat,floor,netstat2").split(","))
+    cases = [c for c in CASES if not args.case or c[0] in args.case]
+    if args.case and len(cases) != len(set(args.case)):
+        sys.exit("bench: unknown --case; labels: %s" % ", ".join(c[0] for c in CASES))
+    continuous_cases = [c for c in CONTINUOUS if not args.case or " ".join(c[0]) in args.case]
     if os.geteuid() != 0:
         sys.exit("bench: needs root (ip netns)")
 
@@ -380,10 +401,20 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--bins", "--examples"], cwd=REPO,
                        check=True)
     release = os.path.join(target_dir(), "release")
+    netstat2 = None
+    if "netstat2" in tools:
+        # its own workspace and lock file; built into nlstat's target dir
+        n2_target = os.path.join(target_dir(), "netstat2-pids")
+        if not args.skip_build:
+            log("bench: cargo build --release (scripts/netstat2-pids)")
+            subprocess.run(["cargo", "build", "--release", "--manifest-path",
+                            os.path.join(HERE, "netstat2-pids", "Cargo.toml"), "--target-dir",
+                            n2_target], check=True)
+        netstat2 = os.path.join(n2_target, "release", "netstat2-pids")
     nlstat = os.path.join(release, "nlstat")
     floor = os.path.join(release, "examples", "kernel_dump")
     ss, netstat = "/usr/bin/ss", "/usr/bin/netstat"
-    for path in (nlstat, floor, ss, netstat, "/usr/bin/time"):
+    for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
     host = host_facts()
@@ -394,7 +425,7 @@ def main():
         port = pick_listener(args.ns, nlstat)
         log("bench: filter cases use sport = :%s" % port)
         counts = {}
-        for _, _, _, dump in CASES:
+        for _, _, _, dump in cases:
             key = " ".join(dump)
             if key not in counts:
                 out = subprocess.run(["ip", "netns", "exec", args.ns, floor] + dump,
@@ -403,12 +434,16 @@ def main():
         log("bench: kernel record counts: %s" % counts)
         overhead = measure(args.ns, ["true"], args.runs, args.slow_runs, args.timeout)
         log("bench: ip netns exec true: %s s" % fmt_s(overhead.walls))
-        for label, nargs, ssargs, dump in CASES:
+        for label, nargs, ssargs, dump in cases:
             per_tool = {}
             for tool, cmd in (("nlstat", [nlstat] + (nargs or [])),
                               ("ss", [ss] + (ssargs or [])),
-                              ("netstat", [netstat] + (nargs or [])), ("floor", [floor] + dump)):
+                              ("netstat", [netstat] + (nargs or [])),
+                              ("netstat2", [netstat2] + NETSTAT2.get(label, [])),
+                              ("floor", [floor] + dump)):
                 if tool not in tools or (nargs is None and tool != "floor"):
+                    continue
+                if tool == "netstat2" and label not in NETSTAT2:
                     continue
                 if (label in NO_NETSTAT and tool == "netstat") or (label in NO_SS and tool == "ss"):
                     continue
@@ -421,12 +456,12 @@ def main():
                      " TIMEOUT" if r.timeout else ""))
             rows.append((label, " ".join(dump), per_tool))
         served = None
-        if "nlstat" in tools:
+        if "nlstat" in tools and not args.case:
             log("bench: nlstat --serve, 100 scrapes ...")
             served = serve_memory(args.ns, nlstat)
         ticks = {}
         if "nlstat" in tools:
-            for cargs, _ in CONTINUOUS:
+            for cargs, _ in continuous_cases:
                 log("bench: nlstat -c %s for %d ticks ..." % (" ".join(cargs), args.ticks))
                 ticks[" ".join(cargs)] = continuous(args.ns, nlstat, cargs, args.ticks,
                                                     max(args.timeout, 60) * 3)
@@ -499,6 +534,9 @@ def main():
     for label, dump, per_tool in rows:
         for tool, r in per_tool.items():
             name = "floor (`kernel_dump %s`)" % dump if tool == "floor" else tool
+            if tool == "netstat2":
+                name = "netstat2 crate (`netstat2-pids%s`)" % (
+                    " --no-pids" if NETSTAT2.get(label) else "")
             if r.timeout and not r.walls:
                 lines.append("| %s | %s | - | timeout (>%d s) | - | - |" %
                              (label, name, args.timeout))
@@ -546,6 +584,33 @@ def main():
             lines.append("| nlstat %s | nlstat %s | %s | %s | %.1f |" %
                          (label, plain, ratio(r.wall(), base.wall() if base else None),
                           ratio(r.cpu(), base.cpu() if base else None), max(r.rss) / 1024))
+    by_label = {label: per_tool for label, _, per_tool in rows}
+    tanp, tan = by_label.get("-tanp", {}), by_label.get("-tan", {})
+    if "nlstat" in tanp and "nlstat" in tan:
+        lines.append("")
+        lines.append("`-p`, the owner map (same run; `-tanp` takes the BPF task_file iterator "
+                     "unless it cannot load):\n")
+        lines.append("| measure | value |")
+        lines.append("|---|---|")
+        mine = tanp["nlstat"]
+        lines.append("| wall nlstat -tanp / nlstat -tan | %s |" % ratio(mine.wall(),
+                                                                     tan["nlstat"].wall()))
+        proc = by_label.get("-tanp --pid-source proc", {}).get("nlstat")
+        if proc:
+            lines.append("| wall nlstat -tanp --pid-source proc / nlstat -tan | %s |" %
+                         ratio(proc.wall(), tan["nlstat"].wall()))
+            lines.append("| wall nlstat -tanp / nlstat -tanp --pid-source proc | %s |" %
+                         ratio(mine.wall(), proc.wall()))
+        if "netstat2" in tanp:
+            lines.append("| wall nlstat -tanp / netstat2 crate with pids | %s |" %
+                         ratio(mine.wall(), tanp["netstat2"].wall()))
+        if "netstat2" in tan:
+            lines.append("| wall nlstat -tan / netstat2 crate without pids | %s |" %
+                         ratio(tan["nlstat"].wall(), tan["netstat2"].wall()))
+        lines.append("| peak RSS nlstat -tanp | %.1f MiB |" % (max(mine.rss) / 1024))
+        if proc:
+            lines.append("| peak RSS nlstat -tanp --pid-source proc | %.1f MiB |" %
+                         (max(proc.rss) / 1024))
     if served:
         lines.append("")
         lines.append("`nlstat --serve --min-interval 0`, %d scrapes one after another in %.1f s: "
@@ -576,7 +641,7 @@ def main():
         lines.append("| command | first tick CPU s | later tick CPU s | one-shot case | one-shot "
                      "CPU s | later tick / one-shot |")
         lines.append("|---|---|---|---|---|---|")
-        for (cargs_list, case), (cargs, value) in zip(CONTINUOUS, ticks.items()):
+        for (cargs_list, case), (cargs, value) in zip(continuous_cases, ticks.items()):
             oneshot = next((p["nlstat"].cpu() for label, _, p in rows
                             if label == case and "nlstat" in p), None)
             if value is None:

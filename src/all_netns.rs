@@ -26,9 +26,9 @@ use crate::sockets::SocketListing;
 use crate::views::Aggregator;
 use rustc_hash::FxHashMap;
 use std::io::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 /// What one namespace keeps from tick to tick; made on the namespace's
 /// own thread, so its netlink sockets are that namespace's.
@@ -48,7 +48,7 @@ struct Outcome {
 /// State kept across `-c` ticks for every namespace.
 pub struct AllNamespaces {
     states: FxHashMap<u64, NamespaceState>,
-    processes: Option<ProcessIndex>,
+    processes: Option<Arc<ProcessIndex>>,
     /// `--group-by`: the counts of every namespace, printed as one table.
     merged: Option<Aggregator>,
     names: NameCache,
@@ -84,27 +84,51 @@ impl AllNamespaces {
         }
     }
 
-    /// The `-p` map for this tick: one /proc scan for every namespace,
+    /// The `-p` map for this tick: built once for every namespace (from
+    /// the BPF iterator where it may serve, else one /proc walk), then
     /// refreshed incrementally on later ticks.
-    fn refresh_processes(&mut self, config: &Config) {
+    fn refresh_processes(&mut self, config: &Config) -> Result<()> {
         if !config.programs {
-            return;
+            return Ok(());
         }
         let root = crate::proc_root();
-        let index = match &mut self.processes {
-            Some(index) => {
-                index.refresh(&root, false);
+        // the listings of the last tick have let go of it
+        let kept = self
+            .processes
+            .take()
+            .and_then(|shared| Arc::try_unwrap(shared).ok());
+        let index = match kept {
+            Some(mut index) => {
+                if index.from_kernel() {
+                    index.into_incremental(&root);
+                }
+                index
+                    .refresh(&root, false)
+                    .map_err(crate::sockets::bpf_error)?;
                 index
             }
-            None => self.processes.insert(ProcessIndex::scan(&root)),
+            None => match crate::sockets::owners_from_iterator(config, &root)? {
+                Some(mut index) => {
+                    index
+                        .refresh(&root, true)
+                        .map_err(crate::sockets::bpf_error)?;
+                    if let Some(reason) = index.fallback.take() {
+                        crate::sockets::note_fallback(config, &reason);
+                    }
+                    index
+                }
+                None => ProcessIndex::scan(&root),
+            },
         };
-        crate::sockets::report_denied(index);
+        crate::sockets::report_denied(&index);
+        self.processes = Some(Arc::new(index));
+        Ok(())
     }
 
     /// One tick over every namespace, printed in order.
     pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
         let namespaces = crate::netns::all();
-        self.refresh_processes(config);
+        self.refresh_processes(config)?;
         let programs = self.processes.as_ref().filter(|_| config.programs);
         let mut status = 0;
         let mut failure = None;
@@ -152,7 +176,13 @@ impl AllNamespaces {
                     merged.absorb(view);
                 }
             }
-            merged.finish(out, config, &mut self.names, programs, &crate::proc_root())?;
+            merged.finish(
+                out,
+                config,
+                &mut self.names,
+                programs.map(|p| &**p),
+                &crate::proc_root(),
+            )?;
         }
         Ok(status)
     }
@@ -290,7 +320,7 @@ fn visit(
     ns: &Namespace,
     state: &mut NamespaceState,
     config: &Config,
-    programs: Option<&ProcessIndex>,
+    programs: Option<&Arc<ProcessIndex>>,
 ) -> Outcome {
     let mut bytes = Vec::with_capacity(16 * 1024);
     let result = match config.mode {
@@ -304,7 +334,7 @@ fn visit(
                     listing.defer_view();
                 }
             }
-            listing.tick_with(config, &mut bytes, programs)
+            listing.tick_with(config, &mut bytes, programs.cloned())
         }
         Mode::Routes => state
             .routes

@@ -4,7 +4,7 @@
 //! bad option and netstat's usage text, so errors are re-diagnosed here in
 //! getopt's terms (`invalid option -- 'z'`, exit status 3).
 
-use crate::config::{Config, Families, Mode, Protocols, Source};
+use crate::config::{Config, Families, Mode, PidSource, Protocols, Source};
 use crate::filter::expr::Query;
 use crate::views::View;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
@@ -282,6 +282,14 @@ pub struct NlstatArgs {
     /// proc reads /proc/net for everything, as net-tools does.
     #[arg(long = "source", value_name = "SOURCE", value_parser = Words(&["netlink", "proc"]))]
     pub source: Option<String>,
+    /// where -p finds socket owners: auto, bpf or proc
+    ///
+    /// auto (the default) uses the kernel's BPF task_file iterator when
+    /// nlstat may load BPF programs and the kernel has BTF for it, and reads
+    /// /proc/*/fd otherwise (-v says why); bpf fails when the iterator
+    /// cannot be used, with the kernel's reason; proc always reads /proc.
+    #[arg(long = "pid-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "proc"]))]
+    pub pid_source: Option<String>,
     /// JSON Lines: one object per row, no headers
     ///
     /// With every mode and flag that prints a table (see JSON OUTPUT).
@@ -478,6 +486,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("groups", false),
     ("context", false),
     ("source", true),
+    ("pid-source", true),
     ("json", false),
     ("group-by", true),
     ("top", true),
@@ -496,6 +505,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
 /// netstat's options stays netstat's (`--listen` is `--listening`).
 const OWN_LONG_OPTIONS: &[&str] = &[
     "source",
+    "pid-source",
     "json",
     "group-by",
     "top",
@@ -522,9 +532,15 @@ fn resolve_long(name: &str) -> Result<&'static (&'static str, bool), Vec<&'stati
         .iter()
         .filter(|(n, _)| n.starts_with(name))
         .collect();
-    let (own, netstat): (Vec<_>, Vec<_>) = candidates
+    type Candidates = Vec<&'static (&'static str, bool)>;
+    let (own, mut netstat): (Candidates, Candidates) = candidates
         .into_iter()
         .partition(|(n, _)| OWN_LONG_OPTIONS.contains(n));
+    // getopt counts two spellings of one option once (`--prog` fits
+    // `--programs` and its alias `--program`: that is -p, not ambiguous)
+    if netstat.iter().any(|(n, _)| *n == "programs") {
+        netstat.retain(|option| option.0 != "program");
+    }
     match (netstat.as_slice(), own.as_slice()) {
         ([one], _) | ([], [one]) => Ok(*one),
         ([], many) | (many, _) => Err(many.iter().map(|(n, _)| *n).collect()),
@@ -754,6 +770,20 @@ pub fn parse(args: &[OsString]) -> Parsed {
             };
         }
     };
+    let pid_source = match raw.own.pid_source.as_deref() {
+        None | Some("auto") => PidSource::Auto,
+        Some("bpf") => PidSource::Bpf,
+        Some("proc") => PidSource::Proc,
+        Some(other) => {
+            return Parsed::Fail {
+                message: format!(
+                    "{program_name}: unknown --pid-source `{other}' (use auto, bpf or proc)\n"
+                ),
+                usage: false,
+                status: EXIT_USAGE,
+            };
+        }
+    };
     let modes = u32::from(raw.interfaces)
         + u32::from(raw.route)
         + u32::from(raw.masquerade)
@@ -903,6 +933,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
     Parsed::Run(Box::new(Config {
         mode,
         source,
+        pid_source,
         all: raw.all > 0 || (exporting && raw.listening == 0),
         listening: raw.listening > 0,
         numeric_hosts: numeric || raw.numeric_hosts > 0,
@@ -1432,5 +1463,47 @@ mod tests {
         ));
         assert!(matches!(run(&["netstat", "-V", "-h"]), Parsed::Version));
         assert!(config(&["netstat", "--sou", "proc"]).source == Source::Proc);
+    }
+
+    /// `--programs` and its alias `--program` are one option to getopt:
+    /// `--prog` is -p, and an ambiguity lists it once (as netstat does:
+    /// `possibilities: '--protocol' '--programs'`).
+    #[test]
+    fn program_alias_is_one_option() {
+        assert!(config(&["netstat", "--prog"]).programs);
+        assert!(config(&["netstat", "--progr"]).programs);
+        match run(&["netstat", "--p"]) {
+            Parsed::Fail { message, .. } => assert_eq!(
+                message,
+                "netstat: option '--p' is ambiguous; possibilities: '--protocol' '--programs'\n"
+            ),
+            other => panic!("expected an ambiguity, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pid_source() {
+        assert_eq!(config(&["netstat", "-tanp"]).pid_source, PidSource::Auto);
+        assert_eq!(
+            config(&["netstat", "--pid-source", "bpf", "-tanp"]).pid_source,
+            PidSource::Bpf
+        );
+        // getopt-style abbreviation; no netstat option starts with "pi"
+        assert_eq!(
+            config(&["netstat", "--pi=proc", "-p"]).pid_source,
+            PidSource::Proc
+        );
+        // netstat's own abbreviations keep their meaning (`--p` is still
+        // ambiguous between netstat's, see program_alias_is_one_option)
+        assert!(config(&["netstat", "--prog"]).programs);
+        match run(&["netstat", "--pid-source", "ebpf"]) {
+            Parsed::Fail {
+                message, status, ..
+            } => {
+                assert_eq!(status, 3);
+                assert!(message.contains("unknown --pid-source `ebpf'"), "{message}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
     }
 }

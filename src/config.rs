@@ -20,6 +20,18 @@ pub enum Source {
     Proc,
 }
 
+/// Where `-p` learns which process holds each socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PidSource {
+    /// The BPF task_file iterator when nlstat may load it, /proc otherwise.
+    #[default]
+    Auto,
+    /// The iterator, or an error saying why it cannot be loaded.
+    Bpf,
+    /// The /proc/*/fd walk, as netstat does.
+    Proc,
+}
+
 /// Address families netstat knows by name (`-A`, `--inet`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Families {
@@ -51,6 +63,8 @@ pub struct Protocols {
 pub struct Config {
     pub mode: Mode,
     pub source: Source,
+    /// `--pid-source`: where `-p` finds socket owners.
+    pub pid_source: PidSource,
     pub all: bool,
     pub listening: bool,
     pub numeric_hosts: bool,
@@ -131,6 +145,7 @@ impl Default for Config {
         Config {
             mode: Mode::Sockets,
             source: Source::Auto,
+            pid_source: PidSource::Auto,
             all: false,
             listening: false,
             numeric_hosts: false,

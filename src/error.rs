@@ -13,6 +13,9 @@ pub enum Error {
     Malformed { what: String },
     /// Writing the output failed (a closed pipe is reported as such).
     Output(io::Error),
+    /// `--pid-source bpf` and the BPF task_file iterator cannot be used:
+    /// the reason (the kernel's error, the verifier's last line).
+    Bpf(String),
 }
 
 impl Error {
@@ -43,6 +46,7 @@ impl fmt::Display for Error {
             Error::File { path, source } => write!(f, "{path}: {source}"),
             Error::Malformed { what } => write!(f, "malformed kernel data: {what}"),
             Error::Output(e) => write!(f, "writing output: {e}"),
+            Error::Bpf(reason) => write!(f, "--pid-source bpf: {reason}"),
         }
     }
 }
@@ -52,7 +56,7 @@ impl std::error::Error for Error {
         match self {
             Error::Netlink { source, .. } | Error::File { source, .. } => Some(source),
             Error::Output(e) => Some(e),
-            Error::Malformed { .. } => None,
+            Error::Malformed { .. } | Error::Bpf(_) => None,
         }
     }
 }

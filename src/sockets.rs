@@ -3,10 +3,11 @@
 
 use crate::collect::procfs::ProcRoot;
 use crate::collect::{Collector, Table};
-use crate::config::Config;
+use crate::config::{Config, PidSource};
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
-use crate::error::Result;
+use crate::enrich::task_files::Unavailable;
+use crate::error::{Error, Result};
 use crate::filter::{CompiledQuery, Placement, SocketFilter};
 use crate::model::{InetProto, InetSocket};
 use crate::render::SocketRows;
@@ -19,6 +20,11 @@ use std::thread::JoinHandle;
 fn no_support(name: &str) {
     eprintln!("netstat: no support for `{name}' on this system.");
 }
+
+/// Rows that may wait for the iterator's map (16 MiB of them): past that
+/// the dump pauses until the map is ready, which bounds `-tanp`'s memory
+/// on a busy machine where the map thread gets little CPU.
+const ITERATOR_WAIT_ROWS: usize = (16 << 20) / std::mem::size_of::<InetSocket>();
 
 /// IPv6 rows per chunk handed from the IPv6 dump thread.
 const V6_CHUNK: usize = 4096;
@@ -36,29 +42,66 @@ fn consumer_gone() -> crate::error::Error {
 /// Where a table's rows go: straight to the output, or to the buffer that
 /// waits for names and processes.
 struct RowSink<'a, W: Write> {
-    buffer: bool,
+    /// Rows wait in `buffered`; shared by every table of the section, so
+    /// that once streaming starts the later tables stream too.
+    buffer: &'a mut bool,
+    /// The rows wait only for the process map being built on another
+    /// thread: once it is ready, the waiting rows are printed and the rest
+    /// stream (the iterator's map is usually ready before a large dump
+    /// ends).
+    until_owners: bool,
+    /// How many rows may wait for the map before the dump pauses until it
+    /// is ready (unbounded for the /proc walk, which takes longer than the
+    /// dump anyway; bounded for the iterator, whose map comes soon).
+    wait_at: usize,
     buffered: &'a mut Vec<InetSocket>,
     rows: &'a mut SocketRows,
     names: &'a mut NameCache,
     config: &'a Config,
     out: &'a mut W,
-    /// -p while streaming (a `-c` tick after the first, when the process
-    /// map from the previous tick has been refreshed already).
-    owners: Option<Owners<'a>>,
-    /// -p from a map shared with other listings (never rescanned).
-    shared: Option<&'a ProcessIndex>,
+    /// -p: the map, ready or being built.
+    programs: &'a mut Programs,
+    root: &'a ProcRoot,
+    ownerless: &'a mut FxHashSet<u64>,
+    rescanned: &'a mut bool,
 }
 
 impl<W: Write> RowSink<'_, W> {
     fn accept(&mut self, socket: &InetSocket) -> Result<()> {
-        if self.buffer {
-            self.buffered.push(*socket);
+        if *self.buffer {
+            let now = self.until_owners
+                && (self.buffered.len() >= self.wait_at || self.programs.is_built());
+            if !now {
+                self.buffered.push(*socket);
+                return Ok(());
+            }
+            *self.buffer = false;
+            let waiting = std::mem::take(self.buffered);
+            for row in &waiting {
+                self.emit(row)?;
+            }
+            *self.buffered = waiting;
+            self.buffered.clear();
+        }
+        self.emit(socket)
+    }
+
+    fn emit(&mut self, socket: &InetSocket) -> Result<()> {
+        if let Programs::Shared(index) = &*self.programs {
+            self.rows
+                .inet_row(self.out, socket, self.config, self.names, Some(index))?;
             return Ok(());
         }
-        if let Some(owners) = &mut self.owners {
-            owners.resolve(socket.inode);
+        let mut owners = self.programs.ready_mut()?.map(|index| Owners {
+            index,
+            root: self.root,
+            ownerless: self.ownerless,
+            rescanned: self.rescanned,
+        });
+        if let Some(owners) = &mut owners {
+            owners.resolve(socket.inode)?;
         }
-        let index = self.owners.as_ref().map(|o| &*o.index).or(self.shared);
+        let index = owners.as_ref().map(|o| &*o.index);
         self.rows
             .inet_row(self.out, socket, self.config, self.names, index)?;
         Ok(())
@@ -78,19 +121,62 @@ struct Owners<'a> {
 }
 
 impl Owners<'_> {
-    fn resolve(&mut self, inode: u64) {
+    fn resolve(&mut self, inode: u64) -> Result<()> {
         if inode == 0 || self.index.contains(inode) {
-            return;
+            return Ok(());
         }
         if !*self.rescanned && !self.ownerless.contains(&inode) {
-            self.index.refresh(self.root, true);
+            self.index.refresh(self.root, true).map_err(bpf_error)?;
             *self.rescanned = true;
             self.ownerless.clear();
             if self.index.contains(inode) {
-                return;
+                return Ok(());
             }
         }
         self.ownerless.insert(inode);
+        Ok(())
+    }
+}
+
+pub(crate) fn bpf_error(reason: Unavailable) -> Error {
+    Error::Bpf(reason.0)
+}
+
+/// `-v`: why `-p` reads /proc although the iterator was allowed to serve.
+pub(crate) fn note_fallback(config: &Config, reason: &Unavailable) {
+    if config.verbose {
+        eprintln!(
+            "{}: -p reads /proc (no BPF task_file iterator: {reason})",
+            config.program_name
+        );
+    }
+}
+
+/// A process map backed by the BPF task_file iterator, loaded (not run
+/// yet), when `--pid-source` and the machine allow it; `None`: read /proc
+/// instead (with `auto`, silently unless `-v`). With `bpf`, a failure is
+/// the error, before anything is printed.
+pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<ProcessIndex>> {
+    match config.pid_source {
+        PidSource::Proc => Ok(None),
+        PidSource::Bpf => ProcessIndex::with_iterator(root, true)
+            .map(Some)
+            .map_err(bpf_error),
+        PidSource::Auto => {
+            let reason = if root.0 != ProcRoot::default().0 {
+                Unavailable(format!(
+                    "/proc is {} (NLSTAT_PROC_ROOT), the iterator sees the real one",
+                    root.0.display()
+                ))
+            } else {
+                match ProcessIndex::with_iterator(root, false) {
+                    Ok(index) => return Ok(Some(index)),
+                    Err(reason) => reason,
+                }
+            };
+            note_fallback(config, &reason);
+            Ok(None)
+        }
     }
 }
 
@@ -115,50 +201,94 @@ pub struct SocketListing {
     view_deferred: bool,
     /// IPv6 rows of a both-families dump, held until the IPv4 rows are out.
     v6_rows: Vec<InetSocket>,
+    /// The BPF iterator was tried and cannot serve: later ticks read /proc
+    /// without trying again.
+    iterator_tried: bool,
 }
 
 /// The process map for this tick: being built on another thread, to be
 /// built for the rows a filter kept, or ready.
-enum Programs<'s> {
+enum Programs {
     None,
-    Scanning(JoinHandle<ProcessIndex>),
+    /// The /proc walk, or a run of the BPF iterator (`true`), beside the
+    /// dump.
+    Scanning(
+        JoinHandle<std::result::Result<ProcessIndex, Unavailable>>,
+        bool,
+    ),
     /// Built after the dump, for the filtered rows' inodes only
     /// ([`ProcessIndex::scan_for`]).
     Targeted,
     Ready(ProcessIndex),
     /// A complete map made by the caller for several listings at once
     /// (`--all-netns`): read only, never rescanned here.
-    Shared(&'s ProcessIndex),
+    Shared(std::sync::Arc<ProcessIndex>),
 }
 
-impl Programs<'_> {
-    fn ready(&mut self) -> Option<&ProcessIndex> {
-        if let Programs::Scanning(_) = self {
-            let Programs::Scanning(handle) = std::mem::replace(self, Programs::None) else {
+impl Programs {
+    /// Whether the map is there without waiting for it.
+    fn is_built(&self) -> bool {
+        match self {
+            Programs::Scanning(handle, _) => handle.is_finished(),
+            _ => true,
+        }
+    }
+
+    fn ready(&mut self) -> Result<Option<&ProcessIndex>> {
+        if let Programs::Shared(index) = self {
+            return Ok(Some(index));
+        }
+        Ok(self.ready_mut()?.map(|index| &*index))
+    }
+
+    /// The shared map, which rows are printed with but never rescanned.
+    fn shared(&self) -> Option<std::sync::Arc<ProcessIndex>> {
+        match self {
+            Programs::Shared(index) => Some(std::sync::Arc::clone(index)),
+            _ => None,
+        }
+    }
+
+    fn ready_mut(&mut self) -> Result<Option<&mut ProcessIndex>> {
+        if let Programs::Scanning(..) = self {
+            let Programs::Scanning(handle, _) = std::mem::replace(self, Programs::None) else {
                 unreachable!()
             };
-            let index = handle.join().unwrap_or_default();
+            let index = handle
+                .join()
+                .unwrap_or_else(|_| Ok(ProcessIndex::default()));
+            let index = index.map_err(bpf_error)?;
             report_denied(&index);
             *self = Programs::Ready(index);
         }
-        match self {
-            Programs::Ready(index) => Some(index),
-            Programs::Shared(index) => Some(index),
-            _ => None,
-        }
-    }
-
-    fn ready_mut(&mut self) -> Option<&mut ProcessIndex> {
-        self.ready();
-        match self {
+        Ok(match self {
             Programs::Ready(index) => Some(index),
             _ => None,
-        }
+        })
     }
 }
 
+/// Run the BPF iterator again for `index` on another thread (its map is
+/// rebuilt whole); with `auto`, a failure falls back to the /proc walk
+/// there, saying why under `-v`.
+fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Programs {
+    let (verbose, program_name) = (config.verbose, config.program_name.clone());
+    Programs::Scanning(
+        std::thread::spawn(move || {
+            index.refresh(&root, true)?;
+            if let Some(reason) = index.fallback.take()
+                && verbose
+            {
+                eprintln!("{program_name}: -p reads /proc (no BPF task_file iterator: {reason})");
+            }
+            Ok(index)
+        }),
+        true,
+    )
+}
+
 /// netstat's stderr note when some process' fds could not be read.
-pub fn report_denied(index: &ProcessIndex) {
+pub(crate) fn report_denied(index: &ProcessIndex) {
     if !index.denied {
         return;
     }
@@ -193,6 +323,7 @@ impl SocketListing {
             processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
+            iterator_tried: false,
             compiled: crate::views::lowered_query(config).map(|q| {
                 let mut placement = Placement::from_env();
                 // /proc tables are filtered in user space or not at all
@@ -219,12 +350,12 @@ impl SocketListing {
     }
 
     /// One tick; with `shared`, `-p` uses that complete map (built once
-    /// for several namespaces) instead of scanning /proc itself.
+    /// for several namespaces) instead of finding owners itself.
     pub fn tick_with(
         &mut self,
         config: &Config,
         out: &mut impl Write,
-        shared: Option<&ProcessIndex>,
+        shared: Option<std::sync::Arc<ProcessIndex>>,
     ) -> Result<i32> {
         let mut compiled = self.compiled.take();
         let kept = if matches!(config.view, Some(crate::views::View::Listeners)) {
@@ -253,37 +384,62 @@ impl SocketListing {
             && config.wants_inet_section()
             && !config.wants(config.families.unix)
             && !config.protocols.groups;
-        let mut programs = match (config.programs, self.processes.take()) {
-            (false, _) => Programs::None,
-            (true, _) if shared.is_some() => Programs::Shared(shared.expect("checked")),
-            (true, _) if targeted => {
-                self.rescanned = true;
-                Programs::Targeted
+        let mut programs = Programs::None;
+        if let (true, Some(index)) = (config.programs, shared) {
+            programs = Programs::Shared(index);
+        } else if config.programs {
+            let mut kept = self.processes.take();
+            if kept.is_none() && !self.iterator_tried {
+                self.iterator_tried = true;
+                kept = owners_from_iterator(config, &root)?;
             }
-            // Later ticks: the map from the previous tick is refreshed in a
-            // few milliseconds (only changed processes are read), so rows
-            // can stream instead of waiting in memory.
-            (true, Some(mut index)) => {
-                index.refresh(&root, false);
-                report_denied(&index);
-                Programs::Ready(index)
-            }
-            // The first tick reads every process, beside the dump.
-            (true, None) => {
-                Programs::Scanning(std::thread::spawn(move || ProcessIndex::scan(&root)))
-            }
-        };
+            programs = match kept {
+                // the iterator's map is whole: built again each tick, on
+                // another thread, ready long before a large dump ends
+                Some(index) if index.from_kernel() => {
+                    self.rescanned = true;
+                    run_iterator(index, root.clone(), config)
+                }
+                _ if targeted => {
+                    self.rescanned = true;
+                    Programs::Targeted
+                }
+                // Later ticks: the map from the previous tick is refreshed
+                // in a few milliseconds (only changed processes are read),
+                // so rows can stream instead of waiting in memory.
+                Some(mut index) => {
+                    index.refresh(&root, false).map_err(bpf_error)?;
+                    report_denied(&index);
+                    Programs::Ready(index)
+                }
+                // The first tick reads every process, beside the dump.
+                None => Programs::Scanning(
+                    std::thread::spawn(move || Ok(ProcessIndex::scan(&root))),
+                    false,
+                ),
+            };
+        }
         let mut status = self.tick_tables(config, out, &filter, &mut programs);
         if let (Ok(_), Some(view), false) = (&status, self.rows.view(), self.view_deferred) {
-            let index = programs.ready();
-            let root = self.collector.root();
-            if let Err(e) = view.finish(out, config, &mut self.names, index, root) {
-                status = Err(e.into());
+            match programs.ready() {
+                Ok(index) => {
+                    let root = self.collector.root();
+                    if let Err(e) = view.finish(out, config, &mut self.names, index, root) {
+                        status = Err(e.into());
+                    }
+                }
+                Err(e) => status = Err(e),
             }
         }
-        if let Programs::Ready(index) = programs
-            && !targeted
+        if let Programs::Ready(mut index) = programs
+            && (!targeted || index.from_kernel())
         {
+            // later ticks refresh incrementally (see into_incremental);
+            // a filtered listing keeps the iterator (its /proc map is
+            // targeted, not incremental)
+            if config.continuous && !targeted {
+                index.into_incremental(self.collector.root());
+            }
             self.processes = Some(index);
         }
         self.compiled = kept.or(compiled);
@@ -321,17 +477,23 @@ impl SocketListing {
         config: &Config,
         out: &mut impl Write,
         filter: &SocketFilter,
-        programs: &mut Programs<'_>,
+        programs: &mut Programs,
     ) -> Result<i32> {
         let mut status = 0;
         if config.wants_inet_section() {
             // -p needs the process map and names need every address before
             // the first row; otherwise rows stream straight to the output.
-            // The /proc scan runs beside the dump and is joined only when the
-            // first row is rendered.
+            // The map is built beside the dump; rows that wait only for it
+            // stream from the moment it is ready.
             // (views count numbers; names are looked up for their few keys)
-            let buffer = matches!(programs, Programs::Scanning(_) | Programs::Targeted)
-                || (!config.numeric_hosts && config.view.is_none());
+            let names = !config.numeric_hosts && config.view.is_none();
+            let mut buffer =
+                matches!(programs, Programs::Scanning(..) | Programs::Targeted) || names;
+            let until_owners = matches!(programs, Programs::Scanning(..)) && !names;
+            let wait_at = match programs {
+                Programs::Scanning(_, true) => ITERATOR_WAIT_ROWS,
+                _ => usize::MAX,
+            };
             self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -348,9 +510,14 @@ impl SocketListing {
                     continue;
                 }
                 status = match proto {
-                    Some(proto) => {
-                        self.inet_family_pair(config, filter, proto, buffer, out, programs)?
-                    }
+                    Some(proto) => self.inet_family_pair(
+                        config,
+                        filter,
+                        proto,
+                        (&mut buffer, until_owners, wait_at),
+                        out,
+                        programs,
+                    )?,
                     None => self.sctp(config),
                 };
                 if status != 0 {
@@ -377,11 +544,8 @@ impl SocketListing {
                         .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
                 }
                 let root = self.collector.root().clone();
-                let shared = match programs {
-                    Programs::Shared(index) => Some(*index),
-                    _ => None,
-                };
-                let mut owners = programs.ready_mut().map(|index| Owners {
+                let shared = programs.shared();
+                let mut owners = programs.ready_mut()?.map(|index| Owners {
                     index,
                     root: &root,
                     ownerless: &mut self.ownerless,
@@ -389,9 +553,9 @@ impl SocketListing {
                 });
                 for socket in &sockets {
                     if let Some(owners) = &mut owners {
-                        owners.resolve(socket.inode);
+                        owners.resolve(socket.inode)?;
                     }
-                    let index = owners.as_ref().map(|o| &*o.index).or(shared);
+                    let index = owners.as_ref().map(|o| &*o.index).or(shared.as_deref());
                     self.rows
                         .inet_row(out, socket, config, &mut self.names, index)?;
                 }
@@ -408,7 +572,7 @@ impl SocketListing {
             }
         }
         if config.wants(config.families.unix) {
-            let index = programs.ready();
+            let index = programs.ready()?;
             self.rows.unix_header(out, config)?;
             let rows = &mut self.rows;
             let table = self.collector.unix_table(
@@ -477,39 +641,29 @@ impl SocketListing {
         config: &Config,
         filter: &SocketFilter,
         proto: InetProto,
-        buffer: bool,
+        (buffer, until_owners, wait_at): (&mut bool, bool, usize),
         out: &mut impl Write,
-        programs: &mut Programs<'_>,
+        programs: &mut Programs,
     ) -> Result<i32> {
         let states = filter.inet_kernel_states(proto);
         let bytecode = filter.bytecode();
         let root = self.collector.root().clone();
-        // Only a ready map streams; a map still being built must not be
-        // waited for here (the scan runs beside the dump).
-        let shared = match programs {
-            Programs::Shared(index) if !buffer => Some(*index),
-            _ => None,
-        };
-        let owners = if buffer {
-            None
-        } else {
-            programs.ready_mut().map(|index| Owners {
-                index,
-                root: &root,
-                ownerless: &mut self.ownerless,
-                rescanned: &mut self.rescanned,
-            })
-        };
         let (want_v4, want_v6) = (config.wants_inet_v4(), config.wants_inet_v6());
+        // Only a ready map streams; a map still being built is not waited
+        // for here (it is built beside the dump).
         let mut sink = RowSink {
             buffer,
+            until_owners,
+            wait_at,
             buffered: &mut self.buffered,
             rows: &mut self.rows,
             names: &mut self.names,
             config,
             out,
-            owners,
-            shared,
+            programs,
+            root: &root,
+            ownerless: &mut self.ownerless,
+            rescanned: &mut self.rescanned,
         };
         let mut keep = |socket: &InetSocket| {
             if filter.keep_inet(socket) {
@@ -630,5 +784,126 @@ impl SocketListing {
             }
         }
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tcp_state;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn socket(port: u16) -> InetSocket {
+        InetSocket {
+            proto: InetProto::Tcp,
+            state: tcp_state::LISTEN,
+            local: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            local_port: port,
+            remote: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            remote_port: 0,
+            recv_q: 0,
+            send_q: 0,
+            uid: 0,
+            inode: 1000 + u64::from(port),
+            timer: 0,
+            timer_ticks: 0,
+            retransmits: 0,
+            probes: 0,
+            backlog: 0,
+        }
+    }
+
+    /// Print `ports` through a RowSink whose map becomes ready after
+    /// `ready_after` rows (None: ready from the start), as tick_tables
+    /// does: then whatever still waits at the end.
+    fn print(ports: &[u16], ready_after: Option<usize>, wait_at: usize) -> (Vec<u8>, usize) {
+        let config = Config {
+            programs: true,
+            numeric_hosts: true,
+            numeric_ports: true,
+            all: true,
+            ..Config::default()
+        };
+        let (release, gate) = mpsc::channel::<()>();
+        let mut programs = match ready_after {
+            None => Programs::Ready(ProcessIndex::default()),
+            Some(_) => Programs::Scanning(
+                std::thread::spawn(move || {
+                    // released at row `ready_after`, or by itself a little
+                    // later when the sink waits for it (a bound)
+                    let _ = gate.recv_timeout(std::time::Duration::from_millis(100));
+                    Ok(ProcessIndex::default())
+                }),
+                true,
+            ),
+        };
+        let mut rows = SocketRows::for_config(&config);
+        let mut names = NameCache::new();
+        let (mut buffered, mut ownerless, mut rescanned) = (Vec::new(), FxHashSet::default(), true);
+        let mut buffer = ready_after.is_some();
+        let root = ProcRoot::default();
+        let mut out = Vec::new();
+        let mut most_waiting = 0;
+        {
+            let mut sink = RowSink {
+                buffer: &mut buffer,
+                until_owners: true,
+                wait_at,
+                buffered: &mut buffered,
+                rows: &mut rows,
+                names: &mut names,
+                config: &config,
+                out: &mut out,
+                programs: &mut programs,
+                root: &root,
+                ownerless: &mut ownerless,
+                rescanned: &mut rescanned,
+            };
+            for (i, &port) in ports.iter().enumerate() {
+                if Some(i) == ready_after {
+                    let _ = release.send(());
+                    while !sink.programs.is_built() {
+                        std::thread::yield_now();
+                    }
+                }
+                sink.accept(&socket(port)).unwrap();
+                most_waiting = most_waiting.max(sink.buffered.len());
+            }
+        }
+        let _ = release.send(());
+        if buffer {
+            let index = programs.ready().unwrap();
+            for s in &buffered {
+                rows.inet_row(&mut out, s, &config, &mut names, index)
+                    .unwrap();
+            }
+        }
+        (out, most_waiting)
+    }
+
+    /// Rows that waited for the map print first, in order, then the rest
+    /// stream; the bytes are those of a map ready from the start.
+    #[test]
+    fn waiting_rows_print_in_order_once_the_map_is_ready() {
+        let ports: Vec<u16> = (1..=50).collect();
+        let (streamed, waited) = print(&ports, None, usize::MAX);
+        assert_eq!(waited, 0);
+        assert_eq!(String::from_utf8_lossy(&streamed).lines().count(), 50);
+        for ready_after in [0, 1, 17, 49, 50] {
+            let (out, waited) = print(&ports, Some(ready_after), usize::MAX);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&streamed),
+                "ready after {ready_after} rows"
+            );
+            assert_eq!(waited, ready_after, "rows held in memory");
+        }
+        // at most 10 rows wait: the 11th waits for the map instead
+        let (out, waited) = print(&ports, Some(40), 10);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&streamed)
+        );
+        assert_eq!(waited, 10, "rows held in memory with a bound");
     }
 }

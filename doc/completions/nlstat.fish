@@ -16,6 +16,9 @@ ash\t''
 bluetooth\t''"
 complete -c nlstat -l source -d 'socket tables from netlink (default) or proc' -r -f -a "netlink\t''
 proc\t''"
+complete -c nlstat -l pid-source -d 'where -p finds socket owners: auto, bpf or proc' -r -f -a "auto\t''
+bpf\t''
+proc\t''"
 complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r
 complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r
 complete -c nlstat -l serve -d 'serve Prometheus metrics on 127.0.0.1:PORT' -r

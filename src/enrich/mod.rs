@@ -1,4 +1,6 @@
 //! Enrichment: facts the socket dump does not carry (owning process, names).
 
+pub mod btf;
 pub mod names;
 pub mod processes;
+pub mod task_files;

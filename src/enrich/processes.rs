@@ -1,10 +1,23 @@
-//! `-p`: which process holds each socket, from one scan of `/proc/*/fd`
-//! into a hash map keyed by inode (net-tools and ss use small chained hash
-//! tables that turn 200 000 sockets into tens of seconds).
+//! `-p`: which process holds each socket, as a hash map keyed by inode
+//! (net-tools and ss use small chained hash tables that turn 200 000
+//! sockets into tens of seconds), built from one of two sources:
 //!
-//! The scan uses raw `openat`/`readdir`/`readlinkat` on reused buffers, so it
-//! allocates per process only when that process holds a socket.
+//! - the BPF task_file iterator ([`super::task_files`]), when nlstat may
+//!   load BPF programs: the kernel walks every open file and hands back
+//!   only the sockets, a few reads for the whole machine;
+//! - one scan of `/proc/*/fd` otherwise, with raw `openat`/`readdir`/
+//!   `readlinkat` on reused buffers, allocating per process only when that
+//!   process holds a socket.
+//!
+//! Either way the result is netstat's: the smallest pid holding an inode
+//! wins (netstat reads /proc in ascending pid order and keeps the first),
+//! program names come from `/proc/PID/cmdline`, read once per owning
+//! process, a process whose cmdline cannot be opened (it exited meanwhile)
+//! owns nothing, and nlstat's own process owns nothing (netstat holds no
+//! socket while it scans; nlstat holds netlink sockets, which must not
+//! count as an identified process when every other process is unreadable).
 
+use super::task_files::{TaskFiles, Unavailable};
 use crate::collect::procfs::ProcRoot;
 use crate::render::text::Text;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -30,6 +43,18 @@ pub struct ProcessIndex {
     /// Whether some process' fd directory was unreadable (EACCES): netstat
     /// then prints a note on stderr.
     pub denied: bool,
+    /// The BPF iterator this map came from; a refresh runs it again.
+    iterator: Option<IteratorSource>,
+    /// Why a later run of the iterator failed and the map was rebuilt from
+    /// /proc (`-v` shows it).
+    pub fallback: Option<Unavailable>,
+}
+
+/// The iterator behind a map, and whether falling back to /proc is allowed.
+struct IteratorSource {
+    task_files: TaskFiles,
+    /// `--pid-source bpf`: a failure is an error, not a fallback.
+    required: bool,
 }
 
 /// What one process holds (possibly no socket: it is remembered so that
@@ -83,6 +108,12 @@ impl ProcessIndex {
         self.by_inode.contains_key(&inode)
     }
 
+    /// Processes in the map (owners of a socket, and from /proc also the
+    /// processes without one).
+    pub fn processes_read(&self) -> usize {
+        self.processes.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_inode.is_empty()
     }
@@ -90,14 +121,166 @@ impl ProcessIndex {
     /// Scan every process under `root`.
     pub fn scan(root: &ProcRoot) -> ProcessIndex {
         let mut index = ProcessIndex::default();
-        index.refresh(root, true);
+        index.refresh_proc(root, true);
         index
     }
 
-    /// Bring the index up to date. With `full`, every process is re-read;
-    /// otherwise a process is re-read only when it is new or its number of
-    /// open files changed since the last refresh.
-    pub fn refresh(&mut self, root: &ProcRoot, full: bool) {
+    /// Whether the map comes from the BPF iterator (and is rebuilt whole by
+    /// every refresh, so it is always complete).
+    pub fn from_kernel(&self) -> bool {
+        self.iterator.is_some()
+    }
+
+    /// An empty map backed by the BPF task_file iterator, loaded but not
+    /// run yet (the first [`refresh`](Self::refresh) runs it), so that
+    /// whatever keeps it from loading is known before any output.
+    /// `required` (`--pid-source bpf`) makes a failure of a later run an
+    /// error instead of a fallback to /proc.
+    pub fn with_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
+        same_pid_namespace(root)?;
+        let source = IteratorSource {
+            task_files: TaskFiles::load()?,
+            required,
+        };
+        Ok(ProcessIndex {
+            iterator: Some(source),
+            ..ProcessIndex::default()
+        })
+    }
+
+    /// Bring the index up to date. From the iterator: run it again (the
+    /// whole walk takes milliseconds). From /proc: with `full`, every
+    /// process is re-read; otherwise a process is re-read only when it is
+    /// new or its number of open files changed since the last refresh.
+    /// An error only when the iterator is required and fails.
+    pub fn refresh(&mut self, root: &ProcRoot, full: bool) -> Result<(), Unavailable> {
+        if let Some(mut source) = self.iterator.take() {
+            match self.build_from(&mut source, root) {
+                Ok(()) => {
+                    self.iterator = Some(source);
+                    return Ok(());
+                }
+                Err(reason) if source.required => return Err(reason),
+                Err(reason) => {
+                    self.fallback = Some(reason);
+                    self.by_inode.clear();
+                    self.processes.clear();
+                    self.refresh_proc(root, true);
+                    return Ok(());
+                }
+            }
+        }
+        self.refresh_proc(root, full);
+        Ok(())
+    }
+
+    /// Turn a map from the iterator into the /proc walk's incremental map,
+    /// for the ticks of `-c` after the first: re-reading only processes
+    /// that are new or whose number of open files changed costs less than
+    /// walking every open file again in the kernel (measured on the
+    /// benchmark population: see the README's Performance section). Each
+    /// owner's inodes and open-file count are taken from the map and its
+    /// /proc/PID/fd; a socket that moved meanwhile is an unknown inode,
+    /// which calls for one full rescan, as with the walk.
+    pub fn into_incremental(&mut self, root: &ProcRoot) {
+        if self.iterator.take().is_none() {
+            return;
+        }
+        let Some(proc_dir) = ProcDir::open(root) else {
+            return;
+        };
+        for process in &mut self.processes {
+            process.open_files = proc_dir.open_files(process.pid);
+        }
+        for (&inode, &slot) in &self.by_inode {
+            self.processes[slot as usize].inodes.push(inode);
+        }
+    }
+
+    /// Run the iterator and rebuild the map from its records.
+    fn build_from(
+        &mut self,
+        source: &mut IteratorSource,
+        root: &ProcRoot,
+    ) -> Result<(), Unavailable> {
+        self.by_inode.clear();
+        self.processes.clear();
+        self.skipped = 0;
+        self.denied = false;
+        let proc_dir = ProcDir::open(root)
+            .ok_or_else(|| Unavailable(format!("{}: cannot be opened", root.0.display())))?;
+        // nlstat's own pid as /proc numbers it; the iterator must report
+        // the same number for a socket nlstat holds, or the two count pids
+        // in different pid namespaces and the iterator's pids are useless
+        let own = proc_dir
+            .self_pid()
+            .ok_or_else(|| Unavailable(format!("{}/self: unreadable", root.0.display())))?;
+        let probe = Probe::open()?;
+        let mut probe_owner = None;
+        // tgid → index in `processes`, or None when its cmdline could not
+        // be opened; records come grouped by task, so the last is cached
+        let mut owners: FxHashMap<u32, Option<u32>> = FxHashMap::default();
+        let mut last: Option<(u32, Option<u32>)> = None;
+        let mut pid_text: Text<12> = Text::new();
+        let processes = &mut self.processes;
+        let by_inode = &mut self.by_inode;
+        let bytes = source.task_files.run_all()?;
+        by_inode.reserve(bytes.len() / super::task_files::RECORD_SIZE);
+        super::task_files::records(bytes).0.for_each(|record| {
+            if record.inode == probe.inode {
+                probe_owner = Some(record.tgid);
+            }
+            if record.tgid == own {
+                return;
+            }
+            let slot = match last {
+                Some((tgid, slot)) if tgid == record.tgid => slot,
+                _ => {
+                    let slot = *owners.entry(record.tgid).or_insert_with(|| {
+                        pid_text.clear();
+                        pid_text.push_u64(u64::from(record.tgid));
+                        let (label, program) = program_label(proc_dir.fd, pid_text.as_bytes())?;
+                        processes.push(ProcessSockets {
+                            pid: record.tgid,
+                            open_files: None,
+                            label,
+                            program,
+                            inodes: Vec::new(),
+                        });
+                        Some(processes.len() as u32 - 1)
+                    });
+                    last = Some((record.tgid, slot));
+                    slot
+                }
+            };
+            let Some(slot) = slot else { return };
+            // the smallest pid wins, as netstat's walk in /proc order
+            by_inode
+                .entry(record.inode)
+                .and_modify(|held| {
+                    if processes[*held as usize].pid > record.tgid {
+                        *held = slot;
+                    }
+                })
+                .or_insert(slot);
+        });
+        drop(probe);
+        if probe_owner != Some(own) {
+            self.by_inode.clear();
+            self.processes.clear();
+            return Err(Unavailable(match probe_owner {
+                Some(pid) => format!(
+                    "the task_file iterator counts pids in another pid namespace (pid {pid} for nlstat's own socket, {own} in {})",
+                    root.0.display()
+                ),
+                None => "the task_file iterator did not report nlstat's own socket".to_string(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// The /proc walk (see [`refresh`](Self::refresh)).
+    fn refresh_proc(&mut self, root: &ProcRoot, full: bool) {
         self.skipped = 0;
         self.denied = false;
         let Some(proc_dir) = ProcDir::open(root) else {
@@ -106,7 +289,7 @@ impl ProcessIndex {
             self.processes.clear();
             return;
         };
-        let pids = proc_dir.pids();
+        let pids = proc_dir.pids_but_own();
         let mut previous: FxHashMap<u32, ProcessSockets> =
             self.processes.drain(..).map(|p| (p.pid, p)).collect();
         // Decide per process: keep what we have, or read it again.
@@ -171,7 +354,7 @@ impl ProcessIndex {
         if wanted.is_empty() {
             return index;
         }
-        let pids = proc_dir.pids();
+        let pids = proc_dir.pids_but_own();
         let remaining = Mutex::new(wanted.clone());
         let results = proc_dir.scan_in_turn(&pids, |scanned| match scanned {
             Scanned::Sockets(process) => {
@@ -233,6 +416,29 @@ impl ProcDir {
             dir,
             fd: unsafe { libc::dirfd(dir) },
         })
+    }
+
+    /// nlstat's own pid, as this /proc numbers it.
+    fn self_pid(&self) -> Option<u32> {
+        let mut link = [0u8; 16];
+        let n = unsafe {
+            libc::readlinkat(
+                self.fd,
+                c"self".as_ptr(),
+                link.as_mut_ptr().cast(),
+                link.len(),
+            )
+        };
+        parse_pid(link.get(..usize::try_from(n).ok()?)?)
+    }
+
+    /// Process ids in directory order (the order netstat walks them in),
+    /// without nlstat's own: netstat holds no socket while it scans.
+    fn pids_but_own(&self) -> Vec<u32> {
+        let own = self.self_pid();
+        let mut pids = self.pids();
+        pids.retain(|&pid| Some(pid) != own);
+        pids
     }
 
     /// Process ids in directory order (the order netstat walks them in).
@@ -365,7 +571,10 @@ impl ProcDir {
         }
         let mut pid_text: Text<12> = Text::new();
         pid_text.push_u64(u64::from(pid));
-        let (label, program) = program_label(self.fd, pid_text.as_bytes());
+        // netstat skips a process whose cmdline cannot be opened
+        let Some((label, program)) = program_label(self.fd, pid_text.as_bytes()) else {
+            return Scanned::Gone;
+        };
         Scanned::Sockets(ProcessSockets {
             pid,
             open_files,
@@ -397,8 +606,9 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
 }
 
 /// netstat's `PID/name`: argv[0] from cmdline (basename when it starts
-/// with `/`), cut to 19 bytes; and the name whole.
-fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> (ProgramLabel, Box<[u8]>) {
+/// with `/`), cut to 19 bytes; and the name whole. `None` when the cmdline
+/// cannot be opened (the process is gone): netstat then skips the process.
+fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<[u8]>)> {
     let mut label = ProgramLabel::new();
     label.push_bytes(pid);
     label.push_byte(b'/');
@@ -413,17 +623,77 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> (ProgramLabel, Box<[u8]>) 
         )
     };
     if fd < 0 {
-        return (label, Box::default());
+        return None;
     }
     let mut cmdline = [0u8; 512];
     let n = unsafe { libc::read(fd, cmdline.as_mut_ptr().cast(), cmdline.len() - 1) };
     unsafe { libc::close(fd) };
     if n <= 0 {
-        return (label, Box::default());
+        return Some((label, Box::default()));
     }
     let name = command_name(&cmdline[..n as usize]);
     label.push_bytes(name);
-    (label, name.into())
+    Some((label, name.into()))
+}
+
+/// The iterator reports pids as the initial pid namespace numbers them:
+/// they mean nothing to a /proc of another one. Checked up front (nlstat
+/// in the initial pid namespace, and /proc numbering it as getpid does);
+/// each run checks it again on a socket nlstat holds ([`Probe`]).
+fn same_pid_namespace(root: &ProcRoot) -> Result<(), Unavailable> {
+    /// PROC_PID_INIT_INO: the initial pid namespace's inode, fixed in the
+    /// kernel (include/linux/proc_ns.h) since namespaces have inodes.
+    const INIT_PID_NS: &str = "pid:[4026531836]";
+    let ns = std::fs::read_link(root.path("self/ns/pid"))
+        .map_err(|e| Unavailable(format!("{}/self/ns/pid: {e}", root.0.display())))?;
+    let own = std::fs::read_link(root.path("self"))
+        .ok()
+        .and_then(|p| p.to_str()?.parse::<u32>().ok());
+    if ns.as_os_str() != INIT_PID_NS || own != Some(std::process::id()) {
+        return Err(Unavailable(format!(
+            "nlstat runs in another pid namespace ({}) than the iterator's pids (the initial one)",
+            ns.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A socket nlstat holds while the iterator runs, so that its own pid can
+/// be checked in the records: a netlink socket, which no table netstat
+/// prints lists, even when the map is rebuilt in the middle of a dump.
+struct Probe {
+    _fd: std::os::fd::OwnedFd,
+    inode: u64,
+}
+
+impl Probe {
+    fn open() -> Result<Probe, Unavailable> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_ROUTE,
+            )
+        };
+        if raw < 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Unavailable(format!(
+                "a netlink socket for the pid check: {e}"
+            )));
+        }
+        // SAFETY: a new descriptor nothing else owns.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Unavailable(format!("fstat of the pid check's socket: {e}")));
+        }
+        Ok(Probe {
+            _fd: fd,
+            inode: st.st_ino,
+        })
+    }
 }
 
 /// argv[0] of a cmdline, reduced to its basename when it is an absolute path.
@@ -468,18 +738,27 @@ mod tests {
         assert_eq!(label.as_str(), "2895/a-long-socket-");
     }
 
+    fn inode_of(socket: &impl std::os::fd::AsRawFd) -> u64 {
+        let link = std::fs::read_link(format!("/proc/self/fd/{}", socket.as_raw_fd())).unwrap();
+        socket_inode(link.as_os_str().as_bytes()).unwrap()
+    }
+
+    /// A child's socket is found; one nlstat holds itself is not (netstat
+    /// holds none while it scans).
     #[test]
-    fn scan_finds_own_socket() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        use std::os::fd::AsRawFd;
-        let link = std::fs::read_link(format!("/proc/self/fd/{}", listener.as_raw_fd())).unwrap();
-        let inode = socket_inode(link.as_os_str().as_bytes()).unwrap();
+    fn scan_finds_a_child_socket_but_not_its_own() {
+        let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let own_inode = inode_of(&own);
+        let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let held_inode = inode_of(&held);
+        let mut child = holder(held);
         let index = ProcessIndex::scan(&ProcRoot::default());
-        let label = String::from_utf8_lossy(index.label(inode)).into_owned();
-        assert!(
-            label.starts_with(&format!("{}/", std::process::id())),
-            "{label}"
-        );
+        let label = String::from_utf8_lossy(index.label(held_inode)).into_owned();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(label, format!("{}/sleep", child.id()));
+        assert!(!index.contains(own_inode));
+        assert_eq!(index.label(own_inode), b"-");
     }
 
     /// A child holding one socket as its stdin: its open files do not move
@@ -495,20 +774,15 @@ mod tests {
 
     #[test]
     fn refresh_follows_processes_that_come_and_go() {
-        use std::os::fd::AsRawFd;
-        let inode_of = |socket: &std::net::UdpSocket| {
-            let link = std::fs::read_link(format!("/proc/self/fd/{}", socket.as_raw_fd())).unwrap();
-            socket_inode(link.as_os_str().as_bytes()).unwrap()
-        };
         let root = ProcRoot::default();
         let first = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let first_inode = inode_of(&first);
         let mut first_holder = holder(first);
         let mut index = ProcessIndex::default();
-        index.refresh(&root, false);
+        index.refresh(&root, false).unwrap();
         assert!(index.contains(first_inode));
         // Nothing changed for the holder: still known without a full read.
-        index.refresh(&root, false);
+        index.refresh(&root, false).unwrap();
         assert!(index.contains(first_inode));
         // A new process is read; one that is gone leaves the map.
         let second = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -516,7 +790,7 @@ mod tests {
         let mut second_holder = holder(second);
         first_holder.kill().unwrap();
         first_holder.wait().unwrap();
-        index.refresh(&root, false);
+        index.refresh(&root, false).unwrap();
         assert!(index.contains(second_inode));
         assert!(!index.contains(first_inode));
         second_holder.kill().unwrap();

@@ -15,6 +15,7 @@ mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;
 mod netns;
+mod owners;
 mod routes;
 mod sockets;
 mod statistics;

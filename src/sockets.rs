@@ -64,7 +64,14 @@ struct RowSink<'a, W: Write> {
     root: &'a ProcRoot,
     ownerless: &'a mut FxHashSet<u64>,
     rescanned: &'a mut bool,
+    /// With a ready owner map, rows go out [`LOOKAHEAD`] rows late: each
+    /// row's map slot is fetched when it arrives and read when it prints.
+    ahead: std::collections::VecDeque<InetSocket>,
 }
+
+/// Rows between a map slot's prefetch and its lookup: enough to cover a
+/// memory access while rendering the rows in between.
+const LOOKAHEAD: usize = 16;
 
 impl<W: Write> RowSink<'_, W> {
     fn accept(&mut self, socket: &InetSocket) -> Result<()> {
@@ -87,6 +94,30 @@ impl<W: Write> RowSink<'_, W> {
     }
 
     fn emit(&mut self, socket: &InetSocket) -> Result<()> {
+        let index = match &*self.programs {
+            Programs::Shared(index) => &**index,
+            Programs::Ready(index) => index,
+            _ => return self.print(socket),
+        };
+        index.prefetch(socket.inode);
+        self.ahead.push_back(*socket);
+        if self.ahead.len() > LOOKAHEAD
+            && let Some(row) = self.ahead.pop_front()
+        {
+            self.print(&row)?;
+        }
+        Ok(())
+    }
+
+    /// Print the rows still waiting for their lookahead.
+    fn flush(&mut self) -> Result<()> {
+        while let Some(row) = self.ahead.pop_front() {
+            self.print(&row)?;
+        }
+        Ok(())
+    }
+
+    fn print(&mut self, socket: &InetSocket) -> Result<()> {
         if let Programs::Shared(index) = &*self.programs {
             self.rows
                 .inet_row(self.out, socket, self.config, self.names, Some(index))?;
@@ -551,7 +582,10 @@ impl SocketListing {
                     ownerless: &mut self.ownerless,
                     rescanned: &mut self.rescanned,
                 });
-                for socket in &sockets {
+                for (i, socket) in sockets.iter().enumerate() {
+                    if let (Some(owners), Some(later)) = (&owners, sockets.get(i + LOOKAHEAD)) {
+                        owners.index.prefetch(later.inode);
+                    }
                     if let Some(owners) = &mut owners {
                         owners.resolve(socket.inode)?;
                     }
@@ -664,6 +698,7 @@ impl SocketListing {
             root: &root,
             ownerless: &mut self.ownerless,
             rescanned: &mut self.rescanned,
+            ahead: std::collections::VecDeque::with_capacity(LOOKAHEAD + 1),
         };
         let mut keep = |socket: &InetSocket| {
             if filter.keep_inet(socket) {
@@ -773,6 +808,7 @@ impl SocketListing {
             }
             v4_table
         };
+        sink.flush()?;
         // Only a missing IPv4 table is reported (after the IPv6 one is
         // printed), as netstat does.
         if v4_table == Table::Missing {
@@ -858,6 +894,7 @@ mod tests {
                 root: &root,
                 ownerless: &mut ownerless,
                 rescanned: &mut rescanned,
+                ahead: Default::default(),
             };
             for (i, &port) in ports.iter().enumerate() {
                 if Some(i) == ready_after {
@@ -869,6 +906,7 @@ mod tests {
                 sink.accept(&socket(port)).unwrap();
                 most_waiting = most_waiting.max(sink.buffered.len());
             }
+            sink.flush().unwrap();
         }
         let _ = release.send(());
         if buffer {

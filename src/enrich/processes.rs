@@ -17,6 +17,7 @@
 //! socket while it scans; nlstat holds netlink sockets, which must not
 //! count as an identified process when every other process is unreadable).
 
+use super::inode_map::InodeMap;
 use super::task_files::{TaskFiles, Unavailable};
 use crate::collect::procfs::ProcRoot;
 use crate::render::text::Text;
@@ -35,7 +36,7 @@ pub type ProgramLabel = Text<19>;
 /// processes that are new or whose number of open files changed.
 #[derive(Default)]
 pub struct ProcessIndex {
-    by_inode: FxHashMap<u64, u32>,
+    by_inode: InodeMap,
     /// Every process read, in /proc order.
     processes: Vec<ProcessSockets>,
     /// Processes skipped because they vanished or denied access.
@@ -83,8 +84,8 @@ enum Scanned {
 impl ProcessIndex {
     /// The label for an inode, `-` when no process holds it.
     pub fn label(&self, inode: u64) -> &[u8] {
-        match self.by_inode.get(&inode) {
-            Some(&i) => self.processes[i as usize].label.as_bytes(),
+        match self.by_inode.get(inode) {
+            Some(i) => self.processes[i as usize].label.as_bytes(),
             None => b"-",
         }
     }
@@ -92,7 +93,7 @@ impl ProcessIndex {
     /// The pid and whole command name of the process holding `inode`
     /// (the name is empty when its cmdline could not be read).
     pub fn owner(&self, inode: u64) -> Option<(u32, &[u8])> {
-        let process = &self.processes[*self.by_inode.get(&inode)? as usize];
+        let process = &self.processes[self.by_inode.get(inode)? as usize];
         Some((process.pid, &process.program))
     }
 
@@ -105,7 +106,13 @@ impl ProcessIndex {
     }
 
     pub fn contains(&self, inode: u64) -> bool {
-        self.by_inode.contains_key(&inode)
+        self.by_inode.contains(inode)
+    }
+
+    /// Start fetching what a lookup of `inode` reads: for rows a few
+    /// places ahead of the one being printed.
+    pub fn prefetch(&self, inode: u64) {
+        self.by_inode.prefetch(inode);
     }
 
     /// Processes in the map (owners of a socket, and from /proc also the
@@ -192,7 +199,7 @@ impl ProcessIndex {
         for process in &mut self.processes {
             process.open_files = proc_dir.open_files(process.pid);
         }
-        for (&inode, &slot) in &self.by_inode {
+        for (inode, slot) in self.by_inode.iter() {
             self.processes[slot as usize].inodes.push(inode);
         }
     }
@@ -255,14 +262,9 @@ impl ProcessIndex {
             };
             let Some(slot) = slot else { return };
             // the smallest pid wins, as netstat's walk in /proc order
-            by_inode
-                .entry(record.inode)
-                .and_modify(|held| {
-                    if processes[*held as usize].pid > record.tgid {
-                        *held = slot;
-                    }
-                })
-                .or_insert(slot);
+            by_inode.insert_unless(record.inode, slot, |held| {
+                processes[held as usize].pid <= record.tgid
+            });
         });
         drop(probe);
         if probe_owner != Some(own) {
@@ -332,7 +334,7 @@ impl ProcessIndex {
         self.by_inode.clear();
         for (i, process) in self.processes.iter().enumerate() {
             for &inode in &process.inodes {
-                self.by_inode.entry(inode).or_insert(i as u32);
+                self.by_inode.insert_first(inode, i as u32);
             }
         }
     }
@@ -381,7 +383,7 @@ impl ProcessIndex {
         for (i, process) in index.processes.iter().enumerate() {
             for &inode in &process.inodes {
                 if wanted.contains(&inode) {
-                    index.by_inode.entry(inode).or_insert(i as u32);
+                    index.by_inode.insert_first(inode, i as u32);
                 }
             }
         }

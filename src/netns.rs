@@ -217,22 +217,10 @@ fn inode_of(path: &Path) -> Option<u64> {
 }
 
 /// Every distinct network namespace: nlstat's own first, then the named
-/// ones by name, then those only a process is in, by inode (each named by
-/// the lowest pid in it).
+/// ones by name, then those only a process is in, by inode. Each is named
+/// by its name in /run/netns, else `pid PID` after the lowest pid in it
+/// (nlstat's own too; `self` only when no process in it can be seen).
 pub fn all() -> Vec<Namespace> {
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut out = Vec::new();
-    let own = Path::new("/proc/self/ns/net");
-    if let Some(inode) = inode_of(own) {
-        seen.insert(inode);
-        out.push(Namespace {
-            label: "self".into(),
-            key: "self".into(),
-            inode,
-            path: own.to_path_buf(),
-            named: false,
-        });
-    }
     let mut named: Vec<(String, PathBuf)> = std::fs::read_dir(NETNS_RUN_DIR)
         .map(|entries| {
             entries
@@ -242,19 +230,10 @@ pub fn all() -> Vec<Namespace> {
         })
         .unwrap_or_default();
     named.sort();
-    for (name, path) in named {
-        if let Some(inode) = inode_of(&path)
-            && seen.insert(inode)
-        {
-            out.push(Namespace {
-                label: name.clone(),
-                key: name,
-                inode,
-                path,
-                named: true,
-            });
-        }
-    }
+    let named: Vec<(String, PathBuf, u64)> = named
+        .into_iter()
+        .filter_map(|(name, path)| inode_of(&path).map(|inode| (name, path, inode)))
+        .collect();
     let mut by_pid: Vec<(u64, u32, PathBuf)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
@@ -268,15 +247,50 @@ pub fn all() -> Vec<Namespace> {
         }
     }
     by_pid.sort();
-    for (inode, pid, path) in by_pid {
-        if seen.insert(inode) {
-            out.push(Namespace {
-                label: format!("pid {pid}"),
-                key: format!("pid:{pid}"),
+    let by_name = |name: &str, path: &Path, inode| Namespace {
+        label: name.to_string(),
+        key: name.to_string(),
+        inode,
+        path: path.to_path_buf(),
+        named: true,
+    };
+    let by_process = |pid: u32, path: &Path, inode| Namespace {
+        label: format!("pid {pid}"),
+        key: format!("pid:{pid}"),
+        inode,
+        path: path.to_path_buf(),
+        named: false,
+    };
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut out = Vec::new();
+    let own = Path::new("/proc/self/ns/net");
+    if let Some(inode) = inode_of(own) {
+        seen.insert(inode);
+        let mut ns = if let Some((name, _, _)) = named.iter().find(|n| n.2 == inode) {
+            by_name(name, own, inode)
+        } else if let Some((_, pid, _)) = by_pid.iter().find(|p| p.0 == inode) {
+            by_process(*pid, own, inode)
+        } else {
+            Namespace {
+                label: "self".into(),
+                key: "self".into(),
                 inode,
-                path,
+                path: own.to_path_buf(),
                 named: false,
-            });
+            }
+        };
+        // joined by its own path: the name's file may go meanwhile
+        ns.path = own.to_path_buf();
+        out.push(ns);
+    }
+    for (name, path, inode) in &named {
+        if seen.insert(*inode) {
+            out.push(by_name(name, path, *inode));
+        }
+    }
+    for (inode, pid, path) in &by_pid {
+        if seen.insert(*inode) {
+            out.push(by_process(*pid, path, *inode));
         }
     }
     out

@@ -9,7 +9,7 @@
 use crate::json_sockets::json_lines;
 use crate::sockets::FLAG_SETS;
 use crate::support::*;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -70,10 +70,7 @@ impl Unnamed {
             .stdout(Stdio::piped())
             .spawn()
             .expect("unshare (util-linux)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(&mut child);
         assert_eq!(line.trim(), "READY", "population in an unnamed namespace");
         let pid = child.id();
         Unnamed {

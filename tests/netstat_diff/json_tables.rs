@@ -14,7 +14,7 @@ use crate::support::*;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
-use std::io::{BufRead, BufReader};
+
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Output, Stdio};
@@ -1836,10 +1836,7 @@ impl Memberships {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start python3");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read READY");
+        let line = first_line(&mut child);
         assert_eq!(line.trim(), "READY", "the group joins failed");
         let stdin = child.stdin.take();
         Memberships { child, stdin }

@@ -12,7 +12,7 @@
 use crate::json_sockets::json_lines;
 use crate::support::*;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
@@ -33,10 +33,7 @@ impl Owners {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start python3 owners.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read READY");
+        let line = first_line(&mut child);
         let rest = line
             .trim()
             .strip_prefix("READY ")

@@ -143,6 +143,18 @@ impl Drop for Namespace {
     }
 }
 
+/// The first line a helper process prints on its piped stdout (its
+/// `READY ...` line), or an empty string when it exits first.
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the helper's first line");
+    }
+    line
+}
+
 /// A process (tests/netstat_diff/population.py) holding a known socket
 /// population; it exits when dropped, or by itself after ten minutes.
 pub struct Population {
@@ -169,11 +181,7 @@ impl Population {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start python3 population.py");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read READY");
+        let line = first_line(&mut child);
         assert_eq!(line.trim(), "READY", "population.py did not start");
         let stdin = child.stdin.take();
         Population {

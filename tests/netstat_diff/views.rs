@@ -6,7 +6,7 @@ use crate::json_sockets::json_lines;
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+
 use std::process::{Child, Stdio};
 
 /// Listeners with connections left in their accept queues, "backends"
@@ -60,10 +60,7 @@ impl Holder {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the load-balancer population");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(&mut child);
         assert_eq!(line.trim(), "READY");
         Holder { child }
     }

@@ -27,6 +27,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// Records between an inode's prefetch and its insertion into the map.
+const PREFETCH_AHEAD: usize = 16;
+
 /// `PID/name` as netstat prints it: at most 19 bytes.
 pub type ProgramLabel = Text<19>;
 
@@ -233,7 +236,13 @@ impl ProcessIndex {
         let by_inode = &mut self.by_inode;
         let bytes = source.task_files.run_all()?;
         by_inode.reserve(bytes.len() / super::task_files::RECORD_SIZE);
-        super::task_files::records(bytes).0.for_each(|record| {
+        let (records, _) = super::task_files::records(bytes);
+        let mut ahead = super::task_files::records(bytes).0.skip(PREFETCH_AHEAD);
+        records.for_each(|record| {
+            // the map's slot for a record a few places on, fetched now
+            if let Some(later) = ahead.next() {
+                by_inode.prefetch(later.inode);
+            }
             if record.inode == probe.inode {
                 probe_owner = Some(record.tgid);
             }

@@ -9,6 +9,7 @@ mod order;
 mod render;
 mod rtnl;
 
+use crate::collect::netlink::retry_interrupted;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
@@ -127,8 +128,10 @@ impl Interfaces {
             self.socket = Some(RouteSocket::open()?);
         }
         let socket = self.socket.as_mut().expect("opened above");
-        socket.links(&mut self.links)?;
-        socket.ipv4_addresses(&mut self.ipv4)?;
+        // Both dumps are gathered before anything prints, so one the
+        // kernel marks interrupted (a device came or went) is redone.
+        retry_interrupted(|| socket.links(&mut self.links))?;
+        retry_interrupted(|| socket.ipv4_addresses(&mut self.ipv4))?;
         if long {
             self.inet6.refresh(&self.root)?;
         }

@@ -10,10 +10,11 @@
 mod names;
 pub mod rtnl;
 
+use crate::collect::netlink::retry_interrupted;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
-use crate::error::Result;
+use crate::error::{Result, report_dump};
 use crate::render::json::JsonLine;
 use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use names::{InterfaceNames, NetworkNames};
@@ -133,21 +134,28 @@ impl Routes {
                     hosts: &self.hosts,
                 };
                 let json = &mut self.json;
-                socket.dump_v4_main(|route| {
+                // Rows stream as they come: a dump that cannot finish is
+                // reported after them (it cannot be redone without
+                // repeating them).
+                report_dump(socket.dump_v4_main(|route| {
                     if shown_v4(route) {
                         v4_row(out, json.as_mut(), route, ext, &mut names)?;
                     }
                     Ok(())
-                })?;
+                }))?;
             } else {
                 let rows = &mut self.rows;
-                rows.clear();
-                socket.dump_v4_main(|route| {
-                    if shown_v4(route) {
-                        rows.push(*route);
-                    }
-                    Ok(())
-                })?;
+                // gathered before printing: an interrupted dump is redone
+                let gathered = retry_interrupted(|| {
+                    rows.clear();
+                    socket.dump_v4_main(|route| {
+                        if shown_v4(route) {
+                            rows.push(*route);
+                        }
+                        Ok(())
+                    })
+                });
+                report_dump(gathered)?;
                 self.hosts.resolve_hosts(
                     self.rows
                         .iter()

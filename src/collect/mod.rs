@@ -91,11 +91,11 @@ impl Collector {
             let what = format!("sock_diag {}", proto.label(v6));
             let message = sock_diag::inet_request(proto, v6, states, with_info);
             let diag = self.diag()?;
-            let mut parse_error = false;
+            let mut bogus = Bogus::default();
             let mut on_record = |payload: &[u8]| match sock_diag::parse_inet(proto, payload) {
-                Some(socket) => each(&socket),
-                None => {
-                    parse_error = true;
+                Ok(socket) => each(&socket),
+                Err(e) => {
+                    bogus.add(e);
                     Ok(())
                 }
             };
@@ -113,16 +113,17 @@ impl Collector {
                         u32::from(libc::IPPROTO_RAW as u8),
                     );
                 }
-                diag.dump_raw(&request, &what, &mut on_record)?
+                diag.dump_raw(&request, &what, &mut on_record)
             } else {
-                diag.dump(message, &what, &mut on_record)?
+                diag.dump(message, &what, &mut on_record)
             };
-            if parse_error {
-                eprintln!("warning, got bogus {} diag message.", proto.label(v6));
-            }
-            match end {
-                DumpEnd::Done => return Ok(Table::Read),
-                DumpEnd::Unsupported(_) => {
+            bogus.warn(&what);
+            // Rows stream as they arrive, so a dump that cannot be
+            // completed is reported after them, not redone; the other
+            // tables still print.
+            match crate::error::report_dump(end)? {
+                None | Some(DumpEnd::Done) => return Ok(Table::Read),
+                Some(DumpEnd::Unsupported(_)) => {
                     self.no_diag.insert((proto, v6));
                 }
             }
@@ -150,36 +151,37 @@ impl Collector {
             names.clear();
             pending.clear();
             let diag = self.diag()?;
-            let end = diag.dump(
-                sock_diag::unix_request(states),
-                "sock_diag unix",
-                |payload| {
-                    if let Some(r) = sock_diag::parse_unix(payload) {
-                        let name = r.name.map(|n| {
-                            let start = names.len() as u32;
-                            names.extend_from_slice(n);
-                            (start, n.len() as u32)
-                        });
-                        let first = pending.len() as u32;
-                        pending.extend(r.pending_peers());
-                        records.push(UnixEntry {
-                            sock_type: r.sock_type,
-                            state: r.state,
-                            inode: r.inode,
-                            peer_inode: r.peer_inode,
-                            name,
-                            pending: (first, pending.len() as u32 - first),
-                        });
-                    }
-                    Ok(())
-                },
-            )?;
-            let result = match end {
-                DumpEnd::Unsupported(_) => {
+            let mut bogus = Bogus::default();
+            // The whole dump is gathered before the first row, so one the
+            // kernel could not complete is simply redone.
+            let end = crate::collect::netlink::retry_interrupted(|| {
+                records.clear();
+                names.clear();
+                pending.clear();
+                bogus = Bogus::default();
+                diag.dump(
+                    sock_diag::unix_request(states),
+                    "sock_diag unix",
+                    |payload| {
+                        match sock_diag::parse_unix(payload) {
+                            Ok(r) => push_unix(&mut records, &mut names, &mut pending, &r),
+                            Err(e) => bogus.add(e),
+                        }
+                        Ok(())
+                    },
+                )
+            });
+            bogus.warn("sock_diag unix");
+            let result = match crate::error::report_dump(end) {
+                Err(e) => Some(Err(e)),
+                Ok(Some(DumpEnd::Unsupported(_))) => {
                     self.unix_no_diag = true;
                     None
                 }
-                DumpEnd::Done => Some(emit_unix(&records, &names, &pending, peer_names, &mut each)),
+                // printed as far as it came, after the report
+                Ok(None | Some(DumpEnd::Done)) => {
+                    Some(emit_unix(&records, &names, &pending, peer_names, &mut each))
+                }
             };
             self.unix_records = records;
             self.unix_names = names;
@@ -207,6 +209,62 @@ impl Collector {
     }
 }
 
+/// Keep one unix record compactly: its name in the shared arena, its
+/// queued peers in `pending`. Counts beyond u32 (impossible from a real
+/// kernel) saturate instead of wrapping.
+fn push_unix(
+    records: &mut Vec<UnixEntry>,
+    names: &mut Vec<u8>,
+    pending: &mut Vec<u32>,
+    r: &UnixDiagRecord<'_>,
+) {
+    let name = r.name.map(|n| {
+        let start = u32::try_from(names.len()).unwrap_or(u32::MAX);
+        names.extend_from_slice(n);
+        (start, n.len() as u32)
+    });
+    let first = u32::try_from(pending.len()).unwrap_or(u32::MAX);
+    pending.extend(r.pending_peers());
+    let count = u32::try_from(pending.len())
+        .unwrap_or(u32::MAX)
+        .saturating_sub(first);
+    records.push(UnixEntry {
+        sock_type: r.sock_type,
+        state: r.state,
+        inode: r.inode,
+        peer_inode: r.peer_inode,
+        name,
+        pending: (first, count),
+    });
+}
+
+/// Records of one dump that did not parse: counted, and reported once
+/// after the dump with the first reason (sock_diag has no netstat message
+/// to copy; the rest of the table prints).
+#[derive(Default)]
+struct Bogus {
+    count: usize,
+    first: Option<crate::error::ParseError>,
+}
+
+impl Bogus {
+    fn add(&mut self, error: crate::error::ParseError) {
+        self.count += 1;
+        self.first.get_or_insert(error);
+    }
+
+    fn warn(&self, what: &str) {
+        if let Some(first) = self.first {
+            let s = if self.count == 1 { "" } else { "s" };
+            eprintln!(
+                "{}: {what} dump: skipped {} unreadable record{s} ({first})",
+                crate::error::program_name(),
+                self.count
+            );
+        }
+    }
+}
+
 /// Derive each socket's reference count the way the kernel keeps it: one
 /// for the socket itself, one for its place in the hash table, and one for
 /// every socket whose peer it is.
@@ -226,8 +284,10 @@ fn emit_unix(
     each: &mut impl FnMut(&UnixSocket<'_>) -> Result<()>,
 ) -> Result<()> {
     let name_of = |r: &UnixEntry| {
-        r.name
-            .map(|(start, len)| &names[start as usize..(start + len) as usize])
+        r.name.and_then(|(start, len)| {
+            let start = start as usize;
+            names.get(start..start.saturating_add(len as usize))
+        })
     };
     let by_inode: FxHashMap<u32, &[u8]> = if peer_names {
         records

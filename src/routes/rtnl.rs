@@ -62,10 +62,9 @@ pub struct RouteSocket {
 
 impl RouteSocket {
     pub fn open() -> Result<Self> {
-        let dumper = NetlinkDumper::open(NETLINK_ROUTE, "NETLINK_ROUTE")?;
         // With strict checking the kernel dumps only the main table we ask
         // for; without it (old kernels) the records are filtered here.
-        dumper.set_strict_checking();
+        let dumper = NetlinkDumper::open_strict(NETLINK_ROUTE, "NETLINK_ROUTE")?;
         Ok(RouteSocket { dumper })
     }
 

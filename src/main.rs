@@ -2,6 +2,7 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
+use nlstat::render::terminal;
 use std::io::Write;
 
 fn main() {
@@ -33,6 +34,7 @@ fn main() {
             std::process::exit(status);
         }
     };
+    nlstat::error::set_program_name(&config.program_name);
     // before any thread or socket exists: everything below is that
     // namespace's
     if let Some(spec) = &config.netns
@@ -41,13 +43,22 @@ fn main() {
         eprintln!("{}: {message}", config.program_name);
         std::process::exit(1);
     }
+    // Names anyone can choose must not drive the operator's terminal; JSON
+    // escapes by its own rules, and pipes keep netstat's bytes.
+    let terminal = !config.json && terminal::is_terminal(libc::STDOUT_FILENO);
+    terminal::set_active(terminal);
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = terminal::TerminalSafe::new(
+        std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        terminal,
+    );
     let result = nlstat::run(&config, &mut out).and_then(|status| {
         out.flush()?;
         Ok(status)
     });
     match result {
+        // a table that could not be dumped was reported; the run went on
+        Ok(0) if nlstat::error::reported() => std::process::exit(1),
         Ok(status) => std::process::exit(status),
         Err(e) if e.is_broken_pipe() => std::process::exit(0),
         Err(e) => {

@@ -4,10 +4,10 @@
 //! and an AF_INET RTM_GETADDR dump (addresses and alias labels, which
 //! netstat learns from SIOCGIFCONF).
 
-mod inet6;
+pub(crate) mod inet6;
 mod order;
-mod render;
-mod rtnl;
+pub(crate) mod render;
+pub(crate) mod rtnl;
 
 use crate::collect::netlink::retry_interrupted;
 use crate::collect::procfs::ProcRoot;
@@ -38,9 +38,15 @@ pub struct Interfaces {
 
 impl Interfaces {
     pub fn new(root: ProcRoot) -> Self {
+        Self::with_socket(root, None)
+    }
+
+    /// With a given socket (a replay of recorded dumps, in tests and fuzz
+    /// targets) instead of one opened on first use.
+    pub(crate) fn with_socket(root: ProcRoot, socket: Option<RouteSocket>) -> Self {
         Interfaces {
             root,
-            socket: None,
+            socket,
             links: Vec::new(),
             ipv4: Vec::new(),
             entries: Vec::new(),

@@ -13,6 +13,7 @@ pub mod enrich;
 pub mod error;
 pub mod exporter;
 pub mod filter;
+pub mod fuzz;
 pub mod groups;
 pub mod interfaces;
 pub mod model;

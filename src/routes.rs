@@ -68,9 +68,15 @@ pub struct Routes {
 
 impl Routes {
     pub fn new(root: ProcRoot) -> Self {
+        Self::with_socket(root, None)
+    }
+
+    /// With a given socket (a replay of recorded dumps, in tests and fuzz
+    /// targets) instead of one opened on first use.
+    pub fn with_socket(root: ProcRoot, socket: Option<RouteSocket>) -> Self {
         Routes {
             root,
-            socket: None,
+            socket,
             hosts: NameCache::new(),
             networks: NetworkNames::default(),
             interfaces: InterfaceNames::default(),

@@ -65,6 +65,15 @@ impl Collector {
         }
     }
 
+    /// A collector whose sock_diag answers come from `diag` (a replay of
+    /// recorded or crafted dumps, in tests and fuzz targets).
+    pub fn with_diag(source: Source, root: ProcRoot, diag: DiagSocket) -> Self {
+        Collector {
+            diag: Some(diag),
+            ..Collector::new(source, root)
+        }
+    }
+
     pub fn root(&self) -> &ProcRoot {
         &self.root
     }

@@ -209,12 +209,24 @@ pub fn for_each_inet(
     proto: InetProto,
     v6: bool,
     buffer: &mut Vec<u8>,
-    mut each: impl FnMut(&InetSocket) -> Result<()>,
+    each: impl FnMut(&InetSocket) -> Result<()>,
 ) -> Result<bool> {
     if !root.read_into(proto.proc_file(v6), buffer)? {
         return Ok(false);
     }
-    for line in buffer.split(|&b| b == b'\n').skip(1) {
+    inet_lines(proto, buffer, each)?;
+    Ok(true)
+}
+
+/// Call `each` for every socket line of an inet table's text (after the
+/// header line); a line that does not parse gets netstat's warning and the
+/// rest of the table goes on.
+pub fn inet_lines(
+    proto: InetProto,
+    text: &[u8],
+    mut each: impl FnMut(&InetSocket) -> Result<()>,
+) -> Result<()> {
+    for line in text.split(|&b| b == b'\n').skip(1) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -230,7 +242,7 @@ pub fn for_each_inet(
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Read /proc/net/unix into `buffer`; false when it does not exist.

@@ -143,6 +143,12 @@ fn words(args: &[String]) -> Vec<String> {
     out
 }
 
+/// Whether host names in a filter are looked up. Fuzz targets turn it off:
+/// a fuzzer must not send the resolver a query per input (then every host
+/// name is one that does not resolve).
+pub static RESOLVE_HOST_NAMES: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(true);
+
 /// Service names look-up for ports (`:http`), in the services database.
 fn service_port(name: &str, udp: bool) -> Option<u16> {
     let name = std::ffi::CString::new(name).ok()?;
@@ -268,6 +274,9 @@ fn host_operand(word: &str, unix_only: bool) -> Result<Expr, ParseError> {
         return Err(error(Some(word), "an address, a prefix or a host name"));
     }
     // A host name: every address it resolves to (ss's meaning).
+    if !RESOLVE_HOST_NAMES.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(error(Some(word), "an address or a host name that resolves"));
+    }
     let mut addresses: Vec<IpAddr> = (address.as_str(), 0)
         .to_socket_addrs()
         .map_err(|_| error(Some(word), "an address or a host name that resolves"))?

@@ -198,6 +198,11 @@ impl RouteSocket {
         })
     }
 
+    /// Over any dumper (a replay in tests and fuzz targets).
+    pub fn with_dumper(dumper: NetlinkDumper) -> Self {
+        RouteSocket { dumper }
+    }
+
     /// Dump every link into `links` (cleared first), in the kernel's order.
     pub fn links(&mut self, links: &mut Vec<Link>) -> Result<()> {
         links.clear();
@@ -250,7 +255,7 @@ fn ipv4_at(value: &[u8]) -> Option<Ipv4Addr> {
 }
 
 /// `struct ifinfomsg` (16 bytes) and the attributes netstat's output needs.
-fn parse_link(payload: &[u8]) -> Option<Link> {
+pub(crate) fn parse_link(payload: &[u8]) -> Option<Link> {
     let header = payload.get(..16)?;
     let mut link = Link {
         kind: u16::from_ne_bytes([header[2], header[3]]),
@@ -295,7 +300,7 @@ fn parse_link(payload: &[u8]) -> Option<Link> {
 }
 
 /// `struct ifaddrmsg` (8 bytes) and its address attributes.
-fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
+pub(crate) fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
     let header = payload.get(..8)?;
     if header[0] != libc::AF_INET as u8 {
         return None;

@@ -68,6 +68,11 @@ impl RouteSocket {
         Ok(RouteSocket { dumper })
     }
 
+    /// Over any dumper (a replay in tests and fuzz targets).
+    pub fn with_dumper(dumper: NetlinkDumper) -> Self {
+        RouteSocket { dumper }
+    }
+
     fn request_v4_main(&mut self) -> Vec<u8> {
         let mut message = RouteMessage::default();
         message.header.address_family = AddressFamily::Inet;

@@ -52,7 +52,13 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     if let Some(path) = &config.textfile {
         let mut collection = exporter::Collection::new(config);
         return repeat(config, out, |_| {
-            exporter::write_textfile(&mut collection, config, path)?;
+            match exporter::write_textfile(&mut collection, config, path) {
+                // With -c a file that cannot be written this tick (a full
+                // disk) is reported and tried again at the next; the
+                // previous file stays as it was.
+                Err(e @ error::Error::File { .. }) if config.continuous => error::report(&e),
+                other => other?,
+            }
             Ok(0)
         });
     }

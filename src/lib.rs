@@ -5,6 +5,29 @@
 //! [`enrich`] → [`filter`] → [`render`]. Data flows one way; each tick of
 //! `-c` reuses the sockets, buffers and caches of the previous one.
 
+/// Messages go to stderr without the risk std's `eprintln!` carries: it
+/// panics (an abort in release builds) when stderr cannot be written (a
+/// full disk, a closed pipe). A message that cannot be written is lost;
+/// the run goes on. Defined before the modules, so every `eprintln!` in
+/// the library is this one.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }};
+}
+
+/// `eprint!` without the panic, as [`eprintln`].
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
+    }};
+}
+
 pub mod all_netns;
 pub mod cli;
 pub mod collect;

@@ -2,6 +2,23 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
+
+/// Write to stderr without std's `eprintln!` panic when stderr cannot be
+/// written (the message is lost, the exit status stays).
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }};
+}
+
+/// Like [`eprintln`], without the newline.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
+    }};
+}
 use nlstat::render::terminal;
 use std::io::Write;
 
@@ -17,7 +34,7 @@ fn main() {
             std::process::exit(0);
         }
         Parsed::Version => {
-            print!("{}", cli::VERSION_TEXT);
+            let _ = std::io::stdout().write_all(cli::VERSION_TEXT.as_bytes());
             std::process::exit(0);
         }
         Parsed::Fail {

@@ -317,7 +317,29 @@ impl Routes {
                 )?;
             }
         }
+        self.report_unreadable_v6_lines(file);
         Ok(0)
+    }
+
+    /// A line of ipv6_route that does not parse (cut short, say) is left
+    /// out, with one line on stderr: netstat has no message for it and
+    /// prints a row made of the previous line's values.
+    fn report_unreadable_v6_lines(&self, file: &[u8]) {
+        let mut bad = file
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| !line.trim_ascii().is_empty() && parse_v6_line(line).is_none())
+            .map(|(number, _)| number + 1);
+        if let Some(first) = bad.next() {
+            let more = bad.count();
+            let (count, s) = if more == 0 { (1, "") } else { (more + 1, "s") };
+            eprintln!(
+                "{}: {}: left out {count} line{s} that do{} not parse (the first is line {first})",
+                crate::error::program_name(),
+                self.root.path("net/ipv6_route").display(),
+                if more == 0 { "es" } else { "" }
+            );
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod support;
 
 mod all_netns;
 mod exporter;
+mod faults;
 mod filters;
 mod groups;
 mod interfaces;

@@ -544,7 +544,16 @@ fn same(args: &[&str], theirs: &Output, ours: &Output, root: &Path) -> Result<()
 #[test]
 fn proc_files_missing_truncated_or_forbidden_read_as_netstat_reads_them() {
     type Change = Box<dyn Fn(&Path)>;
-    let cases: Vec<(&str, Change, &[&str], &[&str], Option<u32>)> = vec![
+    /// (tag, how the tree differs, netstat's arguments, nlstat's extra
+    /// ones, the uid to run as)
+    type Case = (
+        &'static str,
+        Change,
+        &'static [&'static str],
+        &'static [&'static str],
+        Option<u32>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "tcp-missing",
             Box::new(|n| std::fs::remove_file(n.join("tcp")).unwrap()),
@@ -591,7 +600,8 @@ fn proc_files_missing_truncated_or_forbidden_read_as_netstat_reads_them() {
             "tcp-forbidden",
             Box::new(|n| {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(n.join("tcp"), std::fs::Permissions::from_mode(0)).unwrap()
+                std::fs::set_permissions(n.join("tcp"), std::fs::Permissions::from_mode(0o000))
+                    .unwrap()
             }),
             &["-tan"],
             &["--source", "proc"],

@@ -18,4 +18,5 @@ mod netns;
 mod routes;
 mod sockets;
 mod statistics;
+mod terminal;
 mod views;

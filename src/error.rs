@@ -138,6 +138,36 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// Records of one dump (or lines of one file) that did not parse: counted,
+/// and reported once afterwards with the first reason, where netstat has
+/// no message of its own to copy; the rest of the table prints.
+#[derive(Debug, Default)]
+pub struct Skipped {
+    pub count: usize,
+    pub first: Option<ParseError>,
+}
+
+impl Skipped {
+    pub fn add(&mut self, error: ParseError) {
+        self.count += 1;
+        self.first.get_or_insert(error);
+    }
+
+    /// One line on stderr naming the dump (`what`) and the first reason,
+    /// when anything was skipped.
+    pub fn warn(&self, what: &str) {
+        if let Some(first) = self.first {
+            let s = if self.count == 1 { "" } else { "s" };
+            let line = format!(
+                "{}: {what} dump: skipped {} unreadable record{s} ({first})\n",
+                program_name(),
+                self.count
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        }
+    }
+}
+
 static PROGRAM: OnceLock<String> = OnceLock::new();
 static REPORTED: AtomicBool = AtomicBool::new(false);
 

@@ -292,10 +292,10 @@ pub fn rtnl_link(data: &[u8]) {
     let (Some(link), address) = (parts.next(), parts.next()) else {
         return;
     };
-    let Some(link) = rtnl::parse_link(link) else {
+    let Ok(link) = rtnl::parse_link(link) else {
         return;
     };
-    let address = address.and_then(rtnl::parse_ipv4);
+    let address = address.and_then(|a| rtnl::parse_ipv4(a).ok().flatten());
     let inet6: Vec<inet6::Inet6Address> = parts
         .next()
         .unwrap_or_default()

@@ -8,7 +8,7 @@ pub mod recording;
 pub mod sock_diag;
 
 use crate::config::Source;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Skipped};
 use crate::model::{InetProto, InetSocket, UnixSocket};
 use netlink::{DiagSocket, DumpEnd};
 use procfs::ProcRoot;
@@ -100,7 +100,7 @@ impl Collector {
             let what = format!("sock_diag {}", proto.label(v6));
             let message = sock_diag::inet_request(proto, v6, states, with_info);
             let diag = self.diag()?;
-            let mut bogus = Bogus::default();
+            let mut bogus = Skipped::default();
             let mut on_record = |payload: &[u8]| match sock_diag::parse_inet(proto, payload) {
                 Ok(socket) => each(&socket),
                 Err(e) => {
@@ -160,14 +160,14 @@ impl Collector {
             names.clear();
             pending.clear();
             let diag = self.diag()?;
-            let mut bogus = Bogus::default();
+            let mut bogus = Skipped::default();
             // The whole dump is gathered before the first row, so one the
             // kernel could not complete is simply redone.
             let end = crate::collect::netlink::retry_interrupted(|| {
                 records.clear();
                 names.clear();
                 pending.clear();
-                bogus = Bogus::default();
+                bogus = Skipped::default();
                 diag.dump(
                     sock_diag::unix_request(states),
                     "sock_diag unix",
@@ -207,8 +207,9 @@ impl Collector {
             }
             for socket in procfs::unix_lines(&text) {
                 match socket {
-                    Some(socket) => each(&socket)?,
-                    None => eprintln!("warning, got bogus unix line."),
+                    Ok(socket) => each(&socket)?,
+                    // netstat's message
+                    Err(_) => eprintln!("warning, got bogus unix line."),
                 }
             }
             Ok(true)
@@ -266,33 +267,6 @@ fn push_unix(
         name,
         pending: (first, count),
     });
-}
-
-/// Records of one dump that did not parse: counted, and reported once
-/// after the dump with the first reason (sock_diag has no netstat message
-/// to copy; the rest of the table prints).
-#[derive(Default)]
-struct Bogus {
-    count: usize,
-    first: Option<crate::error::ParseError>,
-}
-
-impl Bogus {
-    fn add(&mut self, error: crate::error::ParseError) {
-        self.count += 1;
-        self.first.get_or_insert(error);
-    }
-
-    fn warn(&self, what: &str) {
-        if let Some(first) = self.first {
-            let s = if self.count == 1 { "" } else { "s" };
-            eprintln!(
-                "{}: {what} dump: skipped {} unreadable record{s} ({first})",
-                crate::error::program_name(),
-                self.count
-            );
-        }
-    }
 }
 
 /// Derive each socket's reference count the way the kernel keeps it: one

@@ -5,7 +5,7 @@
 //! attributes nobody prints.
 
 use crate::collect::netlink::NetlinkDumper;
-use crate::error::Result;
+use crate::error::{ParseError, Result, Skipped};
 use netlink_packet_core::{NlaBuffer, NlasIterator};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
@@ -209,13 +209,20 @@ impl RouteSocket {
         let request = self
             .dumper
             .request(RouteNetlinkMessage::GetLink(LinkMessage::default()));
-        self.dumper
+        let mut skipped = Skipped::default();
+        let result = self
+            .dumper
             .dump_all(&request, "RTM_GETLINK", |kind, payload| {
-                if let Some(link) = (kind == RTM_NEWLINK).then(|| parse_link(payload)).flatten() {
-                    links.push(link);
+                if kind == RTM_NEWLINK {
+                    match parse_link(payload) {
+                        Ok(link) => links.push(link),
+                        Err(e) => skipped.add(e),
+                    }
                 }
                 Ok(())
-            })
+            });
+        skipped.warn("RTM_GETLINK");
+        result
     }
 
     /// Dump every IPv4 address into `addresses` (cleared first).
@@ -226,14 +233,21 @@ impl RouteSocket {
         let request = self
             .dumper
             .request(RouteNetlinkMessage::GetAddress(message));
-        self.dumper
+        let mut skipped = Skipped::default();
+        let result = self
+            .dumper
             .dump_all(&request, "RTM_GETADDR (inet)", |kind, payload| {
-                if let Some(address) = (kind == RTM_NEWADDR).then(|| parse_ipv4(payload)).flatten()
-                {
-                    addresses.push(address);
+                if kind == RTM_NEWADDR {
+                    match parse_ipv4(payload) {
+                        Ok(Some(address)) => addresses.push(address),
+                        Ok(None) => {}
+                        Err(e) => skipped.add(e),
+                    }
                 }
                 Ok(())
-            })
+            });
+        skipped.warn("RTM_GETADDR (inet)");
+        result
     }
 }
 
@@ -254,9 +268,15 @@ fn ipv4_at(value: &[u8]) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(b))
 }
 
-/// `struct ifinfomsg` (16 bytes) and the attributes netstat's output needs.
-pub(crate) fn parse_link(payload: &[u8]) -> Option<Link> {
-    let header = payload.get(..16)?;
+/// `struct ifinfomsg` (16 bytes) and the attributes netstat's output
+/// needs. An error for a message shorter than its header or with an
+/// attribute that does not parse (the link is left out, not shown with
+/// half its fields).
+pub(crate) fn parse_link(payload: &[u8]) -> std::result::Result<Link, ParseError> {
+    let header = payload.get(..16).ok_or(ParseError::new(
+        "RTM_NEWLINK",
+        "shorter than its 16-byte ifinfomsg header",
+    ))?;
     let mut link = Link {
         kind: u16::from_ne_bytes([header[2], header[3]]),
         index: u32::from_ne_bytes([header[4], header[5], header[6], header[7]]),
@@ -265,7 +285,8 @@ pub(crate) fn parse_link(payload: &[u8]) -> Option<Link> {
     };
     let mut stats32 = None;
     for nla in NlasIterator::new(&payload[16..]) {
-        let nla: NlaBuffer<&[u8]> = nla.ok()?;
+        let nla: NlaBuffer<&[u8]> =
+            nla.map_err(|_| ParseError::new("RTM_NEWLINK", "an attribute runs past its message"))?;
         let value = nla.value();
         match nla.kind() & 0x3fff {
             IFLA_IFNAME => link.name = Name::new(value),
@@ -296,14 +317,18 @@ pub(crate) fn parse_link(payload: &[u8]) -> Option<Link> {
     if link.stats.is_none() {
         link.stats = stats32;
     }
-    Some(link)
+    Ok(link)
 }
 
-/// `struct ifaddrmsg` (8 bytes) and its address attributes.
-pub(crate) fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
-    let header = payload.get(..8)?;
+/// `struct ifaddrmsg` (8 bytes) and its address attributes: `Ok(None)` for
+/// another family, an error as for [`parse_link`].
+pub(crate) fn parse_ipv4(payload: &[u8]) -> std::result::Result<Option<Ipv4Address>, ParseError> {
+    let header = payload.get(..8).ok_or(ParseError::new(
+        "RTM_NEWADDR",
+        "shorter than its 8-byte ifaddrmsg header",
+    ))?;
     if header[0] != libc::AF_INET as u8 {
-        return None;
+        return Ok(None);
     }
     let mut address = Ipv4Address {
         index: u32::from_ne_bytes([header[4], header[5], header[6], header[7]]),
@@ -315,7 +340,8 @@ pub(crate) fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
     };
     let (mut local, mut peer) = (None, None);
     for nla in NlasIterator::new(&payload[8..]) {
-        let nla: NlaBuffer<&[u8]> = nla.ok()?;
+        let nla: NlaBuffer<&[u8]> =
+            nla.map_err(|_| ParseError::new("RTM_NEWADDR", "an attribute runs past its message"))?;
         let value = nla.value();
         match nla.kind() & 0x3fff {
             IFA_LOCAL => local = ipv4_at(value),
@@ -327,7 +353,7 @@ pub(crate) fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
     }
     address.local = local.or(peer).unwrap_or(Ipv4Addr::UNSPECIFIED);
     address.address = peer.or(local).unwrap_or(Ipv4Addr::UNSPECIFIED);
-    Some(address)
+    Ok(Some(address))
 }
 
 #[cfg(test)]

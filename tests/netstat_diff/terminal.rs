@@ -159,7 +159,12 @@ fn hostile_names_cannot_drive_the_terminal() {
         let report = String::from_utf8(run.stdout).unwrap();
         let mut lines = report.lines();
         let screen = unhex(lines.next().unwrap_or_default());
-        assert_eq!(lines.next(), Some("0"), "`nlstat {}` on a pty", args.join(" "));
+        assert_eq!(
+            lines.next(),
+            Some("0"),
+            "`nlstat {}` on a pty",
+            args.join(" ")
+        );
         assert_eq!(
             String::from_utf8_lossy(&screen),
             String::from_utf8_lossy(&escaped(&theirs.stdout)),
@@ -176,7 +181,13 @@ fn hostile_names_cannot_drive_the_terminal() {
 
     // What the rows say, spelled out (the names really were in them).
     let run = ns.run("python3", &["-c", PTY, nlstat(), "-xlp"]);
-    let screen = unhex(String::from_utf8(run.stdout).unwrap().lines().next().unwrap());
+    let screen = unhex(
+        String::from_utf8(run.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    );
     let screen = String::from_utf8(screen).unwrap();
     let pid = holder.id();
     // the path is cut at its first blank, the newline (as netstat cuts it)
@@ -192,10 +203,17 @@ fn hostile_names_cannot_drive_the_terminal() {
     // clear-screen, BEL, C1 CSI in UTF-8, a lone 8-bit CSI
     assert_eq!(label, format!("{pid}/?[2J???"));
     assert!(path_row.contains(&format!(" {label} ")), "{path_row}");
-    assert!(screen.lines().any(|l| l.ends_with(" @abs?]2;owned?")), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.ends_with(" @abs?]2;owned?")),
+        "{screen}"
+    );
     let run = ns.run("python3", &["-c", PTY, nlstat(), "-tl"]);
     let screen = String::from_utf8(unhex(
-        String::from_utf8(run.stdout).unwrap().lines().next().unwrap(),
+        String::from_utf8(run.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
     ))
     .unwrap();
     assert!(screen.contains(" evil?]0;pwned?host:7002 "), "{screen}");
@@ -208,7 +226,11 @@ fn hostile_names_cannot_drive_the_terminal() {
     assert!(String::from_utf8_lossy(&piped.stdout).contains("/two\nlines"));
     let run = ns.run("python3", &["-c", PTY, nlstat(), "-ulnp"]);
     let screen = String::from_utf8(unhex(
-        String::from_utf8(run.stdout).unwrap().lines().next().unwrap(),
+        String::from_utf8(run.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
     ))
     .unwrap();
     let row = screen

@@ -494,15 +494,20 @@ pub fn cli(data: &[u8]) {
 }
 
 /// A filter expression (NUL-separated words), then sockets to hold it
-/// against (the last frame, 40 bytes a socket): the parser, the bytecode
-/// compiler, the kernel verifier's model on the program, and the program
-/// run by the kernel's rules agreeing with the expression run in user
-/// space on every socket.
+/// against (the second frame, 40 bytes a socket), then a unix socket name
+/// (the third): the parser, the bytecode compiler, the kernel verifier's
+/// model on the program, the program run by the kernel's rules agreeing
+/// with the expression run in user space on every socket, and the name
+/// patterns on the name.
 pub fn filter(data: &[u8]) {
     use crate::filter::bytecode::{self, model};
     offline();
     let mut parts = frames(data);
-    let (Some(words), sockets) = (parts.next(), parts.next().unwrap_or_default()) else {
+    let (Some(words), sockets, name) = (
+        parts.next(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or(b"/run/x.sock"),
+    ) else {
         return;
     };
     let words: Vec<String> = words
@@ -516,7 +521,7 @@ pub fn filter(data: &[u8]) {
     let Some(expr) = &query.expr else {
         return;
     };
-    let _ = expr.matches_unix(Some(b"/run/x.sock"), Some(b"@peer\0x"));
+    let _ = expr.matches_unix(Some(name), Some(b"@peer\0x"));
     let Some(program) = bytecode::compile(expr) else {
         return;
     };

@@ -403,6 +403,45 @@ mod tests {
         assert!(!text.contains('\n'));
     }
 
+    fn attribute(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut out = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(value);
+        while !out.len().is_multiple_of(4) {
+            out.push(0);
+        }
+        out
+    }
+
+    /// A link with an attribute that runs past its message is left out
+    /// with a reason, not listed without the attributes after it (it used
+    /// to vanish without a word).
+    #[test]
+    fn links_with_broken_attributes_are_errors() {
+        let mut payload = vec![0u8; 16];
+        payload[4..8].copy_from_slice(&7u32.to_ne_bytes());
+        payload.extend(attribute(IFLA_IFNAME, b"eth7\0"));
+        payload.extend(attribute(IFLA_MTU, &9000u32.to_ne_bytes()));
+        let link = parse_link(&payload).unwrap();
+        assert_eq!(
+            (link.index, link.mtu, link.name.as_bytes()),
+            (7, 9000, &b"eth7"[..])
+        );
+        let mut broken = payload.clone();
+        let at = broken.len() - 8;
+        broken[at..at + 2].copy_from_slice(&64u16.to_ne_bytes());
+        assert_eq!(parse_link(&broken).unwrap_err().source, "RTM_NEWLINK");
+        assert!(parse_link(&payload[..10]).is_err());
+        // an address of another family is skipped, a short one is an error
+        assert_eq!(
+            parse_ipv4(&[10, 64, 0, 0, 1, 0, 0, 0])
+                .unwrap()
+                .map(|a| a.index),
+            None
+        );
+        assert!(parse_ipv4(&[2, 24]).is_err());
+    }
+
     #[test]
     fn alias_base_name() {
         assert_eq!(Name::new(b"eth0:1").base(), Name::new(b"eth0"));

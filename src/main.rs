@@ -2,6 +2,8 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
+use nlstat::render::terminal;
+use std::io::Write;
 
 /// Write to stderr without std's `eprintln!` panic when stderr cannot be
 /// written (the message is lost, the exit status stays).
@@ -19,8 +21,6 @@ macro_rules! eprint {
         let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
     }};
 }
-use nlstat::render::terminal;
-use std::io::Write;
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

@@ -8,11 +8,13 @@ Writes, from one namespace built here and deleted afterwards:
   rtnl/links.nlrec    RTM_GETLINK dump (all links)
   rtnl/addrs.nlrec    RTM_GETADDR dump, AF_INET
   rtnl/routes.nlrec   RTM_GETROUTE dump, AF_INET, every table
-  rtnl/netstat-*.txt  what /usr/bin/netstat printed right after (-rn, -rne)
+  rtnl/netstat-*.txt  what /usr/bin/netstat printed right after (-rn, -rne,
+                      -ia, -iea)
   proc-net/net/*      the /proc/net files nlstat parses, copied at the same
                       moment (tcp, tcp6, udp, udp6, raw, raw6, unix, snmp,
                       netstat, snmp6, sockstat, sockstat6, igmp, igmp6,
-                      ipv6_route, if_inet6)
+                      ipv6_route, if_inet6; dev, which nlstat does not read,
+                      as the kernel's own text of the counters)
 Recordings use the format of src/collect/recording.rs (magic line, then
 each datagram as a little-endian u32 length and its bytes, exactly as the
 kernel returned them). They seed the fuzz targets (scripts/fuzz-seeds.py).
@@ -100,11 +102,11 @@ def child(out):
                     dump(RTM_GETADDR, struct.pack("=BBBBI", socket.AF_INET, 0, 0, 0, 0)))
     write_recording(os.path.join(rtnl, "routes.nlrec"),
                     dump(RTM_GETROUTE, struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)))
-    for args in (["-rn"], ["-rne"]):
+    for args in (["-rn"], ["-rne"], ["-ia"], ["-iea"]):
         with open(os.path.join(rtnl, "netstat%s.txt" % args[0]), "wb") as f:
             f.write(subprocess.run(["netstat", *args], capture_output=True, check=True).stdout)
     for name in ("tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix", "snmp", "netstat",
-                 "snmp6", "sockstat", "sockstat6", "igmp", "igmp6", "ipv6_route", "if_inet6"):
+                 "snmp6", "sockstat", "sockstat6", "igmp", "igmp6", "ipv6_route", "if_inet6", "dev"):
         with open("/proc/net/" + name, "rb") as src, open(os.path.join(net, name), "wb") as dst:
             dst.write(src.read())
 

@@ -361,6 +361,81 @@ fn a_reader_that_goes_away_mid_table_ends_the_run_quietly() {
     holder.wait().unwrap();
 }
 
+/// SIGSTOP and SIGCONT again and again while a dump runs. With a receive
+/// timeout set (nlstat sets one) Linux makes a receive that was waiting
+/// fail with EINTR after such a stop (signal(7)); nlstat retries it. The
+/// kernel produces a dump's datagrams inside the receive call, so the
+/// wait is rare and this cannot force an EINTR every time (the seam test
+/// `eintr_is_retried` does); what it checks is that a listing stopped and
+/// continued hundreds of times prints exactly the rows of an undisturbed
+/// one, with status 0 and nothing on stderr.
+#[test]
+fn a_listing_stopped_and_continued_mid_dump_prints_every_row() {
+    let Some(ns) = Namespace::create("stop") else {
+        return;
+    };
+    let mut holder = ns
+        .command("python3", &["-c", MANY, "5000"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "READY");
+    let sorted_rows = |stdout: &[u8]| {
+        let mut rows: Vec<Vec<u8>> = stdout.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        rows.sort();
+        rows
+    };
+    let quiet = ns.run(nlstat(), &["-tan"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    for args in [&["-tan"][..], &["-tanp"], &["-xa"]] {
+        let reference = ns.run(nlstat(), args);
+        let out_path = std::env::temp_dir().join(format!("{}-out", ns.name));
+        let child = ns
+            .command(nlstat(), args)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let mut stops = 0;
+        // bounded: at most 5 000 stops, or until the listing is done
+        while stops < 5000
+            && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| !s.contains(") Z "))
+        {
+            // SAFETY: signals to our own child, which is still running
+            unsafe {
+                libc::kill(pid, libc::SIGSTOP);
+                libc::kill(pid, libc::SIGCONT);
+            }
+            stops += 1;
+        }
+        let done = child.wait_with_output().unwrap();
+        let stdout = std::fs::read(&out_path).unwrap();
+        let _ = std::fs::remove_file(&out_path);
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr_of(&done)
+        );
+        assert_eq!(stderr_of(&done), "", "{args:?}");
+        assert!(stops > 0, "{args:?}: the listing was never stopped");
+        assert_eq!(
+            sorted_rows(&stdout),
+            sorted_rows(&reference.stdout),
+            "{args:?}: stopped {stops} times"
+        );
+    }
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+}
+
 /// `--textfile` on a full tmpfs (mounted in a private mount namespace):
 /// one line on stderr, status 1, the previous file intact, no temporary
 /// left behind (also when stderr itself is a file on that disk); with -c

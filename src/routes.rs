@@ -862,6 +862,48 @@ mod tests {
         assert_eq!(out.as_str(), "0.0.0.0");
     }
 
+    /// The recorded RTM_GETROUTE dump (every table, as a kernel without
+    /// strict checking sends it) replayed over the netlink seam prints
+    /// netstat's recorded -rn and -rne tables. The Iface column is left
+    /// out of the comparison: it names the ifindex in this process's
+    /// namespace, not the recorded one's.
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn replayed_route_dump_prints_netstats_table() {
+        use crate::collect::netlink::{NetlinkDumper, Replay};
+        use crate::collect::recording::Recording;
+        const ROUTES: &[u8] = include_bytes!("../tests/fixtures/rtnl/routes.nlrec");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rtnl");
+        let without_iface = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(|l| match l.trim_end().rsplit_once(' ') {
+                    Some((rest, _)) if !l.starts_with("Kernel") => rest.trim_end().to_string(),
+                    _ => l.to_string(),
+                })
+                .collect()
+        };
+        for (args, expected) in [("-rn", "netstat-rn.txt"), ("-rne", "netstat-rne.txt")] {
+            let mut replay = Replay::renumbering();
+            for d in Recording::new(ROUTES).unwrap().datagrams() {
+                replay = replay.datagram(d);
+            }
+            let socket = RouteSocket::with_dumper(NetlinkDumper::with_transport(Box::new(replay)));
+            let mut routes = Routes::with_socket(ProcRoot::default(), Some(socket));
+            let argv: Vec<std::ffi::OsString> = ["netstat", args].iter().map(Into::into).collect();
+            let crate::cli::Parsed::Run(config) = crate::cli::parse(&argv) else {
+                panic!("{args} parses");
+            };
+            let mut out = Vec::new();
+            assert_eq!(routes.tick(&config, &mut out).unwrap(), 0);
+            let theirs = std::fs::read_to_string(dir.join(expected)).unwrap();
+            assert_eq!(
+                without_iface(&String::from_utf8(out).unwrap()),
+                without_iface(&theirs),
+                "{args}"
+            );
+        }
+    }
+
     #[test]
     fn reads_proc_ipv6_route_lines() {
         let line = b"fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0";

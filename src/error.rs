@@ -170,6 +170,7 @@ impl Skipped {
 
 static PROGRAM: OnceLock<String> = OnceLock::new();
 static REPORTED: AtomicBool = AtomicBool::new(false);
+static REPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The name messages start with (`netstat` when invoked through a symlink
 /// of that name).
@@ -185,6 +186,7 @@ pub fn program_name() -> &'static str {
 /// stderr, and the run's exit status becomes non-zero (see [`reported`]).
 pub fn report(error: &Error) {
     REPORTED.store(true, Ordering::Relaxed);
+    REPORTS.fetch_add(1, Ordering::Relaxed);
     eprintln!("{}: {error}", program_name());
 }
 
@@ -199,6 +201,12 @@ pub fn report_dump<T>(result: Result<T>) -> Result<Option<T>> {
         }
         Err(error) => Err(error),
     }
+}
+
+/// How many times [`report`] was called (the exporter counts a collection
+/// with a reported table as a failed scrape).
+pub fn reports() -> usize {
+    REPORTS.load(Ordering::Relaxed)
 }
 
 /// Whether [`report`] was called.

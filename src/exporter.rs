@@ -72,11 +72,13 @@ impl Collection {
     }
 
     /// One collection as exposition text; a failure is counted in
-    /// `nlstat_scrape_errors_total`.
+    /// `nlstat_scrape_errors_total`, and so is a collection served with a
+    /// table the kernel could not dump whole (reported on stderr).
     pub fn collect(&mut self, config: &Config, format: Format) -> Result<Vec<u8>> {
         let started = Instant::now();
+        let reports = crate::error::reports();
         let result = self.collect_inner(config, format, started);
-        if result.is_err() {
+        if result.is_err() || crate::error::reports() != reports {
             self.errors += 1;
         }
         result

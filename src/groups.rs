@@ -56,10 +56,19 @@ struct Membership {
 /// Print the group table; returns netstat's status (1 when
 /// /proc/net/igmp is missing, 255 when a file cannot be read).
 pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache) -> Result<i32> {
+    write_groups_at(out, config, names, &crate::proc_root())
+}
+
+/// [`write_groups`] with /proc at `root`.
+pub fn write_groups_at(
+    out: &mut dyn Write,
+    config: &Config,
+    names: &mut NameCache,
+    root: &crate::collect::procfs::ProcRoot,
+) -> Result<i32> {
     if !config.json {
         out.write_all(HEADER.as_bytes())?;
     }
-    let root = crate::proc_root();
     let mut rows: Vec<Membership> = Vec::new();
     let mut status = 0;
     let mut text = Vec::new();

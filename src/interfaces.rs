@@ -4,11 +4,12 @@
 //! and an AF_INET RTM_GETADDR dump (addresses and alias labels, which
 //! netstat learns from SIOCGIFCONF).
 
-mod inet6;
+pub(crate) mod inet6;
 mod order;
-mod render;
-mod rtnl;
+pub(crate) mod render;
+pub(crate) mod rtnl;
 
+use crate::collect::netlink::retry_interrupted;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
@@ -37,9 +38,15 @@ pub struct Interfaces {
 
 impl Interfaces {
     pub fn new(root: ProcRoot) -> Self {
+        Self::with_socket(root, None)
+    }
+
+    /// With a given socket (a replay of recorded dumps, in tests and fuzz
+    /// targets) instead of one opened on first use.
+    pub(crate) fn with_socket(root: ProcRoot, socket: Option<RouteSocket>) -> Self {
         Interfaces {
             root,
-            socket: None,
+            socket,
             links: Vec::new(),
             ipv4: Vec::new(),
             entries: Vec::new(),
@@ -127,8 +134,10 @@ impl Interfaces {
             self.socket = Some(RouteSocket::open()?);
         }
         let socket = self.socket.as_mut().expect("opened above");
-        socket.links(&mut self.links)?;
-        socket.ipv4_addresses(&mut self.ipv4)?;
+        // Both dumps are gathered before anything prints, so one the
+        // kernel marks interrupted (a device came or went) is redone.
+        retry_interrupted(|| socket.links(&mut self.links))?;
+        retry_interrupted(|| socket.ipv4_addresses(&mut self.ipv4))?;
         if long {
             self.inet6.refresh(&self.root)?;
         }
@@ -201,6 +210,89 @@ mod tests {
         );
         assert!(second.starts_with(render::HEADER));
         assert!(second.lines().any(|l| l.starts_with("lo ")), "{second}");
+    }
+
+    /// The recorded RTM_GETLINK and RTM_GETADDR dumps (and if_inet6),
+    /// replayed over the netlink seam, print what netstat printed in that
+    /// namespace at the same moment (tests/fixtures/README.md), for the
+    /// short table and for `-e`'s blocks.
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn replayed_dumps_print_netstats_interface_tables() {
+        use crate::collect::netlink::{NetlinkDumper, Replay};
+        use crate::collect::recording::Recording;
+        const LINKS: &[u8] = include_bytes!("../tests/fixtures/rtnl/links.nlrec");
+        const ADDRS: &[u8] = include_bytes!("../tests/fixtures/rtnl/addrs.nlrec");
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for (args, expected) in [
+            (&["netstat", "-ia"][..], "netstat-ia.txt"),
+            (&["netstat", "-iea"][..], "netstat-iea.txt"),
+        ] {
+            let mut replay = Replay::renumbering();
+            for recording in [LINKS, ADDRS] {
+                for d in Recording::new(recording).unwrap().datagrams() {
+                    replay = replay.datagram(d);
+                }
+            }
+            let socket = RouteSocket::with_dumper(NetlinkDumper::with_transport(Box::new(replay)));
+            let root = ProcRoot(fixtures.join("proc-net"));
+            let mut interfaces = Interfaces::with_socket(root, Some(socket));
+            let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            let crate::cli::Parsed::Run(config) = crate::cli::parse(&args) else {
+                panic!("{args:?} parses");
+            };
+            let mut out = Vec::new();
+            interfaces.tick(&config, &mut out).unwrap();
+            let ours = String::from_utf8(out).unwrap();
+            let theirs = std::fs::read_to_string(fixtures.join("rtnl").join(expected)).unwrap();
+            // The 15-character device is the documented difference:
+            // netstat's /proc/net/dev parser fails on its name and shows
+            // zeros; nlstat shows the kernel's counters, which
+            // /proc/net/dev (recorded beside) states.
+            let long_name = "a-fifteen-char0";
+            assert_eq!(
+                without_device(&ours, long_name),
+                without_device(&theirs, long_name),
+                "{args:?}"
+            );
+            let dev = std::fs::read_to_string(fixtures.join("proc-net/net/dev")).unwrap();
+            let counters: Vec<&str> = dev
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("a-fifteen-char0:"))
+                .expect("the device in /proc/net/dev")
+                .split_whitespace()
+                .collect();
+            let (rx, tx) = (counters[1], counters[9]);
+            if config.extend >= 2 {
+                assert!(ours.contains(&format!("        RX packets {rx}  bytes {}", counters[0])));
+                assert!(ours.contains(&format!("        TX packets {tx}  bytes {}", counters[8])));
+            } else {
+                let row = ours.lines().find(|l| l.starts_with(long_name)).unwrap();
+                let fields: Vec<&str> = row.split_whitespace().collect();
+                assert_eq!((fields[2], fields[6]), (rx, tx), "{row}");
+            }
+        }
+    }
+
+    /// The text without the line (short table) or block (`-e`) of one
+    /// device.
+    fn without_device(text: &str, name: &str) -> String {
+        let mut out = String::new();
+        let mut skipping = false;
+        for line in text.lines() {
+            if line.starts_with(name) {
+                skipping = true;
+                continue;
+            }
+            if skipping && (line.starts_with(' ') || line.is_empty()) && text.contains("\n\n") {
+                skipping = !line.is_empty();
+                continue;
+            }
+            skipping = false;
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
     }
 
     #[test]

@@ -5,6 +5,29 @@
 //! [`enrich`] → [`filter`] → [`render`]. Data flows one way; each tick of
 //! `-c` reuses the sockets, buffers and caches of the previous one.
 
+/// Messages go to stderr without the risk std's `eprintln!` carries: it
+/// panics (an abort in release builds) when stderr cannot be written (a
+/// full disk, a closed pipe). A message that cannot be written is lost;
+/// the run goes on. Defined before the modules, so every `eprintln!` in
+/// the library is this one.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }};
+}
+
+/// `eprint!` without the panic, as [`eprintln`].
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
+    }};
+}
+
 pub mod all_netns;
 pub mod cli;
 pub mod collect;
@@ -13,6 +36,7 @@ pub mod enrich;
 pub mod error;
 pub mod exporter;
 pub mod filter;
+pub mod fuzz;
 pub mod groups;
 pub mod interfaces;
 pub mod model;
@@ -48,7 +72,13 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     if let Some(path) = &config.textfile {
         let mut collection = exporter::Collection::new(config);
         return repeat(config, out, |_| {
-            exporter::write_textfile(&mut collection, config, path)?;
+            match exporter::write_textfile(&mut collection, config, path) {
+                // With -c a file that cannot be written this tick (a full
+                // disk) is reported and tried again at the next; the
+                // previous file stays as it was.
+                Err(e @ error::Error::File { .. }) if config.continuous => error::report(&e),
+                other => other?,
+            }
             Ok(0)
         });
     }

@@ -2,7 +2,25 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
+use nlstat::render::terminal;
 use std::io::Write;
+
+/// Write to stderr without std's `eprintln!` panic when stderr cannot be
+/// written (the message is lost, the exit status stays).
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }};
+}
+
+/// Like [`eprintln`], without the newline.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
+    }};
+}
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -20,7 +38,7 @@ fn main() {
             std::process::exit(0);
         }
         Parsed::Version => {
-            print!("{}", cli::VERSION_TEXT);
+            let _ = std::io::stdout().write_all(cli::VERSION_TEXT.as_bytes());
             std::process::exit(0);
         }
         Parsed::Fail {
@@ -37,6 +55,7 @@ fn main() {
             std::process::exit(status);
         }
     };
+    nlstat::error::set_program_name(&config.program_name);
     // before any thread or socket exists: everything below is that
     // namespace's
     if let Some(spec) = &config.netns
@@ -45,13 +64,22 @@ fn main() {
         eprintln!("{}: {message}", config.program_name);
         std::process::exit(1);
     }
+    // Names anyone can choose must not drive the operator's terminal; JSON
+    // escapes by its own rules, and pipes keep netstat's bytes.
+    let terminal = !config.json && terminal::is_terminal(libc::STDOUT_FILENO);
+    terminal::set_active(terminal);
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = terminal::TerminalSafe::new(
+        std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        terminal,
+    );
     let result = nlstat::run(&config, &mut out).and_then(|status| {
         out.flush()?;
         Ok(status)
     });
     match result {
+        // a table that could not be dumped was reported; the run went on
+        Ok(0) if nlstat::error::reported() => std::process::exit(1),
         Ok(status) => std::process::exit(status),
         Err(e) if e.is_broken_pipe() => std::process::exit(0),
         Err(e) => {

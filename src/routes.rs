@@ -10,10 +10,11 @@
 mod names;
 pub mod rtnl;
 
+use crate::collect::netlink::retry_interrupted;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
-use crate::error::Result;
+use crate::error::{Result, report_dump};
 use crate::render::json::JsonLine;
 use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use names::{InterfaceNames, NetworkNames};
@@ -67,9 +68,15 @@ pub struct Routes {
 
 impl Routes {
     pub fn new(root: ProcRoot) -> Self {
+        Self::with_socket(root, None)
+    }
+
+    /// With a given socket (a replay of recorded dumps, in tests and fuzz
+    /// targets) instead of one opened on first use.
+    pub fn with_socket(root: ProcRoot, socket: Option<RouteSocket>) -> Self {
         Routes {
             root,
-            socket: None,
+            socket,
             hosts: NameCache::new(),
             networks: NetworkNames::default(),
             interfaces: InterfaceNames::default(),
@@ -133,21 +140,28 @@ impl Routes {
                     hosts: &self.hosts,
                 };
                 let json = &mut self.json;
-                socket.dump_v4_main(|route| {
+                // Rows stream as they come: a dump that cannot finish is
+                // reported after them (it cannot be redone without
+                // repeating them).
+                report_dump(socket.dump_v4_main(|route| {
                     if shown_v4(route) {
                         v4_row(out, json.as_mut(), route, ext, &mut names)?;
                     }
                     Ok(())
-                })?;
+                }))?;
             } else {
                 let rows = &mut self.rows;
-                rows.clear();
-                socket.dump_v4_main(|route| {
-                    if shown_v4(route) {
-                        rows.push(*route);
-                    }
-                    Ok(())
-                })?;
+                // gathered before printing: an interrupted dump is redone
+                let gathered = retry_interrupted(|| {
+                    rows.clear();
+                    socket.dump_v4_main(|route| {
+                        if shown_v4(route) {
+                            rows.push(*route);
+                        }
+                        Ok(())
+                    })
+                });
+                report_dump(gathered)?;
                 self.hosts.resolve_hosts(
                     self.rows
                         .iter()
@@ -303,7 +317,29 @@ impl Routes {
                 )?;
             }
         }
+        self.report_unreadable_v6_lines(file);
         Ok(0)
+    }
+
+    /// A line of ipv6_route that does not parse (cut short, say) is left
+    /// out, with one line on stderr: netstat has no message for it and
+    /// prints a row made of the previous line's values.
+    fn report_unreadable_v6_lines(&self, file: &[u8]) {
+        let mut bad = file
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| !line.trim_ascii().is_empty() && parse_v6_line(line).is_none())
+            .map(|(number, _)| number + 1);
+        if let Some(first) = bad.next() {
+            let more = bad.count();
+            let (count, s) = if more == 0 { (1, "") } else { (more + 1, "s") };
+            eprintln!(
+                "{}: {}: left out {count} line{s} that do{} not parse (the first is line {first})",
+                crate::error::program_name(),
+                self.root.path("net/ipv6_route").display(),
+                if more == 0 { "es" } else { "" }
+            );
+        }
     }
 }
 
@@ -824,6 +860,48 @@ mod tests {
         };
         v4_destination(&half, false, &mut networks, &hosts, &mut out);
         assert_eq!(out.as_str(), "0.0.0.0");
+    }
+
+    /// The recorded RTM_GETROUTE dump (every table, as a kernel without
+    /// strict checking sends it) replayed over the netlink seam prints
+    /// netstat's recorded -rn and -rne tables. The Iface column is left
+    /// out of the comparison: it names the ifindex in this process's
+    /// namespace, not the recorded one's.
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn replayed_route_dump_prints_netstats_table() {
+        use crate::collect::netlink::{NetlinkDumper, Replay};
+        use crate::collect::recording::Recording;
+        const ROUTES: &[u8] = include_bytes!("../tests/fixtures/rtnl/routes.nlrec");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rtnl");
+        let without_iface = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(|l| match l.trim_end().rsplit_once(' ') {
+                    Some((rest, _)) if !l.starts_with("Kernel") => rest.trim_end().to_string(),
+                    _ => l.to_string(),
+                })
+                .collect()
+        };
+        for (args, expected) in [("-rn", "netstat-rn.txt"), ("-rne", "netstat-rne.txt")] {
+            let mut replay = Replay::renumbering();
+            for d in Recording::new(ROUTES).unwrap().datagrams() {
+                replay = replay.datagram(d);
+            }
+            let socket = RouteSocket::with_dumper(NetlinkDumper::with_transport(Box::new(replay)));
+            let mut routes = Routes::with_socket(ProcRoot::default(), Some(socket));
+            let argv: Vec<std::ffi::OsString> = ["netstat", args].iter().map(Into::into).collect();
+            let crate::cli::Parsed::Run(config) = crate::cli::parse(&argv) else {
+                panic!("{args} parses");
+            };
+            let mut out = Vec::new();
+            assert_eq!(routes.tick(&config, &mut out).unwrap(), 0);
+            let theirs = std::fs::read_to_string(dir.join(expected)).unwrap();
+            assert_eq!(
+                without_iface(&String::from_utf8(out).unwrap()),
+                without_iface(&theirs),
+                "{args}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! other list is refused.
 
 pub mod counters;
-mod sentences;
+pub(crate) mod sentences;
 mod tables;
 
 use crate::collect::procfs::ProcRoot;

@@ -151,7 +151,7 @@ pub fn on_ports(query: &Query, ports: &[u16]) -> Query {
 }
 
 /// net.ipv4.ip_local_port_range as this namespace sees it.
-fn port_range(root: &crate::collect::procfs::ProcRoot) -> (u16, u16) {
+pub(crate) fn port_range(root: &crate::collect::procfs::ProcRoot) -> (u16, u16) {
     std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_port_range"))
         .ok()
         .and_then(|text| {
@@ -1342,7 +1342,7 @@ fn served_by(l: &InetSocket, addr: &IpAddr, listeners: &[InetSocket]) -> bool {
 }
 
 /// Ports of `lo..=hi` listed in ip_local_reserved_ports (`8080,9000-9010`).
-fn reserved_count(text: &str, lo: u16, hi: u16) -> u64 {
+pub(crate) fn reserved_count(text: &str, lo: u16, hi: u16) -> u64 {
     let mut count = 0u64;
     for part in text.trim().split(',').filter(|p| !p.is_empty()) {
         let (a, b) = match part.split_once('-') {
@@ -1360,7 +1360,7 @@ fn reserved_count(text: &str, lo: u16, hi: u16) -> u64 {
 }
 
 /// The TcpExt listen counters from /proc/net/netstat.
-fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str, u64)> {
+pub(crate) fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str, u64)> {
     let text = std::fs::read_to_string(root.path("net/netstat")).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let mut found: Vec<(&'static str, u64)> = LISTEN_COUNTERS.iter().map(|n| (*n, 0)).collect();
@@ -1384,7 +1384,7 @@ fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str
 
 /// `--summary`'s second part: the kernel's own totals from
 /// /proc/net/sockstat and sockstat6.
-fn write_sockstat(
+pub(crate) fn write_sockstat(
     out: &mut dyn Write,
     config: &Config,
     root: &crate::collect::procfs::ProcRoot,

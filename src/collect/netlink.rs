@@ -1,18 +1,59 @@
 //! One netlink socket of any protocol (sock_diag, rtnetlink): send a dump
 //! request, walk the replies in a reused receive buffer, hand each
 //! message's type and payload to the caller.
+//!
+//! The socket sits behind [`Transport`], so unit tests and fuzz targets can
+//! replay recorded or crafted datagrams ([`Replay`]) through the same
+//! message walker a real dump uses, with the faults a real kernel produces
+//! only rarely (EINTR, ENOBUFS, NLM_F_DUMP_INTR, a dump that stalls).
+//!
+//! What the walker guarantees:
+//! - every request carries a fresh sequence number, and replies with
+//!   another one (the rest of a dump an earlier error abandoned) are
+//!   skipped;
+//! - a dump that ended early leaves the kernel's dump running on that
+//!   socket (a new request would fail with EBUSY), so the socket is
+//!   replaced before the next dump;
+//! - EINTR is retried; ENOBUFS, a reply that does not come within
+//!   [`RECV_TIMEOUT`] and NLM_F_DUMP_INTR are [`Error::Dump`]s, so a
+//!   table is never silently cut short (callers that gather a whole dump
+//!   before printing retry it, see [`retry_interrupted`]).
 
-use crate::error::{Error, Result};
+use crate::error::{DumpProblem, Error, Result};
 use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload, NetlinkSerializable,
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
 };
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
+use std::collections::VecDeque;
+use std::io;
+use std::time::Duration;
 
 /// Receive buffer size. The kernel fills at most about 32 KiB per dump
 /// message batch; a larger buffer costs nothing and leaves headroom.
 const RECV_BUFFER: usize = 64 * 1024;
+
+/// How long one receive may wait for the kernel. A dump's next datagram is
+/// produced inside the receive call itself, so a healthy kernel answers in
+/// milliseconds even with hundreds of thousands of sockets; this bound only
+/// turns a stalled dump into an error instead of a hang.
+pub const RECV_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// EINTRs in a row after which a dump gives up (a signal storm).
+const MAX_INTERRUPTED_RECEIVES: u32 = 1000;
+
+/// How often a gathered dump is retried after NLM_F_DUMP_INTR or ENOBUFS.
+pub const DUMP_RETRIES: usize = 3;
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLMSG_OVERRUN: u16 = 4;
+/// Types below this are netlink's own control messages, not records.
+const NLMSG_MIN_TYPE: u16 = 0x10;
+/// The kernel's mark on a dump that raced with changes to what it walks.
+pub const NLM_F_DUMP_INTR: u16 = 0x10;
 
 /// How a dump ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,106 +66,394 @@ pub enum DumpEnd {
     Unsupported(i32),
 }
 
+/// Where netlink datagrams come from: the kernel, or a replay.
+pub trait Transport: Send {
+    /// Send one request.
+    fn send(&mut self, request: &[u8]) -> io::Result<()>;
+    /// Receive one datagram into `buffer`; returns its length.
+    fn recv(&mut self, buffer: &mut [u8]) -> io::Result<usize>;
+    /// Start over on a fresh socket (after a dump was abandoned midway).
+    fn reopen(&mut self) -> io::Result<()>;
+}
+
+/// A real netlink socket, bound and connected to the kernel.
+struct KernelSocket {
+    socket: Socket,
+    protocol: isize,
+    strict: bool,
+}
+
+impl KernelSocket {
+    fn open(protocol: isize, strict: bool) -> io::Result<Socket> {
+        let mut socket = Socket::new(protocol)?;
+        socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        let timeout = libc::timeval {
+            tv_sec: RECV_TIMEOUT.as_secs() as libc::time_t,
+            tv_usec: 0,
+        };
+        // SAFETY: a valid fd and a timeval of the size passed.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&timeout as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+        }
+        if strict {
+            let _ = socket.set_netlink_get_strict_chk(true);
+        }
+        Ok(socket)
+    }
+}
+
+impl Transport for KernelSocket {
+    fn send(&mut self, request: &[u8]) -> io::Result<()> {
+        self.socket.send(request, 0).map(|_| ())
+    }
+
+    fn recv(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let mut space = &mut buffer[..];
+        self.socket.recv(&mut space, 0)
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.socket = KernelSocket::open(self.protocol, self.strict)?;
+        Ok(())
+    }
+}
+
+/// Datagrams handed out in order, as a kernel would answer one dump after
+/// another: recorded replies or crafted faults, for tests and fuzz targets.
+/// A queued `Err` is what that receive returns; once the queue is empty a
+/// receive times out, as a stalled kernel would.
+#[derive(Default)]
+pub struct Replay {
+    queue: VecDeque<io::Result<Vec<u8>>>,
+    /// Rewrite each message's sequence number to the last request's, so
+    /// replies recorded elsewhere (or fuzzed) answer this request.
+    renumber: bool,
+    sequence: u32,
+    /// How many requests were sent and how often the socket was reopened.
+    pub sent: usize,
+    pub reopened: usize,
+}
+
+impl Replay {
+    /// Replies whose sequence numbers are rewritten to match each request.
+    pub fn renumbering() -> Replay {
+        Replay {
+            renumber: true,
+            ..Replay::default()
+        }
+    }
+
+    /// Queue one datagram.
+    pub fn datagram(mut self, bytes: impl Into<Vec<u8>>) -> Replay {
+        self.queue.push_back(Ok(bytes.into()));
+        self
+    }
+
+    /// Queue an error for one receive.
+    pub fn error(mut self, error: io::Error) -> Replay {
+        self.queue.push_back(Err(error));
+        self
+    }
+}
+
+impl Transport for Replay {
+    fn send(&mut self, request: &[u8]) -> io::Result<()> {
+        self.sent += 1;
+        if let Some(sequence) = request.get(8..12) {
+            self.sequence =
+                u32::from_ne_bytes([sequence[0], sequence[1], sequence[2], sequence[3]]);
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let datagram = match self.queue.pop_front() {
+            Some(Ok(datagram)) => datagram,
+            Some(Err(e)) => return Err(e),
+            None => return Err(io::Error::from(io::ErrorKind::WouldBlock)),
+        };
+        let length = datagram.len().min(buffer.len());
+        buffer[..length].copy_from_slice(&datagram[..length]);
+        if self.renumber {
+            let mut offset = 0;
+            while let Some(header) = buffer[..length].get(offset..offset + NLMSG_HDRLEN) {
+                let size =
+                    u32::from_ne_bytes([header[0], header[1], header[2], header[3]]) as usize;
+                buffer[offset + 8..offset + 12].copy_from_slice(&self.sequence.to_ne_bytes());
+                if size < NLMSG_HDRLEN {
+                    break;
+                }
+                offset = offset.saturating_add(align(size));
+            }
+        }
+        Ok(length)
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.reopened += 1;
+        Ok(())
+    }
+}
+
+fn align(length: usize) -> usize {
+    length.saturating_add(3) & !3
+}
+
+/// What one dump has seen so far.
+#[derive(Debug, Clone, Copy)]
+pub struct DumpState {
+    /// The request's sequence number; replies with another are stale.
+    pub sequence: u32,
+    /// Records handed to the caller.
+    pub records: usize,
+    /// Messages skipped because they answered an earlier request.
+    pub stale: usize,
+    /// Some message carried NLM_F_DUMP_INTR.
+    pub interrupted: bool,
+}
+
+impl DumpState {
+    pub fn new(sequence: u32) -> DumpState {
+        DumpState {
+            sequence,
+            records: 0,
+            stale: 0,
+            interrupted: false,
+        }
+    }
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// Walk the messages of one received datagram: records go to
+/// `on_message` (type, payload); `Some` once the dump has ended. Bytes
+/// after the last whole message (fewer than a header) are ignored, as the
+/// kernel's NLMSG_OK ignores them.
+pub fn walk_datagram(
+    datagram: &[u8],
+    what: &str,
+    state: &mut DumpState,
+    on_message: &mut dyn FnMut(u16, &[u8]) -> Result<()>,
+) -> Result<Option<DumpEnd>> {
+    let mut offset = 0;
+    while let Some(header) = datagram.get(offset..offset + NLMSG_HDRLEN) {
+        let length = u32_at(header, 0) as usize;
+        if length < NLMSG_HDRLEN || length > datagram.len() - offset {
+            return Err(Error::Malformed {
+                what: format!(
+                    "{what}: netlink message length {length} at offset {offset} of a {}-byte datagram",
+                    datagram.len()
+                ),
+            });
+        }
+        let kind = u16::from_ne_bytes([header[4], header[5]]);
+        let flags = u16::from_ne_bytes([header[6], header[7]]);
+        let sequence = u32_at(header, 8);
+        let payload = &datagram[offset + NLMSG_HDRLEN..offset + length];
+        offset = offset.saturating_add(align(length));
+        if sequence != state.sequence {
+            state.stale += 1;
+            continue;
+        }
+        if flags & NLM_F_DUMP_INTR != 0 {
+            state.interrupted = true;
+        }
+        match kind {
+            // A dump that fails reports its error either in an
+            // NLMSG_ERROR or in the status word of NLMSG_DONE.
+            NLMSG_DONE | NLMSG_ERROR => {
+                let code = payload
+                    .get(..4)
+                    .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                    .unwrap_or(0);
+                if code >= 0 {
+                    if state.interrupted {
+                        return Err(Error::dump(what, DumpProblem::Interrupted));
+                    }
+                    return Ok(Some(DumpEnd::Done));
+                }
+                let errno = code.checked_neg().unwrap_or(i32::MAX);
+                if state.records == 0 {
+                    return Ok(Some(DumpEnd::Unsupported(errno)));
+                }
+                return Err(Error::netlink(
+                    format!("{what} dump"),
+                    io::Error::from_raw_os_error(errno),
+                ));
+            }
+            NLMSG_OVERRUN => return Err(Error::dump(what, DumpProblem::Overrun)),
+            NLMSG_NOOP => {}
+            kind if kind < NLMSG_MIN_TYPE => {}
+            kind => {
+                state.records += 1;
+                on_message(kind, payload)?;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Run `dump` again (up to [`DUMP_RETRIES`] more times) while it fails
+/// with NLM_F_DUMP_INTR or ENOBUFS: for callers that gather the whole
+/// dump before printing anything, so a retry cannot repeat a row.
+pub fn retry_interrupted<T>(mut dump: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 0;
+    loop {
+        match dump() {
+            Err(Error::Dump { problem, .. })
+                if attempt < DUMP_RETRIES
+                    && matches!(problem, DumpProblem::Interrupted | DumpProblem::Overrun) =>
+            {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A netlink socket with its receive buffer, reused across dumps and
 /// across `-c` ticks.
 pub struct NetlinkDumper {
-    socket: Socket,
+    transport: Box<dyn Transport>,
     buffer: Vec<u8>,
     sequence: u32,
+    /// The last dump stopped before its end: the kernel may still be
+    /// running it on this socket.
+    abandoned: bool,
 }
 
 impl NetlinkDumper {
     /// Open and connect a netlink socket; `name` (e.g. `NETLINK_ROUTE`)
     /// names it in error messages.
     pub fn open(protocol: isize, name: &str) -> Result<Self> {
-        let mut socket =
-            Socket::new(protocol).map_err(|e| Error::netlink(format!("socket({name})"), e))?;
-        socket
-            .bind_auto()
-            .map_err(|e| Error::netlink(format!("bind({name})"), e))?;
-        socket
-            .connect(&SocketAddr::new(0, 0))
-            .map_err(|e| Error::netlink(format!("connect({name})"), e))?;
-        Ok(NetlinkDumper {
+        Self::open_with(protocol, name, false)
+    }
+
+    /// Like [`open`](Self::open), asking the kernel to apply a dump
+    /// request's filters itself (NETLINK_GET_STRICT_CHK; older kernels
+    /// ignore it).
+    pub fn open_strict(protocol: isize, name: &str) -> Result<Self> {
+        Self::open_with(protocol, name, true)
+    }
+
+    fn open_with(protocol: isize, name: &str, strict: bool) -> Result<Self> {
+        let socket = KernelSocket::open(protocol, strict)
+            .map_err(|e| Error::netlink(format!("socket({name})"), e))?;
+        Ok(Self::with_transport(Box::new(KernelSocket {
             socket,
+            protocol,
+            strict,
+        })))
+    }
+
+    /// A dumper over any transport (a [`Replay`] in tests).
+    pub fn with_transport(transport: Box<dyn Transport>) -> Self {
+        NetlinkDumper {
+            transport,
             buffer: vec![0; RECV_BUFFER],
             sequence: 0,
-        })
+            abandoned: false,
+        }
     }
 
-    /// Ask the kernel to apply a dump request's filters itself
-    /// (NETLINK_GET_STRICT_CHK); older kernels ignore it.
-    pub fn set_strict_checking(&self) {
-        let _ = self.socket.set_netlink_get_strict_chk(true);
-    }
-
-    /// Serialize `message` as a dump request with the next sequence number.
+    /// Serialize `message` as a dump request (its sequence number is set
+    /// when it is sent).
     pub fn request<M>(&mut self, message: M) -> Vec<u8>
     where
         M: NetlinkSerializable + Into<NetlinkPayload<M>>,
     {
-        self.sequence = self.sequence.wrapping_add(1);
-        encode_dump_request(message, self.sequence)
+        encode_dump_request(message, 0)
     }
 
-    /// Send a serialized dump request and call `on_message` with the type
-    /// and payload of every reply until the kernel says done.
+    /// Send a serialized dump request (with the next sequence number
+    /// written into it) and call `on_message` with the type and payload of
+    /// every reply until the kernel says done.
     pub fn dump_raw(
         &mut self,
         request: &[u8],
         what: &str,
         mut on_message: impl FnMut(u16, &[u8]) -> Result<()>,
     ) -> Result<DumpEnd> {
-        self.socket
-            .send(request, 0)
-            .map_err(|e| Error::netlink(format!("send {what} request"), e))?;
-        let mut records = 0usize;
+        if self.abandoned {
+            self.transport
+                .reopen()
+                .map_err(|e| Error::netlink(format!("reopen socket for {what}"), e))?;
+            self.abandoned = false;
+        }
+        self.abandoned = true;
+        let result = self.dump_once(request, what, &mut on_message);
+        self.abandoned = result.is_err();
+        result
+    }
+
+    fn dump_once(
+        &mut self,
+        request: &[u8],
+        what: &str,
+        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<()>,
+    ) -> Result<DumpEnd> {
+        self.sequence = self.sequence.wrapping_add(1).max(1);
+        let mut request = request.to_vec();
+        if let Some(field) = request.get_mut(8..12) {
+            field.copy_from_slice(&self.sequence.to_ne_bytes());
+        }
+        let mut interrupted = 0;
         loop {
-            let mut space = &mut self.buffer[..];
-            let received = self
-                .socket
-                .recv(&mut space, 0)
-                .map_err(|e| Error::netlink(format!("receive {what} dump"), e))?;
+            match self.transport.send(&request) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    interrupted += 1;
+                    if interrupted >= MAX_INTERRUPTED_RECEIVES {
+                        return Err(Error::netlink(format!("send {what} request"), e));
+                    }
+                }
+                Err(e) => return Err(Error::netlink(format!("send {what} request"), e)),
+            }
+        }
+        let mut state = DumpState::new(self.sequence);
+        interrupted = 0;
+        loop {
+            let received = match self.transport.recv(&mut self.buffer) {
+                Ok(received) => received,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    interrupted += 1;
+                    if interrupted >= MAX_INTERRUPTED_RECEIVES {
+                        return Err(Error::netlink(format!("receive {what} dump"), e));
+                    }
+                    continue;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    return Err(Error::dump(what, DumpProblem::Overrun));
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(Error::dump(what, DumpProblem::Stalled(RECV_TIMEOUT)));
+                }
+                Err(e) => return Err(Error::netlink(format!("receive {what} dump"), e)),
+            };
+            interrupted = 0;
             let datagram = &self.buffer[..received.min(RECV_BUFFER)];
-            let mut offset = 0;
-            while offset + 16 <= datagram.len() {
-                let message = NetlinkBuffer::new_checked(&datagram[offset..]).map_err(|e| {
-                    Error::Malformed {
-                        what: format!("{what} netlink header: {e}"),
-                    }
-                })?;
-                let length = message.length() as usize;
-                if length < 16 {
-                    return Err(Error::Malformed {
-                        what: format!("{what}: message length {length}"),
-                    });
-                }
-                match message.message_type() {
-                    // A dump that fails reports its error either in an
-                    // NLMSG_ERROR or in the status word of NLMSG_DONE.
-                    NLMSG_DONE | NLMSG_ERROR => {
-                        let code = message
-                            .payload()
-                            .get(..4)
-                            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                            .unwrap_or(0);
-                        if code >= 0 {
-                            return Ok(DumpEnd::Done);
-                        }
-                        if records == 0 {
-                            return Ok(DumpEnd::Unsupported(-code));
-                        }
-                        return Err(Error::netlink(
-                            format!("{what} dump"),
-                            std::io::Error::from_raw_os_error(-code),
-                        ));
-                    }
-                    kind => {
-                        records += 1;
-                        on_message(kind, message.payload())?;
-                    }
-                }
-                offset += (length + 3) & !3;
+            if datagram.is_empty() {
+                return Err(Error::Malformed {
+                    what: format!("{what}: an empty datagram"),
+                });
+            }
+            if let Some(end) = walk_datagram(datagram, what, &mut state, on_message)? {
+                return Ok(end);
             }
         }
     }
@@ -141,7 +470,7 @@ impl NetlinkDumper {
             DumpEnd::Done => Ok(()),
             DumpEnd::Unsupported(errno) => Err(Error::netlink(
                 format!("{what} dump"),
-                std::io::Error::from_raw_os_error(errno),
+                io::Error::from_raw_os_error(errno),
             )),
         }
     }
@@ -174,6 +503,13 @@ impl DiagSocket {
         })
     }
 
+    /// A sock_diag "socket" over any transport (a [`Replay`] in tests).
+    pub fn with_transport(transport: Box<dyn Transport>) -> Self {
+        DiagSocket {
+            dumper: NetlinkDumper::with_transport(transport),
+        }
+    }
+
     /// Serialize a sock_diag request with the dump flags set.
     pub fn encode_request(message: SockDiagMessage, sequence: u32) -> Vec<u8> {
         encode_dump_request(message, sequence)
@@ -202,5 +538,232 @@ impl DiagSocket {
     ) -> Result<DumpEnd> {
         self.dumper
             .dump_raw(request, what, |_, payload| on_record(payload))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Faults a real kernel produces only rarely, through the seam: each
+    //! test replays crafted datagrams (see [`Replay`]) through the same
+    //! walker a live dump uses. (The live paths are covered by the
+    //! namespace tests in tests/netstat_diff/faults.rs.)
+
+    use super::*;
+
+    /// One netlink message: header (sequence 0: the replay renumbers it)
+    /// and payload.
+    fn message(kind: u16, flags: u16, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&((NLMSG_HDRLEN + payload.len()) as u32).to_ne_bytes());
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(&flags.to_ne_bytes());
+        out.extend_from_slice(&0u32.to_ne_bytes());
+        out.extend_from_slice(&0u32.to_ne_bytes());
+        out.extend_from_slice(payload);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    fn record(n: u8) -> Vec<u8> {
+        message(20, 2, &[n; 8])
+    }
+
+    fn done(flags: u16) -> Vec<u8> {
+        message(NLMSG_DONE, 2 | flags, &0i32.to_ne_bytes())
+    }
+
+    fn run(replay: Replay) -> (Result<DumpEnd>, Vec<u8>, usize) {
+        let mut dumper = NetlinkDumper::with_transport(Box::new(replay));
+        let mut seen = Vec::new();
+        let result = dumper.dump_raw(&[0u8; 16], "test", |_, payload| {
+            seen.push(payload[0]);
+            Ok(())
+        });
+        (result, seen, dumper.sequence as usize)
+    }
+
+    #[test]
+    fn records_then_done() {
+        let mut first = record(1);
+        first.extend(record(2));
+        let replay = Replay::renumbering().datagram(first).datagram(done(0));
+        let (result, seen, _) = run(replay);
+        assert_eq!(result.unwrap(), DumpEnd::Done);
+        assert_eq!(seen, [1, 2]);
+    }
+
+    /// EINTR from a signal during the dump (seam): the receive is retried
+    /// and no record is lost or repeated.
+    #[test]
+    fn eintr_is_retried() {
+        let replay = Replay::renumbering()
+            .datagram(record(1))
+            .error(io::Error::from_raw_os_error(libc::EINTR))
+            .error(io::Error::from_raw_os_error(libc::EINTR))
+            .datagram(record(2))
+            .datagram(done(0));
+        let (result, seen, _) = run(replay);
+        assert_eq!(result.unwrap(), DumpEnd::Done);
+        assert_eq!(seen, [1, 2]);
+    }
+
+    /// ENOBUFS (seam): the dump cannot go on; one error that says so, and
+    /// the socket is replaced before the next dump.
+    #[test]
+    fn enobufs_is_an_overrun_and_the_socket_is_replaced() {
+        let replay = Replay::renumbering()
+            .datagram(record(1))
+            .error(io::Error::from_raw_os_error(libc::ENOBUFS))
+            .datagram(record(2))
+            .datagram(done(0));
+        let mut dumper = NetlinkDumper::with_transport(Box::new(replay));
+        let error = dumper
+            .dump_raw(&[0u8; 16], "sock_diag tcp", |_, _| Ok(()))
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Dump {
+                problem: DumpProblem::Overrun,
+                ..
+            }
+        ));
+        let text = error.to_string();
+        assert!(text.starts_with("netlink sock_diag tcp dump: "), "{text}");
+        assert!(text.contains("ENOBUFS"), "{text}");
+        assert!(dumper.abandoned);
+        // The next dump starts on a fresh socket and reads its own reply.
+        let mut seen = 0;
+        let end = dumper
+            .dump_raw(&[0u8; 16], "sock_diag tcp", |_, _| {
+                seen += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!((end, seen), (DumpEnd::Done, 1));
+        assert!(!dumper.abandoned);
+    }
+
+    /// NLM_F_DUMP_INTR (seam): the records still arrive, then the dump
+    /// ends in an error naming the flag, never in a silent `Done`.
+    #[test]
+    fn dump_intr_is_reported_after_the_records() {
+        let mut first = record(1);
+        first.extend(message(20, 2 | NLM_F_DUMP_INTR, &[2; 8]));
+        let replay = Replay::renumbering().datagram(first).datagram(done(0));
+        let (result, seen, _) = run(replay);
+        assert_eq!(seen, [1, 2]);
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("NLM_F_DUMP_INTR"), "{text}");
+        // The kernel sets the flag on NLMSG_DONE too (nl_dump_check_consistent).
+        let replay = Replay::renumbering()
+            .datagram(record(1))
+            .datagram(done(NLM_F_DUMP_INTR));
+        assert!(matches!(
+            run(replay).0,
+            Err(Error::Dump {
+                problem: DumpProblem::Interrupted,
+                ..
+            })
+        ));
+    }
+
+    /// A gathering caller retries an interrupted dump and gets a
+    /// consistent one; after DUMP_RETRIES interrupted ones it reports.
+    #[test]
+    fn gathered_dumps_are_retried_a_bounded_number_of_times() {
+        let mut replay = Replay::renumbering();
+        for _ in 0..2 {
+            replay = replay.datagram(record(9)).datagram(done(NLM_F_DUMP_INTR));
+        }
+        replay = replay.datagram(record(1)).datagram(done(0));
+        let mut dumper = NetlinkDumper::with_transport(Box::new(replay));
+        let mut rows = Vec::new();
+        let mut attempts = 0;
+        retry_interrupted(|| {
+            attempts += 1;
+            rows.clear();
+            dumper.dump_all(&[0u8; 16], "RTM_GETLINK", |_, p| {
+                rows.push(p[0]);
+                Ok(())
+            })
+        })
+        .unwrap();
+        assert_eq!((attempts, rows), (3, vec![1]));
+
+        let mut replay = Replay::renumbering();
+        for _ in 0..=DUMP_RETRIES {
+            replay = replay.datagram(record(9)).datagram(done(NLM_F_DUMP_INTR));
+        }
+        let mut dumper = NetlinkDumper::with_transport(Box::new(replay));
+        attempts = 0;
+        let result = retry_interrupted(|| {
+            attempts += 1;
+            dumper.dump_all(&[0u8; 16], "RTM_GETLINK", |_, _| Ok(()))
+        });
+        assert_eq!(attempts, DUMP_RETRIES + 1);
+        assert!(result.is_err());
+    }
+
+    /// Replies to an earlier, abandoned request are skipped, not taken for
+    /// this dump's records or its end.
+    #[test]
+    fn stale_replies_are_skipped() {
+        let mut stale = record(7);
+        stale.extend(done(0));
+        // sequence 99 answers nothing we asked
+        for chunk in [0, stale.len() - 20] {
+            stale[chunk + 8..chunk + 12].copy_from_slice(&99u32.to_ne_bytes());
+        }
+        let mut fresh = record(1);
+        fresh.extend(done(0));
+        fresh[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        let at = fresh.len() - 20;
+        fresh[at + 8..at + 12].copy_from_slice(&1u32.to_ne_bytes());
+        let replay = Replay::default().datagram(stale).datagram(fresh);
+        let (result, seen, _) = run(replay);
+        assert_eq!(result.unwrap(), DumpEnd::Done);
+        assert_eq!(seen, [1]);
+    }
+
+    /// A kernel that stops answering mid-dump (seam: the replay runs dry
+    /// like a receive timing out) is an error, not a hang.
+    #[test]
+    fn a_stalled_dump_is_an_error() {
+        let replay = Replay::renumbering().datagram(record(1));
+        let text = run(replay).0.unwrap_err().to_string();
+        assert!(text.contains("no reply"), "{text}");
+    }
+
+    #[test]
+    fn bad_lengths_are_malformed_not_panics() {
+        for length in [0u32, 8, 15, 17, 1 << 20, u32::MAX] {
+            let mut bytes = record(1);
+            bytes[..4].copy_from_slice(&length.to_ne_bytes());
+            let mut state = DumpState::new(0);
+            let result = walk_datagram(&bytes, "x", &mut state, &mut |_, _| Ok(()));
+            if length == 17 {
+                // shorter than its slot, longer than the header: a record
+                assert!(result.is_ok());
+            } else {
+                assert!(matches!(result, Err(Error::Malformed { .. })), "{length}");
+            }
+        }
+    }
+
+    /// The first error of a refused request (no diag module) is
+    /// `Unsupported`; after records it is an error of the dump.
+    #[test]
+    fn errors_before_and_after_records() {
+        let refusal = message(NLMSG_ERROR, 0, &(-libc::ENOENT).to_ne_bytes());
+        let (result, _, _) = run(Replay::renumbering().datagram(refusal.clone()));
+        assert_eq!(result.unwrap(), DumpEnd::Unsupported(libc::ENOENT));
+        let (result, _, _) = run(Replay::renumbering().datagram(record(1)).datagram(refusal));
+        assert!(result.unwrap_err().to_string().contains("No such file"));
+        // i32::MIN cannot be negated; still an error, not a panic
+        let odd = message(NLMSG_ERROR, 0, &i32::MIN.to_ne_bytes());
+        let (result, _, _) = run(Replay::renumbering().datagram(odd));
+        assert!(matches!(result.unwrap(), DumpEnd::Unsupported(_)));
     }
 }

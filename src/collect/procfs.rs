@@ -2,7 +2,7 @@
 //! the kernel has no diag module for, and the whole source under
 //! `--source proc`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ParseError, Result};
 use crate::model::{
     InetProto, InetSocket, SO_ACCEPTCON, UnixPath, UnixSocket, ss_state, tcp_state,
 };
@@ -129,23 +129,39 @@ fn saturate_u32(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
-/// Parse one data line of /proc/net/{tcp,udp,udplite,raw}[6]. `None` for a
-/// line netstat would call bogus.
-pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
+const INET_LINE: &str = "/proc/net socket table line";
+
+fn bad_inet(problem: &'static str) -> ParseError {
+    ParseError::new(INET_LINE, problem)
+}
+
+/// `LOW:HIGH` hex pair of a queue or timer field.
+fn hex_pair(field: &[u8]) -> Option<(u64, u64)> {
+    let colon = field.iter().position(|&b| b == b':')?;
+    Some((hex(&field[..colon])?, hex(&field[colon + 1..])?))
+}
+
+/// Parse one data line of /proc/net/{tcp,udp,udplite,raw}[6]. An error
+/// (naming the field) for a line netstat would call bogus.
+pub fn parse_inet_line(
+    proto: InetProto,
+    line: &[u8],
+) -> std::result::Result<InetSocket, ParseError> {
     let mut f = fields(line);
-    let _slot = f.next()?;
-    let (local, local_port) = address_port(f.next()?)?;
-    let (remote, remote_port) = address_port(f.next()?)?;
-    let state = hex(f.next()?)? as u8;
-    let queues = f.next()?;
-    let colon = queues.iter().position(|&b| b == b':')?;
-    let send_q = saturate_u32(hex(&queues[..colon])?);
-    let recv_q = saturate_u32(hex(&queues[colon + 1..])?);
-    let timers = f.next()?;
-    let colon = timers.iter().position(|&b| b == b':')?;
-    let timer = hex(&timers[..colon])? as u8;
-    let timer_ticks = saturate_u32(hex(&timers[colon + 1..])?);
-    let retransmits = hex(f.next()?)?.min(u64::from(u8::MAX)) as u8;
+    let mut next = |what| f.next().ok_or(bad_inet(what));
+    let _slot = next("no slot number")?;
+    let (local, local_port) =
+        address_port(next("no local address")?).ok_or(bad_inet("bad local address"))?;
+    let (remote, remote_port) =
+        address_port(next("no remote address")?).ok_or(bad_inet("bad remote address"))?;
+    let state = hex(next("no state")?).ok_or(bad_inet("bad state"))? as u8;
+    let (send_q, recv_q) = hex_pair(next("no queues")?).ok_or(bad_inet("bad queues"))?;
+    let (send_q, recv_q) = (saturate_u32(send_q), saturate_u32(recv_q));
+    let (timer, timer_ticks) = hex_pair(next("no timer")?).ok_or(bad_inet("bad timer"))?;
+    let (timer, timer_ticks) = (timer as u8, saturate_u32(timer_ticks));
+    let retransmits = hex(next("no retransmits")?)
+        .ok_or(bad_inet("bad retransmits"))?
+        .min(u64::from(u8::MAX)) as u8;
     let uid = f.next().and_then(decimal).unwrap_or(0) as u32;
     let probes = f
         .next()
@@ -153,7 +169,7 @@ pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
         .unwrap_or(0)
         .min(u64::from(u8::MAX)) as u8;
     let inode = f.next().and_then(decimal).unwrap_or(0);
-    Some(InetSocket {
+    Ok(InetSocket {
         proto,
         state,
         local,
@@ -176,7 +192,7 @@ pub fn parse_inet_line(proto: InetProto, line: &[u8]) -> Option<InetSocket> {
 /// line (the kernel prints it raw after one space), so a name with blanks
 /// stays whole; netstat's own reading stops at the first blank, which the
 /// text renderer reproduces.
-pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
+pub fn parse_unix_line(line: &[u8]) -> std::result::Result<UnixSocket<'_>, ParseError> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let mut rest = line;
     let mut next_field = || {
@@ -189,12 +205,14 @@ pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
         rest = &field[end..];
         Some(&field[..end])
     };
-    let _pointer = next_field()?;
-    let refcnt = hex(next_field()?)? as u32;
-    let _protocol = hex(next_field()?)?;
-    let flags = hex(next_field()?)? as u32;
-    let sock_type = hex(next_field()?)? as u32;
-    let state = hex(next_field()?)? as u32;
+    let bad = || ParseError::new("/proc/net/unix line", "a field is missing or not hex");
+    let _pointer = next_field().ok_or_else(bad)?;
+    let mut number = || next_field().and_then(hex).ok_or_else(bad);
+    let refcnt = number()? as u32;
+    let _protocol = number()?;
+    let flags = number()? as u32;
+    let sock_type = number()? as u32;
+    let state = number()? as u32;
     let inode = next_field().and_then(decimal).unwrap_or(0);
     let path = rest
         .strip_prefix(b" ")
@@ -211,7 +229,7 @@ pub fn parse_unix_line(line: &[u8]) -> Option<UnixSocket<'_>> {
             _ => tcp_state::CLOSE,
         }
     };
-    Some(UnixSocket {
+    Ok(UnixSocket {
         refcnt,
         flags,
         sock_type,
@@ -230,18 +248,31 @@ pub fn for_each_inet(
     proto: InetProto,
     v6: bool,
     buffer: &mut Vec<u8>,
-    mut each: impl FnMut(&InetSocket) -> Result<()>,
+    each: impl FnMut(&InetSocket) -> Result<()>,
 ) -> Result<bool> {
     if !root.read_into(proto.proc_file(v6), buffer)? {
         return Ok(false);
     }
-    for line in buffer.split(|&b| b == b'\n').skip(1) {
+    inet_lines(proto, buffer, each)?;
+    Ok(true)
+}
+
+/// Call `each` for every socket line of an inet table's text (after the
+/// header line); a line that does not parse gets netstat's warning and the
+/// rest of the table goes on.
+pub fn inet_lines(
+    proto: InetProto,
+    text: &[u8],
+    mut each: impl FnMut(&InetSocket) -> Result<()>,
+) -> Result<()> {
+    for line in text.split(|&b| b == b'\n').skip(1) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         match parse_inet_line(proto, line) {
-            Some(socket) => each(&socket)?,
-            None => {
+            Ok(socket) => each(&socket)?,
+            // netstat's message, which names no field
+            Err(_) => {
                 let name = match proto {
                     InetProto::Tcp => "tcp",
                     InetProto::Raw => "raw",
@@ -251,7 +282,7 @@ pub fn for_each_inet(
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Read /proc/net/unix into `buffer`; false when it does not exist.
@@ -260,7 +291,9 @@ pub fn read_unix(root: &ProcRoot, buffer: &mut Vec<u8>) -> Result<bool> {
 }
 
 /// Iterate the socket lines of /proc/net/unix text.
-pub fn unix_lines(buffer: &[u8]) -> impl Iterator<Item = Option<UnixSocket<'_>>> {
+pub fn unix_lines(
+    buffer: &[u8],
+) -> impl Iterator<Item = std::result::Result<UnixSocket<'_>, ParseError>> {
     buffer
         .split(|&b| b == b'\n')
         .skip(1)
@@ -305,7 +338,7 @@ mod tests {
 0000000000000000: 00000002 00000000 00010000 0001 01  5570 /tmp/x/stream.sock\n\
 0000000000000000: 00000003 00000000 00000000 0001 03  5590\n\
 0000000000000000: 00000002 00000000 00000000 0002 01  5588 /tmp/with space\n";
-        let sockets: Vec<_> = unix_lines(text).map(Option::unwrap).collect();
+        let sockets: Vec<_> = unix_lines(text).map(std::result::Result::unwrap).collect();
         assert_eq!(sockets.len(), 3);
         assert_eq!(sockets[0].flags, crate::model::SO_ACCEPTCON);
         assert_eq!(sockets[0].path, Some(UnixPath::Text(b"/tmp/x/stream.sock")));
@@ -318,7 +351,11 @@ mod tests {
     }
 
     #[test]
-    fn bogus_line_is_none() {
-        assert!(parse_inet_line(InetProto::Udp, b"   0: zz").is_none());
+    fn bogus_lines_name_what_is_wrong() {
+        let error = parse_inet_line(InetProto::Udp, b"   0: zz").unwrap_err();
+        assert_eq!(error.problem, "bad local address");
+        let cut = b"   0: 0100007F:0016 0200007F:D2F2 01 00000004:000004D2 02:0000";
+        assert!(parse_inet_line(InetProto::Tcp, cut).is_err());
+        assert!(parse_unix_line(b"0000000000000000: 00000002 0000").is_err());
     }
 }

@@ -5,6 +5,7 @@
 //! response drops fields netstat prints (the TIME_WAIT expiry, the raw timer
 //! number), so responses are read here, without allocating.
 
+use crate::error::ParseError;
 use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
 use netlink_packet_core::NlasIterator;
 use netlink_packet_sock_diag::{
@@ -120,13 +121,24 @@ fn address(family: u8, bytes: &[u8]) -> IpAddr {
     }
 }
 
-/// Parse one `inet_diag_msg` (and the attributes after it). `None` when the
-/// message is too short to hold the fixed header.
-pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
+/// Parse one `inet_diag_msg` (and the attributes after it). An error when
+/// the message is too short to hold the fixed header or names a family
+/// other than AF_INET and AF_INET6; attributes that do not parse are
+/// ignored (they only add detail).
+pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Result<InetSocket, ParseError> {
     if payload.len() < INET_DIAG_MSG_LEN {
-        return None;
+        return Err(ParseError::new(
+            "inet_diag_msg",
+            "shorter than its 72-byte header",
+        ));
     }
     let family = payload[0];
+    if family != AF_INET && family != AF_INET6 {
+        return Err(ParseError::new(
+            "inet_diag_msg",
+            "address family is neither AF_INET nor AF_INET6",
+        ));
+    }
     let state = payload[1];
     let timer = payload[2];
     let retrans = payload[3];
@@ -181,7 +193,7 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Option<InetSocket> {
             }
         }
     }
-    Some(socket)
+    Ok(socket)
 }
 
 /// A unix socket as sock_diag describes it, before its reference count is
@@ -206,9 +218,15 @@ impl UnixDiagRecord<'_> {
     }
 }
 
-pub fn parse_unix(payload: &[u8]) -> Option<UnixDiagRecord<'_>> {
+/// Parse one `unix_diag_msg` and its attributes. An error when the
+/// message is too short for the fixed header; attributes that do not parse
+/// end the attribute walk (what came before is kept).
+pub fn parse_unix(payload: &[u8]) -> Result<UnixDiagRecord<'_>, ParseError> {
     if payload.len() < UNIX_DIAG_MSG_LEN {
-        return None;
+        return Err(ParseError::new(
+            "unix_diag_msg",
+            "shorter than its 16-byte header",
+        ));
     }
     let mut record = UnixDiagRecord {
         sock_type: payload[1],
@@ -230,7 +248,7 @@ pub fn parse_unix(payload: &[u8]) -> Option<UnixDiagRecord<'_>> {
             _ => {}
         }
     }
-    Some(record)
+    Ok(record)
 }
 
 impl<'a> UnixDiagRecord<'a> {
@@ -345,8 +363,16 @@ mod tests {
 
     #[test]
     fn short_or_odd_messages_do_not_panic() {
-        assert!(parse_inet(InetProto::Tcp, &[0; 10]).is_none());
-        assert!(parse_unix(&[1, 2, 3]).is_none());
+        assert!(parse_inet(InetProto::Tcp, &[0; 10]).is_err());
+        assert!(parse_unix(&[1, 2, 3]).is_err());
+        let mut unknown_family = vec![0u8; INET_DIAG_MSG_LEN];
+        unknown_family[0] = 1; // AF_UNIX in an inet record
+        assert_eq!(
+            parse_inet(InetProto::Tcp, &unknown_family)
+                .unwrap_err()
+                .source,
+            "inet_diag_msg"
+        );
         // a full header followed by a truncated attribute is still a record
         let mut payload = vec![0u8; INET_DIAG_MSG_LEN];
         payload[0] = AF_INET;

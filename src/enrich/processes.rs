@@ -643,6 +643,16 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<
         return Some((label, Box::default()));
     }
     let name = command_name(&cmdline[..n as usize]);
+    if crate::render::terminal::active() && name.contains(&b'\n') {
+        // On a terminal a newline in a name would end the row early (the
+        // other control bytes are shown as `?` on the way out).
+        let name: Vec<u8> = name
+            .iter()
+            .map(|&b| if b == b'\n' { b'?' } else { b })
+            .collect();
+        label.push_bytes(&name);
+        return Some((label, name.into()));
+    }
     label.push_bytes(name);
     Some((label, name.into()))
 }

@@ -133,12 +133,14 @@ pub fn attribute(program: &[u8]) -> Vec<u8> {
     out
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
+/// The kernel's bytecode interpreter and verifier, re-told: the oracle
+/// that unit tests and the `filter` fuzz target hold compiled programs
+/// against. Both expect a program [`compile`] produced (`audit` first):
+/// they index it without checks and panic on an op the compiler never
+/// emits, which is what an oracle should do.
+pub mod model {
     use super::*;
-    use crate::filter::expr::parse;
-    use crate::model::{InetProto, InetSocket};
-    use std::net::IpAddr;
+    use crate::model::InetSocket;
 
     /// The kernel's inet_diag_bc_run, for checking programs without one.
     pub fn run(program: &[u8], socket: &InetSocket) -> bool {
@@ -235,6 +237,15 @@ pub(crate) mod tests {
         }
         at == program.len()
     }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::model::{audit, run};
+    use super::*;
+    use crate::filter::expr::parse;
+    use crate::model::{InetProto, InetSocket};
+    use std::net::IpAddr;
 
     fn socket(local: &str, lport: u16, remote: &str, rport: u16) -> InetSocket {
         InetSocket {

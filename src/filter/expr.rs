@@ -161,6 +161,12 @@ fn words(args: &[String]) -> Vec<String> {
     out
 }
 
+/// Whether host names in a filter are looked up. Fuzz targets turn it off:
+/// a fuzzer must not send the resolver a query per input (then every host
+/// name is one that does not resolve).
+pub static RESOLVE_HOST_NAMES: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(true);
+
 /// Service names look-up for ports (`:http`), in the services database.
 fn service_port(name: &str, udp: bool) -> Option<u16> {
     let name = std::ffi::CString::new(name).ok()?;
@@ -286,6 +292,9 @@ fn host_operand(word: &str, unix_only: bool) -> Result<Expr, ParseError> {
         return Err(error(Some(word), "an address, a prefix or a host name"));
     }
     // A host name: every address it resolves to (ss's meaning).
+    if !RESOLVE_HOST_NAMES.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(error(Some(word), "an address or a host name that resolves"));
+    }
     let mut addresses: Vec<IpAddr> = (address.as_str(), 0)
         .to_socket_addrs()
         .map_err(|_| error(Some(word), "an address or a host name that resolves"))?
@@ -312,12 +321,44 @@ fn on_side(expr: Expr, side: Side) -> Expr {
     }
 }
 
+/// How deep `not` and parentheses may nest, and how many conditions (each
+/// address a host name resolves to counting as one) an expression may
+/// hold. Everything that walks an expression (the parser, the bytecode
+/// compiler, the matchers, dropping it) recurses over it; without the
+/// bounds 5 000 `not`s on the command line overflowed the stack (an
+/// abort; found probing the parser past the fuzz targets' 4 KiB inputs).
+/// ss's own parser stops near 10 000.
+pub const MAX_NESTING: usize = 100;
+pub const MAX_CONDITIONS: usize = 1000;
+
 struct Parser {
     words: Vec<String>,
     at: usize,
     /// Only unix tables are shown: every src/dst operand is a name pattern
     /// (as ss reads them with `-x`).
     unix_only: bool,
+    /// `not`s and `(`s open around the word being read.
+    nesting: usize,
+    /// Conditions read so far.
+    conditions: usize,
+}
+
+/// Conditions in an expression, counted without recursion (it may be the
+/// long chain a host name with many addresses becomes).
+fn conditions(expr: &Expr) -> usize {
+    let mut count = 0;
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Cond(_) => count += 1,
+            Expr::Not(a) => stack.push(a),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+        }
+    }
+    count
 }
 
 const CONDITION: &str = "a condition (src, dst, sport, dport, not or `(')";
@@ -353,17 +394,46 @@ impl Parser {
         }
     }
 
+    /// One level deeper for `not` or `(`, refused past [`MAX_NESTING`].
+    fn deeper(&mut self) -> Result<(), ParseError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(ParseError(format!(
+                "`not' and `(' nest more than {MAX_NESTING} deep"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Count `count` more conditions, refused past [`MAX_CONDITIONS`].
+    fn counted(&mut self, expr: Expr, count: usize) -> Result<Expr, ParseError> {
+        self.conditions += count;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(ParseError(format!(
+                "more than {MAX_CONDITIONS} conditions (a host name counts one per address)"
+            )));
+        }
+        Ok(expr)
+    }
+
     fn expr(&mut self) -> Result<Expr, ParseError> {
         let word = self.next();
         match word.as_deref() {
             Some("(") => {
+                self.deeper()?;
                 let inner = self.list()?;
+                self.nesting -= 1;
                 match self.next().as_deref() {
                     Some(")") => Ok(inner),
                     other => Err(error(other, "`)'")),
                 }
             }
-            Some("!" | "not") => Ok(Expr::Not(Box::new(self.expr()?))),
+            Some("!" | "not") => {
+                self.deeper()?;
+                let inner = self.expr()?;
+                self.nesting -= 1;
+                Ok(Expr::Not(Box::new(inner)))
+            }
             Some(w @ ("src" | "dst")) => {
                 let side = if w == "src" { Side::Src } else { Side::Dst };
                 if matches!(self.peek(), Some("=" | "==" | "eq")) {
@@ -373,7 +443,11 @@ impl Parser {
                 match operand.as_deref() {
                     None => Err(error(None, "an address after src/dst")),
                     Some(o) if is_keyword(o) => Err(error(Some(o), "an address after src/dst")),
-                    Some(o) => Ok(on_side(host_operand(o, self.unix_only)?, side)),
+                    Some(o) => {
+                        let operand = on_side(host_operand(o, self.unix_only)?, side);
+                        let count = conditions(&operand);
+                        self.counted(operand, count)
+                    }
                 }
             }
             Some(w @ ("sport" | "dport")) => {
@@ -399,14 +473,15 @@ impl Parser {
                 };
                 let eq = Expr::Cond(Cond::Host(side, HostCond::any_address(Some(port))));
                 let not = |e: Expr| Expr::Not(Box::new(e));
-                Ok(match op.as_str() {
+                let cond = match op.as_str() {
                     ">=" | "ge" | "geq" => Expr::Cond(Cond::PortAtLeast(side, port)),
                     "<=" | "le" | "leq" => Expr::Cond(Cond::PortAtMost(side, port)),
                     ">" | "gt" => not(Expr::Cond(Cond::PortAtMost(side, port))),
                     "<" | "lt" => not(Expr::Cond(Cond::PortAtLeast(side, port))),
                     "!=" | "ne" | "neq" => not(eq),
                     _ => eq,
-                })
+                };
+                self.counted(cond, 1)
             }
             Some(w @ ("dev" | "fwmark" | "cgroup" | "autobound")) => Err(ParseError(format!(
                 "`{w}' conditions are not supported; use src, dst, sport or dport"
@@ -482,6 +557,8 @@ pub fn parse(args: &[String], unix_only: bool) -> Result<Query, ParseError> {
             words: rest,
             at: 0,
             unix_only,
+            nesting: 0,
+            conditions: 0,
         };
         let expr = parser.list()?;
         if let Some(extra) = parser.peek() {
@@ -705,6 +782,34 @@ mod tests {
 
     fn or(a: Expr, b: Expr) -> Expr {
         Expr::Or(Box::new(a), Box::new(b))
+    }
+
+    /// Regression (fuzz/regressions/filter/deep-not and cli/deep-not hold
+    /// the input): thousands of `not`s overflowed the stack. Deep nesting and long chains are refused with a message, and
+    /// the largest accepted ones compile and match.
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_a_stack_overflow() {
+        let words = |text: String| -> Vec<String> { vec![text] };
+        let nots = format!("{}sport = :22", "not ".repeat(100_000));
+        let error = parse(&words(nots), false).unwrap_err();
+        assert!(error.0.contains("nest more than 100"), "{}", error.0);
+        let parens = format!("{}sport = :22{}", "( ".repeat(101), " )".repeat(101));
+        assert!(parse(&words(parens), false).is_err());
+        let ok = format!("{}sport = :22{}", "( not ".repeat(50), " )".repeat(50));
+        let query = parse(&words(ok), false).unwrap();
+        assert!(crate::filter::bytecode::compile(query.expr.as_ref().unwrap()).is_some());
+        let chain = |n: usize| {
+            (1..=n)
+                .map(|i| format!("sport = :{i}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let error = parse(&words(chain(MAX_CONDITIONS + 1)), false).unwrap_err();
+        assert!(error.0.contains("more than 1000 conditions"), "{}", error.0);
+        let query = parse(&words(chain(MAX_CONDITIONS)), false).unwrap();
+        let expr = query.expr.unwrap();
+        let program = crate::filter::bytecode::compile(&expr).unwrap();
+        assert!(crate::filter::bytecode::model::audit(&program));
     }
 
     #[test]

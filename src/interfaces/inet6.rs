@@ -68,7 +68,7 @@ fn hex(field: &[u8]) -> Option<u32> {
 }
 
 /// `fe800000000000000000000000000001 02 40 20 80     eth0`
-fn parse_line(line: &[u8]) -> Option<(Name, Inet6Address)> {
+pub(crate) fn parse_line(line: &[u8]) -> Option<(Name, Inet6Address)> {
     let mut fields = line
         .split(|b| b.is_ascii_whitespace())
         .filter(|f| !f.is_empty());

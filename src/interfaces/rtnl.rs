@@ -5,7 +5,7 @@
 //! attributes nobody prints.
 
 use crate::collect::netlink::NetlinkDumper;
-use crate::error::Result;
+use crate::error::{ParseError, Result, Skipped};
 use netlink_packet_core::{NlaBuffer, NlasIterator};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
@@ -198,19 +198,31 @@ impl RouteSocket {
         })
     }
 
+    /// Over any dumper (a replay in tests and fuzz targets).
+    pub fn with_dumper(dumper: NetlinkDumper) -> Self {
+        RouteSocket { dumper }
+    }
+
     /// Dump every link into `links` (cleared first), in the kernel's order.
     pub fn links(&mut self, links: &mut Vec<Link>) -> Result<()> {
         links.clear();
         let request = self
             .dumper
             .request(RouteNetlinkMessage::GetLink(LinkMessage::default()));
-        self.dumper
+        let mut skipped = Skipped::default();
+        let result = self
+            .dumper
             .dump_all(&request, "RTM_GETLINK", |kind, payload| {
-                if let Some(link) = (kind == RTM_NEWLINK).then(|| parse_link(payload)).flatten() {
-                    links.push(link);
+                if kind == RTM_NEWLINK {
+                    match parse_link(payload) {
+                        Ok(link) => links.push(link),
+                        Err(e) => skipped.add(e),
+                    }
                 }
                 Ok(())
-            })
+            });
+        skipped.warn("RTM_GETLINK");
+        result
     }
 
     /// Dump every IPv4 address into `addresses` (cleared first).
@@ -221,14 +233,21 @@ impl RouteSocket {
         let request = self
             .dumper
             .request(RouteNetlinkMessage::GetAddress(message));
-        self.dumper
+        let mut skipped = Skipped::default();
+        let result = self
+            .dumper
             .dump_all(&request, "RTM_GETADDR (inet)", |kind, payload| {
-                if let Some(address) = (kind == RTM_NEWADDR).then(|| parse_ipv4(payload)).flatten()
-                {
-                    addresses.push(address);
+                if kind == RTM_NEWADDR {
+                    match parse_ipv4(payload) {
+                        Ok(Some(address)) => addresses.push(address),
+                        Ok(None) => {}
+                        Err(e) => skipped.add(e),
+                    }
                 }
                 Ok(())
-            })
+            });
+        skipped.warn("RTM_GETADDR (inet)");
+        result
     }
 }
 
@@ -249,9 +268,15 @@ fn ipv4_at(value: &[u8]) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(b))
 }
 
-/// `struct ifinfomsg` (16 bytes) and the attributes netstat's output needs.
-fn parse_link(payload: &[u8]) -> Option<Link> {
-    let header = payload.get(..16)?;
+/// `struct ifinfomsg` (16 bytes) and the attributes netstat's output
+/// needs. An error for a message shorter than its header or with an
+/// attribute that does not parse (the link is left out, not shown with
+/// half its fields).
+pub(crate) fn parse_link(payload: &[u8]) -> std::result::Result<Link, ParseError> {
+    let header = payload.get(..16).ok_or(ParseError::new(
+        "RTM_NEWLINK",
+        "shorter than its 16-byte ifinfomsg header",
+    ))?;
     let mut link = Link {
         kind: u16::from_ne_bytes([header[2], header[3]]),
         index: u32::from_ne_bytes([header[4], header[5], header[6], header[7]]),
@@ -260,7 +285,8 @@ fn parse_link(payload: &[u8]) -> Option<Link> {
     };
     let mut stats32 = None;
     for nla in NlasIterator::new(&payload[16..]) {
-        let nla: NlaBuffer<&[u8]> = nla.ok()?;
+        let nla: NlaBuffer<&[u8]> =
+            nla.map_err(|_| ParseError::new("RTM_NEWLINK", "an attribute runs past its message"))?;
         let value = nla.value();
         match nla.kind() & 0x3fff {
             IFLA_IFNAME => link.name = Name::new(value),
@@ -291,14 +317,18 @@ fn parse_link(payload: &[u8]) -> Option<Link> {
     if link.stats.is_none() {
         link.stats = stats32;
     }
-    Some(link)
+    Ok(link)
 }
 
-/// `struct ifaddrmsg` (8 bytes) and its address attributes.
-fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
-    let header = payload.get(..8)?;
+/// `struct ifaddrmsg` (8 bytes) and its address attributes: `Ok(None)` for
+/// another family, an error as for [`parse_link`].
+pub(crate) fn parse_ipv4(payload: &[u8]) -> std::result::Result<Option<Ipv4Address>, ParseError> {
+    let header = payload.get(..8).ok_or(ParseError::new(
+        "RTM_NEWADDR",
+        "shorter than its 8-byte ifaddrmsg header",
+    ))?;
     if header[0] != libc::AF_INET as u8 {
-        return None;
+        return Ok(None);
     }
     let mut address = Ipv4Address {
         index: u32::from_ne_bytes([header[4], header[5], header[6], header[7]]),
@@ -310,7 +340,8 @@ fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
     };
     let (mut local, mut peer) = (None, None);
     for nla in NlasIterator::new(&payload[8..]) {
-        let nla: NlaBuffer<&[u8]> = nla.ok()?;
+        let nla: NlaBuffer<&[u8]> =
+            nla.map_err(|_| ParseError::new("RTM_NEWADDR", "an attribute runs past its message"))?;
         let value = nla.value();
         match nla.kind() & 0x3fff {
             IFA_LOCAL => local = ipv4_at(value),
@@ -322,7 +353,7 @@ fn parse_ipv4(payload: &[u8]) -> Option<Ipv4Address> {
     }
     address.local = local.or(peer).unwrap_or(Ipv4Addr::UNSPECIFIED);
     address.address = peer.or(local).unwrap_or(Ipv4Addr::UNSPECIFIED);
-    Some(address)
+    Ok(Some(address))
 }
 
 #[cfg(test)]
@@ -370,6 +401,45 @@ mod tests {
         let text = error.to_string();
         assert!(text.starts_with("netlink RTM_GETLINK dump: "), "{text}");
         assert!(!text.contains('\n'));
+    }
+
+    fn attribute(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut out = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(value);
+        while !out.len().is_multiple_of(4) {
+            out.push(0);
+        }
+        out
+    }
+
+    /// A link with an attribute that runs past its message is left out
+    /// with a reason, not listed without the attributes after it (it used
+    /// to vanish without a word).
+    #[test]
+    fn links_with_broken_attributes_are_errors() {
+        let mut payload = vec![0u8; 16];
+        payload[4..8].copy_from_slice(&7u32.to_ne_bytes());
+        payload.extend(attribute(IFLA_IFNAME, b"eth7\0"));
+        payload.extend(attribute(IFLA_MTU, &9000u32.to_ne_bytes()));
+        let link = parse_link(&payload).unwrap();
+        assert_eq!(
+            (link.index, link.mtu, link.name.as_bytes()),
+            (7, 9000, &b"eth7"[..])
+        );
+        let mut broken = payload.clone();
+        let at = broken.len() - 8;
+        broken[at..at + 2].copy_from_slice(&64u16.to_ne_bytes());
+        assert_eq!(parse_link(&broken).unwrap_err().source, "RTM_NEWLINK");
+        assert!(parse_link(&payload[..10]).is_err());
+        // an address of another family is skipped, a short one is an error
+        assert_eq!(
+            parse_ipv4(&[10, 64, 0, 0, 1, 0, 0, 0])
+                .unwrap()
+                .map(|a| a.index),
+            None
+        );
+        assert!(parse_ipv4(&[2, 24]).is_err());
     }
 
     #[test]

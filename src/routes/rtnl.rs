@@ -3,7 +3,7 @@
 //! so 100 000 routes stream to the renderer without being collected.
 
 use crate::collect::netlink::NetlinkDumper;
-use crate::error::Result;
+use crate::error::{ParseError, Result, Skipped};
 use netlink_packet_core::{NlaBuffer, NlasIterator};
 use netlink_packet_route::route::{RouteAttribute, RouteHeader, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -62,11 +62,15 @@ pub struct RouteSocket {
 
 impl RouteSocket {
     pub fn open() -> Result<Self> {
-        let dumper = NetlinkDumper::open(NETLINK_ROUTE, "NETLINK_ROUTE")?;
         // With strict checking the kernel dumps only the main table we ask
         // for; without it (old kernels) the records are filtered here.
-        dumper.set_strict_checking();
+        let dumper = NetlinkDumper::open_strict(NETLINK_ROUTE, "NETLINK_ROUTE")?;
         Ok(RouteSocket { dumper })
+    }
+
+    /// Over any dumper (a replay in tests and fuzz targets).
+    pub fn with_dumper(dumper: NetlinkDumper) -> Self {
+        RouteSocket { dumper }
     }
 
     fn request_v4_main(&mut self) -> Vec<u8> {
@@ -86,18 +90,20 @@ impl RouteSocket {
         mut on_route: impl FnMut(&RouteRecord) -> Result<()>,
     ) -> Result<()> {
         let request = self.request_v4_main();
-        self.dumper.dump_all(
-            &request,
-            "RTM_GETROUTE (IPv4 main table)",
-            |kind, payload| {
-                if kind == RTM_NEWROUTE
-                    && let Some(record) = parse_v4(payload)
-                {
-                    on_route(&record)?;
+        let what = "RTM_GETROUTE (IPv4 main table)";
+        let mut skipped = Skipped::default();
+        let result = self.dumper.dump_all(&request, what, |kind, payload| {
+            if kind == RTM_NEWROUTE {
+                match parse_v4(payload) {
+                    Ok(Some(record)) => on_route(&record)?,
+                    Ok(None) => {}
+                    Err(e) => skipped.add(e),
                 }
-                Ok(())
-            },
-        )
+            }
+            Ok(())
+        });
+        skipped.warn(what);
+        result
     }
 }
 
@@ -112,10 +118,22 @@ fn v4_of(value: &[u8]) -> Option<[u8; 4]> {
     value.get(..4).map(|b| [b[0], b[1], b[2], b[3]])
 }
 
-/// Read one rtmsg payload; `None` for non-IPv4 or truncated messages.
-pub fn parse_v4(payload: &[u8]) -> Option<RouteRecord> {
-    if payload.len() < RTMSG_LEN || payload[0] != libc::AF_INET as u8 {
-        return None;
+const BAD_ATTRIBUTE: ParseError =
+    ParseError::new("RTM_NEWROUTE", "an attribute runs past its message");
+
+/// Read one rtmsg payload: `Ok(None)` for a route of another family (a
+/// kernel without strict checking sends every family), an error for a
+/// message shorter than its header or with an attribute that does not
+/// parse (the route is left out, not shown with half its fields).
+pub fn parse_v4(payload: &[u8]) -> std::result::Result<Option<RouteRecord>, ParseError> {
+    if payload.len() < RTMSG_LEN {
+        return Err(ParseError::new(
+            "RTM_NEWROUTE",
+            "shorter than its 12-byte rtmsg header",
+        ));
+    }
+    if payload[0] != libc::AF_INET as u8 {
+        return Ok(None);
     }
     let mut record = RouteRecord {
         dst_len: payload[1],
@@ -124,7 +142,7 @@ pub fn parse_v4(payload: &[u8]) -> Option<RouteRecord> {
         ..RouteRecord::default()
     };
     for nla in NlasIterator::new(&payload[RTMSG_LEN..]) {
-        let Ok(nla) = nla else { break };
+        let nla = nla.map_err(|_| BAD_ATTRIBUTE)?;
         let value = nla.value();
         match nla.kind() {
             RTA_DST => record.dst = v4_of(value).unwrap_or_default(),
@@ -142,7 +160,7 @@ pub fn parse_v4(payload: &[u8]) -> Option<RouteRecord> {
             RTA_TABLE => record.table = u32_of(value),
             RTA_METRICS => {
                 for metric in NlasIterator::new(value) {
-                    let Ok(metric) = metric else { break };
+                    let metric = metric.map_err(|_| BAD_ATTRIBUTE)?;
                     let v = u32_of(metric.value());
                     match metric.kind() {
                         RTAX_ADVMSS => record.advmss = v,
@@ -152,28 +170,26 @@ pub fn parse_v4(payload: &[u8]) -> Option<RouteRecord> {
                     }
                 }
             }
-            RTA_MULTIPATH => first_nexthop(value, &mut record),
+            RTA_MULTIPATH => first_nexthop(value, &mut record)?,
             _ => {}
         }
     }
-    Some(record)
+    Ok(Some(record))
 }
 
 /// /proc/net/route shows a multipath route by its first nexthop.
-fn first_nexthop(value: &[u8], record: &mut RouteRecord) {
+fn first_nexthop(value: &[u8], record: &mut RouteRecord) -> std::result::Result<(), ParseError> {
     // struct rtnexthop { u16 len; u8 flags; u8 hops; i32 ifindex; } + attrs
     if value.len() < 8 {
-        return;
+        return Err(BAD_ATTRIBUTE);
     }
     let length = usize::from(u16::from_ne_bytes([value[0], value[1]])).min(value.len());
     record.oif = u32_of(&value[4..8]);
     if length <= 8 {
-        return;
+        return Ok(());
     }
     for nla in NlasIterator::new(&value[8..length]) {
-        let Ok(nla): std::result::Result<NlaBuffer<&[u8]>, _> = nla else {
-            break;
-        };
+        let nla: NlaBuffer<&[u8]> = nla.map_err(|_| BAD_ATTRIBUTE)?;
         match nla.kind() {
             RTA_GATEWAY => {
                 if let Some(gw) = v4_of(nla.value()) {
@@ -185,6 +201,7 @@ fn first_nexthop(value: &[u8], record: &mut RouteRecord) {
             _ => {}
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -217,7 +234,7 @@ mod tests {
         let len = hop.len() as u16;
         hop[0..2].copy_from_slice(&len.to_ne_bytes());
         payload.extend(nla(RTA_MULTIPATH, &hop));
-        let r = parse_v4(&payload).unwrap();
+        let r = parse_v4(&payload).unwrap().unwrap();
         assert_eq!(r.dst, [10, 20, 0, 0]);
         assert_eq!((r.dst_len, r.table, r.priority), (16, 254, 7));
         assert_eq!((r.advmss, r.rtt, r.oif), (1300, 320, 3));
@@ -227,7 +244,12 @@ mod tests {
 
     #[test]
     fn ignores_other_families() {
-        assert!(parse_v4(&[libc::AF_INET6 as u8; 12]).is_none());
-        assert!(parse_v4(&[2, 0]).is_none());
+        assert_eq!(parse_v4(&[libc::AF_INET6 as u8; 12]), Ok(None));
+        assert!(parse_v4(&[2, 0]).is_err());
+        // an attribute longer than the message: the route is left out
+        let mut payload = vec![libc::AF_INET as u8, 24, 0, 0, 254, 4, 0, 1, 0, 0, 0, 0];
+        payload.extend(nla(RTA_DST, &[10, 20, 0]));
+        payload[12..14].copy_from_slice(&40u16.to_ne_bytes());
+        assert_eq!(parse_v4(&payload).unwrap_err().source, "RTM_NEWROUTE");
     }
 }

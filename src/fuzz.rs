@@ -1,0 +1,646 @@
+//! Entry points for the fuzz targets in `fuzz/` (and for regression tests
+//! of what they found): one function per parser of untrusted bytes, each
+//! running that parser the way a run does and rendering what it parsed
+//! (netstat text and JSON) into a sink, so a fuzzer explores the parser
+//! and everything that prints its records.
+//!
+//! Nothing here has a result: the contract under test is that no input
+//! panics, hangs or aborts (release builds abort on panic). Checks that
+//! are true for every input (escaped output has no control byte, compiled
+//! filter bytecode passes the kernel's verifier and agrees with the
+//! expression) are asserted, so breaking them is a crash too.
+//!
+//! Inputs that hold several datagrams or files are cut with [`frames`].
+
+use crate::collect::netlink::{DiagSocket, NetlinkDumper, Replay};
+use crate::collect::procfs::{self, ProcRoot};
+use crate::collect::{Collector, sock_diag};
+use crate::config::{Config, Mode, Source};
+use crate::enrich::names::NameCache;
+use crate::model::{InetProto, InetSocket, UnixSocket, tcp_state};
+use crate::render::json::{JsonLine, SocketObjects};
+use crate::render::netstat::RowWriter;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Split `data` into frames, each a little-endian u16 length and that many
+/// bytes; a last frame that claims more than is left takes what is left.
+/// Short, so a fuzzer finds the boundaries; the seeds use it too.
+pub fn frames(data: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let (length, body) = match rest {
+            [] => return None,
+            [_] => {
+                rest = &[];
+                return None;
+            }
+            [a, b, body @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), body),
+        };
+        let (frame, after) = body.split_at(length.min(body.len()));
+        rest = after;
+        Some(frame)
+    })
+}
+
+/// The inverse of [`frames`], for building seeds and regression inputs.
+pub fn frame(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        let length = u16::try_from(part.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&length.to_le_bytes());
+        out.extend_from_slice(&part[..usize::from(length)]);
+    }
+    out
+}
+
+/// The flags byte most targets start with, as render settings.
+fn config_from(flags: u8) -> Config {
+    Config {
+        json: flags & 1 != 0,
+        wide: flags & 2 != 0,
+        numeric_ports: flags & 4 != 0,
+        timers: flags & 8 != 0,
+        extend: 1 + u32::from((flags >> 4) & 3),
+        // never the resolver or NSS: a fuzzer must not wait on the network
+        numeric_hosts: true,
+        numeric_users: true,
+        all: true,
+        ..Config::default()
+    }
+}
+
+thread_local! {
+    /// One name cache per fuzzing process, as per run (it reads the
+    /// services database once).
+    static NAMES: std::cell::RefCell<NameCache> = std::cell::RefCell::new(NameCache::new());
+}
+
+/// Renders socket rows the way the listing does, into a sink.
+struct Rows {
+    text: RowWriter,
+    json: SocketObjects,
+    config: Config,
+}
+
+impl Rows {
+    fn new(config: Config) -> Self {
+        Rows {
+            text: RowWriter::new(),
+            json: SocketObjects::default(),
+            config,
+        }
+    }
+
+    fn inet(&mut self, socket: &InetSocket) -> io::Result<()> {
+        let mut sink = io::sink();
+        NAMES.with_borrow_mut(|names| {
+            if self.config.json {
+                self.json
+                    .inet_row(&mut sink, socket, &self.config, names, None)
+            } else {
+                self.text
+                    .inet_row(&mut sink, socket, &self.config, names, None)
+            }
+        })
+    }
+
+    fn unix(&mut self, socket: &UnixSocket<'_>) -> io::Result<()> {
+        let mut sink = io::sink();
+        if self.config.json {
+            self.json.unix_row(&mut sink, socket, None)
+        } else {
+            self.text.unix_row(&mut sink, socket, None)
+        }
+    }
+}
+
+fn proto_of(selector: u8) -> InetProto {
+    match selector % 4 {
+        0 => InetProto::Tcp,
+        1 => InetProto::Udp,
+        2 => InetProto::UdpLite,
+        _ => InetProto::Raw,
+    }
+}
+
+/// One `inet_diag_msg` payload (flags byte, then the payload).
+pub fn sock_diag_inet(data: &[u8]) {
+    let Some((&flags, payload)) = data.split_first() else {
+        return;
+    };
+    let mut rows = Rows::new(config_from(flags));
+    if let Ok(socket) = sock_diag::parse_inet(proto_of(flags >> 6), payload) {
+        let _ = rows.inet(&socket);
+    }
+}
+
+/// One `unix_diag_msg` payload (flags byte, then the payload).
+pub fn sock_diag_unix(data: &[u8]) {
+    let Some((&flags, payload)) = data.split_first() else {
+        return;
+    };
+    let mut rows = Rows::new(config_from(flags));
+    if let Ok(record) = sock_diag::parse_unix(payload) {
+        let _: Vec<u32> = record.pending_peers().collect();
+        let _ = rows.unix(&record.to_socket(2));
+    }
+}
+
+/// A private, empty directory to stand in for /proc (created once per
+/// process, removed at exit).
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = if Path::new("/dev/shm").is_dir() {
+            PathBuf::from("/dev/shm")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("nlstat-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("net")).expect("fuzz scratch directory");
+        std::fs::create_dir_all(dir.join("sys/net/ipv4")).expect("fuzz scratch directory");
+        extern "C" fn remove_scratch() {
+            if let Some(dir) = DIR.get() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        // SAFETY: registering a plain function to run at exit.
+        unsafe { libc::atexit(remove_scratch) };
+        dir
+    })
+}
+
+/// Write `files` (relative path, contents; empty contents remove the file)
+/// under the scratch root and return that root.
+fn proc_tree(files: &[(&str, Option<&[u8]>)]) -> ProcRoot {
+    let dir = scratch();
+    for (relative, contents) in files {
+        let path = dir.join(relative);
+        match contents {
+            Some(bytes) => std::fs::write(&path, bytes).expect("write a scratch file"),
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    ProcRoot(dir.to_path_buf())
+}
+
+/// A whole sock_diag dump replayed through the collector: flags byte
+/// (table, family, output settings), then framed datagrams (see
+/// [`frames`]) answering the request, sequence numbers rewritten to match.
+/// The table's /proc fallback finds an empty /proc.
+pub fn sock_diag_dump(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut replay = Replay::renumbering();
+    for datagram in frames(rest) {
+        replay = replay.datagram(datagram);
+    }
+    let root = proc_tree(&[]);
+    let mut collector = Collector::with_diag(
+        Source::Auto,
+        root,
+        DiagSocket::with_transport(Box::new(replay)),
+    );
+    let mut rows = Rows::new(config_from(flags & 0x0f));
+    let v6 = flags & 0x10 != 0;
+    let bytecode: Option<&[u8]> = (flags & 0x20 != 0).then_some(&[0, 4, 8, 0][..]);
+    match flags >> 6 {
+        3 => {
+            let _ = collector.unix_table(tcp_state::ALL, flags & 0x20 != 0, |s| {
+                rows.unix(s)?;
+                Ok(())
+            });
+        }
+        selector => {
+            let _ = collector.inet_table(
+                proto_of(selector),
+                v6,
+                tcp_state::ALL,
+                flags & 8 != 0,
+                bytecode,
+                |s| {
+                    rows.inet(s)?;
+                    Ok(())
+                },
+            );
+        }
+    }
+}
+
+/// RTM_GETROUTE replies (framed datagrams) replayed into `-r`: flags byte
+/// (`-e` level, JSON), then the datagrams.
+pub fn rtnl_route(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut replay = Replay::renumbering();
+    for datagram in frames(rest) {
+        replay = replay.datagram(datagram);
+    }
+    let socket = crate::routes::rtnl::RouteSocket::with_dumper(NetlinkDumper::with_transport(
+        Box::new(replay),
+    ));
+    let mut routes = crate::routes::Routes::with_socket(proc_tree(&[]), Some(socket));
+    let config = Config {
+        mode: Mode::Routes,
+        af_names: vec!["inet"],
+        ..config_from(flags)
+    };
+    let _ = routes.tick(&config, &mut io::sink());
+}
+
+/// RTM_GETLINK then RTM_GETADDR replies (framed datagrams, the first
+/// dump's until its NLMSG_DONE) replayed into `-i`: flags byte (`-e`, `-a`,
+/// JSON), then the datagrams; /proc/net/if_inet6 is the first frame.
+pub fn rtnl_interfaces(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut parts = frames(rest);
+    let if_inet6 = parts.next().unwrap_or_default();
+    let mut replay = Replay::renumbering();
+    for datagram in parts {
+        replay = replay.datagram(datagram);
+    }
+    let socket = crate::interfaces::rtnl::RouteSocket::with_dumper(NetlinkDumper::with_transport(
+        Box::new(replay),
+    ));
+    let root = proc_tree(&[("net/if_inet6", Some(if_inet6))]);
+    let mut interfaces = crate::interfaces::Interfaces::with_socket(root, Some(socket));
+    let config = Config {
+        mode: Mode::Interfaces,
+        all: flags & 0x40 != 0,
+        ..config_from(flags)
+    };
+    let _ = interfaces.tick(&config, &mut io::sink());
+}
+
+/// One RTM_NEWLINK and one RTM_NEWADDR payload (two frames) straight into
+/// the interface printers, short, long and JSON.
+pub fn rtnl_link(data: &[u8]) {
+    use crate::interfaces::{inet6, render, rtnl};
+    let mut parts = frames(data);
+    let (Some(link), address) = (parts.next(), parts.next()) else {
+        return;
+    };
+    let Ok(link) = rtnl::parse_link(link) else {
+        return;
+    };
+    let address = address.and_then(|a| rtnl::parse_ipv4(a).ok().flatten());
+    let inet6: Vec<inet6::Inet6Address> = parts
+        .next()
+        .unwrap_or_default()
+        .split(|&b| b == b'\n')
+        .filter_map(inet6::parse_line)
+        .map(|(_, a)| a)
+        .collect();
+    let mut sink = io::sink();
+    let stats = link.stats;
+    let _ = render::write_short(&mut sink, &link.name, &link, stats.as_ref());
+    let _ = render::write_long(
+        &mut sink,
+        &link.name,
+        &link,
+        stats.as_ref(),
+        address.as_ref(),
+        inet6.iter(),
+    );
+    let mut line = JsonLine::new();
+    let mut addresses = inet6.iter();
+    let _ = render::write_json(
+        &mut line,
+        &mut sink,
+        &link.name,
+        &link,
+        stats.as_ref(),
+        Some((address.as_ref(), &mut addresses)),
+    );
+}
+
+/// /proc/net/{tcp,udp,udplite,raw}[6] text: flags byte (table, output
+/// settings), then the file.
+pub fn proc_inet(data: &[u8]) {
+    let Some((&flags, text)) = data.split_first() else {
+        return;
+    };
+    let mut rows = Rows::new(config_from(flags));
+    let _ = procfs::inet_lines(proto_of(flags >> 6), text, |s| {
+        rows.inet(s)?;
+        Ok(())
+    });
+}
+
+/// /proc/net/unix text: flags byte, then the file.
+pub fn proc_unix(data: &[u8]) {
+    let Some((&flags, text)) = data.split_first() else {
+        return;
+    };
+    let mut rows = Rows::new(config_from(flags));
+    for socket in procfs::unix_lines(text).flatten() {
+        let _ = rows.unix(&socket);
+    }
+}
+
+/// /proc/net/snmp and /proc/net/netstat (two frames), then snmp6 and
+/// sctp/snmp (two more), through `-s` as a run reads them (the files are
+/// written to a scratch /proc): flags byte (which of -s, -s6, JSON, the
+/// protocol selection), then the frames.
+pub fn proc_statistics(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut parts = frames(rest);
+    let mut next = || parts.next();
+    let root = proc_tree(&[
+        ("net/snmp", next()),
+        ("net/netstat", next()),
+        ("net/snmp6", next()),
+    ]);
+    let protocols = crate::config::Protocols {
+        tcp: flags & 0x10 != 0,
+        udp: flags & 0x20 != 0,
+        raw: flags & 0x40 != 0,
+        udplite: flags & 0x80 != 0,
+        sctp: true,
+        ..Default::default()
+    };
+    let config = Config {
+        mode: Mode::Statistics,
+        json: flags & 1 != 0,
+        af_names: if flags & 2 != 0 {
+            vec!["inet6"]
+        } else {
+            vec!["inet"]
+        },
+        protocols,
+        ..Config::default()
+    };
+    let _ = crate::statistics::Statistics::new(root).tick(&config, &mut io::sink());
+}
+
+/// /proc/net/igmp and igmp6 (two frames) through `-g`.
+pub fn proc_igmp(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut parts = frames(rest);
+    let mut next = || parts.next();
+    let root = proc_tree(&[("net/igmp", next()), ("net/igmp6", next())]);
+    let config = Config {
+        json: flags & 1 != 0,
+        numeric_hosts: true,
+        families: crate::config::Families {
+            inet: true,
+            inet6: true,
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let _ = NAMES.with_borrow_mut(|names| {
+        crate::groups::write_groups_at(&mut io::sink(), &config, names, &root)
+    });
+}
+
+/// /proc/net/ipv6_route through `-6 -r` (flags byte: JSON, `-C`/`-F`).
+pub fn proc_ipv6_route(data: &[u8]) {
+    let Some((&flags, text)) = data.split_first() else {
+        return;
+    };
+    let root = proc_tree(&[("net/ipv6_route", Some(text))]);
+    let config = Config {
+        mode: Mode::Routes,
+        json: flags & 1 != 0,
+        route_cache: flags & 2 != 0,
+        route_fib: flags & 4 != 0,
+        af_names: vec!["inet6"],
+        numeric_hosts: true,
+        ..Config::default()
+    };
+    let _ = crate::routes::Routes::new(root).tick(&config, &mut io::sink());
+}
+
+/// /proc/net/sockstat, sockstat6, netstat and the two ip_local_* sysctls
+/// (five frames), as `--summary`, `--listeners` and `--ephemeral` read
+/// them.
+pub fn proc_sockstat(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut parts = frames(rest);
+    let mut next = || parts.next();
+    let root = proc_tree(&[
+        ("net/sockstat", next()),
+        ("net/sockstat6", next()),
+        ("net/netstat", next()),
+        ("sys/net/ipv4/ip_local_port_range", next()),
+        ("sys/net/ipv4/ip_local_reserved_ports", next()),
+    ]);
+    let config = Config {
+        json: flags & 1 != 0,
+        ..Config::default()
+    };
+    let _ = crate::views::write_sockstat(&mut io::sink(), &config, &root);
+    let _ = crate::views::listen_counters(&root);
+    let (lo, hi) = crate::views::port_range(&root);
+    if let Ok(text) = std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_reserved_ports")) {
+        let _ = crate::views::reserved_count(&text, lo, hi);
+    }
+}
+
+/// /proc/net/if_inet6 lines, as `-ie` reads them.
+pub fn proc_if_inet6(data: &[u8]) {
+    use crate::interfaces::{inet6, render};
+    for line in data.split(|&b| b == b'\n') {
+        if let Some((name, address)) = inet6::parse_line(line) {
+            let _ = name.base();
+            let _ = render::scope_text(address.scope);
+        }
+    }
+}
+
+/// /proc/PID/cmdline → netstat's `PID/name` label and the whole name.
+pub fn proc_cmdline(data: &[u8]) {
+    let name = crate::enrich::processes::command_name(data);
+    let mut label = crate::enrich::processes::ProgramLabel::new();
+    label.push_str("4194304/");
+    label.push_bytes(name);
+    let mut line = JsonLine::new();
+    line.begin("socket").str("program", name);
+    let _ = line.end(&mut io::sink());
+}
+
+/// No host name in a fuzzed filter is sent to the resolver.
+fn offline() {
+    crate::filter::expr::RESOLVE_HOST_NAMES.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The command line: NUL-separated arguments (argv[0] first).
+pub fn cli(data: &[u8]) {
+    offline();
+    let args: Vec<OsString> = data
+        .split(|&b| b == 0)
+        .map(|a| OsString::from_vec(a.to_vec()))
+        .collect();
+    let _ = crate::cli::parse(&args);
+}
+
+/// A filter expression (NUL-separated words), then sockets to hold it
+/// against (the second frame, 40 bytes a socket), then a unix socket name
+/// (the third): the parser, the bytecode compiler, the kernel verifier's
+/// model on the program, the program run by the kernel's rules agreeing
+/// with the expression run in user space on every socket, and the name
+/// patterns on the name.
+pub fn filter(data: &[u8]) {
+    use crate::filter::bytecode::{self, model};
+    offline();
+    let mut parts = frames(data);
+    let (Some(words), sockets, name) = (
+        parts.next(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or(b"/run/x.sock"),
+    ) else {
+        return;
+    };
+    let words: Vec<String> = words
+        .split(|&b| b == 0)
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    let unix_only = words.first().is_some_and(|w| w.len() % 2 == 1);
+    let Ok(query) = crate::filter::expr::parse(&words, unix_only) else {
+        return;
+    };
+    let Some(expr) = &query.expr else {
+        return;
+    };
+    let _ = expr.matches_unix(Some(name), Some(b"@peer\0x"));
+    let Some(program) = bytecode::compile(expr) else {
+        return;
+    };
+    assert!(
+        model::audit(&program),
+        "the kernel would refuse {program:?}"
+    );
+    let _ = bytecode::attribute(&program);
+    for raw in sockets.chunks_exact(40) {
+        let socket = socket_from(raw);
+        assert_eq!(
+            model::run(&program, &socket),
+            expr.matches_inet(&socket),
+            "bytecode and expression disagree on {socket:?}"
+        );
+    }
+}
+
+/// A socket from 40 fuzzed bytes: family, ports, addresses.
+fn socket_from(raw: &[u8]) -> InetSocket {
+    let port = |at: usize| u16::from_be_bytes([raw[at], raw[at + 1]]);
+    let address = |at: usize| -> IpAddr {
+        if raw[0] & 1 == 0 {
+            IpAddr::V4(Ipv4Addr::new(
+                raw[at],
+                raw[at + 1],
+                raw[at + 2],
+                raw[at + 3],
+            ))
+        } else {
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&raw[at..at + 16]);
+            if raw[0] & 2 != 0 {
+                // IPv4-mapped, which IPv4 prefixes also match
+                octets[..12].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+            }
+            IpAddr::V6(Ipv6Addr::from(octets))
+        }
+    };
+    InetSocket {
+        proto: InetProto::Tcp,
+        state: raw[1] % 13,
+        local: address(4),
+        local_port: port(2),
+        remote: address(22),
+        remote_port: port(20),
+        recv_q: 0,
+        send_q: 0,
+        uid: 0,
+        inode: 1,
+        timer: 0,
+        timer_ticks: 0,
+        retransmits: 0,
+        probes: 0,
+        backlog: 0,
+    }
+}
+
+/// The terminal escaper: whatever goes in, what comes out holds no control
+/// byte but newlines, is UTF-8, and equals the input when that was plain.
+pub fn terminal(data: &[u8]) {
+    use crate::render::terminal::TerminalSafe;
+    let mut out = TerminalSafe::new(Vec::new(), true);
+    // cut the input at an arbitrary point, as two writes
+    let cut = data.first().map_or(0, |&b| usize::from(b)).min(data.len());
+    let _ = out.write_all(&data[..cut]);
+    let _ = out.write_all(&data[cut..]);
+    let _ = out.flush();
+    let shown = out.into_inner();
+    let text = std::str::from_utf8(&shown).expect("escaped output is UTF-8");
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character got through: {text:?}"
+    );
+    if data
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n')
+    {
+        assert_eq!(shown, data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let data = frame(&[b"ab", b"", b"cde"]);
+        let parts: Vec<&[u8]> = frames(&data).collect();
+        assert_eq!(parts, [&b"ab"[..], b"", b"cde"]);
+        // a last frame longer than the rest takes the rest
+        let parts: Vec<&[u8]> = frames(&[9, 0, 1, 2]).collect();
+        assert_eq!(parts, [&[1u8, 2][..]]);
+        assert_eq!(frames(&[7]).count(), 0);
+    }
+
+    /// Every entry point takes the empty input and garbage.
+    #[test]
+    fn entry_points_take_anything() {
+        let inputs: [&[u8]; 4] = [b"", b"\xff", &[0u8; 300], b"\x01\x02garbage\n\x00\x1b[2J"];
+        for input in inputs {
+            sock_diag_inet(input);
+            sock_diag_unix(input);
+            sock_diag_dump(input);
+            rtnl_route(input);
+            rtnl_interfaces(input);
+            rtnl_link(input);
+            proc_inet(input);
+            proc_unix(input);
+            proc_statistics(input);
+            proc_igmp(input);
+            proc_ipv6_route(input);
+            proc_sockstat(input);
+            proc_if_inet6(input);
+            proc_cmdline(input);
+            cli(input);
+            filter(input);
+            terminal(input);
+        }
+    }
+}

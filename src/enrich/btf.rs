@@ -137,6 +137,10 @@ pub struct Member {
 /// How deep anonymous structs and unions may nest (garbage could loop).
 const MAX_NESTING: u32 = 32;
 
+/// Structs and unions one member lookup may open (a real kernel's
+/// `task_struct` needs a handful).
+const MAX_ANONYMOUS_VISITS: u32 = 256;
+
 fn read_u16(bytes: &[u8], at: usize, big_endian: bool) -> Option<u16> {
     let raw: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
     Some(if big_endian {
@@ -300,6 +304,15 @@ impl<'a> Btf<'a> {
     /// The size in bytes of a type, through typedefs and qualifiers
     /// (pointers are 8 bytes: BPF is a 64-bit machine).
     pub fn size_of(&self, id: u32) -> Option<u32> {
+        self.size_at_depth(id, 0)
+    }
+
+    /// `size_of`, arrays of arrays counted: a crafted array may contain
+    /// itself.
+    fn size_at_depth(&self, id: u32, depth: u32) -> Option<u32> {
+        if depth > MAX_NESTING {
+            return None;
+        }
         let id = self.resolve(id)?;
         match self.kind(id)? {
             Kind::Int
@@ -314,7 +327,7 @@ impl<'a> Btf<'a> {
                 let (_, _, _, data) = self.header(id)?;
                 let element = self.u32_at(data)?;
                 let count = self.u32_at(data + 8)?;
-                self.size_of(element)?.checked_mul(count)
+                self.size_at_depth(element, depth + 1)?.checked_mul(count)
             }
             _ => None,
         }
@@ -330,13 +343,24 @@ impl<'a> Btf<'a> {
     /// struct and union members as C does (`task->pid` may sit in an
     /// unnamed union on some kernels).
     pub fn member(&self, struct_id: u32, name: &str) -> Option<Member> {
-        self.member_in(struct_id, name.as_bytes(), 0, 0)
+        let mut budget = MAX_ANONYMOUS_VISITS;
+        self.member_in(struct_id, name.as_bytes(), 0, 0, &mut budget)
     }
 
-    fn member_in(&self, id: u32, name: &[u8], base: u64, depth: u32) -> Option<Member> {
-        if depth > MAX_NESTING {
+    fn member_in(
+        &self,
+        id: u32,
+        name: &[u8],
+        base: u64,
+        depth: u32,
+        budget: &mut u32,
+    ) -> Option<Member> {
+        // depth alone does not bound a crafted blob: a struct with two
+        // anonymous members of its own type would be walked 2^depth times
+        if depth > MAX_NESTING || *budget == 0 {
             return None;
         }
+        *budget -= 1;
         let id = self.resolve(id)?;
         let (_, info, _, data) = self.header(id)?;
         let kind = Kind::from_raw((info >> 24) & 0x1f)?;
@@ -369,7 +393,7 @@ impl<'a> Btf<'a> {
         }
         anonymous
             .into_iter()
-            .find_map(|(type_id, offset)| self.member_in(type_id, name, offset, depth + 1))
+            .find_map(|(type_id, offset)| self.member_in(type_id, name, offset, depth + 1, budget))
     }
 
     /// The parameters (name, type) of a function or function prototype.
@@ -730,5 +754,31 @@ pub(crate) mod tests {
         let btf = parse(&bytes).unwrap();
         assert_eq!(btf.size_of(1), None);
         assert_eq!(btf.member(s, "x"), None);
+    }
+
+    /// Found by the `btf` fuzz target: a struct whose two anonymous members
+    /// are itself took 2^32 steps to look a member up in, and an array of
+    /// itself recursed without end.
+    #[test]
+    fn self_containing_types_end_quickly() {
+        let mut b = Builder::new();
+        let int = b.int("int", 4);
+        let s = b.aggregate(
+            false,
+            "s",
+            8,
+            &[("", 2, 0, 0), ("", 2, 0, 0), ("x", int, 32, 0)],
+        );
+        let array = b.push("", 3, 0, false, 0);
+        for v in [array, int, 4] {
+            b.types.extend_from_slice(&v.to_le_bytes());
+        }
+        let bytes = b.build();
+        let btf = parse(&bytes).unwrap();
+        // (before the budget this call did not return)
+        assert_eq!(btf.member(s, "y"), None);
+        // the member after the loops is still found, at its own offset
+        assert_eq!(btf.member(s, "x").map(|m| m.bit_offset), Some(32));
+        assert_eq!(btf.size_of(array), None);
     }
 }

@@ -153,6 +153,17 @@ def main():
                    b"\x05\xc3\xa9\xff\x1b[31mred\n", b"\x9b2J"):
         add("terminal", sample)
 
+    # the BTF the layout tests read, whole and cut; iterator records
+    # (tgid, fd, inode; native endian) as the program writes them
+    layout = open(os.path.join(FIX, "btf", "layout.btf"), "rb").read()
+    add("btf", layout)
+    add("btf", layout[:len(layout) // 2])
+    recs = b"".join(struct.pack("=IIQ", tgid, fd, inode) for tgid, fd, inode in
+                    [(1, 3, 12345), (1, 4, 12346), (77, 5, 12345), (77, 6, 0),
+                     (4194304, 1023, (1 << 63) + 5), (2, 7, 1 << 32)])
+    for chunk in (16, 7, 255):
+        add("task_file_records", bytes([chunk]) + recs)
+
     for target, items in seeds.items():
         directory = os.path.join(out, target)
         os.makedirs(directory, exist_ok=True)

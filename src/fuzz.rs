@@ -604,6 +604,77 @@ pub fn terminal(data: &[u8]) {
     }
 }
 
+/// A BTF blob as the kernel's /sys/kernel/btf/vmlinux would hold it: the
+/// reader, every lookup on every type id, and the task_file iterator's
+/// layout and program when the blob describes them.
+pub fn btf(data: &[u8]) {
+    use crate::enrich::btf::{self, Kind};
+    use crate::enrich::task_files::{Layout, program};
+    let Ok(types) = btf::parse(data) else {
+        return;
+    };
+    // ids past the last one too: lookups must answer None, not panic
+    let last = u32::try_from(types.type_count())
+        .unwrap_or(u32::MAX)
+        .saturating_add(2);
+    for id in 0..last.min(4096) {
+        let _ = types.kind(id);
+        let _ = types.name(id);
+        let _ = types.size_of(id);
+        let _ = types.params(id);
+        if let Some(target) = types.resolve(id) {
+            let _ = types.pointee(target);
+            for name in [
+                "pid", "tgid", "f_inode", "i_mode", "i_ino", "meta", "seq", "task",
+            ] {
+                let _ = types.member(target, name);
+            }
+        }
+    }
+    let _ = types.find(Kind::Struct, "task_struct");
+    let _ = types.find_each(&[(Kind::Struct, "file"), (Kind::Func, "bpf_iter_task_file")]);
+    if let Ok(layout) = Layout::from_btf(&types) {
+        assert!(!program(&layout, false).is_empty());
+        let _ = program(&layout, true);
+    }
+}
+
+/// The iterator's seq-file bytes, read in chunks cut where the first byte
+/// says: whole records become the owner map (the smallest tgid keeps an
+/// inode, as the walk keeps the first process in /proc order), which must
+/// agree with a plain HashMap built from the same records.
+pub fn task_file_records(data: &[u8]) {
+    use crate::enrich::inode_map::InodeMap;
+    use crate::enrich::task_files::records;
+    use std::collections::HashMap;
+    let Some((&chunk, mut rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(chunk).max(1);
+    let mut map = InodeMap::default();
+    let mut expected: HashMap<u64, u32> = HashMap::new();
+    let mut pending: Vec<u8> = Vec::new();
+    while !rest.is_empty() {
+        let (read, after) = rest.split_at(chunk.min(rest.len()));
+        rest = after;
+        pending.extend_from_slice(read);
+        let (whole, used) = records(&pending);
+        for record in whole {
+            map.prefetch(record.inode);
+            map.insert_unless(record.inode, record.tgid, |held| held <= record.tgid);
+            let owner = expected.entry(record.inode).or_insert(record.tgid);
+            *owner = (*owner).min(record.tgid);
+        }
+        pending.drain(..used);
+    }
+    assert!(pending.len() < crate::enrich::task_files::RECORD_SIZE);
+    assert_eq!(map.len(), expected.len());
+    for (&inode, &owner) in &expected {
+        assert_eq!(map.get(inode), Some(owner));
+    }
+    assert_eq!(map.iter().count(), expected.len());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,6 +709,8 @@ mod tests {
             proc_sockstat(input);
             proc_if_inet6(input);
             proc_cmdline(input);
+            btf(input);
+            task_file_records(input);
             cli(input);
             filter(input);
             terminal(input);

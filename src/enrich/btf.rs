@@ -774,6 +774,11 @@ pub(crate) mod tests {
             b.types.extend_from_slice(&v.to_le_bytes());
         }
         let bytes = b.build();
+        // the same bytes as the fuzz regression input
+        assert_eq!(
+            bytes,
+            include_bytes!("../../fuzz/regressions/btf/self-containing-struct-and-array")
+        );
         let btf = parse(&bytes).unwrap();
         // (before the budget this call did not return)
         assert_eq!(btf.member(s, "y"), None);

@@ -312,6 +312,7 @@ fn joined<T>(
         }
         return None;
     }
+    let _context = crate::error::context(format!("netns {}", ns.label));
     Some(work(i, ns))
 }
 

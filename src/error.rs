@@ -163,8 +163,8 @@ impl Skipped {
         if let Some(first) = self.first {
             let s = if self.count == 1 { "" } else { "s" };
             let line = format!(
-                "{}: {what} dump: skipped {} unreadable record{s} ({first})\n",
-                program_name(),
+                "{}{what} dump: skipped {} unreadable record{s} ({first})\n",
+                message_start(),
                 self.count
             );
             let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
@@ -186,12 +186,50 @@ pub fn program_name() -> &'static str {
     PROGRAM.get().map_or("nlstat", String::as_str)
 }
 
+thread_local! {
+    /// What this thread is working on, for its messages (`netns lb1` while
+    /// an `--all-netns` worker is inside that namespace).
+    static CONTEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Name what the calling thread works on in the messages it reports until
+/// the guard is dropped: with `--all-netns` a dump's trouble must say
+/// which namespace it was in.
+pub fn context(what: String) -> ContextGuard {
+    CONTEXT.with(|c| *c.borrow_mut() = what);
+    ContextGuard(())
+}
+
+/// Clears the thread's [`context`] when dropped.
+pub struct ContextGuard(());
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        CONTEXT.with(|c| c.borrow_mut().clear());
+    }
+}
+
+/// `nlstat: ` and the thread's context, if any (`nlstat: netns lb1: `):
+/// how nlstat's own messages start (netstat's copied ones do not).
+pub fn message_start() -> String {
+    CONTEXT.with(|c| {
+        let context = c.borrow();
+        if context.is_empty() {
+            format!("{}: ", program_name())
+        } else {
+            format!("{}: {context}: ", program_name())
+        }
+    })
+}
+
 /// Report a failure that ends one table but not the run: one line on
 /// stderr, and the run's exit status becomes non-zero (see [`reported`]).
 pub fn report(error: &Error) {
     REPORTED.store(true, Ordering::Relaxed);
     REPORTS.fetch_add(1, Ordering::Relaxed);
-    eprintln!("{}: {error}", program_name());
+    // (not eprintln!, which panics when stderr cannot be written)
+    let line = format!("{}{error}\n", message_start());
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 /// A dump that could not be completed ends its table, not the run: the
@@ -221,6 +259,18 @@ pub fn reported() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_context_names_where_messages_come_from() {
+        assert_eq!(message_start(), format!("{}: ", program_name()));
+        let guard = context("netns lb1".into());
+        assert_eq!(message_start(), format!("{}: netns lb1: ", program_name()));
+        // other threads keep their own (none)
+        let other = std::thread::spawn(message_start).join().unwrap();
+        assert_eq!(other, format!("{}: ", program_name()));
+        drop(guard);
+        assert_eq!(message_start(), format!("{}: ", program_name()));
+    }
 
     #[test]
     fn every_message_is_one_line() {

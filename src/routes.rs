@@ -333,12 +333,13 @@ impl Routes {
         if let Some(first) = bad.next() {
             let more = bad.count();
             let (count, s) = if more == 0 { (1, "") } else { (more + 1, "s") };
-            eprintln!(
-                "{}: {}: left out {count} line{s} that do{} not parse (the first is line {first})",
-                crate::error::program_name(),
+            let line = format!(
+                "{}{}: left out {count} line{s} that do{} not parse (the first is line {first})\n",
+                crate::error::message_start(),
                 self.root.path("net/ipv6_route").display(),
                 if more == 0 { "es" } else { "" }
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         }
     }
 }

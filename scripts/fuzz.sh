@@ -20,7 +20,8 @@
 # A crash leaves its input in fuzz/artifacts/TARGET; the log of each run is
 # fuzz/logs/TARGET.log. The summary prints the executions of each target.
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/../fuzz"
 
 seconds=30 runs=0 parallel=1 sanitizer=address
 while getopts "t:r:j:s:" opt; do
@@ -29,7 +30,7 @@ while getopts "t:r:j:s:" opt; do
         r) runs=$OPTARG ;;
         j) parallel=$OPTARG ;;
         s) sanitizer=$OPTARG ;;
-        *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,23p' "$self" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))

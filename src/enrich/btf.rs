@@ -756,9 +756,9 @@ pub(crate) mod tests {
         assert_eq!(btf.member(s, "x"), None);
     }
 
-    /// Found by the `btf` fuzz target: a struct whose two anonymous members
-    /// are itself took 2^32 steps to look a member up in, and an array of
-    /// itself recursed without end.
+    /// A struct whose two anonymous members are itself took 2^32 steps to
+    /// look a member up in (the `btf` fuzz target found it), and an array of
+    /// itself recursed without end (found reading the same code).
     #[test]
     fn self_containing_types_end_quickly() {
         let mut b = Builder::new();

@@ -9,7 +9,6 @@
 //! of src/collect/netlink.rs and src/collect/mod.rs.
 
 use crate::support::*;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -188,10 +187,7 @@ fn listings_stay_well_formed_while_sockets_and_processes_churn() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the churn");
-    let mut ready = String::new();
-    BufReader::new(churn.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
+    let ready = first_line(&mut churn);
     let holder: u32 = ready
         .strip_prefix("READY ")
         .and_then(|p| p.trim().parse().ok())
@@ -307,10 +303,7 @@ fn a_reader_that_goes_away_mid_table_ends_the_run_quietly() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut ready = String::new();
-    BufReader::new(holder.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
+    let ready = first_line(&mut holder);
     assert_eq!(ready.trim(), "READY");
     let cases: &[(&[&str], &str)] = &[
         (
@@ -380,10 +373,7 @@ fn a_listing_stopped_and_continued_mid_dump_prints_every_row() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut ready = String::new();
-    BufReader::new(holder.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
+    let ready = first_line(&mut holder);
     assert_eq!(ready.trim(), "READY");
     let sorted_rows = |stdout: &[u8]| {
         let mut rows: Vec<Vec<u8>> = stdout.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();

@@ -6,7 +6,6 @@
 //! netstat's bytes with that rule applied.
 
 use crate::support::*;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 /// Runs argv under a new pty whose line discipline is raw (so the bytes
@@ -123,10 +122,7 @@ fn hostile_names_cannot_drive_the_terminal() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut ready = String::new();
-    BufReader::new(holder.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
+    let ready = first_line(&mut holder);
     assert_eq!(ready.trim(), "READY");
     // sleep has replaced python: wait until its argv[0] is the hostile one
     for _ in 0..100 {

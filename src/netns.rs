@@ -51,6 +51,7 @@ fn join_path(path: &Path) -> Result<(), JoinError> {
     // SAFETY: fd is an open descriptor.
     let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
     let e = std::io::Error::last_os_error();
+    // SAFETY: fd is the descriptor opened above, closed once, here.
     unsafe { libc::close(fd) };
     if rc != 0 {
         return Err(JoinError::Setns(e));

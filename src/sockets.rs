@@ -326,6 +326,7 @@ pub(crate) fn report_denied(index: &ProcessIndex) {
     if index.is_empty() {
         eprintln!(
             "(No info could be read for \"-p\": geteuid()={} but you should be root.)",
+            // SAFETY: geteuid has no preconditions and cannot fail.
             unsafe { libc::geteuid() }
         );
     } else {

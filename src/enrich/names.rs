@@ -216,6 +216,9 @@ pub fn fix_v4_mapped(address: Ipv6Addr, text: &mut Ipv6Text) {
 /// resolver has none (what net-tools prints in that case).
 fn reverse_lookup(address: IpAddr) -> Box<str> {
     let mut host = [0 as libc::c_char; 1025];
+    // SAFETY: the sockaddr is a zeroed plain C struct of the size passed
+    // with it, `host` is writable for the length passed, and getnameinfo
+    // NUL-terminates what it writes there; no service buffer is given.
     let rc = unsafe {
         match address {
             IpAddr::V4(v4) => {
@@ -249,6 +252,7 @@ fn reverse_lookup(address: IpAddr) -> Box<str> {
         }
     };
     if rc == 0 {
+        // SAFETY: getnameinfo succeeded, so `host` holds a NUL-terminated name.
         let name = unsafe { CStr::from_ptr(host.as_ptr()) };
         return name.to_string_lossy().into();
     }
@@ -270,8 +274,12 @@ unsafe extern "C" {
 fn lookup_user(uid: u32) -> Option<Box<str>> {
     let mut buffer = vec![0 as libc::c_char; 4096];
     loop {
+        // SAFETY: passwd is a plain C struct; all-zero (null pointers) is a
+        // valid value of it.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is to a live local or to `buffer`, whose
+        // length is passed; getpwuid_r is the reentrant form.
         let rc = unsafe {
             libc::getpwuid_r(
                 uid,
@@ -288,6 +296,8 @@ fn lookup_user(uid: u32) -> Option<Box<str>> {
         if rc != 0 || result.is_null() {
             return None;
         }
+        // SAFETY: on success pw_name points to a NUL-terminated string in
+        // `buffer`, which is still alive.
         let name = unsafe { CStr::from_ptr(pwd.pw_name) };
         return Some(name.to_string_lossy().into());
     }
@@ -319,6 +329,10 @@ fn shared_services() -> std::sync::Arc<Services> {
 /// raw sockets are named from the protocols database.
 fn load_services() -> Services {
     let mut services = Services::default();
+    // SAFETY: the getservent/getprotoent streams are process-wide, and
+    // only this function reads them, under shared_services()'s lock; each
+    // entry and its strings are read (and copied) before the next call
+    // overwrites them, and a null entry ends each walk.
     unsafe {
         libc::setservent(1);
         loop {

@@ -294,7 +294,7 @@ impl ProcessIndex {
     fn refresh_proc(&mut self, root: &ProcRoot, full: bool) {
         self.skipped = 0;
         self.denied = false;
-        let Some(proc_dir) = ProcDir::open(root) else {
+        let Some(mut proc_dir) = ProcDir::open(root) else {
             self.denied = true;
             self.by_inode.clear();
             self.processes.clear();
@@ -358,7 +358,7 @@ impl ProcessIndex {
     /// still wins, as in a full scan.
     pub fn scan_for(root: &ProcRoot, wanted: &FxHashSet<u64>) -> ProcessIndex {
         let mut index = ProcessIndex::default();
-        let Some(proc_dir) = ProcDir::open(root) else {
+        let Some(mut proc_dir) = ProcDir::open(root) else {
             index.denied = true;
             return index;
         };
@@ -400,18 +400,24 @@ impl ProcessIndex {
     }
 }
 
-/// An open /proc directory.
+/// An open /proc directory: a DIR stream to list processes, and its fd for
+/// the `*at()` calls that read each process.
 struct ProcDir {
     dir: *mut libc::DIR,
     fd: libc::c_int,
 }
 
-// The DIR stream is only read from the thread that owns the ProcDir; the
-// directory fd is used with *at() calls, which are thread-safe.
+// SAFETY: through a shared reference only `fd` is used, with openat,
+// readlinkat and fstatat, which are thread-safe on one directory fd. The
+// DIR stream, which is not, is read only by `pids`, which takes `&mut
+// self`, so no other reference exists while it reads; it is closed only in
+// Drop, which owns the ProcDir.
 unsafe impl Sync for ProcDir {}
 
 impl Drop for ProcDir {
     fn drop(&mut self) {
+        // SAFETY: `dir` came from opendir and is closed once, here; `fd`
+        // belongs to it and goes with it.
         unsafe { libc::closedir(self.dir) };
     }
 }
@@ -419,12 +425,14 @@ impl Drop for ProcDir {
 impl ProcDir {
     fn open(root: &ProcRoot) -> Option<ProcDir> {
         let path = CString::new(root.0.as_os_str().as_bytes()).ok()?;
+        // SAFETY: a NUL-terminated path; a null result is handled below.
         let dir = unsafe { libc::opendir(path.as_ptr()) };
         if dir.is_null() {
             return None;
         }
         Some(ProcDir {
             dir,
+            // SAFETY: `dir` is a live DIR stream (checked non-null above).
             fd: unsafe { libc::dirfd(dir) },
         })
     }
@@ -432,6 +440,8 @@ impl ProcDir {
     /// nlstat's own pid, as this /proc numbers it.
     fn self_pid(&self) -> Option<u32> {
         let mut link = [0u8; 16];
+        // SAFETY: a NUL-terminated name, and a buffer writable for the
+        // length passed; the result's length is checked before use.
         let n = unsafe {
             libc::readlinkat(
                 self.fd,
@@ -445,7 +455,7 @@ impl ProcDir {
 
     /// Process ids in directory order (the order netstat walks them in),
     /// without nlstat's own: netstat holds no socket while it scans.
-    fn pids_but_own(&self) -> Vec<u32> {
+    fn pids_but_own(&mut self) -> Vec<u32> {
         let own = self.self_pid();
         let mut pids = self.pids();
         pids.retain(|&pid| Some(pid) != own);
@@ -453,13 +463,18 @@ impl ProcDir {
     }
 
     /// Process ids in directory order (the order netstat walks them in).
-    fn pids(&self) -> Vec<u32> {
+    /// `&mut self`: the DIR stream must not be read from two threads (see
+    /// the `Sync` impl).
+    fn pids(&mut self) -> Vec<u32> {
         let mut pids = Vec::with_capacity(1024);
         loop {
+            // SAFETY: a live DIR stream, read by this thread alone (`&mut`).
             let entry = unsafe { libc::readdir(self.dir) };
             if entry.is_null() {
                 break;
             }
+            // SAFETY: a non-null dirent from readdir, whose d_name is
+            // NUL-terminated; the name is copied before the next readdir.
             let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) }.to_bytes();
             if let Some(pid) = parse_pid(name) {
                 pids.push(pid);
@@ -472,7 +487,10 @@ impl ProcDir {
         let mut path: Text<32> = Text::new();
         path.push_u64(u64::from(pid));
         path.push_str("/fd\0");
+        // SAFETY: stat is a plain C struct; all-zero is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: the directory fd is open while `self` lives, the path is
+        // NUL-terminated (pushed above) and `st` is live and writable.
         let rc = unsafe { libc::fstatat(self.fd, path.as_bytes().as_ptr().cast(), &mut st, 0) };
         (rc == 0 && st.st_size > 0).then_some(st.st_size)
     }
@@ -537,6 +555,8 @@ impl ProcDir {
         path.push_u64(u64::from(pid));
         path.push_str("/fd\0");
         let open_files = self.open_files(pid);
+        // SAFETY: the directory fd is open while `self` lives and the path
+        // is NUL-terminated; a negative result is handled below.
         let fd_dir_fd = unsafe {
             libc::openat(
                 self.fd,
@@ -550,22 +570,30 @@ impl ProcDir {
                 _ => Scanned::Gone,
             };
         }
+        // SAFETY: an fd this function opened; on success the DIR owns it.
         let fd_dir = unsafe { libc::fdopendir(fd_dir_fd) };
         if fd_dir.is_null() {
+            // SAFETY: fdopendir failed, so the fd is still ours to close.
             unsafe { libc::close(fd_dir_fd) };
             return Scanned::Gone;
         }
         let mut link = [0u8; 64];
         let mut inodes = Vec::new();
         loop {
+            // SAFETY: a live DIR stream local to this call and thread.
             let entry = unsafe { libc::readdir(fd_dir) };
             if entry.is_null() {
                 break;
             }
+            // SAFETY: a non-null dirent from readdir; it stays valid until
+            // the next readdir on `fd_dir`, after its last use below.
             let fd_name = unsafe { (*entry).d_name.as_ptr() };
+            // SAFETY: d_name is NUL-terminated, so its first byte exists.
             if !unsafe { *fd_name as u8 }.is_ascii_digit() {
                 continue;
             }
+            // SAFETY: fd_name is NUL-terminated and `link` is writable for
+            // the length passed; the result is checked before use.
             let n = unsafe {
                 libc::readlinkat(fd_dir_fd, fd_name, link.as_mut_ptr().cast(), link.len() - 1)
             };
@@ -576,6 +604,7 @@ impl ProcDir {
                 inodes.push(inode);
             }
         }
+        // SAFETY: the DIR opened above, closed once (with its fd).
         unsafe { libc::closedir(fd_dir) };
         if inodes.is_empty() {
             return Scanned::NoSockets(open_files);
@@ -626,6 +655,8 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<
     let mut path: Text<64> = Text::new();
     path.push_bytes(pid);
     path.push_str("/cmdline\0");
+    // SAFETY: proc_fd is an open directory fd for the duration of the
+    // call and the path is NUL-terminated; a negative result is handled.
     let fd = unsafe {
         libc::openat(
             proc_fd,
@@ -637,7 +668,9 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<
         return None;
     }
     let mut cmdline = [0u8; 512];
+    // SAFETY: an fd opened above, and a buffer writable for the length.
     let n = unsafe { libc::read(fd, cmdline.as_mut_ptr().cast(), cmdline.len() - 1) };
+    // SAFETY: the fd opened above, closed once, here.
     unsafe { libc::close(fd) };
     if n <= 0 {
         return Some((label, Box::default()));
@@ -690,6 +723,7 @@ struct Probe {
 impl Probe {
     fn open() -> Result<Probe, Unavailable> {
         use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: socket takes plain integers; a negative result is handled.
         let raw = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
@@ -705,7 +739,9 @@ impl Probe {
         }
         // SAFETY: a new descriptor nothing else owns.
         let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        // SAFETY: stat is a plain C struct; all-zero is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: an open descriptor and a live, writable stat.
         if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
             let e = std::io::Error::last_os_error();
             return Err(Unavailable(format!("fstat of the pid check's socket: {e}")));

@@ -429,7 +429,9 @@ impl BtfBytes {
             if fd >= 0 {
                 // SAFETY: fd is ours; closed right after mapping.
                 let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                // SAFETY: stat is a plain C struct; all-zero is a valid value.
                 let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                // SAFETY: an open descriptor and a live, writable stat.
                 if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0 && st.st_size > 0 {
                     let len = st.st_size as usize;
                     // SAFETY: a private read-only mapping of the whole file.

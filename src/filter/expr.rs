@@ -176,6 +176,8 @@ fn service_port(name: &str, udp: bool) -> Option<u16> {
     if entry.is_null() {
         return None;
     }
+    // SAFETY: a non-null servent from the call above, read before any
+    // other services-database call can overwrite it.
     Some(u16::from_be(unsafe { (*entry).s_port } as u16))
 }
 

@@ -87,6 +87,8 @@ impl InterfaceNames {
                 if p.is_null() {
                     text.push_u64(u64::from(index));
                 } else {
+                    // SAFETY: if_indextoname succeeded, so the buffer holds
+                    // a NUL-terminated name.
                     let name = unsafe { CStr::from_ptr(buffer.as_ptr()) };
                     text.push_bytes(name.to_bytes());
                 }

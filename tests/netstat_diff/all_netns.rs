@@ -417,6 +417,7 @@ fn continuous_ticks_cover_every_namespace() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1800));
     let pid = child.id();
+    // SAFETY: kill takes plain integers; a stale pid only makes it fail.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -437,6 +438,7 @@ fn continuous_ticks_cover_every_namespace() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1800));
+    // SAFETY: kill takes plain integers; the child is not yet reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     let objects = json_lines(&out.stdout);

@@ -480,7 +480,7 @@ pub fn proc_cmdline(data: &[u8]) {
 
 /// No host name in a fuzzed filter is sent to the resolver.
 fn offline() {
-    crate::filter::expr::RESOLVE_HOST_NAMES.store(false, std::sync::atomic::Ordering::Relaxed);
+    crate::filter::expr::OFFLINE.with(|offline| offline.set(true));
 }
 
 /// The command line: NUL-separated arguments (argv[0] first).

@@ -36,6 +36,9 @@ pub mod enrich;
 pub mod error;
 pub mod exporter;
 pub mod filter;
+/// The fuzz targets' entry points (and their unit tests): not part of a
+/// release build's library.
+#[cfg(any(fuzzing, test))]
 pub mod fuzz;
 pub mod groups;
 pub mod interfaces;

@@ -137,7 +137,8 @@ pub fn attribute(program: &[u8]) -> Vec<u8> {
 /// that unit tests and the `filter` fuzz target hold compiled programs
 /// against. Both expect a program [`compile`] produced (`audit` first):
 /// they index it without checks and panic on an op the compiler never
-/// emits, which is what an oracle should do.
+/// emits, which is what an oracle should do. Compiled only for them.
+#[cfg(any(fuzzing, test))]
 pub mod model {
     use super::*;
     use crate::model::InetSocket;

@@ -161,11 +161,23 @@ fn words(args: &[String]) -> Vec<String> {
     out
 }
 
-/// Whether host names in a filter are looked up. Fuzz targets turn it off:
-/// a fuzzer must not send the resolver a query per input (then every host
-/// name is one that does not resolve).
-pub static RESOLVE_HOST_NAMES: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(true);
+#[cfg(any(fuzzing, test))]
+thread_local! {
+    /// Set by the fuzz entry points on their thread: a fuzzer must not send
+    /// the resolver a query per input (then every host name is one that
+    /// does not resolve). Per thread, so unit tests running beside them
+    /// still resolve; not in release builds at all.
+    pub(crate) static OFFLINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether host names in a filter are looked up: always, but on a thread
+/// the fuzz entry points took offline.
+fn resolves_host_names() -> bool {
+    #[cfg(any(fuzzing, test))]
+    return !OFFLINE.with(std::cell::Cell::get);
+    #[cfg(not(any(fuzzing, test)))]
+    true
+}
 
 /// Service names look-up for ports (`:http`), in the services database.
 fn service_port(name: &str, udp: bool) -> Option<u16> {
@@ -294,7 +306,7 @@ fn host_operand(word: &str, unix_only: bool) -> Result<Expr, ParseError> {
         return Err(error(Some(word), "an address, a prefix or a host name"));
     }
     // A host name: every address it resolves to (ss's meaning).
-    if !RESOLVE_HOST_NAMES.load(std::sync::atomic::Ordering::Relaxed) {
+    if !resolves_host_names() {
         return Err(error(Some(word), "an address or a host name that resolves"));
     }
     let mut addresses: Vec<IpAddr> = (address.as_str(), 0)

@@ -199,6 +199,7 @@ impl RouteSocket {
     }
 
     /// Over any dumper (a replay in tests and fuzz targets).
+    #[cfg(any(fuzzing, test))]
     pub fn with_dumper(dumper: NetlinkDumper) -> Self {
         RouteSocket { dumper }
     }

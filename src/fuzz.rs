@@ -561,23 +561,7 @@ fn socket_from(raw: &[u8]) -> InetSocket {
             IpAddr::V6(Ipv6Addr::from(octets))
         }
     };
-    InetSocket {
-        proto: InetProto::Tcp,
-        state: raw[1] % 13,
-        local: address(4),
-        local_port: port(2),
-        remote: address(22),
-        remote_port: port(20),
-        recv_q: 0,
-        send_q: 0,
-        uid: 0,
-        inode: 1,
-        timer: 0,
-        timer_ticks: 0,
-        retransmits: 0,
-        probes: 0,
-        backlog: 0,
-    }
+    InetSocket::tcp(raw[1] % 13, (address(4), port(2)), (address(22), port(20)))
 }
 
 /// The terminal escaper: whatever goes in, what comes out holds no control

@@ -117,6 +117,32 @@ pub struct InetSocket {
     pub backlog: u32,
 }
 
+#[cfg(any(test, fuzzing))]
+impl InetSocket {
+    /// A TCP socket between two ends, in `state`, inode 1 and every other
+    /// field zero: what unit tests and fuzz targets hold filters and views
+    /// against.
+    pub fn tcp(state: u8, local: (IpAddr, u16), remote: (IpAddr, u16)) -> InetSocket {
+        InetSocket {
+            proto: InetProto::Tcp,
+            state,
+            local: local.0,
+            local_port: local.1,
+            remote: remote.0,
+            remote_port: remote.1,
+            recv_q: 0,
+            send_q: 0,
+            uid: 0,
+            inode: 1,
+            timer: 0,
+            timer_ticks: 0,
+            retransmits: 0,
+            probes: 0,
+            backlog: 0,
+        }
+    }
+}
+
 impl InetSocket {
     pub fn is_v6(&self) -> bool {
         self.local.is_ipv6()

@@ -245,27 +245,14 @@ pub(crate) mod tests {
     use super::model::{audit, run};
     use super::*;
     use crate::filter::expr::parse;
-    use crate::model::{InetProto, InetSocket};
-    use std::net::IpAddr;
+    use crate::model::InetSocket;
 
     fn socket(local: &str, lport: u16, remote: &str, rport: u16) -> InetSocket {
-        InetSocket {
-            proto: InetProto::Tcp,
-            state: 1,
-            local: local.parse::<IpAddr>().unwrap(),
-            local_port: lport,
-            remote: remote.parse::<IpAddr>().unwrap(),
-            remote_port: rport,
-            recv_q: 0,
-            send_q: 0,
-            uid: 0,
-            inode: 1,
-            timer: 0,
-            timer_ticks: 0,
-            retransmits: 0,
-            probes: 0,
-            backlog: 0,
-        }
+        InetSocket::tcp(
+            1,
+            (local.parse().unwrap(), lport),
+            (remote.parse().unwrap(), rport),
+        )
     }
 
     fn sockets() -> Vec<InetSocket> {

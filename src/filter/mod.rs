@@ -216,23 +216,12 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn tcp(remote_port: u16) -> InetSocket {
-        InetSocket {
-            proto: InetProto::Tcp,
-            state: tcp_state::ESTABLISHED,
-            local: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            local_port: 22,
-            remote: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            remote_port,
-            recv_q: 0,
-            send_q: 0,
-            uid: 0,
-            inode: 1,
-            timer: 0,
-            timer_ticks: 0,
-            retransmits: 0,
-            probes: 0,
-            backlog: 0,
-        }
+        let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        InetSocket::tcp(
+            tcp_state::ESTABLISHED,
+            (localhost, 22),
+            (localhost, remote_port),
+        )
     }
 
     #[test]

@@ -403,9 +403,88 @@ fn check_installed_binaries(bin: &Path, netstat_link: Option<&Path>) {
     assert_all(results);
 }
 
+/// The size an installed nlstat may have: the release build stripped is
+/// about 2.6 MB, with its symbols and line tables about 15 MB.
+const INSTALLED_MAX_BYTES: u64 = 4_000_000;
+
+/// `readelf` (binutils) on `file`: the oracle for what an ELF file holds.
+fn readelf(args: &[&str], file: &Path) -> String {
+    let out = run(Command::new("readelf").args(args).arg(file));
+    assert!(
+        out.status.success(),
+        "readelf {args:?} {}: {}",
+        file.display(),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// The GNU build id of an ELF file, as `readelf -n` prints it: what
+/// identifies one link of a binary, kept by `strip`.
+fn build_id(file: &Path) -> String {
+    readelf(&["-n"], file)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Build ID:"))
+        .map(|id| id.trim().to_string())
+        .unwrap_or_else(|| panic!("{} has no build id", file.display()))
+}
+
+/// The sections `readelf -S -W` lists: (name, flags).
+fn elf_sections(file: &Path) -> Vec<(String, String)> {
+    readelf(&["-S", "-W"], file)
+        .lines()
+        .filter_map(|l| {
+            // `  [13] .name TYPE ADDRESS OFF SIZE ES FLG LK INF AL`, FLG
+            // empty for a section without flags
+            let (_, rest) = l.trim_start().strip_prefix('[')?.split_once(']')?;
+            let cells: Vec<&str> = rest.split_whitespace().collect();
+            let name = cells.first()?.to_string();
+            let flags = cells
+                .get(6)
+                .filter(|f| !f.chars().all(|c| c.is_ascii_digit()))
+                .map_or(String::new(), |f| f.to_string());
+            Some((name, flags))
+        })
+        .filter(|(name, _)| !name.is_empty())
+        .collect()
+}
+
+/// `file` carries no symbol table and no debug information (what `strip`
+/// removes), and with `max_bytes` is at most that large.
+fn assert_stripped(file: &Path, max_bytes: Option<u64>) {
+    let sections = elf_sections(file);
+    assert!(
+        sections.iter().any(|(name, _)| name == ".text"),
+        "readelf lists no .text in {}: {sections:?}",
+        file.display()
+    );
+    // .debug_gdb_scripts is allocated (A): a few bytes of the loaded
+    // image naming Rust's gdb helpers, which strip must keep
+    let unstripped: Vec<&String> = sections
+        .iter()
+        .filter(|(name, flags)| {
+            name == ".symtab" || (name.starts_with(".debug_") && !flags.contains('A'))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        unstripped.is_empty(),
+        "{} is not stripped: it has {unstripped:?}",
+        file.display()
+    );
+    if let Some(max) = max_bytes {
+        let size = std::fs::metadata(file).expect("the installed binary").len();
+        assert!(
+            size <= max,
+            "{} is {size} bytes, more than {max}",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn install_script_installs_under_a_prefix() {
-    if !need("man") || !need("bash") {
+    if !need("man") || !need("bash") || !need("readelf") || !need("strip") {
         return;
     }
     let tmp = TempDir::new("install");
@@ -427,33 +506,56 @@ fn install_script_installs_under_a_prefix() {
         "install.sh again: {}",
         text(&again.stderr)
     );
+    // the binary given, stripped: its build id, without symbols or debug
+    // information; the file given stays as it was
+    let installed_bin = prefix.join("bin/nlstat");
+    assert_eq!(build_id(&installed_bin), build_id(Path::new(nlstat())));
+    assert_stripped(&installed_bin, None);
+    assert!(
+        elf_sections(Path::new(nlstat()))
+            .iter()
+            .any(|(name, _)| name == ".symtab"),
+        "install.sh stripped the binary it was given, not its copy"
+    );
     for (path, source) in [
-        ("bin/nlstat", None),
-        ("share/man/man1/nlstat.1", Some(generate::MAN_PAGE)),
+        ("share/man/man1/nlstat.1", generate::MAN_PAGE),
         (
             "share/bash-completion/completions/nlstat",
-            Some(generate::BASH_COMPLETION),
+            generate::BASH_COMPLETION,
         ),
-        (
-            "share/zsh/site-functions/_nlstat",
-            Some(generate::ZSH_COMPLETION),
-        ),
+        ("share/zsh/site-functions/_nlstat", generate::ZSH_COMPLETION),
         (
             "share/fish/vendor_completions.d/nlstat.fish",
-            Some(generate::FISH_COMPLETION),
+            generate::FISH_COMPLETION,
         ),
     ] {
         let installed = std::fs::read(prefix.join(path))
             .unwrap_or_else(|e| panic!("{path} not installed: {e}"));
-        let expected = match source {
-            Some(file) => std::fs::read(root().join(file)).unwrap(),
-            None => std::fs::read(nlstat()).unwrap(),
-        };
+        let expected = std::fs::read(root().join(source)).unwrap();
         assert!(
             installed == expected,
             "{path} is not what was installed from"
         );
     }
+    // --no-strip installs the very bytes given
+    let unstripped = TempDir::new("install-no-strip");
+    let out = run(Command::new(root().join("scripts/install.sh"))
+        .arg("--prefix")
+        .arg(&unstripped.0)
+        .arg("--bin")
+        .arg(nlstat())
+        .arg("--no-strip"));
+    assert!(
+        out.status.success(),
+        "install.sh --no-strip: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::read(unstripped.0.join("bin/nlstat")).unwrap() == std::fs::read(nlstat()).unwrap(),
+        "install.sh --no-strip changed the binary"
+    );
+    drop(unstripped);
+
     let link = prefix.join("bin/netstat");
     assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("nlstat"));
     assert_eq!(
@@ -563,7 +665,14 @@ fn deb_package_installs_and_purges() {
     if !release_tests() {
         return;
     }
-    for tool in ["dpkg", "dpkg-deb", "dpkg-shlibdeps", "man", "bash"] {
+    for tool in [
+        "dpkg",
+        "dpkg-deb",
+        "dpkg-shlibdeps",
+        "man",
+        "bash",
+        "readelf",
+    ] {
         assert!(
             have_command(tool),
             "the .deb test needs {tool} (.ci/run installs it)"
@@ -626,6 +735,7 @@ fn deb_package_installs_and_purges() {
     );
     let listed = text(&run(Command::new("dpkg").args(["-L", "nlstat"])).stdout);
     assert!(listed.lines().any(|l| l == "/usr/bin/nlstat"), "{listed}");
+    assert_stripped(Path::new("/usr/bin/nlstat"), Some(INSTALLED_MAX_BYTES));
     // net-tools' netstat is untouched
     let owner_now = run(Command::new("dpkg").args(["-S", NETSTAT]));
     assert_eq!(text(&owner_now.stdout), text(&netstat_owner.stdout));
@@ -649,4 +759,104 @@ fn deb_package_installs_and_purges() {
         "{}",
         text(&status.stdout)
     );
+}
+
+/// With CARGO_TARGET_DIR set, build-deb.sh packages the binary cargo built
+/// there, not whatever target/release/nlstat holds, and strips it. The
+/// fresh target directory is seeded with a copy of this build's release
+/// directory (so cargo finds it up to date instead of spending minutes on
+/// a build), whose nlstat gets a build id of its own: only that copy has
+/// it, so the package shows which binary it took.
+#[test]
+fn deb_package_holds_the_binary_built_in_cargo_target_dir() {
+    if !release_tests() {
+        return;
+    }
+    for tool in [
+        "dpkg",
+        "dpkg-deb",
+        "dpkg-shlibdeps",
+        "readelf",
+        "strip",
+        "cp",
+    ] {
+        assert!(
+            have_command(tool),
+            "the .deb test needs {tool} (.ci/run installs it)"
+        );
+    }
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target/tmp is in the target directory");
+    let built = run(Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "--bin", "nlstat"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(root()));
+    assert!(
+        built.status.success(),
+        "cargo build --release: {}",
+        text(&built.stderr)
+    );
+
+    let tmp = TempDir::new("deb-target-dir");
+    let fresh = tmp.0.join("target");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let copied = run(Command::new("cp")
+        .arg("-a")
+        .arg(target.join("release"))
+        .arg(&fresh));
+    assert!(copied.status.success(), "cp -a: {}", text(&copied.stderr));
+    let binary = fresh.join("release/nlstat");
+    let original = build_id(&binary);
+    let id: Vec<u8> = (0..original.len() / 2)
+        .map(|i| u8::from_str_radix(&original[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let marked: Vec<u8> = id.iter().map(|b| !b).collect();
+    let mut bytes = std::fs::read(&binary).unwrap();
+    let at = bytes
+        .windows(id.len())
+        .position(|w| w == id.as_slice())
+        .expect("the build id's bytes in the binary");
+    bytes[at..at + id.len()].copy_from_slice(&marked);
+    std::fs::write(&binary, &bytes).unwrap();
+    let marked_id: String = marked.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(build_id(&binary), marked_id);
+
+    let out_dir = tmp.0.join("out");
+    let packaged = run(Command::new(root().join("scripts/build-deb.sh"))
+        .arg("--out")
+        .arg(&out_dir)
+        .env("CARGO_TARGET_DIR", &fresh));
+    assert!(
+        packaged.status.success(),
+        "build-deb.sh: {}",
+        text(&packaged.stderr)
+    );
+    assert_eq!(
+        build_id(&binary),
+        marked_id,
+        "cargo rebuilt the copied target directory; the test cannot tell the binaries apart"
+    );
+    let deb = PathBuf::from(
+        text(&packaged.stdout)
+            .lines()
+            .last()
+            .expect("the .deb path")
+            .trim(),
+    );
+    let unpacked = tmp.0.join("unpacked");
+    let extracted = run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked));
+    assert!(
+        extracted.status.success(),
+        "dpkg-deb -x: {}",
+        text(&extracted.stderr)
+    );
+    let shipped = unpacked.join("usr/bin/nlstat");
+    assert_eq!(
+        build_id(&shipped),
+        marked_id,
+        "the package holds another binary than the one cargo built in CARGO_TARGET_DIR (build id {original} is {})",
+        target.join("release/nlstat").display()
+    );
+    assert_stripped(&shipped, Some(INSTALLED_MAX_BYTES));
 }

@@ -61,9 +61,8 @@ impl Drop for TempDir {
 
 #[test]
 fn generated_docs_are_up_to_date() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let mut stale = Vec::new();
-    for (path, expected) in generate::all(&readme) {
+    for (path, expected) in generate::all(root()) {
         match std::fs::read_to_string(root().join(path)) {
             Ok(committed) if committed == expected => {}
             Ok(committed) => {
@@ -85,10 +84,206 @@ fn generated_docs_are_up_to_date() {
     assert!(
         stale.is_empty(),
         "the generated man page or completions are out of date (the clap definition in \
-         src/cli.rs or README.md changed): run `{}` and commit what it writes\n{}",
+         src/cli.rs, README.md or doc/*.md changed): run `{}` and commit what it writes\n{}",
         generate::REGENERATE,
         stale.join("\n")
     );
+}
+
+/// The Markdown files of the repository (README.md, doc/, scripts/, ...),
+/// without build output and fuzzing data.
+fn markdown_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                let skip = name.starts_with('.')
+                    || ["target", "corpus", "artifacts"].contains(&name.as_ref());
+                if !skip {
+                    walk(&path, found);
+                }
+            } else if name.ends_with(".md") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(root(), &mut found);
+    found.sort();
+    found
+}
+
+/// The anchor GitHub gives a heading: its text in lower case, without
+/// punctuation other than `-` and `_`, spaces as `-`.
+fn github_slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every heading anchor of a Markdown text, a repeated one with GitHub's
+/// `-1`, `-2`, ... suffixes.
+fn heading_anchors(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut anchors: Vec<String> = Vec::new();
+    let mut heading: Option<String> = None;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let slug = github_slug(&heading.take().unwrap_or_default());
+                let repeats = anchors
+                    .iter()
+                    .filter(|a| {
+                        **a == slug
+                            || a.strip_prefix(&slug).is_some_and(|r| {
+                                r.starts_with('-') && r[1..].parse::<u32>().is_ok()
+                            })
+                    })
+                    .count();
+                anchors.push(if repeats == 0 {
+                    slug
+                } else {
+                    format!("{slug}-{repeats}")
+                });
+            }
+            _ => {}
+        }
+    }
+    anchors
+}
+
+/// Every link and image destination of a Markdown text.
+fn link_targets(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    Parser::new_ext(markdown, Options::ENABLE_TABLES)
+        .filter_map(|event| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn github_slugs_are_githubs() {
+    // anchors GitHub generated for headings of this README
+    assert_eq!(github_slug("Socket owners (-p)"), "socket-owners--p");
+    assert_eq!(
+        github_slug("What differs from netstat"),
+        "what-differs-from-netstat"
+    );
+    assert_eq!(github_slug("Terminal-safe output"), "terminal-safe-output");
+    assert_eq!(
+        heading_anchors("# A\n## `socket` (unix)\n## A\n## A\n"),
+        ["a", "socket-unix", "a-1", "a-2"]
+    );
+}
+
+/// Every relative link in the repository's Markdown files names a file
+/// that exists, and a `#anchor` a heading of its target.
+#[test]
+fn relative_links_resolve() {
+    let files = markdown_files();
+    for required in ["README.md", "scripts/README.md"] {
+        assert!(
+            files.contains(&root().join(required)),
+            "{required} not found"
+        );
+    }
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        for target in link_targets(&text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            let (path, anchor) = match target.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let resolved = if path.is_empty() {
+                file.clone()
+            } else {
+                file.parent().unwrap().join(path)
+            };
+            if !resolved.exists() {
+                broken.push(format!(
+                    "{name}: {target}: {} does not exist",
+                    resolved.display()
+                ));
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let anchors = match std::fs::read_to_string(&resolved) {
+                    Ok(target_text) => heading_anchors(&target_text),
+                    Err(_) => Vec::new(),
+                };
+                if !anchors.iter().any(|a| a == anchor) {
+                    broken.push(format!(
+                        "{name}: {target}: {} has no heading #{anchor} (it has {anchors:?})",
+                        resolved.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} relative links found in {files:?}"
+    );
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// The README is a newcomer's page: at most 400 lines, with the two
+/// commands CI and the docs rely on, and a link to every reference page
+/// under doc/ (which hold the rest).
+#[test]
+fn readme_is_short_and_links_every_reference_page() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(lines <= 400, "README.md has {lines} lines, more than 400");
+    let commands = generate::markdown_section(&readme, "The two commands")
+        .expect("README.md has the section `The two commands'");
+    for command in [
+        "cargo build --release && ./target/release/nlstat -tan\n",
+        "```sh\ncargo test\n```",
+    ] {
+        assert!(
+            commands.contains(command),
+            "`The two commands' lacks {command:?}"
+        );
+    }
+    let linked = link_targets(&readme);
+    let mut pages = 0;
+    for entry in std::fs::read_dir(root().join("doc")).expect("doc/") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages += 1;
+            let link = format!("doc/{}", path.file_name().unwrap().to_string_lossy());
+            assert!(
+                linked
+                    .iter()
+                    .any(|l| l.split('#').next() == Some(link.as_str())),
+                "README.md does not link {link}"
+            );
+        }
+    }
+    assert!(pages >= 5, "doc/ has {pages} reference pages");
 }
 
 /// The page as `man` shows it, in plain ASCII, 80 columns.
@@ -215,7 +410,7 @@ fn man_page_documents_every_option_section_and_variable() {
         missing.is_empty(),
         "options missing from nlstat(1): {missing:?}"
     );
-    for (section, _) in generate::README_SECTIONS {
+    for (section, _, _) in generate::DOC_SECTIONS {
         assert!(
             page.lines().any(|l| l == *section),
             "nlstat(1) has no section {section}"

@@ -9,7 +9,9 @@
 # usage: scripts/build-deb.sh [--out DIR] [--bin FILE]
 #   --out DIR   where the .deb goes (default target/debian); its path is
 #               the last line printed
-#   --bin FILE  package this binary (default: cargo build --release --locked)
+#   --bin FILE  package this binary (default: scripts/install.sh builds it
+#               with cargo build --release --locked, in CARGO_TARGET_DIR if
+#               set, and packages the executable cargo reports); stripped
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +21,7 @@ while [ "$#" -gt 0 ]; do
     case "$1" in
         --out) out=$2; shift 2 ;;
         --bin) bin=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build-deb.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -34,11 +36,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stage=$work/root
 
-if [ -z "$bin" ]; then
-    (cd "$root" && cargo build --release --locked)
-    bin=$root/target/release/nlstat
+# without --bin, install.sh builds the binary and stages what cargo built
+if [ -n "$bin" ]; then
+    set -- --bin "$bin"
 fi
-"$root/scripts/install.sh" --prefix /usr --destdir "$stage" --bin "$bin" >/dev/null
+"$root/scripts/install.sh" --prefix /usr --destdir "$stage" "$@" >/dev/null
 gzip -9n "$stage/usr/share/man/man1/nlstat.1"
 
 # control fields from Cargo.toml

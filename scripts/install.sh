@@ -3,11 +3,15 @@
 # a prefix; with --as-netstat also `netstat` and netstat(8) as links to them,
 # for hosts without net-tools. The same layout goes into the .deb
 # (scripts/build-deb.sh stages it with --destdir).
+#
+# The binary is installed stripped: the release profile keeps line tables
+# (Cargo.toml, for perf and the benchmarks), which triple its size, and an
+# installed tool has no use for them. The build under target/ keeps them.
 set -eu
 
 usage() {
     cat <<'EOF'
-usage: scripts/install.sh [--prefix DIR] [--as-netstat] [--bin FILE] [--destdir DIR] [--force]
+usage: scripts/install.sh [--prefix DIR] [--as-netstat] [--bin FILE] [--destdir DIR] [--force] [--no-strip]
 
   --prefix DIR    install under DIR (default /usr/local):
                     DIR/bin/nlstat
@@ -18,11 +22,14 @@ usage: scripts/install.sh [--prefix DIR] [--as-netstat] [--bin FILE] [--destdir 
   --as-netstat    also DIR/bin/netstat -> nlstat and
                   DIR/share/man/man8/netstat.8 -> ../man1/nlstat.1
                   (never over a netstat that is not such a link)
-  --bin FILE      install this binary (default: build target/release/nlstat
-                  with `cargo build --release --locked`)
+  --bin FILE      install this binary (default: build it with
+                  `cargo build --release --locked`, in CARGO_TARGET_DIR
+                  if set, and install the executable cargo reports)
   --destdir DIR   stage everything under DIR (for packaging)
   --force         with --as-netstat, replace a netstat that is not a link
                   to nlstat
+  --no-strip      install the binary as it is (by default its symbols and
+                  debug information are stripped with `strip`)
 EOF
 }
 
@@ -32,6 +39,7 @@ destdir=
 bin=
 as_netstat=0
 force=0
+strip=1
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --prefix) [ "$#" -ge 2 ] || { usage >&2; exit 2; }; prefix=$2; shift 2 ;;
@@ -42,6 +50,7 @@ while [ "$#" -gt 0 ]; do
         --bin=*) bin=${1#*=}; shift ;;
         --as-netstat) as_netstat=1; shift ;;
         --force) force=1; shift ;;
+        --no-strip) strip=0; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -51,9 +60,20 @@ case "$prefix" in
     *) echo "install.sh: --prefix must be an absolute path, not '$prefix'" >&2; exit 2 ;;
 esac
 
+if [ "$strip" -eq 1 ] && ! command -v strip >/dev/null; then
+    echo "install.sh: strip is missing (apt-get install binutils; --no-strip installs unstripped)" >&2
+    exit 1
+fi
+
 if [ -z "$bin" ]; then
-    (cd "$root" && cargo build --release --locked)
-    bin=$root/target/release/nlstat
+    # the executable cargo reports, wherever its target directory is
+    # (CARGO_TARGET_DIR, .cargo/config.toml), not a guessed target/release
+    messages=$(mktemp)
+    trap 'rm -f "$messages"' EXIT
+    (cd "$root" && cargo build --release --locked --bin nlstat \
+        --message-format=json-render-diagnostics) >"$messages"
+    bin=$(sed -n 's/^{"reason":"compiler-artifact".*"executable":"\([^"]*\)".*$/\1/p' "$messages" | tail -n 1)
+    [ -n "$bin" ] || { echo "install.sh: cargo reported no nlstat executable" >&2; exit 1; }
 fi
 [ -x "$bin" ] || { echo "install.sh: $bin is not an executable" >&2; exit 1; }
 for f in doc/nlstat.1 doc/completions/nlstat.bash doc/completions/_nlstat \
@@ -87,6 +107,9 @@ fi
 install -d "$bindir" "$man1" "$top/share/bash-completion/completions" \
     "$top/share/zsh/site-functions" "$top/share/fish/vendor_completions.d"
 install -m 0755 "$bin" "$bindir/nlstat"
+if [ "$strip" -eq 1 ]; then
+    strip "$bindir/nlstat"
+fi
 install -m 0644 "$root/doc/nlstat.1" "$man1/nlstat.1"
 install -m 0644 "$root/doc/completions/nlstat.bash" "$top/share/bash-completion/completions/nlstat"
 install -m 0644 "$root/doc/completions/_nlstat" "$top/share/zsh/site-functions/_nlstat"

@@ -1,11 +1,13 @@
 //! The man page and the shell completions, rendered from the one
 //! command-line definition (`nlstat::cli::RawArgs`) and, for the man page's
-//! prose, from the README's sections. `scripts/gen-docs.sh` writes them into
-//! the tree; the test suite renders them again and fails when the committed
-//! files differ, so a new option or a README change cannot leave them stale.
+//! prose, from sections of the README and the reference pages under doc/.
+//! `scripts/gen-docs.sh` writes them into the tree; the test suite renders
+//! them again and fails when the committed files differ, so a new option or
+//! a documentation change cannot leave them stale.
 
 use clap::{Arg, Command, CommandFactory};
 use roff::{Inline, Roff, bold, italic, roman};
+use std::path::Path;
 
 /// The generated files, relative to the repository root.
 pub const MAN_PAGE: &str = "doc/nlstat.1";
@@ -17,17 +19,29 @@ pub const FISH_COMPLETION: &str = "doc/completions/nlstat.fish";
 #[allow(dead_code)]
 pub const REGENERATE: &str = "scripts/gen-docs.sh";
 
-/// README sections that become man page sections, in the page's order:
-/// (man section, README heading).
-pub const README_SECTIONS: &[(&str, &str)] = &[
-    ("FILTERS", "Filters"),
-    ("LOAD-BALANCER VIEWS", "Load-balancer views"),
-    ("JSON OUTPUT", "JSON output"),
-    ("PROMETHEUS EXPORTER", "Prometheus exporter"),
-    ("NETWORK NAMESPACES", "Network namespaces"),
-    ("EXIT STATUS", "Exit status"),
-    ("ENVIRONMENT", "Environment"),
-    ("DIFFERENCES FROM NETSTAT", "What differs from netstat"),
+/// Markdown sections that become man page sections, in the page's order:
+/// (man section, file relative to the repository root, heading).
+pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
+    ("FILTERS", "doc/filters.md", "Filters"),
+    ("LOAD-BALANCER VIEWS", "doc/views.md", "Load-balancer views"),
+    ("JSON OUTPUT", "doc/json.md", "JSON output"),
+    (
+        "PROMETHEUS EXPORTER",
+        "doc/exporter.md",
+        "Prometheus exporter",
+    ),
+    (
+        "NETWORK NAMESPACES",
+        "doc/namespaces.md",
+        "Network namespaces",
+    ),
+    ("EXIT STATUS", "doc/options.md", "Exit status"),
+    ("ENVIRONMENT", "doc/options.md", "Environment"),
+    (
+        "DIFFERENCES FROM NETSTAT",
+        "README.md",
+        "What differs from netstat",
+    ),
 ];
 
 /// Forms of the command line nlstat adds to netstat's usage lines.
@@ -49,10 +63,10 @@ pub fn command() -> Command {
     cmd
 }
 
-/// Every generated file: (path, contents).
-pub fn all(readme: &str) -> Vec<(&'static str, String)> {
+/// Every generated file: (path, contents), from the repository at `root`.
+pub fn all(root: &Path) -> Vec<(&'static str, String)> {
     vec![
-        (MAN_PAGE, man_page(readme)),
+        (MAN_PAGE, man_page(root)),
         (BASH_COMPLETION, completion(clap_complete::Shell::Bash)),
         (ZSH_COMPLETION, completion(clap_complete::Shell::Zsh)),
         (FISH_COMPLETION, completion(clap_complete::Shell::Fish)),
@@ -80,7 +94,7 @@ pub fn completion(shell: clap_complete::Shell) -> String {
 }
 
 /// The man page nlstat(1).
-pub fn man_page(readme: &str) -> String {
+pub fn man_page(root: &Path) -> String {
     let cmd = command();
     let mut page = Roff::new();
     page.control(
@@ -163,9 +177,12 @@ pub fn man_page(readme: &str) -> String {
         render_option(&mut page, arg);
     }
 
-    for (section, heading) in README_SECTIONS {
-        let markdown = readme_section(readme, heading)
-            .unwrap_or_else(|| panic!("README.md has no section `{heading}' for {section}"));
+    for (section, file, heading) in DOC_SECTIONS {
+        let path = root.join(file);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let markdown = markdown_section(&text, heading)
+            .unwrap_or_else(|| panic!("{file} has no section `{heading}' for {section}"));
         page.control("SH", [*section]);
         markdown_to_roff(&mut page, markdown);
     }
@@ -246,13 +263,13 @@ fn sentence(summary: &str) -> String {
     out
 }
 
-/// The body of the README section with this heading (any level), up to
+/// The body of the Markdown section with this heading (any level), up to
 /// the next heading of the same or a higher level.
-pub fn readme_section<'a>(readme: &'a str, title: &str) -> Option<&'a str> {
+pub fn markdown_section<'a>(markdown: &'a str, title: &str) -> Option<&'a str> {
     let mut offset = 0;
     let mut start: Option<(usize, usize)> = None;
     let mut in_fence = false;
-    for line in readme.split_inclusive('\n') {
+    for line in markdown.split_inclusive('\n') {
         let here = offset;
         offset += line.len();
         if line.trim_start().starts_with("```") {
@@ -267,14 +284,14 @@ pub fn readme_section<'a>(readme: &'a str, title: &str) -> Option<&'a str> {
         }
         match start {
             None if line[level..].trim() == title => start = Some((level, offset)),
-            Some((open, body)) if level <= open => return Some(&readme[body..here]),
+            Some((open, body)) if level <= open => return Some(&markdown[body..here]),
             _ => {}
         }
     }
-    start.map(|(_, body)| &readme[body..])
+    start.map(|(_, body)| &markdown[body..])
 }
 
-/// Render a README section (CommonMark with tables) as man page text:
+/// Render a Markdown section (CommonMark with tables) as man page text:
 /// paragraphs, `###` headings as subsections, lists, code blocks, and
 /// tables as tagged paragraphs (first cell, the middle cells in
 /// parentheses, then the last cell).
@@ -435,7 +452,7 @@ pub fn markdown_to_roff(page: &mut Roff, markdown: &str) {
             }
             Event::SoftBreak => line.push(styled(" ", &fonts)),
             Event::HardBreak => line.push(Inline::LineBreak),
-            other => panic!("README markup the man page cannot render: {other:?}"),
+            other => panic!("Markdown the man page cannot render: {other:?}"),
         }
     }
     flush(page, &mut line, &mut item_open, false);
@@ -483,15 +500,15 @@ mod tests {
     fn sections_end_at_a_heading_of_their_level_or_higher() {
         let readme = "# t\n## A\none\n### A.1\ntwo\n```sh\n## not a heading\n```\n## B\nthree\n";
         assert_eq!(
-            readme_section(readme, "A"),
+            markdown_section(readme, "A"),
             Some("one\n### A.1\ntwo\n```sh\n## not a heading\n```\n")
         );
         assert_eq!(
-            readme_section(readme, "A.1"),
+            markdown_section(readme, "A.1"),
             Some("two\n```sh\n## not a heading\n```\n")
         );
-        assert_eq!(readme_section(readme, "B"), Some("three\n"));
-        assert_eq!(readme_section(readme, "C"), None);
+        assert_eq!(markdown_section(readme, "B"), Some("three\n"));
+        assert_eq!(markdown_section(readme, "C"), None);
     }
 
     #[test]

@@ -11,9 +11,7 @@ fn main() {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    let readme = std::fs::read_to_string(root.join("README.md"))
-        .unwrap_or_else(|e| panic!("{}: {e}", root.join("README.md").display()));
-    for (path, contents) in generate::all(&readme) {
+    for (path, contents) in generate::all(&root) {
         let path = root.join(path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -188,7 +188,7 @@ impl ProcessIndex {
     /// for the ticks of `-c` after the first: re-reading only processes
     /// that are new or whose number of open files changed costs less than
     /// walking every open file again in the kernel (measured on the
-    /// benchmark population: see the README's Performance section). Each
+    /// benchmark population: see doc/performance.md). Each
     /// owner's inodes and open-file count are taken from the map and its
     /// /proc/PID/fd; a socket that moved meanwhile is an unknown inode,
     /// which calls for one full rescan, as with the walk.

@@ -61,9 +61,8 @@ impl Drop for TempDir {
 
 #[test]
 fn generated_docs_are_up_to_date() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let mut stale = Vec::new();
-    for (path, expected) in generate::all(&readme) {
+    for (path, expected) in generate::all(root()) {
         match std::fs::read_to_string(root().join(path)) {
             Ok(committed) if committed == expected => {}
             Ok(committed) => {
@@ -85,10 +84,206 @@ fn generated_docs_are_up_to_date() {
     assert!(
         stale.is_empty(),
         "the generated man page or completions are out of date (the clap definition in \
-         src/cli.rs or README.md changed): run `{}` and commit what it writes\n{}",
+         src/cli.rs, README.md or doc/*.md changed): run `{}` and commit what it writes\n{}",
         generate::REGENERATE,
         stale.join("\n")
     );
+}
+
+/// The Markdown files of the repository (README.md, doc/, scripts/, ...),
+/// without build output and fuzzing data.
+fn markdown_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                let skip = name.starts_with('.')
+                    || ["target", "corpus", "artifacts"].contains(&name.as_ref());
+                if !skip {
+                    walk(&path, found);
+                }
+            } else if name.ends_with(".md") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(root(), &mut found);
+    found.sort();
+    found
+}
+
+/// The anchor GitHub gives a heading: its text in lower case, without
+/// punctuation other than `-` and `_`, spaces as `-`.
+fn github_slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every heading anchor of a Markdown text, a repeated one with GitHub's
+/// `-1`, `-2`, ... suffixes.
+fn heading_anchors(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut anchors: Vec<String> = Vec::new();
+    let mut heading: Option<String> = None;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let slug = github_slug(&heading.take().unwrap_or_default());
+                let repeats = anchors
+                    .iter()
+                    .filter(|a| {
+                        **a == slug
+                            || a.strip_prefix(&slug).is_some_and(|r| {
+                                r.starts_with('-') && r[1..].parse::<u32>().is_ok()
+                            })
+                    })
+                    .count();
+                anchors.push(if repeats == 0 {
+                    slug
+                } else {
+                    format!("{slug}-{repeats}")
+                });
+            }
+            _ => {}
+        }
+    }
+    anchors
+}
+
+/// Every link and image destination of a Markdown text.
+fn link_targets(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    Parser::new_ext(markdown, Options::ENABLE_TABLES)
+        .filter_map(|event| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn github_slugs_are_githubs() {
+    // anchors GitHub generated for headings of this README
+    assert_eq!(github_slug("Socket owners (-p)"), "socket-owners--p");
+    assert_eq!(
+        github_slug("What differs from netstat"),
+        "what-differs-from-netstat"
+    );
+    assert_eq!(github_slug("Terminal-safe output"), "terminal-safe-output");
+    assert_eq!(
+        heading_anchors("# A\n## `socket` (unix)\n## A\n## A\n"),
+        ["a", "socket-unix", "a-1", "a-2"]
+    );
+}
+
+/// Every relative link in the repository's Markdown files names a file
+/// that exists, and a `#anchor` a heading of its target.
+#[test]
+fn relative_links_resolve() {
+    let files = markdown_files();
+    for required in ["README.md", "scripts/README.md"] {
+        assert!(
+            files.contains(&root().join(required)),
+            "{required} not found"
+        );
+    }
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        for target in link_targets(&text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            let (path, anchor) = match target.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let resolved = if path.is_empty() {
+                file.clone()
+            } else {
+                file.parent().unwrap().join(path)
+            };
+            if !resolved.exists() {
+                broken.push(format!(
+                    "{name}: {target}: {} does not exist",
+                    resolved.display()
+                ));
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let anchors = match std::fs::read_to_string(&resolved) {
+                    Ok(target_text) => heading_anchors(&target_text),
+                    Err(_) => Vec::new(),
+                };
+                if !anchors.iter().any(|a| a == anchor) {
+                    broken.push(format!(
+                        "{name}: {target}: {} has no heading #{anchor} (it has {anchors:?})",
+                        resolved.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} relative links found in {files:?}"
+    );
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// The README is a newcomer's page: at most 400 lines, with the two
+/// commands CI and the docs rely on, and a link to every reference page
+/// under doc/ (which hold the rest).
+#[test]
+fn readme_is_short_and_links_every_reference_page() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(lines <= 400, "README.md has {lines} lines, more than 400");
+    let commands = generate::markdown_section(&readme, "The two commands")
+        .expect("README.md has the section `The two commands'");
+    for command in [
+        "cargo build --release && ./target/release/nlstat -tan\n",
+        "```sh\ncargo test\n```",
+    ] {
+        assert!(
+            commands.contains(command),
+            "`The two commands' lacks {command:?}"
+        );
+    }
+    let linked = link_targets(&readme);
+    let mut pages = 0;
+    for entry in std::fs::read_dir(root().join("doc")).expect("doc/") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages += 1;
+            let link = format!("doc/{}", path.file_name().unwrap().to_string_lossy());
+            assert!(
+                linked
+                    .iter()
+                    .any(|l| l.split('#').next() == Some(link.as_str())),
+                "README.md does not link {link}"
+            );
+        }
+    }
+    assert!(pages >= 5, "doc/ has {pages} reference pages");
 }
 
 /// The page as `man` shows it, in plain ASCII, 80 columns.
@@ -215,7 +410,7 @@ fn man_page_documents_every_option_section_and_variable() {
         missing.is_empty(),
         "options missing from nlstat(1): {missing:?}"
     );
-    for (section, _) in generate::README_SECTIONS {
+    for (section, _, _) in generate::DOC_SECTIONS {
         assert!(
             page.lines().any(|l| l == *section),
             "nlstat(1) has no section {section}"
@@ -403,9 +598,88 @@ fn check_installed_binaries(bin: &Path, netstat_link: Option<&Path>) {
     assert_all(results);
 }
 
+/// The size an installed nlstat may have: the release build stripped is
+/// about 2.6 MB, with its symbols and line tables about 15 MB.
+const INSTALLED_MAX_BYTES: u64 = 4_000_000;
+
+/// `readelf` (binutils) on `file`: the oracle for what an ELF file holds.
+fn readelf(args: &[&str], file: &Path) -> String {
+    let out = run(Command::new("readelf").args(args).arg(file));
+    assert!(
+        out.status.success(),
+        "readelf {args:?} {}: {}",
+        file.display(),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// The GNU build id of an ELF file, as `readelf -n` prints it: what
+/// identifies one link of a binary, kept by `strip`.
+fn build_id(file: &Path) -> String {
+    readelf(&["-n"], file)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Build ID:"))
+        .map(|id| id.trim().to_string())
+        .unwrap_or_else(|| panic!("{} has no build id", file.display()))
+}
+
+/// The sections `readelf -S -W` lists: (name, flags).
+fn elf_sections(file: &Path) -> Vec<(String, String)> {
+    readelf(&["-S", "-W"], file)
+        .lines()
+        .filter_map(|l| {
+            // `  [13] .name TYPE ADDRESS OFF SIZE ES FLG LK INF AL`, FLG
+            // empty for a section without flags
+            let (_, rest) = l.trim_start().strip_prefix('[')?.split_once(']')?;
+            let cells: Vec<&str> = rest.split_whitespace().collect();
+            let name = cells.first()?.to_string();
+            let flags = cells
+                .get(6)
+                .filter(|f| !f.chars().all(|c| c.is_ascii_digit()))
+                .map_or(String::new(), |f| f.to_string());
+            Some((name, flags))
+        })
+        .filter(|(name, _)| !name.is_empty())
+        .collect()
+}
+
+/// `file` carries no symbol table and no debug information (what `strip`
+/// removes), and with `max_bytes` is at most that large.
+fn assert_stripped(file: &Path, max_bytes: Option<u64>) {
+    let sections = elf_sections(file);
+    assert!(
+        sections.iter().any(|(name, _)| name == ".text"),
+        "readelf lists no .text in {}: {sections:?}",
+        file.display()
+    );
+    // .debug_gdb_scripts is allocated (A): a few bytes of the loaded
+    // image naming Rust's gdb helpers, which strip must keep
+    let unstripped: Vec<&String> = sections
+        .iter()
+        .filter(|(name, flags)| {
+            name == ".symtab" || (name.starts_with(".debug_") && !flags.contains('A'))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        unstripped.is_empty(),
+        "{} is not stripped: it has {unstripped:?}",
+        file.display()
+    );
+    if let Some(max) = max_bytes {
+        let size = std::fs::metadata(file).expect("the installed binary").len();
+        assert!(
+            size <= max,
+            "{} is {size} bytes, more than {max}",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn install_script_installs_under_a_prefix() {
-    if !need("man") || !need("bash") {
+    if !need("man") || !need("bash") || !need("readelf") || !need("strip") {
         return;
     }
     let tmp = TempDir::new("install");
@@ -427,33 +701,56 @@ fn install_script_installs_under_a_prefix() {
         "install.sh again: {}",
         text(&again.stderr)
     );
+    // the binary given, stripped: its build id, without symbols or debug
+    // information; the file given stays as it was
+    let installed_bin = prefix.join("bin/nlstat");
+    assert_eq!(build_id(&installed_bin), build_id(Path::new(nlstat())));
+    assert_stripped(&installed_bin, None);
+    assert!(
+        elf_sections(Path::new(nlstat()))
+            .iter()
+            .any(|(name, _)| name == ".symtab"),
+        "install.sh stripped the binary it was given, not its copy"
+    );
     for (path, source) in [
-        ("bin/nlstat", None),
-        ("share/man/man1/nlstat.1", Some(generate::MAN_PAGE)),
+        ("share/man/man1/nlstat.1", generate::MAN_PAGE),
         (
             "share/bash-completion/completions/nlstat",
-            Some(generate::BASH_COMPLETION),
+            generate::BASH_COMPLETION,
         ),
-        (
-            "share/zsh/site-functions/_nlstat",
-            Some(generate::ZSH_COMPLETION),
-        ),
+        ("share/zsh/site-functions/_nlstat", generate::ZSH_COMPLETION),
         (
             "share/fish/vendor_completions.d/nlstat.fish",
-            Some(generate::FISH_COMPLETION),
+            generate::FISH_COMPLETION,
         ),
     ] {
         let installed = std::fs::read(prefix.join(path))
             .unwrap_or_else(|e| panic!("{path} not installed: {e}"));
-        let expected = match source {
-            Some(file) => std::fs::read(root().join(file)).unwrap(),
-            None => std::fs::read(nlstat()).unwrap(),
-        };
+        let expected = std::fs::read(root().join(source)).unwrap();
         assert!(
             installed == expected,
             "{path} is not what was installed from"
         );
     }
+    // --no-strip installs the very bytes given
+    let unstripped = TempDir::new("install-no-strip");
+    let out = run(Command::new(root().join("scripts/install.sh"))
+        .arg("--prefix")
+        .arg(&unstripped.0)
+        .arg("--bin")
+        .arg(nlstat())
+        .arg("--no-strip"));
+    assert!(
+        out.status.success(),
+        "install.sh --no-strip: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::read(unstripped.0.join("bin/nlstat")).unwrap() == std::fs::read(nlstat()).unwrap(),
+        "install.sh --no-strip changed the binary"
+    );
+    drop(unstripped);
+
     let link = prefix.join("bin/netstat");
     assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("nlstat"));
     assert_eq!(
@@ -563,7 +860,14 @@ fn deb_package_installs_and_purges() {
     if !release_tests() {
         return;
     }
-    for tool in ["dpkg", "dpkg-deb", "dpkg-shlibdeps", "man", "bash"] {
+    for tool in [
+        "dpkg",
+        "dpkg-deb",
+        "dpkg-shlibdeps",
+        "man",
+        "bash",
+        "readelf",
+    ] {
         assert!(
             have_command(tool),
             "the .deb test needs {tool} (.ci/run installs it)"
@@ -626,6 +930,7 @@ fn deb_package_installs_and_purges() {
     );
     let listed = text(&run(Command::new("dpkg").args(["-L", "nlstat"])).stdout);
     assert!(listed.lines().any(|l| l == "/usr/bin/nlstat"), "{listed}");
+    assert_stripped(Path::new("/usr/bin/nlstat"), Some(INSTALLED_MAX_BYTES));
     // net-tools' netstat is untouched
     let owner_now = run(Command::new("dpkg").args(["-S", NETSTAT]));
     assert_eq!(text(&owner_now.stdout), text(&netstat_owner.stdout));
@@ -649,4 +954,104 @@ fn deb_package_installs_and_purges() {
         "{}",
         text(&status.stdout)
     );
+}
+
+/// With CARGO_TARGET_DIR set, build-deb.sh packages the binary cargo built
+/// there, not whatever target/release/nlstat holds, and strips it. The
+/// fresh target directory is seeded with a copy of this build's release
+/// directory (so cargo finds it up to date instead of spending minutes on
+/// a build), whose nlstat gets a build id of its own: only that copy has
+/// it, so the package shows which binary it took.
+#[test]
+fn deb_package_holds_the_binary_built_in_cargo_target_dir() {
+    if !release_tests() {
+        return;
+    }
+    for tool in [
+        "dpkg",
+        "dpkg-deb",
+        "dpkg-shlibdeps",
+        "readelf",
+        "strip",
+        "cp",
+    ] {
+        assert!(
+            have_command(tool),
+            "the .deb test needs {tool} (.ci/run installs it)"
+        );
+    }
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target/tmp is in the target directory");
+    let built = run(Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "--bin", "nlstat"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(root()));
+    assert!(
+        built.status.success(),
+        "cargo build --release: {}",
+        text(&built.stderr)
+    );
+
+    let tmp = TempDir::new("deb-target-dir");
+    let fresh = tmp.0.join("target");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let copied = run(Command::new("cp")
+        .arg("-a")
+        .arg(target.join("release"))
+        .arg(&fresh));
+    assert!(copied.status.success(), "cp -a: {}", text(&copied.stderr));
+    let binary = fresh.join("release/nlstat");
+    let original = build_id(&binary);
+    let id: Vec<u8> = (0..original.len() / 2)
+        .map(|i| u8::from_str_radix(&original[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let marked: Vec<u8> = id.iter().map(|b| !b).collect();
+    let mut bytes = std::fs::read(&binary).unwrap();
+    let at = bytes
+        .windows(id.len())
+        .position(|w| w == id.as_slice())
+        .expect("the build id's bytes in the binary");
+    bytes[at..at + id.len()].copy_from_slice(&marked);
+    std::fs::write(&binary, &bytes).unwrap();
+    let marked_id: String = marked.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(build_id(&binary), marked_id);
+
+    let out_dir = tmp.0.join("out");
+    let packaged = run(Command::new(root().join("scripts/build-deb.sh"))
+        .arg("--out")
+        .arg(&out_dir)
+        .env("CARGO_TARGET_DIR", &fresh));
+    assert!(
+        packaged.status.success(),
+        "build-deb.sh: {}",
+        text(&packaged.stderr)
+    );
+    assert_eq!(
+        build_id(&binary),
+        marked_id,
+        "cargo rebuilt the copied target directory; the test cannot tell the binaries apart"
+    );
+    let deb = PathBuf::from(
+        text(&packaged.stdout)
+            .lines()
+            .last()
+            .expect("the .deb path")
+            .trim(),
+    );
+    let unpacked = tmp.0.join("unpacked");
+    let extracted = run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked));
+    assert!(
+        extracted.status.success(),
+        "dpkg-deb -x: {}",
+        text(&extracted.stderr)
+    );
+    let shipped = unpacked.join("usr/bin/nlstat");
+    assert_eq!(
+        build_id(&shipped),
+        marked_id,
+        "the package holds another binary than the one cargo built in CARGO_TARGET_DIR (build id {original} is {})",
+        target.join("release/nlstat").display()
+    );
+    assert_stripped(&shipped, Some(INSTALLED_MAX_BYTES));
 }

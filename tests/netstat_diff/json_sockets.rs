@@ -5,7 +5,7 @@
 //! (addresses, ports, states, queues, users, inodes, owners, timers) and
 //! the two multisets of rows must be equal. serde_json parses the output.
 //!
-//! Also here: the README's schema tables checked against real output, the
+//! Also here: the schema tables of doc/json.md checked against real output, the
 //! `-c` tick objects, hostile process names and unix paths, and the
 //! options that print no table.
 
@@ -352,7 +352,7 @@ fn json_socket_values_are_typed_and_numeric() {
     assert!(unix.iter().any(|o| o["path"].is_null()));
 }
 
-/// Type names of the README's schema tables.
+/// Type names of the schema tables in doc/json.md.
 fn type_matches(documented: &str, value: &Value) -> bool {
     let (base, nullable) = match documented.strip_suffix(" or null") {
         Some(base) => (base, true),
@@ -367,25 +367,25 @@ fn type_matches(documented: &str, value: &Value) -> bool {
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         "array" => value.is_array(),
-        other => panic!("README names an unknown type {other:?}"),
+        other => panic!("doc/json.md names an unknown type {other:?}"),
     }
 }
 
-/// One row of a README schema table: field name, JSON type, and whether
+/// One row of a schema table: field name, JSON type, and whether
 /// every object of the kind has it.
 type SchemaField = (String, String, bool);
 
-/// The README's schema: (table heading, its fields).
-fn readme_schema() -> Vec<(String, Vec<SchemaField>)> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let section = readme
-        .split("## JSON output")
+/// The documented schema: (table heading, its fields), from the tables
+/// under the level-2 headings of doc/json.md (the README links to it).
+fn documented_schema() -> Vec<(String, Vec<SchemaField>)> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/doc/json.md"))
+        .expect("doc/json.md");
+    let section = doc
+        .split("# JSON output\n")
         .nth(1)
-        .expect("README has a JSON output section");
-    let section = section.split("\n## ").next().unwrap();
+        .expect("doc/json.md has a JSON output section");
     let mut tables = Vec::new();
-    for part in section.split("\n### ").skip(1) {
+    for part in section.split("\n## ").skip(1) {
         let heading = part.lines().next().unwrap().to_string();
         let fields: Vec<SchemaField> = part
             .lines()
@@ -409,9 +409,9 @@ fn readme_schema() -> Vec<(String, Vec<SchemaField>)> {
     tables
 }
 
-/// Every field each README table lists appears in real output with the
-/// documented type, fields marked "always" are in every object, and no
-/// object carries a field the README does not list.
+/// Every field each table of doc/json.md lists appears in real output
+/// with the documented type, fields marked "always" are in every object,
+/// and no object carries a field the tables do not list.
 #[test]
 fn readme_schema_matches_the_output() {
     let Some(ns) = Namespace::create("jschema") else {
@@ -452,18 +452,18 @@ fn readme_schema_matches_the_output() {
         "`tick` (`-c`)",
         ticks.into_iter().filter(|o| o["kind"] == "tick").collect(),
     );
-    let schema = readme_schema();
+    let schema = documented_schema();
     let mut headings: Vec<&str> = schema.iter().map(|(h, _)| h.as_str()).collect();
     headings.sort_unstable();
     assert_eq!(
         headings,
         by_table.keys().copied().collect::<Vec<_>>(),
-        "every README table is exercised, and only those"
+        "every documented table is exercised, and only those"
     );
     for (heading, fields) in &schema {
         let objects = by_table
             .get(heading.as_str())
-            .unwrap_or_else(|| panic!("no output exercises README table {heading}"));
+            .unwrap_or_else(|| panic!("no output exercises documented table {heading}"));
         assert!(!objects.is_empty(), "no objects for {heading}");
         for (name, documented, always) in fields {
             let mut seen = 0;
@@ -485,7 +485,7 @@ fn readme_schema_matches_the_output() {
             for key in o.as_object().unwrap().keys() {
                 assert!(
                     fields.iter().any(|(name, _, _)| name == key),
-                    "{heading}: field {key} is not documented in the README ({o})"
+                    "{heading}: field {key} is not documented in doc/json.md ({o})"
                 );
             }
         }

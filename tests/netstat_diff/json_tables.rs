@@ -1462,7 +1462,7 @@ fn key_value_counters(file: &str, fixed_section: Option<&str>) -> Vec<Counter> {
         .collect()
 }
 
-/// The counters a selection shows (README: `-t` Tcp* and MPTcp*, `-u`
+/// The counters a selection shows (doc/json.md: `-t` Tcp* and MPTcp*, `-u`
 /// Udp*, `-U` UdpLite*, `-w` Ip* and Icmp*, `-S` Sctp; a section of no
 /// known protocol always; no letter: everything).
 fn selected(counters: &[Counter], letters: &str) -> Vec<Counter> {
@@ -1608,7 +1608,7 @@ fn json_statistics_match_proc_files() {
             )
         });
     }
-    // The selections hold exactly the sections the README names.
+    // The selections hold exactly the sections doc/json.md names.
     let sections = |args: &[&str]| -> BTreeSet<String> {
         let out = nl_json(&ns, args);
         json_counters(&objects_ok(&out, "statistic", "sections"))

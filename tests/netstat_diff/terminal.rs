@@ -2,7 +2,7 @@
 //! is escape sequences, unix socket paths holding a newline and ESC, a
 //! host name with ESC in the namespace's /etc/hosts and an interface named
 //! with ESC. Piped, nlstat prints netstat's bytes exactly; on the terminal
-//! every control byte is `?` (README, Hardening), and the screen bytes are
+//! every control byte is `?` (doc/hardening.md), and the screen bytes are
 //! netstat's bytes with that rule applied.
 
 use crate::support::*;

@@ -474,3 +474,105 @@ fn bad_view_options_fail_with_one_line() {
     let ours = ns.run(nlstat(), &["--group", "-n"]);
     assert_eq!(theirs.stdout, ours.stdout);
 }
+
+/// ss's TCP or UDP state name as netstat words it (`null` for none:
+/// unconnected UDP).
+fn netstat_state(ss_state: &str) -> Value {
+    let word = match ss_state {
+        "UNCONN" => return Value::Null,
+        "ESTAB" => "ESTABLISHED",
+        "SYN-SENT" => "SYN_SENT",
+        "SYN-RECV" => "SYN_RECV",
+        "FIN-WAIT-1" => "FIN_WAIT1",
+        "FIN-WAIT-2" => "FIN_WAIT2",
+        "TIME-WAIT" => "TIME_WAIT",
+        "CLOSE-WAIT" => "CLOSE_WAIT",
+        "LAST-ACK" => "LAST_ACK",
+        other => other,
+    };
+    Value::from(word)
+}
+
+/// Counts by state of ss's rows (`ss -tanH` lists every socket of the
+/// table, as a view counts them).
+fn ss_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
+    let text = String::from_utf8_lossy(&ns.run("ss", args).stdout).into_owned();
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let state = line.split_whitespace().next().unwrap();
+        *counts.entry(netstat_state(state).to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Counts by state of netstat -xan's rows (ss leaves out the sockets
+/// still in a listener's queue, netstat -a lists them).
+fn unix_counts_by_state(ns: &Namespace) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for row in netstat_rows(ns, &["-xan"]) {
+        // unix  RefCnt [ flags ] Type State? I-Node Path?
+        let close = row.iter().position(|c| c == "]").unwrap();
+        let state = &row[close + 2];
+        let state = if state.parse::<u64>().is_ok() {
+            Value::Null
+        } else {
+            Value::from(state.as_str())
+        };
+        *counts.entry(state.to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn view_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for o in nlstat_json(ns, args) {
+        if matches!(o["kind"].as_str(), Some("count" | "summary")) {
+            *counts.entry(o["state"].to_string()).or_insert(0) += o["count"].as_u64().unwrap();
+        }
+    }
+    counts
+}
+
+/// A view is an aggregate: without -a it counts every socket of the
+/// chosen tables (listeners too, as `ss -tan` and `netstat -a` list
+/// them); -l or a state in the filter expression narrows it.
+#[test]
+fn views_count_every_socket_of_the_tables() {
+    let Some(ns) = Namespace::create("vevery") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let _lb = Holder::start(&ns);
+    for (ours, server) in [
+        ("-t", "\"LISTEN\""),
+        ("-u", "null"),
+        ("-x", "\"LISTENING\""),
+    ] {
+        let expected = match ours {
+            "-t" => ss_counts_by_state(&ns, &["-tanH"]),
+            "-u" => ss_counts_by_state(&ns, &["-uanH"]),
+            _ => unix_counts_by_state(&ns),
+        };
+        assert!(
+            expected.contains_key(server),
+            "the population has servers in {ours}: {expected:?}"
+        );
+        let by_state = view_counts_by_state(&ns, &[ours, "--group-by", "state"]);
+        assert_eq!(by_state, expected, "{ours} --group-by state");
+        let summary = view_counts_by_state(&ns, &[ours, "--summary"]);
+        assert_eq!(summary, expected, "{ours} --summary");
+    }
+    // -l: the servers alone, as ss -l lists them
+    assert_eq!(
+        view_counts_by_state(&ns, &["-tl", "--group-by", "state"]),
+        ss_counts_by_state(&ns, &["-tlnH"])
+    );
+    // a state in the expression: those sockets alone (ss leaves the
+    // state column out when one state is asked for)
+    let established = ns.run("ss", &["-tanH", "state", "established"]).stdout;
+    let established = String::from_utf8_lossy(&established).lines().count() as u64;
+    assert_eq!(
+        view_counts_by_state(&ns, &["-t", "--group-by", "state", "state", "established"]),
+        BTreeMap::from([("\"ESTABLISHED\"".to_string(), established)])
+    );
+}

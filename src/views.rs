@@ -13,7 +13,7 @@ use crate::filter::expr::Query;
 use crate::model::{InetProto, InetSocket, StateWord, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, proto_name};
 use crate::render::text::Text;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -300,11 +300,20 @@ pub struct Aggregator {
     pairs4: Vec<u128>,
     /// Other pairs: (in use, TIME_WAIT) per (local, remote, port).
     pairs6: FxHashMap<(u128, u128, u16), (u64, u64)>,
-    /// Rendered rows of the previous tick, for `-c`'s change column.
+    /// Rendered rows of the previous tick (views that merge tuples which
+    /// render alike), for `-c`'s change column.
     previous: Option<FxHashMap<Vec<Shown>, u64>>,
     /// Counted tuples of the previous tick (views whose keys print as
     /// counted), for `-c`'s change column.
     previous_tuples: Option<FxHashMap<Tuple, u64>>,
+    /// With `--top`, the keys the previous tick showed: only those are
+    /// shown once more when they vanish.
+    previous_shown: Option<FxHashSet<Vec<Shown>>>,
+    previous_shown_tuples: Option<FxHashSet<Tuple>>,
+    /// `--listeners`: the previous tick's listeners (their accept queues).
+    previous_listeners: Option<Vec<InetSocket>>,
+    /// `--ephemeral`: ports in use per pair at the previous tick.
+    previous_pairs: Option<FxHashMap<(IpAddr, IpAddr, u16), u64>>,
     previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
     ticks: u64,
     /// The namespace whose sockets are counted now (the `netns` key).
@@ -335,6 +344,10 @@ impl Aggregator {
             pairs6: FxHashMap::default(),
             previous: None,
             previous_tuples: None,
+            previous_shown: None,
+            previous_shown_tuples: None,
+            previous_listeners: None,
+            previous_pairs: None,
             previous_counters: None,
             ticks: 0,
             netns: 0,
@@ -566,25 +579,6 @@ impl Aggregator {
         result
     }
 
-    /// Rows with their change since the previous tick (`-c`; `None` on the
-    /// first tick).
-    fn deltas(&mut self, rows: &[(Vec<Shown>, u64)], continuous: bool) -> Vec<Option<i64>> {
-        if !continuous {
-            return vec![None; rows.len()];
-        }
-        let previous = self.previous.take();
-        let deltas = rows
-            .iter()
-            .map(|(key, count)| {
-                previous
-                    .as_ref()
-                    .map(|p| *count as i64 - p.get(key).copied().unwrap_or(0) as i64)
-            })
-            .collect();
-        self.previous = Some(rows.iter().cloned().collect());
-        deltas
-    }
-
     fn write_counts(
         &mut self,
         out: &mut dyn Write,
@@ -627,38 +621,78 @@ impl Aggregator {
                     .collect();
                 *merged.entry(shown).or_insert(0) += count;
             }
-            let mut rows: Vec<(Vec<Shown>, u64)> = merged.into_iter().collect();
+            let previous = self.previous.take();
+            let shown_before = self.previous_shown.take();
+            let mut rows: Vec<(Vec<Shown>, u64, Option<i64>)> = merged
+                .iter()
+                .map(|(key, n)| (key.clone(), *n, change(previous.as_ref(), key, *n)))
+                .collect();
             rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             if let Some(n) = top {
                 rows.truncate(n);
             }
-            let deltas = self.deltas(&rows, config.continuous);
-            let mut row = |i: usize| (rows[i].0.clone(), rows[i].1, deltas[i]);
+            let live = rows.len();
+            rows.extend(
+                vanished(previous.as_ref(), shown_before.as_ref(), |k| {
+                    merged.contains_key(k)
+                })
+                .map(|(key, delta)| (key.clone(), 0, Some(delta))),
+            );
+            rows[live..].sort_by(|a, b| a.0.cmp(&b.0));
+            if config.continuous {
+                self.previous_shown =
+                    top.map(|_| rows[..live].iter().map(|r| r.0.clone()).collect());
+                self.previous = Some(merged);
+            }
+            let mut row = |i: usize| rows[i].clone();
             return write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         }
-        let mut rows: Vec<(&Tuple, u64)> = self.counts.iter().map(|(t, c)| (t, *c)).collect();
-        if self.view == View::Summary {
-            rows.sort_by(|a, b| {
+        let previous = self.previous_tuples.take();
+        let shown_before = self.previous_shown_tuples.take();
+        let counts = &self.counts;
+        let mut rows: Vec<(&Tuple, u64, Option<i64>)> = counts
+            .iter()
+            .map(|(t, n)| (t, *n, change(previous.as_ref(), t, *n)))
+            .collect();
+        let summary = self.view == View::Summary;
+        let order = |a: &(&Tuple, u64, Option<i64>), b: &(&Tuple, u64, Option<i64>)| {
+            if summary {
                 a.0[..2]
                     .cmp(&b.0[..2])
                     .then(b.1.cmp(&a.1))
                     .then(a.0.cmp(b.0))
-            });
-        } else {
-            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        }
+            } else {
+                b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
+            }
+        };
+        rows.sort_by(order);
         if let Some(n) = top {
             rows.truncate(n);
         }
-        let previous = self.previous_tuples.take();
-        let deltas: Vec<Option<i64>> = rows
-            .iter()
-            .map(|(tuple, count)| {
-                previous
-                    .as_ref()
-                    .map(|p| *count as i64 - p.get(*tuple).copied().unwrap_or(0) as i64)
+        // keys gone since the previous tick: once more, with count 0
+        let live = rows.len();
+        rows.extend(
+            vanished(previous.as_ref(), shown_before.as_ref(), |t| {
+                counts.contains_key(t)
             })
-            .collect();
+            .map(|(t, delta)| (t, 0, Some(delta))),
+        );
+        if rows.len() > live {
+            if summary {
+                rows.sort_by(order);
+            } else {
+                rows[live..].sort_by(order);
+            }
+        }
+        let shown_now: Option<FxHashSet<Tuple>> = match top {
+            Some(_) if config.continuous => Some(
+                rows.iter()
+                    .filter(|r| r.1 > 0)
+                    .map(|r| r.0.clone())
+                    .collect(),
+            ),
+            _ => None,
+        };
         let mut row = |i: usize| {
             let key: Vec<Shown> = rows[i]
                 .0
@@ -666,13 +700,14 @@ impl Aggregator {
                 .zip(keys)
                 .map(|(v, k)| show(*k, *v, names, programs, naming, netns_names))
                 .collect();
-            (key, rows[i].1, deltas[i])
+            (key, rows[i].1, rows[i].2)
         };
         let written = write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         drop(rows);
         if config.continuous {
             // this tick's counts become the next tick's previous ones
             self.previous_tuples = Some(std::mem::take(&mut self.counts));
+            self.previous_shown_tuples = shown_now;
         }
         written
     }
@@ -841,6 +876,24 @@ impl Aggregator {
         Ok(())
     }
 
+    /// The previous tick's listeners that are not listening now, with
+    /// their accept queue then.
+    fn listeners_gone(&self, previous: Option<&[InetSocket]>) -> Vec<(InetSocket, u64)> {
+        let now: FxHashSet<(IpAddr, u16)> = self
+            .listeners
+            .iter()
+            .map(|l| (l.local, l.local_port))
+            .collect();
+        let mut gone: Vec<(InetSocket, u64)> = previous
+            .unwrap_or_default()
+            .iter()
+            .filter(|l| !now.contains(&(l.local, l.local_port)))
+            .map(|l| (*l, u64::from(l.recv_q)))
+            .collect();
+        gone.sort_by_key(|(l, _)| (l.local_port, l.local));
+        gone
+    }
+
     fn write_listeners(
         &mut self,
         out: &mut dyn Write,
@@ -852,7 +905,15 @@ impl Aggregator {
             listener: InetSocket,
             fill: u64,
             counts: [u64; 3],
+            delta: Option<i64>,
         }
+        let before = self.previous_listeners.take();
+        let gone_listeners = self.listeners_gone(before.as_deref());
+        let previous: Option<FxHashMap<(IpAddr, u16), u64>> = before.map(|ls| {
+            ls.iter()
+                .map(|l| ((l.local, l.local_port), u64::from(l.recv_q)))
+                .collect()
+        });
         let mut rows: Vec<Row> = self
             .listeners
             .iter()
@@ -886,6 +947,11 @@ impl Aggregator {
                     listener: *l,
                     fill,
                     counts,
+                    delta: change(
+                        previous.as_ref(),
+                        &(l.local, l.local_port),
+                        u64::from(l.recv_q),
+                    ),
                 }
             })
             .collect();
@@ -896,6 +962,17 @@ impl Aggregator {
                 .then(a.listener.local_port.cmp(&b.listener.local_port))
                 .then(a.listener.local.cmp(&b.listener.local))
         });
+        // listeners gone since the previous tick: once more, all zero
+        for (mut gone, queue) in gone_listeners {
+            gone.recv_q = 0;
+            gone.backlog = 0;
+            rows.push(Row {
+                listener: gone,
+                fill: 0,
+                counts: [0; 3],
+                delta: Some(-(queue as i64)),
+            });
+        }
         let counters = listen_counters(root);
         let now = std::time::Instant::now();
         let rates: Vec<Option<f64>> = match (&self.previous_counters, config.continuous) {
@@ -913,21 +990,10 @@ impl Aggregator {
             }
             _ => vec![None; counters.len()],
         };
-        let keyed: Vec<(Vec<Shown>, u64)> = rows
-            .iter()
-            .map(|r| {
-                (
-                    vec![
-                        Shown::Text(r.listener.local.to_string()),
-                        Shown::Number(u64::from(r.listener.local_port)),
-                    ],
-                    u64::from(r.listener.recv_q),
-                )
-            })
-            .collect();
-        let deltas = self.deltas(&keyed, config.continuous);
+        let deltas: Vec<Option<i64>> = rows.iter().map(|r| r.delta).collect();
         if config.continuous {
             self.previous_counters = Some((now, counters.clone()));
+            self.previous_listeners = Some(self.listeners.clone());
         }
         let owner = |inode: u64| programs.and_then(|p| p.owner(inode));
         if config.json {
@@ -1046,20 +1112,26 @@ impl Aggregator {
             rows.push((key, counts, pct));
         });
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.0.cmp(&a.1.0)).then(a.0.cmp(&b.0)));
-        let keyed: Vec<(Vec<Shown>, u64)> = rows
+        let previous = self.previous_pairs.take();
+        let mut deltas: Vec<Option<i64>> = rows
             .iter()
-            .map(|((l, r, p), (n, _), _)| {
-                (
-                    vec![
-                        Shown::Text(l.to_string()),
-                        Shown::Text(r.to_string()),
-                        Shown::Number(u64::from(*p)),
-                    ],
-                    *n,
-                )
-            })
+            .map(|(key, (in_use, _), _)| change(previous.as_ref(), key, *in_use))
             .collect();
-        let deltas = self.deltas(&keyed, config.continuous);
+        // pairs gone since the previous tick: once more, with nothing in use
+        let now: FxHashMap<(IpAddr, IpAddr, u16), u64> =
+            rows.iter().map(|(key, (n, _), _)| (*key, *n)).collect();
+        let mut gone: Vec<((IpAddr, IpAddr, u16), i64)> =
+            vanished(previous.as_ref(), None, |k| now.contains_key(k))
+                .map(|(k, d)| (*k, d))
+                .collect();
+        gone.sort();
+        for (key, delta) in gone {
+            rows.push((key, (0, 0), 0));
+            deltas.push(Some(delta));
+        }
+        if config.continuous {
+            self.previous_pairs = Some(now);
+        }
         if config.json {
             let mut line = JsonLine::new();
             for (((local, remote, port), (in_use, tw), pct), delta) in rows.iter().zip(&deltas) {
@@ -1129,6 +1201,32 @@ impl Aggregator {
             .collect();
         write_table(out, &header, &table, 3)
     }
+}
+
+/// The change of a key's count since the previous tick (`-c`; `None` on
+/// the first tick).
+fn change<K: Eq + std::hash::Hash>(
+    previous: Option<&FxHashMap<K, u64>>,
+    key: &K,
+    now: u64,
+) -> Option<i64> {
+    previous.map(|p| now as i64 - p.get(key).copied().unwrap_or(0) as i64)
+}
+
+/// Keys counted at the previous tick and gone at this one (with `--top`,
+/// of those the previous tick showed), with their change: minus their
+/// previous count. They are shown once more, with count 0, so a drop to
+/// nothing is seen.
+fn vanished<'a, K: Eq + std::hash::Hash>(
+    previous: Option<&'a FxHashMap<K, u64>>,
+    shown: Option<&'a FxHashSet<K>>,
+    counted: impl Fn(&K) -> bool + 'a,
+) -> impl Iterator<Item = (&'a K, i64)> + 'a {
+    previous
+        .into_iter()
+        .flatten()
+        .filter(move |(k, _)| !counted(k) && shown.is_none_or(|s| s.contains(*k)))
+        .map(|(k, n)| (k, -(*n as i64)))
 }
 
 /// (local address, remote address, remote port), (in use, TIME_WAIT),
@@ -1488,6 +1586,28 @@ mod tests {
             network("10.1.2.3".parse().unwrap(), Some(16)),
             Value::Net("10.1.0.0".parse().unwrap(), 16)
         );
+    }
+
+    #[test]
+    fn vanished_keys_come_back_once_with_minus_their_count() {
+        let previous: FxHashMap<&str, u64> = [("a", 3), ("b", 2), ("c", 1)].into_iter().collect();
+        let now: FxHashMap<&str, u64> = [("a", 4)].into_iter().collect();
+        assert_eq!(change(Some(&previous), &"a", 4), Some(1));
+        assert_eq!(change(Some(&previous), &"d", 4), Some(4));
+        assert_eq!(change(None, &"a", 4), None);
+        let mut gone: Vec<(&str, i64)> = vanished(Some(&previous), None, |k| now.contains_key(k))
+            .map(|(k, d)| (*k, d))
+            .collect();
+        gone.sort();
+        assert_eq!(gone, [("b", -2), ("c", -1)]);
+        // with --top, only what the previous tick showed
+        let shown: FxHashSet<&str> = ["a", "b"].into_iter().collect();
+        let gone: Vec<(&str, i64)> =
+            vanished(Some(&previous), Some(&shown), |k| now.contains_key(k))
+                .map(|(k, d)| (*k, d))
+                .collect();
+        assert_eq!(gone, [("b", -2)]);
+        assert_eq!(vanished(None, None, |_: &&str| false).count(), 0);
     }
 
     #[test]

@@ -224,6 +224,99 @@ enum Value {
 
 type Tuple = SmallVec<[Value; 3]>;
 
+/// The payload widths in bits of `keys` packed into one `u64`, when
+/// they fit (addresses, networks and namespaces do not). Each value takes
+/// its payload and a 2-bit kind above it (see [`pack`]).
+fn packing(keys: &[Key]) -> Option<Vec<(Key, u32)>> {
+    let widths: Option<Vec<(Key, u32)>> = keys
+        .iter()
+        .map(|key| {
+            let width = match key {
+                // an index into PACKED_WORDS
+                Key::Proto | Key::Family => 4,
+                // a protocol and a state, or a word
+                Key::State => 10,
+                Key::LocalPort | Key::RemotePort => 16,
+                Key::Uid | Key::User | Key::Pid | Key::Program => 32,
+                _ => return None,
+            };
+            Some((*key, width))
+        })
+        .collect();
+    widths.filter(|w| !w.is_empty() && w.iter().map(|(_, n)| n + 2).sum::<u32>() <= 64)
+}
+
+/// Protocol and family names and unix state words: every word a
+/// packable key can have, in byte order (so packed keys sort as their
+/// tuples do).
+const PACKED_WORDS: [&str; 13] = [
+    "CONNECTED",
+    "CONNECTING",
+    "DISCONNECTING",
+    "FREE",
+    "LISTENING",
+    "UNKNOWN",
+    "inet",
+    "inet6",
+    "raw",
+    "tcp",
+    "udp",
+    "udplite",
+    "unix",
+];
+
+const PROTOS: [InetProto; 4] = [
+    InetProto::Tcp,
+    InetProto::Udp,
+    InetProto::UdpLite,
+    InetProto::Raw,
+];
+
+/// A value of a packable key as bits: a 2-bit kind (null, number, word,
+/// inet state: the order of [`Value`]'s variants for each key) above a
+/// payload of `width` bits. [`unpack`] gives the value back; packed keys
+/// compare as their tuples do.
+fn pack(value: Value, width: u32) -> u64 {
+    let (kind, payload) = match value {
+        Value::Null => (0, 0),
+        Value::Number(n) => (1, n),
+        Value::User(uid) => (1, u64::from(uid)),
+        Value::Program(pid) => (1, u64::from(pid)),
+        Value::Str(word) => {
+            let index = PACKED_WORDS.iter().position(|w| *w == word);
+            debug_assert!(index.is_some(), "{word} is not in PACKED_WORDS");
+            (2, index.unwrap_or(PACKED_WORDS.len() - 1) as u64)
+        }
+        Value::InetState(proto, state) => {
+            let p = PROTOS.iter().position(|p| *p == proto).unwrap_or(0) as u64;
+            (3, (p << 8) | u64::from(state))
+        }
+        // not packable (see `packing`)
+        Value::Addr(_) | Value::Net(..) | Value::Netns(_) => (0, 0),
+    };
+    (kind << width) | (payload & ((1 << width) - 1))
+}
+
+/// The tuple `packed` holds.
+fn unpack(packing: &[(Key, u32)], packed: u64) -> Tuple {
+    let mut tuple = Tuple::new();
+    let mut shift: u32 = packing.iter().map(|(_, w)| w + 2).sum();
+    for (key, width) in packing {
+        shift -= width + 2;
+        let bits = packed >> shift;
+        let payload = bits & ((1 << width) - 1);
+        tuple.push(match ((bits >> width) & 3, key) {
+            (0, _) => Value::Null,
+            (1, Key::User) => Value::User(payload as u32),
+            (1, Key::Program) => Value::Program(payload as u32),
+            (1, _) => Value::Number(payload),
+            (2, _) => Value::Str(PACKED_WORDS[payload as usize % PACKED_WORDS.len()]),
+            _ => Value::InetState(PROTOS[(payload >> 8) as usize & 3], payload as u8),
+        });
+    }
+    tuple
+}
+
 fn network(address: IpAddr, len: Option<u8>) -> Value {
     match address {
         IpAddr::V4(v4) => {
@@ -283,6 +376,20 @@ pub type NetnsNames = FxHashMap<u64, (String, String)>;
 /// Per-tick state of a view, kept across `-c` ticks for the deltas.
 pub struct Aggregator {
     view: View,
+    /// The keys of the tuples counted (none for `--listeners` and
+    /// `--ephemeral`), kept once rather than made for each socket.
+    key_list: Vec<Key>,
+    /// When every key packs into one `u64` (no addresses, no namespace):
+    /// the keys' widths in bits, and the counts by packed key. Hashing a
+    /// `u64` is one multiply and an entry is 16 bytes, so a tick with
+    /// hundreds of thousands of distinct keys stays in cache; tuples are
+    /// unpacked at the end of the tick, once per key.
+    packing: Option<Vec<(Key, u32)>>,
+    packed: FxHashMap<u64, u64>,
+    /// The packed counts of the previous tick, and with `--top` the
+    /// packed keys it showed (`-c`).
+    previous_packed: Option<FxHashMap<u64, u64>>,
+    previous_shown_packed: Option<FxHashSet<u64>>,
     counts: FxHashMap<Tuple, u64>,
     /// Listening TCP sockets (few) and connection counts per local end
     /// and state, for `--listeners`.
@@ -332,8 +439,19 @@ const LISTEN_COUNTERS: [&str; 5] = [
 
 impl Aggregator {
     pub fn new(view: View) -> Self {
+        let key_list = match &view {
+            View::GroupBy { keys, .. } => keys.clone(),
+            View::Summary | View::Exporter { .. } => vec![Key::Proto, Key::Family, Key::State],
+            _ => Vec::new(),
+        };
+        let packing = packing(&key_list);
         Aggregator {
             view,
+            key_list,
+            packing,
+            packed: FxHashMap::default(),
+            previous_packed: None,
+            previous_shown_packed: None,
             counts: FxHashMap::default(),
             listeners: Vec::new(),
             listener_ports: Default::default(),
@@ -371,6 +489,12 @@ impl Aggregator {
 
     /// Add `other`'s counts (another namespace's) to these and clear them.
     pub fn absorb(&mut self, other: &mut Aggregator) {
+        if self.packing.is_some() && self.packing == other.packing {
+            for (packed, n) in other.packed.drain() {
+                *self.packed.entry(packed).or_insert(0) += n;
+            }
+        }
+        other.unpack_counts();
         for (tuple, n) in other.counts.drain() {
             *self.counts.entry(tuple).or_insert(0) += n;
         }
@@ -380,10 +504,17 @@ impl Aggregator {
     }
 
     fn keys(&self) -> Vec<Key> {
-        match &self.view {
-            View::GroupBy { keys, .. } => keys.clone(),
-            View::Summary | View::Exporter { .. } => vec![Key::Proto, Key::Family, Key::State],
-            _ => Vec::new(),
+        self.key_list.clone()
+    }
+
+    /// Move the packed counts into `counts`, as tuples.
+    fn unpack_counts(&mut self) {
+        let Some(packing) = &self.packing else {
+            return;
+        };
+        self.counts.reserve(self.packed.len());
+        for (packed, n) in self.packed.drain() {
+            *self.counts.entry(unpack(packing, packed)).or_insert(0) += n;
         }
     }
 
@@ -490,33 +621,34 @@ impl Aggregator {
     }
 
     fn count_tuple(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
-        {
-            {
-                let owner = programs
-                    .and_then(|p| p.owner(socket.inode))
-                    .map(|(pid, _)| pid);
-                let tuple: Tuple = self
-                    .keys()
-                    .iter()
-                    .map(|key| match key {
-                        Key::Proto => Value::Str(proto_name(socket.proto)),
-                        Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
-                        Key::State => Value::InetState(socket.proto, socket.state),
-                        Key::LocalAddr => Value::Addr(socket.local),
-                        Key::LocalPort => port(socket.local_port),
-                        Key::RemoteAddr => Value::Addr(socket.remote),
-                        Key::RemotePort => port(socket.remote_port),
-                        Key::RemoteNet(len) => network(socket.remote, *len),
-                        Key::Uid => Value::Number(u64::from(socket.uid)),
-                        Key::User => Value::User(socket.uid),
-                        Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
-                        Key::Program => owner.map_or(Value::Null, Value::Program),
-                        Key::Netns => Value::Netns(self.netns),
-                    })
-                    .collect();
-                *self.counts.entry(tuple).or_insert(0) += 1;
+        let owner = programs
+            .and_then(|p| p.owner(socket.inode))
+            .map(|(pid, _)| pid);
+        let value = |key: &Key| match key {
+            Key::Proto => Value::Str(proto_name(socket.proto)),
+            Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
+            Key::State => Value::InetState(socket.proto, socket.state),
+            Key::LocalAddr => Value::Addr(socket.local),
+            Key::LocalPort => port(socket.local_port),
+            Key::RemoteAddr => Value::Addr(socket.remote),
+            Key::RemotePort => port(socket.remote_port),
+            Key::RemoteNet(len) => network(socket.remote, *len),
+            Key::Uid => Value::Number(u64::from(socket.uid)),
+            Key::User => Value::User(socket.uid),
+            Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+            Key::Program => owner.map_or(Value::Null, Value::Program),
+            Key::Netns => Value::Netns(self.netns),
+        };
+        if let Some(packing) = &self.packing {
+            let mut packed = 0u64;
+            for (key, width) in packing {
+                packed = (packed << (width + 2)) | pack(value(key), *width);
             }
+            *self.packed.entry(packed).or_insert(0) += 1;
+            return;
         }
+        let tuple: Tuple = self.key_list.iter().map(value).collect();
+        *self.counts.entry(tuple).or_insert(0) += 1;
     }
 
     pub fn add_unix(&mut self, socket: &UnixSocket<'_>, programs: Option<&ProcessIndex>) {
@@ -530,20 +662,25 @@ impl Aggregator {
             .and_then(|p| p.owner(socket.inode))
             .map(|(pid, _)| pid);
         let state = socket.state_word();
-        let tuple: Tuple = self
-            .keys()
-            .iter()
-            .map(|key| match key {
-                Key::Proto => Value::Str("unix"),
-                Key::Family => Value::Str("unix"),
-                Key::State if state.is_empty() => Value::Null,
-                Key::State => Value::Str(state),
-                Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
-                Key::Program => owner.map_or(Value::Null, Value::Program),
-                Key::Netns => Value::Netns(self.netns),
-                _ => Value::Null,
-            })
-            .collect();
+        let value = |key: &Key| match key {
+            Key::Proto => Value::Str("unix"),
+            Key::Family => Value::Str("unix"),
+            Key::State if state.is_empty() => Value::Null,
+            Key::State => Value::Str(state),
+            Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+            Key::Program => owner.map_or(Value::Null, Value::Program),
+            Key::Netns => Value::Netns(self.netns),
+            _ => Value::Null,
+        };
+        if let Some(packing) = &self.packing {
+            let mut packed = 0u64;
+            for (key, width) in packing {
+                packed = (packed << (width + 2)) | pack(value(key), *width);
+            }
+            *self.packed.entry(packed).or_insert(0) += 1;
+            return;
+        }
+        let tuple: Tuple = self.key_list.iter().map(value).collect();
         *self.counts.entry(tuple).or_insert(0) += 1;
     }
 
@@ -571,6 +708,7 @@ impl Aggregator {
             View::Exporter { max_series } => self.write_metrics(out, max_series),
         };
         self.counts.clear();
+        self.packed.clear();
         self.listeners.clear();
         self.listener_ports.clear();
         self.per_end.clear();
@@ -612,6 +750,7 @@ impl Aggregator {
         // without a name) are merged; other tuples are printed as counted,
         // without rendering them all into memory first.
         if keys.iter().any(|k| matches!(k, Key::Program | Key::User)) {
+            self.unpack_counts();
             let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
             for (tuple, count) in &self.counts {
                 let shown: Vec<Shown> = tuple
@@ -647,52 +786,70 @@ impl Aggregator {
             let mut row = |i: usize| rows[i].clone();
             return write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         }
+        let summary = self.view == View::Summary;
+        if let Some(packing) = self.packing.take() {
+            // packed keys sort as their tuples; the summary's proto and
+            // family are all but its last key (the state)
+            let state_bits = packing.last().map_or(0, |(_, w)| w + 2);
+            let previous = self.previous_packed.take();
+            let shown_before = self.previous_shown_packed.take();
+            let rows = counted_rows(
+                &self.packed,
+                previous.as_ref(),
+                shown_before.as_ref(),
+                top,
+                |a: &u64, b: &u64| {
+                    if summary {
+                        (a >> state_bits).cmp(&(b >> state_bits))
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                },
+            );
+            let shown_now: Option<FxHashSet<u64>> = (top.is_some() && config.continuous)
+                .then(|| rows.iter().filter(|r| r.1 > 0).map(|r| *r.0).collect());
+            let mut row = |i: usize| {
+                let key: Vec<Shown> = unpack(&packing, *rows[i].0)
+                    .iter()
+                    .zip(keys)
+                    .map(|(v, k)| show(*k, *v, names, programs, naming, netns_names))
+                    .collect();
+                (key, rows[i].1, rows[i].2)
+            };
+            let written = write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
+            drop(rows);
+            self.packing = Some(packing);
+            if config.continuous {
+                // this tick's counts become the next tick's previous ones
+                // (the previous ones' room is reused)
+                let mut room = previous.unwrap_or_default();
+                room.clear();
+                self.previous_packed = Some(std::mem::replace(&mut self.packed, room));
+                self.previous_shown_packed = shown_now;
+            }
+            return written;
+        }
         let previous = self.previous_tuples.take();
         let shown_before = self.previous_shown_tuples.take();
-        let counts = &self.counts;
-        let mut rows: Vec<(&Tuple, u64, Option<i64>)> = counts
-            .iter()
-            .map(|(t, n)| (t, *n, change(previous.as_ref(), t, *n)))
-            .collect();
-        let summary = self.view == View::Summary;
-        let order = |a: &(&Tuple, u64, Option<i64>), b: &(&Tuple, u64, Option<i64>)| {
-            if summary {
-                a.0[..2]
-                    .cmp(&b.0[..2])
-                    .then(b.1.cmp(&a.1))
-                    .then(a.0.cmp(b.0))
-            } else {
-                b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
-            }
-        };
-        rows.sort_by(order);
-        if let Some(n) = top {
-            rows.truncate(n);
-        }
-        // keys gone since the previous tick: once more, with count 0
-        let live = rows.len();
-        rows.extend(
-            vanished(previous.as_ref(), shown_before.as_ref(), |t| {
-                counts.contains_key(t)
-            })
-            .map(|(t, delta)| (t, 0, Some(delta))),
+        let rows = counted_rows(
+            &self.counts,
+            previous.as_ref(),
+            shown_before.as_ref(),
+            top,
+            |a: &Tuple, b: &Tuple| {
+                if summary {
+                    a[..2].cmp(&b[..2])
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            },
         );
-        if rows.len() > live {
-            if summary {
-                rows.sort_by(order);
-            } else {
-                rows[live..].sort_by(order);
-            }
-        }
-        let shown_now: Option<FxHashSet<Tuple>> = match top {
-            Some(_) if config.continuous => Some(
-                rows.iter()
-                    .filter(|r| r.1 > 0)
-                    .map(|r| r.0.clone())
-                    .collect(),
-            ),
-            _ => None,
-        };
+        let shown_now: Option<FxHashSet<Tuple>> = (top.is_some() && config.continuous).then(|| {
+            rows.iter()
+                .filter(|r| r.1 > 0)
+                .map(|r| r.0.clone())
+                .collect()
+        });
         let mut row = |i: usize| {
             let key: Vec<Shown> = rows[i]
                 .0
@@ -716,6 +873,7 @@ impl Aggregator {
     /// in both exposition formats).
     fn write_metrics(&mut self, out: &mut dyn Write, max_series: usize) -> io::Result<()> {
         use crate::render::exposition::{Exposition, Format, Kind};
+        self.unpack_counts();
         let mut e = Exposition::new(out, Format::Prometheus);
         e.family(
             "nlstat_sockets",
@@ -1203,6 +1361,39 @@ impl Aggregator {
     }
 }
 
+/// A tick's rows of counted keys (tuples, or packed tuples, which sort
+/// alike): by `group`, then count (descending), then key; `--top` keeps
+/// the first rows; then the keys gone since the previous tick, with
+/// count 0 (see [`vanished`]). Each with its change (`-c`).
+fn counted_rows<'a, K: Eq + std::hash::Hash + Ord>(
+    counts: &'a FxHashMap<K, u64>,
+    previous: Option<&'a FxHashMap<K, u64>>,
+    shown_before: Option<&'a FxHashSet<K>>,
+    top: Option<usize>,
+    group: impl Fn(&K, &K) -> std::cmp::Ordering,
+) -> Vec<(&'a K, u64, Option<i64>)> {
+    let order = |a: &(&K, u64, Option<i64>), b: &(&K, u64, Option<i64>)| {
+        group(a.0, b.0)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.0.cmp(b.0))
+    };
+    let mut rows: Vec<(&K, u64, Option<i64>)> = Vec::with_capacity(counts.len());
+    rows.extend(counts.iter().map(|(k, n)| (k, *n, change(previous, k, *n))));
+    rows.sort_unstable_by(order);
+    if let Some(n) = top {
+        rows.truncate(n);
+    }
+    let live = rows.len();
+    rows.extend(
+        vanished(previous, shown_before, |k| counts.contains_key(k)).map(|(k, d)| (k, 0, Some(d))),
+    );
+    if rows.len() > live {
+        // by group, count 0 sorts last within each; without groups, last
+        rows.sort_by(order);
+    }
+    rows
+}
+
 /// The change of a key's count since the previous tick (`-c`; `None` on
 /// the first tick).
 fn change<K: Eq + std::hash::Hash>(
@@ -1608,6 +1799,72 @@ mod tests {
                 .collect();
         assert_eq!(gone, [("b", -2)]);
         assert_eq!(vanished(None, None, |_: &&str| false).count(), 0);
+    }
+
+    #[test]
+    fn packed_keys_unpack_and_sort_as_their_tuples() {
+        let keys = [Key::Proto, Key::State, Key::LocalPort, Key::RemotePort];
+        let layout = packing(&keys).expect("these keys pack");
+        let mut tuples: Vec<Tuple> = Vec::new();
+        for proto in ["tcp", "udp", "udplite", "raw", "unix"] {
+            for state in [
+                Value::Null,
+                Value::Str("LISTENING"),
+                Value::Str("CONNECTED"),
+                Value::Str("UNKNOWN"),
+                Value::InetState(InetProto::Tcp, tcp_state::ESTABLISHED),
+                Value::InetState(InetProto::Raw, 7),
+                Value::InetState(InetProto::Udp, 255),
+            ] {
+                for port in [Value::Null, Value::Number(1), Value::Number(65535)] {
+                    for pid in [Value::Null, Value::Number(1), Value::Number(443)] {
+                        tuples.push([Value::Str(proto), state, port, pid].into_iter().collect());
+                    }
+                }
+            }
+        }
+        let pack_tuple = |t: &Tuple| {
+            t.iter()
+                .zip(&layout)
+                .fold(0u64, |acc, (v, (_, w))| (acc << (w + 2)) | pack(*v, *w))
+        };
+        let mut packed: Vec<u64> = tuples.iter().map(pack_tuple).collect();
+        for (t, p) in tuples.iter().zip(&packed) {
+            assert_eq!(&unpack(&layout, *p), t);
+        }
+        tuples.sort();
+        packed.sort();
+        let unpacked: Vec<Tuple> = packed.iter().map(|p| unpack(&layout, *p)).collect();
+        assert_eq!(unpacked, tuples);
+        // every word a packable key can have is a packed word
+        for word in PACKED_WORDS.windows(2) {
+            assert!(word[0] < word[1], "{word:?} in byte order");
+        }
+        // addresses, networks and namespaces do not pack; too wide does not
+        assert!(packing(&[Key::State, Key::LocalAddr]).is_none());
+        assert!(packing(&[Key::Netns]).is_none());
+        assert!(packing(&[Key::Uid, Key::Pid]).is_none());
+        let owners = packing(&[Key::Program, Key::User]);
+        assert!(owners.is_none(), "68 bits do not pack");
+        let owners = packing(&[Key::Program, Key::State]).expect("these keys pack");
+        let owners_too = packing(&[Key::User, Key::State]).expect("these keys pack");
+        for (layout, t) in [
+            (&owners, [Value::Null, Value::Null]),
+            (&owners, [Value::Program(7), Value::Str("CONNECTED")]),
+            (&owners_too, [Value::User(0), Value::Null]),
+            (
+                &owners_too,
+                [Value::User(u32::MAX), Value::Str("LISTENING")],
+            ),
+        ] {
+            let t: Tuple = t.into_iter().collect();
+            let p = t
+                .iter()
+                .zip(layout)
+                .fold(0u64, |acc, (v, (_, w))| (acc << (w + 2)) | pack(*v, *w));
+            assert_eq!(unpack(layout, p), t);
+        }
+        assert!(packing(&[Key::Proto, Key::Family, Key::State]).is_some());
     }
 
     #[test]

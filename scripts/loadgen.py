@@ -19,6 +19,9 @@ Population (all on 127.0.0.0/8 or ::1 inside the namespace):
   --udp U        U UDP sockets (half of them connected)
   --unix X       X unix sockets (stream pairs, accepted connections over a
                  filesystem and an abstract listener, datagram pairs)
+  --port-range LO-HI
+                 the namespace's ip_local_port_range (default 16384-65535);
+                 1024-65535 spreads the client ends over more local ports
 
 Examples:
   sudo scripts/loadgen.py --tcp 200 --listen 10 --unix 50
@@ -319,6 +322,7 @@ def main():
     parser.add_argument("--timewait", type=int, default=0)
     parser.add_argument("--udp", type=int, default=0)
     parser.add_argument("--unix", type=int, default=0)
+    parser.add_argument("--port-range", help="the namespace's ip_local_port_range, LO-HI")
     parser.add_argument("--workers", type=int, default=1,
                         help="at least this many worker processes (more if descriptors need it)")
     parser.add_argument("--duration", type=float, default=1800,
@@ -375,6 +379,8 @@ def main():
         run(["ip", "-n", args.ns, "link", "set", "lo", "up"])
         sysctls = dict(NS_SYSCTLS)
         sysctls["net.ipv4.tcp_max_tw_buckets"] = str(max(262144, 2 * args.timewait))
+        if args.port_range:
+            sysctls["net.ipv4.ip_local_port_range"] = args.port_range.replace("-", " ")
         for name, value in sysctls.items():
             run(["ip", "netns", "exec", args.ns, "sysctl", "-q", "-w", "%s=%s" % (name, value)])
         host_sysctl("fs.file-max", total_fds + 200_000, host_changed)

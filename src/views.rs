@@ -352,11 +352,20 @@ enum Shown {
 
 impl Shown {
     fn text(&self) -> String {
+        let mut text = String::new();
+        self.text_into(&mut text);
+        text
+    }
+
+    fn text_into(&self, text: &mut String) {
+        use std::fmt::Write as _;
         match self {
-            Shown::Null => "-".into(),
-            Shown::Text(t) => t.clone(),
-            Shown::Number(n) => n.to_string(),
-            Shown::Netns(label, _, _) => label.clone(),
+            Shown::Null => text.push('-'),
+            Shown::Text(t) => text.push_str(t),
+            Shown::Number(n) => {
+                let _ = write!(text, "{n}");
+            }
+            Shown::Netns(label, _, _) => text.push_str(label),
         }
     }
 
@@ -386,6 +395,10 @@ pub struct Aggregator {
     /// unpacked at the end of the tick, once per key.
     packing: Option<Vec<(Key, u32)>>,
     packed: FxHashMap<u64, u64>,
+    /// Keys of 32 bits or fewer (`state,local_port`) are counted here
+    /// while sockets come, in half the room (8-byte entries), then moved
+    /// to `packed` once per key.
+    packed32: Option<FxHashMap<u32, u32>>,
     /// The packed counts of the previous tick, and with `--top` the
     /// packed keys it showed (`-c`).
     previous_packed: Option<FxHashMap<u64, u64>>,
@@ -445,11 +458,16 @@ impl Aggregator {
             _ => Vec::new(),
         };
         let packing = packing(&key_list);
+        let packed32 = packing
+            .as_ref()
+            .filter(|p| p.iter().map(|(_, w)| w + 2).sum::<u32>() <= 32)
+            .map(|_| FxHashMap::default());
         Aggregator {
             view,
             key_list,
             packing,
             packed: FxHashMap::default(),
+            packed32,
             previous_packed: None,
             previous_shown_packed: None,
             counts: FxHashMap::default(),
@@ -489,6 +507,7 @@ impl Aggregator {
 
     /// Add `other`'s counts (another namespace's) to these and clear them.
     pub fn absorb(&mut self, other: &mut Aggregator) {
+        other.widen_packed();
         if self.packing.is_some() && self.packing == other.packing {
             for (packed, n) in other.packed.drain() {
                 *self.packed.entry(packed).or_insert(0) += n;
@@ -507,8 +526,19 @@ impl Aggregator {
         self.key_list.clone()
     }
 
+    /// Move the 32-bit counts into `packed`.
+    fn widen_packed(&mut self) {
+        if let Some(narrow) = &mut self.packed32 {
+            self.packed.reserve(narrow.len());
+            for (packed, n) in narrow.drain() {
+                *self.packed.entry(u64::from(packed)).or_insert(0) += u64::from(n);
+            }
+        }
+    }
+
     /// Move the packed counts into `counts`, as tuples.
     fn unpack_counts(&mut self) {
+        self.widen_packed();
         let Some(packing) = &self.packing else {
             return;
         };
@@ -644,7 +674,10 @@ impl Aggregator {
             for (key, width) in packing {
                 packed = (packed << (width + 2)) | pack(value(key), *width);
             }
-            *self.packed.entry(packed).or_insert(0) += 1;
+            match &mut self.packed32 {
+                Some(narrow) => *narrow.entry(packed as u32).or_insert(0) += 1,
+                None => *self.packed.entry(packed).or_insert(0) += 1,
+            }
             return;
         }
         let tuple: Tuple = self.key_list.iter().map(value).collect();
@@ -677,7 +710,10 @@ impl Aggregator {
             for (key, width) in packing {
                 packed = (packed << (width + 2)) | pack(value(key), *width);
             }
-            *self.packed.entry(packed).or_insert(0) += 1;
+            match &mut self.packed32 {
+                Some(narrow) => *narrow.entry(packed as u32).or_insert(0) += 1,
+                None => *self.packed.entry(packed).or_insert(0) += 1,
+            }
             return;
         }
         let tuple: Tuple = self.key_list.iter().map(value).collect();
@@ -709,6 +745,9 @@ impl Aggregator {
         };
         self.counts.clear();
         self.packed.clear();
+        if let Some(narrow) = &mut self.packed32 {
+            narrow.clear();
+        }
         self.listeners.clear();
         self.listener_ports.clear();
         self.per_end.clear();
@@ -787,6 +826,7 @@ impl Aggregator {
             return write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         }
         let summary = self.view == View::Summary;
+        self.widen_packed();
         if let Some(packing) = self.packing.take() {
             // packed keys sort as their tuples; the summary's proto and
             // family are all but its last key (the state)
@@ -1530,29 +1570,40 @@ fn write_count_rows(
         }
         return Ok(());
     }
-    let cells = |(key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
-        let mut cells: Vec<String> = key.iter().map(Shown::text).collect();
-        cells.push(n.to_string());
-        if config.continuous {
-            cells.push(delta_text(delta));
-        }
-        cells
-    };
     let mut header: Vec<String> = names_of.to_vec();
     header.push("count".into());
     if config.continuous {
         header.push("delta".into());
     }
+    // a row's cells are rendered into the same buffers every time: with
+    // many rows, no allocation per cell
+    let mut cells: Vec<String> = vec![String::new(); header.len()];
+    let fill = |cells: &mut Vec<String>, (key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
+        use std::fmt::Write as _;
+        for cell in cells.iter_mut() {
+            cell.clear();
+        }
+        for (cell, value) in cells.iter_mut().zip(&key) {
+            value.text_into(cell);
+        }
+        let _ = write!(cells[key.len()], "{n}");
+        if config.continuous {
+            cells[key.len() + 1].push_str(&delta_text(delta));
+        }
+    };
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for i in 0..count {
-        for (w, cell) in widths.iter_mut().zip(cells(row(i))) {
+        fill(&mut cells, row(i));
+        for (w, cell) in widths.iter_mut().zip(&cells) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let left = names_of.len();
-    write_line(out, &header, &widths, left)?;
+    let mut line = String::new();
+    write_line_with(out, &header, &widths, left, &mut line)?;
     for i in 0..count {
-        write_line(out, &cells(row(i)), &widths, left)?;
+        fill(&mut cells, row(i));
+        write_line_with(out, &cells, &widths, left, &mut line)?;
     }
     Ok(())
 }
@@ -1592,15 +1643,30 @@ fn write_line(
     widths: &[usize],
     left: usize,
 ) -> io::Result<()> {
-    let mut text = String::new();
+    write_line_with(out, cells, widths, left, &mut String::new())
+}
+
+/// One line of an aligned table, made in `text` (a buffer kept across
+/// lines).
+fn write_line_with(
+    out: &mut dyn Write,
+    cells: &[String],
+    widths: &[usize],
+    left: usize,
+    text: &mut String,
+) -> io::Result<()> {
+    text.clear();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if i > 0 {
             text.push_str("  ");
         }
+        let pad = width.saturating_sub(cell.chars().count());
         if i < left {
-            text.push_str(&format!("{cell:<width$}"));
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(' ', pad));
         } else {
-            text.push_str(&format!("{cell:>width$}"));
+            text.extend(std::iter::repeat_n(' ', pad));
+            text.push_str(cell);
         }
     }
     text.truncate(text.trim_end().len());

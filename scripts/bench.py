@@ -16,9 +16,9 @@ least 20 processes), 20 000 IPv6 connections, 100 listeners, 1 000 UDP and
 20 000 unix sockets. --small is a quick smoke run.
 
 --many-keys measures `--group-by` with many distinct keys instead: 200 000
-IPv4 connections between local processes with the namespace's port range
-widened to 1024-65535 (the client ends spread over every local port) and
-20 000 TIME_WAIT sockets; `nlstat -tan` and `nlstat -tan --group-by
+IPv4 connections between local processes whose client ends take every
+port of 1024-65535 in turn (each on its own source address; 16 bits of
+port allow no more distinct local ports) and 20 000 TIME_WAIT sockets; `nlstat -tan` and `nlstat -tan --group-by
 state,local_port` run in turn (paired runs), reported with the number of
 sockets and of distinct keys, median walls, the median of the per-pair
 ratios and peak RSS.
@@ -313,7 +313,7 @@ def many_keys(args, nlstat, floor):
     many distinct keys; returns the report's lines."""
     timewait = 2000 if args.small else 20_000
     loadgen, ready = start_loadgen(args, ["--timewait", str(timewait),
-                                          "--port-range", "1024-65535"])
+                                          "--port-range", "1024-65535", "--spread-ports"])
     plain = [nlstat, "-tan"]
     grouped = [nlstat, "-tan", "--group-by", "state,local_port"]
     try:
@@ -345,7 +345,7 @@ def many_keys(args, nlstat, floor):
              "- population (loadgen READY): " +
              " ".join("%s=%s" % (k, ready[k]) for k in
                       ("workers", "tcp", "listen", "timewait", "sockets")) +
-             "; namespace port range 1024-65535",
+             "; port range 1024-65535, client ends on its ports in turn (--spread-ports)",
              "- TCP sockets the kernel dumps (`kernel_dump tcp 46 all`): %s; distinct "
              "`state,local_port` keys: %d" % (records, keys),
              "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),

@@ -20,8 +20,12 @@ Population (all on 127.0.0.0/8 or ::1 inside the namespace):
   --unix X       X unix sockets (stream pairs, accepted connections over a
                  filesystem and an abstract listener, datagram pairs)
   --port-range LO-HI
-                 the namespace's ip_local_port_range (default 16384-65535);
-                 1024-65535 spreads the client ends over more local ports
+                 the namespace's ip_local_port_range (default 16384-65535)
+  --spread-ports each IPv4 client end (and each --timewait one) binds the
+                 next port of that range in turn (on its own source
+                 address), so the client ends use every local port of the
+                 range rather than the kernel's choice (which reuses ports
+                 across source addresses)
 
 Examples:
   sudo scripts/loadgen.py --tcp 200 --listen 10 --unix 50
@@ -88,8 +92,9 @@ def server_address(worker):
     return "127.200.%d.%d" % (worker // 250, worker % 250 + 1)
 
 
-def connect_batch(listener, family, count, source_of, keep, progress):
-    """Open `count` connections to `listener`, keeping both ends in `keep`."""
+def connect_batch(listener, family, count, source_of, keep, progress, port_of=None):
+    """Open `count` connections to `listener`, keeping both ends in `keep`
+    (client j bound to source_of(j) and port_of(j) when they are given)."""
     address = listener.getsockname()[:2]
     done = 0
     batch = 500
@@ -101,7 +106,9 @@ def connect_batch(listener, family, count, source_of, keep, progress):
             # an abortive close at exit: no TIME_WAIT flood on teardown
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             source = source_of(j)
-            if source is not None:
+            if source is not None and port_of is not None:
+                c.bind((source, port_of(j)))
+            elif source is not None:
                 c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
                 c.bind((source, 0))
             c.connect(address)
@@ -167,7 +174,10 @@ def sockstat_timewait():
 class TimeWaitMaker:
     """Makes TIME_WAIT sockets on demand: the client closes first."""
 
-    def __init__(self, worker):
+    def __init__(self, worker, spread=None):
+        # with --spread-ports every port is bound, and connect() cannot
+        # pick one of its own: these take the range's ports in turn too
+        self.spread = spread
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.250.%d.1" % (worker % 250), 9000))
         self.listener.listen(4096)
@@ -179,8 +189,13 @@ class TimeWaitMaker:
             j = self.serial
             self.serial += 1
             c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-            c.bind(("127.251.%d.%d" % ((j // 250) % 250, j % 250 + 1), 0))
+            source = "127.251.%d.%d" % ((j // 250) % 250, j % 250 + 1)
+            if self.spread:
+                lo, hi = self.spread
+                c.bind((source, lo + j % (hi - lo + 1)))
+            else:
+                c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                c.bind((source, 0))
             c.connect(address)
             s, _ = self.listener.accept()
             c.close()  # FIN first: this end goes to TIME_WAIT
@@ -208,8 +223,12 @@ def worker_main(spec):
         listener.listen(65535)
         keep.append(listener)
         counts["listen"] += 1
+        port_of = None
+        if spec.get("spread"):
+            lo, hi = spec["spread"]
+            port_of = lambda j: lo + (spec["first"] + j) % (hi - lo + 1)
         connect_batch(listener, socket.AF_INET, spec["tcp"], lambda j: v4_source(w, j), keep,
-                      lambda n: progress(n, "tcp"))
+                      lambda n: progress(n, "tcp"), port_of)
     if spec["tcp6"] > 0:
         listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         listener.bind(("::1", 10000 + w))
@@ -237,7 +256,7 @@ def worker_main(spec):
         keep.append(s)
         counts["udp"] += 1
     counts["unix"] = build_unix(spec["unix"], w, spec["unix_dir"], keep)
-    maker = TimeWaitMaker(w) if spec["timewait"] > 0 else None
+    maker = TimeWaitMaker(w, spec.get("spread")) if spec["timewait"] > 0 else None
     if maker:
         counts["listen"] += 1
         maker.make(spec["timewait"])
@@ -287,7 +306,15 @@ def plan(args):
     idle = max(args.listen - accepting, 0)
     for share, n in zip(shares, split(idle, workers)):
         share["listen"] = n
+    first = 0
+    spread = None
+    if args.spread_ports:
+        lo, hi = (args.port_range or "16384-65535").split("-")
+        spread = [int(lo), int(hi)]
     for i, share in enumerate(shares):
+        share["first"] = first
+        share["spread"] = spread
+        first += share["tcp"]
         share["worker"] = i
         share["timewait"] = args.timewait if i == 0 else 0
         share["ipv6_listeners"] = args.tcp6 > 0
@@ -323,6 +350,8 @@ def main():
     parser.add_argument("--udp", type=int, default=0)
     parser.add_argument("--unix", type=int, default=0)
     parser.add_argument("--port-range", help="the namespace's ip_local_port_range, LO-HI")
+    parser.add_argument("--spread-ports", action="store_true",
+                        help="IPv4 client ends take the range's ports in turn")
     parser.add_argument("--workers", type=int, default=1,
                         help="at least this many worker processes (more if descriptors need it)")
     parser.add_argument("--duration", type=float, default=1800,

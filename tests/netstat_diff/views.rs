@@ -581,7 +581,7 @@ fn views_count_every_socket_of_the_tables() {
 /// 127.0.0.1:7010 with 4 accepted connections and 2 left in its queue,
 /// `close` closes them all with a reset (no TIME_WAIT: every socket on
 /// 7010 is gone at once); a listener on 7020 with 2 connections stays.
-const COMING_AND_GOING: &str = r#"
+pub(crate) const COMING_AND_GOING: &str = r#"
 import socket, struct, sys
 def listener(port):
     s = socket.socket()

@@ -15,9 +15,18 @@ Default population: 200 000 IPv4 TCP connections (400 000 sockets, over at
 least 20 processes), 20 000 IPv6 connections, 100 listeners, 1 000 UDP and
 20 000 unix sockets. --small is a quick smoke run.
 
+--many-keys measures `--group-by` with many distinct keys instead: 200 000
+IPv4 connections between local processes whose client ends take every
+port of 1024-65535 in turn (each on its own source address; 16 bits of
+port allow no more distinct local ports) and 20 000 TIME_WAIT sockets; `nlstat -tan` and `nlstat -tan --group-by
+state,local_port` run in turn (paired runs), reported with the number of
+sockets and of distinct keys, median walls, the median of the per-pair
+ratios and peak RSS.
+
 Example:
   sudo scripts/bench.py --small
   sudo scripts/bench.py --out /tmp/bench.md
+  sudo scripts/bench.py --many-keys --out scripts/RESULTS-groupby-many-keys.md
 """
 
 import argparse
@@ -243,11 +252,11 @@ def ratio(a, b):
     return "%.2f" % (a / b)
 
 
-def start_loadgen(args):
+def start_loadgen(args, extra=()):
     cmd = [sys.executable, os.path.join(HERE, "loadgen.py"), "--ns", args.ns,
            "--tcp", str(args.tcp), "--tcp6", str(args.tcp6), "--listen", str(args.listen),
            "--udp", str(args.udp), "--unix", str(args.unix), "--workers", str(args.workers),
-           "--duration", str(args.duration)]
+           "--duration", str(args.duration)] + list(extra)
     if not args.shared_hash:
         cmd.append("--private-hash")
     log("bench: " + " ".join(cmd))
@@ -297,6 +306,63 @@ def serve_memory(ns, nlstat, scrapes=100, port=9499):
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
     return marks
+
+
+def many_keys(args, nlstat, floor):
+    """`--group-by state,local_port` against `-tan` on a population with
+    many distinct keys; returns the report's lines."""
+    timewait = 2000 if args.small else 20_000
+    loadgen, ready = start_loadgen(args, ["--timewait", str(timewait),
+                                          "--port-range", "1024-65535", "--spread-ports"])
+    plain = [nlstat, "-tan"]
+    grouped = [nlstat, "-tan", "--group-by", "state,local_port"]
+    try:
+        records = subprocess.run(["ip", "netns", "exec", args.ns, floor, "tcp", "46", "all"],
+                                 stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+        out = subprocess.run(["ip", "netns", "exec", args.ns] + grouped,
+                             stdout=subprocess.PIPE, text=True, check=True).stdout
+        keys = len(out.splitlines()) - 1  # less the header
+        log("bench: %s TCP sockets, %d distinct state,local_port keys" % (records, keys))
+        a, b, ratios = Result(), Result(), []
+        run_once(args.ns, plain, args.timeout)  # warm-up of both
+        run_once(args.ns, grouped, args.timeout)
+        for i in range(args.runs):
+            one = run_once(args.ns, plain, args.timeout)
+            two = run_once(args.ns, grouped, args.timeout)
+            if one is None or two is None:
+                sys.exit("bench: a run timed out")
+            a.add(*one[:3])
+            b.add(*two[:3])
+            ratios.append(two[0] / one[0])
+            log("bench: pair %d: -tan %.3f s, --group-by %.3f s (%.2f x)" %
+                (i + 1, one[0], two[0], ratios[-1]))
+    finally:
+        loadgen.stdin.close()
+        loadgen.wait()
+    lines = ["## `--group-by` with many distinct keys\n",
+             "- machine: nproc %d, kernel %s, %s" %
+             (os.cpu_count(), platform.release(), platform.machine()),
+             "- population (loadgen READY): " +
+             " ".join("%s=%s" % (k, ready[k]) for k in
+                      ("workers", "tcp", "listen", "timewait", "sockets")) +
+             "; port range 1024-65535, client ends on its ports in turn (--spread-ports)",
+             "- TCP sockets the kernel dumps (`kernel_dump tcp 46 all`): %s; distinct "
+             "`state,local_port` keys: %d" % (records, keys),
+             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+             "- %d pairs, the two commands in turn (`ip netns exec %s CMD >/dev/null`) after "
+             "one warm-up each" % (args.runs, args.ns),
+             "",
+             "| command | wall s median (min–max) | CPU s median | peak RSS MiB |",
+             "|---|---|---|---|"]
+    for cmd, r in ((plain, a), (grouped, b)):
+        lines.append("| `nlstat %s` | %s | %.3f | %.1f |" %
+                     (" ".join(cmd[1:]), fmt_s(r.walls), r.cpu(), max(r.rss) / 1024))
+    lines.append("")
+    lines.append("Wall `--group-by state,local_port` / `-tan`: median of the per-pair ratios "
+                 "%.2f x (%.2f–%.2f); ratio of the medians %s x." %
+                 (statistics.median(ratios), min(ratios), max(ratios),
+                  ratio(b.wall(), a.wall())))
+    return lines
 
 
 def pick_listener(ns, nlstat):
@@ -377,7 +443,15 @@ def main():
     parser.add_argument("--no-netns", action="store_true",
                         help="skip --all-netns over 200 namespaces (scripts/netns-scale.py)")
     parser.add_argument("--out", help="also write the markdown report here")
+    parser.add_argument("--many-keys", action="store_true",
+                        help="only --group-by with many distinct keys against -tan (see above)")
     args = parser.parse_args()
+    if args.many_keys:
+        args.only = args.only or "nlstat,floor"
+        for key in ("tcp6", "listen", "udp", "unix"):
+            setattr(args, key, 0 if getattr(args, key) is None else getattr(args, key))
+        if args.runs is None:
+            args.runs = 7
     if args.small:
         defaults = dict(tcp=2000, tcp6=200, listen=20, udp=100, unix=500, workers=2, runs=3,
                         timeout=60)
@@ -417,6 +491,13 @@ def main():
     for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
+    if args.many_keys:
+        report = "\n".join(many_keys(args, nlstat, floor)) + "\n"
+        print(report)
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write(report)
+        return
     host = host_facts()
 
     loadgen, ready = start_loadgen(args)

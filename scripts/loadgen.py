@@ -19,6 +19,13 @@ Population (all on 127.0.0.0/8 or ::1 inside the namespace):
   --udp U        U UDP sockets (half of them connected)
   --unix X       X unix sockets (stream pairs, accepted connections over a
                  filesystem and an abstract listener, datagram pairs)
+  --port-range LO-HI
+                 the namespace's ip_local_port_range (default 16384-65535)
+  --spread-ports each IPv4 client end (and each --timewait one) binds the
+                 next port of that range in turn (on its own source
+                 address), so the client ends use every local port of the
+                 range rather than the kernel's choice (which reuses ports
+                 across source addresses)
 
 Examples:
   sudo scripts/loadgen.py --tcp 200 --listen 10 --unix 50
@@ -85,8 +92,9 @@ def server_address(worker):
     return "127.200.%d.%d" % (worker // 250, worker % 250 + 1)
 
 
-def connect_batch(listener, family, count, source_of, keep, progress):
-    """Open `count` connections to `listener`, keeping both ends in `keep`."""
+def connect_batch(listener, family, count, source_of, keep, progress, port_of=None):
+    """Open `count` connections to `listener`, keeping both ends in `keep`
+    (client j bound to source_of(j) and port_of(j) when they are given)."""
     address = listener.getsockname()[:2]
     done = 0
     batch = 500
@@ -98,7 +106,9 @@ def connect_batch(listener, family, count, source_of, keep, progress):
             # an abortive close at exit: no TIME_WAIT flood on teardown
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             source = source_of(j)
-            if source is not None:
+            if source is not None and port_of is not None:
+                c.bind((source, port_of(j)))
+            elif source is not None:
                 c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
                 c.bind((source, 0))
             c.connect(address)
@@ -164,7 +174,10 @@ def sockstat_timewait():
 class TimeWaitMaker:
     """Makes TIME_WAIT sockets on demand: the client closes first."""
 
-    def __init__(self, worker):
+    def __init__(self, worker, spread=None):
+        # with --spread-ports every port is bound, and connect() cannot
+        # pick one of its own: these take the range's ports in turn too
+        self.spread = spread
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.250.%d.1" % (worker % 250), 9000))
         self.listener.listen(4096)
@@ -176,8 +189,13 @@ class TimeWaitMaker:
             j = self.serial
             self.serial += 1
             c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-            c.bind(("127.251.%d.%d" % ((j // 250) % 250, j % 250 + 1), 0))
+            source = "127.251.%d.%d" % ((j // 250) % 250, j % 250 + 1)
+            if self.spread:
+                lo, hi = self.spread
+                c.bind((source, lo + j % (hi - lo + 1)))
+            else:
+                c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                c.bind((source, 0))
             c.connect(address)
             s, _ = self.listener.accept()
             c.close()  # FIN first: this end goes to TIME_WAIT
@@ -205,8 +223,12 @@ def worker_main(spec):
         listener.listen(65535)
         keep.append(listener)
         counts["listen"] += 1
+        port_of = None
+        if spec.get("spread"):
+            lo, hi = spec["spread"]
+            port_of = lambda j: lo + (spec["first"] + j) % (hi - lo + 1)
         connect_batch(listener, socket.AF_INET, spec["tcp"], lambda j: v4_source(w, j), keep,
-                      lambda n: progress(n, "tcp"))
+                      lambda n: progress(n, "tcp"), port_of)
     if spec["tcp6"] > 0:
         listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         listener.bind(("::1", 10000 + w))
@@ -234,7 +256,7 @@ def worker_main(spec):
         keep.append(s)
         counts["udp"] += 1
     counts["unix"] = build_unix(spec["unix"], w, spec["unix_dir"], keep)
-    maker = TimeWaitMaker(w) if spec["timewait"] > 0 else None
+    maker = TimeWaitMaker(w, spec.get("spread")) if spec["timewait"] > 0 else None
     if maker:
         counts["listen"] += 1
         maker.make(spec["timewait"])
@@ -284,7 +306,15 @@ def plan(args):
     idle = max(args.listen - accepting, 0)
     for share, n in zip(shares, split(idle, workers)):
         share["listen"] = n
+    first = 0
+    spread = None
+    if args.spread_ports:
+        lo, hi = (args.port_range or "16384-65535").split("-")
+        spread = [int(lo), int(hi)]
     for i, share in enumerate(shares):
+        share["first"] = first
+        share["spread"] = spread
+        first += share["tcp"]
         share["worker"] = i
         share["timewait"] = args.timewait if i == 0 else 0
         share["ipv6_listeners"] = args.tcp6 > 0
@@ -319,6 +349,9 @@ def main():
     parser.add_argument("--timewait", type=int, default=0)
     parser.add_argument("--udp", type=int, default=0)
     parser.add_argument("--unix", type=int, default=0)
+    parser.add_argument("--port-range", help="the namespace's ip_local_port_range, LO-HI")
+    parser.add_argument("--spread-ports", action="store_true",
+                        help="IPv4 client ends take the range's ports in turn")
     parser.add_argument("--workers", type=int, default=1,
                         help="at least this many worker processes (more if descriptors need it)")
     parser.add_argument("--duration", type=float, default=1800,
@@ -375,6 +408,8 @@ def main():
         run(["ip", "-n", args.ns, "link", "set", "lo", "up"])
         sysctls = dict(NS_SYSCTLS)
         sysctls["net.ipv4.tcp_max_tw_buckets"] = str(max(262144, 2 * args.timewait))
+        if args.port_range:
+            sysctls["net.ipv4.ip_local_port_range"] = args.port_range.replace("-", " ")
         for name, value in sysctls.items():
             run(["ip", "netns", "exec", args.ns, "sysctl", "-q", "-w", "%s=%s" % (name, value)])
         host_sysctl("fs.file-max", total_fds + 200_000, host_changed)

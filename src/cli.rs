@@ -928,13 +928,15 @@ pub fn parse(args: &[OsString]) -> Parsed {
         None
     };
     let numeric = raw.numeric > 0;
-    // the exporter covers every state unless -l narrows it
-    let exporting = matches!(view, Some(View::Exporter { .. }));
+    // A view (the exporter too) is an aggregate: it counts every socket of
+    // the chosen tables, as `ss -s` does, unless -l narrows it to servers
+    // (states named in the filter replace both rules).
+    let aggregate = view.is_some();
     Parsed::Run(Box::new(Config {
         mode,
         source,
         pid_source,
-        all: raw.all > 0 || (exporting && raw.listening == 0),
+        all: raw.all > 0 || (aggregate && raw.listening == 0),
         listening: raw.listening > 0,
         numeric_hosts: numeric || raw.numeric_hosts > 0,
         numeric_ports: numeric || raw.numeric_ports > 0,

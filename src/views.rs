@@ -13,7 +13,7 @@ use crate::filter::expr::Query;
 use crate::model::{InetProto, InetSocket, StateWord, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, proto_name};
 use crate::render::text::Text;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -224,6 +224,99 @@ enum Value {
 
 type Tuple = SmallVec<[Value; 3]>;
 
+/// The payload widths in bits of `keys` packed into one `u64`, when
+/// they fit (addresses, networks and namespaces do not). Each value takes
+/// its payload and a 2-bit kind above it (see [`pack`]).
+fn packing(keys: &[Key]) -> Option<Vec<(Key, u32)>> {
+    let widths: Option<Vec<(Key, u32)>> = keys
+        .iter()
+        .map(|key| {
+            let width = match key {
+                // an index into PACKED_WORDS
+                Key::Proto | Key::Family => 4,
+                // a protocol and a state, or a word
+                Key::State => 10,
+                Key::LocalPort | Key::RemotePort => 16,
+                Key::Uid | Key::User | Key::Pid | Key::Program => 32,
+                _ => return None,
+            };
+            Some((*key, width))
+        })
+        .collect();
+    widths.filter(|w| !w.is_empty() && w.iter().map(|(_, n)| n + 2).sum::<u32>() <= 64)
+}
+
+/// Protocol and family names and unix state words: every word a
+/// packable key can have, in byte order (so packed keys sort as their
+/// tuples do).
+const PACKED_WORDS: [&str; 13] = [
+    "CONNECTED",
+    "CONNECTING",
+    "DISCONNECTING",
+    "FREE",
+    "LISTENING",
+    "UNKNOWN",
+    "inet",
+    "inet6",
+    "raw",
+    "tcp",
+    "udp",
+    "udplite",
+    "unix",
+];
+
+const PROTOS: [InetProto; 4] = [
+    InetProto::Tcp,
+    InetProto::Udp,
+    InetProto::UdpLite,
+    InetProto::Raw,
+];
+
+/// A value of a packable key as bits: a 2-bit kind (null, number, word,
+/// inet state: the order of [`Value`]'s variants for each key) above a
+/// payload of `width` bits. [`unpack`] gives the value back; packed keys
+/// compare as their tuples do.
+fn pack(value: Value, width: u32) -> u64 {
+    let (kind, payload) = match value {
+        Value::Null => (0, 0),
+        Value::Number(n) => (1, n),
+        Value::User(uid) => (1, u64::from(uid)),
+        Value::Program(pid) => (1, u64::from(pid)),
+        Value::Str(word) => {
+            let index = PACKED_WORDS.iter().position(|w| *w == word);
+            debug_assert!(index.is_some(), "{word} is not in PACKED_WORDS");
+            (2, index.unwrap_or(PACKED_WORDS.len() - 1) as u64)
+        }
+        Value::InetState(proto, state) => {
+            let p = PROTOS.iter().position(|p| *p == proto).unwrap_or(0) as u64;
+            (3, (p << 8) | u64::from(state))
+        }
+        // not packable (see `packing`)
+        Value::Addr(_) | Value::Net(..) | Value::Netns(_) => (0, 0),
+    };
+    (kind << width) | (payload & ((1 << width) - 1))
+}
+
+/// The tuple `packed` holds.
+fn unpack(packing: &[(Key, u32)], packed: u64) -> Tuple {
+    let mut tuple = Tuple::new();
+    let mut shift: u32 = packing.iter().map(|(_, w)| w + 2).sum();
+    for (key, width) in packing {
+        shift -= width + 2;
+        let bits = packed >> shift;
+        let payload = bits & ((1 << width) - 1);
+        tuple.push(match ((bits >> width) & 3, key) {
+            (0, _) => Value::Null,
+            (1, Key::User) => Value::User(payload as u32),
+            (1, Key::Program) => Value::Program(payload as u32),
+            (1, _) => Value::Number(payload),
+            (2, _) => Value::Str(PACKED_WORDS[payload as usize % PACKED_WORDS.len()]),
+            _ => Value::InetState(PROTOS[(payload >> 8) as usize & 3], payload as u8),
+        });
+    }
+    tuple
+}
+
 fn network(address: IpAddr, len: Option<u8>) -> Value {
     match address {
         IpAddr::V4(v4) => {
@@ -259,11 +352,20 @@ enum Shown {
 
 impl Shown {
     fn text(&self) -> String {
+        let mut text = String::new();
+        self.text_into(&mut text);
+        text
+    }
+
+    fn text_into(&self, text: &mut String) {
+        use std::fmt::Write as _;
         match self {
-            Shown::Null => "-".into(),
-            Shown::Text(t) => t.clone(),
-            Shown::Number(n) => n.to_string(),
-            Shown::Netns(label, _, _) => label.clone(),
+            Shown::Null => text.push('-'),
+            Shown::Text(t) => text.push_str(t),
+            Shown::Number(n) => {
+                let _ = write!(text, "{n}");
+            }
+            Shown::Netns(label, _, _) => text.push_str(label),
         }
     }
 
@@ -283,6 +385,24 @@ pub type NetnsNames = FxHashMap<u64, (String, String)>;
 /// Per-tick state of a view, kept across `-c` ticks for the deltas.
 pub struct Aggregator {
     view: View,
+    /// The keys of the tuples counted (none for `--listeners` and
+    /// `--ephemeral`), kept once rather than made for each socket.
+    key_list: Vec<Key>,
+    /// When every key packs into one `u64` (no addresses, no namespace):
+    /// the keys' widths in bits, and the counts by packed key. Hashing a
+    /// `u64` is one multiply and an entry is 16 bytes, so a tick with
+    /// hundreds of thousands of distinct keys stays in cache; tuples are
+    /// unpacked at the end of the tick, once per key.
+    packing: Option<Vec<(Key, u32)>>,
+    packed: FxHashMap<u64, u64>,
+    /// Keys of 32 bits or fewer (`state,local_port`) are counted here
+    /// while sockets come, in half the room (8-byte entries), then moved
+    /// to `packed` once per key.
+    packed32: Option<FxHashMap<u32, u32>>,
+    /// The packed counts of the previous tick, and with `--top` the
+    /// packed keys it showed (`-c`).
+    previous_packed: Option<FxHashMap<u64, u64>>,
+    previous_shown_packed: Option<FxHashSet<u64>>,
     counts: FxHashMap<Tuple, u64>,
     /// Listening TCP sockets (few) and connection counts per local end
     /// and state, for `--listeners`.
@@ -300,11 +420,20 @@ pub struct Aggregator {
     pairs4: Vec<u128>,
     /// Other pairs: (in use, TIME_WAIT) per (local, remote, port).
     pairs6: FxHashMap<(u128, u128, u16), (u64, u64)>,
-    /// Rendered rows of the previous tick, for `-c`'s change column.
+    /// Rendered rows of the previous tick (views that merge tuples which
+    /// render alike), for `-c`'s change column.
     previous: Option<FxHashMap<Vec<Shown>, u64>>,
     /// Counted tuples of the previous tick (views whose keys print as
     /// counted), for `-c`'s change column.
     previous_tuples: Option<FxHashMap<Tuple, u64>>,
+    /// With `--top`, the keys the previous tick showed: only those are
+    /// shown once more when they vanish.
+    previous_shown: Option<FxHashSet<Vec<Shown>>>,
+    previous_shown_tuples: Option<FxHashSet<Tuple>>,
+    /// `--listeners`: the previous tick's listeners (their accept queues).
+    previous_listeners: Option<Vec<InetSocket>>,
+    /// `--ephemeral`: ports in use per pair at the previous tick.
+    previous_pairs: Option<FxHashMap<(IpAddr, IpAddr, u16), u64>>,
     previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
     ticks: u64,
     /// The namespace whose sockets are counted now (the `netns` key).
@@ -323,8 +452,24 @@ const LISTEN_COUNTERS: [&str; 5] = [
 
 impl Aggregator {
     pub fn new(view: View) -> Self {
+        let key_list = match &view {
+            View::GroupBy { keys, .. } => keys.clone(),
+            View::Summary | View::Exporter { .. } => vec![Key::Proto, Key::Family, Key::State],
+            _ => Vec::new(),
+        };
+        let packing = packing(&key_list);
+        let packed32 = packing
+            .as_ref()
+            .filter(|p| p.iter().map(|(_, w)| w + 2).sum::<u32>() <= 32)
+            .map(|_| FxHashMap::default());
         Aggregator {
             view,
+            key_list,
+            packing,
+            packed: FxHashMap::default(),
+            packed32,
+            previous_packed: None,
+            previous_shown_packed: None,
             counts: FxHashMap::default(),
             listeners: Vec::new(),
             listener_ports: Default::default(),
@@ -335,6 +480,10 @@ impl Aggregator {
             pairs6: FxHashMap::default(),
             previous: None,
             previous_tuples: None,
+            previous_shown: None,
+            previous_shown_tuples: None,
+            previous_listeners: None,
+            previous_pairs: None,
             previous_counters: None,
             ticks: 0,
             netns: 0,
@@ -358,6 +507,13 @@ impl Aggregator {
 
     /// Add `other`'s counts (another namespace's) to these and clear them.
     pub fn absorb(&mut self, other: &mut Aggregator) {
+        other.widen_packed();
+        if self.packing.is_some() && self.packing == other.packing {
+            for (packed, n) in other.packed.drain() {
+                *self.packed.entry(packed).or_insert(0) += n;
+            }
+        }
+        other.unpack_counts();
         for (tuple, n) in other.counts.drain() {
             *self.counts.entry(tuple).or_insert(0) += n;
         }
@@ -367,10 +523,28 @@ impl Aggregator {
     }
 
     fn keys(&self) -> Vec<Key> {
-        match &self.view {
-            View::GroupBy { keys, .. } => keys.clone(),
-            View::Summary | View::Exporter { .. } => vec![Key::Proto, Key::Family, Key::State],
-            _ => Vec::new(),
+        self.key_list.clone()
+    }
+
+    /// Move the 32-bit counts into `packed`.
+    fn widen_packed(&mut self) {
+        if let Some(narrow) = &mut self.packed32 {
+            self.packed.reserve(narrow.len());
+            for (packed, n) in narrow.drain() {
+                *self.packed.entry(u64::from(packed)).or_insert(0) += u64::from(n);
+            }
+        }
+    }
+
+    /// Move the packed counts into `counts`, as tuples.
+    fn unpack_counts(&mut self) {
+        self.widen_packed();
+        let Some(packing) = &self.packing else {
+            return;
+        };
+        self.counts.reserve(self.packed.len());
+        for (packed, n) in self.packed.drain() {
+            *self.counts.entry(unpack(packing, packed)).or_insert(0) += n;
         }
     }
 
@@ -477,33 +651,37 @@ impl Aggregator {
     }
 
     fn count_tuple(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
-        {
-            {
-                let owner = programs
-                    .and_then(|p| p.owner(socket.inode))
-                    .map(|(pid, _)| pid);
-                let tuple: Tuple = self
-                    .keys()
-                    .iter()
-                    .map(|key| match key {
-                        Key::Proto => Value::Str(proto_name(socket.proto)),
-                        Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
-                        Key::State => Value::InetState(socket.proto, socket.state),
-                        Key::LocalAddr => Value::Addr(socket.local),
-                        Key::LocalPort => port(socket.local_port),
-                        Key::RemoteAddr => Value::Addr(socket.remote),
-                        Key::RemotePort => port(socket.remote_port),
-                        Key::RemoteNet(len) => network(socket.remote, *len),
-                        Key::Uid => Value::Number(u64::from(socket.uid)),
-                        Key::User => Value::User(socket.uid),
-                        Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
-                        Key::Program => owner.map_or(Value::Null, Value::Program),
-                        Key::Netns => Value::Netns(self.netns),
-                    })
-                    .collect();
-                *self.counts.entry(tuple).or_insert(0) += 1;
+        let owner = programs
+            .and_then(|p| p.owner(socket.inode))
+            .map(|(pid, _)| pid);
+        let value = |key: &Key| match key {
+            Key::Proto => Value::Str(proto_name(socket.proto)),
+            Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
+            Key::State => Value::InetState(socket.proto, socket.state),
+            Key::LocalAddr => Value::Addr(socket.local),
+            Key::LocalPort => port(socket.local_port),
+            Key::RemoteAddr => Value::Addr(socket.remote),
+            Key::RemotePort => port(socket.remote_port),
+            Key::RemoteNet(len) => network(socket.remote, *len),
+            Key::Uid => Value::Number(u64::from(socket.uid)),
+            Key::User => Value::User(socket.uid),
+            Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+            Key::Program => owner.map_or(Value::Null, Value::Program),
+            Key::Netns => Value::Netns(self.netns),
+        };
+        if let Some(packing) = &self.packing {
+            let mut packed = 0u64;
+            for (key, width) in packing {
+                packed = (packed << (width + 2)) | pack(value(key), *width);
             }
+            match &mut self.packed32 {
+                Some(narrow) => *narrow.entry(packed as u32).or_insert(0) += 1,
+                None => *self.packed.entry(packed).or_insert(0) += 1,
+            }
+            return;
         }
+        let tuple: Tuple = self.key_list.iter().map(value).collect();
+        *self.counts.entry(tuple).or_insert(0) += 1;
     }
 
     pub fn add_unix(&mut self, socket: &UnixSocket<'_>, programs: Option<&ProcessIndex>) {
@@ -517,20 +695,28 @@ impl Aggregator {
             .and_then(|p| p.owner(socket.inode))
             .map(|(pid, _)| pid);
         let state = socket.state_word();
-        let tuple: Tuple = self
-            .keys()
-            .iter()
-            .map(|key| match key {
-                Key::Proto => Value::Str("unix"),
-                Key::Family => Value::Str("unix"),
-                Key::State if state.is_empty() => Value::Null,
-                Key::State => Value::Str(state),
-                Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
-                Key::Program => owner.map_or(Value::Null, Value::Program),
-                Key::Netns => Value::Netns(self.netns),
-                _ => Value::Null,
-            })
-            .collect();
+        let value = |key: &Key| match key {
+            Key::Proto => Value::Str("unix"),
+            Key::Family => Value::Str("unix"),
+            Key::State if state.is_empty() => Value::Null,
+            Key::State => Value::Str(state),
+            Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+            Key::Program => owner.map_or(Value::Null, Value::Program),
+            Key::Netns => Value::Netns(self.netns),
+            _ => Value::Null,
+        };
+        if let Some(packing) = &self.packing {
+            let mut packed = 0u64;
+            for (key, width) in packing {
+                packed = (packed << (width + 2)) | pack(value(key), *width);
+            }
+            match &mut self.packed32 {
+                Some(narrow) => *narrow.entry(packed as u32).or_insert(0) += 1,
+                None => *self.packed.entry(packed).or_insert(0) += 1,
+            }
+            return;
+        }
+        let tuple: Tuple = self.key_list.iter().map(value).collect();
         *self.counts.entry(tuple).or_insert(0) += 1;
     }
 
@@ -558,31 +744,16 @@ impl Aggregator {
             View::Exporter { max_series } => self.write_metrics(out, max_series),
         };
         self.counts.clear();
+        self.packed.clear();
+        if let Some(narrow) = &mut self.packed32 {
+            narrow.clear();
+        }
         self.listeners.clear();
         self.listener_ports.clear();
         self.per_end.clear();
         self.pairs4.clear();
         self.pairs6.clear();
         result
-    }
-
-    /// Rows with their change since the previous tick (`-c`; `None` on the
-    /// first tick).
-    fn deltas(&mut self, rows: &[(Vec<Shown>, u64)], continuous: bool) -> Vec<Option<i64>> {
-        if !continuous {
-            return vec![None; rows.len()];
-        }
-        let previous = self.previous.take();
-        let deltas = rows
-            .iter()
-            .map(|(key, count)| {
-                previous
-                    .as_ref()
-                    .map(|p| *count as i64 - p.get(key).copied().unwrap_or(0) as i64)
-            })
-            .collect();
-        self.previous = Some(rows.iter().cloned().collect());
-        deltas
     }
 
     fn write_counts(
@@ -618,6 +789,7 @@ impl Aggregator {
         // without a name) are merged; other tuples are printed as counted,
         // without rendering them all into memory first.
         if keys.iter().any(|k| matches!(k, Key::Program | Key::User)) {
+            self.unpack_counts();
             let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
             for (tuple, count) in &self.counts {
                 let shown: Vec<Shown> = tuple
@@ -627,38 +799,97 @@ impl Aggregator {
                     .collect();
                 *merged.entry(shown).or_insert(0) += count;
             }
-            let mut rows: Vec<(Vec<Shown>, u64)> = merged.into_iter().collect();
+            let previous = self.previous.take();
+            let shown_before = self.previous_shown.take();
+            let mut rows: Vec<(Vec<Shown>, u64, Option<i64>)> = merged
+                .iter()
+                .map(|(key, n)| (key.clone(), *n, change(previous.as_ref(), key, *n)))
+                .collect();
             rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             if let Some(n) = top {
                 rows.truncate(n);
             }
-            let deltas = self.deltas(&rows, config.continuous);
-            let mut row = |i: usize| (rows[i].0.clone(), rows[i].1, deltas[i]);
+            let live = rows.len();
+            rows.extend(
+                vanished(previous.as_ref(), shown_before.as_ref(), |k| {
+                    merged.contains_key(k)
+                })
+                .map(|(key, delta)| (key.clone(), 0, Some(delta))),
+            );
+            rows[live..].sort_by(|a, b| a.0.cmp(&b.0));
+            if config.continuous {
+                self.previous_shown =
+                    top.map(|_| rows[..live].iter().map(|r| r.0.clone()).collect());
+                self.previous = Some(merged);
+            }
+            let mut row = |i: usize| rows[i].clone();
             return write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         }
-        let mut rows: Vec<(&Tuple, u64)> = self.counts.iter().map(|(t, c)| (t, *c)).collect();
-        if self.view == View::Summary {
-            rows.sort_by(|a, b| {
-                a.0[..2]
-                    .cmp(&b.0[..2])
-                    .then(b.1.cmp(&a.1))
-                    .then(a.0.cmp(b.0))
-            });
-        } else {
-            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        }
-        if let Some(n) = top {
-            rows.truncate(n);
+        let summary = self.view == View::Summary;
+        self.widen_packed();
+        if let Some(packing) = self.packing.take() {
+            // packed keys sort as their tuples; the summary's proto and
+            // family are all but its last key (the state)
+            let state_bits = packing.last().map_or(0, |(_, w)| w + 2);
+            let previous = self.previous_packed.take();
+            let shown_before = self.previous_shown_packed.take();
+            let rows = counted_rows(
+                &self.packed,
+                previous.as_ref(),
+                shown_before.as_ref(),
+                top,
+                |a: &u64, b: &u64| {
+                    if summary {
+                        (a >> state_bits).cmp(&(b >> state_bits))
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                },
+            );
+            let shown_now: Option<FxHashSet<u64>> = (top.is_some() && config.continuous)
+                .then(|| rows.iter().filter(|r| r.1 > 0).map(|r| *r.0).collect());
+            let mut row = |i: usize| {
+                let key: Vec<Shown> = unpack(&packing, *rows[i].0)
+                    .iter()
+                    .zip(keys)
+                    .map(|(v, k)| show(*k, *v, names, programs, naming, netns_names))
+                    .collect();
+                (key, rows[i].1, rows[i].2)
+            };
+            let written = write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
+            drop(rows);
+            self.packing = Some(packing);
+            if config.continuous {
+                // this tick's counts become the next tick's previous ones
+                // (the previous ones' room is reused)
+                let mut room = previous.unwrap_or_default();
+                room.clear();
+                self.previous_packed = Some(std::mem::replace(&mut self.packed, room));
+                self.previous_shown_packed = shown_now;
+            }
+            return written;
         }
         let previous = self.previous_tuples.take();
-        let deltas: Vec<Option<i64>> = rows
-            .iter()
-            .map(|(tuple, count)| {
-                previous
-                    .as_ref()
-                    .map(|p| *count as i64 - p.get(*tuple).copied().unwrap_or(0) as i64)
-            })
-            .collect();
+        let shown_before = self.previous_shown_tuples.take();
+        let rows = counted_rows(
+            &self.counts,
+            previous.as_ref(),
+            shown_before.as_ref(),
+            top,
+            |a: &Tuple, b: &Tuple| {
+                if summary {
+                    a[..2].cmp(&b[..2])
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            },
+        );
+        let shown_now: Option<FxHashSet<Tuple>> = (top.is_some() && config.continuous).then(|| {
+            rows.iter()
+                .filter(|r| r.1 > 0)
+                .map(|r| r.0.clone())
+                .collect()
+        });
         let mut row = |i: usize| {
             let key: Vec<Shown> = rows[i]
                 .0
@@ -666,13 +897,14 @@ impl Aggregator {
                 .zip(keys)
                 .map(|(v, k)| show(*k, *v, names, programs, naming, netns_names))
                 .collect();
-            (key, rows[i].1, deltas[i])
+            (key, rows[i].1, rows[i].2)
         };
         let written = write_count_rows(out, config, kind, &names_of, &mut row, rows.len());
         drop(rows);
         if config.continuous {
             // this tick's counts become the next tick's previous ones
             self.previous_tuples = Some(std::mem::take(&mut self.counts));
+            self.previous_shown_tuples = shown_now;
         }
         written
     }
@@ -681,6 +913,7 @@ impl Aggregator {
     /// in both exposition formats).
     fn write_metrics(&mut self, out: &mut dyn Write, max_series: usize) -> io::Result<()> {
         use crate::render::exposition::{Exposition, Format, Kind};
+        self.unpack_counts();
         let mut e = Exposition::new(out, Format::Prometheus);
         e.family(
             "nlstat_sockets",
@@ -841,6 +1074,24 @@ impl Aggregator {
         Ok(())
     }
 
+    /// The previous tick's listeners that are not listening now, with
+    /// their accept queue then.
+    fn listeners_gone(&self, previous: Option<&[InetSocket]>) -> Vec<(InetSocket, u64)> {
+        let now: FxHashSet<(IpAddr, u16)> = self
+            .listeners
+            .iter()
+            .map(|l| (l.local, l.local_port))
+            .collect();
+        let mut gone: Vec<(InetSocket, u64)> = previous
+            .unwrap_or_default()
+            .iter()
+            .filter(|l| !now.contains(&(l.local, l.local_port)))
+            .map(|l| (*l, u64::from(l.recv_q)))
+            .collect();
+        gone.sort_by_key(|(l, _)| (l.local_port, l.local));
+        gone
+    }
+
     fn write_listeners(
         &mut self,
         out: &mut dyn Write,
@@ -852,7 +1103,15 @@ impl Aggregator {
             listener: InetSocket,
             fill: u64,
             counts: [u64; 3],
+            delta: Option<i64>,
         }
+        let before = self.previous_listeners.take();
+        let gone_listeners = self.listeners_gone(before.as_deref());
+        let previous: Option<FxHashMap<(IpAddr, u16), u64>> = before.map(|ls| {
+            ls.iter()
+                .map(|l| ((l.local, l.local_port), u64::from(l.recv_q)))
+                .collect()
+        });
         let mut rows: Vec<Row> = self
             .listeners
             .iter()
@@ -886,6 +1145,11 @@ impl Aggregator {
                     listener: *l,
                     fill,
                     counts,
+                    delta: change(
+                        previous.as_ref(),
+                        &(l.local, l.local_port),
+                        u64::from(l.recv_q),
+                    ),
                 }
             })
             .collect();
@@ -896,6 +1160,17 @@ impl Aggregator {
                 .then(a.listener.local_port.cmp(&b.listener.local_port))
                 .then(a.listener.local.cmp(&b.listener.local))
         });
+        // listeners gone since the previous tick: once more, all zero
+        for (mut gone, queue) in gone_listeners {
+            gone.recv_q = 0;
+            gone.backlog = 0;
+            rows.push(Row {
+                listener: gone,
+                fill: 0,
+                counts: [0; 3],
+                delta: Some(-(queue as i64)),
+            });
+        }
         let counters = listen_counters(root);
         let now = std::time::Instant::now();
         let rates: Vec<Option<f64>> = match (&self.previous_counters, config.continuous) {
@@ -913,21 +1188,10 @@ impl Aggregator {
             }
             _ => vec![None; counters.len()],
         };
-        let keyed: Vec<(Vec<Shown>, u64)> = rows
-            .iter()
-            .map(|r| {
-                (
-                    vec![
-                        Shown::Text(r.listener.local.to_string()),
-                        Shown::Number(u64::from(r.listener.local_port)),
-                    ],
-                    u64::from(r.listener.recv_q),
-                )
-            })
-            .collect();
-        let deltas = self.deltas(&keyed, config.continuous);
+        let deltas: Vec<Option<i64>> = rows.iter().map(|r| r.delta).collect();
         if config.continuous {
             self.previous_counters = Some((now, counters.clone()));
+            self.previous_listeners = Some(self.listeners.clone());
         }
         let owner = |inode: u64| programs.and_then(|p| p.owner(inode));
         if config.json {
@@ -1046,20 +1310,26 @@ impl Aggregator {
             rows.push((key, counts, pct));
         });
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.0.cmp(&a.1.0)).then(a.0.cmp(&b.0)));
-        let keyed: Vec<(Vec<Shown>, u64)> = rows
+        let previous = self.previous_pairs.take();
+        let mut deltas: Vec<Option<i64>> = rows
             .iter()
-            .map(|((l, r, p), (n, _), _)| {
-                (
-                    vec![
-                        Shown::Text(l.to_string()),
-                        Shown::Text(r.to_string()),
-                        Shown::Number(u64::from(*p)),
-                    ],
-                    *n,
-                )
-            })
+            .map(|(key, (in_use, _), _)| change(previous.as_ref(), key, *in_use))
             .collect();
-        let deltas = self.deltas(&keyed, config.continuous);
+        // pairs gone since the previous tick: once more, with nothing in use
+        let now: FxHashMap<(IpAddr, IpAddr, u16), u64> =
+            rows.iter().map(|(key, (n, _), _)| (*key, *n)).collect();
+        let mut gone: Vec<((IpAddr, IpAddr, u16), i64)> =
+            vanished(previous.as_ref(), None, |k| now.contains_key(k))
+                .map(|(k, d)| (*k, d))
+                .collect();
+        gone.sort();
+        for (key, delta) in gone {
+            rows.push((key, (0, 0), 0));
+            deltas.push(Some(delta));
+        }
+        if config.continuous {
+            self.previous_pairs = Some(now);
+        }
         if config.json {
             let mut line = JsonLine::new();
             for (((local, remote, port), (in_use, tw), pct), delta) in rows.iter().zip(&deltas) {
@@ -1129,6 +1399,65 @@ impl Aggregator {
             .collect();
         write_table(out, &header, &table, 3)
     }
+}
+
+/// A tick's rows of counted keys (tuples, or packed tuples, which sort
+/// alike): by `group`, then count (descending), then key; `--top` keeps
+/// the first rows; then the keys gone since the previous tick, with
+/// count 0 (see [`vanished`]). Each with its change (`-c`).
+fn counted_rows<'a, K: Eq + std::hash::Hash + Ord>(
+    counts: &'a FxHashMap<K, u64>,
+    previous: Option<&'a FxHashMap<K, u64>>,
+    shown_before: Option<&'a FxHashSet<K>>,
+    top: Option<usize>,
+    group: impl Fn(&K, &K) -> std::cmp::Ordering,
+) -> Vec<(&'a K, u64, Option<i64>)> {
+    let order = |a: &(&K, u64, Option<i64>), b: &(&K, u64, Option<i64>)| {
+        group(a.0, b.0)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.0.cmp(b.0))
+    };
+    let mut rows: Vec<(&K, u64, Option<i64>)> = Vec::with_capacity(counts.len());
+    rows.extend(counts.iter().map(|(k, n)| (k, *n, change(previous, k, *n))));
+    rows.sort_unstable_by(order);
+    if let Some(n) = top {
+        rows.truncate(n);
+    }
+    let live = rows.len();
+    rows.extend(
+        vanished(previous, shown_before, |k| counts.contains_key(k)).map(|(k, d)| (k, 0, Some(d))),
+    );
+    if rows.len() > live {
+        // by group, count 0 sorts last within each; without groups, last
+        rows.sort_by(order);
+    }
+    rows
+}
+
+/// The change of a key's count since the previous tick (`-c`; `None` on
+/// the first tick).
+fn change<K: Eq + std::hash::Hash>(
+    previous: Option<&FxHashMap<K, u64>>,
+    key: &K,
+    now: u64,
+) -> Option<i64> {
+    previous.map(|p| now as i64 - p.get(key).copied().unwrap_or(0) as i64)
+}
+
+/// Keys counted at the previous tick and gone at this one (with `--top`,
+/// of those the previous tick showed), with their change: minus their
+/// previous count. They are shown once more, with count 0, so a drop to
+/// nothing is seen.
+fn vanished<'a, K: Eq + std::hash::Hash>(
+    previous: Option<&'a FxHashMap<K, u64>>,
+    shown: Option<&'a FxHashSet<K>>,
+    counted: impl Fn(&K) -> bool + 'a,
+) -> impl Iterator<Item = (&'a K, i64)> + 'a {
+    previous
+        .into_iter()
+        .flatten()
+        .filter(move |(k, _)| !counted(k) && shown.is_none_or(|s| s.contains(*k)))
+        .map(|(k, n)| (k, -(*n as i64)))
 }
 
 /// (local address, remote address, remote port), (in use, TIME_WAIT),
@@ -1241,29 +1570,40 @@ fn write_count_rows(
         }
         return Ok(());
     }
-    let cells = |(key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
-        let mut cells: Vec<String> = key.iter().map(Shown::text).collect();
-        cells.push(n.to_string());
-        if config.continuous {
-            cells.push(delta_text(delta));
-        }
-        cells
-    };
     let mut header: Vec<String> = names_of.to_vec();
     header.push("count".into());
     if config.continuous {
         header.push("delta".into());
     }
+    // a row's cells are rendered into the same buffers every time: with
+    // many rows, no allocation per cell
+    let mut cells: Vec<String> = vec![String::new(); header.len()];
+    let fill = |cells: &mut Vec<String>, (key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
+        use std::fmt::Write as _;
+        for cell in cells.iter_mut() {
+            cell.clear();
+        }
+        for (cell, value) in cells.iter_mut().zip(&key) {
+            value.text_into(cell);
+        }
+        let _ = write!(cells[key.len()], "{n}");
+        if config.continuous {
+            cells[key.len() + 1].push_str(&delta_text(delta));
+        }
+    };
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for i in 0..count {
-        for (w, cell) in widths.iter_mut().zip(cells(row(i))) {
+        fill(&mut cells, row(i));
+        for (w, cell) in widths.iter_mut().zip(&cells) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let left = names_of.len();
-    write_line(out, &header, &widths, left)?;
+    let mut line = String::new();
+    write_line_with(out, &header, &widths, left, &mut line)?;
     for i in 0..count {
-        write_line(out, &cells(row(i)), &widths, left)?;
+        fill(&mut cells, row(i));
+        write_line_with(out, &cells, &widths, left, &mut line)?;
     }
     Ok(())
 }
@@ -1303,15 +1643,30 @@ fn write_line(
     widths: &[usize],
     left: usize,
 ) -> io::Result<()> {
-    let mut text = String::new();
+    write_line_with(out, cells, widths, left, &mut String::new())
+}
+
+/// One line of an aligned table, made in `text` (a buffer kept across
+/// lines).
+fn write_line_with(
+    out: &mut dyn Write,
+    cells: &[String],
+    widths: &[usize],
+    left: usize,
+    text: &mut String,
+) -> io::Result<()> {
+    text.clear();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if i > 0 {
             text.push_str("  ");
         }
+        let pad = width.saturating_sub(cell.chars().count());
         if i < left {
-            text.push_str(&format!("{cell:<width$}"));
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(' ', pad));
         } else {
-            text.push_str(&format!("{cell:>width$}"));
+            text.extend(std::iter::repeat_n(' ', pad));
+            text.push_str(cell);
         }
     }
     text.truncate(text.trim_end().len());
@@ -1488,6 +1843,94 @@ mod tests {
             network("10.1.2.3".parse().unwrap(), Some(16)),
             Value::Net("10.1.0.0".parse().unwrap(), 16)
         );
+    }
+
+    #[test]
+    fn vanished_keys_come_back_once_with_minus_their_count() {
+        let previous: FxHashMap<&str, u64> = [("a", 3), ("b", 2), ("c", 1)].into_iter().collect();
+        let now: FxHashMap<&str, u64> = [("a", 4)].into_iter().collect();
+        assert_eq!(change(Some(&previous), &"a", 4), Some(1));
+        assert_eq!(change(Some(&previous), &"d", 4), Some(4));
+        assert_eq!(change(None, &"a", 4), None);
+        let mut gone: Vec<(&str, i64)> = vanished(Some(&previous), None, |k| now.contains_key(k))
+            .map(|(k, d)| (*k, d))
+            .collect();
+        gone.sort();
+        assert_eq!(gone, [("b", -2), ("c", -1)]);
+        // with --top, only what the previous tick showed
+        let shown: FxHashSet<&str> = ["a", "b"].into_iter().collect();
+        let gone: Vec<(&str, i64)> =
+            vanished(Some(&previous), Some(&shown), |k| now.contains_key(k))
+                .map(|(k, d)| (*k, d))
+                .collect();
+        assert_eq!(gone, [("b", -2)]);
+        assert_eq!(vanished(None, None, |_: &&str| false).count(), 0);
+    }
+
+    #[test]
+    fn packed_keys_unpack_and_sort_as_their_tuples() {
+        let keys = [Key::Proto, Key::State, Key::LocalPort, Key::RemotePort];
+        let layout = packing(&keys).expect("these keys pack");
+        let mut tuples: Vec<Tuple> = Vec::new();
+        for proto in ["tcp", "udp", "udplite", "raw", "unix"] {
+            for state in [
+                Value::Null,
+                Value::Str("LISTENING"),
+                Value::Str("CONNECTED"),
+                Value::Str("UNKNOWN"),
+                Value::InetState(InetProto::Tcp, tcp_state::ESTABLISHED),
+                Value::InetState(InetProto::Raw, 7),
+                Value::InetState(InetProto::Udp, 255),
+            ] {
+                for port in [Value::Null, Value::Number(1), Value::Number(65535)] {
+                    for pid in [Value::Null, Value::Number(1), Value::Number(443)] {
+                        tuples.push([Value::Str(proto), state, port, pid].into_iter().collect());
+                    }
+                }
+            }
+        }
+        let pack_tuple = |t: &Tuple| {
+            t.iter()
+                .zip(&layout)
+                .fold(0u64, |acc, (v, (_, w))| (acc << (w + 2)) | pack(*v, *w))
+        };
+        let mut packed: Vec<u64> = tuples.iter().map(pack_tuple).collect();
+        for (t, p) in tuples.iter().zip(&packed) {
+            assert_eq!(&unpack(&layout, *p), t);
+        }
+        tuples.sort();
+        packed.sort();
+        let unpacked: Vec<Tuple> = packed.iter().map(|p| unpack(&layout, *p)).collect();
+        assert_eq!(unpacked, tuples);
+        // every word a packable key can have is a packed word
+        for word in PACKED_WORDS.windows(2) {
+            assert!(word[0] < word[1], "{word:?} in byte order");
+        }
+        // addresses, networks and namespaces do not pack; too wide does not
+        assert!(packing(&[Key::State, Key::LocalAddr]).is_none());
+        assert!(packing(&[Key::Netns]).is_none());
+        assert!(packing(&[Key::Uid, Key::Pid]).is_none());
+        let owners = packing(&[Key::Program, Key::User]);
+        assert!(owners.is_none(), "68 bits do not pack");
+        let owners = packing(&[Key::Program, Key::State]).expect("these keys pack");
+        let owners_too = packing(&[Key::User, Key::State]).expect("these keys pack");
+        for (layout, t) in [
+            (&owners, [Value::Null, Value::Null]),
+            (&owners, [Value::Program(7), Value::Str("CONNECTED")]),
+            (&owners_too, [Value::User(0), Value::Null]),
+            (
+                &owners_too,
+                [Value::User(u32::MAX), Value::Str("LISTENING")],
+            ),
+        ] {
+            let t: Tuple = t.into_iter().collect();
+            let p = t
+                .iter()
+                .zip(layout)
+                .fold(0u64, |acc, (v, (_, w))| (acc << (w + 2)) | pack(*v, *w));
+            assert_eq!(unpack(layout, p), t);
+        }
+        assert!(packing(&[Key::Proto, Key::Family, Key::State]).is_some());
     }
 
     #[test]

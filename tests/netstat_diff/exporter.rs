@@ -438,3 +438,69 @@ fn bad_exporter_options_fail_with_one_line() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     }
 }
+
+/// A series whose sockets are gone is no longer exported (Prometheus
+/// marks it stale), rather than exported as 0: the listener on 7010, its
+/// connections and its ephemeral pair, before and after they close (as ss
+/// sees them).
+#[test]
+fn series_of_sockets_that_close_are_no_longer_exported() {
+    use std::io::BufRead;
+    let Some(ns) = Namespace::create("xgone") else {
+        return;
+    };
+    let mut helper = ns
+        .command("python3", &["-c", crate::views::COMING_AND_GOING])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the helper");
+    let mut answers = std::io::BufReader::new(helper.stdout.take().unwrap());
+    let mut say = |what: &str| {
+        writeln!(helper.stdin.as_mut().unwrap(), "{what}").unwrap();
+        helper.stdin.as_mut().unwrap().flush().unwrap();
+        let mut answer = String::new();
+        answers.read_line(&mut answer).unwrap();
+        answer.trim().to_string()
+    };
+    let _server = start_serving(&ns, 9479, &["--min-interval", "0"]);
+    let on_7010 = |text: &str| -> Vec<String> {
+        samples(text)
+            .into_keys()
+            .filter(|s| s.contains("\"7010\""))
+            .collect()
+    };
+    assert_eq!(say("open"), "OPEN");
+    let ss_7010 = ns.run("ss", &["-tlnH", "sport", "=", ":7010"]).stdout;
+    assert_eq!(
+        String::from_utf8_lossy(&ss_7010).lines().count(),
+        1,
+        "ss sees the listener"
+    );
+    let (code, open) = http(&ns, "http://127.0.0.1:9479/metrics", &[], "GET");
+    assert_eq!(code, 200);
+    let series = on_7010(&open);
+    for metric in [
+        "nlstat_tcp_listener_backlog{",
+        "nlstat_tcp_listener_connections{",
+        "nlstat_ephemeral_ports_in_use{",
+    ] {
+        assert!(
+            series.iter().any(|s| s.starts_with(metric)),
+            "{metric} for 7010 while it is open: {series:?}"
+        );
+    }
+    assert_eq!(say("close"), "CLOSED");
+    let ss_after = ns.run(
+        "ss",
+        &["-tanH", "sport", "=", ":7010", "or", "dport", "=", ":7010"],
+    );
+    assert!(ss_after.stdout.is_empty(), "ss sees nothing on 7010");
+    let (code, closed) = http(&ns, "http://127.0.0.1:9479/metrics", &[], "GET");
+    assert_eq!(code, 200);
+    assert_eq!(on_7010(&closed), Vec::<String>::new());
+    // the listener that stays is still there
+    assert!(closed.contains("local_port=\"7020\""), "{closed}");
+    drop(helper.stdin.take());
+    let _ = helper.wait();
+}

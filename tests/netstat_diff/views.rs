@@ -474,3 +474,412 @@ fn bad_view_options_fail_with_one_line() {
     let ours = ns.run(nlstat(), &["--group", "-n"]);
     assert_eq!(theirs.stdout, ours.stdout);
 }
+
+/// ss's TCP or UDP state name as netstat words it (`null` for none:
+/// unconnected UDP).
+fn netstat_state(ss_state: &str) -> Value {
+    let word = match ss_state {
+        "UNCONN" => return Value::Null,
+        "ESTAB" => "ESTABLISHED",
+        "SYN-SENT" => "SYN_SENT",
+        "SYN-RECV" => "SYN_RECV",
+        "FIN-WAIT-1" => "FIN_WAIT1",
+        "FIN-WAIT-2" => "FIN_WAIT2",
+        "TIME-WAIT" => "TIME_WAIT",
+        "CLOSE-WAIT" => "CLOSE_WAIT",
+        "LAST-ACK" => "LAST_ACK",
+        other => other,
+    };
+    Value::from(word)
+}
+
+/// Counts by state of ss's rows (`ss -tanH` lists every socket of the
+/// table, as a view counts them).
+fn ss_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
+    let text = String::from_utf8_lossy(&ns.run("ss", args).stdout).into_owned();
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let state = line.split_whitespace().next().unwrap();
+        *counts.entry(netstat_state(state).to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Counts by state of netstat -xan's rows (ss leaves out the sockets
+/// still in a listener's queue, netstat -a lists them).
+fn unix_counts_by_state(ns: &Namespace) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for row in netstat_rows(ns, &["-xan"]) {
+        // unix  RefCnt [ flags ] Type State? I-Node Path?
+        let close = row.iter().position(|c| c == "]").unwrap();
+        let state = &row[close + 2];
+        let state = if state.parse::<u64>().is_ok() {
+            Value::Null
+        } else {
+            Value::from(state.as_str())
+        };
+        *counts.entry(state.to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn view_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for o in nlstat_json(ns, args) {
+        if matches!(o["kind"].as_str(), Some("count" | "summary")) {
+            *counts.entry(o["state"].to_string()).or_insert(0) += o["count"].as_u64().unwrap();
+        }
+    }
+    counts
+}
+
+/// A view is an aggregate: without -a it counts every socket of the
+/// chosen tables (listeners too, as `ss -tan` and `netstat -a` list
+/// them); -l or a state in the filter expression narrows it.
+#[test]
+fn views_count_every_socket_of_the_tables() {
+    let Some(ns) = Namespace::create("vevery") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let _lb = Holder::start(&ns);
+    for (ours, server) in [
+        ("-t", "\"LISTEN\""),
+        ("-u", "null"),
+        ("-x", "\"LISTENING\""),
+    ] {
+        let expected = match ours {
+            "-t" => ss_counts_by_state(&ns, &["-tanH"]),
+            "-u" => ss_counts_by_state(&ns, &["-uanH"]),
+            _ => unix_counts_by_state(&ns),
+        };
+        assert!(
+            expected.contains_key(server),
+            "the population has servers in {ours}: {expected:?}"
+        );
+        let by_state = view_counts_by_state(&ns, &[ours, "--group-by", "state"]);
+        assert_eq!(by_state, expected, "{ours} --group-by state");
+        let summary = view_counts_by_state(&ns, &[ours, "--summary"]);
+        assert_eq!(summary, expected, "{ours} --summary");
+    }
+    // -l: the servers alone, as ss -l lists them
+    assert_eq!(
+        view_counts_by_state(&ns, &["-tl", "--group-by", "state"]),
+        ss_counts_by_state(&ns, &["-tlnH"])
+    );
+    // a state in the expression: those sockets alone (ss leaves the
+    // state column out when one state is asked for)
+    let established = ns.run("ss", &["-tanH", "state", "established"]).stdout;
+    let established = String::from_utf8_lossy(&established).lines().count() as u64;
+    assert_eq!(
+        view_counts_by_state(&ns, &["-t", "--group-by", "state", "state", "established"]),
+        BTreeMap::from([("\"ESTABLISHED\"".to_string(), established)])
+    );
+}
+
+/// Connections that come and go on command: `open` makes a listener on
+/// 127.0.0.1:7010 with 4 accepted connections and 2 left in its queue,
+/// `close` closes them all with a reset (no TIME_WAIT: every socket on
+/// 7010 is gone at once); a listener on 7020 with 2 connections stays.
+pub(crate) const COMING_AND_GOING: &str = r#"
+import socket, struct, sys
+def listener(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port)); s.listen(16); return s
+def connect(port):
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.connect(("127.0.0.1", port)); return c
+stay = listener(7020)
+kept = [connect(7020) for _ in range(2)]
+kept += [stay.accept()[0] for _ in range(2)]
+going = []
+for line in sys.stdin:
+    if line.strip() == "open":
+        l = listener(7010)
+        going = [l] + [connect(7010) for _ in range(6)]
+        for _ in range(4):
+            a = l.accept()[0]
+            a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            going.append(a)
+        print("OPEN", flush=True)
+    elif line.strip() == "close":
+        for s in reversed(going):
+            s.close()
+        going = []
+        print("CLOSED", flush=True)
+"#;
+
+/// `nlstat -c ARGS`' output, one tick per item: `open` before it starts,
+/// `close` once its first tick is printed, then read until the third
+/// tick is complete (the fourth begins). Also the local ports of the
+/// clients of 7010 while they were open, as ss lists them.
+fn ticks_around_a_close(
+    ns: &Namespace,
+    helper: &mut Child,
+    lines: &std::sync::mpsc::Receiver<String>,
+    args: &[&str],
+    starts_tick: &dyn Fn(&str) -> bool,
+) -> (Vec<Vec<String>>, Vec<u64>) {
+    use std::io::Write;
+    let say = |helper: &mut Child, what: &str| {
+        let stdin = helper.stdin.as_mut().unwrap();
+        writeln!(stdin, "{what}").unwrap();
+        stdin.flush().unwrap();
+        let answer = lines
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the helper answers");
+        assert_eq!(
+            answer.trim(),
+            if what == "open" { "OPEN" } else { "CLOSED" }
+        );
+    };
+    say(helper, "open");
+    let clients = client_ports(ns);
+    let mut all = vec!["-c"];
+    all.extend_from_slice(args);
+    let mut child = ns
+        .command(nlstat(), &all)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start nlstat -c");
+    let (send, receive) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if send.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut ticks: Vec<Vec<String>> = Vec::new();
+    let mut closed = false;
+    loop {
+        let line = receive
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("nlstat -c {args:?} stopped ticking: {ticks:?}"));
+        if starts_tick(&line) {
+            assert!(ticks.len() != 1 || closed, "a first tick without rows");
+            if ticks.len() == 3 {
+                break;
+            }
+            ticks.push(Vec::new());
+            continue;
+        }
+        ticks.last_mut().expect("a tick starts first").push(line);
+        if ticks.len() == 1 && !closed {
+            // a tick prints its rows once its dump is over: close now,
+            // a second before the next dump
+            say(helper, "close");
+            closed = true;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (ticks, clients)
+}
+
+/// The local ports of the connections to 7010, as ss lists them.
+fn client_ports(ns: &Namespace) -> Vec<u64> {
+    String::from_utf8_lossy(
+        &ns.run(
+            "ss",
+            &["-tanH", "state", "established", "dport", "=", ":7010"],
+        )
+        .stdout,
+    )
+    .lines()
+    .map(|l| {
+        let local = l.split_whitespace().nth(2).unwrap();
+        local.rsplit_once(':').unwrap().1.parse().unwrap()
+    })
+    .collect()
+}
+
+/// The helper's answers, line by line.
+fn answers(helper: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let (send, receive) = std::sync::mpsc::channel();
+    let stdout = helper.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if send.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// How many lines `ss -tanH FILTER` prints in the namespace.
+fn ss_count(ns: &Namespace, filter: &[&str]) -> u64 {
+    let mut args = vec!["-tanH"];
+    args.extend_from_slice(filter);
+    String::from_utf8_lossy(&ns.run("ss", &args).stdout)
+        .lines()
+        .count() as u64
+}
+
+/// With -c, a key present at one tick and gone at the next is shown once
+/// more at the tick it went, with count 0 and minus its count as delta,
+/// then no more: --group-by (JSON and text), --listeners, --ephemeral.
+#[test]
+fn continuous_views_show_keys_that_vanish() {
+    let Some(ns) = Namespace::create("vgone") else {
+        return;
+    };
+    let mut helper = ns
+        .command("python3", &["-c", COMING_AND_GOING])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the helper");
+    let lines = answers(&mut helper);
+    let json_tick = |l: &str| l.starts_with("{\"kind\":\"tick\"");
+
+    // what ss sees while 7010 is open, and once it is closed
+    {
+        use std::io::Write;
+        writeln!(helper.stdin.as_mut().unwrap(), "open").unwrap();
+        assert_eq!(lines.recv().unwrap(), "OPEN");
+    }
+    let established_7010 = ss_count(&ns, &["state", "established", "sport", "=", ":7010"]);
+    let clients_7010 = client_ports(&ns);
+    let queue_7010: u64 =
+        String::from_utf8_lossy(&ns.run("ss", &["-tlnH", "sport", "=", ":7010"]).stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert_eq!(
+        (established_7010, clients_7010.len(), queue_7010),
+        (6, 6, 2),
+        "4 accepted connections and 2 in the queue"
+    );
+    {
+        use std::io::Write;
+        writeln!(helper.stdin.as_mut().unwrap(), "close").unwrap();
+        assert_eq!(lines.recv().unwrap(), "CLOSED");
+    }
+    assert_eq!(
+        ss_count(&ns, &["sport", "=", ":7010", "or", "dport", "=", ":7010"]),
+        0
+    );
+
+    // --group-by, JSON
+    let (ticks, clients) = ticks_around_a_close(
+        &ns,
+        &mut helper,
+        &lines,
+        &["--json", "-tn", "--group-by", "state,local_port"],
+        &json_tick,
+    );
+    assert_eq!(clients.len(), clients_7010.len());
+    let rows: Vec<Vec<Value>> = ticks
+        .iter()
+        .map(|t| t.iter().map(|l| serde_json::from_str(l).unwrap()).collect())
+        .collect();
+    let find = |tick: &[Value], state: &str, port: u64| -> Option<Value> {
+        tick.iter()
+            .find(|o| o["state"] == state && o["local_port"] == port)
+            .cloned()
+    };
+    let before = find(&rows[0], "ESTABLISHED", 7010).expect("ESTABLISHED 7010 at the first tick");
+    assert_eq!(before["count"], established_7010);
+    let gone = find(&rows[1], "ESTABLISHED", 7010).expect("ESTABLISHED 7010 once more");
+    assert_eq!(gone["count"], 0, "{gone}");
+    assert_eq!(gone["delta"], -(established_7010 as i64), "{gone}");
+    let listen = find(&rows[1], "LISTEN", 7010).expect("LISTEN 7010 once more");
+    assert_eq!(
+        (&listen["count"], &listen["delta"]),
+        (&Value::from(0), &Value::from(-1))
+    );
+    for port in &clients {
+        let client = find(&rows[1], "ESTABLISHED", *port).expect("each client end once more");
+        assert_eq!(
+            (&client["count"], &client["delta"]),
+            (&Value::from(0), &Value::from(-1))
+        );
+        assert!(find(&rows[2], "ESTABLISHED", *port).is_none());
+    }
+    assert!(
+        find(&rows[2], "ESTABLISHED", 7010).is_none(),
+        "then it leaves"
+    );
+    assert!(rows[2].iter().all(|o| o["count"] != 0), "{:?}", rows[2]);
+    // the keys that stay carry their change (none)
+    let stays = find(&rows[1], "ESTABLISHED", 7020).unwrap();
+    assert_eq!(stays["delta"], 0);
+    assert_eq!(
+        stays["count"],
+        find(&rows[2], "ESTABLISHED", 7020).unwrap()["count"]
+    );
+
+    // --group-by, text: `state local_port count delta`
+    let (ticks, _) = ticks_around_a_close(
+        &ns,
+        &mut helper,
+        &lines,
+        &["-tn", "--group-by", "state,local_port"],
+        &|l: &str| l.starts_with("state "),
+    );
+    let row = |tick: &[String], port: u64| -> Option<Vec<String>> {
+        tick.iter()
+            .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .find(|c| c[0] == "ESTABLISHED" && c[1] == port.to_string())
+    };
+    assert_eq!(
+        row(&ticks[0], 7010).unwrap()[2..],
+        [established_7010.to_string(), "-".to_string()]
+    );
+    assert_eq!(
+        row(&ticks[1], 7010).unwrap()[2..],
+        ["0".to_string(), format!("-{established_7010}")]
+    );
+    assert!(row(&ticks[2], 7010).is_none(), "{:?}", ticks[2]);
+
+    // --listeners: the listener once more, all zero, minus its queue
+    let (ticks, _) = ticks_around_a_close(
+        &ns,
+        &mut helper,
+        &lines,
+        &["--json", "--listeners"],
+        &json_tick,
+    );
+    let listener = |tick: &[String]| -> Option<Value> {
+        tick.iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|o| o["kind"] == "listener" && o["local_port"] == 7010)
+    };
+    assert_eq!(listener(&ticks[0]).unwrap()["accept_queue"], queue_7010);
+    let gone = listener(&ticks[1]).expect("the listener once more");
+    assert_eq!(gone["accept_queue"], 0, "{gone}");
+    assert_eq!(gone["established"], 0, "{gone}");
+    assert_eq!(gone["delta"], -(queue_7010 as i64), "{gone}");
+    assert!(listener(&ticks[2]).is_none());
+
+    // --ephemeral: the pair towards 127.0.0.1:7010 once more, nothing in use
+    let (ticks, _) = ticks_around_a_close(
+        &ns,
+        &mut helper,
+        &lines,
+        &["--json", "--ephemeral"],
+        &json_tick,
+    );
+    let pair = |tick: &[String]| -> Option<Value> {
+        tick.iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|o| o["remote_port"] == 7010)
+    };
+    assert_eq!(pair(&ticks[0]).unwrap()["in_use"], clients_7010.len());
+    let gone = pair(&ticks[1]).expect("the pair once more");
+    assert_eq!(gone["in_use"], 0, "{gone}");
+    assert_eq!(gone["delta"], -(clients_7010.len() as i64), "{gone}");
+    assert!(pair(&ticks[2]).is_none());
+
+    drop(helper.stdin.take());
+    let _ = helper.wait();
+}

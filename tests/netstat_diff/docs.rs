@@ -17,19 +17,6 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether `tool` can run here; outside CI a missing one skips the test
-/// (with the reason printed), under CI it fails, as .ci/run installs it.
-fn need(tool: &str) -> bool {
-    if have_command(tool) {
-        return true;
-    }
-    if in_ci() {
-        panic!("CI=true but `{tool}` is not installed (.ci/run installs it)");
-    }
-    eprintln!("SKIPPED: `{tool}` is not installed");
-    false
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -139,7 +126,7 @@ fn assert_renders_cleanly(page: &Path) {
 
 #[test]
 fn man_page_renders_without_warnings() {
-    if !need("groff") || !need("man") {
+    if !require_tools(&["groff", "man"]) {
         return;
     }
     assert_renders_cleanly(&root().join(generate::MAN_PAGE));
@@ -187,7 +174,7 @@ fn environment_variables() -> Vec<String> {
 
 #[test]
 fn man_page_documents_every_option_section_and_variable() {
-    if !need("man") {
+    if !require_tools(&["man"]) {
         return;
     }
     let out = man_text(&root().join(generate::MAN_PAGE));
@@ -301,7 +288,7 @@ fn check_bash_completion(file: &Path) {
 
 #[test]
 fn bash_completion_completes_options_and_values() {
-    if !need("bash") {
+    if !require_tools(&["bash"]) {
         return;
     }
     check_bash_completion(&root().join(generate::BASH_COMPLETION));
@@ -333,7 +320,7 @@ fn zsh_complete(dir: &Path, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn zsh_completion_completes_options_and_values() {
-    if !need("zsh") {
+    if !require_tools(&["zsh"]) {
         return;
     }
     let file = root().join(generate::ZSH_COMPLETION);
@@ -365,7 +352,7 @@ fn fish_complete(file: &Path, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn fish_completion_completes_options_and_values() {
-    if !need("fish") {
+    if !require_tools(&["fish"]) {
         return;
     }
     let file = root().join(generate::FISH_COMPLETION);
@@ -405,7 +392,7 @@ fn check_installed_binaries(bin: &Path, netstat_link: Option<&Path>) {
 
 #[test]
 fn install_script_installs_under_a_prefix() {
-    if !need("man") || !need("bash") {
+    if !require_tools(&["man", "bash"]) {
         return;
     }
     let tmp = TempDir::new("install");
@@ -563,11 +550,15 @@ fn deb_package_installs_and_purges() {
     if !release_tests() {
         return;
     }
-    for tool in ["dpkg", "dpkg-deb", "dpkg-shlibdeps", "man", "bash"] {
-        assert!(
-            have_command(tool),
-            "the .deb test needs {tool} (.ci/run installs it)"
-        );
+    if !require_tools(&[
+        "dpkg",
+        "dpkg-query",
+        "dpkg-deb",
+        "dpkg-shlibdeps",
+        "man",
+        "bash",
+    ]) {
+        return;
     }
     let status = run(Command::new("dpkg-query").args(["-W", "-f", "${Status}", "nlstat"]));
     assert!(

@@ -142,6 +142,9 @@ fn exposition_matches_netstat_ss_and_proc() {
     let Some(ns) = Namespace::create("xserve") else {
         return;
     };
+    if !require_tools(&["promtool"]) {
+        return;
+    }
     let _population = Population::start(&ns);
     let filter = without_ports(&[9477]);
     let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
@@ -244,12 +247,14 @@ fn a_real_prometheus_scrapes_nlstat() {
     let Some(ns) = Namespace::create("xprom") else {
         return;
     };
+    if !require_tools(&["prometheus"]) {
+        return;
+    }
     let _population = Population::start(&ns);
     let filter = without_ports(&[9478, 9090]);
     let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
     let _server = start_serving(&ns, 9478, &filter);
-    let dir = std::env::temp_dir().join(format!("{}-prometheus", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("{}-prometheus", ns.name));
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
@@ -313,7 +318,6 @@ fn a_real_prometheus_scrapes_nlstat() {
     assert_eq!(queue, Some(1.0), "the population's unaccepted connection");
     let lo = query("nlstat_interface_transmit_bytes_total{iface=\"lo\"}");
     assert!(lo.is_some_and(|v| v > 0.0));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -375,8 +379,10 @@ fn textfile_is_written_whole_every_tick() {
     let Some(ns) = Namespace::create("xtext") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("{}-textfile", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    if !require_tools(&["promtool"]) {
+        return;
+    }
+    let dir = TempDir::new(&format!("{}-textfile", ns.name));
     let path = dir.join("nlstat.prom");
     let out = ns.run(
         "timeout",
@@ -408,7 +414,6 @@ fn textfile_is_written_whole_every_tick() {
     let bad = ns.run(nlstat(), &["--textfile", "/nonexistent-dir/x.prom"]);
     assert_ne!(bad.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&bad.stderr).lines().count(), 1);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -553,8 +553,7 @@ fn hostile_names_stay_on_one_valid_line() {
     let Some(ns) = Namespace::create("jhostile") else {
         return;
     };
-    let scratch = std::env::temp_dir().join(&ns.name);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = TempDir::new(&ns.name);
     let mut child = ns
         .command("python3", &["-c", HOSTILE, scratch.to_str().unwrap()])
         .stdin(std::process::Stdio::piped())
@@ -636,7 +635,6 @@ fn hostile_names_stay_on_one_valid_line() {
     }
     drop(child.stdin.take());
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 /// `-c`: a tick object starts every tick, and each tick's rows are the

@@ -1648,7 +1648,7 @@ fn json_statistics_errors() {
         assert_eq!(text(&ours.stderr), message, "{args:?}: stderr");
         assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
     }
-    let root = std::env::temp_dir().join(format!("nlstat-json-noproc-{}", std::process::id()));
+    let root = TempDir::new("json-noproc");
     std::fs::create_dir_all(root.join("net")).unwrap();
     for (args, file) in [
         (&["--json", "-s"][..], "snmp"),
@@ -1683,7 +1683,6 @@ fn json_statistics_errors() {
         &pair_counters(snmp),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 fn fixture(name: &str) -> PathBuf {

@@ -74,6 +74,9 @@ fn netns_by_path_and_with_nlstats_own_options() {
     let Some(ns) = Namespace::create("nspath") else {
         return;
     };
+    if !require_tools(&["pgrep"]) {
+        return;
+    }
     let _population = Population::start(&ns);
     let path = format!("/run/netns/{}", ns.name);
     let masks = Masks {
@@ -114,6 +117,9 @@ fn bad_namespaces_fail_with_one_line() {
     let Some(ns) = Namespace::create("nsbad") else {
         return;
     };
+    if !require_tools(&["setpriv"]) {
+        return;
+    }
     for spec in [
         "nlstat-no-such-namespace",
         "/etc/hostname",

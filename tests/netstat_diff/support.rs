@@ -32,18 +32,104 @@ pub fn nlstat_as_netstat() -> &'static str {
     })
 }
 
-/// Whether the shell command `command -v NAME` finds NAME.
-pub fn have_command(name: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI")
         .map(|v| v == "true" || v == "1")
         .unwrap_or(false)
+}
+
+/// The project's rule for a test that cannot have what it needs: under CI
+/// (`ci`) that is a failure; elsewhere print `SKIPPED: <reason>` and let
+/// the caller return. The one place the rule is written.
+pub fn skip_or_fail(reason: &str, ci: bool) {
+    if ci {
+        panic!("CI=true but the test cannot run: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// Whether `tool` can be run: an absolute path that is an executable
+/// file, or a name found so on $PATH (what `Command::new` and
+/// `ip netns exec` look up).
+pub fn tool_installed(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if tool.contains('/') {
+        return executable(Path::new(tool));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(tool))))
+}
+
+/// The name of the running test: libtest names each test's thread after it.
+pub fn current_test() -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_string(),
+        _ => "this test".to_string(),
+    }
+}
+
+/// Whether every external tool in `tools` is installed. When one is not:
+/// outside CI print `SKIPPED: <test>: <tool> is not installed` and return
+/// false (the test returns); with CI=true fail, as .ci/run installs them.
+pub fn require_tools(tools: &[&str]) -> bool {
+    require_tools_for(&current_test(), tools, in_ci())
+}
+
+/// [`require_tools`] with the test name and the CI setting given, so the
+/// rule itself can be tested without touching the process environment.
+pub fn require_tools_for(test: &str, tools: &[&str], ci: bool) -> bool {
+    match tools.iter().find(|tool| !tool_installed(tool)) {
+        None => true,
+        Some(tool) => {
+            skip_or_fail(&format!("{test}: {tool} is not installed"), ci);
+            false
+        }
+    }
+}
+
+/// A fresh directory under the system's temporary directory, removed with
+/// everything in it when dropped, so a failing (panicking) or skipped test
+/// leaves nothing behind.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "nlstat-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A network namespace that is deleted when dropped, with its optional
@@ -71,9 +157,12 @@ impl Namespace {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        let reason = if !Path::new(NETSTAT).exists() {
-            Some(format!("{NETSTAT} is not installed"))
-        } else {
+        // what the harness itself runs in every namespace test: the
+        // oracle, iproute2 (ip, ss) and python3 (the population holders)
+        if !require_tools(&[NETSTAT, "ip", "ss", "python3"]) {
+            return None;
+        }
+        let reason = {
             match Command::new("ip").args(["netns", "add", &name]).output() {
                 Ok(o) if o.status.success() => None,
                 Ok(o) => Some(format!(
@@ -84,10 +173,13 @@ impl Namespace {
             }
         };
         if let Some(reason) = reason {
-            if in_ci() {
-                panic!("CI=true but the namespace test cannot run: {reason}");
-            }
-            eprintln!("SKIPPED: {reason} (needs root and iproute2; run as root to test)");
+            skip_or_fail(
+                &format!(
+                    "{}: {reason} (needs root; run as root to test)",
+                    current_test()
+                ),
+                in_ci(),
+            );
             return None;
         }
         let mut ns = Namespace {
@@ -160,7 +252,7 @@ pub fn first_line(child: &mut Child) -> String {
 pub struct Population {
     child: Child,
     stdin: Option<ChildStdin>,
-    pub scratch: PathBuf,
+    pub scratch: TempDir,
 }
 
 pub const LONG_V6: &str = "fd00:1234:5678:9abc:def0:1234:5678:9abc";
@@ -168,8 +260,7 @@ pub const LONG_V6: &str = "fd00:1234:5678:9abc:def0:1234:5678:9abc";
 impl Population {
     pub fn start(ns: &Namespace) -> Population {
         ns.sh(&format!("ip addr add {LONG_V6}/128 dev lo nodad"));
-        let scratch = std::env::temp_dir().join(&ns.name);
-        std::fs::create_dir_all(&scratch).expect("scratch directory");
+        let scratch = TempDir::new(&ns.name);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netstat_diff/population.py");
         let mut child = ns
             .command(
@@ -198,7 +289,6 @@ impl Drop for Population {
             let _ = stdin.flush();
         }
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }
 
@@ -393,22 +483,28 @@ pub fn nlstat_at(root: &Path, args: &[&str]) -> Output {
 /// netstat with a tmpfs /proc (in a private mount namespace) holding a
 /// copy of `root`, so it reads fixture files. `None` when this machine cannot (not root, no unshare).
 pub fn netstat_at(root: &Path, args: &[&str]) -> Option<Output> {
+    if !require_tools(&["unshare", NETSTAT]) {
+        return None;
+    }
     let script = r#"mount -t tmpfs nlstat-fixture /proc && cp -r "$0"/. /proc/ && exec /usr/bin/netstat "$@""#;
     let out = Command::new("unshare")
         .args(["-m", "sh", "-c", script])
         .arg(root)
         .args(args)
         .output()
-        .ok()?;
+        .expect("run unshare");
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("unshare failed")
         || stderr.contains("mount:")
         || stderr.contains("Operation not permitted")
     {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("CI=true but netstat cannot run on fixture files: {stderr}");
-        }
-        eprintln!("SKIPPED: cannot run netstat on a private /proc: {stderr}");
+        skip_or_fail(
+            &format!(
+                "{}: cannot run netstat on a private /proc: {stderr}",
+                current_test()
+            ),
+            in_ci(),
+        );
         return None;
     }
     Some(out)
@@ -432,6 +528,62 @@ pub fn assert_all_match(ns: &Namespace, flag_sets: &[&[&str]], extra: &[&str], m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MISSING: &str = "nlstat-test-no-such-tool";
+
+    #[test]
+    fn a_missing_tool_skips_outside_ci() {
+        assert!(!require_tools_for("t", &["sh", MISSING], false));
+        assert!(require_tools_for("t", &["sh", "/bin/sh"], false));
+        assert!(require_tools_for("t", &["sh"], true));
+    }
+
+    #[test]
+    fn a_missing_tool_fails_under_ci() {
+        let failed = std::panic::catch_unwind(|| require_tools_for("t", &[MISSING], true))
+            .expect_err("CI=true: a missing tool is a failure");
+        let message = failed
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert!(
+            message.contains(&format!("t: {MISSING} is not installed")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn only_executable_files_count_as_tools() {
+        assert!(tool_installed("/bin/sh"));
+        assert!(!tool_installed("/nonexistent/sh"));
+        assert!(!tool_installed(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/Cargo.toml"
+        )));
+        assert!(!tool_installed("/tmp"));
+        assert!(!tool_installed(MISSING));
+    }
+
+    #[test]
+    fn skip_messages_name_the_test() {
+        assert_eq!(
+            current_test(),
+            "support::tests::skip_messages_name_the_test"
+        );
+    }
+
+    #[test]
+    fn a_temporary_directory_goes_even_when_the_test_panics() {
+        let mut kept = PathBuf::new();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let dir = TempDir::new("panics");
+            std::fs::write(dir.join("file"), "x").unwrap();
+            kept = dir.to_path_buf();
+            panic!("a failing test");
+        }));
+        assert!(result.is_err());
+        assert!(kept.starts_with(std::env::temp_dir()), "{kept:?}");
+        assert!(!kept.exists(), "{kept:?} stayed behind");
+    }
 
     #[test]
     fn timer_mask_keeps_counts() {

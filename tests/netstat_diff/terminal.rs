@@ -115,8 +115,7 @@ fn hostile_names_cannot_drive_the_terminal() {
          ip link set \"$(printf 'e\\033[7mv')\" up && ip link set tty-peer0 up && \
          ip addr add 10.77.0.1/24 dev \"$(printf 'e\\033[7mv')\"",
     );
-    let scratch = std::env::temp_dir().join(&ns.name);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = TempDir::new(&ns.name);
     let mut holder = ns
         .command("python3", &["-c", HOLDER, scratch.to_str().unwrap()])
         .stdout(Stdio::piped())
@@ -237,7 +236,6 @@ fn hostile_names_cannot_drive_the_terminal() {
 
     let _ = holder.kill();
     let _ = holder.wait();
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[test]

@@ -235,6 +235,17 @@ impl Drop for Namespace {
     }
 }
 
+/// A child process that is killed when dropped, so a failing test does
+/// not leave it running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The first line a helper process prints on its piped stdout (its
 /// `READY ...` line), or an empty string when it exits first.
 pub fn first_line(child: &mut Child) -> String {
@@ -351,6 +362,48 @@ pub fn describe_diff(expected: &str, actual: &str) -> String {
     report
 }
 
+/// Bytes as a string with one char per byte (U+0000..U+00FF): lossless,
+/// so two such strings are equal exactly when the bytes are, and the text
+/// masks (which look at ASCII only) work on them unchanged.
+pub fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// The bytes [`latin1`] was given back.
+pub fn from_latin1(text: &str) -> Vec<u8> {
+    text.chars().map(|c| c as u32 as u8).collect()
+}
+
+/// Bytes for a message: printable ASCII as is, every other byte escaped
+/// (`\xff`, `\n`), so two different bytes never look alike.
+pub fn show(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// Lines of `expected` and `actual` that differ, byte for byte, shown
+/// with [`show`]; empty when the bytes are equal.
+pub fn describe_byte_diff(expected: &[u8], actual: &[u8]) -> String {
+    if expected == actual {
+        return String::new();
+    }
+    let e: Vec<&[u8]> = expected.split(|&b| b == b'\n').collect();
+    let a: Vec<&[u8]> = actual.split(|&b| b == b'\n').collect();
+    let mut report = String::new();
+    for i in 0..e.len().max(a.len()) {
+        let (x, y) = (e.get(i), a.get(i));
+        if x != y {
+            let line = |l: Option<&&[u8]>| l.map_or("<none>".to_string(), |l| show(l));
+            report.push_str(&format!(
+                "line {}:\n  netstat: \"{}\"\n  nlstat:  \"{}\"\n",
+                i + 1,
+                line(x),
+                line(y)
+            ));
+        }
+    }
+    report
+}
+
 /// Move inode-0 unix lines to a canonical place (sorted, at the end of the
 /// unix section) in both outputs; everything else stays in order.
 pub fn canonical_embryos(text: &str) -> String {
@@ -395,8 +448,8 @@ pub fn run_both(ns: &Namespace, args: &[&str], extra: &[&str]) -> Comparison {
 /// Compare stdout bytes and exit statuses; `Err` describes the difference.
 pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> Result<(), String> {
     let Comparison { netstat, nlstat } = run_both(ns, args, extra);
-    let mut expected = String::from_utf8_lossy(&netstat.stdout).into_owned();
-    let mut actual = String::from_utf8_lossy(&nlstat.stdout).into_owned();
+    let mut expected = latin1(&netstat.stdout);
+    let mut actual = latin1(&nlstat.stdout);
     if masks.timers {
         expected = mask_timers(&expected);
         actual = mask_timers(&actual);
@@ -406,9 +459,10 @@ pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> R
         actual = canonical_embryos(&actual);
     }
     let mut problems = String::new();
-    if expected != actual {
-        problems.push_str(&describe_diff(&expected, &actual));
-    }
+    problems.push_str(&describe_byte_diff(
+        &from_latin1(&expected),
+        &from_latin1(&actual),
+    ));
     if netstat.status.code() != nlstat.status.code() {
         problems.push_str(&format!(
             "exit status: netstat {:?}, nlstat {:?} (nlstat stderr: {})\n",
@@ -440,9 +494,8 @@ pub fn same_output(args: &[&str], theirs: &Output, ours: &Output) -> Result<(), 
         ("stdout", &theirs.stdout, &ours.stdout),
         ("stderr", &theirs.stderr, &ours.stderr),
     ] {
-        let (e, a) = (String::from_utf8_lossy(e), String::from_utf8_lossy(a));
         if e != a {
-            problems.push_str(&format!("{what}:\n{}", describe_diff(&e, &a)));
+            problems.push_str(&format!("{what}:\n{}", describe_byte_diff(e, a)));
         }
     }
     if theirs.status.code() != ours.status.code() {
@@ -583,6 +636,32 @@ mod tests {
         assert!(result.is_err());
         assert!(kept.starts_with(std::env::temp_dir()), "{kept:?}");
         assert!(!kept.exists(), "{kept:?} stayed behind");
+    }
+
+    fn output(stdout: &[u8]) -> Output {
+        use std::os::unix::process::ExitStatusExt;
+        Output {
+            status: std::process::ExitStatus::from_raw(0),
+            stdout: stdout.to_vec(),
+            stderr: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_compared_byte_for_byte() {
+        let theirs = output(b"unix /p\xff\n");
+        for ours in [&b"unix /p\xfe\n"[..], "unix /p\u{fffd}\n".as_bytes()] {
+            let diff = same_output(&["-x"], &theirs, &output(ours))
+                .expect_err("a different byte is a difference");
+            assert!(diff.contains("unix /p\\xff"), "{diff}");
+        }
+        assert!(same_output(&["-x"], &theirs, &output(b"unix /p\xff\n")).is_ok());
+        // the masks see the bytes unchanged
+        let raw = b"tcp x\xff keepalive (7.10/0/0)\n";
+        assert_eq!(
+            from_latin1(&mask_timers(&latin1(raw))),
+            b"tcp x\xff keepalive (#/0/0)\n"
+        );
     }
 
     #[test]

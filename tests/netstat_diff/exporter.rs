@@ -181,7 +181,9 @@ fn exposition_matches_netstat_ss_and_proc() {
     // listener queues: ss -tln's Recv-Q (accept queue) and Send-Q (backlog)
     let ss = String::from_utf8_lossy(&ns.run("ss", &["-tlnH"]).stdout).into_owned();
     // (the exporter's own listener is filtered out of the export)
-    for line in ss.lines().filter(|l| !l.contains(":9477 ")) {
+    let listeners: Vec<&str> = ss.lines().filter(|l| !l.contains(":9477 ")).collect();
+    assert!(!listeners.is_empty(), "the population's listeners in ss");
+    for line in listeners {
         let cols: Vec<&str> = line.split_whitespace().collect();
         let (addr, port) = cols[3].rsplit_once(':').unwrap();
         let addr = match addr.trim_start_matches('[').trim_end_matches(']') {
@@ -384,26 +386,62 @@ fn textfile_is_written_whole_every_tick() {
     }
     let dir = TempDir::new(&format!("{}-textfile", ns.name));
     let path = dir.join("nlstat.prom");
-    let out = ns.run(
-        "timeout",
-        &[
-            "-s",
-            "INT",
-            "2.5",
-            nlstat(),
-            "-c",
-            "--textfile",
-            path.to_str().unwrap(),
-        ],
-    );
-    let _ = out;
-    let mut text = String::new();
-    std::fs::File::open(&path)
-        .expect("the textfile exists")
-        .read_to_string(&mut text)
+    let child = ns
+        .command(nlstat(), &["-c", "--textfile", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nlstat -c --textfile");
+    let mut child = KillOnDrop(child);
+    // read the file as a collector would, while ticks replace it: every
+    // read is a whole exposition (ends with the last metric's line)
+    let mut seen: Vec<String> = Vec::new();
+    let mut reads = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(3300) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            reads += 1;
+            assert!(
+                text.ends_with("nlstat_build_info{version=\"0.1.0\"} 1\n")
+                    && text.starts_with("# HELP ")
+                    && text.contains("\n# TYPE nlstat_sockets gauge\n"),
+                "read {reads} is not a whole exposition:\n{text}"
+            );
+            if seen.last() != Some(&text) {
+                seen.push(text);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to our own child, still running
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
         .unwrap();
-    promtool_accepts(&text);
-    assert!(text.contains("nlstat_sockets"));
+    let status = child.0.wait().unwrap();
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            status.code() == Some(130) || status.signal() == Some(libc::SIGINT),
+            "ended by the interrupt, and by nothing else: {status:?} {stderr}"
+        );
+    }
+    assert_eq!(stderr, "", "no complaint on any tick");
+    assert!(
+        reads > 50,
+        "the file was there to read while it ran ({reads})"
+    );
+    // each tick replaced the file (its scrape duration differs): 3.3 s
+    // hold the ticks at 0, 1, 2 and 3 s; promtool accepts every version
+    assert!(seen.len() >= 3, "{} versions of the file", seen.len());
+    for text in &seen {
+        promtool_accepts(text);
+    }
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())

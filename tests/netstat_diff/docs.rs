@@ -17,19 +17,6 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether `tool` can run here; outside CI a missing one skips the test
-/// (with the reason printed), under CI it fails, as .ci/run installs it.
-fn need(tool: &str) -> bool {
-    if have_command(tool) {
-        return true;
-    }
-    if in_ci() {
-        panic!("CI=true but `{tool}` is not installed (.ci/run installs it)");
-    }
-    eprintln!("SKIPPED: `{tool}` is not installed");
-    false
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -334,7 +321,7 @@ fn assert_renders_cleanly(page: &Path) {
 
 #[test]
 fn man_page_renders_without_warnings() {
-    if !need("groff") || !need("man") {
+    if !require_tools(&["groff", "man"]) {
         return;
     }
     assert_renders_cleanly(&root().join(generate::MAN_PAGE));
@@ -382,7 +369,7 @@ fn environment_variables() -> Vec<String> {
 
 #[test]
 fn man_page_documents_every_option_section_and_variable() {
-    if !need("man") {
+    if !require_tools(&["man"]) {
         return;
     }
     let out = man_text(&root().join(generate::MAN_PAGE));
@@ -496,7 +483,7 @@ fn check_bash_completion(file: &Path) {
 
 #[test]
 fn bash_completion_completes_options_and_values() {
-    if !need("bash") {
+    if !require_tools(&["bash"]) {
         return;
     }
     check_bash_completion(&root().join(generate::BASH_COMPLETION));
@@ -528,7 +515,7 @@ fn zsh_complete(dir: &Path, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn zsh_completion_completes_options_and_values() {
-    if !need("zsh") {
+    if !require_tools(&["zsh"]) {
         return;
     }
     let file = root().join(generate::ZSH_COMPLETION);
@@ -560,7 +547,7 @@ fn fish_complete(file: &Path, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn fish_completion_completes_options_and_values() {
-    if !need("fish") {
+    if !require_tools(&["fish"]) {
         return;
     }
     let file = root().join(generate::FISH_COMPLETION);
@@ -679,7 +666,7 @@ fn assert_stripped(file: &Path, max_bytes: Option<u64>) {
 
 #[test]
 fn install_script_installs_under_a_prefix() {
-    if !need("man") || !need("bash") || !need("readelf") || !need("strip") {
+    if !require_tools(&["man", "bash", "readelf", "strip"]) {
         return;
     }
     let tmp = TempDir::new("install");
@@ -860,18 +847,16 @@ fn deb_package_installs_and_purges() {
     if !release_tests() {
         return;
     }
-    for tool in [
+    if !require_tools(&[
         "dpkg",
+        "dpkg-query",
         "dpkg-deb",
         "dpkg-shlibdeps",
         "man",
         "bash",
         "readelf",
-    ] {
-        assert!(
-            have_command(tool),
-            "the .deb test needs {tool} (.ci/run installs it)"
-        );
+    ]) {
+        return;
     }
     let status = run(Command::new("dpkg-query").args(["-W", "-f", "${Status}", "nlstat"]));
     assert!(
@@ -967,18 +952,15 @@ fn deb_package_holds_the_binary_built_in_cargo_target_dir() {
     if !release_tests() {
         return;
     }
-    for tool in [
+    if !require_tools(&[
         "dpkg",
         "dpkg-deb",
         "dpkg-shlibdeps",
         "readelf",
         "strip",
         "cp",
-    ] {
-        assert!(
-            have_command(tool),
-            "the .deb test needs {tool} (.ci/run installs it)"
-        );
+    ]) {
+        return;
     }
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()

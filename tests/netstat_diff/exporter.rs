@@ -142,6 +142,9 @@ fn exposition_matches_netstat_ss_and_proc() {
     let Some(ns) = Namespace::create("xserve") else {
         return;
     };
+    if !require_tools(&["promtool"]) {
+        return;
+    }
     let _population = Population::start(&ns);
     let filter = without_ports(&[9477]);
     let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
@@ -178,7 +181,9 @@ fn exposition_matches_netstat_ss_and_proc() {
     // listener queues: ss -tln's Recv-Q (accept queue) and Send-Q (backlog)
     let ss = String::from_utf8_lossy(&ns.run("ss", &["-tlnH"]).stdout).into_owned();
     // (the exporter's own listener is filtered out of the export)
-    for line in ss.lines().filter(|l| !l.contains(":9477 ")) {
+    let listeners: Vec<&str> = ss.lines().filter(|l| !l.contains(":9477 ")).collect();
+    assert!(!listeners.is_empty(), "the population's listeners in ss");
+    for line in listeners {
         let cols: Vec<&str> = line.split_whitespace().collect();
         let (addr, port) = cols[3].rsplit_once(':').unwrap();
         let addr = match addr.trim_start_matches('[').trim_end_matches(']') {
@@ -244,12 +249,14 @@ fn a_real_prometheus_scrapes_nlstat() {
     let Some(ns) = Namespace::create("xprom") else {
         return;
     };
+    if !require_tools(&["prometheus"]) {
+        return;
+    }
     let _population = Population::start(&ns);
     let filter = without_ports(&[9478, 9090]);
     let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
     let _server = start_serving(&ns, 9478, &filter);
-    let dir = std::env::temp_dir().join(format!("{}-prometheus", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("{}-prometheus", ns.name));
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
@@ -313,7 +320,6 @@ fn a_real_prometheus_scrapes_nlstat() {
     assert_eq!(queue, Some(1.0), "the population's unaccepted connection");
     let lo = query("nlstat_interface_transmit_bytes_total{iface=\"lo\"}");
     assert!(lo.is_some_and(|v| v > 0.0));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -375,29 +381,67 @@ fn textfile_is_written_whole_every_tick() {
     let Some(ns) = Namespace::create("xtext") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("{}-textfile", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    if !require_tools(&["promtool"]) {
+        return;
+    }
+    let dir = TempDir::new(&format!("{}-textfile", ns.name));
     let path = dir.join("nlstat.prom");
-    let out = ns.run(
-        "timeout",
-        &[
-            "-s",
-            "INT",
-            "2.5",
-            nlstat(),
-            "-c",
-            "--textfile",
-            path.to_str().unwrap(),
-        ],
-    );
-    let _ = out;
-    let mut text = String::new();
-    std::fs::File::open(&path)
-        .expect("the textfile exists")
-        .read_to_string(&mut text)
+    let child = ns
+        .command(nlstat(), &["-c", "--textfile", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nlstat -c --textfile");
+    let mut child = KillOnDrop(child);
+    // read the file as a collector would, while ticks replace it: every
+    // read is a whole exposition (ends with the last metric's line)
+    let mut seen: Vec<String> = Vec::new();
+    let mut reads = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(3300) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            reads += 1;
+            assert!(
+                text.ends_with("nlstat_build_info{version=\"0.1.0\"} 1\n")
+                    && text.starts_with("# HELP ")
+                    && text.contains("\n# TYPE nlstat_sockets gauge\n"),
+                "read {reads} is not a whole exposition:\n{text}"
+            );
+            if seen.last() != Some(&text) {
+                seen.push(text);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to our own child, still running
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
         .unwrap();
-    promtool_accepts(&text);
-    assert!(text.contains("nlstat_sockets"));
+    let status = child.0.wait().unwrap();
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            status.code() == Some(130) || status.signal() == Some(libc::SIGINT),
+            "ended by the interrupt, and by nothing else: {status:?} {stderr}"
+        );
+    }
+    assert_eq!(stderr, "", "no complaint on any tick");
+    assert!(
+        reads > 50,
+        "the file was there to read while it ran ({reads})"
+    );
+    // each tick replaced the file (its scrape duration differs): 3.3 s
+    // hold the ticks at 0, 1, 2 and 3 s; promtool accepts every version
+    assert!(seen.len() >= 3, "{} versions of the file", seen.len());
+    for text in &seen {
+        promtool_accepts(text);
+    }
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -408,7 +452,6 @@ fn textfile_is_written_whole_every_tick() {
     let bad = ns.run(nlstat(), &["--textfile", "/nonexistent-dir/x.prom"]);
     assert_ne!(bad.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&bad.stderr).lines().count(), 1);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

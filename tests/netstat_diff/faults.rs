@@ -9,7 +9,7 @@
 //! of src/collect/netlink.rs and src/collect/mod.rs.
 
 use crate::support::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// netstat's TCP state words (and the empty one of an unconnected UDP
@@ -382,9 +382,10 @@ fn a_listing_stopped_and_continued_mid_dump_prints_every_row() {
     };
     let quiet = ns.run(nlstat(), &["-tan"]);
     assert_eq!(quiet.status.code(), Some(0));
+    let out_dir = TempDir::new(&format!("{}-out", ns.name));
     for args in [&["-tan"][..], &["-tanp"], &["-xa"]] {
         let reference = ns.run(nlstat(), args);
-        let out_path = std::env::temp_dir().join(format!("{}-out", ns.name));
+        let out_path = out_dir.join("out");
         let child = ns
             .command(nlstat(), args)
             .stdout(std::fs::File::create(&out_path).unwrap())
@@ -436,35 +437,35 @@ fn textfile_on_a_full_disk_keeps_the_previous_file() {
     let Some(ns) = Namespace::create("full") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("{}-mnt", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("{}-mnt", ns.name));
+    // stderr files, off the full disk
+    let errs = TempDir::new(&format!("{}-err", ns.name));
     let d = dir.display();
     let script = format!(
         r#"set -u
 mount -t tmpfs -o size=512k nlstat-full {d} || exit 99
 printf 'previous\n' > {d}/nlstat.prom
 dd if=/dev/zero of={d}/fill bs=1k 2>/dev/null
-{nl} --textfile {d}/nlstat.prom 2>/tmp/{name}-err1; echo "once=$?"
+{nl} --textfile {d}/nlstat.prom 2>{e}/err1; echo "once=$?"
 echo "kept=$(cat {d}/nlstat.prom)"
-echo "err1=$(cat /tmp/{name}-err1)"
-rm /tmp/{name}-err1
+echo "err1=$(cat {e}/err1)"
+rm {e}/err1
 {nl} --textfile {d}/nlstat.prom 2>>{d}/nlstat.prom.err; echo "stderr_full=$?"
 rm -f {d}/nlstat.prom.err
-timeout -s INT 2.5 {nl} -c --textfile {d}/nlstat.prom 2>/tmp/{name}-err2 &
+timeout -s INT 2.5 {nl} -c --textfile {d}/nlstat.prom 2>{e}/err2 &
 sleep 1.2; echo "still=$(cat {d}/nlstat.prom)"; rm {d}/fill
 wait
-echo "lines=$(grep -c 'No space left on device' /tmp/{name}-err2)"
-echo "other=$(grep -vc 'No space left on device' /tmp/{name}-err2)"
-rm -f /tmp/{name}-err2
+echo "lines=$(grep -c 'No space left on device' {e}/err2)"
+echo "other=$(grep -vc 'No space left on device' {e}/err2)"
+rm -f {e}/err2
 echo "written=$(grep -c '^nlstat_build_info' {d}/nlstat.prom)"
 echo "left=$(ls -A {d} | tr '\n' ' ')"
 umount {d}
 "#,
         nl = nlstat(),
-        name = ns.name
+        e = errs.display()
     );
     let out = ns.run("unshare", &["-m", "bash", "-c", &script]);
-    let _ = std::fs::remove_dir(&dir);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_ne!(
         out.status.code(),
@@ -501,9 +502,8 @@ umount {d}
 }
 
 /// A /proc tree: the recorded /proc/net files, changed by `change`.
-fn proc_tree(tag: &str, change: impl FnOnce(&Path)) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("nlstat-faults-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+fn proc_tree(tag: &str, change: impl FnOnce(&Path)) -> TempDir {
+    let root = TempDir::new(&format!("faults-{tag}"));
     let net = root.join("net");
     std::fs::create_dir_all(&net).unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc-net/net");
@@ -560,6 +560,9 @@ fn both_at(
         ],
         None => Vec::new(),
     };
+    if !require_tools(&["unshare", "setpriv", NETSTAT]) {
+        return None;
+    }
     let script = r#"mount -t tmpfs nlstat-fixture /proc && cp -r "$0"/. /proc/ && exec "$@""#;
     let theirs = Command::new("unshare")
         .args(["-m", "sh", "-c", script])
@@ -568,13 +571,16 @@ fn both_at(
         .arg(NETSTAT)
         .args(args)
         .output()
-        .ok()?;
+        .expect("run unshare");
     let stderr = stderr_of(&theirs);
     if stderr.contains("unshare failed") || stderr.contains("mount:") {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("CI=true but netstat cannot run on fixture files: {stderr}");
-        }
-        eprintln!("SKIPPED: cannot run netstat on a private /proc: {stderr}");
+        skip_or_fail(
+            &format!(
+                "{}: cannot run netstat on a private /proc: {stderr}",
+                current_test()
+            ),
+            in_ci(),
+        );
         return None;
     }
     let mut ours = match drop_to.split_first() {
@@ -743,7 +749,7 @@ fn an_unreadable_proc_table_is_one_line_and_the_rest_still_prints() {
     });
     let ours = Command::new(nlstat())
         .args(["--source", "proc", "-tuan"])
-        .env("NLSTAT_PROC_ROOT", &broken)
+        .env("NLSTAT_PROC_ROOT", broken.path())
         .output()
         .unwrap();
     let path = broken.join("net/tcp");

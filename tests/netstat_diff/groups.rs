@@ -155,7 +155,7 @@ fn fixture_groups_match_live_netstat() {
 /// still print; an IPv6-only run does not need the IPv4 file.
 #[test]
 fn missing_igmp_file() {
-    let root = std::env::temp_dir().join(format!("nlstat-groups-missing-{}", std::process::id()));
+    let root = TempDir::new("groups-missing");
     std::fs::create_dir_all(root.join("net")).unwrap();
     std::fs::copy(fixtures().join("net/igmp6"), root.join("net/igmp6")).unwrap();
     let out = nlstat_at(&root, &["-gn"]);
@@ -169,5 +169,4 @@ fn missing_igmp_file() {
     if let Some(theirs) = netstat_at(&root, &["-gn"]) {
         assert_all(vec![same_output(&["-gn"], &theirs, &out)]);
     }
-    let _ = std::fs::remove_dir_all(&root);
 }

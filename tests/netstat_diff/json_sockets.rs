@@ -553,8 +553,7 @@ fn hostile_names_stay_on_one_valid_line() {
     let Some(ns) = Namespace::create("jhostile") else {
         return;
     };
-    let scratch = std::env::temp_dir().join(&ns.name);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = TempDir::new(&ns.name);
     let mut child = ns
         .command("python3", &["-c", HOSTILE, scratch.to_str().unwrap()])
         .stdin(std::process::Stdio::piped())
@@ -636,7 +635,6 @@ fn hostile_names_stay_on_one_valid_line() {
     }
     drop(child.stdin.take());
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 /// `-c`: a tick object starts every tick, and each tick's rows are the
@@ -757,18 +755,38 @@ fn json_without_a_table_changes_nothing() {
             );
         }
     }
-    // against nlstat itself without --json where netstat differs (the
-    // version text, getopt naming the program)
-    for args in [&["--json", "-V"][..], &["--json", "-z"], &["-tz", "--json"]] {
+    // an unknown option with --json: netstat's usage error for the same
+    // options without --json, byte for byte, getopt naming each program
+    for args in [
+        &["--json", "-z"][..],
+        &["-tz", "--json"],
+        &["-z", "--json", "-t"],
+    ] {
         let without = strip(args);
         let without: Vec<&str> = without.iter().map(String::as_str).collect();
-        let plain = ns.run(nlstat(), &without);
+        let theirs = ns.run(NETSTAT, &without);
         let ours = ns.run(nlstat(), args);
-        assert_eq!(plain.stdout, ours.stdout, "{args:?}");
-        assert_eq!(plain.stderr, ours.stderr, "{args:?}");
-        assert_eq!(plain.status.code(), ours.status.code(), "{args:?}");
-        assert!(!plain.stdout.is_empty() || !plain.stderr.is_empty());
+        assert_eq!(theirs.status.code(), Some(3), "netstat {without:?}");
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        assert_eq!(ours.stdout, theirs.stdout, "{args:?}");
+        let renamed = |bytes: &[u8], program: &str| latin1(bytes).replacen(program, "PROG", 1);
+        assert_eq!(
+            renamed(&ours.stderr, nlstat()),
+            renamed(&theirs.stderr, NETSTAT),
+            "{args:?}"
+        );
+        let invalid = format!("{NETSTAT}: invalid option -- 'z'\n");
+        assert!(latin1(&theirs.stderr).starts_with(&invalid), "{args:?}");
     }
+    // against nlstat itself without --json where netstat differs (the
+    // version text)
+    let args = ["--json", "-V"];
+    let plain = ns.run(nlstat(), &["-V"]);
+    let ours = ns.run(nlstat(), &args);
+    assert_eq!(plain.stdout, ours.stdout, "{args:?}");
+    assert_eq!(plain.stderr, ours.stderr, "{args:?}");
+    assert_eq!(plain.status.code(), ours.status.code(), "{args:?}");
+    assert!(!plain.stdout.is_empty() || !plain.stderr.is_empty());
 }
 
 #[test]

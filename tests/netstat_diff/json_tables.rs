@@ -171,18 +171,37 @@ impl Problems {
 }
 
 /// Run a comparison up to three times, for tables whose numbers the
-/// kernel may move by itself between two reads (each caller says which);
-/// every other difference fails all three attempts as well.
-fn with_retries(what: &str, mut attempt: impl FnMut() -> Result<(), String>) {
+/// kernel may move by itself between two reads (each caller says which).
+/// `oracle` reads the kernel state the comparison rests on (netstat's
+/// table, the /proc files) before and after each attempt: a mismatch is
+/// retried only when that state moved meanwhile; when it stood still the
+/// difference is nlstat's and fails at once.
+fn with_retries<S: PartialEq + std::fmt::Debug>(
+    what: &str,
+    mut oracle: impl FnMut() -> S,
+    mut attempt: impl FnMut() -> Result<(), String>,
+) {
     let mut last = String::new();
     for _ in 0..3 {
-        match attempt() {
+        let before = oracle();
+        let result = attempt();
+        let after = oracle();
+        match result {
             Ok(()) => return,
+            Err(e) if before == after => {
+                panic!("{what}: differs while the kernel state stood still:\n{e}")
+            }
             Err(e) => last = e,
         }
         std::thread::sleep(Duration::from_millis(700));
     }
-    panic!("{what}: three attempts failed; the last:\n{last}");
+    panic!("{what}: the kernel state moved during each of three attempts; the last:\n{last}");
+}
+
+/// The bytes `netstat ARGS` prints: the oracle's state for
+/// [`with_retries`].
+fn netstat_state(ns: &Namespace, args: &[&str]) -> Vec<u8> {
+    ns.run(NETSTAT, args).stdout
 }
 
 /// netstat's table rows: the lines after the header line that starts
@@ -762,10 +781,14 @@ fn json_routes_match_netstat_numeric() {
     }
     // IPv6: the Ref column is the kernel's reference count on each FIB
     // entry, which a neighbour or socket can take for a moment: retried.
-    with_retries("--json -6rn", || {
-        let rows = objects_ok(&nl_json(&ns, &["-6rn"]), "route", "--json -6rn");
-        check_v6_numeric(&rows, &netstat_rows(&ns, &["-6rn"], "Destination"))
-    });
+    with_retries(
+        "--json -6rn",
+        || netstat_state(&ns, &["-6rn"]),
+        || {
+            let rows = objects_ok(&nl_json(&ns, &["-6rn"]), "route", "--json -6rn");
+            check_v6_numeric(&rows, &netstat_rows(&ns, &["-6rn"], "Destination"))
+        },
+    );
     let v6 = text(&ns.run(NETSTAT, &["-6rn"]).stdout);
     assert!(
         v6.contains("2001:db8:5::/48                2001:db8::2                UG   5")
@@ -774,31 +797,63 @@ fn json_routes_match_netstat_numeric() {
     );
     // Both families in one run: IPv4 objects then IPv6 objects, and no
     // routing cache rows (netstat's -C tables are empty here).
-    with_retries("--json -rn -4 -6", || {
-        let both = objects_ok(&nl_json(&ns, &["-rn", "-4", "-6"]), "route", "-rn -4 -6");
-        let v4: Vec<Object> = both
-            .iter()
-            .filter(|o| o.get("family").and_then(Value::as_str) == Some("inet"))
-            .cloned()
-            .collect();
-        let mut p = Problems::default();
-        p.eq("IPv4 objects of -rn -4 -6", v4.len(), rows.len());
-        p.check(
-            both[..v4.len()] == v4[..],
-            "-rn -4 -6: IPv4 objects do not come first",
+    with_retries(
+        "--json -rn -4 -6",
+        || netstat_state(&ns, &["-6rn"]),
+        || {
+            let both = objects_ok(&nl_json(&ns, &["-rn", "-4", "-6"]), "route", "-rn -4 -6");
+            let v4: Vec<Object> = both
+                .iter()
+                .filter(|o| o.get("family").and_then(Value::as_str) == Some("inet"))
+                .cloned()
+                .collect();
+            let mut p = Problems::default();
+            p.eq("IPv4 objects of -rn -4 -6", v4.len(), rows.len());
+            p.check(
+                both[..v4.len()] == v4[..],
+                "-rn -4 -6: IPv4 objects do not come first",
+            );
+            p.result("-rn -4 -6")?;
+            check_v6_numeric(
+                &both[v4.len()..],
+                &netstat_rows(&ns, &["-6rn"], "Destination"),
+            )
+        },
+    );
+    // The routing caches. A kernel since 3.6 (IPv4) and 4.15 (IPv6 route
+    // exceptions) shows none in /proc: rt_cache is its header alone and no
+    // ipv6_route line carries RTF_CACHE (0x01000000). Zero rows is then
+    // the truth, told by /proc and by netstat, which prints the header.
+    let rt_cache = read_in(&ns, "/proc/net/rt_cache").expect("/proc/net/rt_cache");
+    assert_eq!(
+        rt_cache.lines().count(),
+        1,
+        "IPv4 cache entries:\n{rt_cache}"
+    );
+    let v6_routes = read_in(&ns, "/proc/net/ipv6_route").expect("/proc/net/ipv6_route");
+    assert!(!v6_routes.is_empty(), "the namespace has IPv6 routes");
+    let cached = v6_routes
+        .lines()
+        .filter(|l| {
+            let flags = l.split_whitespace().nth(8).expect("ipv6_route flags");
+            u32::from_str_radix(flags, 16).unwrap() & 0x0100_0000 != 0
+        })
+        .count();
+    assert_eq!(cached, 0, "IPv6 cache entries:\n{v6_routes}");
+    for (args, title, header) in [
+        (&["-rnC"][..], "Kernel IP routing cache", "Source"),
+        (&["-6rnC"], "Kernel IPv6 routing cache", "Destination"),
+    ] {
+        let out = ns.run(NETSTAT, args);
+        assert!(
+            text(&out.stdout).starts_with(&format!("{title}\n{header} ")),
+            "{args:?}: netstat's cache table:\n{}",
+            text(&out.stdout)
         );
-        p.result("-rn -4 -6")?;
-        check_v6_numeric(
-            &both[v4.len()..],
-            &netstat_rows(&ns, &["-6rn"], "Destination"),
-        )
-    });
-    // The routing caches: netstat prints only headers for both here.
-    for (args, header) in [(&["-rnC"][..], "Source"), (&["-6rnC"], "Destination")] {
         let theirs = netstat_rows(&ns, args, header);
+        assert_eq!(theirs.len(), 0, "{args:?}: netstat's cache rows");
         let ours = objects_ok(&nl_json(&ns, args), "route", &format!("{args:?}"));
-        assert_eq!(ours.len(), theirs.len(), "{args:?}: cache rows");
-        assert!(ours.iter().all(|o| boolean(o, "cache")), "{args:?}");
+        assert_eq!(ours.len(), 0, "{args:?}: cache rows");
     }
 }
 
@@ -847,10 +902,14 @@ fn json_routes_match_netstat_with_names() {
         "{shown6}"
     );
     // Ref counts may move for a moment (see the numeric test): retried.
-    with_retries("--json -6r", || {
-        let rows = objects_ok(&nl_json(&ns, &["-6r"]), "route", "--json -6r");
-        check_v6_named(&rows, &netstat_rows(&ns, &["-6r"], "Destination"))
-    });
+    with_retries(
+        "--json -6r",
+        || netstat_state(&ns, &["-6r"]),
+        || {
+            let rows = objects_ok(&nl_json(&ns, &["-6r"]), "route", "--json -6r");
+            check_v6_named(&rows, &netstat_rows(&ns, &["-6r"], "Destination"))
+        },
+    );
 }
 
 /// Families netstat has no routing table for: its stdout message moves to
@@ -1345,11 +1404,15 @@ fn json_interfaces_match_netstat_and_proc() {
     // report or neighbour probe could still move one between the two
     // reads, hence the retries.
     for args in [&["-ia"][..], &["-i"], &["-ian"], &["-iaW"]] {
-        with_retries(&format!("--json {args:?}"), || {
-            let theirs = netstat_rows(&ns, args, "Iface");
-            let ours = objects_ok(&nl_json(&ns, args), "interface", &format!("{args:?}"));
-            check_short_table(&ns, &ours, &theirs)
-        });
+        with_retries(
+            &format!("--json {args:?}"),
+            || netstat_state(&ns, args),
+            || {
+                let theirs = netstat_rows(&ns, args, "Iface");
+                let ours = objects_ok(&nl_json(&ns, args), "interface", &format!("{args:?}"));
+                check_short_table(&ns, &ours, &theirs)
+            },
+        );
     }
     // -i leaves out the device that is down; -ia lists every device of
     // /proc/net/dev (alias labels besides).
@@ -1365,11 +1428,15 @@ fn json_interfaces_match_netstat_and_proc() {
     assert_eq!(with_counters, devices, "devices with counters in -ia");
     // -ie / -iae: every fact of netstat's blocks, bytes from /proc/net/dev.
     for args in [&["-ie"][..], &["-iae"], &["-ieW"]] {
-        with_retries(&format!("--json {args:?}"), || {
-            let theirs = ns.run(NETSTAT, args);
-            let ours = objects_ok(&nl_json(&ns, args), "interface", &format!("{args:?}"));
-            check_long_table(&ns, &ours, &text(&theirs.stdout))
-        });
+        with_retries(
+            &format!("--json {args:?}"),
+            || netstat_state(&ns, args),
+            || {
+                let theirs = ns.run(NETSTAT, args);
+                let ours = objects_ok(&nl_json(&ns, args), "interface", &format!("{args:?}"));
+                check_long_table(&ns, &ours, &text(&theirs.stdout))
+            },
+        );
     }
     let long = objects_ok(&nl_json(&ns, &["-iae"]), "interface", "-iae");
     let find = |name: &str| {
@@ -1592,21 +1659,25 @@ fn json_statistics_match_proc_files() {
         // The namespace is idle, so the files should read the same before
         // and after nlstat; if a stray kernel timer moved a counter
         // between the reads, the comparison is retried.
-        with_retries(&format!("--json {args:?}"), || {
-            let before = live_counters(&ns);
-            let out = nl_json(&ns, args);
-            let after = live_counters(&ns);
-            if before != after {
-                return Err("counters moved while nlstat ran".to_string());
-            }
-            let rows = objects_ok(&out, "statistic", &format!("{args:?}"));
-            let all = if *six { &before.1 } else { &before.0 };
-            compare_counters(
-                &format!("--json {args:?}"),
-                &json_counters(&rows),
-                &selected(all, letters),
-            )
-        });
+        with_retries(
+            &format!("--json {args:?}"),
+            || live_counters(&ns),
+            || {
+                let before = live_counters(&ns);
+                let out = nl_json(&ns, args);
+                let after = live_counters(&ns);
+                if before != after {
+                    return Err("counters moved while nlstat ran".to_string());
+                }
+                let rows = objects_ok(&out, "statistic", &format!("{args:?}"));
+                let all = if *six { &before.1 } else { &before.0 };
+                compare_counters(
+                    &format!("--json {args:?}"),
+                    &json_counters(&rows),
+                    &selected(all, letters),
+                )
+            },
+        );
     }
     // The selections hold exactly the sections doc/json.md names.
     let sections = |args: &[&str]| -> BTreeSet<String> {
@@ -1648,7 +1719,7 @@ fn json_statistics_errors() {
         assert_eq!(text(&ours.stderr), message, "{args:?}: stderr");
         assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
     }
-    let root = std::env::temp_dir().join(format!("nlstat-json-noproc-{}", std::process::id()));
+    let root = TempDir::new("json-noproc");
     std::fs::create_dir_all(root.join("net")).unwrap();
     for (args, file) in [
         (&["--json", "-s"][..], "snmp"),
@@ -1683,7 +1754,6 @@ fn json_statistics_errors() {
         &pair_counters(snmp),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -1760,36 +1830,40 @@ fn json_statistics_continuous_prints_once() {
     let Some(ns) = Namespace::create("jsonstatsc") else {
         return;
     };
-    with_retries("--json -c -s", || {
-        let before = live_counters(&ns);
-        let started = Instant::now();
-        let out = ns.run("timeout", &["10", nlstat(), "--json", "-c", "-s"]);
-        let took = started.elapsed();
-        let after = live_counters(&ns);
-        assert_eq!(out.status.code(), Some(0), "-c -s must end by itself");
-        assert!(took < Duration::from_secs(5), "-c -s took {took:?}");
-        let ticks = ticks(&out.stdout, "statistic", "--json -c -s");
-        assert_eq!(ticks.len(), 1, "one tick object");
-        assert_eq!(ticks[0].number, 1);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64();
-        assert!(
-            (now - ticks[0].time).abs() < 30.0,
-            "tick time {}",
-            ticks[0].time
-        );
-        assert!(
-            text(&out.stdout).starts_with("{\"kind\":\"tick\",\"tick\":1,\"time\":"),
-            "{}",
-            text(&out.stdout)
-        );
-        if before != after {
-            return Err("counters moved while nlstat ran".to_string());
-        }
-        compare_counters("-c -s", &json_counters(&ticks[0].rows), &before.0)
-    });
+    with_retries(
+        "--json -c -s",
+        || live_counters(&ns),
+        || {
+            let before = live_counters(&ns);
+            let started = Instant::now();
+            let out = ns.run("timeout", &["10", nlstat(), "--json", "-c", "-s"]);
+            let took = started.elapsed();
+            let after = live_counters(&ns);
+            assert_eq!(out.status.code(), Some(0), "-c -s must end by itself");
+            assert!(took < Duration::from_secs(5), "-c -s took {took:?}");
+            let ticks = ticks(&out.stdout, "statistic", "--json -c -s");
+            assert_eq!(ticks.len(), 1, "one tick object");
+            assert_eq!(ticks[0].number, 1);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            assert!(
+                (now - ticks[0].time).abs() < 30.0,
+                "tick time {}",
+                ticks[0].time
+            );
+            assert!(
+                text(&out.stdout).starts_with("{\"kind\":\"tick\",\"tick\":1,\"time\":"),
+                "{}",
+                text(&out.stdout)
+            );
+            if before != after {
+                return Err("counters moved while nlstat ran".to_string());
+            }
+            compare_counters("-c -s", &json_counters(&ticks[0].rows), &before.0)
+        },
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -1943,11 +2017,15 @@ fn json_groups_match_netstat() {
     ] {
         // Memberships settled above; a late MLD/IGMP state change could
         // still land between the two runs, hence the retries.
-        with_retries(&format!("--json {args:?}"), || {
-            let theirs = netstat_rows(&ns, args, "----");
-            let ours = objects_ok(&nl_json(&ns, args), "group", &format!("{args:?}"));
-            check_groups(&ours, &theirs, numeric)
-        });
+        with_retries(
+            &format!("--json {args:?}"),
+            || netstat_state(&ns, args),
+            || {
+                let theirs = netstat_rows(&ns, args, "----");
+                let ours = objects_ok(&nl_json(&ns, args), "group", &format!("{args:?}"));
+                check_groups(&ours, &theirs, numeric)
+            },
+        );
     }
     let v4 = objects_ok(&nl_json(&ns, &["-gn", "-4"]), "group", "-gn -4");
     assert!(
@@ -1964,4 +2042,48 @@ fn json_groups_match_netstat() {
     check_ticks(&stdout, "group", "--json -c -gn", theirs.len(), |rows| {
         check_groups(rows, &theirs, true)
     });
+}
+
+/// A mismatch while the oracle stood still is nlstat's: no retry forgives it.
+#[test]
+fn retries_do_not_forgive_a_mismatch_while_the_state_stands_still() {
+    let mut attempts = 0;
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        with_retries(
+            "still",
+            || 7,
+            || {
+                attempts += 1;
+                if attempts == 1 {
+                    Err("first read differs".to_string())
+                } else {
+                    Ok(())
+                }
+            },
+        )
+    }));
+    assert!(failed.is_err(), "a second attempt forgave the first");
+    assert_eq!(attempts, 1);
+}
+
+/// A mismatch while the oracle moved is retried, and a later match passes.
+#[test]
+fn retries_follow_a_state_that_moved() {
+    let (mut reads, mut attempts) = (0, 0);
+    with_retries(
+        "moved",
+        || {
+            reads += 1;
+            reads
+        },
+        || {
+            attempts += 1;
+            if attempts == 1 {
+                Err("moved".to_string())
+            } else {
+                Ok(())
+            }
+        },
+    );
+    assert_eq!(attempts, 2);
 }

@@ -65,10 +65,6 @@ impl Drop for Owners {
     }
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// Whether the iterator loads here (root on a kernel with BTF and
 /// iter/task_file). Under CI it must; elsewhere a test skips with why.
 fn iterator_loads(ns: &Namespace) -> bool {
@@ -77,10 +73,13 @@ fn iterator_loads(ns: &Namespace) -> bool {
         return true;
     }
     let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    if in_ci() {
-        panic!("CI=true but the BPF task_file iterator cannot be loaded: {why}");
-    }
-    eprintln!("SKIPPED: the BPF task_file iterator cannot be loaded here: {why}");
+    skip_or_fail(
+        &format!(
+            "{}: the BPF task_file iterator cannot be loaded here: {why}",
+            current_test()
+        ),
+        in_ci(),
+    );
     false
 }
 
@@ -421,8 +420,7 @@ fn unavailable_iterator_falls_back_to_proc() {
     if !iterator_loads(&ns) {
         return;
     }
-    let scratch = std::env::temp_dir().join(format!("{}-btf", ns.name));
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = TempDir::new(&format!("{}-btf", ns.name));
     let garbage = scratch.join("garbage");
     std::fs::write(&garbage, b"this is not BTF, only text standing in for it\n").unwrap();
     let cut = scratch.join("cut");
@@ -482,7 +480,6 @@ fn unavailable_iterator_falls_back_to_proc() {
             ))
         });
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     assert_all(results);
 }
 
@@ -647,6 +644,9 @@ print(json.dumps(out))
 /// number of types, and every offset the program loads.
 #[test]
 fn btf_offsets_match_bpftool() {
+    if !require_tools(&["bpftool"]) {
+        return;
+    }
     let dump = Command::new("bpftool")
         .args([
             "btf",
@@ -660,11 +660,10 @@ fn btf_offsets_match_bpftool() {
     let dump = match dump {
         Ok(o) if o.status.success() => text(&o.stdout),
         other => {
-            let why = format!("bpftool btf dump failed: {other:?}");
-            if in_ci() {
-                panic!("CI=true but {why}");
-            }
-            eprintln!("SKIPPED: {why}");
+            skip_or_fail(
+                &format!("{}: bpftool btf dump failed: {other:?}", current_test()),
+                in_ci(),
+            );
             return;
         }
     };

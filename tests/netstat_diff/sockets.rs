@@ -225,8 +225,7 @@ fn invoked_as_netstat_through_a_symlink() {
         return;
     };
     let _population = Population::start(&ns);
-    let dir = std::env::temp_dir().join(format!("{}-bin", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("{}-bin", ns.name));
     let link = dir.join("netstat");
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(nlstat(), &link).unwrap();
@@ -242,7 +241,6 @@ fn invoked_as_netstat_through_a_symlink() {
         String::from_utf8_lossy(&bad.stderr)
             .starts_with(&format!("{}: invalid option", link.display()))
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -259,7 +259,7 @@ fn fixture_statistics_match_live_netstat() {
 /// /proc file does in nlstat.
 #[test]
 fn missing_statistics_files() {
-    let empty = std::env::temp_dir().join(format!("nlstat-empty-proc-{}", std::process::id()));
+    let empty = TempDir::new("empty-proc");
     std::fs::create_dir_all(empty.join("net")).unwrap();
     for (args, file) in [
         (&["-s"][..], "snmp"),
@@ -294,14 +294,13 @@ fn missing_statistics_files() {
     if let Some(theirs) = netstat_at(&partial, &["-s"]) {
         assert_all(vec![same_output(&["-s"], &theirs, &out)]);
     }
-    let _ = std::fs::remove_dir_all(&empty);
 }
 
 /// A header line without its colon: netstat complains, stops reading
 /// that file and goes on with /proc/net/netstat, exiting 0.
 #[test]
 fn format_problem_is_reported_and_reading_goes_on() {
-    let root = std::env::temp_dir().join(format!("nlstat-bad-snmp-{}", std::process::id()));
+    let root = TempDir::new("bad-snmp");
     std::fs::create_dir_all(root.join("net")).unwrap();
     std::fs::write(
         root.join("net/snmp"),
@@ -328,5 +327,4 @@ fn format_problem_is_reported_and_reading_goes_on() {
         );
         assert_eq!(theirs.status.code(), Some(0));
     }
-    let _ = std::fs::remove_dir_all(&root);
 }

@@ -32,18 +32,104 @@ pub fn nlstat_as_netstat() -> &'static str {
     })
 }
 
-/// Whether the shell command `command -v NAME` finds NAME.
-pub fn have_command(name: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI")
         .map(|v| v == "true" || v == "1")
         .unwrap_or(false)
+}
+
+/// The project's rule for a test that cannot have what it needs: under CI
+/// (`ci`) that is a failure; elsewhere print `SKIPPED: <reason>` and let
+/// the caller return. The one place the rule is written.
+pub fn skip_or_fail(reason: &str, ci: bool) {
+    if ci {
+        panic!("CI=true but the test cannot run: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// Whether `tool` can be run: an absolute path that is an executable
+/// file, or a name found so on $PATH (what `Command::new` and
+/// `ip netns exec` look up).
+pub fn tool_installed(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if tool.contains('/') {
+        return executable(Path::new(tool));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(tool))))
+}
+
+/// The name of the running test: libtest names each test's thread after it.
+pub fn current_test() -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_string(),
+        _ => "this test".to_string(),
+    }
+}
+
+/// Whether every external tool in `tools` is installed. When one is not:
+/// outside CI print `SKIPPED: <test>: <tool> is not installed` and return
+/// false (the test returns); with CI=true fail, as .ci/run installs them.
+pub fn require_tools(tools: &[&str]) -> bool {
+    require_tools_for(&current_test(), tools, in_ci())
+}
+
+/// [`require_tools`] with the test name and the CI setting given, so the
+/// rule itself can be tested without touching the process environment.
+pub fn require_tools_for(test: &str, tools: &[&str], ci: bool) -> bool {
+    match tools.iter().find(|tool| !tool_installed(tool)) {
+        None => true,
+        Some(tool) => {
+            skip_or_fail(&format!("{test}: {tool} is not installed"), ci);
+            false
+        }
+    }
+}
+
+/// A fresh directory under the system's temporary directory, removed with
+/// everything in it when dropped, so a failing (panicking) or skipped test
+/// leaves nothing behind.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "nlstat-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A network namespace that is deleted when dropped, with its optional
@@ -71,9 +157,12 @@ impl Namespace {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        let reason = if !Path::new(NETSTAT).exists() {
-            Some(format!("{NETSTAT} is not installed"))
-        } else {
+        // what the harness itself runs in every namespace test: the
+        // oracle, iproute2 (ip, ss) and python3 (the population holders)
+        if !require_tools(&[NETSTAT, "ip", "ss", "python3"]) {
+            return None;
+        }
+        let reason = {
             match Command::new("ip").args(["netns", "add", &name]).output() {
                 Ok(o) if o.status.success() => None,
                 Ok(o) => Some(format!(
@@ -84,10 +173,13 @@ impl Namespace {
             }
         };
         if let Some(reason) = reason {
-            if in_ci() {
-                panic!("CI=true but the namespace test cannot run: {reason}");
-            }
-            eprintln!("SKIPPED: {reason} (needs root and iproute2; run as root to test)");
+            skip_or_fail(
+                &format!(
+                    "{}: {reason} (needs root; run as root to test)",
+                    current_test()
+                ),
+                in_ci(),
+            );
             return None;
         }
         let mut ns = Namespace {
@@ -143,6 +235,17 @@ impl Drop for Namespace {
     }
 }
 
+/// A child process that is killed when dropped, so a failing test does
+/// not leave it running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The first line a helper process prints on its piped stdout (its
 /// `READY ...` line), or an empty string when it exits first.
 pub fn first_line(child: &mut Child) -> String {
@@ -160,7 +263,7 @@ pub fn first_line(child: &mut Child) -> String {
 pub struct Population {
     child: Child,
     stdin: Option<ChildStdin>,
-    pub scratch: PathBuf,
+    pub scratch: TempDir,
 }
 
 pub const LONG_V6: &str = "fd00:1234:5678:9abc:def0:1234:5678:9abc";
@@ -168,8 +271,7 @@ pub const LONG_V6: &str = "fd00:1234:5678:9abc:def0:1234:5678:9abc";
 impl Population {
     pub fn start(ns: &Namespace) -> Population {
         ns.sh(&format!("ip addr add {LONG_V6}/128 dev lo nodad"));
-        let scratch = std::env::temp_dir().join(&ns.name);
-        std::fs::create_dir_all(&scratch).expect("scratch directory");
+        let scratch = TempDir::new(&ns.name);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netstat_diff/population.py");
         let mut child = ns
             .command(
@@ -198,7 +300,6 @@ impl Drop for Population {
             let _ = stdin.flush();
         }
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }
 
@@ -261,6 +362,48 @@ pub fn describe_diff(expected: &str, actual: &str) -> String {
     report
 }
 
+/// Bytes as a string with one char per byte (U+0000..U+00FF): lossless,
+/// so two such strings are equal exactly when the bytes are, and the text
+/// masks (which look at ASCII only) work on them unchanged.
+pub fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// The bytes [`latin1`] was given back.
+pub fn from_latin1(text: &str) -> Vec<u8> {
+    text.chars().map(|c| c as u32 as u8).collect()
+}
+
+/// Bytes for a message: printable ASCII as is, every other byte escaped
+/// (`\xff`, `\n`), so two different bytes never look alike.
+pub fn show(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// Lines of `expected` and `actual` that differ, byte for byte, shown
+/// with [`show`]; empty when the bytes are equal.
+pub fn describe_byte_diff(expected: &[u8], actual: &[u8]) -> String {
+    if expected == actual {
+        return String::new();
+    }
+    let e: Vec<&[u8]> = expected.split(|&b| b == b'\n').collect();
+    let a: Vec<&[u8]> = actual.split(|&b| b == b'\n').collect();
+    let mut report = String::new();
+    for i in 0..e.len().max(a.len()) {
+        let (x, y) = (e.get(i), a.get(i));
+        if x != y {
+            let line = |l: Option<&&[u8]>| l.map_or("<none>".to_string(), |l| show(l));
+            report.push_str(&format!(
+                "line {}:\n  netstat: \"{}\"\n  nlstat:  \"{}\"\n",
+                i + 1,
+                line(x),
+                line(y)
+            ));
+        }
+    }
+    report
+}
+
 /// Move inode-0 unix lines to a canonical place (sorted, at the end of the
 /// unix section) in both outputs; everything else stays in order.
 pub fn canonical_embryos(text: &str) -> String {
@@ -305,8 +448,8 @@ pub fn run_both(ns: &Namespace, args: &[&str], extra: &[&str]) -> Comparison {
 /// Compare stdout bytes and exit statuses; `Err` describes the difference.
 pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> Result<(), String> {
     let Comparison { netstat, nlstat } = run_both(ns, args, extra);
-    let mut expected = String::from_utf8_lossy(&netstat.stdout).into_owned();
-    let mut actual = String::from_utf8_lossy(&nlstat.stdout).into_owned();
+    let mut expected = latin1(&netstat.stdout);
+    let mut actual = latin1(&nlstat.stdout);
     if masks.timers {
         expected = mask_timers(&expected);
         actual = mask_timers(&actual);
@@ -316,9 +459,10 @@ pub fn compare(ns: &Namespace, args: &[&str], extra: &[&str], masks: Masks) -> R
         actual = canonical_embryos(&actual);
     }
     let mut problems = String::new();
-    if expected != actual {
-        problems.push_str(&describe_diff(&expected, &actual));
-    }
+    problems.push_str(&describe_byte_diff(
+        &from_latin1(&expected),
+        &from_latin1(&actual),
+    ));
     if netstat.status.code() != nlstat.status.code() {
         problems.push_str(&format!(
             "exit status: netstat {:?}, nlstat {:?} (nlstat stderr: {})\n",
@@ -350,9 +494,8 @@ pub fn same_output(args: &[&str], theirs: &Output, ours: &Output) -> Result<(), 
         ("stdout", &theirs.stdout, &ours.stdout),
         ("stderr", &theirs.stderr, &ours.stderr),
     ] {
-        let (e, a) = (String::from_utf8_lossy(e), String::from_utf8_lossy(a));
         if e != a {
-            problems.push_str(&format!("{what}:\n{}", describe_diff(&e, &a)));
+            problems.push_str(&format!("{what}:\n{}", describe_byte_diff(e, a)));
         }
     }
     if theirs.status.code() != ours.status.code() {
@@ -393,22 +536,28 @@ pub fn nlstat_at(root: &Path, args: &[&str]) -> Output {
 /// netstat with a tmpfs /proc (in a private mount namespace) holding a
 /// copy of `root`, so it reads fixture files. `None` when this machine cannot (not root, no unshare).
 pub fn netstat_at(root: &Path, args: &[&str]) -> Option<Output> {
+    if !require_tools(&["unshare", NETSTAT]) {
+        return None;
+    }
     let script = r#"mount -t tmpfs nlstat-fixture /proc && cp -r "$0"/. /proc/ && exec /usr/bin/netstat "$@""#;
     let out = Command::new("unshare")
         .args(["-m", "sh", "-c", script])
         .arg(root)
         .args(args)
         .output()
-        .ok()?;
+        .expect("run unshare");
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("unshare failed")
         || stderr.contains("mount:")
         || stderr.contains("Operation not permitted")
     {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("CI=true but netstat cannot run on fixture files: {stderr}");
-        }
-        eprintln!("SKIPPED: cannot run netstat on a private /proc: {stderr}");
+        skip_or_fail(
+            &format!(
+                "{}: cannot run netstat on a private /proc: {stderr}",
+                current_test()
+            ),
+            in_ci(),
+        );
         return None;
     }
     Some(out)
@@ -432,6 +581,88 @@ pub fn assert_all_match(ns: &Namespace, flag_sets: &[&[&str]], extra: &[&str], m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MISSING: &str = "nlstat-test-no-such-tool";
+
+    #[test]
+    fn a_missing_tool_skips_outside_ci() {
+        assert!(!require_tools_for("t", &["sh", MISSING], false));
+        assert!(require_tools_for("t", &["sh", "/bin/sh"], false));
+        assert!(require_tools_for("t", &["sh"], true));
+    }
+
+    #[test]
+    fn a_missing_tool_fails_under_ci() {
+        let failed = std::panic::catch_unwind(|| require_tools_for("t", &[MISSING], true))
+            .expect_err("CI=true: a missing tool is a failure");
+        let message = failed
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert!(
+            message.contains(&format!("t: {MISSING} is not installed")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn only_executable_files_count_as_tools() {
+        assert!(tool_installed("/bin/sh"));
+        assert!(!tool_installed("/nonexistent/sh"));
+        assert!(!tool_installed(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/Cargo.toml"
+        )));
+        assert!(!tool_installed("/tmp"));
+        assert!(!tool_installed(MISSING));
+    }
+
+    #[test]
+    fn skip_messages_name_the_test() {
+        assert_eq!(
+            current_test(),
+            "support::tests::skip_messages_name_the_test"
+        );
+    }
+
+    #[test]
+    fn a_temporary_directory_goes_even_when_the_test_panics() {
+        let mut kept = PathBuf::new();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let dir = TempDir::new("panics");
+            std::fs::write(dir.join("file"), "x").unwrap();
+            kept = dir.to_path_buf();
+            panic!("a failing test");
+        }));
+        assert!(result.is_err());
+        assert!(kept.starts_with(std::env::temp_dir()), "{kept:?}");
+        assert!(!kept.exists(), "{kept:?} stayed behind");
+    }
+
+    fn output(stdout: &[u8]) -> Output {
+        use std::os::unix::process::ExitStatusExt;
+        Output {
+            status: std::process::ExitStatus::from_raw(0),
+            stdout: stdout.to_vec(),
+            stderr: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_compared_byte_for_byte() {
+        let theirs = output(b"unix /p\xff\n");
+        for ours in [&b"unix /p\xfe\n"[..], "unix /p\u{fffd}\n".as_bytes()] {
+            let diff = same_output(&["-x"], &theirs, &output(ours))
+                .expect_err("a different byte is a difference");
+            assert!(diff.contains("unix /p\\xff"), "{diff}");
+        }
+        assert!(same_output(&["-x"], &theirs, &output(b"unix /p\xff\n")).is_ok());
+        // the masks see the bytes unchanged
+        let raw = b"tcp x\xff keepalive (7.10/0/0)\n";
+        assert_eq!(
+            from_latin1(&mask_timers(&latin1(raw))),
+            b"tcp x\xff keepalive (#/0/0)\n"
+        );
+    }
 
     #[test]
     fn timer_mask_keeps_counts() {

@@ -252,28 +252,39 @@ fn summary_counts_every_table_and_the_kernel_totals() {
     assert_eq!(actual, expected);
     // the kernel's totals, as /proc/net/sockstat in the namespace says
     let sockstat = sockstat.expect("a sockstat object");
-    let proc_text =
-        String::from_utf8_lossy(&ns.run("cat", &["/proc/net/sockstat"]).stdout).into_owned();
-    let inuse: u64 = proc_text
-        .lines()
-        .find(|l| l.starts_with("TCP:"))
-        .and_then(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
-            words[words.iter().position(|w| *w == "inuse")? + 1]
-                .parse()
-                .ok()
-        })
-        .unwrap();
-    assert_eq!(sockstat["tcp_inuse"].as_u64(), Some(inuse));
-    for key in [
-        "sockets_used",
-        "udp_inuse",
-        "raw_inuse",
-        "tcp6_inuse",
-        "udp6_inuse",
+    let proc_text = ["/proc/net/sockstat", "/proc/net/sockstat6"]
+        .map(|f| String::from_utf8_lossy(&ns.run("cat", &[f]).stdout).into_owned())
+        .concat();
+    // `SECTION: ... WORD N` of sockstat / sockstat6
+    let field = |section: &str, word: &str| -> u64 {
+        proc_text
+            .lines()
+            .find_map(|l| {
+                let words: Vec<&str> = l.strip_prefix(section)?.split_whitespace().collect();
+                words[words.iter().position(|w| *w == word)? + 1]
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{section} {word} in {proc_text}"))
+    };
+    for (key, section, word) in [
+        ("sockets_used", "sockets:", "used"),
+        ("tcp_inuse", "TCP:", "inuse"),
+        ("udp_inuse", "UDP:", "inuse"),
+        ("raw_inuse", "RAW:", "inuse"),
+        ("tcp6_inuse", "TCP6:", "inuse"),
+        ("udp6_inuse", "UDP6:", "inuse"),
     ] {
-        assert!(sockstat[key].is_u64(), "{key} in {sockstat}");
+        assert_eq!(
+            sockstat[key].as_u64(),
+            Some(field(section, word)),
+            "{key} in {sockstat} against:\n{proc_text}"
+        );
     }
+    assert!(
+        field("TCP:", "inuse") > 0,
+        "the population holds TCP sockets"
+    );
 }
 
 /// ss -tln reports a listener's accept queue as Recv-Q and its backlog as
@@ -429,16 +440,79 @@ fn continuous_views_carry_deltas() {
         "no change on the first tick"
     );
     // nothing moves in the population between the ticks
+    assert!(!second.is_empty(), "the second tick has rows");
     assert!(second.iter().all(|o| o["delta"] == 0), "{second:?}");
-    let text = ns.run(
-        "timeout",
-        &["-s", "INT", "1.8", nlstat(), "-c", "--listeners"],
-    );
-    let text = String::from_utf8_lossy(&text.stdout);
-    assert_eq!(text.matches("Listen counters").count(), 2);
+    // the listen counters move between the ticks: SYNs to the listener
+    // whose accept queue is full overflow it
+    let listen_drops = || -> u64 {
+        let text =
+            String::from_utf8_lossy(&ns.run("cat", &["/proc/net/netstat"]).stdout).into_owned();
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("TcpExt:")).collect();
+        let at = lines[0]
+            .split_whitespace()
+            .position(|k| k == "ListenDrops")
+            .expect("TcpExt ListenDrops");
+        lines[1]
+            .split_whitespace()
+            .nth(at)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = listen_drops();
+    let run = ns
+        .command(nlstat(), &["-c", "--listeners"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start nlstat -c --listeners");
+    let mut run = KillOnDrop(run);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let flood = "import socket, time\nheld = []\nfor _ in range(20):\n    c = socket.socket(); c.setblocking(False); c.connect_ex((\"127.0.0.1\", 7001)); held.append(c)\ntime.sleep(0.3)\n";
+    assert!(ns.run("python3", &["-c", flood]).status.success());
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // SAFETY: a signal to our own child, still running (or a zombie)
+    unsafe { libc::kill(run.0.id() as i32, libc::SIGINT) };
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(run.0.stdout.as_mut().unwrap(), &mut text).unwrap();
+    let after = listen_drops();
+    let text = String::from_utf8_lossy(&text).into_owned();
     assert!(
-        text.contains("/s"),
-        "rates of the listen counters on the second tick"
+        after > before,
+        "the flood dropped SYNs: {before} -> {after}"
+    );
+    // ListenDrops per tick: (value, rate), rate absent on the first
+    let rows: Vec<(u64, Option<f64>)> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("ListenDrops "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let rate = words
+                .get(2)
+                .map(|r| r.strip_suffix("/s").expect("a rate").parse().unwrap());
+            (words[1].parse().unwrap(), rate)
+        })
+        .collect();
+    assert!(rows.len() >= 2, "two ticks at least:\n{text}");
+    assert_eq!(rows[0].1, None, "no rate on the first tick:\n{text}");
+    for pair in rows.windows(2) {
+        let ((v1, _), (v2, rate)) = (pair[0], pair[1]);
+        assert!(
+            before <= v1 && v1 <= v2 && v2 <= after,
+            "/proc says {before}..{after}:\n{text}"
+        );
+        // the rate is the change per second: the ticks are one second
+        // apart (the default interval) plus the time a tick takes, so it
+        // lies between the change over two seconds and over one
+        let rate = rate.expect("a rate after the first tick");
+        let change = (v2 - v1) as f64;
+        assert!(
+            change / 2.0 - 0.01 <= rate && rate <= change * 1.05 + 0.01,
+            "rate {rate}/s for a change of {change} in about 1 s:\n{text}"
+        );
+    }
+    assert!(
+        rows.windows(2).any(|p| p[1].0 > p[0].0),
+        "the counter moved between two ticks:\n{text}"
     );
 }
 

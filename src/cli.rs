@@ -305,7 +305,7 @@ pub struct NlstatArgs {
     #[arg(long = "group-by", value_name = "KEYS")]
     pub group_by: Option<String>,
     /// keep the first N rows of --group-by
-    #[arg(long = "top", value_name = "N")]
+    #[arg(long = "top", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub top: Option<String>,
     /// socket counts per protocol, family and state
     ///
@@ -331,7 +331,7 @@ pub struct NlstatArgs {
     /// Answer Prometheus scrapes over HTTP (see PROMETHEUS EXPORTER). A
     /// port alone listens on 127.0.0.1; ADDR:PORT on that address
     /// ([::]:PORT or 0.0.0.0:PORT on every address).
-    #[arg(long = "serve", value_name = "PORT")]
+    #[arg(long = "serve", value_name = "PORT", value_hint = clap::ValueHint::Other)]
     pub serve: Option<String>,
     /// write the metrics to PATH (every tick with -c)
     ///
@@ -342,10 +342,10 @@ pub struct NlstatArgs {
     /// reuse a collection for SECONDS (default 1)
     ///
     /// A scrape within SECONDS of the last collection is answered from it.
-    #[arg(long = "min-interval", value_name = "SECONDS")]
+    #[arg(long = "min-interval", value_name = "SECONDS", value_hint = clap::ValueHint::Other)]
     pub min_interval: Option<String>,
     /// ephemeral-port pairs to export (default 100)
-    #[arg(long = "max-series", value_name = "N")]
+    #[arg(long = "max-series", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub max_series: Option<String>,
     /// run in a network namespace (name or path)
     ///

@@ -10,6 +10,7 @@
 mod generate;
 
 use crate::support::*;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -293,6 +294,76 @@ fn check_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>) {
     assert_eq!(sorted, ["inet", "inet6"], "{shell}: `-A ine<TAB>`");
     let offered = complete(&["nlstat", "--all-n"]);
     assert_eq!(offered, ["--all-netns"], "{shell}: `--all-n<TAB>`");
+    check_value_completion(shell, complete);
+}
+
+fn set<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> BTreeSet<String> {
+    words.into_iter().map(|w| w.as_ref().to_string()).collect()
+}
+
+/// The values after nlstat's own options and the filter words, from the
+/// code's own lists (the keys --group-by parses, the filter parser's
+/// words and states) and from /run/netns.
+fn check_value_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>) {
+    use nlstat::filter::expr::{FILTER_WORDS, STATE_GROUPS, STATE_NAMES};
+    let keys = set(nlstat::views::KEY_NAMES);
+    let offered = complete(&["nlstat", "-t", "--group-by", ""]);
+    assert_eq!(set(&offered), keys, "{shell}: `--group-by <TAB>`");
+    // after a comma: the keys again, the ones given kept in front (bash
+    // and fish complete the whole word, zsh the part after the comma)
+    let offered = complete(&["nlstat", "--group-by", "state,lo"]);
+    let after_comma = offered.iter().map(|w| w.trim_start_matches("state,"));
+    assert_eq!(
+        set(after_comma),
+        set(["local_addr", "local_port"]),
+        "{shell}: `--group-by state,lo<TAB>` offers {offered:?}"
+    );
+    let offered = complete(&["nlstat", "--pid-source", ""]);
+    assert_eq!(set(&offered), set(["auto", "bpf", "proc"]), "{shell}");
+    // numbers and a port: nothing (no file names)
+    for option in ["--top", "--min-interval", "--max-series", "--serve"] {
+        let offered = complete(&["nlstat", option, ""]);
+        assert!(
+            offered.iter().all(|w| w.is_empty()),
+            "{shell}: `{option} <TAB>` offers {offered:?}"
+        );
+    }
+    // operands: the filter words; after state or exclude, the states
+    let filter_words = set(FILTER_WORDS);
+    let offered = complete(&["nlstat", "-tan", ""]);
+    assert_eq!(set(&offered), filter_words, "{shell}: `nlstat -tan <TAB>`");
+    let offered = complete(&["nlstat", "-t", "--group-by", "state", ""]);
+    assert_eq!(
+        set(&offered),
+        filter_words,
+        "{shell}: after --group-by state"
+    );
+    let offered = complete(&["nlstat", "-tan", "dport", "=", ":443", "or", "sp"]);
+    assert_eq!(offered, ["sport"], "{shell}: `... or sp<TAB>`");
+    let states = set(STATE_NAMES.iter().chain(STATE_GROUPS));
+    for word in ["state", "exclude"] {
+        let offered = complete(&["nlstat", "-t", word, ""]);
+        assert_eq!(set(&offered), states, "{shell}: `-t {word} <TAB>`");
+    }
+    // --netns: the names in /run/netns, one made here among them
+    let Some(ns) = Namespace::create("complete") else {
+        return;
+    };
+    let offered = complete(&["nlstat", "--netns", ""]);
+    assert!(
+        offered.contains(&ns.name),
+        "{shell}: `--netns <TAB>` offers {offered:?}, not {}",
+        ns.name
+    );
+    assert!(
+        offered
+            .iter()
+            .all(|name| Path::new("/run/netns").join(name).exists() || name == &ns.name),
+        "{shell}: `--netns <TAB>` offers {offered:?}"
+    );
+    let prefix = &ns.name[..ns.name.len() - 1];
+    let offered = complete(&["nlstat", "-t", "--netns", prefix]);
+    assert!(offered.contains(&ns.name), "{shell}: {offered:?}");
 }
 
 fn check_bash_completion(file: &Path) {

@@ -18,10 +18,11 @@ pub const EXIT_USAGE: i32 = 3;
 /// nlstat prints what net-tools netstat 2.10 prints, with the same options,
 /// the same columns and the same bytes, but reads sockets from the kernel's
 /// NETLINK_SOCK_DIAG interface and routes and interfaces from rtnetlink
-/// instead of parsing /proc text. The PID/Program column (-p) comes from one
-/// scan of /proc/*/fd into a hash map, and host names are resolved
-/// concurrently with a bounded wait, so nlstat stays fast on hosts with
-/// hundreds of thousands of sockets.
+/// instead of parsing /proc text. The PID/Program column (-p) comes from the
+/// kernel's BPF task_file iterator when nlstat may load BPF programs (as
+/// root, on a kernel with BTF), else from one scan of /proc/*/fd into a
+/// hash map; host names are resolved concurrently with a bounded wait. So
+/// nlstat stays fast on hosts with hundreds of thousands of sockets.
 ///
 /// Installed under the name netstat (a symbolic link), nlstat behaves
 /// exactly as netstat, -h included; messages name the program as invoked.
@@ -92,8 +93,10 @@ pub struct RawArgs {
     /// print the usage text
     ///
     /// netstat's usage text on standard output and the address family list
-    /// on standard error, status 0. Invoked as nlstat, a summary of nlstat's
-    /// own options and of the filter language follows on standard output;
+    /// on standard error, status 0. Standard output is buffered as
+    /// netstat's is: with both streams in one pipe the list comes first,
+    /// on a terminal last. Invoked as nlstat, a summary of nlstat's own
+    /// options and of the filter language follows on standard output;
     /// invoked as netstat, nothing is added.
     #[arg(short = 'h', long = "help", action = ArgAction::Count)]
     pub help: u8,
@@ -141,9 +144,11 @@ pub struct RawArgs {
     /// display PID/Program name for sockets
     ///
     /// Add the PID/Program name column (cut to 19 characters, - when
-    /// unknown), built from one scan of /proc/*/fd. Run as a user who
-    /// cannot read other processes, netstat's note about them goes to
-    /// standard error. --program is accepted too.
+    /// unknown). The owners come from the kernel's BPF task_file iterator
+    /// when nlstat may load BPF programs, else from one scan of
+    /// /proc/*/fd (see --pid-source). Run as a user who cannot read other
+    /// processes, netstat's note about them goes to standard error.
+    /// --program is accepted too.
     #[arg(short = 'p', long = "programs", visible_alias = "program", action = ArgAction::Count)]
     pub programs: u8,
     /// display routing table
@@ -279,7 +284,8 @@ pub struct NlstatArgs {
     ///
     /// netlink asks NETLINK_SOCK_DIAG and falls back to /proc/net per
     /// protocol when the kernel has no diag module for it (raw sockets);
-    /// proc reads /proc/net for everything, as net-tools does.
+    /// proc reads /proc/net for everything, as net-tools does. Socket
+    /// tables only: refused with -r, -i, -s and -M.
     #[arg(long = "source", value_name = "SOURCE", value_parser = Words(&["netlink", "proc"]))]
     pub source: Option<String>,
     /// where -p finds socket owners: auto, bpf or proc
@@ -288,11 +294,14 @@ pub struct NlstatArgs {
     /// nlstat may load BPF programs and the kernel has BTF for it, and reads
     /// /proc/*/fd otherwise (-v says why); bpf fails when the iterator
     /// cannot be used, with the kernel's reason; proc always reads /proc.
+    /// Only with -p.
     #[arg(long = "pid-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "proc"]))]
     pub pid_source: Option<String>,
     /// JSON Lines: one object per row, no headers
     ///
-    /// With every mode and flag that prints a table (see JSON OUTPUT).
+    /// With every mode, view and flag that prints a table (see JSON
+    /// OUTPUT); not with --serve or --textfile, which write Prometheus'
+    /// text format.
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
     /// count sockets per distinct tuple of KEYS
@@ -300,8 +309,8 @@ pub struct NlstatArgs {
     /// A view: one row per distinct tuple of the keys (comma-separated)
     /// with its count.
     /// Keys: proto, family, state, local_addr, local_port, remote_addr,
-    /// remote_port, remote_net (or remote_net/LEN), uid, user, and with -p
-    /// pid and program (see LOAD-BALANCER VIEWS).
+    /// remote_port, remote_net (or remote_net/LEN), uid, user, netns, and
+    /// with -p pid and program (see LOAD-BALANCER VIEWS).
     #[arg(long = "group-by", value_name = "KEYS")]
     pub group_by: Option<String>,
     /// keep the first N rows of --group-by
@@ -326,12 +335,13 @@ pub struct NlstatArgs {
     /// remote address, remote port), against those available.
     #[arg(long = "ephemeral", action = ArgAction::Count)]
     pub ephemeral: u8,
-    /// serve Prometheus metrics on 127.0.0.1:PORT
+    /// serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)
     ///
     /// Answer Prometheus scrapes over HTTP (see PROMETHEUS EXPORTER). A
     /// port alone listens on 127.0.0.1; ADDR:PORT on that address
-    /// ([::]:PORT or 0.0.0.0:PORT on every address).
-    #[arg(long = "serve", value_name = "PORT", value_hint = clap::ValueHint::Other)]
+    /// ([::]:PORT or 0.0.0.0:PORT on every address). It serves until
+    /// stopped, so not with -c.
+    #[arg(long = "serve", value_name = "[ADDR:]PORT", value_hint = clap::ValueHint::Other)]
     pub serve: Option<String>,
     /// write the metrics to PATH (every tick with -c)
     ///
@@ -339,12 +349,17 @@ pub struct NlstatArgs {
     /// for node_exporter's textfile collector; with -c, every tick.
     #[arg(long = "textfile", value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub textfile: Option<OsString>,
-    /// reuse a collection for SECONDS (default 1)
+    /// with --serve, reuse a collection for SECONDS (default 1)
     ///
     /// A scrape within SECONDS of the last collection is answered from it.
+    /// Only with --serve.
     #[arg(long = "min-interval", value_name = "SECONDS", value_hint = clap::ValueHint::Other)]
     pub min_interval: Option<String>,
     /// ephemeral-port pairs to export (default 100)
+    ///
+    /// The exporter's nlstat_ephemeral_ports_* series cover the N fullest
+    /// (local address, remote address, remote port) pairs (per namespace
+    /// with --all-netns). Only with --serve or --textfile.
     #[arg(long = "max-series", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub max_series: Option<String>,
     /// run in a network namespace (name or path)
@@ -359,8 +374,9 @@ pub struct NlstatArgs {
     ///
     /// nlstat's own namespace first, then those in /run/netns by name, then
     /// those only a process is in; each under a line "Network namespace
-    /// NAME (inode N):". Not yet with -c, views, --serve, --textfile or
-    /// --netns.
+    /// NAME (inode N):". With every mode and option, -c, the views,
+    /// --json, --serve and --textfile included (the views and the exporter
+    /// count each namespace apart); not with --netns.
     #[arg(long = "all-netns", action = ArgAction::Count)]
     pub all_netns: u8,
 }
@@ -1498,7 +1514,22 @@ mod tests {
             assert!(line.chars().count() <= 79, "too wide: {line:?}");
             assert!(!line.ends_with(' '), "trailing blank: {line:?}");
         }
-        assert!(text.contains("--serve PORT"), "{text}");
+        assert!(text.contains("--serve [ADDR:]PORT"), "{text}");
+    }
+
+    /// The --group-by text lists every key the parser takes.
+    #[test]
+    fn group_by_help_names_every_key() {
+        let cmd = RawArgs::command();
+        let help = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "group_by")
+            .and_then(|a| a.get_long_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for key in crate::views::KEY_NAMES {
+            assert!(help.contains(key), "--group-by's help lacks {key}: {help}");
+        }
     }
 
     #[test]

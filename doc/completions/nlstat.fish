@@ -66,9 +66,9 @@ bpf\t''
 proc\t''"
 complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r -f -a "(__nlstat_group_by_keys)"
 complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r -f
-complete -c nlstat -l serve -d 'serve Prometheus metrics on 127.0.0.1:PORT' -r -f
+complete -c nlstat -l serve -d 'serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)' -r -f
 complete -c nlstat -l textfile -d 'write the metrics to PATH (every tick with -c)' -r -F
-complete -c nlstat -l min-interval -d 'reuse a collection for SECONDS (default 1)' -r -f
+complete -c nlstat -l min-interval -d 'with --serve, reuse a collection for SECONDS (default 1)' -r -f
 complete -c nlstat -l max-series -d 'ephemeral-port pairs to export (default 100)' -r -f
 complete -c nlstat -l netns -d 'run in a network namespace (name or path)' -r -f -a "(__nlstat_netns)"
 complete -c nlstat -s C -l cache -d 'display routing cache instead of FIB'

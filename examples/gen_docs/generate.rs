@@ -32,9 +32,9 @@ pub const README_SECTIONS: &[(&str, &str)] = &[
 
 /// Forms of the command line nlstat adds to netstat's usage lines.
 const OWN_SYNOPSIS: &[&str] = &[
-    "nlstat [-vWnNcaeolp] [<Socket> ...] [--json] [--source SOURCE] [--netns NAME|PATH | --all-netns] [FILTER ...]",
+    "nlstat [-vWnNcaeolp] [<Socket> ...] [--json] [--source SOURCE] [--pid-source SOURCE] [--netns NAME|PATH | --all-netns] [FILTER ...]",
     "nlstat [<Socket> ...] {--group-by KEYS [--top N] | --summary | --listeners | --ephemeral} [-c] [--json] [FILTER ...]",
-    "nlstat {--serve PORT | --textfile PATH} [--min-interval SECONDS] [--max-series N] [<Socket> ...] [FILTER ...]",
+    "nlstat {--serve [ADDR:]PORT [--min-interval SECONDS] | --textfile PATH [-c]} [--max-series N] [<Socket> ...] [FILTER ...]",
 ];
 
 const SEE_ALSO: &str = "netstat(8), ss(8), ip(8), ip-netns(8), proc(5), sock_diag(7), rtnetlink(7)";
@@ -247,6 +247,8 @@ _nlstat_filter() {
         ":NAME|PATH:_default' \\",
         ":NAME|PATH:_nlstat_netns' \\",
     );
+    // a colon in a value name would end _arguments' message
+    let script = replace_once(&script, ":[ADDR:]PORT:' \\", ":[ADDR\\:]PORT:' \\");
     let script = replace_once(
         &script,
         "'*::operands -- a filter expression for the socket tables, in ss'\\''s language:_default' \\",

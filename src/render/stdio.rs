@@ -10,13 +10,27 @@
 //! stderr ([`write_stderr`]) emits exactly what netstat's stdio would have
 //! emitted by then: the whole blocks, or the whole lines. The bytes and
 //! their order are then netstat's; only the number of write calls differs.
+//!
+//! Rows are first staged per thread (no lock per row) and moved to the
+//! shared buffer every few KiB, at a flush, and before that thread writes
+//! to stderr; the thread that writes stdout (the main one) is the one
+//! whose messages must fall in place.
 
+use std::cell::RefCell;
 use std::io::{self, Write};
+use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard};
 
 /// How much nlstat buffers before it writes (in netstat's block or line
 /// steps, so the order with stderr stays exact).
 const CAPACITY: usize = 64 * 1024;
+
+/// How much a thread stages before it takes the lock.
+const STAGE: usize = 8 * 1024;
+
+thread_local! {
+    static STAGED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// How C stdio buffers stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +121,28 @@ fn state() -> MutexGuard<'static, Option<Buffered>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The shared buffer, with this thread's staged bytes moved into it
+/// (written straight to stdout when nothing is installed).
+fn state_with_staged() -> (MutexGuard<'static, Option<Buffered>>, io::Result<()>) {
+    let mut state = state();
+    let result = STAGED.with(|staged| {
+        let mut staged = staged.borrow_mut();
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let result = match state.as_mut() {
+            Some(out) => {
+                out.pending.extend_from_slice(&staged);
+                Ok(())
+            }
+            None => io::stdout().write_all(&staged),
+        };
+        staged.clear();
+        result
+    });
+    (state, result)
+}
+
 /// Buffer standard output from now on as `buffering` says (the binary
 /// does, once); returns the writer for it.
 pub fn install(buffering: Buffering) -> Stdout {
@@ -122,12 +158,13 @@ fn install_sink(buffering: Buffering, sink: Box<dyn Write + Send>) -> Stdout {
         mark: 0,
         sink,
     });
-    Stdout(())
+    Stdout(PhantomData)
 }
 
 /// Standard output as [`install`] set it up; `flush` is netstat's
-/// `fflush(stdout)` (each `-c` tick, and exit).
-pub struct Stdout(());
+/// `fflush(stdout)` (each `-c` tick, and exit). It stays on the thread
+/// that made it (its bytes are staged there).
+pub struct Stdout(PhantomData<*const ()>);
 
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -136,14 +173,22 @@ impl Write for Stdout {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        let mut state = state();
+        let full = STAGED.with(|staged| {
+            let mut staged = staged.borrow_mut();
+            staged.extend_from_slice(buf);
+            staged.len() >= STAGE
+        });
+        if !full {
+            return Ok(());
+        }
+        let (mut state, moved) = state_with_staged();
+        moved?;
         let Some(out) = state.as_mut() else {
-            return io::stdout().write_all(buf);
+            return Ok(());
         };
         if let Some(error) = out.error.take() {
             return Err(error);
         }
-        out.pending.extend_from_slice(buf);
         if out.pending.len() >= CAPACITY {
             out.emit_due()?;
         }
@@ -151,7 +196,8 @@ impl Write for Stdout {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let mut state = state();
+        let (mut state, moved) = state_with_staged();
+        moved?;
         let Some(out) = state.as_mut() else {
             return io::stdout().flush();
         };
@@ -175,8 +221,12 @@ pub fn write_stderr(message: &[u8]) {
 /// it prints a table's header, nlstat beside the dump, so its note about
 /// them belongs here ([`write_stderr_at_mark`]).
 pub fn mark() {
-    if let Some(out) = state().as_mut() {
+    let (mut state, moved) = state_with_staged();
+    if let Some(out) = state.as_mut() {
         out.mark = out.written + out.pending.len() as u64;
+        if let Err(error) = moved {
+            out.error.get_or_insert(error);
+        }
     }
 }
 
@@ -187,7 +237,7 @@ pub fn write_stderr_at_mark(message: &[u8]) {
 }
 
 fn write_stderr_after(message: &[u8], total: Option<u64>) {
-    let mut state = state();
+    let (mut state, _) = state_with_staged();
     if let Some(out) = state.as_mut()
         && out.error.is_none()
     {
@@ -221,7 +271,8 @@ mod tests {
 
     /// What reached the sink when a stderr message would be written.
     fn emitted_at_stderr(log: &Log) -> Vec<u8> {
-        let mut state = state();
+        let (mut state, moved) = state_with_staged();
+        moved.unwrap();
         state.as_mut().unwrap().emit_due().unwrap();
         log.0.lock().unwrap().clone()
     }

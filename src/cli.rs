@@ -18,10 +18,11 @@ pub const EXIT_USAGE: i32 = 3;
 /// nlstat prints what net-tools netstat 2.10 prints, with the same options,
 /// the same columns and the same bytes, but reads sockets from the kernel's
 /// NETLINK_SOCK_DIAG interface and routes and interfaces from rtnetlink
-/// instead of parsing /proc text. The PID/Program column (-p) comes from one
-/// scan of /proc/*/fd into a hash map, and host names are resolved
-/// concurrently with a bounded wait, so nlstat stays fast on hosts with
-/// hundreds of thousands of sockets.
+/// instead of parsing /proc text. The PID/Program column (-p) comes from the
+/// kernel's BPF task_file iterator when nlstat may load BPF programs (as
+/// root, on a kernel with BTF), else from one scan of /proc/*/fd into a
+/// hash map; host names are resolved concurrently with a bounded wait. So
+/// nlstat stays fast on hosts with hundreds of thousands of sockets.
 ///
 /// Installed under the name netstat (a symbolic link), nlstat behaves
 /// exactly as netstat, -h included; messages name the program as invoked.
@@ -92,8 +93,10 @@ pub struct RawArgs {
     /// print the usage text
     ///
     /// netstat's usage text on standard output and the address family list
-    /// on standard error, status 0. Invoked as nlstat, a summary of nlstat's
-    /// own options and of the filter language follows on standard output;
+    /// on standard error, status 0. Standard output is buffered as
+    /// netstat's is: with both streams in one pipe the list comes first,
+    /// on a terminal last. Invoked as nlstat, a summary of nlstat's own
+    /// options and of the filter language follows on standard output;
     /// invoked as netstat, nothing is added.
     #[arg(short = 'h', long = "help", action = ArgAction::Count)]
     pub help: u8,
@@ -141,9 +144,11 @@ pub struct RawArgs {
     /// display PID/Program name for sockets
     ///
     /// Add the PID/Program name column (cut to 19 characters, - when
-    /// unknown), built from one scan of /proc/*/fd. Run as a user who
-    /// cannot read other processes, netstat's note about them goes to
-    /// standard error. --program is accepted too.
+    /// unknown). The owners come from the kernel's BPF task_file iterator
+    /// when nlstat may load BPF programs, else from one scan of
+    /// /proc/*/fd (see --pid-source). Run as a user who cannot read other
+    /// processes, netstat's note about them goes to standard error.
+    /// --program is accepted too.
     #[arg(short = 'p', long = "programs", visible_alias = "program", action = ArgAction::Count)]
     pub programs: u8,
     /// display routing table
@@ -279,7 +284,8 @@ pub struct NlstatArgs {
     ///
     /// netlink asks NETLINK_SOCK_DIAG and falls back to /proc/net per
     /// protocol when the kernel has no diag module for it (raw sockets);
-    /// proc reads /proc/net for everything, as net-tools does.
+    /// proc reads /proc/net for everything, as net-tools does. Socket
+    /// tables only: refused with -r, -i, -s and -M.
     #[arg(long = "source", value_name = "SOURCE", value_parser = Words(&["netlink", "proc"]))]
     pub source: Option<String>,
     /// where -p finds socket owners: auto, bpf or proc
@@ -288,11 +294,14 @@ pub struct NlstatArgs {
     /// nlstat may load BPF programs and the kernel has BTF for it, and reads
     /// /proc/*/fd otherwise (-v says why); bpf fails when the iterator
     /// cannot be used, with the kernel's reason; proc always reads /proc.
+    /// Only with -p.
     #[arg(long = "pid-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "proc"]))]
     pub pid_source: Option<String>,
     /// JSON Lines: one object per row, no headers
     ///
-    /// With every mode and flag that prints a table (see JSON OUTPUT).
+    /// With every mode, view and flag that prints a table (see JSON
+    /// OUTPUT); not with --serve or --textfile, which write Prometheus'
+    /// text format.
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
     /// count sockets per distinct tuple of KEYS
@@ -300,12 +309,12 @@ pub struct NlstatArgs {
     /// A view: one row per distinct tuple of the keys (comma-separated)
     /// with its count.
     /// Keys: proto, family, state, local_addr, local_port, remote_addr,
-    /// remote_port, remote_net (or remote_net/LEN), uid, user, and with -p
-    /// pid and program (see LOAD-BALANCER VIEWS).
+    /// remote_port, remote_net (or remote_net/LEN), uid, user, netns, and
+    /// with -p pid and program (see LOAD-BALANCER VIEWS).
     #[arg(long = "group-by", value_name = "KEYS")]
     pub group_by: Option<String>,
     /// keep the first N rows of --group-by
-    #[arg(long = "top", value_name = "N")]
+    #[arg(long = "top", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub top: Option<String>,
     /// socket counts per protocol, family and state
     ///
@@ -326,12 +335,13 @@ pub struct NlstatArgs {
     /// remote address, remote port), against those available.
     #[arg(long = "ephemeral", action = ArgAction::Count)]
     pub ephemeral: u8,
-    /// serve Prometheus metrics on 127.0.0.1:PORT
+    /// serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)
     ///
     /// Answer Prometheus scrapes over HTTP (see PROMETHEUS EXPORTER). A
     /// port alone listens on 127.0.0.1; ADDR:PORT on that address
-    /// ([::]:PORT or 0.0.0.0:PORT on every address).
-    #[arg(long = "serve", value_name = "PORT")]
+    /// ([::]:PORT or 0.0.0.0:PORT on every address). It serves until
+    /// stopped, so not with -c.
+    #[arg(long = "serve", value_name = "[ADDR:]PORT", value_hint = clap::ValueHint::Other)]
     pub serve: Option<String>,
     /// write the metrics to PATH (every tick with -c)
     ///
@@ -339,13 +349,18 @@ pub struct NlstatArgs {
     /// for node_exporter's textfile collector; with -c, every tick.
     #[arg(long = "textfile", value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub textfile: Option<OsString>,
-    /// reuse a collection for SECONDS (default 1)
+    /// with --serve, reuse a collection for SECONDS (default 1)
     ///
     /// A scrape within SECONDS of the last collection is answered from it.
-    #[arg(long = "min-interval", value_name = "SECONDS")]
+    /// Only with --serve.
+    #[arg(long = "min-interval", value_name = "SECONDS", value_hint = clap::ValueHint::Other)]
     pub min_interval: Option<String>,
     /// ephemeral-port pairs to export (default 100)
-    #[arg(long = "max-series", value_name = "N")]
+    ///
+    /// The exporter's nlstat_ephemeral_ports_* series cover the N fullest
+    /// (local address, remote address, remote port) pairs (per namespace
+    /// with --all-netns). Only with --serve or --textfile.
+    #[arg(long = "max-series", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub max_series: Option<String>,
     /// run in a network namespace (name or path)
     ///
@@ -359,8 +374,9 @@ pub struct NlstatArgs {
     ///
     /// nlstat's own namespace first, then those in /run/netns by name, then
     /// those only a process is in; each under a line "Network namespace
-    /// NAME (inode N):". Not yet with -c, views, --serve, --textfile or
-    /// --netns.
+    /// NAME (inode N):". With every mode and option, -c, the views,
+    /// --json, --serve and --textfile included (the views and the exporter
+    /// count each namespace apart); not with --netns.
     #[arg(long = "all-netns", action = ArgAction::Count)]
     pub all_netns: u8,
 }
@@ -555,8 +571,12 @@ fn expand_long_options(args: &[OsString]) -> Vec<OsString> {
     let mut options_done = false;
     for (i, arg) in args.iter().enumerate() {
         let text = arg.to_string_lossy();
-        if i == 0 || skip_value || options_done {
+        if skip_value {
+            // joined to its option above
             skip_value = false;
+            continue;
+        }
+        if i == 0 || options_done {
             out.push(arg.clone());
             continue;
         }
@@ -571,16 +591,36 @@ fn expand_long_options(args: &[OsString]) -> Vec<OsString> {
                 None => (long, None),
             };
             if let Ok((full, takes_value)) = resolve_long(name) {
-                skip_value = *takes_value && value.is_none();
-                out.push(match value {
-                    Some(v) => format!("--{full}={v}").into(),
-                    None => format!("--{full}").into(),
-                });
+                // getopt takes the next argument as the value whatever it
+                // looks like (`--top -3`); attached, clap does too
+                let value = match value {
+                    Some(v) => Some(OsString::from(v)),
+                    None if *takes_value => {
+                        skip_value = true;
+                        args.get(i + 1).cloned()
+                    }
+                    None => None,
+                };
+                let mut spelled = OsString::from(format!("--{full}"));
+                if let Some(v) = value {
+                    spelled.push("=");
+                    spelled.push(v);
+                }
+                out.push(spelled);
                 continue;
             }
-        } else if let Some(shorts) = text.strip_prefix('-') {
-            // -A takes the next argument unless its value is attached
-            skip_value = shorts.ends_with('A') && !shorts.is_empty();
+        } else if let Some(shorts) = text.strip_prefix('-')
+            && shorts.find('A').is_some_and(|at| at + 1 == shorts.len())
+            && let Some(value) = args.get(i + 1)
+        {
+            // -A takes the next argument, even one starting with `-`
+            // (netstat: "Unknown address family `-3'."); attached, clap
+            // takes it too
+            let mut joined = arg.clone();
+            joined.push(value);
+            out.push(joined);
+            skip_value = true;
+            continue;
         }
         out.push(arg.clone());
     }
@@ -623,10 +663,10 @@ pub fn parse(args: &[OsString]) -> Parsed {
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "nlstat".into());
-    if let Some(message) = getopt_diagnostic(&program_name, args) {
+    if let Some((message, usage)) = getopt_diagnostic(&program_name, args) {
         return Parsed::Fail {
             message,
-            usage: true,
+            usage,
             status: EXIT_USAGE,
         };
     }
@@ -763,7 +803,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         Some(other) => {
             return Parsed::Fail {
                 message: format!(
-                    "{program_name}: unknown --source `{other}' (use netlink or proc)\n"
+                    "{program_name}: --source: unknown source `{other}' (use netlink or proc)\n"
                 ),
                 usage: false,
                 status: EXIT_USAGE,
@@ -777,7 +817,7 @@ pub fn parse(args: &[OsString]) -> Parsed {
         Some(other) => {
             return Parsed::Fail {
                 message: format!(
-                    "{program_name}: unknown --pid-source `{other}' (use auto, bpf or proc)\n"
+                    "{program_name}: --pid-source: unknown source `{other}' (use auto, bpf or proc)\n"
                 ),
                 usage: false,
                 status: EXIT_USAGE,
@@ -1016,20 +1056,40 @@ fn choose_view(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
     };
     if let Some(name) = exporter {
         chosen.push((name, View::Exporter { max_series }));
-    } else if own.max_series.is_some() || own.min_interval.is_some() {
-        return Err("--max-series and --min-interval go with --serve or --textfile".into());
+    } else if own.max_series.is_some() {
+        return Err("--max-series goes with --serve or --textfile".into());
+    }
+    // options that would be accepted and then ignored are refused
+    if own.min_interval.is_some() && own.serve.is_none() {
+        return Err("--min-interval goes with --serve (it spaces scrapes)".into());
+    }
+    if let Some(name) = exporter
+        && own.json > 0
+    {
+        return Err(format!(
+            "{name} writes Prometheus' text format; --json does not go with it"
+        ));
+    }
+    if own.serve.is_some() && raw.continuous > 0 {
+        return Err(
+            "--serve collects at every scrape until stopped; -c does not go with it".into(),
+        );
+    }
+    if own.pid_source.is_some() && raw.programs == 0 {
+        return Err("--pid-source goes with -p".into());
+    }
+    if own.source.is_some() && mode != Mode::Sockets {
+        return Err(format!(
+            "--source chooses where socket tables come from; it does not go with {}",
+            mode_flag(mode)
+        ));
     }
     match chosen.len() {
         0 => Ok(None),
         1 => {
             let (name, view) = chosen.pop().expect("one view");
             let other = if mode != Mode::Sockets {
-                Some(match mode {
-                    Mode::Routes => "-r",
-                    Mode::Interfaces => "-i",
-                    Mode::Statistics => "-s",
-                    _ => "-M",
-                })
+                Some(mode_flag(mode))
             } else if raw.groups > 0 {
                 Some("-g")
             } else {
@@ -1041,13 +1101,23 @@ fn choose_view(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
             }
         }
         _ => Err(format!(
-            "choose one view: {} cannot be combined",
+            "{}: choose one view",
             chosen
                 .iter()
                 .map(|(n, _)| *n)
                 .collect::<Vec<_>>()
                 .join(" and ")
         )),
+    }
+}
+
+/// The flag that chose a mode other than the socket tables.
+fn mode_flag(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Routes => "-r",
+        Mode::Interfaces => "-i",
+        Mode::Statistics => "-s",
+        _ => "-M",
     }
 }
 
@@ -1075,8 +1145,10 @@ fn given_indices<'m>(matches: &'m clap::ArgMatches, id: &str) -> Option<clap::pa
     matches.indices_of(id)
 }
 
-/// Find the first argument getopt_long would reject, and say it getopt's way.
-fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
+/// Find the first argument getopt_long would reject, and say it getopt's
+/// way (with the usage text after it: the bool); a missing value of one of
+/// nlstat's own options is said in one line of nlstat's style instead.
+fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<(String, bool)> {
     let mut i = 1;
     while i < args.len() {
         let arg = args[i].to_string_lossy();
@@ -1092,30 +1164,48 @@ fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
             let option = match resolve_long(name) {
                 Ok(o) => o,
                 Err(candidates) if candidates.is_empty() => {
-                    return Some(format!("{program}: unrecognized option '{arg}'\n"));
+                    return Some((format!("{program}: unrecognized option '{arg}'\n"), true));
                 }
                 Err(candidates) => {
                     let mut list = String::new();
                     for n in &candidates {
                         list.push_str(&format!(" '--{n}'"));
                     }
-                    return Some(format!(
-                        "{program}: option '--{name}' is ambiguous; possibilities:{list}\n"
+                    return Some((
+                        format!(
+                            "{program}: option '--{name}' is ambiguous; possibilities:{list}\n"
+                        ),
+                        true,
                     ));
                 }
             };
             match (option.1, value) {
+                (false, Some(_)) if OWN_LONG_OPTIONS.contains(&option.0) => {
+                    return Some((
+                        format!("{program}: --{}: takes no value\n", option.0),
+                        false,
+                    ));
+                }
                 (false, Some(_)) => {
-                    return Some(format!(
-                        "{program}: option '--{}' doesn't allow an argument\n",
-                        option.0
+                    return Some((
+                        format!(
+                            "{program}: option '--{}' doesn't allow an argument\n",
+                            option.0
+                        ),
+                        true,
                     ));
                 }
                 (true, None) => {
+                    if i >= args.len() && OWN_LONG_OPTIONS.contains(&option.0) {
+                        return Some((
+                            format!("{program}: --{}: needs a value\n", option.0),
+                            false,
+                        ));
+                    }
                     if i >= args.len() {
-                        return Some(format!(
-                            "{program}: option '--{}' requires an argument\n",
-                            option.0
+                        return Some((
+                            format!("{program}: option '--{}' requires an argument\n", option.0),
+                            true,
                         ));
                     }
                     i += 1;
@@ -1132,12 +1222,15 @@ fn getopt_diagnostic(program: &str, args: &[OsString]) -> Option<String> {
         }
         for (pos, c) in shorts.char_indices() {
             let Some(at) = SHORT_OPTIONS.find(c).filter(|_| c != ':') else {
-                return Some(format!("{program}: invalid option -- '{c}'\n"));
+                return Some((format!("{program}: invalid option -- '{c}'\n"), true));
             };
             if SHORT_OPTIONS[at + c.len_utf8()..].starts_with(':') {
                 if pos + c.len_utf8() == shorts.len() {
                     if i >= args.len() {
-                        return Some(format!("{program}: option requires an argument -- '{c}'\n"));
+                        return Some((
+                            format!("{program}: option requires an argument -- '{c}'\n"),
+                            true,
+                        ));
                     }
                     i += 1;
                 }
@@ -1423,7 +1516,22 @@ mod tests {
             assert!(line.chars().count() <= 79, "too wide: {line:?}");
             assert!(!line.ends_with(' '), "trailing blank: {line:?}");
         }
-        assert!(text.contains("--serve PORT"), "{text}");
+        assert!(text.contains("--serve [ADDR:]PORT"), "{text}");
+    }
+
+    /// The --group-by text lists every key the parser takes.
+    #[test]
+    fn group_by_help_names_every_key() {
+        let cmd = RawArgs::command();
+        let help = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "group_by")
+            .and_then(|a| a.get_long_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for key in crate::views::KEY_NAMES {
+            assert!(help.contains(key), "--group-by's help lacks {key}: {help}");
+        }
     }
 
     #[test]
@@ -1483,6 +1591,85 @@ mod tests {
         }
     }
 
+    /// Every bad value or combination of nlstat's own options: one line
+    /// naming the option given (and only options given), status 3.
+    #[test]
+    fn own_option_errors_name_the_option() {
+        for (args, option) in [
+            (&["--group-by", "state", "--top", "-3"][..], "--top"),
+            (&["--group-by", "state", "--top=0"], "--top"),
+            (
+                &["--serve", "9477", "--min-interval", "-1"],
+                "--min-interval",
+            ),
+            (&["-tan", "--min-interval", "5"], "--min-interval"),
+            (
+                &["--textfile", "x", "--min-interval", "5"],
+                "--min-interval",
+            ),
+            (&["-tan", "--max-series", "5"], "--max-series"),
+            (&["--serve", "9477", "--max-series", "-2"], "--max-series"),
+            (&["--serve", "9477", "-c"], "--serve"),
+            (&["--serve", "9477", "--json"], "--serve"),
+            (&["--textfile", "x", "--json"], "--textfile"),
+            (&["--serve", "-1"], "--serve"),
+            (&["--pid-source", "bpf", "-t"], "--pid-source"),
+            (&["--source", "proc", "-r"], "--source"),
+            (&["--source", "-x"], "--source"),
+            (&["--top"], "--top"),
+            (&["--json=yes"], "--json"),
+            (&["--group-by", "-x"], "--group-by"),
+            (&["--group-by", "state", "--summary"], "--group-by"),
+        ] {
+            let mut argv = vec!["nlstat"];
+            argv.extend_from_slice(args);
+            match run(&argv) {
+                Parsed::Fail {
+                    message,
+                    usage,
+                    status,
+                } => {
+                    assert_eq!((status, usage), (EXIT_USAGE, false), "{argv:?}: {message}");
+                    assert!(
+                        message.starts_with(&format!("nlstat: {option}")),
+                        "{argv:?}: {message}"
+                    );
+                    assert_eq!(message.lines().count(), 1, "{argv:?}: {message}");
+                    assert!(message.ends_with('\n'));
+                    // no option is blamed that was not given (a hint
+                    // after "goes with" may name one)
+                    let blamed = message.split(" goes with ").next().unwrap_or_default();
+                    for other in OWN_LONG_OPTIONS {
+                        let other = format!("--{other}");
+                        let given = argv.iter().any(|a| a.starts_with(&other));
+                        assert!(
+                            given || !blamed.contains(&format!("{other} ")),
+                            "{argv:?} names {other}: {message}"
+                        );
+                    }
+                }
+                other => panic!("{argv:?}: expected a failure, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_may_start_with_a_dash() {
+        match run(&["netstat", "-A", "-3"]) {
+            Parsed::Fail {
+                message, status, ..
+            } => assert_eq!(
+                (message.as_str(), status),
+                ("Unknown address family `-3'.\n", 1)
+            ),
+            other => panic!("{other:?}"),
+        }
+        let c = config(&["netstat", "--group-by", "state", "--top", "3"]);
+        assert!(matches!(c.view, Some(View::GroupBy { top: Some(3), .. })));
+        let c = config(&["netstat", "-tA", "inet", "-n"]);
+        assert!(c.protocols.tcp && c.numeric_hosts && c.af_names == ["inet"]);
+    }
+
     #[test]
     fn pid_source() {
         assert_eq!(config(&["netstat", "-tanp"]).pid_source, PidSource::Auto);
@@ -1503,7 +1690,10 @@ mod tests {
                 message, status, ..
             } => {
                 assert_eq!(status, 3);
-                assert!(message.contains("unknown --pid-source `ebpf'"), "{message}");
+                assert!(
+                    message.starts_with("netstat: --pid-source: unknown source `ebpf'"),
+                    "{message}"
+                );
             }
             other => panic!("expected a failure, got {other:?}"),
         }

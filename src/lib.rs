@@ -9,13 +9,13 @@
 /// panics (an abort in release builds) when stderr cannot be written (a
 /// full disk, a closed pipe). A message that cannot be written is lost;
 /// the run goes on. Defined before the modules, so every `eprintln!` in
-/// the library is this one.
+/// the library is this one. Each lands after the stdout bytes netstat's
+/// stdio would have written by then (see [`render::stdio`]).
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
         let mut line = format!($($arg)*);
         line.push('\n');
-        let _ = std::io::stderr().write_all(line.as_bytes());
+        $crate::render::stdio::write_stderr(line.as_bytes());
     }};
 }
 
@@ -23,8 +23,7 @@ macro_rules! eprintln {
 #[allow(unused_macros)]
 macro_rules! eprint {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
+        $crate::render::stdio::write_stderr(format!($($arg)*).as_bytes());
     }};
 }
 

@@ -2,23 +2,18 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
+use nlstat::render::stdio::{self, Buffering};
 use nlstat::render::terminal;
 use std::io::Write;
 
 /// Write to stderr without std's `eprintln!` panic when stderr cannot be
-/// written (the message is lost, the exit status stays).
+/// written (the message is lost, the exit status stays), after the stdout
+/// bytes netstat's stdio would have written by then.
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
         let mut line = format!($($arg)*);
         line.push('\n');
-        let _ = std::io::stderr().write_all(line.as_bytes());
-    }};
-}
-
-/// Like [`eprintln`], without the newline.
-macro_rules! eprint {
-    ($($arg:tt)*) => {{
-        let _ = std::io::stderr().write_all(format!($($arg)*).as_bytes());
+        stdio::write_stderr(line.as_bytes());
     }};
 }
 
@@ -27,14 +22,16 @@ fn main() {
     let config = match cli::parse(&args) {
         Parsed::Run(config) => config,
         Parsed::Help { own_options } => {
-            let mut stdout = std::io::stdout().lock();
+            // netstat's order: on a terminal the usage, then the family
+            // list; in a pipe with both streams the list first, since the
+            // usage waits in stdio's buffer until exit
+            let mut stdout = stdio::install(Buffering::of(libc::STDOUT_FILENO));
             let _ = stdout.write_all(cli::USAGE.as_bytes());
-            let _ = stdout.flush();
-            eprint!("{}", cli::AF_LIST);
+            stdio::write_stderr(cli::AF_LIST.as_bytes());
             if own_options {
                 let _ = stdout.write_all(cli::own_options_help().as_bytes());
-                let _ = stdout.flush();
             }
+            let _ = stdout.flush();
             std::process::exit(0);
         }
         Parsed::Version => {
@@ -68,11 +65,8 @@ fn main() {
     // escapes by its own rules, and pipes keep netstat's bytes.
     let terminal = !config.json && terminal::is_terminal(libc::STDOUT_FILENO);
     terminal::set_active(terminal);
-    let stdout = std::io::stdout();
-    let mut out = terminal::TerminalSafe::new(
-        std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
-        terminal,
-    );
+    let mut out =
+        terminal::TerminalSafe::new(stdio::install(Buffering::of(libc::STDOUT_FILENO)), terminal);
     let result = nlstat::run(&config, &mut out).and_then(|status| {
         out.flush()?;
         Ok(status)

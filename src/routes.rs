@@ -339,7 +339,7 @@ impl Routes {
                 self.root.path("net/ipv6_route").display(),
                 if more == 0 { "es" } else { "" }
             );
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            crate::render::stdio::write_stderr(line.as_bytes());
         }
     }
 }

@@ -323,17 +323,15 @@ pub(crate) fn report_denied(index: &ProcessIndex) {
     if !index.denied {
         return;
     }
-    if index.is_empty() {
-        eprintln!(
-            "(No info could be read for \"-p\": geteuid()={} but you should be root.)",
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            unsafe { libc::geteuid() }
-        );
+    // netstat prints it before the table's header (see stdio::mark)
+    let note = if index.is_empty() {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let euid = unsafe { libc::geteuid() };
+        format!("(No info could be read for \"-p\": geteuid()={euid} but you should be root.)\n")
     } else {
-        eprintln!(
-            "(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)"
-        );
-    }
+        "(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n".to_string()
+    };
+    crate::render::stdio::write_stderr_at_mark(note.as_bytes());
 }
 
 impl SocketListing {
@@ -526,6 +524,7 @@ impl SocketListing {
                 Programs::Scanning(_, true) => ITERATOR_WAIT_ROWS,
                 _ => usize::MAX,
             };
+            crate::render::stdio::mark();
             self.rows.inet_header(out, config)?;
             self.buffered.clear();
             let p = config.protocols;
@@ -607,6 +606,7 @@ impl SocketListing {
             }
         }
         if config.wants(config.families.unix) {
+            crate::render::stdio::mark();
             let index = programs.ready()?;
             self.rows.unix_header(out, config)?;
             let rows = &mut self.rows;

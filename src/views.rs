@@ -164,6 +164,24 @@ pub(crate) fn port_range(root: &crate::collect::procfs::ProcRoot) -> (u16, u16) 
 }
 
 /// Parse `--group-by KEY[,KEY...]`.
+/// The keys `--group-by` takes, as [`parse_keys`] reads them (the shell
+/// completions offer these; `remote_net` also as `remote_net/LEN`).
+pub const KEY_NAMES: &[&str] = &[
+    "proto",
+    "family",
+    "state",
+    "local_addr",
+    "local_port",
+    "remote_addr",
+    "remote_port",
+    "remote_net",
+    "uid",
+    "user",
+    "pid",
+    "program",
+    "netns",
+];
+
 pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
     let mut keys = Vec::new();
     for word in text.split(',') {
@@ -192,8 +210,10 @@ pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
                 },
                 None => {
                     return Err(format!(
-                        "--group-by: unknown key `{other}' (keys: proto, family, state, local_addr, \
-                         local_port, remote_addr, remote_port, remote_net[/LEN], uid, user, pid, program, netns)"
+                        "--group-by: unknown key `{other}' (keys: {})",
+                        KEY_NAMES
+                            .join(", ")
+                            .replace("remote_net", "remote_net[/LEN]")
                     ));
                 }
             },
@@ -1790,6 +1810,17 @@ pub(crate) fn write_sockstat(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys the completions offer are the ones the parser takes.
+    #[test]
+    fn key_names_parse() {
+        for name in KEY_NAMES {
+            assert!(parse_keys(name).is_ok(), "{name}");
+        }
+        assert!(parse_keys("remote_net/24").is_ok());
+        let unknown = parse_keys("bogus").unwrap_err();
+        assert!(unknown.contains("remote_net[/LEN], uid"), "{unknown}");
+    }
 
     fn blank_socket() -> InetSocket {
         InetSocket {

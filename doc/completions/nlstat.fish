@@ -1,3 +1,48 @@
+# Values clap_complete cannot describe (generated from nlstat's code).
+function __nlstat_takes_value
+    contains -- $argv[1] -A --protocol --source --pid-source --group-by --top --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
+end
+
+function __nlstat_group_by_keys
+    # the keys given so far stay in front (state,<TAB>)
+    set -l token (string replace -r -- '^--[^=]*=' '' (commandline -ct))
+    set -l head (string replace -r -- '[^,]*$' '' $token)
+    for key in proto family state local_addr local_port remote_addr remote_port remote_net uid user pid program netns
+        echo $head$key
+    end
+end
+
+function __nlstat_netns
+    set -l token (commandline -ct)
+    if string match -qr -- '^[/.]' $token
+        __fish_complete_path $token
+    else
+        for name in /run/netns/*
+            basename $name
+        end
+    end
+end
+
+function __nlstat_operand
+    string match -q -- '-*' (commandline -ct); and return 1
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; or return 1
+    not __nlstat_takes_value $words[-1]
+end
+
+function __nlstat_filter_words
+    set -l words (commandline -opc)
+    if contains -- $words[-1] state exclude excl; and not __nlstat_takes_value $words[-2]
+        printf '%s
+' established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing all connected synchronized bucket big
+    else if contains -- $words[-1] src dst sport dport
+        return
+    else
+        printf '%s
+' state exclude src dst sport dport and or not
+    end
+end
+
 complete -c nlstat -s A -l protocol -d 'address families to list, comma-separated' -r -f -a "inet\t''
 inet6\t''
 unix\t''
@@ -19,13 +64,13 @@ proc\t''"
 complete -c nlstat -l pid-source -d 'where -p finds socket owners: auto, bpf or proc' -r -f -a "auto\t''
 bpf\t''
 proc\t''"
-complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r
-complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r
-complete -c nlstat -l serve -d 'serve Prometheus metrics on 127.0.0.1:PORT' -r
+complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r -f -a "(__nlstat_group_by_keys)"
+complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r -f
+complete -c nlstat -l serve -d 'serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)' -r -f
 complete -c nlstat -l textfile -d 'write the metrics to PATH (every tick with -c)' -r -F
-complete -c nlstat -l min-interval -d 'reuse a collection for SECONDS (default 1)' -r
-complete -c nlstat -l max-series -d 'ephemeral-port pairs to export (default 100)' -r
-complete -c nlstat -l netns -d 'run in a network namespace (name or path)' -r
+complete -c nlstat -l min-interval -d 'with --serve, reuse a collection for SECONDS (default 1)' -r -f
+complete -c nlstat -l max-series -d 'ephemeral-port pairs to export (default 100)' -r -f
+complete -c nlstat -l netns -d 'run in a network namespace (name or path)' -r -f -a "(__nlstat_netns)"
 complete -c nlstat -s C -l cache -d 'display routing cache instead of FIB'
 complete -c nlstat -s F -l fib -d 'display Forwarding Information Base (default)'
 complete -c nlstat -s M -l masquerade -d 'display masqueraded connections'
@@ -78,3 +123,4 @@ complete -c nlstat -l summary -d 'socket counts per protocol, family and state'
 complete -c nlstat -l listeners -d 'TCP listeners: accept queues and connections'
 complete -c nlstat -l ephemeral -d 'ephemeral port use per remote address and port'
 complete -c nlstat -l all-netns -d 'every network namespace, one after another'
+complete -c nlstat -n __nlstat_operand -f -a "(__nlstat_filter_words)" -d 'filter word'

@@ -46,9 +46,9 @@ pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
 
 /// Forms of the command line nlstat adds to netstat's usage lines.
 const OWN_SYNOPSIS: &[&str] = &[
-    "nlstat [-vWnNcaeolp] [<Socket> ...] [--json] [--source SOURCE] [--netns NAME|PATH | --all-netns] [FILTER ...]",
+    "nlstat [-vWnNcaeolp] [<Socket> ...] [--json] [--source SOURCE] [--pid-source SOURCE] [--netns NAME|PATH | --all-netns] [FILTER ...]",
     "nlstat [<Socket> ...] {--group-by KEYS [--top N] | --summary | --listeners | --ephemeral} [-c] [--json] [FILTER ...]",
-    "nlstat {--serve PORT | --textfile PATH} [--min-interval SECONDS] [--max-series N] [<Socket> ...] [FILTER ...]",
+    "nlstat {--serve [ADDR:]PORT [--min-interval SECONDS] | --textfile PATH [-c]} [--max-series N] [<Socket> ...] [FILTER ...]",
 ];
 
 const SEE_ALSO: &str = "netstat(8), ss(8), ip(8), ip-netns(8), proc(5), sock_diag(7), rtnetlink(7)";
@@ -90,7 +90,259 @@ pub fn completion(shell: clap_complete::Shell) -> String {
         );
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "nlstat", &mut out);
-    String::from_utf8(out).expect("clap_complete writes UTF-8")
+    let script = String::from_utf8(out).expect("clap_complete writes UTF-8");
+    let values = Values::from_code(&full);
+    match shell {
+        clap_complete::Shell::Bash => bash_values(&script, &values),
+        clap_complete::Shell::Zsh => zsh_values(&script, &values),
+        clap_complete::Shell::Fish => fish_values(&script, &values),
+        _ => script,
+    }
+}
+
+/// What clap_complete cannot describe, taken from the code: the keys of
+/// `--group-by` (a comma-separated list), the names in /run/netns for
+/// `--netns`, and the filter words after the options.
+struct Values {
+    keys: String,
+    states: String,
+    filter_words: String,
+    /// Options that take a value (their next word is not a filter word).
+    value_options: Vec<String>,
+}
+
+impl Values {
+    fn from_code(cmd: &Command) -> Values {
+        use nlstat::filter::expr::{FILTER_WORDS, STATE_GROUPS, STATE_NAMES};
+        let mut value_options = Vec::new();
+        for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+            if !arg.get_action().takes_values() {
+                continue;
+            }
+            value_options.extend(arg.get_short().map(|c| format!("-{c}")));
+            value_options.extend(arg.get_long().map(|l| format!("--{l}")));
+        }
+        Values {
+            keys: nlstat::views::KEY_NAMES.join(" "),
+            states: STATE_NAMES
+                .iter()
+                .chain(STATE_GROUPS)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" "),
+            filter_words: FILTER_WORDS.join(" "),
+            value_options,
+        }
+    }
+}
+
+/// `text` with `from` replaced once; the generator fails when
+/// clap_complete's output no longer has it (a new version).
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "clap_complete's output changed: {from:?} is not there once"
+    );
+    text.replacen(from, to, 1)
+}
+
+/// bash: clap_complete's function, renamed, behind one that completes
+/// the values it cannot.
+fn bash_values(script: &str, values: &Values) -> String {
+    let script = replace_once(script, "_nlstat() {", "_nlstat_options() {");
+    let value_options = values.value_options.join("|");
+    let wrapper = r#"# Values clap_complete cannot describe (generated from nlstat's code):
+# --group-by keys, also after a comma; names in /run/netns for --netns;
+# after the options, the filter words, and states after state/exclude.
+_nlstat_takes_value() {
+    case "$1" in
+        VALUE_OPTIONS) return 0 ;;
+        --*) return 1 ;;
+        -*A) return 0 ;;
+    esac
+    return 1
+}
+
+_nlstat() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" before=""
+    (( COMP_CWORD >= 1 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
+    (( COMP_CWORD >= 2 )) && before="${COMP_WORDS[COMP_CWORD-2]}"
+    if [[ $cur == = ]]; then
+        cur=""
+    elif [[ $prev == = ]]; then
+        prev="$before"
+        before=""
+    fi
+    case "$prev" in
+        --group-by)
+            local head=""
+            [[ $cur == *,* ]] && head="${cur%,*},"
+            COMPREPLY=($(compgen -P "$head" -W "KEYS" -- "${cur##*,}"))
+            # a comma and another key may follow
+            compopt -o nospace 2>/dev/null
+            return 0
+            ;;
+        --netns)
+            if [[ $cur == /* || $cur == .* ]]; then
+                COMPREPLY=($(compgen -f -- "$cur"))
+            else
+                local names=(/run/netns/*)
+                [[ -e ${names[0]} ]] || names=()
+                COMPREPLY=($(compgen -W "${names[*]##*/}" -- "$cur"))
+            fi
+            return 0
+            ;;
+    esac
+    if [[ $cur != -* ]] && (( COMP_CWORD > 1 )) && ! _nlstat_takes_value "$prev"; then
+        case "$prev" in
+            state|exclude|excl)
+                if ! _nlstat_takes_value "$before"; then
+                    COMPREPLY=($(compgen -W "STATES" -- "$cur"))
+                    return 0
+                fi
+                ;;
+            src|dst|sport|dport)
+                # an address or a port: nothing to offer
+                COMPREPLY=()
+                compopt +o default +o bashdefault 2>/dev/null
+                return 0
+                ;;
+        esac
+        COMPREPLY=($(compgen -W "FILTER_WORDS" -- "$cur"))
+        return 0
+    fi
+    _nlstat_options "$@"
+}
+
+"#
+    .replace("VALUE_OPTIONS", &value_options)
+    .replace("KEYS", &values.keys)
+    .replace("STATES", &values.states)
+    .replace("FILTER_WORDS", &values.filter_words);
+    let at = script
+        .find("if [[ \"${BASH_VERSINFO[0]}\" -eq 4")
+        .expect("clap_complete's `complete` lines");
+    format!("{}{wrapper}{}", &script[..at], &script[at..])
+}
+
+/// zsh: actions for --group-by (a comma-separated sequence of keys),
+/// --netns and the operands, as functions in the completion file.
+fn zsh_values(script: &str, values: &Values) -> String {
+    let helpers = r#"# Values clap_complete cannot describe (generated from nlstat's code).
+_nlstat_netns() {
+    if [[ $PREFIX == /* || $PREFIX == .* ]]; then
+        _files
+    else
+        local -a names
+        names=(/run/netns/*(N:t))
+        compadd -a names
+    fi
+}
+
+_nlstat_filter() {
+    case $words[CURRENT-1] in
+        (state|exclude|excl) compadd - STATES ;;
+        (src|dst|sport|dport) _message 'an address or a port' ;;
+        (*) compadd - FILTER_WORDS ;;
+    esac
+}
+
+"#
+    .replace("STATES", &values.states)
+    .replace("FILTER_WORDS", &values.filter_words);
+    let script = replace_once(
+        script,
+        ":KEYS:_default' \\",
+        &format!(":KEYS:_sequence compadd - {}' \\", values.keys),
+    );
+    let script = replace_once(
+        &script,
+        ":NAME|PATH:_default' \\",
+        ":NAME|PATH:_nlstat_netns' \\",
+    );
+    // a colon in a value name would end _arguments' message
+    let script = replace_once(&script, ":[ADDR:]PORT:' \\", ":[ADDR\\:]PORT:' \\");
+    let script = replace_once(
+        &script,
+        "'*::operands -- a filter expression for the socket tables, in ss'\\''s language:_default' \\",
+        "'*::operands -- a filter expression for the socket tables, in ss'\\''s language:_nlstat_filter' \\",
+    );
+    replace_once(
+        &script,
+        "\n_nlstat() {",
+        &format!("\n{helpers}_nlstat() {{"),
+    )
+}
+
+/// fish: argument lists for --group-by and --netns, and the filter words
+/// where an operand goes.
+fn fish_values(script: &str, values: &Values) -> String {
+    let helpers = r#"# Values clap_complete cannot describe (generated from nlstat's code).
+function __nlstat_takes_value
+    contains -- $argv[1] VALUE_OPTIONS; or string match -qr -- '^-[^-]*A$' $argv[1]
+end
+
+function __nlstat_group_by_keys
+    # the keys given so far stay in front (state,<TAB>)
+    set -l token (string replace -r -- '^--[^=]*=' '' (commandline -ct))
+    set -l head (string replace -r -- '[^,]*$' '' $token)
+    for key in KEYS
+        echo $head$key
+    end
+end
+
+function __nlstat_netns
+    set -l token (commandline -ct)
+    if string match -qr -- '^[/.]' $token
+        __fish_complete_path $token
+    else
+        for name in /run/netns/*
+            basename $name
+        end
+    end
+end
+
+function __nlstat_operand
+    string match -q -- '-*' (commandline -ct); and return 1
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; or return 1
+    not __nlstat_takes_value $words[-1]
+end
+
+function __nlstat_filter_words
+    set -l words (commandline -opc)
+    if contains -- $words[-1] state exclude excl; and not __nlstat_takes_value $words[-2]
+        printf '%s
+' STATES
+    else if contains -- $words[-1] src dst sport dport
+        return
+    else
+        printf '%s
+' FILTER_WORDS
+    end
+end
+
+"#
+    .replace("VALUE_OPTIONS", &values.value_options.join(" "))
+    .replace("KEYS", &values.keys)
+    .replace("STATES", &values.states)
+    .replace("FILTER_WORDS", &values.filter_words);
+    let mut out = helpers;
+    for line in script.lines() {
+        out.push_str(line);
+        if line.starts_with("complete -c nlstat -l group-by ") {
+            out.push_str(" -f -a \"(__nlstat_group_by_keys)\"");
+        } else if line.starts_with("complete -c nlstat -l netns ") {
+            out.push_str(" -f -a \"(__nlstat_netns)\"");
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "complete -c nlstat -n __nlstat_operand -f -a \"(__nlstat_filter_words)\" \
+         -d 'filter word'\n",
+    );
+    out
 }
 
 /// The man page nlstat(1).

@@ -94,6 +94,13 @@ pub const STATE_NAMES: &[&str] = &[
 /// The state groups [`state_mask`] takes.
 pub const STATE_GROUPS: &[&str] = &["all", "connected", "synchronized", "bucket", "big"];
 
+/// The words that begin a filter's parts, as [`parse`] reads them (the
+/// shell completions offer these; `state` and `exclude` are followed by
+/// one of [`STATE_NAMES`] or [`STATE_GROUPS`]).
+pub const FILTER_WORDS: &[&str] = &[
+    "state", "exclude", "src", "dst", "sport", "dport", "and", "or", "not",
+];
+
 /// A state name or group as ss knows it.
 pub fn state_mask(word: &str) -> Option<u32> {
     use tcp_state::*;
@@ -784,6 +791,26 @@ mod tests {
 
     fn parsed(text: &str) -> Query {
         parse(&[text.to_string()], false).unwrap()
+    }
+
+    /// The words the completions offer are the parser's: each is read in
+    /// its place, and each state name and group is a state.
+    #[test]
+    fn completion_words_are_the_parsers() {
+        for word in FILTER_WORDS {
+            let text = match *word {
+                "state" | "exclude" => format!("{word} established"),
+                "src" | "dst" => format!("{word} 10.0.0.1"),
+                "sport" | "dport" => format!("{word} = :22"),
+                "and" | "or" => format!("sport = :22 {word} dport = :22"),
+                _ => format!("{word} sport = :22"),
+            };
+            assert!(parse(std::slice::from_ref(&text), false).is_ok(), "{text}");
+        }
+        for state in STATE_NAMES.iter().chain(STATE_GROUPS) {
+            assert!(state_mask(state).is_some(), "{state}");
+        }
+        assert!(parse(&["bogus".into()], false).is_err());
     }
 
     fn port(side: Side, p: u16) -> Expr {

@@ -4,6 +4,7 @@
 pub mod exposition;
 pub mod json;
 pub mod netstat;
+pub mod stdio;
 pub mod terminal;
 pub mod text;
 

@@ -10,6 +10,7 @@
 mod generate;
 
 use crate::support::*;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -475,6 +476,76 @@ fn check_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>) {
     assert_eq!(sorted, ["inet", "inet6"], "{shell}: `-A ine<TAB>`");
     let offered = complete(&["nlstat", "--all-n"]);
     assert_eq!(offered, ["--all-netns"], "{shell}: `--all-n<TAB>`");
+    check_value_completion(shell, complete);
+}
+
+fn set<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> BTreeSet<String> {
+    words.into_iter().map(|w| w.as_ref().to_string()).collect()
+}
+
+/// The values after nlstat's own options and the filter words, from the
+/// code's own lists (the keys --group-by parses, the filter parser's
+/// words and states) and from /run/netns.
+fn check_value_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>) {
+    use nlstat::filter::expr::{FILTER_WORDS, STATE_GROUPS, STATE_NAMES};
+    let keys = set(nlstat::views::KEY_NAMES);
+    let offered = complete(&["nlstat", "-t", "--group-by", ""]);
+    assert_eq!(set(&offered), keys, "{shell}: `--group-by <TAB>`");
+    // after a comma: the keys again, the ones given kept in front (bash
+    // and fish complete the whole word, zsh the part after the comma)
+    let offered = complete(&["nlstat", "--group-by", "state,lo"]);
+    let after_comma = offered.iter().map(|w| w.trim_start_matches("state,"));
+    assert_eq!(
+        set(after_comma),
+        set(["local_addr", "local_port"]),
+        "{shell}: `--group-by state,lo<TAB>` offers {offered:?}"
+    );
+    let offered = complete(&["nlstat", "--pid-source", ""]);
+    assert_eq!(set(&offered), set(["auto", "bpf", "proc"]), "{shell}");
+    // numbers and a port: nothing (no file names)
+    for option in ["--top", "--min-interval", "--max-series", "--serve"] {
+        let offered = complete(&["nlstat", option, ""]);
+        assert!(
+            offered.iter().all(|w| w.is_empty()),
+            "{shell}: `{option} <TAB>` offers {offered:?}"
+        );
+    }
+    // operands: the filter words; after state or exclude, the states
+    let filter_words = set(FILTER_WORDS);
+    let offered = complete(&["nlstat", "-tan", ""]);
+    assert_eq!(set(&offered), filter_words, "{shell}: `nlstat -tan <TAB>`");
+    let offered = complete(&["nlstat", "-t", "--group-by", "state", ""]);
+    assert_eq!(
+        set(&offered),
+        filter_words,
+        "{shell}: after --group-by state"
+    );
+    let offered = complete(&["nlstat", "-tan", "dport", "=", ":443", "or", "sp"]);
+    assert_eq!(offered, ["sport"], "{shell}: `... or sp<TAB>`");
+    let states = set(STATE_NAMES.iter().chain(STATE_GROUPS));
+    for word in ["state", "exclude"] {
+        let offered = complete(&["nlstat", "-t", word, ""]);
+        assert_eq!(set(&offered), states, "{shell}: `-t {word} <TAB>`");
+    }
+    // --netns: the names in /run/netns, one made here among them
+    let Some(ns) = Namespace::create("complete") else {
+        return;
+    };
+    let offered = complete(&["nlstat", "--netns", ""]);
+    assert!(
+        offered.contains(&ns.name),
+        "{shell}: `--netns <TAB>` offers {offered:?}, not {}",
+        ns.name
+    );
+    assert!(
+        offered
+            .iter()
+            .all(|name| Path::new("/run/netns").join(name).exists() || name == &ns.name),
+        "{shell}: `--netns <TAB>` offers {offered:?}"
+    );
+    let prefix = &ns.name[..ns.name.len() - 1];
+    let offered = complete(&["nlstat", "-t", "--netns", prefix]);
+    assert!(offered.contains(&ns.name), "{shell}: {offered:?}");
 }
 
 fn check_bash_completion(file: &Path) {
@@ -1036,4 +1107,213 @@ fn deb_package_holds_the_binary_built_in_cargo_target_dir() {
         target.join("release/nlstat").display()
     );
     assert_stripped(&shipped, Some(INSTALLED_MAX_BYTES));
+}
+
+/// The clauses of `text` (split at sentence ends and semicolons) that say
+/// something is not supported.
+fn negative_clauses(text: &str) -> Vec<String> {
+    text.replace('\n', " ")
+        .split(". ")
+        .flat_map(|s| s.split(';'))
+        .filter(|clause| {
+            let lower = clause.to_lowercase();
+            ["not ", "no ", "unsupported", "cannot"]
+                .iter()
+                .any(|w| lower.starts_with(w) || lower.contains(&format!(" {w}")))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The entry of `option` in `man` output: its tag line and the indented
+/// lines under it.
+fn man_entry(page: &str, option: &str) -> String {
+    let mut lines = page.lines().skip_while(|l| {
+        let t = l.trim_start();
+        !(t.starts_with(option) && l.starts_with("       ") && !l.starts_with("        "))
+    });
+    let mut entry: Vec<&str> = lines.next().into_iter().collect();
+    entry.extend(lines.take_while(|l| l.is_empty() || l.starts_with("              ")));
+    entry.join("\n")
+}
+
+fn nlstat_run(args: &[&str]) -> Output {
+    run(Command::new(nlstat()).args(args))
+}
+
+/// The help and the man page name no limitation the code does not have,
+/// and the code does what they say: --all-netns with -c, the views,
+/// --json, --serve and --textfile (each run here over the host's
+/// namespaces), --serve's value [ADDR:]PORT (served at an ADDR:PORT), and
+/// -p's owners from the BPF iterator by default.
+#[test]
+fn help_and_man_name_no_limitation_the_code_lacks() {
+    let cmd = generate::command();
+    let long_help = |id: &str| -> String {
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == id)
+            .unwrap_or_else(|| panic!("no argument {id}"));
+        arg.get_long_help()
+            .or(arg.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    };
+    // (what, the words that name it in the text, a run that must work)
+    let combinations: &[(&str, &[&str], &[&str])] = &[
+        ("-c", &["-c"], &["-tan", "-c"]),
+        (
+            "views",
+            &["views", "--group-by"],
+            &["-t", "--group-by", "state"],
+        ),
+        ("--summary", &["views", "--summary"], &["--summary"]),
+        ("--listeners", &["views", "--listeners"], &["--listeners"]),
+        ("--ephemeral", &["views", "--ephemeral"], &["--ephemeral"]),
+        ("--json", &["--json"], &["-tan", "--json"]),
+        ("--textfile", &["--textfile"], &[]),
+        ("--serve", &["--serve"], &[]),
+    ];
+    let mut texts = vec![("--all-netns --help", long_help("all_netns"))];
+    if require_tools(&["man"]) {
+        let page = text(&man_text(&root().join(generate::MAN_PAGE)).stdout);
+        texts.push(("man nlstat, --all-netns", man_entry(&page, "--all-netns")));
+        let synopsis: String = page
+            .lines()
+            .skip_while(|l| *l != "SYNOPSIS")
+            .take_while(|l| *l != "DESCRIPTION")
+            .collect::<Vec<_>>()
+            .join(" ");
+        let synopsis = synopsis.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            synopsis.contains("--serve [ADDR:]PORT") && !synopsis.contains("--serve PORT"),
+            "man nlstat SYNOPSIS: {synopsis}"
+        );
+        let serve = man_entry(&page, "--serve");
+        assert!(serve.contains("--serve [ADDR:]PORT"), "{serve}");
+        let description: String = page
+            .lines()
+            .skip_while(|l| *l != "DESCRIPTION")
+            .take_while(|l| *l != "OPTIONS")
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(description.contains("BPF"), "DESCRIPTION: {description}");
+    }
+    for (where_, text) in &texts {
+        assert!(
+            text.contains("--netns") || text.contains("all-netns"),
+            "{where_}: {text}"
+        );
+        for clause in negative_clauses(text) {
+            for (what, words, _) in combinations {
+                for name in *words {
+                    assert!(
+                        !names(&clause, name),
+                        "{where_} says `{clause}', but --all-netns works with {what}"
+                    );
+                }
+            }
+        }
+    }
+    // -h: the metavar, and the help text of -p names the iterator
+    let help = text(&nlstat_run(&["-h"]).stdout);
+    assert!(
+        help.contains("--serve [ADDR:]PORT") && !help.contains("--serve PORT"),
+        "{help}"
+    );
+    let pid_sources: Vec<String> = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "pid_source")
+        .map(|a| {
+            a.get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(pid_sources.iter().any(|v| v == "bpf"), "{pid_sources:?}");
+    for (what, text) in [
+        ("-p", long_help("programs")),
+        ("DESCRIPTION", cmd.get_long_about().unwrap().to_string()),
+    ] {
+        assert!(
+            text.contains("BPF") && text.contains("/proc"),
+            "{what} does not say where owners come from: {text}"
+        );
+    }
+
+    // and the code: each combination runs
+    let mut failures = Vec::new();
+    for (what, _, args) in combinations.iter().filter(|c| !c.2.is_empty()) {
+        let mut argv = vec!["--all-netns"];
+        argv.extend_from_slice(args);
+        let out = if argv.contains(&"-c") {
+            let mut timed = vec!["-s", "INT", "2.5", nlstat()];
+            timed.extend_from_slice(&argv);
+            run(Command::new("timeout").args(&timed))
+        } else {
+            nlstat_run(&argv)
+        };
+        let stdout = text(&out.stdout);
+        let sections = stdout.matches("Network namespace ").count()
+            + stdout.matches("\"netns\"").count().min(1);
+        let ok = match *what {
+            "-c" => stdout.matches("Active Internet connections").count() >= 2,
+            "views" => stdout
+                .lines()
+                .next()
+                .is_some_and(|l| l.starts_with("netns")),
+            _ => sections >= 1,
+        };
+        if !ok {
+            failures.push(format!(
+                "nlstat {}: status {:?}\n{stdout}\n{}",
+                argv.join(" "),
+                out.status.code(),
+                text(&out.stderr)
+            ));
+        }
+    }
+    let tmp = TempDir::new("all-netns-textfile");
+    let file = tmp.0.join("nlstat.prom");
+    let out = nlstat_run(&["--all-netns", "--textfile", file.to_str().unwrap()]);
+    let written = std::fs::read_to_string(&file).unwrap_or_default();
+    if !written.contains("nlstat_sockets{netns=\"") {
+        failures.push(format!(
+            "--all-netns --textfile: status {:?}, {}\n{written}",
+            out.status.code(),
+            text(&out.stderr)
+        ));
+    }
+    // --serve at an ADDR:PORT
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut server = Command::new(nlstat())
+        .args(["--all-netns", "--serve", &address])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start nlstat --serve");
+    let mut answer = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        use std::io::{Read, Write};
+        if let Ok(mut conn) = std::net::TcpStream::connect(&address) {
+            let _ = conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+            let _ = conn.read_to_string(&mut answer);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    if !answer.contains("nlstat_sockets{netns=\"") {
+        failures.push(format!(
+            "--all-netns --serve {address}: answered {answer:?}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

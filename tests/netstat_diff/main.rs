@@ -16,6 +16,7 @@ mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;
 mod netns;
+mod options;
 mod owners;
 mod routes;
 mod sockets;

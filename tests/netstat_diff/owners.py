@@ -19,9 +19,13 @@ bounded in forks and time.
   by both: the smaller pid (main) wins;
 - `inflight`: a listener sent over a unix socket nobody reads, its sender's
   copy closed: no process holds it (`-`);
-- `churn`: a process holding one listener that forks short-lived children
-  (which inherit it and exit at once) the whole time: processes exit
-  during every walk, the listener's owner stays the churner (smallest pid);
+- `churn`: a process holding one listener, beside a child of its that
+  forks short-lived children (which exit at once) the whole time: processes
+  exit during every walk. The forking child closes every descriptor it
+  inherited first, so no exiting process holds a socket of the population:
+  pids wrap around (pid_max is 32768 here, and the churn alone takes 500 a
+  second), and a child with a pid below its holder's would otherwise own
+  the socket for as long as it lives, in one walk and not in the next;
 - `nobody`: a child that switched to uid 65534 before opening a listener;
 - `setuid`: a child that opened a listener as root, then switched to uid
   65534 (it is no longer dumpable: only root can read its /proc/PID/fd).
@@ -161,10 +165,22 @@ inflight.close()
 
 # --- processes that exit during the walk --------------------------------------------
 def churn():
+    # main's descriptors, inherited by the fork: not this process's to hold
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     keep(listener(34000))
+    if os.fork() == 0:
+        forker()
+        os._exit(0)
+    hold_until_killed()
+
+
+def forker():
+    """Children that exit at once, holding nothing, until the churner goes."""
+    churner = os.getppid()
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     deadline = time.time() + HOLD_SECONDS
     for _ in range(CHURN_FORKS):
-        if time.time() > deadline or os.getppid() == 1:
+        if time.time() > deadline or os.getppid() != churner:
             break
         pid = os.fork()
         if pid == 0:

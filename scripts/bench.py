@@ -23,7 +23,16 @@ state,local_port` run in turn (paired runs), reported with the number of
 sockets and of distinct keys, median walls, the median of the per-pair
 ratios and peak RSS.
 
+--baseline REV (a git revision, or the path of an nlstat binary) pairs
+two builds instead: REV is built in a worktree of its own (target dir
+`baseline/` beside the release one), then on the default population each
+nlstat case of PAIRED_CASES (or those --case names) runs with both
+binaries in turn, the order alternating pair by pair, --runs pairs after
+a warm-up of each; reported with median wall, CPU and peak RSS of each
+and the median of the per-pair wall ratios (this build / the baseline).
+
 Example:
+  sudo scripts/bench.py --baseline main~3 --runs 7 --out /tmp/paired.md
   sudo scripts/bench.py --small
   sudo scripts/bench.py --out /tmp/bench.md
   sudo scripts/bench.py --many-keys --out scripts/RESULTS-groupby-many-keys.md
@@ -84,6 +93,11 @@ CASES += [
     ("-tanp --pid-source proc", ["-tanp", "--pid-source", "proc"], None,
      ["tcp", "46", "shown"]),
 ]
+
+# the nlstat cases --baseline pairs by default: one of each path (rows,
+# JSON, owners, views, one exporter collection)
+PAIRED_CASES = ["-tan", "-tanp", "-tan --json", "-tan --summary", "--listeners",
+                "--textfile (one collection)"]
 
 # the netstat2 crate (scripts/netstat2-pids, built by this script) for the
 # cases it has: its TCP listing without and with owning pids
@@ -365,6 +379,82 @@ def many_keys(args, nlstat, floor):
     return lines
 
 
+def build_baseline(rev):
+    """The nlstat binary of `rev`: a path to a binary as it is, else the
+    git revision built in a detached worktree of its own (removed after)."""
+    if os.path.isfile(rev):
+        return os.path.abspath(rev)
+    tree = os.path.join(target_dir(), "baseline-src")
+    subprocess.run(["git", "worktree", "remove", "--force", tree], cwd=REPO,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run(["git", "worktree", "add", "--detach", tree, rev], cwd=REPO, check=True)
+    target = os.path.join(target_dir(), "baseline")
+    try:
+        log("bench: cargo build --release (baseline %s)" % rev)
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "nlstat",
+                        "--target-dir", target], cwd=tree, check=True)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", tree], cwd=REPO)
+    return os.path.join(target, "release", "nlstat")
+
+
+def paired(args, nlstat, baseline):
+    """Each nlstat case with this build and the baseline in turn, on the
+    default population; returns the report's lines."""
+    labels = args.case or PAIRED_CASES
+    cases = [c for c in CASES if c[0] in labels and c[1] is not None]
+    if len(cases) != len(labels):
+        sys.exit("bench: --baseline pairs nlstat cases only; labels: %s" %
+                 ", ".join(c[0] for c in CASES if c[1] is not None))
+    loadgen, ready = start_loadgen(args)
+    rows = []
+    try:
+        port = pick_listener(args.ns, nlstat)
+        for label, nargs, _, _ in cases:
+            nargs = [arg.replace("{PORT}", port) for arg in nargs]
+            new, old, ratios = Result(), Result(), []
+            for binary in (nlstat, baseline):  # warm-up of both
+                run_once(args.ns, [binary] + nargs, args.timeout)
+            for i in range(args.runs):
+                order = [(nlstat, new), (baseline, old)]
+                if i % 2:
+                    order.reverse()
+                walls = {}
+                for binary, result in order:
+                    one = run_once(args.ns, [binary] + nargs, args.timeout)
+                    if one is None:
+                        sys.exit("bench: %s %s timed out" % (binary, label))
+                    result.add(*one[:3])
+                    walls[binary] = one[0]
+                ratios.append(walls[nlstat] / walls[baseline])
+            log("bench: %-30s baseline %s, this %s, ratio %.2f" %
+                (label, fmt_s(old.walls), fmt_s(new.walls), statistics.median(ratios)))
+            rows.append((label, old, new, ratios))
+    finally:
+        loadgen.stdin.close()
+        loadgen.wait()
+    lines = ["## This build against a baseline, paired\n",
+             "- machine: nproc %d, kernel %s, %s" %
+             (os.cpu_count(), platform.release(), platform.machine()),
+             "- population (loadgen READY): " +
+             " ".join("%s=%s" % (k, ready[k]) for k in sorted(ready)),
+             "- baseline: `%s` (%s); this build: `%s`" % (args.baseline, baseline, nlstat),
+             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+             "- %d pairs per case after a warm-up of each, the order alternating pair by pair; "
+             "`ip netns exec %s CMD >/dev/null`" % (args.runs, args.ns),
+             "",
+             "| case | baseline wall s median (min–max) | this wall s median (min–max) | "
+             "wall this/baseline, per-pair median (min–max) | CPU s baseline / this | "
+             "peak RSS MiB baseline / this |",
+             "|---|---|---|---|---|---|"]
+    for label, old, new, ratios in rows:
+        lines.append("| %s | %s | %s | %.2f (%.2f–%.2f) | %.3f / %.3f | %.1f / %.1f |" %
+                     (label, fmt_s(old.walls), fmt_s(new.walls), statistics.median(ratios),
+                      min(ratios), max(ratios), old.cpu(), new.cpu(),
+                      max(old.rss) / 1024, max(new.rss) / 1024))
+    return lines
+
+
 def pick_listener(ns, nlstat):
     """The port of one IPv6 listener of its own port, held by the process
     /proc lists last: `-p` with a filter reads processes in /proc order
@@ -443,9 +533,14 @@ def main():
     parser.add_argument("--no-netns", action="store_true",
                         help="skip --all-netns over 200 namespaces (scripts/netns-scale.py)")
     parser.add_argument("--out", help="also write the markdown report here")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="pair this build with REV (a git revision or an nlstat binary) "
+                        "on the nlstat cases (see above)")
     parser.add_argument("--many-keys", action="store_true",
                         help="only --group-by with many distinct keys against -tan (see above)")
     args = parser.parse_args()
+    if args.baseline:
+        args.only = args.only or "nlstat,floor"
     if args.many_keys:
         args.only = args.only or "nlstat,floor"
         for key in ("tcp6", "listen", "udp", "unix"):
@@ -491,8 +586,12 @@ def main():
     for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
-    if args.many_keys:
-        report = "\n".join(many_keys(args, nlstat, floor)) + "\n"
+    if args.many_keys or args.baseline:
+        if args.many_keys:
+            lines = many_keys(args, nlstat, floor)
+        else:
+            lines = paired(args, nlstat, build_baseline(args.baseline))
+        report = "\n".join(lines) + "\n"
         print(report)
         if args.out:
             with open(args.out, "w") as f:

@@ -1,6 +1,7 @@
 //! `--ephemeral` (and the exporter's ephemeral gauges): ephemeral ports in
 //! use per (local address, remote address, remote port), against the
-//! ports the range leaves after the reserved ones.
+//! ports the range leaves after the reserved ones. The counts know nothing
+//! of text or JSON: a tick's [`Report`] is printed by [`write`].
 
 use super::change::{change, vanished};
 use super::output::{delta_text, json_delta, write_table};
@@ -125,10 +126,10 @@ impl EphemeralCounts {
         }
     }
 
-    /// This tick's rows, fullest first, then the pairs gone since the
-    /// previous tick (once more, with nothing in use); each with its
+    /// This tick's report: rows fullest first, then the pairs gone since
+    /// the previous tick (once more, with nothing in use); each with its
     /// change (`-c`).
-    fn rows(&mut self, config: &Config) -> (Vec<EphemeralRow>, Vec<Option<i64>>) {
+    pub(crate) fn report(&mut self, config: &Config) -> Report {
         let available = self.available();
         let mut rows: Vec<EphemeralRow> = Vec::new();
         self.for_each_pair(|key, counts| {
@@ -153,24 +154,43 @@ impl EphemeralCounts {
         if config.continuous {
             self.previous_pairs = Some(now);
         }
-        (rows, deltas)
-    }
-
-    /// Print `--ephemeral` for this tick.
-    pub(crate) fn write(&mut self, out: &mut dyn Write, config: &Config) -> io::Result<()> {
-        let (rows, deltas) = self.rows(config);
-        if config.json {
-            return write_json(out, config, &rows, &deltas, self.available());
+        Report {
+            rows,
+            deltas,
+            range: self.range,
+            reserved: self.reserved_in_range,
+            available,
         }
-        let (lo, hi) = self.range;
-        writeln!(
-            out,
-            "Ephemeral ports {lo}-{hi} ({} available per (local, remote, port) after {} reserved)",
-            self.available(),
-            self.reserved_in_range
-        )?;
-        write_text(out, config, &rows, &deltas, self.available())
     }
+}
+
+/// What `--ephemeral` prints for one tick.
+pub(crate) struct Report {
+    rows: Vec<EphemeralRow>,
+    deltas: Vec<Option<i64>>,
+    range: (u16, u16),
+    reserved: u64,
+    available: u64,
+}
+
+/// Print `--ephemeral` for one tick.
+pub(crate) fn write(out: &mut dyn Write, config: &Config, report: &Report) -> io::Result<()> {
+    let Report {
+        rows,
+        deltas,
+        available,
+        ..
+    } = report;
+    if config.json {
+        return write_json(out, config, rows, deltas, *available);
+    }
+    let (lo, hi) = report.range;
+    writeln!(
+        out,
+        "Ephemeral ports {lo}-{hi} ({available} available per (local, remote, port) after {} reserved)",
+        report.reserved
+    )?;
+    write_text(out, config, rows, deltas, *available)
 }
 
 /// `--ephemeral --json`: an `ephemeral` object per pair.

@@ -1,6 +1,7 @@
 //! `--listeners` (and the exporter's listener gauges): each TCP listener's
 //! accept queue and backlog, and the connections on its address and port
-//! by state; with the kernel's listen counters (TcpExt).
+//! by state; with the kernel's listen counters (TcpExt). The counts know
+//! nothing of text or JSON: a tick's [`Report`] is printed by [`write`].
 
 use super::change::change;
 use super::output::{delta_text, json_delta, write_table};
@@ -188,24 +189,38 @@ impl ListenerCounts {
         Counters { values, rates }
     }
 
-    /// Print `--listeners` for this tick.
-    pub(crate) fn write(
+    /// This tick's report (and what the next tick compares with, `-c`).
+    pub(crate) fn report(
         &mut self,
-        out: &mut dyn Write,
         config: &Config,
-        programs: Option<&ProcessIndex>,
         root: &crate::collect::procfs::ProcRoot,
-    ) -> io::Result<()> {
+    ) -> Report {
         let rows = self.rows();
         let counters = self.counters(config, root);
         if config.continuous {
             self.previous_listeners = Some(self.listeners.clone());
         }
-        if config.json {
-            write_json(out, config, programs, &rows, &counters)
-        } else {
-            write_text(out, config, programs, &rows, &counters)
-        }
+        Report { rows, counters }
+    }
+}
+
+/// What `--listeners` prints for one tick.
+pub(crate) struct Report {
+    rows: Vec<Row>,
+    counters: Counters,
+}
+
+/// Print `--listeners` for one tick.
+pub(crate) fn write(
+    out: &mut dyn Write,
+    config: &Config,
+    programs: Option<&ProcessIndex>,
+    report: &Report,
+) -> io::Result<()> {
+    if config.json {
+        write_json(out, config, programs, &report.rows, &report.counters)
+    } else {
+        write_text(out, config, programs, &report.rows, &report.counters)
     }
 }
 

@@ -229,10 +229,12 @@ impl Aggregator {
             (View::Summary, Some(counts), ..) => counts
                 .write(out, config, names, programs, None, true)
                 .and_then(|()| write_sockstat(out, config, root)),
-            (View::Listeners, _, Some(listeners), _) => {
-                listeners.write(out, config, programs, root)
+            (View::Listeners, _, Some(counts), _) => {
+                listeners::write(out, config, programs, &counts.report(config, root))
             }
-            (View::Ephemeral, .., Some(ephemeral)) => ephemeral.write(out, config),
+            (View::Ephemeral, .., Some(counts)) => {
+                ephemeral::write(out, config, &counts.report(config))
+            }
             _ => Ok(()),
         };
         self.clear();

@@ -3,7 +3,7 @@
 
 use super::change::{change, vanished};
 use super::keys::{Key, Tuple, Value, network, pack_tuple, packing, port, unpack};
-use super::output::{Naming, NetnsNames, Shown, show, write_count_rows};
+use super::output::{NetnsNames, Shower, Shown, write_count_rows};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
@@ -191,22 +191,11 @@ impl GroupCounts {
     pub(crate) fn unnamed_rows(&mut self) -> Vec<(Vec<Shown>, u64)> {
         self.unpack_counts();
         let mut names = NameCache::new();
-        let no_names = Naming {
-            hosts: false,
-            ports: false,
-        };
-        let keys = &self.key_list;
+        let mut shower = Shower::unnamed(&mut names, self.netns_names.clone(), &self.key_list);
         let mut rows: Vec<(Vec<Shown>, u64)> = self
             .counts
             .iter()
-            .map(|(tuple, n)| {
-                let shown = tuple
-                    .iter()
-                    .zip(keys)
-                    .map(|(v, k)| show(*k, *v, &mut names, None, no_names, &self.netns_names))
-                    .collect();
-                (shown, *n)
-            })
+            .map(|(tuple, n)| (shower.show(tuple), *n))
             .collect();
         rows.sort();
         rows
@@ -223,26 +212,22 @@ impl GroupCounts {
         top: Option<usize>,
         summary: bool,
     ) -> io::Result<()> {
-        let naming = Naming {
-            hosts: !config.json && !config.numeric_hosts,
-            ports: !config.json && !config.numeric_ports,
-        };
-        if naming.hosts {
+        let mut shower = Shower::new(
+            config,
+            names,
+            programs,
+            self.netns_names.clone(),
+            &self.key_list,
+        );
+        if shower.names_hosts() {
             // every distinct address at once, with netstat's bounded wait
-            names.resolve_hosts(self.counts.keys().flat_map(|t| {
+            shower.resolve_hosts(self.counts.keys().flat_map(|t| {
                 t.iter().filter_map(|v| match v {
                     Value::Addr(a) => Some(*a),
                     _ => None,
                 })
             }));
         }
-        let shower = Shower {
-            names,
-            programs,
-            naming,
-            netns_names: self.netns_names.clone(),
-            keys: self.key_list.clone(),
-        };
         let table = Table {
             config,
             kind: if summary { "summary" } else { "count" },
@@ -394,34 +379,6 @@ impl GroupCounts {
             self.previous_shown_tuples = shown_now;
         }
         written
-    }
-}
-
-/// How one tick's tuples are shown.
-struct Shower<'a> {
-    names: &'a mut NameCache,
-    programs: Option<&'a ProcessIndex>,
-    naming: Naming,
-    netns_names: NetnsNames,
-    keys: Vec<Key>,
-}
-
-impl Shower<'_> {
-    fn show(&mut self, tuple: &Tuple) -> Vec<Shown> {
-        tuple
-            .iter()
-            .zip(&self.keys)
-            .map(|(v, k)| {
-                show(
-                    *k,
-                    *v,
-                    self.names,
-                    self.programs,
-                    self.naming,
-                    &self.netns_names,
-                )
-            })
-            .collect()
     }
 }
 

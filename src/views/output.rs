@@ -2,7 +2,7 @@
 //! the aligned text tables and JSON lines the views print. The counting
 //! types know nothing of this.
 
-use super::keys::{Key, Value};
+use super::keys::{Key, Tuple, Value};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
@@ -57,13 +57,13 @@ pub type NetnsNames = FxHashMap<u64, (String, String)>;
 /// Which names a text view shows (JSON keeps numbers): netstat's `-n`
 /// rules for hosts and ports.
 #[derive(Clone, Copy)]
-pub(crate) struct Naming {
-    pub(crate) hosts: bool,
-    pub(crate) ports: bool,
+struct Naming {
+    hosts: bool,
+    ports: bool,
 }
 
 /// A key's value as shown: names where `naming` asks for them.
-pub(crate) fn show(
+fn show(
     key: Key,
     value: Value,
     names: &mut NameCache,
@@ -116,6 +116,82 @@ pub(crate) fn show(
     }
 }
 
+/// How one tick's tuples are shown.
+pub(crate) struct Shower<'a> {
+    names: &'a mut NameCache,
+    programs: Option<&'a ProcessIndex>,
+    naming: Naming,
+    netns_names: NetnsNames,
+    pub(crate) keys: Vec<Key>,
+}
+
+impl<'a> Shower<'a> {
+    /// Names as `config` asks for them: netstat's `-n` rules for hosts
+    /// and ports in text, numbers in JSON.
+    pub(crate) fn new(
+        config: &Config,
+        names: &'a mut NameCache,
+        programs: Option<&'a ProcessIndex>,
+        netns_names: NetnsNames,
+        keys: &[Key],
+    ) -> Self {
+        Shower {
+            names,
+            programs,
+            naming: Naming {
+                hosts: !config.json && !config.numeric_hosts,
+                ports: !config.json && !config.numeric_ports,
+            },
+            netns_names,
+            keys: keys.to_vec(),
+        }
+    }
+
+    /// Numbers and addresses as they are, no programs (the exporter's
+    /// labels).
+    pub(crate) fn unnamed(names: &'a mut NameCache, netns_names: NetnsNames, keys: &[Key]) -> Self {
+        Shower {
+            names,
+            programs: None,
+            naming: Naming {
+                hosts: false,
+                ports: false,
+            },
+            netns_names,
+            keys: keys.to_vec(),
+        }
+    }
+
+    /// Whether addresses are shown as host names.
+    pub(crate) fn names_hosts(&self) -> bool {
+        self.naming.hosts
+    }
+
+    /// Look up the names of `addresses` at once (with netstat's bounded
+    /// wait), before rows are shown.
+    pub(crate) fn resolve_hosts(&mut self, addresses: impl Iterator<Item = std::net::IpAddr>) {
+        self.names.resolve_hosts(addresses);
+    }
+
+    /// A tuple's values as shown.
+    pub(crate) fn show(&mut self, tuple: &Tuple) -> Vec<Shown> {
+        tuple
+            .iter()
+            .zip(&self.keys)
+            .map(|(v, k)| {
+                show(
+                    *k,
+                    *v,
+                    self.names,
+                    self.programs,
+                    self.naming,
+                    &self.netns_names,
+                )
+            })
+            .collect()
+    }
+}
+
 /// `--group-by`/`--summary` rows, produced one at a time by `row` (twice
 /// for text: once for the column widths, once to print).
 pub(crate) fn write_count_rows(
@@ -136,10 +212,7 @@ pub(crate) fn write_count_rows(
             }
             line.u64("count", n);
             if config.continuous {
-                match delta {
-                    Some(d) => line.i64("delta", d),
-                    None => line.null("delta"),
-                };
+                json_delta(&mut line, delta);
             }
             line.end(out)?;
         }

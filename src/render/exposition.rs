@@ -26,15 +26,56 @@ pub enum Kind {
     Counter,
 }
 
-/// Writes metric families into `out`.
+/// Writes metric families into a stream, or into [`Families`] when
+/// several namespaces' samples of one family must end up together.
 pub struct Exposition<'a> {
-    out: &'a mut dyn Write,
+    out: Target<'a>,
     format: Format,
+    /// Labels put first on every sample, already escaped and joined
+    /// (`netns="a",netns_inode="1"`): the namespace being collected.
+    labels: Vec<u8>,
+}
+
+enum Target<'a> {
+    Stream(&'a mut dyn Write),
+    Families(&'a mut Families),
 }
 
 impl<'a> Exposition<'a> {
     pub fn new(out: &'a mut dyn Write, format: Format) -> Self {
-        Exposition { out, format }
+        Exposition {
+            out: Target::Stream(out),
+            format,
+            labels: Vec::new(),
+        }
+    }
+
+    /// Families into `families`, each sample labelled with `labels` first.
+    pub fn labelled(families: &'a mut Families, format: Format, labels: &[(&str, &str)]) -> Self {
+        let mut joined = Vec::new();
+        for (i, (key, value)) in labels.iter().enumerate() {
+            if i > 0 {
+                joined.push(b',');
+            }
+            joined.extend_from_slice(key.as_bytes());
+            joined.extend_from_slice(b"=\"");
+            joined.extend_from_slice(escape_label(value).as_bytes());
+            joined.push(b'"');
+        }
+        Exposition {
+            out: Target::Families(families),
+            format,
+            labels: joined,
+        }
+    }
+
+    /// Where the lines of the current family go (nowhere before a first
+    /// family, with [`Families`]).
+    fn lines(&mut self) -> &mut dyn Write {
+        match &mut self.out {
+            Target::Stream(out) => &mut **out,
+            Target::Families(families) => families.samples(),
+        }
     }
 
     /// Start a family. A counter's `name` is its base name: samples get
@@ -45,8 +86,16 @@ impl<'a> Exposition<'a> {
             (Kind::Counter, Format::Prometheus) => (format!("{name}_total"), "counter"),
             (Kind::Counter, Format::OpenMetrics) => (name.to_string(), "counter"),
         };
-        writeln!(self.out, "# HELP {family} {}", escape_help(help))?;
-        writeln!(self.out, "# TYPE {family} {word}")
+        let out: &mut dyn Write = match &mut self.out {
+            Target::Stream(out) => &mut **out,
+            Target::Families(families) => match families.start(&family) {
+                Some(header) => header,
+                // a family already started: its HELP and TYPE are written
+                None => return Ok(()),
+            },
+        };
+        writeln!(out, "# HELP {family} {}", escape_help(help))?;
+        writeln!(out, "# TYPE {family} {word}")
     }
 
     /// One sample; `name` is the full sample name (with `_total` for a
@@ -57,112 +106,100 @@ impl<'a> Exposition<'a> {
         labels: &[(&str, &str)],
         value: impl std::fmt::Display,
     ) -> io::Result<()> {
-        self.out.write_all(name.as_bytes())?;
-        if !labels.is_empty() {
-            self.out.write_all(b"{")?;
-            for (i, (key, value)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.write_all(b",")?;
-                }
-                write!(self.out, "{key}=\"{}\"", escape_label(value))?;
-            }
-            self.out.write_all(b"}")?;
-        }
-        writeln!(self.out, " {value}")
+        let prefix = std::mem::take(&mut self.labels);
+        let written = sample_line(self.lines(), name, &prefix, labels, value);
+        self.labels = prefix;
+        written
     }
 
     /// The end of the exposition (OpenMetrics needs `# EOF`).
     pub fn finish(&mut self) -> io::Result<()> {
         if self.format == Format::OpenMetrics {
-            self.out.write_all(b"# EOF\n")?;
+            self.lines().write_all(b"# EOF\n")?;
         }
         Ok(())
     }
 }
 
-/// Several namespaces' expositions as one: each metric family once (its
-/// HELP and TYPE from the first exposition that has it), with the samples
-/// of every exposition under it, each given the labels its exposition was
-/// added with. The format wants a family's samples together, so they
-/// cannot simply be written one exposition after another.
-#[derive(Default)]
-pub struct FamilyMerger {
-    order: Vec<String>,
-    families: rustc_hash::FxHashMap<String, (Vec<u8>, Vec<u8>)>,
+/// `name{prefix,labels} value`, braces only when there are labels.
+fn sample_line(
+    out: &mut dyn Write,
+    name: &str,
+    prefix: &[u8],
+    labels: &[(&str, &str)],
+    value: impl std::fmt::Display,
+) -> io::Result<()> {
+    out.write_all(name.as_bytes())?;
+    if !labels.is_empty() || !prefix.is_empty() {
+        out.write_all(b"{")?;
+        out.write_all(prefix)?;
+        for (i, (key, value)) in labels.iter().enumerate() {
+            if i > 0 || !prefix.is_empty() {
+                out.write_all(b",")?;
+            }
+            write!(out, "{key}=\"{}\"", escape_label(value))?;
+        }
+        out.write_all(b"}")?;
+    }
+    writeln!(out, " {value}")
 }
 
-impl FamilyMerger {
-    /// Add an exposition (as [`Exposition`] writes it, without `# EOF`),
-    /// with `labels` put first on each of its samples.
-    pub fn add(&mut self, text: &[u8], labels: &[(&str, &str)]) {
-        let mut prefix = Vec::new();
-        for (i, (key, value)) in labels.iter().enumerate() {
-            if i > 0 {
-                prefix.push(b',');
-            }
-            prefix.extend_from_slice(key.as_bytes());
-            prefix.extend_from_slice(b"=\"");
-            prefix.extend_from_slice(escape_label(value).as_bytes());
-            prefix.push(b'"');
+/// Metric families kept apart: the format wants a family's samples
+/// together, so several namespaces' samples are gathered family by family
+/// (each family's HELP and TYPE from the first that has it) and written
+/// at the end, in the order the families first came.
+#[derive(Default)]
+pub struct Families {
+    order: Vec<String>,
+    /// HELP and TYPE lines, and the samples, of each family.
+    families: rustc_hash::FxHashMap<String, (Vec<u8>, Vec<u8>)>,
+    /// The family samples go to now.
+    current: Option<String>,
+    /// Where lines outside any family go (dropped).
+    nowhere: Vec<u8>,
+}
+
+impl Families {
+    /// Make `family` the current one; its header buffer when it is new.
+    fn start(&mut self, family: &str) -> Option<&mut Vec<u8>> {
+        self.current = Some(family.to_string());
+        if self.families.contains_key(family) {
+            return None;
         }
-        // the family the lines belong to, and whether this exposition
-        // brought it first (then its TYPE line is the family's too)
-        let mut current: Option<(String, bool)> = None;
-        for line in text.split_inclusive(|&b| b == b'\n') {
-            if let Some(rest) = line.strip_prefix(b"# HELP ") {
-                let name = rest.split(|&b| b == b' ').next().unwrap_or(b"");
-                let name = String::from_utf8_lossy(name).into_owned();
-                let fresh = !self.families.contains_key(&name);
-                if fresh {
-                    self.order.push(name.clone());
-                    self.families
-                        .entry(name.clone())
-                        .or_default()
-                        .0
-                        .extend_from_slice(line);
-                }
-                current = Some((name, fresh));
-                continue;
+        self.order.push(family.to_string());
+        Some(&mut self.families.entry(family.to_string()).or_default().0)
+    }
+
+    fn samples(&mut self) -> &mut Vec<u8> {
+        match self.current.as_ref().and_then(|c| self.families.get_mut(c)) {
+            Some((_, samples)) => samples,
+            None => {
+                self.nowhere.clear();
+                &mut self.nowhere
             }
-            if line.starts_with(b"# TYPE ") {
-                if let Some((name, true)) = &current
-                    && let Some(entry) = self.families.get_mut(name)
-                {
-                    entry.0.extend_from_slice(line);
-                }
-                continue;
-            }
-            if line.starts_with(b"#") {
-                continue;
-            }
-            let Some(entry) = current.as_ref().and_then(|(n, _)| self.families.get_mut(n)) else {
+        }
+    }
+
+    /// Add `other`'s families (another namespace's) after these.
+    pub fn append(&mut self, other: Families) {
+        let Families {
+            order,
+            mut families,
+            ..
+        } = other;
+        for name in order {
+            let Some((header, samples)) = families.remove(&name) else {
                 continue;
             };
-            let samples = &mut entry.1;
-            let name_end = line
-                .iter()
-                .position(|&b| b == b'{' || b == b' ')
-                .unwrap_or(line.len());
-            samples.extend_from_slice(&line[..name_end]);
-            samples.push(b'{');
-            samples.extend_from_slice(&prefix);
-            match line.get(name_end) {
-                Some(b'{') if line.get(name_end + 1) == Some(&b'}') => {
-                    samples.push(b'}');
-                    samples.extend_from_slice(&line[name_end + 2..]);
-                }
-                Some(b'{') => {
-                    if !prefix.is_empty() {
-                        samples.push(b',');
-                    }
-                    samples.extend_from_slice(&line[name_end + 1..]);
-                }
-                _ => {
-                    samples.push(b'}');
-                    samples.extend_from_slice(&line[name_end..]);
+            match self.families.get_mut(&name) {
+                Some(mine) => mine.1.extend_from_slice(&samples),
+                None => {
+                    self.order.push(name.clone());
+                    self.families.insert(name, (header, samples));
                 }
             }
         }
+        self.current = None;
     }
 
     /// Write every family with its samples, in the order first added.
@@ -259,9 +296,10 @@ mod tests {
     /// One sample: name, labels, value.
     type Sample<'a> = (&'a str, &'a [(&'a str, &'a str)], u64);
 
-    fn exposition(samples: &[Sample<'_>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut e = Exposition::new(&mut out, Format::Prometheus);
+    /// One namespace's families, each sample labelled with `labels`.
+    fn exposition(samples: &[Sample<'_>], labels: &[(&str, &str)]) -> Families {
+        let mut families = Families::default();
+        let mut e = Exposition::labelled(&mut families, Format::Prometheus, labels);
         e.family("nlstat_sockets", Kind::Gauge, "Sockets.").unwrap();
         for (name, labels, value) in samples {
             e.sample(name, labels, value).unwrap();
@@ -270,20 +308,20 @@ mod tests {
             .unwrap();
         e.sample("nlstat_snmp_tcp_active_opens_total", &[], 7)
             .unwrap();
-        out
+        families
     }
 
     #[test]
     fn merged_families_keep_their_samples_together() {
-        let mut merger = FamilyMerger::default();
-        merger.add(
-            &exposition(&[("nlstat_sockets", &[("state", "LISTEN")], 1)]),
+        let mut merger = Families::default();
+        merger.append(exposition(
+            &[("nlstat_sockets", &[("state", "LISTEN")], 1)],
             &[("netns", "self"), ("netns_inode", "1")],
-        );
-        merger.add(
-            &exposition(&[("nlstat_sockets", &[("state", "a \"b\"")], 2)]),
+        ));
+        merger.append(exposition(
+            &[("nlstat_sockets", &[("state", "a \"b\"")], 2)],
             &[("netns", "pod \"x\""), ("netns_inode", "2")],
-        );
+        ));
         let mut out = Vec::new();
         merger.write(&mut out).unwrap();
         assert_eq!(

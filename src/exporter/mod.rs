@@ -1,0 +1,200 @@
+//! The exporter: `--serve` answers Prometheus scrapes over HTTP (hyper on
+//! the tokio runtime, [`http`]), `--textfile` writes the same exposition to
+//! a file for node_exporter's textfile collector ([`textfile`]).
+//!
+//! A collection is one pass of the socket pipeline into the exporter view
+//! (keys and counts, no rows), one RTM_GETLINK dump and the SNMP files;
+//! one collector per concern writes its families ([`sockets`],
+//! [`listeners`], [`ephemeral`], [`interfaces`], [`snmp`]). With
+//! `--all-netns` the namespace is a label each sample is written with.
+
+mod ephemeral;
+mod http;
+mod interfaces;
+mod listeners;
+mod snmp;
+mod sockets;
+mod textfile;
+
+pub use http::serve;
+pub use textfile::write_textfile;
+
+use crate::collect::Collector;
+use crate::collect::procfs::ProcRoot;
+use crate::config::Config;
+use crate::error::Result;
+use crate::interfaces::Interfaces;
+use crate::render::exposition::{Exposition, Families, Format, Kind};
+use crate::sockets::SocketListing;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
+
+/// `[ADDR:]PORT`: a port alone (or `:PORT`) listens on 127.0.0.1.
+pub fn parse_listen_address(text: &str) -> std::result::Result<SocketAddr, String> {
+    let bad = || {
+        format!(
+            "--serve: `{text}' is not [ADDR:]PORT (for example 9477, 127.0.0.1:9477 or [::1]:9477)"
+        )
+    };
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    text.parse::<SocketAddr>().map_err(|_| bad())
+}
+
+/// What one collection needs, kept between collections.
+pub struct Collection {
+    listing: SocketListing,
+    interfaces: Interfaces,
+    root: ProcRoot,
+    buffer: Vec<u8>,
+    errors: u64,
+    /// `--all-netns`: each namespace's own collection, by inode (made on
+    /// a thread joined to that namespace).
+    namespaces: rustc_hash::FxHashMap<u64, Collection>,
+}
+
+impl Collection {
+    pub fn new(config: &Config) -> Self {
+        let root = crate::proc_root();
+        Collection {
+            listing: SocketListing::new(Collector::new(config.source, root.clone()), config),
+            interfaces: Interfaces::new(root.clone()),
+            root,
+            buffer: Vec::new(),
+            errors: 0,
+            namespaces: Default::default(),
+        }
+    }
+
+    /// One collection as exposition text; a failure is counted in
+    /// `nlstat_scrape_errors_total`, and so is a collection served with a
+    /// table the kernel could not dump whole (reported on stderr).
+    pub fn collect(&mut self, config: &Config, format: Format) -> Result<Vec<u8>> {
+        let started = Instant::now();
+        let reports = crate::error::reports();
+        let result = self.collect_inner(config, format, started);
+        if result.is_err() || crate::error::reports() != reports {
+            self.errors += 1;
+        }
+        result
+    }
+
+    fn collect_inner(
+        &mut self,
+        config: &Config,
+        format: Format,
+        started: Instant,
+    ) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64 * 1024);
+        if config.all_netns {
+            self.every_namespace(config, format)?.write(&mut out)?;
+        } else {
+            self.namespace_metrics(config, &mut Exposition::new(&mut out, format))?;
+        }
+        let mut e = Exposition::new(&mut out, format);
+        e.family(
+            "nlstat_scrape_duration_seconds",
+            Kind::Gauge,
+            "How long this collection took.",
+        )?;
+        e.sample(
+            "nlstat_scrape_duration_seconds",
+            &[],
+            format!("{:.6}", started.elapsed().as_secs_f64()),
+        )?;
+        e.family(
+            "nlstat_scrape_errors",
+            Kind::Counter,
+            "Collections that failed since nlstat started.",
+        )?;
+        e.sample("nlstat_scrape_errors_total", &[], self.errors)?;
+        e.family("nlstat_build_info", Kind::Gauge, "nlstat's version.")?;
+        e.sample(
+            "nlstat_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))],
+            1,
+        )?;
+        e.finish()?;
+        Ok(out)
+    }
+
+    /// `--all-netns`: every namespace's metrics, read on threads joined to
+    /// each, each sample labelled with its `netns` and `netns_inode`, and
+    /// gathered family by family. A namespace that fails is reported on
+    /// stderr and left out.
+    fn every_namespace(&mut self, config: &Config, format: Format) -> Result<Families> {
+        let namespaces = crate::netns::all();
+        let mut merged = Families::default();
+        let mut failed = false;
+        let joined_all = crate::all_netns::for_each_namespace(
+            &config.program_name,
+            &namespaces,
+            &mut self.namespaces,
+            |ns, slot| {
+                let collection = slot.get_or_insert_with(|| Collection::new(config));
+                let mut families = Families::default();
+                let inode = ns.inode.to_string();
+                let labels = [("netns", ns.key.as_str()), ("netns_inode", inode.as_str())];
+                let mut e = Exposition::labelled(&mut families, format, &labels);
+                match collection.namespace_metrics(config, &mut e) {
+                    Ok(()) => Ok(families),
+                    Err(e) => {
+                        eprintln!("{}: netns {}: {e}", config.program_name, ns.label);
+                        Err(())
+                    }
+                }
+            },
+            |_, result| match result {
+                Some(Ok(families)) => merged.append(families),
+                Some(Err(())) => failed = true,
+                None => {}
+            },
+        );
+        if failed || !joined_all {
+            self.errors += 1;
+        }
+        Ok(merged)
+    }
+
+    /// The metrics of the namespace the calling thread is in: sockets,
+    /// interfaces, SNMP counters.
+    fn namespace_metrics(&mut self, config: &Config, e: &mut Exposition<'_>) -> Result<()> {
+        // sockets: the exporter view counts them; it prints no rows
+        self.listing.tick(config, &mut std::io::sink())?;
+        if let Some(view) = self.listing.view() {
+            if let Some(parts) = view.parts() {
+                sockets::write(e, parts.counts)?;
+                listeners::write(e, parts.listeners)?;
+                ephemeral::write(e, parts.ephemeral, parts.max_series)?;
+            }
+            view.clear();
+        }
+        interfaces::write(e, &mut self.interfaces)?;
+        snmp::write(e, &self.root, &mut self.buffer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(
+            parse_listen_address("9477").unwrap(),
+            "127.0.0.1:9477".parse().unwrap()
+        );
+        assert_eq!(
+            parse_listen_address(":9477").unwrap(),
+            "127.0.0.1:9477".parse().unwrap()
+        );
+        assert_eq!(
+            parse_listen_address("[::1]:80").unwrap(),
+            "[::1]:80".parse().unwrap()
+        );
+        assert!(parse_listen_address("localhost:x").is_err());
+        assert!(parse_listen_address("99999").is_err());
+    }
+}

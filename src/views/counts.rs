@@ -1,0 +1,438 @@
+//! `--group-by` and `--summary` (and the exporter's socket gauges): socket
+//! counts by key tuple, with the previous tick's counts for `-c`.
+
+use super::change::{change, vanished};
+use super::keys::{Key, Tuple, Value, network, pack_tuple, packing, port, unpack};
+use super::output::{NetnsNames, Shower, Shown, write_count_rows};
+use crate::config::Config;
+use crate::enrich::names::NameCache;
+use crate::enrich::processes::ProcessIndex;
+use crate::model::{InetSocket, UnixSocket};
+use crate::render::json::proto_name;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::io::{self, Write};
+
+/// Counts by key tuple, kept across `-c` ticks for the deltas.
+pub(crate) struct GroupCounts {
+    /// The keys of the tuples counted, kept once rather than made for
+    /// each socket.
+    key_list: Vec<Key>,
+    /// When every key packs into one `u64` (no addresses, no namespace):
+    /// the keys' widths in bits, and the counts by packed key. Hashing a
+    /// `u64` is one multiply and an entry is 16 bytes, so a tick with
+    /// hundreds of thousands of distinct keys stays in cache; tuples are
+    /// unpacked at the end of the tick, once per key.
+    packing: Option<Vec<(Key, u32)>>,
+    packed: FxHashMap<u64, u64>,
+    /// Keys of 32 bits or fewer (`state,local_port`) are counted here
+    /// while sockets come, in half the room (8-byte entries), then moved
+    /// to `packed` once per key.
+    packed32: Option<FxHashMap<u32, u32>>,
+    /// The packed counts of the previous tick, and with `--top` the
+    /// packed keys it showed (`-c`).
+    previous_packed: Option<FxHashMap<u64, u64>>,
+    previous_shown_packed: Option<FxHashSet<u64>>,
+    counts: FxHashMap<Tuple, u64>,
+    /// Rendered rows of the previous tick (views that merge tuples which
+    /// render alike), for `-c`'s change column.
+    previous: Option<FxHashMap<Vec<Shown>, u64>>,
+    /// Counted tuples of the previous tick (views whose keys print as
+    /// counted), for `-c`'s change column.
+    previous_tuples: Option<FxHashMap<Tuple, u64>>,
+    /// With `--top`, the keys the previous tick showed: only those are
+    /// shown once more when they vanish.
+    previous_shown: Option<FxHashSet<Vec<Shown>>>,
+    previous_shown_tuples: Option<FxHashSet<Tuple>>,
+    /// The namespace whose sockets are counted now (the `netns` key).
+    netns: u64,
+    netns_names: NetnsNames,
+}
+
+/// One row to print: the key as shown, its count, its change (`-c`).
+type ShownRow = (Vec<Shown>, u64, Option<i64>);
+
+impl GroupCounts {
+    pub(crate) fn new(key_list: Vec<Key>) -> Self {
+        let packing = packing(&key_list);
+        let packed32 = packing
+            .as_ref()
+            .filter(|p| p.iter().map(|(_, w)| w + 2).sum::<u32>() <= 32)
+            .map(|_| FxHashMap::default());
+        GroupCounts {
+            key_list,
+            packing,
+            packed: FxHashMap::default(),
+            packed32,
+            previous_packed: None,
+            previous_shown_packed: None,
+            counts: FxHashMap::default(),
+            previous: None,
+            previous_tuples: None,
+            previous_shown: None,
+            previous_shown_tuples: None,
+            netns: 0,
+            netns_names: NetnsNames::default(),
+        }
+    }
+
+    /// Count the sockets that follow as those of namespace `inode`, named
+    /// `label` in text and `key` in JSON.
+    pub(crate) fn set_namespace(&mut self, inode: u64, label: &str, key: &str) {
+        self.netns = inode;
+        self.netns_names
+            .insert(inode, (label.to_string(), key.to_string()));
+    }
+
+    /// Add `other`'s counts (another namespace's) to these and clear them.
+    pub(crate) fn absorb(&mut self, other: &mut GroupCounts) {
+        other.widen_packed();
+        if self.packing.is_some() && self.packing == other.packing {
+            for (packed, n) in other.packed.drain() {
+                *self.packed.entry(packed).or_insert(0) += n;
+            }
+        }
+        other.unpack_counts();
+        for (tuple, n) in other.counts.drain() {
+            *self.counts.entry(tuple).or_insert(0) += n;
+        }
+        for (inode, names) in other.netns_names.drain() {
+            self.netns_names.insert(inode, names);
+        }
+    }
+
+    /// Move the 32-bit counts into `packed`.
+    fn widen_packed(&mut self) {
+        if let Some(narrow) = &mut self.packed32 {
+            self.packed.reserve(narrow.len());
+            for (packed, n) in narrow.drain() {
+                *self.packed.entry(u64::from(packed)).or_insert(0) += u64::from(n);
+            }
+        }
+    }
+
+    /// Move the packed counts into `counts`, as tuples.
+    fn unpack_counts(&mut self) {
+        self.widen_packed();
+        let Some(packing) = &self.packing else {
+            return;
+        };
+        self.counts.reserve(self.packed.len());
+        for (packed, n) in self.packed.drain() {
+            *self.counts.entry(unpack(packing, packed)).or_insert(0) += n;
+        }
+    }
+
+    /// Count one socket under the tuple `value` gives for each key.
+    fn count(&mut self, value: impl Fn(&Key) -> Value) {
+        if let Some(packing) = &self.packing {
+            let packed = pack_tuple(packing, value);
+            match &mut self.packed32 {
+                Some(narrow) => *narrow.entry(packed as u32).or_insert(0) += 1,
+                None => *self.packed.entry(packed).or_insert(0) += 1,
+            }
+            return;
+        }
+        let tuple: Tuple = self.key_list.iter().map(value).collect();
+        *self.counts.entry(tuple).or_insert(0) += 1;
+    }
+
+    pub(crate) fn add_inet(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
+        let owner = programs
+            .and_then(|p| p.owner(socket.inode))
+            .map(|(pid, _)| pid);
+        let netns = self.netns;
+        self.count(|key: &Key| match key {
+            Key::Proto => Value::Str(proto_name(socket.proto)),
+            Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
+            Key::State => Value::InetState(socket.proto, socket.state),
+            Key::LocalAddr => Value::Addr(socket.local),
+            Key::LocalPort => port(socket.local_port),
+            Key::RemoteAddr => Value::Addr(socket.remote),
+            Key::RemotePort => port(socket.remote_port),
+            Key::RemoteNet(len) => network(socket.remote, *len),
+            Key::Uid => Value::Number(u64::from(socket.uid)),
+            Key::User => Value::User(socket.uid),
+            Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+            Key::Program => owner.map_or(Value::Null, Value::Program),
+            Key::Netns => Value::Netns(netns),
+        });
+    }
+
+    pub(crate) fn add_unix(&mut self, socket: &UnixSocket<'_>, programs: Option<&ProcessIndex>) {
+        let owner = programs
+            .and_then(|p| p.owner(socket.inode))
+            .map(|(pid, _)| pid);
+        let state = socket.state_word();
+        let netns = self.netns;
+        self.count(|key: &Key| match key {
+            Key::Proto => Value::Str("unix"),
+            Key::Family => Value::Str("unix"),
+            Key::State if state.is_empty() => Value::Null,
+            Key::State => Value::Str(state),
+            Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
+            Key::Program => owner.map_or(Value::Null, Value::Program),
+            Key::Netns => Value::Netns(netns),
+            _ => Value::Null,
+        });
+    }
+
+    /// Start counting afresh (the previous tick's counts stay for `-c`).
+    pub(crate) fn clear(&mut self) {
+        self.counts.clear();
+        self.packed.clear();
+        if let Some(narrow) = &mut self.packed32 {
+            narrow.clear();
+        }
+    }
+
+    /// Every counted tuple with its count, keys shown without names
+    /// (numbers and addresses as they are), sorted by key: the exporter's
+    /// socket gauges.
+    pub(crate) fn unnamed_rows(&mut self) -> Vec<(Vec<Shown>, u64)> {
+        self.unpack_counts();
+        let mut names = NameCache::new();
+        let mut shower = Shower::unnamed(&mut names, self.netns_names.clone(), &self.key_list);
+        let mut rows: Vec<(Vec<Shown>, u64)> = self
+            .counts
+            .iter()
+            .map(|(tuple, n)| (shower.show(tuple), *n))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// Print this tick's counts (`--summary` when `summary`: grouped by
+    /// protocol and family), with `--top` rows at most.
+    pub(crate) fn write(
+        &mut self,
+        out: &mut dyn Write,
+        config: &Config,
+        names: &mut NameCache,
+        programs: Option<&ProcessIndex>,
+        top: Option<usize>,
+        summary: bool,
+    ) -> io::Result<()> {
+        let mut shower = Shower::new(
+            config,
+            names,
+            programs,
+            self.netns_names.clone(),
+            &self.key_list,
+        );
+        if shower.names_hosts() {
+            // every distinct address at once, with netstat's bounded wait
+            shower.resolve_hosts(self.counts.keys().flat_map(|t| {
+                t.iter().filter_map(|v| match v {
+                    Value::Addr(a) => Some(*a),
+                    _ => None,
+                })
+            }));
+        }
+        let table = Table {
+            config,
+            kind: if summary { "summary" } else { "count" },
+            top,
+            summary,
+        };
+        // Tuples that render alike (two processes of one program, two uids
+        // without a name) are merged; other tuples are printed as counted,
+        // without rendering them all into memory first.
+        if self
+            .key_list
+            .iter()
+            .any(|k| matches!(k, Key::Program | Key::User))
+        {
+            return self.write_merged(out, &table, shower);
+        }
+        self.widen_packed();
+        if let Some(packing) = self.packing.take() {
+            let written = self.write_packed(out, &table, shower, &packing);
+            self.packing = Some(packing);
+            return written;
+        }
+        self.write_tuples(out, &table, shower)
+    }
+
+    /// Rows of tuples merged by how they are shown.
+    fn write_merged(
+        &mut self,
+        out: &mut dyn Write,
+        table: &Table<'_>,
+        mut shower: Shower<'_>,
+    ) -> io::Result<()> {
+        self.unpack_counts();
+        let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
+        for (tuple, count) in &self.counts {
+            *merged.entry(shower.show(tuple)).or_insert(0) += count;
+        }
+        let previous = self.previous.take();
+        let shown_before = self.previous_shown.take();
+        let mut rows: Vec<ShownRow> = merged
+            .iter()
+            .map(|(key, n)| (key.clone(), *n, change(previous.as_ref(), key, *n)))
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if let Some(n) = table.top {
+            rows.truncate(n);
+        }
+        let live = rows.len();
+        rows.extend(
+            vanished(previous.as_ref(), shown_before.as_ref(), |k| {
+                merged.contains_key(k)
+            })
+            .map(|(key, delta)| (key.clone(), 0, Some(delta))),
+        );
+        rows[live..].sort_by(|a, b| a.0.cmp(&b.0));
+        if table.config.continuous {
+            self.previous_shown = table
+                .top
+                .map(|_| rows[..live].iter().map(|r| r.0.clone()).collect());
+            self.previous = Some(merged);
+        }
+        let mut row = |i: usize| rows[i].clone();
+        table.write(out, &shower.keys, &mut row, rows.len())
+    }
+
+    /// Rows of packed keys (they sort as their tuples do).
+    fn write_packed(
+        &mut self,
+        out: &mut dyn Write,
+        table: &Table<'_>,
+        mut shower: Shower<'_>,
+        packing: &[(Key, u32)],
+    ) -> io::Result<()> {
+        // the summary's proto and family are all but its last key (the state)
+        let state_bits = packing.last().map_or(0, |(_, w)| w + 2);
+        let summary = table.summary;
+        let previous = self.previous_packed.take();
+        let shown_before = self.previous_shown_packed.take();
+        let rows = counted_rows(
+            &self.packed,
+            previous.as_ref(),
+            shown_before.as_ref(),
+            table.top,
+            |a: &u64, b: &u64| {
+                if summary {
+                    (a >> state_bits).cmp(&(b >> state_bits))
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            },
+        );
+        let shown_now: Option<FxHashSet<u64>> = (table.top.is_some() && table.config.continuous)
+            .then(|| rows.iter().filter(|r| r.1 > 0).map(|r| *r.0).collect());
+        let keys = shower.keys.clone();
+        let mut row = |i: usize| {
+            let key = shower.show(&unpack(packing, *rows[i].0));
+            (key, rows[i].1, rows[i].2)
+        };
+        let written = table.write(out, &keys, &mut row, rows.len());
+        drop(rows);
+        if table.config.continuous {
+            // this tick's counts become the next tick's previous ones
+            // (the previous ones' room is reused)
+            let mut room = previous.unwrap_or_default();
+            room.clear();
+            self.previous_packed = Some(std::mem::replace(&mut self.packed, room));
+            self.previous_shown_packed = shown_now;
+        }
+        written
+    }
+
+    /// Rows of tuples as counted.
+    fn write_tuples(
+        &mut self,
+        out: &mut dyn Write,
+        table: &Table<'_>,
+        mut shower: Shower<'_>,
+    ) -> io::Result<()> {
+        let summary = table.summary;
+        let previous = self.previous_tuples.take();
+        let shown_before = self.previous_shown_tuples.take();
+        let rows = counted_rows(
+            &self.counts,
+            previous.as_ref(),
+            shown_before.as_ref(),
+            table.top,
+            |a: &Tuple, b: &Tuple| {
+                if summary {
+                    a[..2].cmp(&b[..2])
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            },
+        );
+        let shown_now: Option<FxHashSet<Tuple>> = (table.top.is_some() && table.config.continuous)
+            .then(|| {
+                rows.iter()
+                    .filter(|r| r.1 > 0)
+                    .map(|r| r.0.clone())
+                    .collect()
+            });
+        let keys = shower.keys.clone();
+        let mut row = |i: usize| (shower.show(rows[i].0), rows[i].1, rows[i].2);
+        let written = table.write(out, &keys, &mut row, rows.len());
+        drop(rows);
+        if table.config.continuous {
+            // this tick's counts become the next tick's previous ones
+            self.previous_tuples = Some(std::mem::take(&mut self.counts));
+            self.previous_shown_tuples = shown_now;
+        }
+        written
+    }
+}
+
+/// What one tick's table is: its kind of row, `--top`, and whether rows
+/// are grouped by protocol and family (`--summary`).
+struct Table<'a> {
+    config: &'a Config,
+    kind: &'static str,
+    top: Option<usize>,
+    summary: bool,
+}
+
+impl Table<'_> {
+    fn write(
+        &self,
+        out: &mut dyn Write,
+        keys: &[Key],
+        row: &mut dyn FnMut(usize) -> ShownRow,
+        count: usize,
+    ) -> io::Result<()> {
+        let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
+        write_count_rows(out, self.config, self.kind, &names_of, row, count)
+    }
+}
+
+/// A tick's rows of counted keys (tuples, or packed tuples, which sort
+/// alike): by `group`, then count (descending), then key; `--top` keeps
+/// the first rows; then the keys gone since the previous tick, with
+/// count 0 (see [`vanished`]). Each with its change (`-c`).
+fn counted_rows<'a, K: Eq + std::hash::Hash + Ord>(
+    counts: &'a FxHashMap<K, u64>,
+    previous: Option<&'a FxHashMap<K, u64>>,
+    shown_before: Option<&'a FxHashSet<K>>,
+    top: Option<usize>,
+    group: impl Fn(&K, &K) -> std::cmp::Ordering,
+) -> Vec<(&'a K, u64, Option<i64>)> {
+    let order = |a: &(&K, u64, Option<i64>), b: &(&K, u64, Option<i64>)| {
+        group(a.0, b.0)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.0.cmp(b.0))
+    };
+    let mut rows: Vec<(&K, u64, Option<i64>)> = Vec::with_capacity(counts.len());
+    rows.extend(counts.iter().map(|(k, n)| (k, *n, change(previous, k, *n))));
+    rows.sort_unstable_by(order);
+    if let Some(n) = top {
+        rows.truncate(n);
+    }
+    let live = rows.len();
+    rows.extend(
+        vanished(previous, shown_before, |k| counts.contains_key(k)).map(|(k, d)| (k, 0, Some(d))),
+    );
+    if rows.len() > live {
+        // by group, count 0 sorts last within each; without groups, last
+        rows.sort_by(order);
+    }
+    rows
+}

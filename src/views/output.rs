@@ -1,0 +1,332 @@
+//! How view results look: key values as shown (names or numbers), and
+//! the aligned text tables and JSON lines the views print. The counting
+//! types know nothing of this.
+
+use super::keys::{Key, Tuple, Value};
+use crate::config::Config;
+use crate::enrich::names::NameCache;
+use crate::enrich::processes::ProcessIndex;
+use crate::model::StateWord;
+use crate::render::json::JsonLine;
+use crate::render::text::Text;
+use rustc_hash::FxHashMap;
+use std::io::{self, Write};
+
+/// What a row is shown as: rendered key values (typed for JSON) and counts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Shown {
+    Null,
+    Text(String),
+    Number(u64),
+    /// A namespace: its text label, its JSON `netns` value and its inode.
+    Netns(String, String, u64),
+}
+
+impl Shown {
+    pub(crate) fn text(&self) -> String {
+        let mut text = String::new();
+        self.text_into(&mut text);
+        text
+    }
+
+    pub(crate) fn text_into(&self, text: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Shown::Null => text.push('-'),
+            Shown::Text(t) => text.push_str(t),
+            Shown::Number(n) => {
+                let _ = write!(text, "{n}");
+            }
+            Shown::Netns(label, _, _) => text.push_str(label),
+        }
+    }
+
+    pub(crate) fn json(&self, line: &mut JsonLine, key: &str) {
+        match self {
+            Shown::Null => line.null(key),
+            Shown::Text(t) => line.str(key, t),
+            Shown::Number(n) => line.u64(key, *n),
+            Shown::Netns(_, name, inode) => line.str("netns", name).u64("netns_inode", *inode),
+        };
+    }
+}
+
+/// Namespace names by inode: (text label, JSON `netns` value).
+pub type NetnsNames = FxHashMap<u64, (String, String)>;
+
+/// Which names a text view shows (JSON keeps numbers): netstat's `-n`
+/// rules for hosts and ports.
+#[derive(Clone, Copy)]
+struct Naming {
+    hosts: bool,
+    ports: bool,
+}
+
+/// A key's value as shown: names where `naming` asks for them.
+fn show(
+    key: Key,
+    value: Value,
+    names: &mut NameCache,
+    programs: Option<&ProcessIndex>,
+    naming: Naming,
+    netns: &NetnsNames,
+) -> Shown {
+    match value {
+        Value::Netns(inode) => {
+            let (label, key) = netns
+                .get(&inode)
+                .cloned()
+                .unwrap_or_else(|| (inode.to_string(), inode.to_string()));
+            Shown::Netns(label, key, inode)
+        }
+        Value::Null => Shown::Null,
+        Value::Str(s) => Shown::Text(s.into()),
+        Value::Number(n) if naming.ports && matches!(key, Key::LocalPort | Key::RemotePort) => {
+            match names.service(crate::enrich::names::ServiceTable::Tcp, n as u16) {
+                Some(name) => Shown::Text(name.into()),
+                None => Shown::Number(n),
+            }
+        }
+        Value::Number(n) => Shown::Number(n),
+        Value::Addr(a) if naming.hosts => {
+            let mut text = crate::render::text::Ipv6Text::new();
+            names.host_text(a, false, &mut text);
+            Shown::Text(text.as_str().into())
+        }
+        Value::Addr(a) => Shown::Text(a.to_string()),
+        Value::Net(a, len) => Shown::Text(format!("{a}/{len}")),
+        Value::InetState(proto, state) => match StateWord::of(proto, state) {
+            StateWord::Empty => Shown::Null,
+            word => {
+                let mut text: Text<24> = Text::new();
+                word.write_to(&mut text);
+                Shown::Text(text.as_str().into())
+            }
+        },
+        Value::User(uid) => match names.user(uid) {
+            Some(name) => Shown::Text(name.into()),
+            None => Shown::Null,
+        },
+        Value::Program(pid) => programs
+            .and_then(|p| p.program_of(pid))
+            .filter(|name| !name.is_empty())
+            .map_or(Shown::Null, |name| {
+                Shown::Text(String::from_utf8_lossy(name).into_owned())
+            }),
+    }
+}
+
+/// How one tick's tuples are shown.
+pub(crate) struct Shower<'a> {
+    names: &'a mut NameCache,
+    programs: Option<&'a ProcessIndex>,
+    naming: Naming,
+    netns_names: NetnsNames,
+    pub(crate) keys: Vec<Key>,
+}
+
+impl<'a> Shower<'a> {
+    /// Names as `config` asks for them: netstat's `-n` rules for hosts
+    /// and ports in text, numbers in JSON.
+    pub(crate) fn new(
+        config: &Config,
+        names: &'a mut NameCache,
+        programs: Option<&'a ProcessIndex>,
+        netns_names: NetnsNames,
+        keys: &[Key],
+    ) -> Self {
+        Shower {
+            names,
+            programs,
+            naming: Naming {
+                hosts: !config.json && !config.numeric_hosts,
+                ports: !config.json && !config.numeric_ports,
+            },
+            netns_names,
+            keys: keys.to_vec(),
+        }
+    }
+
+    /// Numbers and addresses as they are, no programs (the exporter's
+    /// labels).
+    pub(crate) fn unnamed(names: &'a mut NameCache, netns_names: NetnsNames, keys: &[Key]) -> Self {
+        Shower {
+            names,
+            programs: None,
+            naming: Naming {
+                hosts: false,
+                ports: false,
+            },
+            netns_names,
+            keys: keys.to_vec(),
+        }
+    }
+
+    /// Whether addresses are shown as host names.
+    pub(crate) fn names_hosts(&self) -> bool {
+        self.naming.hosts
+    }
+
+    /// Look up the names of `addresses` at once (with netstat's bounded
+    /// wait), before rows are shown.
+    pub(crate) fn resolve_hosts(&mut self, addresses: impl Iterator<Item = std::net::IpAddr>) {
+        self.names.resolve_hosts(addresses);
+    }
+
+    /// A tuple's values as shown.
+    pub(crate) fn show(&mut self, tuple: &Tuple) -> Vec<Shown> {
+        tuple
+            .iter()
+            .zip(&self.keys)
+            .map(|(v, k)| {
+                show(
+                    *k,
+                    *v,
+                    self.names,
+                    self.programs,
+                    self.naming,
+                    &self.netns_names,
+                )
+            })
+            .collect()
+    }
+}
+
+/// `--group-by`/`--summary` rows, produced one at a time by `row` (twice
+/// for text: once for the column widths, once to print).
+pub(crate) fn write_count_rows(
+    out: &mut dyn Write,
+    config: &Config,
+    kind: &str,
+    names_of: &[String],
+    row: &mut dyn FnMut(usize) -> (Vec<Shown>, u64, Option<i64>),
+    count: usize,
+) -> io::Result<()> {
+    if config.json {
+        let mut line = JsonLine::new();
+        for i in 0..count {
+            let (key, n, delta) = row(i);
+            line.begin(kind);
+            for (name, value) in names_of.iter().zip(&key) {
+                value.json(&mut line, name);
+            }
+            line.u64("count", n);
+            if config.continuous {
+                json_delta(&mut line, delta);
+            }
+            line.end(out)?;
+        }
+        return Ok(());
+    }
+    let mut header: Vec<String> = names_of.to_vec();
+    header.push("count".into());
+    if config.continuous {
+        header.push("delta".into());
+    }
+    // a row's cells are rendered into the same buffers every time: with
+    // many rows, no allocation per cell
+    let mut cells: Vec<String> = vec![String::new(); header.len()];
+    let fill = |cells: &mut Vec<String>, (key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
+        use std::fmt::Write as _;
+        for cell in cells.iter_mut() {
+            cell.clear();
+        }
+        for (cell, value) in cells.iter_mut().zip(&key) {
+            value.text_into(cell);
+        }
+        let _ = write!(cells[key.len()], "{n}");
+        if config.continuous {
+            cells[key.len() + 1].push_str(&delta_text(delta));
+        }
+    };
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for i in 0..count {
+        fill(&mut cells, row(i));
+        for (w, cell) in widths.iter_mut().zip(&cells) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let left = names_of.len();
+    let mut line = String::new();
+    write_line_with(out, &header, &widths, left, &mut line)?;
+    for i in 0..count {
+        fill(&mut cells, row(i));
+        write_line_with(out, &cells, &widths, left, &mut line)?;
+    }
+    Ok(())
+}
+
+/// `-c`'s change column: `-` on the first tick, signed after.
+pub(crate) fn delta_text(delta: Option<i64>) -> String {
+    match delta {
+        None => "-".into(),
+        Some(d) if d > 0 => format!("+{d}"),
+        Some(d) => d.to_string(),
+    }
+}
+
+/// An aligned table: the first `left` columns left-aligned, the rest right.
+pub(crate) fn write_table(
+    out: &mut dyn Write,
+    header: &[String],
+    rows: &[Vec<String>],
+    left: usize,
+) -> io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    write_line(out, header, &widths, left)?;
+    for row in rows {
+        write_line(out, row, &widths, left)?;
+    }
+    Ok(())
+}
+
+/// One line of an aligned table.
+fn write_line(
+    out: &mut dyn Write,
+    cells: &[String],
+    widths: &[usize],
+    left: usize,
+) -> io::Result<()> {
+    write_line_with(out, cells, widths, left, &mut String::new())
+}
+
+/// One line of an aligned table, made in `text` (a buffer kept across
+/// lines).
+fn write_line_with(
+    out: &mut dyn Write,
+    cells: &[String],
+    widths: &[usize],
+    left: usize,
+    text: &mut String,
+) -> io::Result<()> {
+    text.clear();
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        if i > 0 {
+            text.push_str("  ");
+        }
+        let pad = width.saturating_sub(cell.chars().count());
+        if i < left {
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            text.extend(std::iter::repeat_n(' ', pad));
+            text.push_str(cell);
+        }
+    }
+    text.truncate(text.trim_end().len());
+    text.push('\n');
+    out.write_all(text.as_bytes())
+}
+
+/// `-c`'s change in JSON: null on the first tick.
+pub(crate) fn json_delta(line: &mut JsonLine, delta: Option<i64>) {
+    match delta {
+        Some(d) => line.i64("delta", d),
+        None => line.null("delta"),
+    };
+}

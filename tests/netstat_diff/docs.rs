@@ -72,7 +72,7 @@ fn generated_docs_are_up_to_date() {
     assert!(
         stale.is_empty(),
         "the generated man page or completions are out of date (the clap definition in \
-         src/cli.rs, README.md or doc/*.md changed): run `{}` and commit what it writes\n{}",
+         src/cli/, README.md or doc/*.md changed): run `{}` and commit what it writes\n{}",
         generate::REGENERATE,
         stale.join("\n")
     );

@@ -1,0 +1,136 @@
+//! nlstat's own options as a clap table, apart from netstat's.
+
+use super::netstat_args::Words;
+use clap::ArgAction;
+use std::ffi::OsString;
+
+/// The heading of nlstat's own options in the clap definition; the help
+/// text and the man page list these options in a section of their own.
+pub const OWN_OPTIONS_HEADING: &str = "nlstat options";
+
+/// nlstat's own options: long options only, so that every short letter
+/// stays netstat's.
+#[derive(clap::Args, Debug, Default)]
+#[command(next_help_heading = OWN_OPTIONS_HEADING)]
+pub struct NlstatArgs {
+    /// socket tables from netlink (default) or proc
+    ///
+    /// netlink asks NETLINK_SOCK_DIAG and falls back to /proc/net per
+    /// protocol when the kernel has no diag module for it (raw sockets);
+    /// proc reads /proc/net for everything, as net-tools does. Socket
+    /// tables only: refused with -r, -i, -s and -M.
+    #[arg(long = "source", value_name = "SOURCE", value_parser = Words(&["netlink", "proc"]))]
+    pub source: Option<String>,
+    /// where -p finds socket owners: auto, bpf or proc
+    ///
+    /// auto (the default) uses the kernel's BPF task_file iterator when
+    /// nlstat may load BPF programs and the kernel has BTF for it, and reads
+    /// /proc/*/fd otherwise (-v says why); bpf fails when the iterator
+    /// cannot be used, with the kernel's reason; proc always reads /proc.
+    /// Only with -p.
+    #[arg(long = "pid-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "proc"]))]
+    pub pid_source: Option<String>,
+    /// JSON Lines: one object per row, no headers
+    ///
+    /// With every mode, view and flag that prints a table (see JSON
+    /// OUTPUT); not with --serve or --textfile, which write Prometheus'
+    /// text format.
+    #[arg(long = "json", action = ArgAction::Count)]
+    pub json: u8,
+    /// count sockets per distinct tuple of KEYS
+    ///
+    /// A view: one row per distinct tuple of the keys (comma-separated)
+    /// with its count.
+    /// Keys: proto, family, state, local_addr, local_port, remote_addr,
+    /// remote_port, remote_net (or remote_net/LEN), uid, user, netns, and
+    /// with -p pid and program (see LOAD-BALANCER VIEWS).
+    #[arg(long = "group-by", value_name = "KEYS")]
+    pub group_by: Option<String>,
+    /// keep the first N rows of --group-by
+    #[arg(long = "top", value_name = "N", value_hint = clap::ValueHint::Other)]
+    pub top: Option<String>,
+    /// socket counts per protocol, family and state
+    ///
+    /// Counts per protocol, family and state for every selected table, then
+    /// the kernel's totals from /proc/net/sockstat and sockstat6.
+    #[arg(long = "summary", action = ArgAction::Count)]
+    pub summary: u8,
+    /// TCP listeners: accept queues and connections
+    ///
+    /// One row per listening TCP socket: accept queue, backlog, fill, and
+    /// the SYN_RECV, ESTABLISHED and TIME_WAIT sockets on its port; then
+    /// the kernel's listen counters.
+    #[arg(long = "listeners", action = ArgAction::Count)]
+    pub listeners: u8,
+    /// ephemeral port use per remote address and port
+    ///
+    /// Ports of net.ipv4.ip_local_port_range in use per (local address,
+    /// remote address, remote port), against those available.
+    #[arg(long = "ephemeral", action = ArgAction::Count)]
+    pub ephemeral: u8,
+    /// serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)
+    ///
+    /// Answer Prometheus scrapes over HTTP (see PROMETHEUS EXPORTER). A
+    /// port alone listens on 127.0.0.1; ADDR:PORT on that address
+    /// ([::]:PORT or 0.0.0.0:PORT on every address). It serves until
+    /// stopped, so not with -c.
+    #[arg(long = "serve", value_name = "[ADDR:]PORT", value_hint = clap::ValueHint::Other)]
+    pub serve: Option<String>,
+    /// write the metrics to PATH (every tick with -c)
+    ///
+    /// Write the exposition to PATH through a temporary file and a rename,
+    /// for node_exporter's textfile collector; with -c, every tick.
+    #[arg(long = "textfile", value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub textfile: Option<OsString>,
+    /// with --serve, reuse a collection for SECONDS (default 1)
+    ///
+    /// A scrape within SECONDS of the last collection is answered from it.
+    /// Only with --serve.
+    #[arg(long = "min-interval", value_name = "SECONDS", value_hint = clap::ValueHint::Other)]
+    pub min_interval: Option<String>,
+    /// ephemeral-port pairs to export (default 100)
+    ///
+    /// The exporter's nlstat_ephemeral_ports_* series cover the N fullest
+    /// (local address, remote address, remote port) pairs (per namespace
+    /// with --all-netns). Only with --serve or --textfile.
+    #[arg(long = "max-series", value_name = "N", value_hint = clap::ValueHint::Other)]
+    pub max_series: Option<String>,
+    /// run in a network namespace (name or path)
+    ///
+    /// Join the namespace (a name from /run/netns, or a path such as
+    /// /proc/PID/ns/net) before any socket or thread exists; for a name,
+    /// /etc/netns/NAME is laid over /etc as ip netns exec does. Needs
+    /// CAP_SYS_ADMIN.
+    #[arg(long = "netns", value_name = "NAME|PATH")]
+    pub netns: Option<String>,
+    /// every network namespace, one after another
+    ///
+    /// nlstat's own namespace first, then those in /run/netns by name, then
+    /// those only a process is in; each under a line "Network namespace
+    /// NAME (inode N):". With every mode and option, -c, the views,
+    /// --json, --serve and --textfile included (the views and the exporter
+    /// count each namespace apart); not with --netns.
+    #[arg(long = "all-netns", action = ArgAction::Count)]
+    pub all_netns: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::netstat_args::RawArgs;
+    use clap::CommandFactory;
+
+    /// The --group-by text lists every key the parser takes.
+    #[test]
+    fn group_by_help_names_every_key() {
+        let cmd = RawArgs::command();
+        let help = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "group_by")
+            .and_then(|a| a.get_long_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for key in crate::views::KEY_NAMES {
+            assert!(help.contains(key), "--group-by's help lacks {key}: {help}");
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Small resolutions of the parsed flags, one per concern: the mode, where
+//! tables and owners come from, the options of the drivers (exporter,
+//! namespaces), and the filter expression.
+
+use super::families::any_inet_proto;
+use super::netstat_args::RawArgs;
+use super::own_args::NlstatArgs;
+use super::{EXIT_USAGE, Parsed};
+use crate::config::{Families, Mode, PidSource, Protocols, Source};
+use crate::filter::expr::Query;
+use std::ffi::OsString;
+
+/// The mode -i, -r, -M or -s chooses (socket tables without one); more
+/// than one is netstat's usage error.
+pub(super) fn mode(raw: &RawArgs) -> Result<Mode, Parsed> {
+    let modes = u32::from(raw.interfaces)
+        + u32::from(raw.route)
+        + u32::from(raw.masquerade)
+        + u32::from(raw.statistics);
+    if modes > 1 {
+        return Err(Parsed::Fail {
+            message: String::new(),
+            usage: true,
+            status: EXIT_USAGE,
+        });
+    }
+    Ok(if raw.masquerade > 0 {
+        Mode::Masquerade
+    } else if raw.statistics > 0 {
+        Mode::Statistics
+    } else if raw.route > 0 {
+        Mode::Routes
+    } else if raw.interfaces > 0 {
+        Mode::Interfaces
+    } else {
+        Mode::Sockets
+    })
+}
+
+/// -Z: netstat's answer on a system without SELinux.
+pub(super) fn refuse_context(raw: &RawArgs) -> Result<(), Parsed> {
+    if raw.context > 0 {
+        return Err(Parsed::Fail {
+            message: "SELinux is not enabled on this machine.\n".into(),
+            usage: false,
+            status: 1,
+        });
+    }
+    Ok(())
+}
+
+/// --source: where socket tables come from.
+pub(super) fn source(own: &NlstatArgs, program: &str) -> Result<Source, Parsed> {
+    match own.source.as_deref() {
+        None | Some("auto") | Some("netlink") => Ok(Source::Auto),
+        Some("proc") => Ok(Source::Proc),
+        Some(other) => Err(Parsed::own_option_error(
+            program,
+            format!("--source: unknown source `{other}' (use netlink or proc)"),
+        )),
+    }
+}
+
+/// --pid-source: where -p finds socket owners.
+pub(super) fn pid_source(own: &NlstatArgs, program: &str) -> Result<PidSource, Parsed> {
+    match own.pid_source.as_deref() {
+        None | Some("auto") => Ok(PidSource::Auto),
+        Some("bpf") => Ok(PidSource::Bpf),
+        Some("proc") => Ok(PidSource::Proc),
+        Some(other) => Err(Parsed::own_option_error(
+            program,
+            format!("--pid-source: unknown source `{other}' (use auto, bpf or proc)"),
+        )),
+    }
+}
+
+/// The options of the drivers that run a mode: the exporter's address and
+/// file, the scrape spacing, and the namespaces to run in.
+pub(super) struct Driver {
+    pub serve: Option<std::net::SocketAddr>,
+    pub textfile: Option<std::path::PathBuf>,
+    pub min_interval: f64,
+    pub netns: Option<String>,
+    pub all_netns: bool,
+}
+
+/// --serve, --textfile, --min-interval, --netns and --all-netns, checked.
+pub(super) fn driver(own: &NlstatArgs, program: &str) -> Result<Driver, Parsed> {
+    let serve = match own
+        .serve
+        .as_deref()
+        .map(crate::exporter::parse_listen_address)
+    {
+        None => None,
+        Some(Ok(address)) => Some(address),
+        Some(Err(message)) => return Err(Parsed::own_option_error(program, message)),
+    };
+    if own.all_netns > 0 && own.netns.is_some() {
+        return Err(Parsed::own_option_error(
+            program,
+            "--all-netns and --netns: choose one",
+        ));
+    }
+    let min_interval = match own.min_interval.as_deref() {
+        None => 1.0,
+        Some(text) => match text.parse::<f64>() {
+            Ok(v) if v >= 0.0 && v.is_finite() => v,
+            _ => {
+                return Err(Parsed::own_option_error(
+                    program,
+                    format!("--min-interval: expected seconds, got `{text}'"),
+                ));
+            }
+        },
+    };
+    Ok(Driver {
+        serve,
+        textfile: own.textfile.clone().map(Into::into),
+        min_interval,
+        netns: own.netns.clone(),
+        all_netns: own.all_netns > 0,
+    })
+}
+
+/// netstat ignores operands; for socket tables they are nlstat's filter
+/// expression (read for unix sockets when only those are listed).
+pub(super) fn query(
+    operands: &[OsString],
+    mode: Mode,
+    families: &Families,
+    protocols: &Protocols,
+    program: &str,
+) -> Result<Option<Query>, Parsed> {
+    if mode != Mode::Sockets {
+        return Ok(None);
+    }
+    let unix_only = families.unix && !any_inet_proto(protocols);
+    filter_query(operands, unix_only)
+        .map_err(|e| Parsed::own_option_error(program, format!("bad filter: {e}")))
+}
+
+/// The filter expression the operands spell, if any.
+fn filter_query(
+    operands: &[OsString],
+    unix_only: bool,
+) -> Result<Option<Query>, crate::filter::expr::ParseError> {
+    if operands.is_empty() {
+        return Ok(None);
+    }
+    let words: Vec<String> = operands
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    crate::filter::expr::parse(&words, unix_only).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::Parsed;
+    use crate::cli::tests::{config, run};
+    use crate::config::PidSource;
+
+    #[test]
+    fn pid_source() {
+        assert_eq!(config(&["netstat", "-tanp"]).pid_source, PidSource::Auto);
+        assert_eq!(
+            config(&["netstat", "--pid-source", "bpf", "-tanp"]).pid_source,
+            PidSource::Bpf
+        );
+        // getopt-style abbreviation; no netstat option starts with "pi"
+        assert_eq!(
+            config(&["netstat", "--pi=proc", "-p"]).pid_source,
+            PidSource::Proc
+        );
+        // netstat's own abbreviations keep their meaning (`--p` is still
+        // ambiguous between netstat's, see program_alias_is_one_option)
+        assert!(config(&["netstat", "--prog"]).programs);
+        match run(&["netstat", "--pid-source", "ebpf"]) {
+            Parsed::Fail {
+                message, status, ..
+            } => {
+                assert_eq!(status, 3);
+                assert!(
+                    message.starts_with("netstat: --pid-source: unknown source `ebpf'"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}

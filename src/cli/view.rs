@@ -1,0 +1,188 @@
+//! Which view of nlstat's the options ask for (--group-by, --summary,
+//! --listeners, --ephemeral, or the exporter's --serve and --textfile),
+//! and the refusal of own options that would be accepted and then ignored.
+
+use super::netstat_args::RawArgs;
+use super::own_args::NlstatArgs;
+use crate::config::Mode;
+use crate::views::{Key, View};
+
+/// The view the options ask for: at most one, only over socket tables.
+/// With --all-netns, a --group-by counts each namespace apart.
+pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
+    let own = &raw.own;
+    let mut chosen: Vec<(&str, View)> = Vec::new();
+    if let Some(view) = group_by(raw)? {
+        chosen.push(("--group-by", view));
+    }
+    for (given, name, view) in [
+        (own.summary, "--summary", View::Summary),
+        (own.listeners, "--listeners", View::Listeners),
+        (own.ephemeral, "--ephemeral", View::Ephemeral),
+    ] {
+        if given > 0 {
+            chosen.push((name, view));
+        }
+    }
+    let exporter = exporter(own)?;
+    refuse_ignored(raw, mode, exporter.as_ref().map(|(name, _)| *name))?;
+    chosen.extend(exporter);
+    let mut view = only_one(chosen, raw, mode)?;
+    if own.all_netns > 0
+        && let Some(View::GroupBy { keys, .. }) = &mut view
+        && !keys.contains(&Key::Netns)
+    {
+        // every namespace's sockets are its own: counted apart unless
+        // the keys place `netns` elsewhere
+        keys.insert(0, Key::Netns);
+    }
+    Ok(view)
+}
+
+/// --group-by KEYS with its --top N, if given.
+fn group_by(raw: &RawArgs) -> Result<Option<View>, String> {
+    let own = &raw.own;
+    let Some(keys) = &own.group_by else {
+        if own.top.is_some() {
+            return Err("--top goes with --group-by".into());
+        }
+        return Ok(None);
+    };
+    let top = match own.top.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(format!("--top: expected a positive number, got `{text}'")),
+        },
+    };
+    let keys = crate::views::parse_keys(keys)?;
+    if raw.programs == 0
+        && let Some(key) = keys.iter().find(|k| matches!(k, Key::Pid | Key::Program))
+    {
+        return Err(format!("--group-by {} needs -p", key.name()));
+    }
+    Ok(Some(View::GroupBy { keys, top }))
+}
+
+/// The exporter's view (--serve or --textfile, with its --max-series),
+/// named by the option that asked for it.
+fn exporter(own: &NlstatArgs) -> Result<Option<(&'static str, View)>, String> {
+    let name = match (&own.serve, &own.textfile) {
+        (Some(_), Some(_)) => return Err("--serve and --textfile: choose one".into()),
+        (Some(_), None) => Some("--serve"),
+        (None, Some(_)) => Some("--textfile"),
+        (None, None) => None,
+    };
+    let max_series = match own.max_series.as_deref() {
+        None => 100,
+        Some(text) => text
+            .parse::<usize>()
+            .map_err(|_| format!("--max-series: expected a number, got `{text}'"))?,
+    };
+    match name {
+        Some(name) => Ok(Some((name, View::Exporter { max_series }))),
+        None if own.max_series.is_some() => {
+            Err("--max-series goes with --serve or --textfile".into())
+        }
+        None => Ok(None),
+    }
+}
+
+/// Options that would be accepted and then ignored are refused.
+fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(), String> {
+    let own = &raw.own;
+    if own.min_interval.is_some() && own.serve.is_none() {
+        return Err("--min-interval goes with --serve (it spaces scrapes)".into());
+    }
+    if let Some(name) = exporter
+        && own.json > 0
+    {
+        return Err(format!(
+            "{name} writes Prometheus' text format; --json does not go with it"
+        ));
+    }
+    if own.serve.is_some() && raw.continuous > 0 {
+        return Err(
+            "--serve collects at every scrape until stopped; -c does not go with it".into(),
+        );
+    }
+    if own.pid_source.is_some() && raw.programs == 0 {
+        return Err("--pid-source goes with -p".into());
+    }
+    if own.source.is_some() && mode != Mode::Sockets {
+        return Err(format!(
+            "--source chooses where socket tables come from; it does not go with {}",
+            mode_flag(mode)
+        ));
+    }
+    Ok(())
+}
+
+/// The one view chosen, if any: two are refused, and so is a view with a
+/// mode or table that is not socket tables (-r, -i, -s, -M, -g).
+fn only_one(
+    mut chosen: Vec<(&str, View)>,
+    raw: &RawArgs,
+    mode: Mode,
+) -> Result<Option<View>, String> {
+    match chosen.len() {
+        0 => Ok(None),
+        1 => {
+            let (name, view) = chosen.pop().expect("one view");
+            let other = if mode != Mode::Sockets {
+                Some(mode_flag(mode))
+            } else if raw.groups > 0 {
+                Some("-g")
+            } else {
+                None
+            };
+            match other {
+                Some(flag) => Err(format!("{name} counts sockets; it does not go with {flag}")),
+                None => Ok(Some(view)),
+            }
+        }
+        _ => Err(format!(
+            "{}: choose one view",
+            chosen
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
+    }
+}
+
+/// The flag that chose a mode other than the socket tables.
+fn mode_flag(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Routes => "-r",
+        Mode::Interfaces => "-i",
+        Mode::Statistics => "-s",
+        _ => "-M",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::tests::{config, run};
+    use crate::cli::{EXIT_USAGE, Parsed};
+    use crate::views::{Key, View};
+
+    #[test]
+    fn all_netns_counts_each_namespace_apart() {
+        let keys = |args: &[&str]| match config(args).view {
+            Some(View::GroupBy { keys, .. }) => keys,
+            other => panic!("{other:?}"),
+        };
+        let all = ["netstat", "--all-netns", "--group-by", "state"];
+        assert_eq!(keys(&all), vec![Key::Netns, Key::State]);
+        let placed = ["netstat", "--all-netns", "--group-by", "state,netns"];
+        assert_eq!(keys(&placed), vec![Key::State, Key::Netns]);
+        assert_eq!(keys(&["netstat", "--group-by", "state"]), vec![Key::State]);
+        assert!(!config(&["netstat", "--all-netns"]).parallel_families);
+        match run(&["netstat", "--all-netns", "--netns", "x"]) {
+            Parsed::Fail { status, .. } => assert_eq!(status, EXIT_USAGE),
+            other => panic!("{other:?}"),
+        }
+    }
+}

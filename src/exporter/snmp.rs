@@ -21,13 +21,7 @@ const SNMP_GAUGES: &[(&str, &str)] = &[
 
 /// /proc/net/snmp, netstat and snmp6 as `nlstat_snmp_<section>_<name>`.
 pub(super) fn write(e: &mut Exposition<'_>, root: &ProcRoot, buffer: &mut Vec<u8>) -> Result<()> {
-    let all = SectionFilter {
-        raw: true,
-        tcp: true,
-        udp: true,
-        udplite: true,
-        sctp: true,
-    };
+    let all = SectionFilter::ALL;
     let mut samples: Vec<(String, String, Kind, Value)> = Vec::new();
     for (relative, pairs) in [
         ("net/snmp", true),

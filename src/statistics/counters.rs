@@ -18,6 +18,15 @@ pub struct SectionFilter {
 }
 
 impl SectionFilter {
+    /// Every section: what the exporter exports and the views read.
+    pub const ALL: SectionFilter = SectionFilter {
+        raw: true,
+        tcp: true,
+        udp: true,
+        udplite: true,
+        sctp: true,
+    };
+
     /// Sections of no known protocol are always shown, as netstat shows
     /// tables it does not know.
     pub fn wants(&self, section: &[u8]) -> bool {
@@ -154,14 +163,6 @@ pub fn key_values(
 mod tests {
     use super::*;
 
-    const ALL: SectionFilter = SectionFilter {
-        raw: true,
-        tcp: true,
-        udp: true,
-        udplite: true,
-        sctp: true,
-    };
-
     fn run(f: impl FnOnce(&mut Emit<'_>) -> io::Result<bool>) -> (bool, String) {
         let mut out = Vec::new();
         let ok = {
@@ -174,7 +175,7 @@ mod tests {
     #[test]
     fn pairs_give_every_counter_signed_where_negative() {
         let text = b"Tcp: RtoAlgorithm MaxConn ActiveOpens\nTcp: 1 -1 18446744073709551615\nUdp: InDatagrams\nUdp: 5\n";
-        let (ok, json) = run(|out| pairs(out, text, ALL, None));
+        let (ok, json) = run(|out| pairs(out, text, SectionFilter::ALL, None));
         assert!(ok);
         assert_eq!(
             json,
@@ -189,7 +190,7 @@ mod tests {
         };
         let (_, json) = run(|out| pairs(out, text, tcp_only, None));
         assert_eq!(json.lines().count(), 3);
-        let (_, json) = run(|out| pairs(out, text, ALL, Some(b"Udp")));
+        let (_, json) = run(|out| pairs(out, text, SectionFilter::ALL, Some(b"Udp")));
         assert_eq!(json.lines().count(), 1);
     }
 
@@ -202,14 +203,17 @@ mod tests {
             b"Tcp: A\n",
             b"Tcp: A\nTcp: x\n",
         ] {
-            assert!(!run(|out| pairs(out, text, ALL, None)).0, "{text:?}");
+            assert!(
+                !run(|out| pairs(out, text, SectionFilter::ALL, None)).0,
+                "{text:?}"
+            );
         }
     }
 
     #[test]
     fn snmp6_sections_follow_netstat_titles() {
         let text = b"Ip6InReceives                   \t7\nIcmp6InMsgs 2\nUdpLite6InErrors 0\n";
-        let (ok, json) = run(|out| key_values(out, text, ALL, None));
+        let (ok, json) = run(|out| key_values(out, text, SectionFilter::ALL, None));
         assert!(ok);
         assert!(json.contains("\"section\":\"Ip6\",\"name\":\"Ip6InReceives\",\"value\":7"));
         assert!(json.contains("\"section\":\"Icmp6\",\"name\":\"Icmp6InMsgs\",\"value\":2"));
@@ -220,8 +224,9 @@ mod tests {
         };
         let (_, json) = run(|out| key_values(out, text, udplite, None));
         assert_eq!(json.lines().count(), 1);
-        assert!(!run(|out| key_values(out, b"Ip6InReceives\n", ALL, None)).0);
-        let (_, json) = run(|out| key_values(out, b"SctpCurrEstab 3\n", ALL, Some(b"Sctp")));
+        assert!(!run(|out| key_values(out, b"Ip6InReceives\n", SectionFilter::ALL, None)).0);
+        let (_, json) =
+            run(|out| key_values(out, b"SctpCurrEstab 3\n", SectionFilter::ALL, Some(b"Sctp")));
         assert!(json.contains("\"section\":\"Sctp\",\"name\":\"SctpCurrEstab\",\"value\":3"));
     }
 }

@@ -21,13 +21,7 @@ const LISTEN_COUNTERS: [&str; 5] = [
 pub(crate) fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str, u64)> {
     let text = std::fs::read(root.path("net/netstat")).unwrap_or_default();
     let mut found: Vec<(&'static str, u64)> = LISTEN_COUNTERS.iter().map(|n| (*n, 0)).collect();
-    let all = SectionFilter {
-        raw: true,
-        tcp: true,
-        udp: true,
-        udplite: true,
-        sctp: true,
-    };
+    let all = SectionFilter::ALL;
     let mut emit = |_: &[u8], key: &[u8], value: Value| {
         if let Some(slot) = found.iter_mut().find(|(n, _)| n.as_bytes() == key) {
             slot.1 = match value {

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::Result;
 use crate::render::json::JsonLine;
-use crate::render::text::Ipv6Text;
+use crate::text::Ipv6Text;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

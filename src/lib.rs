@@ -47,6 +47,9 @@ pub mod render;
 pub mod routes;
 pub mod sockets;
 pub mod statistics;
+/// Fixed-capacity text buffers and address printers: a leaf every stage
+/// may use (records, names, renderers), so it lives outside render/.
+pub mod text;
 pub mod views;
 
 use collect::Collector;

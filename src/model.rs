@@ -158,8 +158,8 @@ impl InetSocket {
     /// parenthesis): TCP's `on`, `keepalive`, `timewait`, `probe`; `on1`
     /// and `on2` for the other tables; `unkn-N` for a kind netstat does
     /// not know.
-    pub fn timer_word(&self) -> crate::render::text::Text<16> {
-        let mut word = crate::render::text::Text::new();
+    pub fn timer_word(&self) -> crate::text::Text<16> {
+        let mut word = crate::text::Text::new();
         match (self.proto, self.timer) {
             (_, 0) => word.push_str("off"),
             (InetProto::Tcp, 1) => word.push_str("on"),
@@ -232,7 +232,7 @@ impl StateWord {
     }
 
     /// The word as text, written into `out`; nothing for `Empty`.
-    pub fn write_to<const N: usize>(self, out: &mut crate::render::text::Text<N>) {
+    pub fn write_to<const N: usize>(self, out: &mut crate::text::Text<N>) {
         match self {
             StateWord::Word(word) => out.push_str(word),
             StateWord::Empty => {}

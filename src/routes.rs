@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::{Result, report_dump};
 use crate::render::json::JsonLine;
-use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
+use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use names::{InterfaceNames, NetworkNames};
 use rtnl::{RouteRecord, RouteSocket};
 use std::io::Write;

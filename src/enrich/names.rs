@@ -8,7 +8,7 @@
 //! table waits at most [`RESOLVE_DEADLINE`] before printing numbers for the
 //! stragglers (whose answers still land in the cache for the next tick).
 
-use crate::render::text::{Ipv6Text, format_ipv4, format_ipv6_netstat};
+use crate::text::{Ipv6Text, format_ipv4, format_ipv6_netstat};
 use rustc_hash::FxHashMap;
 use std::ffi::CStr;
 use std::net::{IpAddr, Ipv6Addr};
@@ -259,7 +259,7 @@ fn reverse_lookup(address: IpAddr) -> Box<str> {
     let mut text = Ipv6Text::new();
     match address {
         IpAddr::V4(v4) => format_ipv4(v4, &mut text),
-        IpAddr::V6(v6) => crate::render::text::format_ipv6(v6, &mut text),
+        IpAddr::V6(v6) => crate::text::format_ipv6(v6, &mut text),
     }
     text.as_str().into()
 }

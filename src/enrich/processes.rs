@@ -20,7 +20,7 @@
 use super::inode_map::InodeMap;
 use super::task_files::{TaskFiles, Unavailable};
 use crate::collect::procfs::ProcRoot;
-use crate::render::text::Text;
+use crate::text::Text;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;

@@ -4,7 +4,7 @@
 use super::inet6::Inet6Address;
 use super::rtnl::{DevStats, Ipv4Address, Link, Name};
 use crate::render::json::JsonLine;
-use crate::render::text::{Text, format_ipv4, format_ipv6};
+use crate::text::{Text, format_ipv4, format_ipv6};
 use std::io::{Result, Write};
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
 use crate::model::{InetProto, InetSocket, StateWord, UnixSocket};
-use crate::render::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
+use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use std::io::{self, Write};
 use std::net::IpAddr;
 

@@ -6,7 +6,9 @@ pub mod json;
 pub mod netstat;
 pub mod stdio;
 pub mod terminal;
-pub mod text;
+/// The text buffers moved to [`crate::text`] (a leaf below every stage);
+/// this path stays for code written against the old one.
+pub use crate::text;
 
 use crate::config::Config;
 use crate::enrich::names::NameCache;

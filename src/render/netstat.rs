@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
 use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
-use crate::render::text::{Ipv6Text, Text};
+use crate::text::{Ipv6Text, Text};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 

@@ -5,7 +5,7 @@
 //! The networks database is read once into a map instead of calling
 //! getnetbyaddr per route, which rescans /etc/networks on every call.
 
-use crate::render::text::Text;
+use crate::text::Text;
 use rustc_hash::FxHashMap;
 use std::ffi::CStr;
 

@@ -59,7 +59,7 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let mut all = AllNamespaces::new(config);
     if config.mode == Mode::Statistics {
         // netstat prints its statistics once, even with -c
-        if config.json && config.continuous {
+        if config.output.is_json() && config.continuous {
             crate::render::json::write_tick(out, 1)?;
         }
         let status = all.tick(config, out)?;
@@ -196,7 +196,7 @@ fn emit(
     ns: &Namespace,
     bytes: &[u8],
 ) -> std::io::Result<()> {
-    if !config.json {
+    if !config.output.is_json() {
         if bytes.is_empty() && config.view.is_some() {
             return Ok(());
         }

@@ -10,6 +10,26 @@ pub enum Mode {
     Masquerade,
 }
 
+/// What format the run writes its records in. One choice instead of a
+/// flag per format, so a new format is one more arm here and one more sink.
+/// (The exporter's exposition is chosen by its driver, `--serve` or
+/// `--textfile`, not here.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// netstat's tables, byte for byte.
+    #[default]
+    NetstatText,
+    /// `--json`: one JSON object per line.
+    JsonLines,
+}
+
+impl Output {
+    /// JSON Lines rather than text: no headers, no name lookups for display.
+    pub fn is_json(self) -> bool {
+        self == Output::JsonLines
+    }
+}
+
 /// Where socket tables come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -79,8 +99,8 @@ pub struct Config {
     pub notrim: bool,
     pub continuous: bool,
     pub verbose: bool,
-    /// `--json`: JSON Lines instead of netstat's tables.
-    pub json: bool,
+    /// The output format (`--json`: JSON Lines instead of netstat's tables).
+    pub output: Output,
     /// `-C`: routing cache instead of the FIB.
     pub route_cache: bool,
     /// `-F`: the FIB (the default).
@@ -159,7 +179,7 @@ impl Default for Config {
             notrim: false,
             continuous: false,
             verbose: false,
-            json: false,
+            output: Output::NetstatText,
             route_cache: false,
             route_fib: false,
             families: Families::default(),

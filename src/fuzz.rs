@@ -15,7 +15,7 @@
 use crate::collect::netlink::{DiagSocket, NetlinkDumper, Replay};
 use crate::collect::procfs::{self, ProcRoot};
 use crate::collect::{Collector, sock_diag};
-use crate::config::{Config, Mode, Source};
+use crate::config::{Config, Mode, Output, Source};
 use crate::enrich::names::NameCache;
 use crate::model::{InetProto, InetSocket, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, SocketObjects};
@@ -61,7 +61,11 @@ pub fn frame(parts: &[&[u8]]) -> Vec<u8> {
 /// The flags byte most targets start with, as render settings.
 fn config_from(flags: u8) -> Config {
     Config {
-        json: flags & 1 != 0,
+        output: if flags & 1 != 0 {
+            Output::JsonLines
+        } else {
+            Output::NetstatText
+        },
         wide: flags & 2 != 0,
         numeric_ports: flags & 4 != 0,
         timers: flags & 8 != 0,
@@ -99,7 +103,7 @@ impl Rows {
     fn inet(&mut self, socket: &InetSocket) -> io::Result<()> {
         let mut sink = io::sink();
         NAMES.with_borrow_mut(|names| {
-            if self.config.json {
+            if self.config.output.is_json() {
                 self.json
                     .inet_row(&mut sink, socket, &self.config, names, None)
             } else {
@@ -111,7 +115,7 @@ impl Rows {
 
     fn unix(&mut self, socket: &UnixSocket<'_>) -> io::Result<()> {
         let mut sink = io::sink();
-        if self.config.json {
+        if self.config.output.is_json() {
             self.json.unix_row(&mut sink, socket, None)
         } else {
             self.text.unix_row(&mut sink, socket, None)
@@ -375,7 +379,11 @@ pub fn proc_statistics(data: &[u8]) {
     };
     let config = Config {
         mode: Mode::Statistics,
-        json: flags & 1 != 0,
+        output: if flags & 1 != 0 {
+            Output::JsonLines
+        } else {
+            Output::NetstatText
+        },
         af_names: if flags & 2 != 0 {
             vec!["inet6"]
         } else {
@@ -396,7 +404,11 @@ pub fn proc_igmp(data: &[u8]) {
     let mut next = || parts.next();
     let root = proc_tree(&[("net/igmp", next()), ("net/igmp6", next())]);
     let config = Config {
-        json: flags & 1 != 0,
+        output: if flags & 1 != 0 {
+            Output::JsonLines
+        } else {
+            Output::NetstatText
+        },
         numeric_hosts: true,
         families: crate::config::Families {
             inet: true,
@@ -418,7 +430,11 @@ pub fn proc_ipv6_route(data: &[u8]) {
     let root = proc_tree(&[("net/ipv6_route", Some(text))]);
     let config = Config {
         mode: Mode::Routes,
-        json: flags & 1 != 0,
+        output: if flags & 1 != 0 {
+            Output::JsonLines
+        } else {
+            Output::NetstatText
+        },
         route_cache: flags & 2 != 0,
         route_fib: flags & 4 != 0,
         af_names: vec!["inet6"],
@@ -445,7 +461,11 @@ pub fn proc_sockstat(data: &[u8]) {
         ("sys/net/ipv4/ip_local_reserved_ports", next()),
     ]);
     let config = Config {
-        json: flags & 1 != 0,
+        output: if flags & 1 != 0 {
+            Output::JsonLines
+        } else {
+            Output::NetstatText
+        },
         ..Config::default()
     };
     let _ = crate::views::write_sockstat(&mut io::sink(), &config, &root);

@@ -66,7 +66,7 @@ pub fn write_groups_at(
     names: &mut NameCache,
     root: &crate::collect::procfs::ProcRoot,
 ) -> Result<i32> {
-    if !config.json {
+    if !config.output.is_json() {
         out.write_all(HEADER.as_bytes())?;
     }
     let mut rows: Vec<Membership> = Vec::new();
@@ -122,7 +122,7 @@ pub fn write_groups_at(
         names.resolve_hosts(rows.iter().map(|r| r.group));
     }
     let mut group = Ipv6Text::new();
-    let mut json = config.json.then(JsonLine::new);
+    let mut json = config.output.is_json().then(JsonLine::new);
     for row in &rows {
         names.host_text(row.group, config.numeric_hosts, &mut group);
         let device = c_str(&row.device);

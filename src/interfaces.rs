@@ -60,7 +60,7 @@ impl Interfaces {
     pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
         // netstat prints the title only while opening its ioctl socket,
         // which `-c` keeps open: once per run.
-        let mut json = config.json.then(JsonLine::new);
+        let mut json = config.output.is_json().then(JsonLine::new);
         if self.ticks == 0 && json.is_none() {
             out.write_all(render::TITLE.as_bytes())?;
         }

@@ -106,7 +106,7 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
         }
         Mode::Statistics => {
             // netstat prints the statistics once and exits, even with -c.
-            if config.json && config.continuous {
+            if config.output.is_json() && config.continuous {
                 render::json::write_tick(out, 1)?;
             }
             let status = statistics::Statistics::new(root).tick(config, out)?;
@@ -126,7 +126,7 @@ pub(crate) fn repeat<W: Write>(
     let mut number = 0;
     loop {
         number += 1;
-        if config.json && config.continuous {
+        if config.output.is_json() && config.continuous {
             render::json::write_tick(out, number)?;
         }
         let status = tick(out)?;

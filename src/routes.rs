@@ -87,7 +87,7 @@ impl Routes {
     }
 
     pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
-        if config.json && self.json.is_none() {
+        if config.output.is_json() && self.json.is_none() {
             self.json = Some(JsonLine::new());
         }
         self.interfaces.clear();
@@ -106,7 +106,7 @@ impl Routes {
             let status = match af {
                 "inet" => self.inet(out, ext, numeric, fib, cache)?,
                 "inet6" => self.inet6(out, numeric, fib, cache)?,
-                other => no_routing(&mut Messages::new(out, config.json), other)?,
+                other => no_routing(&mut Messages::new(out, config.output.is_json()), other)?,
             };
             if status != 0 {
                 return Ok(status);

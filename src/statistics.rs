@@ -43,7 +43,7 @@ impl Statistics {
         } else {
             config.af_names.join(",")
         };
-        if config.json {
+        if config.output.is_json() {
             return self.json(config, &family, out);
         }
         let selection = selection(config);

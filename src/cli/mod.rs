@@ -24,7 +24,7 @@ pub use help::{AF_LIST, USAGE, VERSION_TEXT, own_options_help};
 pub use netstat_args::{RawArgs, Words};
 pub use own_args::{NlstatArgs, OWN_OPTIONS_HEADING};
 
-use crate::config::{Config, Mode, PidSource, Source};
+use crate::config::{Config, Mode, Output, PidSource, Source};
 use crate::filter::expr::Query;
 use crate::views::View;
 use clap::{CommandFactory, FromArgMatches};
@@ -218,7 +218,11 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         notrim: raw.notrim > 0,
         continuous: raw.continuous > 0,
         verbose: raw.verbose > 0,
-        json: raw.own.json > 0,
+        output: if raw.own.json > 0 {
+            Output::JsonLines
+        } else {
+            Output::NetstatText
+        },
         route_cache: raw.cache > 0,
         route_fib: raw.fib > 0,
         families: selection.families,

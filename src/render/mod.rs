@@ -30,7 +30,7 @@ impl SocketRows {
     pub fn for_config(config: &Config) -> Self {
         if let Some(view) = &config.view {
             SocketRows::View(Box::new(crate::views::Aggregator::new(view.clone())))
-        } else if config.json {
+        } else if config.output.is_json() {
             SocketRows::Json(Box::default())
         } else {
             SocketRows::Netstat(Box::default())

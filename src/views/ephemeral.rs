@@ -181,7 +181,7 @@ pub(crate) fn write(out: &mut dyn Write, config: &Config, report: &Report) -> io
         available,
         ..
     } = report;
-    if config.json {
+    if config.output.is_json() {
         return write_json(out, config, rows, deltas, *available);
     }
     let (lo, hi) = report.range;

@@ -217,7 +217,7 @@ pub(crate) fn write(
     programs: Option<&ProcessIndex>,
     report: &Report,
 ) -> io::Result<()> {
-    if config.json {
+    if config.output.is_json() {
         write_json(out, config, programs, &report.rows, &report.counters)
     } else {
         write_text(out, config, programs, &report.rows, &report.counters)

@@ -139,8 +139,8 @@ impl<'a> Shower<'a> {
             names,
             programs,
             naming: Naming {
-                hosts: !config.json && !config.numeric_hosts,
-                ports: !config.json && !config.numeric_ports,
+                hosts: !config.output.is_json() && !config.numeric_hosts,
+                ports: !config.output.is_json() && !config.numeric_ports,
             },
             netns_names,
             keys: keys.to_vec(),
@@ -202,7 +202,7 @@ pub(crate) fn write_count_rows(
     row: &mut dyn FnMut(usize) -> (Vec<Shown>, u64, Option<i64>),
     count: usize,
 ) -> io::Result<()> {
-    if config.json {
+    if config.output.is_json() {
         let mut line = JsonLine::new();
         for i in 0..count {
             let (key, n, delta) = row(i);

@@ -71,7 +71,7 @@ pub(crate) fn write_sockstat(
             }
         }
     }
-    if config.json {
+    if config.output.is_json() {
         let mut line = JsonLine::new();
         line.begin("sockstat");
         for (name, value) in &fields {

@@ -3,5 +3,6 @@
 pub mod btf;
 pub mod inode_map;
 pub mod names;
+pub mod owners;
 pub mod processes;
 pub mod task_files;

@@ -22,10 +22,10 @@ pub use textfile::write_textfile;
 use crate::collect::Collector;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
+use crate::drivers::sockets::SocketListing;
 use crate::error::Result;
 use crate::interfaces::Interfaces;
 use crate::render::exposition::{Exposition, Families, Format, Kind};
-use crate::sockets::SocketListing;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
@@ -128,7 +128,7 @@ impl Collection {
         let namespaces = crate::netns::all();
         let mut merged = Families::default();
         let mut failed = false;
-        let joined_all = crate::all_netns::for_each_namespace(
+        let joined_all = crate::drivers::all_netns::for_each_namespace(
             &config.program_name,
             &namespaces,
             &mut self.namespaces,

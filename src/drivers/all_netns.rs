@@ -14,30 +14,19 @@
 //! it; JSON objects carry `netns` and `netns_inode` instead. `--group-by`
 //! counts across namespaces (with `netns` as a key) and prints one table.
 
-use crate::collect::Collector;
+use super::ModeState;
+use super::sockets::SocketListing;
 use crate::config::{Config, Mode};
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::error::Result;
-use crate::interfaces::Interfaces;
 use crate::netns::Namespace;
-use crate::routes::Routes;
-use crate::sockets::SocketListing;
 use crate::views::Aggregator;
 use rustc_hash::FxHashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-
-/// What one namespace keeps from tick to tick; made on the namespace's
-/// own thread, so its netlink sockets are that namespace's.
-#[derive(Default)]
-pub struct NamespaceState {
-    listing: Option<SocketListing>,
-    routes: Option<Routes>,
-    interfaces: Option<Interfaces>,
-}
 
 /// What reading one namespace printed, and netstat's exit status for it.
 struct Outcome {
@@ -47,7 +36,7 @@ struct Outcome {
 
 /// State kept across `-c` ticks for every namespace.
 pub struct AllNamespaces {
-    states: FxHashMap<u64, NamespaceState>,
+    states: FxHashMap<u64, ModeState>,
     processes: Option<Arc<ProcessIndex>>,
     /// `--group-by`: the counts of every namespace, printed as one table.
     merged: Option<Aggregator>,
@@ -58,15 +47,9 @@ pub struct AllNamespaces {
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let mut all = AllNamespaces::new(config);
     if config.mode == Mode::Statistics {
-        // netstat prints its statistics once, even with -c
-        if config.output.is_json() && config.continuous {
-            crate::render::json::write_tick(out, 1)?;
-        }
-        let status = all.tick(config, out)?;
-        out.flush()?;
-        return Ok(status);
+        return super::once(config, out, |out| all.tick(config, out));
     }
-    crate::repeat(config, out, |out| all.tick(config, out))
+    super::repeat(config, out, |out| all.tick(config, out))
 }
 
 impl AllNamespaces {
@@ -97,30 +80,7 @@ impl AllNamespaces {
             .processes
             .take()
             .and_then(|shared| Arc::try_unwrap(shared).ok());
-        let index = match kept {
-            Some(mut index) => {
-                if index.from_kernel() {
-                    index.into_incremental(&root);
-                }
-                index
-                    .refresh(&root, false)
-                    .map_err(crate::sockets::bpf_error)?;
-                index
-            }
-            None => match crate::sockets::owners_from_iterator(config, &root)? {
-                Some(mut index) => {
-                    index
-                        .refresh(&root, true)
-                        .map_err(crate::sockets::bpf_error)?;
-                    if let Some(reason) = index.fallback.take() {
-                        crate::sockets::note_fallback(config, &reason);
-                    }
-                    index
-                }
-                None => ProcessIndex::scan(&root),
-            },
-        };
-        crate::sockets::report_denied(&index);
+        let index = crate::enrich::owners::shared_map(kept, config, &root)?;
         self.processes = Some(Arc::new(index));
         Ok(())
     }
@@ -319,37 +279,21 @@ fn joined<T>(
 /// Read one namespace on the calling thread (already joined to it).
 fn visit(
     ns: &Namespace,
-    state: &mut NamespaceState,
+    state: &mut ModeState,
     config: &Config,
     programs: Option<&Arc<ProcessIndex>>,
 ) -> Outcome {
     let mut bytes = Vec::with_capacity(16 * 1024);
-    let result = match config.mode {
-        Mode::Sockets => {
-            let listing = state.listing.get_or_insert_with(|| {
-                SocketListing::new(Collector::new(config.source, crate::proc_root()), config)
-            });
-            if let Some(view) = listing.view() {
-                view.set_namespace(ns.inode, &ns.label, &ns.key);
-                if view.merges_namespaces() {
-                    listing.defer_view();
-                }
+    if config.mode == Mode::Sockets {
+        let listing = state.listing(config);
+        if let Some(view) = listing.view() {
+            view.set_namespace(ns.inode, &ns.label, &ns.key);
+            if view.merges_namespaces() {
+                listing.defer_view();
             }
-            listing.tick_with(config, &mut bytes, programs.cloned())
         }
-        Mode::Routes => state
-            .routes
-            .get_or_insert_with(|| Routes::new(crate::proc_root()))
-            .tick(config, &mut bytes),
-        Mode::Interfaces => state
-            .interfaces
-            .get_or_insert_with(|| Interfaces::new(crate::proc_root()))
-            .tick(config, &mut bytes),
-        Mode::Statistics => {
-            crate::statistics::Statistics::new(crate::proc_root()).tick(config, &mut bytes)
-        }
-        Mode::Masquerade => Ok(crate::masquerade(config)),
-    };
+    }
+    let result = state.tick(config, &mut bytes, programs.cloned());
     match result {
         Ok(status) => Outcome { bytes, status },
         Err(e) => {

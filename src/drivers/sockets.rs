@@ -3,11 +3,12 @@
 
 use crate::collect::procfs::ProcRoot;
 use crate::collect::{Collector, Table};
-use crate::config::{Config, PidSource};
+use crate::config::Config;
 use crate::enrich::names::NameCache;
+use crate::enrich::owners::{bpf_error, owners_from_iterator, report_denied};
 use crate::enrich::processes::ProcessIndex;
 use crate::enrich::task_files::Unavailable;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::filter::{CompiledQuery, Placement, SocketFilter};
 use crate::model::{InetProto, InetSocket};
 use crate::render::SocketRows;
@@ -169,48 +170,6 @@ impl Owners<'_> {
     }
 }
 
-pub(crate) fn bpf_error(reason: Unavailable) -> Error {
-    Error::Bpf(reason.0)
-}
-
-/// `-v`: why `-p` reads /proc although the iterator was allowed to serve.
-pub(crate) fn note_fallback(config: &Config, reason: &Unavailable) {
-    if config.verbose {
-        eprintln!(
-            "{}: -p reads /proc (no BPF task_file iterator: {reason})",
-            config.program_name
-        );
-    }
-}
-
-/// A process map backed by the BPF task_file iterator, loaded (not run
-/// yet), when `--pid-source` and the machine allow it; `None`: read /proc
-/// instead (with `auto`, silently unless `-v`). With `bpf`, a failure is
-/// the error, before anything is printed.
-pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<ProcessIndex>> {
-    match config.pid_source {
-        PidSource::Proc => Ok(None),
-        PidSource::Bpf => ProcessIndex::with_iterator(root, true)
-            .map(Some)
-            .map_err(bpf_error),
-        PidSource::Auto => {
-            let reason = if root.0 != ProcRoot::default().0 {
-                Unavailable(format!(
-                    "/proc is {} (NLSTAT_PROC_ROOT), the iterator sees the real one",
-                    root.0.display()
-                ))
-            } else {
-                match ProcessIndex::with_iterator(root, false) {
-                    Ok(index) => return Ok(Some(index)),
-                    Err(reason) => reason,
-                }
-            };
-            note_fallback(config, &reason);
-            Ok(None)
-        }
-    }
-}
-
 /// State kept across `-c` ticks.
 pub struct SocketListing {
     collector: Collector,
@@ -316,22 +275,6 @@ fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Pro
         }),
         true,
     )
-}
-
-/// netstat's stderr note when some process' fds could not be read.
-pub(crate) fn report_denied(index: &ProcessIndex) {
-    if !index.denied {
-        return;
-    }
-    // netstat prints it before the table's header (see stdio::mark)
-    let note = if index.is_empty() {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let euid = unsafe { libc::geteuid() };
-        format!("(No info could be read for \"-p\": geteuid()={euid} but you should be root.)\n")
-    } else {
-        "(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n".to_string()
-    };
-    crate::render::stdio::write_stderr_at_mark(note.as_bytes());
 }
 
 impl SocketListing {

@@ -1,0 +1,183 @@
+//! Drivers: when and where the pipeline runs. One place decides how often
+//! a mode runs (once, every second with `-c`, per scrape, per textfile
+//! tick) and in which namespaces (this one, or every one with
+//! `--all-netns`); the modes themselves ([`ModeState`]) are dispatched
+//! here only.
+
+pub mod all_netns;
+pub mod sockets;
+
+use crate::collect::Collector;
+use crate::config::{Config, Mode};
+use crate::enrich::processes::ProcessIndex;
+use crate::error::{self, Result};
+use crate::interfaces::Interfaces;
+use crate::routes::Routes;
+use sockets::SocketListing;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Run the configured mode, once or every second with `-c`, in this
+/// namespace or every one, or as an exporter. Returns the exit status
+/// netstat would return.
+pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
+    if let Some(address) = config.serve {
+        return crate::exporter::serve(config, address);
+    }
+    if let Some(path) = &config.textfile {
+        let mut collection = crate::exporter::Collection::new(config);
+        return repeat(config, out, |_| {
+            match crate::exporter::write_textfile(&mut collection, config, path) {
+                // With -c a file that cannot be written this tick (a full
+                // disk) is reported and tried again at the next; the
+                // previous file stays as it was.
+                Err(e @ error::Error::File { .. }) if config.continuous => error::report(&e),
+                other => other?,
+            }
+            Ok(0)
+        });
+    }
+    if config.all_netns {
+        return all_netns::run(config, out);
+    }
+    let mut state = ModeState::default();
+    state.prepare(config);
+    match config.mode {
+        Mode::Statistics => once(config, out, |out| state.tick(config, out, None)),
+        Mode::Masquerade => Ok(masquerade(config)),
+        _ => repeat(config, out, |out| state.tick(config, out, None)),
+    }
+}
+
+/// What one mode keeps from tick to tick in one namespace (netlink
+/// sockets, name caches, the process map, a view's previous counts).
+#[derive(Default)]
+pub struct ModeState {
+    listing: Option<SocketListing>,
+    routes: Option<Routes>,
+    interfaces: Option<Interfaces>,
+}
+
+impl ModeState {
+    /// Make the selected mode's state now rather than at its first tick.
+    pub fn prepare(&mut self, config: &Config) {
+        match config.mode {
+            Mode::Sockets => {
+                self.listing(config);
+            }
+            Mode::Routes => {
+                self.routes();
+            }
+            Mode::Interfaces => {
+                self.interfaces();
+            }
+            Mode::Statistics | Mode::Masquerade => {}
+        }
+    }
+
+    /// The socket listing, made on first use (on the calling thread, so
+    /// its netlink sockets are the namespace's that thread is in).
+    pub fn listing(&mut self, config: &Config) -> &mut SocketListing {
+        self.listing.get_or_insert_with(|| {
+            SocketListing::new(Collector::new(config.source, crate::proc_root()), config)
+        })
+    }
+
+    fn routes(&mut self) -> &mut Routes {
+        self.routes
+            .get_or_insert_with(|| Routes::new(crate::proc_root()))
+    }
+
+    fn interfaces(&mut self) -> &mut Interfaces {
+        self.interfaces
+            .get_or_insert_with(|| Interfaces::new(crate::proc_root()))
+    }
+
+    /// One tick of the selected mode; with `shared`, `-p` uses that map
+    /// (built once for several namespaces). Returns netstat's exit status.
+    pub fn tick(
+        &mut self,
+        config: &Config,
+        out: &mut impl Write,
+        shared: Option<Arc<ProcessIndex>>,
+    ) -> Result<i32> {
+        match config.mode {
+            Mode::Sockets => self.listing(config).tick_with(config, out, shared),
+            Mode::Routes => self.routes().tick(config, out),
+            Mode::Interfaces => self.interfaces().tick(config, out),
+            Mode::Statistics => {
+                crate::statistics::Statistics::new(crate::proc_root()).tick(config, out)
+            }
+            Mode::Masquerade => Ok(masquerade(config)),
+        }
+    }
+}
+
+/// netstat prints the statistics once and exits, even with -c (under
+/// `--json -c` as tick 1).
+pub(crate) fn once<W: Write>(
+    config: &Config,
+    out: &mut W,
+    tick: impl FnOnce(&mut W) -> Result<i32>,
+) -> Result<i32> {
+    if config.output.is_json() && config.continuous {
+        crate::render::json::write_tick(out, 1)?;
+    }
+    let status = tick(out)?;
+    out.flush()?;
+    Ok(status)
+}
+
+/// netstat's `-c` loop: print, flush, sleep a second, until a tick fails.
+pub(crate) fn repeat<W: Write>(
+    config: &Config,
+    out: &mut W,
+    mut tick: impl FnMut(&mut W) -> Result<i32>,
+) -> Result<i32> {
+    let mut number = 0;
+    loop {
+        number += 1;
+        if config.output.is_json() && config.continuous {
+            crate::render::json::write_tick(out, number)?;
+        }
+        let status = tick(out)?;
+        out.flush()?;
+        if status != 0 || !config.continuous {
+            return Ok(status);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// `-M`: kernels since 2.4 have no /proc/net/ip_masquerade, and netstat
+/// then says so and exits 1, with or without `-c`, `-n` or `-e`. When the
+/// file is there, netstat's failures are reproduced (exit 255 for its -1);
+/// listing the entries of such an old kernel is not supported.
+pub(crate) fn masquerade(config: &Config) -> i32 {
+    let _ = config;
+    let root = crate::proc_root();
+    let path = root.path("net/ip_masquerade");
+    let shown = root.shown("net/ip_masquerade");
+    match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("netstat: no support for `ip_masquerade' on this system.");
+            1
+        }
+        Err(e) => {
+            eprintln!("{}: {}", shown.display(), crate::statistics::strerror(&e));
+            255
+        }
+        Ok(text) if text.is_empty() => {
+            eprintln!("masq_info: Internal Error `fgets() failed'.");
+            255
+        }
+        Ok(_) => {
+            eprintln!(
+                "{}: listing masqueraded connections is not supported",
+                shown.display()
+            );
+            255
+        }
+    }
+}

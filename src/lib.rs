@@ -45,6 +45,7 @@ pub mod model;
 pub mod netns;
 pub mod render;
 pub mod routes;
+pub mod sinks;
 pub mod statistics;
 /// Fixed-capacity text buffers and address printers: a leaf every stage
 /// may use (records, names, renderers), so it lives outside render/.

@@ -11,7 +11,7 @@ use crate::enrich::task_files::Unavailable;
 use crate::error::Result;
 use crate::filter::{CompiledQuery, Placement, SocketFilter};
 use crate::model::{InetProto, InetSocket};
-use crate::render::SocketRows;
+use crate::sinks::{SocketOutput, SocketSink};
 use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::sync::mpsc;
@@ -56,7 +56,7 @@ struct RowSink<'a, W: Write> {
     /// dump anyway; bounded for the iterator, whose map comes soon).
     wait_at: usize,
     buffered: &'a mut Vec<InetSocket>,
-    rows: &'a mut SocketRows,
+    rows: &'a mut SocketOutput,
     names: &'a mut NameCache,
     config: &'a Config,
     out: &'a mut W,
@@ -176,7 +176,7 @@ pub struct SocketListing {
     /// A second sock_diag socket for the IPv6 dump that runs beside IPv4.
     v6_collector: Option<Collector>,
     names: NameCache,
-    rows: SocketRows,
+    rows: SocketOutput,
     buffered: Vec<InetSocket>,
     /// The process map, refreshed incrementally from tick to tick.
     processes: Option<ProcessIndex>,
@@ -279,7 +279,7 @@ fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Pro
 
 impl SocketListing {
     pub fn new(collector: Collector, config: &Config) -> Self {
-        let mut rows = SocketRows::for_config(config);
+        let mut rows = SocketOutput::for_config(config);
         if let Some(view) = rows.view() {
             // the `netns` key of a view in one namespace: this one
             let (inode, name) = crate::netns::current(config.netns.as_deref());
@@ -817,7 +817,7 @@ mod tests {
                 true,
             ),
         };
-        let mut rows = SocketRows::for_config(&config);
+        let mut rows = SocketOutput::for_config(&config);
         let mut names = NameCache::new();
         let (mut buffered, mut ownerless, mut rescanned) = (Vec::new(), FxHashSet::default(), true);
         let mut buffer = ready_after.is_some();

@@ -873,7 +873,7 @@ mod tests {
     fn replayed_route_dump_prints_netstats_table() {
         use crate::collect::netlink::{NetlinkDumper, Replay};
         use crate::collect::recording::Recording;
-        const ROUTES: &[u8] = include_bytes!("../tests/fixtures/rtnl/routes.nlrec");
+        const ROUTES: &[u8] = include_bytes!("../../tests/fixtures/rtnl/routes.nlrec");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rtnl");
         let without_iface = |text: &str| -> Vec<String> {
             text.lines()

@@ -221,8 +221,8 @@ mod tests {
     fn replayed_dumps_print_netstats_interface_tables() {
         use crate::collect::netlink::{NetlinkDumper, Replay};
         use crate::collect::recording::Recording;
-        const LINKS: &[u8] = include_bytes!("../tests/fixtures/rtnl/links.nlrec");
-        const ADDRS: &[u8] = include_bytes!("../tests/fixtures/rtnl/addrs.nlrec");
+        const LINKS: &[u8] = include_bytes!("../../tests/fixtures/rtnl/links.nlrec");
+        const ADDRS: &[u8] = include_bytes!("../../tests/fixtures/rtnl/addrs.nlrec");
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         for (args, expected) in [
             (&["netstat", "-ia"][..], "netstat-ia.txt"),

@@ -1,5 +1,8 @@
 //! Resolved settings: what the rest of the program reads instead of raw flags.
 
+use crate::collect::procfs::ProcRoot;
+use crate::filter::Placement;
+
 /// What nlstat prints this run; netstat allows only one table mode at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -8,6 +11,44 @@ pub enum Mode {
     Interfaces,
     Statistics,
     Masquerade,
+}
+
+/// The environment nlstat reads, read once at start into the
+/// configuration and passed down from there (tests point nlstat at a
+/// fake /proc or keep a filter on one side of the kernel boundary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    /// Where /proc is: `NLSTAT_PROC_ROOT` overrides it for tests.
+    pub proc_root: ProcRoot,
+    /// Where a filter runs: `NLSTAT_FILTER_IN` (`kernel` or `user`)
+    /// keeps one side only, for tests that compare them.
+    pub filter_in: Placement,
+}
+
+impl Inputs {
+    /// Read the environment.
+    pub fn from_env() -> Self {
+        Inputs {
+            proc_root: match std::env::var_os("NLSTAT_PROC_ROOT") {
+                Some(path) => ProcRoot(path.into()),
+                None => ProcRoot::default(),
+            },
+            filter_in: Placement::from_env(),
+        }
+    }
+}
+
+/// What an empty environment gives.
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs {
+            proc_root: ProcRoot::default(),
+            filter_in: Placement {
+                kernel: true,
+                user: true,
+            },
+        }
+    }
 }
 
 /// What format the run writes its records in. One choice instead of a
@@ -132,6 +173,8 @@ pub struct Config {
     pub query: Option<crate::filter::expr::Query>,
     /// The name the user invoked us by, for getopt-style messages.
     pub program_name: String,
+    /// The environment, read once.
+    pub inputs: Inputs,
 }
 
 impl Config {
@@ -195,6 +238,7 @@ impl Default for Config {
             view: None,
             query: None,
             program_name: "nlstat".into(),
+            inputs: Inputs::default(),
         }
     }
 }

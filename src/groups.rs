@@ -56,7 +56,7 @@ struct Membership {
 /// Print the group table; returns netstat's status (1 when
 /// /proc/net/igmp is missing, 255 when a file cannot be read).
 pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache) -> Result<i32> {
-    write_groups_at(out, config, names, &crate::proc_root())
+    write_groups_at(out, config, names, &config.inputs.proc_root)
 }
 
 /// [`write_groups`] with /proc at `root`.

@@ -52,18 +52,9 @@ pub mod statistics;
 pub mod text;
 pub mod views;
 
-use collect::procfs::ProcRoot;
 use config::Config;
 use error::Result;
 use std::io::Write;
-
-/// Where /proc is: `NLSTAT_PROC_ROOT` overrides it for tests.
-pub fn proc_root() -> ProcRoot {
-    match std::env::var_os("NLSTAT_PROC_ROOT") {
-        Some(path) => ProcRoot(path.into()),
-        None => ProcRoot::default(),
-    }
-}
 
 /// Run the configured mode (see [`drivers::run`]). Returns the exit
 /// status netstat would return.

@@ -239,6 +239,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         view,
         query,
         program_name,
+        inputs: crate::config::Inputs::from_env(),
     }
 }
 

@@ -74,13 +74,13 @@ impl AllNamespaces {
         if !config.programs {
             return Ok(());
         }
-        let root = crate::proc_root();
+        let root = &config.inputs.proc_root;
         // the listings of the last tick have let go of it
         let kept = self
             .processes
             .take()
             .and_then(|shared| Arc::try_unwrap(shared).ok());
-        let index = crate::enrich::owners::shared_map(kept, config, &root)?;
+        let index = crate::enrich::owners::shared_map(kept, config, root)?;
         self.processes = Some(Arc::new(index));
         Ok(())
     }
@@ -141,7 +141,7 @@ impl AllNamespaces {
                 config,
                 &mut self.names,
                 programs.map(|p| &**p),
-                &crate::proc_root(),
+                &config.inputs.proc_root,
             )?;
         }
         Ok(status)

@@ -67,10 +67,10 @@ impl ModeState {
                 self.listing(config);
             }
             Mode::Routes => {
-                self.routes();
+                self.routes(config);
             }
             Mode::Interfaces => {
-                self.interfaces();
+                self.interfaces(config);
             }
             Mode::Statistics | Mode::Masquerade => {}
         }
@@ -80,18 +80,21 @@ impl ModeState {
     /// its netlink sockets are the namespace's that thread is in).
     pub fn listing(&mut self, config: &Config) -> &mut SocketListing {
         self.listing.get_or_insert_with(|| {
-            SocketListing::new(Collector::new(config.source, crate::proc_root()), config)
+            SocketListing::new(
+                Collector::new(config.source, config.inputs.proc_root.clone()),
+                config,
+            )
         })
     }
 
-    fn routes(&mut self) -> &mut Routes {
+    fn routes(&mut self, config: &Config) -> &mut Routes {
         self.routes
-            .get_or_insert_with(|| Routes::new(crate::proc_root()))
+            .get_or_insert_with(|| Routes::new(config.inputs.proc_root.clone()))
     }
 
-    fn interfaces(&mut self) -> &mut Interfaces {
+    fn interfaces(&mut self, config: &Config) -> &mut Interfaces {
         self.interfaces
-            .get_or_insert_with(|| Interfaces::new(crate::proc_root()))
+            .get_or_insert_with(|| Interfaces::new(config.inputs.proc_root.clone()))
     }
 
     /// One tick of the selected mode; with `shared`, `-p` uses that map
@@ -104,11 +107,10 @@ impl ModeState {
     ) -> Result<i32> {
         match config.mode {
             Mode::Sockets => self.listing(config).tick_with(config, out, shared),
-            Mode::Routes => self.routes().tick(config, out),
-            Mode::Interfaces => self.interfaces().tick(config, out),
-            Mode::Statistics => {
-                crate::statistics::Statistics::new(crate::proc_root()).tick(config, out)
-            }
+            Mode::Routes => self.routes(config).tick(config, out),
+            Mode::Interfaces => self.interfaces(config).tick(config, out),
+            Mode::Statistics => crate::statistics::Statistics::new(config.inputs.proc_root.clone())
+                .tick(config, out),
             Mode::Masquerade => Ok(masquerade(config)),
         }
     }
@@ -155,8 +157,7 @@ pub(crate) fn repeat<W: Write>(
 /// file is there, netstat's failures are reproduced (exit 255 for its -1);
 /// listing the entries of such an old kernel is not supported.
 pub(crate) fn masquerade(config: &Config) -> i32 {
-    let _ = config;
-    let root = crate::proc_root();
+    let root = config.inputs.proc_root.clone();
     let path = root.path("net/ip_masquerade");
     let shown = root.shown("net/ip_masquerade");
     match std::fs::read(&path) {

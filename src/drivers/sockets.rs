@@ -9,7 +9,7 @@ use crate::enrich::owners::{bpf_error, owners_from_iterator, report_denied};
 use crate::enrich::processes::ProcessIndex;
 use crate::enrich::task_files::Unavailable;
 use crate::error::Result;
-use crate::filter::{CompiledQuery, Placement, SocketFilter};
+use crate::filter::{CompiledQuery, SocketFilter};
 use crate::model::{InetProto, InetSocket};
 use crate::sinks::{SocketOutput, SocketSink};
 use rustc_hash::FxHashSet;
@@ -298,7 +298,7 @@ impl SocketListing {
             rescanned: false,
             iterator_tried: false,
             compiled: crate::views::lowered_query(config).map(|q| {
-                let mut placement = Placement::from_env();
+                let mut placement = config.inputs.filter_in;
                 // /proc tables are filtered in user space or not at all
                 placement.user |= config.source == crate::config::Source::Proc;
                 CompiledQuery::new(&q, placement)

@@ -57,7 +57,7 @@ pub struct Collection {
 
 impl Collection {
     pub fn new(config: &Config) -> Self {
-        let root = crate::proc_root();
+        let root = config.inputs.proc_root.clone();
         Collection {
             listing: SocketListing::new(Collector::new(config.source, root.clone()), config),
             interfaces: Interfaces::new(root.clone()),

@@ -71,7 +71,7 @@ pub fn lowered_query(config: &Config) -> Option<Query> {
             expr: None,
         }),
         Some(View::Ephemeral) => {
-            let (lo, hi) = port_range(&crate::proc_root());
+            let (lo, hi) = port_range(&config.inputs.proc_root);
             Some(Query {
                 states: Some(tcp_state::ALL & 0xFFF & !bit(tcp_state::LISTEN)),
                 expr: Some(Expr::And(

@@ -17,7 +17,7 @@ use crate::collect::procfs::{self, ProcRoot};
 use crate::collect::{Collector, sock_diag};
 use crate::config::{Config, Mode, Output, Source};
 use crate::enrich::names::NameCache;
-use crate::model::{InetProto, InetSocket, UnixSocket, tcp_state};
+use crate::model::{InetProto, InetSocket, Tick, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, SocketObjects};
 use crate::render::netstat::RowWriter;
 use std::ffi::OsString;
@@ -259,7 +259,7 @@ pub fn rtnl_route(data: &[u8]) {
         af_names: vec!["inet"],
         ..config_from(flags)
     };
-    let _ = routes.tick(&config, &mut io::sink());
+    let _ = routes.tick(&config, &Tick::OWN, &mut io::sink());
 }
 
 /// RTM_GETLINK then RTM_GETADDR replies (framed datagrams, the first
@@ -285,7 +285,7 @@ pub fn rtnl_interfaces(data: &[u8]) {
         all: flags & 0x40 != 0,
         ..config_from(flags)
     };
-    let _ = interfaces.tick(&config, &mut io::sink());
+    let _ = interfaces.tick(&config, &Tick::OWN, &mut io::sink());
 }
 
 /// One RTM_NEWLINK and one RTM_NEWADDR payload (two frames) straight into
@@ -392,7 +392,7 @@ pub fn proc_statistics(data: &[u8]) {
         protocols,
         ..Config::default()
     };
-    let _ = crate::statistics::Statistics::new(root).tick(&config, &mut io::sink());
+    let _ = crate::statistics::Statistics::new(root).tick(&config, &Tick::OWN, &mut io::sink());
 }
 
 /// /proc/net/igmp and igmp6 (two frames) through `-g`.
@@ -418,7 +418,7 @@ pub fn proc_igmp(data: &[u8]) {
         ..Config::default()
     };
     let _ = NAMES.with_borrow_mut(|names| {
-        crate::groups::write_groups_at(&mut io::sink(), &config, names, &root)
+        crate::groups::write_groups_at(&mut io::sink(), &config, &Tick::OWN, names, &root)
     });
 }
 
@@ -441,7 +441,7 @@ pub fn proc_ipv6_route(data: &[u8]) {
         numeric_hosts: true,
         ..Config::default()
     };
-    let _ = crate::routes::Routes::new(root).tick(&config, &mut io::sink());
+    let _ = crate::routes::Routes::new(root).tick(&config, &Tick::OWN, &mut io::sink());
 }
 
 /// /proc/net/sockstat, sockstat6, netstat and the two ip_local_* sysctls
@@ -468,7 +468,7 @@ pub fn proc_sockstat(data: &[u8]) {
         },
         ..Config::default()
     };
-    let _ = crate::views::write_sockstat(&mut io::sink(), &config, &root);
+    let _ = crate::views::write_sockstat(&mut io::sink(), &config, &JsonLine::new(), &root);
     let _ = crate::views::listen_counters(&root);
     let (lo, hi) = crate::views::port_range(&root);
     if let Ok(text) = std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_reserved_ports")) {

@@ -12,6 +12,7 @@
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::Result;
+use crate::model::Tick;
 use crate::render::json::JsonLine;
 use crate::text::Ipv6Text;
 use std::io::{Read, Write};
@@ -55,14 +56,20 @@ struct Membership {
 
 /// Print the group table; returns netstat's status (1 when
 /// /proc/net/igmp is missing, 255 when a file cannot be read).
-pub fn write_groups(out: &mut dyn Write, config: &Config, names: &mut NameCache) -> Result<i32> {
-    write_groups_at(out, config, names, &config.inputs.proc_root)
+pub fn write_groups(
+    out: &mut dyn Write,
+    config: &Config,
+    tick: &Tick,
+    names: &mut NameCache,
+) -> Result<i32> {
+    write_groups_at(out, config, tick, names, &config.inputs.proc_root)
 }
 
 /// [`write_groups`] with /proc at `root`.
 pub fn write_groups_at(
     out: &mut dyn Write,
     config: &Config,
+    tick: &Tick,
     names: &mut NameCache,
     root: &crate::collect::procfs::ProcRoot,
 ) -> Result<i32> {
@@ -122,7 +129,7 @@ pub fn write_groups_at(
         names.resolve_hosts(rows.iter().map(|r| r.group));
     }
     let mut group = Ipv6Text::new();
-    let mut json = config.output.is_json().then(JsonLine::new);
+    let mut json = config.output.is_json().then(|| JsonLine::of_tick(tick));
     for row in &rows {
         names.host_text(row.group, config.numeric_hosts, &mut group);
         let device = c_str(&row.device);

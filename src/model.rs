@@ -5,6 +5,33 @@
 
 use std::net::IpAddr;
 
+/// What every record of one tick shares beyond the configuration: the
+/// network namespace it was read in. Each output takes it as data: a view
+/// counts it as the `netns` key, and under `--all-netns` every JSON object
+/// carries it as `netns` and `netns_inode` (text prints a line above the
+/// namespace's tables instead, which is the driver's framing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick<'a> {
+    pub netns_inode: u64,
+    /// How text and errors name the namespace (`pid 1`, a name, `self`).
+    pub netns_label: &'a str,
+    /// The `netns` JSON value and group key (`pid:1`, a name, `self`).
+    pub netns_key: &'a str,
+    /// Whether JSON objects carry the namespace (`--all-netns`).
+    pub labelled: bool,
+}
+
+impl Tick<'static> {
+    /// A tick of nlstat's own namespace, unlabelled: what the unit tests
+    /// and the fuzz entry points run in.
+    pub const OWN: Tick<'static> = Tick {
+        netns_inode: 0,
+        netns_label: "self",
+        netns_key: "self",
+        labelled: false,
+    };
+}
+
 /// TCP states as the kernel numbers them (`include/net/tcp_states.h`).
 pub mod tcp_state {
     pub const ESTABLISHED: u8 = 1;

@@ -20,6 +20,7 @@ use crate::config::{Config, Mode};
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::error::Result;
+use crate::model::Tick;
 use crate::netns::Namespace;
 use crate::views::Aggregator;
 use rustc_hash::FxHashMap;
@@ -148,8 +149,8 @@ impl AllNamespaces {
     }
 }
 
-/// Write one namespace's output: text under a line naming the namespace,
-/// JSON objects with `netns` and `netns_inode` added.
+/// Write one namespace's output: text under a line naming the namespace;
+/// JSON objects carry it already (as the tick's label).
 fn emit(
     out: &mut impl Write,
     config: &Config,
@@ -161,22 +162,8 @@ fn emit(
             return Ok(());
         }
         writeln!(out, "Network namespace {} (inode {}):", ns.label, ns.inode)?;
-        return out.write_all(bytes);
     }
-    let mut key = Vec::new();
-    crate::render::json::push_string(&mut key, ns.key.as_bytes());
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
-        match line.strip_prefix(b"{") {
-            Some(rest) => {
-                out.write_all(b"{\"netns\":")?;
-                out.write_all(&key)?;
-                write!(out, ",\"netns_inode\":{},", ns.inode)?;
-                out.write_all(rest)?;
-            }
-            None => out.write_all(line)?,
-        }
-    }
-    Ok(())
+    out.write_all(bytes)
 }
 
 /// Run `work` for every namespace on up to one thread per core, each
@@ -286,14 +273,17 @@ fn visit(
     let mut bytes = Vec::with_capacity(16 * 1024);
     if config.mode == Mode::Sockets {
         let listing = state.listing(config);
-        if let Some(view) = listing.view() {
-            view.set_namespace(ns.inode, &ns.label, &ns.key);
-            if view.merges_namespaces() {
-                listing.defer_view();
-            }
+        if listing.view().is_some_and(|view| view.merges_namespaces()) {
+            listing.defer_view();
         }
     }
-    let result = state.tick(config, &mut bytes, programs.cloned());
+    let tick = Tick {
+        netns_inode: ns.inode,
+        netns_label: &ns.label,
+        netns_key: &ns.key,
+        labelled: true,
+    };
+    let result = state.tick(config, &tick, &mut bytes, programs.cloned());
     match result {
         Ok(status) => Outcome { bytes, status },
         Err(e) => {

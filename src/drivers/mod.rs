@@ -12,6 +12,7 @@ use crate::config::{Config, Mode};
 use crate::enrich::processes::ProcessIndex;
 use crate::error::{self, Result};
 use crate::interfaces::Interfaces;
+use crate::model::Tick;
 use crate::routes::Routes;
 use sockets::SocketListing;
 use std::io::Write;
@@ -43,10 +44,18 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     }
     let mut state = ModeState::default();
     state.prepare(config);
+    // the `netns` key of a view in one namespace: this one
+    let (inode, name) = crate::netns::current(config.netns.as_deref());
+    let tick = Tick {
+        netns_inode: inode,
+        netns_label: &name,
+        netns_key: &name,
+        labelled: false,
+    };
     match config.mode {
-        Mode::Statistics => once(config, out, |out| state.tick(config, out, None)),
+        Mode::Statistics => once(config, out, |out| state.tick(config, &tick, out, None)),
         Mode::Masquerade => Ok(masquerade(config)),
-        _ => repeat(config, out, |out| state.tick(config, out, None)),
+        _ => repeat(config, out, |out| state.tick(config, &tick, out, None)),
     }
 }
 
@@ -102,15 +111,16 @@ impl ModeState {
     pub fn tick(
         &mut self,
         config: &Config,
+        tick: &Tick,
         out: &mut impl Write,
         shared: Option<Arc<ProcessIndex>>,
     ) -> Result<i32> {
         match config.mode {
-            Mode::Sockets => self.listing(config).tick_with(config, out, shared),
-            Mode::Routes => self.routes(config).tick(config, out),
-            Mode::Interfaces => self.interfaces(config).tick(config, out),
+            Mode::Sockets => self.listing(config).tick_with(config, tick, out, shared),
+            Mode::Routes => self.routes(config).tick(config, tick, out),
+            Mode::Interfaces => self.interfaces(config).tick(config, tick, out),
             Mode::Statistics => crate::statistics::Statistics::new(config.inputs.proc_root.clone())
-                .tick(config, out),
+                .tick(config, tick, out),
             Mode::Masquerade => Ok(masquerade(config)),
         }
     }

@@ -10,7 +10,7 @@ use crate::enrich::processes::ProcessIndex;
 use crate::enrich::task_files::Unavailable;
 use crate::error::Result;
 use crate::filter::{CompiledQuery, SocketFilter};
-use crate::model::{InetProto, InetSocket};
+use crate::model::{InetProto, InetSocket, Tick};
 use crate::sinks::{SocketOutput, SocketSink};
 use rustc_hash::FxHashSet;
 use std::io::Write;
@@ -279,12 +279,7 @@ fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Pro
 
 impl SocketListing {
     pub fn new(collector: Collector, config: &Config) -> Self {
-        let mut rows = SocketOutput::for_config(config);
-        if let Some(view) = rows.view() {
-            // the `netns` key of a view in one namespace: this one
-            let (inode, name) = crate::netns::current(config.netns.as_deref());
-            view.set_namespace(inode, &name, &name);
-        }
+        let rows = SocketOutput::for_config(config);
         SocketListing {
             collector,
             v6_collector: None,
@@ -307,8 +302,8 @@ impl SocketListing {
     }
 
     /// Print every selected table once; returns netstat's exit status.
-    pub fn tick(&mut self, config: &Config, out: &mut impl Write) -> Result<i32> {
-        self.tick_with(config, out, None)
+    pub fn tick(&mut self, config: &Config, tick: &Tick, out: &mut impl Write) -> Result<i32> {
+        self.tick_with(config, tick, out, None)
     }
 
     /// Don't print a view at the end of a tick: its counts are taken with
@@ -327,6 +322,7 @@ impl SocketListing {
     pub fn tick_with(
         &mut self,
         config: &Config,
+        tick: &Tick,
         out: &mut impl Write,
         shared: Option<std::sync::Arc<ProcessIndex>>,
     ) -> Result<i32> {
@@ -344,12 +340,10 @@ impl SocketListing {
             None
         };
         let filter = SocketFilter::from_config(config, compiled.as_ref());
-        let root = self.collector.root().clone();
+        self.rows.begin_tick(tick);
         if let Some(view) = self.rows.view() {
-            view.start_tick(&root);
+            view.start_tick(self.collector.root());
         }
-        // The first tick reads every process anyway: that is its rescan.
-        self.rescanned = self.processes.is_none();
         // A filtered listing of inet tables looks for its own rows' owners
         // only, every tick (see ProcessIndex::scan_for).
         let targeted = config.programs
@@ -357,42 +351,8 @@ impl SocketListing {
             && config.wants_inet_section()
             && !config.wants(config.families.unix)
             && !config.protocols.groups;
-        let mut programs = Programs::None;
-        if let (true, Some(index)) = (config.programs, shared) {
-            programs = Programs::Shared(index);
-        } else if config.programs {
-            let mut kept = self.processes.take();
-            if kept.is_none() && !self.iterator_tried {
-                self.iterator_tried = true;
-                kept = owners_from_iterator(config, &root)?;
-            }
-            programs = match kept {
-                // the iterator's map is whole: built again each tick, on
-                // another thread, ready long before a large dump ends
-                Some(index) if index.from_kernel() => {
-                    self.rescanned = true;
-                    run_iterator(index, root.clone(), config)
-                }
-                _ if targeted => {
-                    self.rescanned = true;
-                    Programs::Targeted
-                }
-                // Later ticks: the map from the previous tick is refreshed
-                // in a few milliseconds (only changed processes are read),
-                // so rows can stream instead of waiting in memory.
-                Some(mut index) => {
-                    index.refresh(&root, false).map_err(bpf_error)?;
-                    report_denied(&index);
-                    Programs::Ready(index)
-                }
-                // The first tick reads every process, beside the dump.
-                None => Programs::Scanning(
-                    std::thread::spawn(move || Ok(ProcessIndex::scan(&root))),
-                    false,
-                ),
-            };
-        }
-        let mut status = self.tick_tables(config, out, &filter, &mut programs);
+        let mut programs = self.programs_for_tick(config, shared, targeted)?;
+        let mut status = self.tick_tables(config, tick, out, &filter, &mut programs);
         if let (Ok(_), Some(view), false) = (&status, self.rows.view(), self.view_deferred) {
             match programs.ready() {
                 Ok(index) => {
@@ -417,6 +377,56 @@ impl SocketListing {
         }
         self.compiled = kept.or(compiled);
         status
+    }
+
+    /// Where this tick's `-p` owners come from: the shared map of several
+    /// namespaces, the iterator's, the previous tick's refreshed, a
+    /// targeted walk after the dump, or a first walk beside the dump.
+    fn programs_for_tick(
+        &mut self,
+        config: &Config,
+        shared: Option<std::sync::Arc<ProcessIndex>>,
+        targeted: bool,
+    ) -> Result<Programs> {
+        // The first tick reads every process anyway: that is its rescan.
+        self.rescanned = self.processes.is_none();
+        if !config.programs {
+            return Ok(Programs::None);
+        }
+        if let Some(index) = shared {
+            return Ok(Programs::Shared(index));
+        }
+        let root = self.collector.root().clone();
+        let mut kept = self.processes.take();
+        if kept.is_none() && !self.iterator_tried {
+            self.iterator_tried = true;
+            kept = owners_from_iterator(config, &root)?;
+        }
+        Ok(match kept {
+            // the iterator's map is whole: built again each tick, on
+            // another thread, ready long before a large dump ends
+            Some(index) if index.from_kernel() => {
+                self.rescanned = true;
+                run_iterator(index, root, config)
+            }
+            _ if targeted => {
+                self.rescanned = true;
+                Programs::Targeted
+            }
+            // Later ticks: the map from the previous tick is refreshed
+            // in a few milliseconds (only changed processes are read),
+            // so rows can stream instead of waiting in memory.
+            Some(mut index) => {
+                index.refresh(&root, false).map_err(bpf_error)?;
+                report_denied(&index);
+                Programs::Ready(index)
+            }
+            // The first tick reads every process, beside the dump.
+            None => Programs::Scanning(
+                std::thread::spawn(move || Ok(ProcessIndex::scan(&root))),
+                false,
+            ),
+        })
     }
 
     /// The local ports of the TCP listeners the selected families have.
@@ -445,157 +455,168 @@ impl SocketListing {
         Ok(ports)
     }
 
+    /// Every selected table of one tick, in netstat's order: the inet
+    /// section, `-g`'s groups, unix, then netstat's messages for the
+    /// families this system cannot list.
     fn tick_tables(
+        &mut self,
+        config: &Config,
+        tick: &Tick,
+        out: &mut impl Write,
+        filter: &SocketFilter,
+        programs: &mut Programs,
+    ) -> Result<i32> {
+        if config.wants_inet_section() {
+            let status = self.inet_section(config, out, filter, programs)?;
+            if status != 0 {
+                return Ok(status);
+            }
+        }
+        if config.protocols.groups {
+            let status = crate::groups::write_groups(out, config, tick, &mut self.names)?;
+            if status != 0 {
+                return Ok(status);
+            }
+        }
+        if config.wants(config.families.unix) && self.unix_section(config, out, filter, programs)? {
+            return Ok(1);
+        }
+        Ok(unsupported_families(config))
+    }
+
+    /// The inet tables (TCP, SCTP, UDP, UDP-Lite, raw) under one header.
+    fn inet_section(
         &mut self,
         config: &Config,
         out: &mut impl Write,
         filter: &SocketFilter,
         programs: &mut Programs,
     ) -> Result<i32> {
+        // -p needs the process map and names need every address before
+        // the first row; otherwise rows stream straight to the output.
+        // The map is built beside the dump; rows that wait only for it
+        // stream from the moment it is ready.
+        // (views count numbers; names are looked up for their few keys)
+        let names = !config.numeric_hosts && config.view.is_none();
+        let mut buffer = matches!(programs, Programs::Scanning(..) | Programs::Targeted) || names;
+        let until_owners = matches!(programs, Programs::Scanning(..)) && !names;
+        let wait_at = match programs {
+            Programs::Scanning(_, true) => ITERATOR_WAIT_ROWS,
+            _ => usize::MAX,
+        };
+        crate::render::stdio::mark();
+        self.rows.inet_header(out, config)?;
+        self.buffered.clear();
+        let p = config.protocols;
+        // netstat's order: TCP, SCTP, UDP, UDP-Lite, raw.
+        let tables = [
+            (Some(InetProto::Tcp), p.tcp),
+            (None, p.sctp),
+            (Some(InetProto::Udp), p.udp),
+            (Some(InetProto::UdpLite), p.udplite),
+            (Some(InetProto::Raw), p.raw),
+        ];
         let mut status = 0;
-        if config.wants_inet_section() {
-            // -p needs the process map and names need every address before
-            // the first row; otherwise rows stream straight to the output.
-            // The map is built beside the dump; rows that wait only for it
-            // stream from the moment it is ready.
-            // (views count numbers; names are looked up for their few keys)
-            let names = !config.numeric_hosts && config.view.is_none();
-            let mut buffer =
-                matches!(programs, Programs::Scanning(..) | Programs::Targeted) || names;
-            let until_owners = matches!(programs, Programs::Scanning(..)) && !names;
-            let wait_at = match programs {
-                Programs::Scanning(_, true) => ITERATOR_WAIT_ROWS,
-                _ => usize::MAX,
+        for (proto, selected) in tables {
+            if !config.wants(selected) {
+                continue;
+            }
+            status = match proto {
+                Some(proto) => self.inet_family_pair(
+                    config,
+                    filter,
+                    proto,
+                    (&mut buffer, until_owners, wait_at),
+                    out,
+                    programs,
+                )?,
+                None => self.sctp(config),
             };
-            crate::render::stdio::mark();
-            self.rows.inet_header(out, config)?;
-            self.buffered.clear();
-            let p = config.protocols;
-            // netstat's order: TCP, SCTP, UDP, UDP-Lite, raw.
-            let tables = [
-                (Some(InetProto::Tcp), p.tcp),
-                (None, p.sctp),
-                (Some(InetProto::Udp), p.udp),
-                (Some(InetProto::UdpLite), p.udplite),
-                (Some(InetProto::Raw), p.raw),
-            ];
-            for (proto, selected) in tables {
-                if !config.wants(selected) {
-                    continue;
-                }
-                status = match proto {
-                    Some(proto) => self.inet_family_pair(
-                        config,
-                        filter,
-                        proto,
-                        (&mut buffer, until_owners, wait_at),
-                        out,
-                        programs,
-                    )?,
-                    None => self.sctp(config),
-                };
-                if status != 0 {
-                    break;
-                }
-            }
-            if buffer {
-                let sockets = std::mem::take(&mut self.buffered);
-                if let Programs::Targeted = programs {
-                    // --listeners names only the listeners' owners
-                    let listeners_only = matches!(config.view, Some(crate::views::View::Listeners));
-                    let wanted: FxHashSet<u64> = sockets
-                        .iter()
-                        .filter(|s| !listeners_only || s.state == crate::model::tcp_state::LISTEN)
-                        .map(|s| s.inode)
-                        .filter(|&inode| inode != 0)
-                        .collect();
-                    let index = ProcessIndex::scan_for(self.collector.root(), &wanted);
-                    report_denied(&index);
-                    *programs = Programs::Ready(index);
-                }
-                if !config.numeric_hosts && config.view.is_none() {
-                    self.names
-                        .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
-                }
-                let root = self.collector.root().clone();
-                let shared = programs.shared();
-                let mut owners = programs.ready_mut()?.map(|index| Owners {
-                    index,
-                    root: &root,
-                    ownerless: &mut self.ownerless,
-                    rescanned: &mut self.rescanned,
-                });
-                for (i, socket) in sockets.iter().enumerate() {
-                    if let (Some(owners), Some(later)) = (&owners, sockets.get(i + LOOKAHEAD)) {
-                        owners.index.prefetch(later.inode);
-                    }
-                    if let Some(owners) = &mut owners {
-                        owners.resolve(socket.inode)?;
-                    }
-                    let index = owners.as_ref().map(|o| &*o.index).or(shared.as_deref());
-                    self.rows
-                        .inet_row(out, socket, config, &mut self.names, index)?;
-                }
-                self.buffered = sockets;
-            }
             if status != 0 {
-                return Ok(status);
+                break;
             }
         }
-        if config.protocols.groups {
-            status = crate::groups::write_groups(out, config, &mut self.names)?;
-            if status != 0 {
-                return Ok(status);
-            }
-        }
-        if config.wants(config.families.unix) {
-            crate::render::stdio::mark();
-            let index = programs.ready()?;
-            self.rows.unix_header(out, config)?;
-            let rows = &mut self.rows;
-            let table = self.collector.unix_table(
-                filter.unix_kernel_states(),
-                filter.unix_peer_names(),
-                |socket| {
-                    if filter.keep_unix(socket) {
-                        rows.unix_row(out, socket, index)?;
-                    }
-                    Ok(())
-                },
-            )?;
-            if table == Table::Missing {
-                if config.any_selection || config.verbose {
-                    no_support("AF UNIX");
-                }
-                if config.any_selection {
-                    return Ok(1);
-                }
-            }
-        }
-        let families = config.families;
-        for (wanted, name) in [
-            (families.ipx, "AF IPX"),
-            (families.ax25, "AF AX25"),
-            (families.x25, "AF X25"),
-            (families.netrom, "AF NETROM"),
-            (families.rose, "AF ROSE"),
-        ] {
-            if config.wants(wanted) {
-                if config.any_selection || config.verbose {
-                    no_support(name);
-                }
-                if config.any_selection {
-                    return Ok(1);
-                }
-            }
-        }
-        if config.any_selection && (config.protocols.l2cap || config.protocols.rfcomm) {
-            eprintln!(
-                "netstat: feature `AF BLUETOOTH' not supported.\nPlease recompile `net-tools' with newer kernel source or full configuration."
-            );
-            status = 1;
+        if buffer {
+            self.print_buffered(config, out, programs)?;
         }
         Ok(status)
+    }
+
+    /// The rows that waited for names or owners, now that both are known.
+    fn print_buffered(
+        &mut self,
+        config: &Config,
+        out: &mut impl Write,
+        programs: &mut Programs,
+    ) -> Result<()> {
+        let sockets = std::mem::take(&mut self.buffered);
+        if let Programs::Targeted = programs {
+            // --listeners names only the listeners' owners
+            let listeners_only = matches!(config.view, Some(crate::views::View::Listeners));
+            let wanted: FxHashSet<u64> = sockets
+                .iter()
+                .filter(|s| !listeners_only || s.state == crate::model::tcp_state::LISTEN)
+                .map(|s| s.inode)
+                .filter(|&inode| inode != 0)
+                .collect();
+            let index = ProcessIndex::scan_for(self.collector.root(), &wanted);
+            report_denied(&index);
+            *programs = Programs::Ready(index);
+        }
+        if !config.numeric_hosts && config.view.is_none() {
+            self.names
+                .resolve_hosts(sockets.iter().flat_map(|s| [s.local, s.remote]));
+        }
+        let root = self.collector.root().clone();
+        let shared = programs.shared();
+        let mut owners = programs.ready_mut()?.map(|index| Owners {
+            index,
+            root: &root,
+            ownerless: &mut self.ownerless,
+            rescanned: &mut self.rescanned,
+        });
+        for (i, socket) in sockets.iter().enumerate() {
+            if let (Some(owners), Some(later)) = (&owners, sockets.get(i + LOOKAHEAD)) {
+                owners.index.prefetch(later.inode);
+            }
+            if let Some(owners) = &mut owners {
+                owners.resolve(socket.inode)?;
+            }
+            let index = owners.as_ref().map(|o| &*o.index).or(shared.as_deref());
+            self.rows
+                .inet_row(out, socket, config, &mut self.names, index)?;
+        }
+        self.buffered = sockets;
+        Ok(())
+    }
+
+    /// The unix table; true when it is missing and a selection asked for
+    /// it (netstat then exits 1).
+    fn unix_section(
+        &mut self,
+        config: &Config,
+        out: &mut impl Write,
+        filter: &SocketFilter,
+        programs: &mut Programs,
+    ) -> Result<bool> {
+        crate::render::stdio::mark();
+        let index = programs.ready()?;
+        self.rows.unix_header(out, config)?;
+        let rows = &mut self.rows;
+        let table = self.collector.unix_table(
+            filter.unix_kernel_states(),
+            filter.unix_peer_names(),
+            |socket| {
+                if filter.keep_unix(socket) {
+                    rows.unix_row(out, socket, index)?;
+                }
+                Ok(())
+            },
+        )?;
+        if table == Table::Missing && (config.any_selection || config.verbose) {
+            no_support("AF UNIX");
+        }
+        Ok(table == Table::Missing && config.any_selection)
     }
 
     /// SCTP: net-tools reads /proc/net/sctp; without it there is only the
@@ -610,10 +631,8 @@ impl SocketListing {
         i32::from(config.any_selection)
     }
 
-    /// One protocol's IPv4 then IPv6 table. When both are wanted, the IPv6
-    /// dump runs on a second socket and thread beside the IPv4 one; its rows
-    /// wait in a bounded channel (which pauses that dump when full) until
-    /// the IPv4 rows are out.
+    /// One protocol's IPv4 then IPv6 table: dumped beside each other, in
+    /// one walk (TCP), or in turn.
     fn inet_family_pair(
         &mut self,
         config: &Config,
@@ -623,8 +642,12 @@ impl SocketListing {
         out: &mut impl Write,
         programs: &mut Programs,
     ) -> Result<i32> {
-        let states = filter.inet_kernel_states(proto);
-        let bytecode = filter.bytecode();
+        let dump = Dump {
+            proto,
+            states: filter.inet_kernel_states(proto),
+            timers: config.timers,
+            bytecode: filter.bytecode(),
+        };
         let root = self.collector.root().clone();
         let (want_v4, want_v6) = (config.wants_inet_v4(), config.wants_inet_v6());
         // Only a ready map streams; a map still being built is not waited
@@ -650,107 +673,20 @@ impl SocketListing {
             }
             Ok(())
         };
+        let collector = &mut self.collector;
         let v4_table = if want_v4 && want_v6 && config.parallel_families {
-            let collector = &mut self.collector;
             let v6_collector = self
                 .v6_collector
                 .get_or_insert_with(|| Collector::new(config.source, collector.root().clone()));
-            let (sender, receiver) = mpsc::sync_channel::<Vec<InetSocket>>(V6_CHUNKS_IN_FLIGHT);
-            let (v4_table, v6_table) = std::thread::scope(|scope| {
-                let producer = scope.spawn(move || {
-                    let mut chunk = Vec::with_capacity(V6_CHUNK);
-                    let table = v6_collector.inet_table(
-                        proto,
-                        true,
-                        states,
-                        config.timers,
-                        bytecode,
-                        |s| {
-                            if filter.keep_inet(s) {
-                                chunk.push(*s);
-                                if chunk.len() == V6_CHUNK {
-                                    let full =
-                                        std::mem::replace(&mut chunk, Vec::with_capacity(V6_CHUNK));
-                                    sender.send(full).map_err(|_| consumer_gone())?;
-                                }
-                            }
-                            Ok(())
-                        },
-                    )?;
-                    if !chunk.is_empty() {
-                        sender.send(chunk).map_err(|_| consumer_gone())?;
-                    }
-                    Ok::<Table, crate::error::Error>(table)
-                });
-                let v4_table =
-                    collector.inet_table(proto, false, states, config.timers, bytecode, &mut keep);
-                let drained = v4_table.as_ref().ok().map(|_| {
-                    receiver
-                        .iter()
-                        .try_for_each(|chunk| chunk.iter().try_for_each(&mut keep))
-                });
-                drop(receiver);
-                let v6_table = producer.join().unwrap_or_else(|_| Err(consumer_gone()));
-                if let Some(result) = drained {
-                    result?;
-                }
-                Ok::<_, crate::error::Error>((v4_table?, v6_table?))
-            })?;
-            let _ = v6_table;
-            v4_table
+            dump_beside(collector, v6_collector, &dump, filter, &mut keep)?
         } else if let Some(table) = (proto == InetProto::Tcp && want_v4 && want_v6)
-            .then(|| {
-                // one walk for both families: IPv4 rows go out as they
-                // come, IPv6 ones wait for them
-                let mut v6_rows = std::mem::take(&mut self.v6_rows);
-                v6_rows.clear();
-                let table =
-                    self.collector
-                        .tcp_both_families(states, config.timers, bytecode, |s| {
-                            if s.is_v6() {
-                                if filter.keep_inet(s) {
-                                    v6_rows.push(*s);
-                                }
-                                Ok(())
-                            } else {
-                                keep(s)
-                            }
-                        });
-                let drained = match &table {
-                    Ok(Some(_)) => v6_rows.iter().try_for_each(&mut keep),
-                    _ => Ok(()),
-                };
-                self.v6_rows = v6_rows;
-                drained.and(table)
-            })
+            .then(|| dump_one_walk(collector, &mut self.v6_rows, &dump, filter, &mut keep))
             .transpose()?
             .flatten()
         {
             table
         } else {
-            let v4_table = if want_v4 {
-                self.collector.inet_table(
-                    proto,
-                    false,
-                    states,
-                    config.timers,
-                    bytecode,
-                    &mut keep,
-                )?
-            } else {
-                Table::Read
-            };
-            if want_v6 {
-                self.collector.inet_table(
-                    proto,
-                    true,
-                    states,
-                    config.timers,
-                    bytecode,
-                    &mut keep,
-                )?;
-            }
-            v4_table
+            dump_in_turn(collector, &dump, (want_v4, want_v6), &mut keep)?
         };
         sink.flush()?;
         // Only a missing IPv4 table is reported (after the IPv6 one is
@@ -765,6 +701,164 @@ impl SocketListing {
         }
         Ok(0)
     }
+}
+
+/// What one protocol's dump asks the kernel for.
+struct Dump<'a> {
+    proto: InetProto,
+    states: u32,
+    timers: bool,
+    bytecode: Option<&'a [u8]>,
+}
+
+/// The IPv6 dump on a second socket and thread beside the IPv4 one; its
+/// rows wait in a bounded channel (which pauses that dump when full) until
+/// the IPv4 rows are out. Returns the IPv4 table's outcome.
+fn dump_beside(
+    collector: &mut Collector,
+    v6_collector: &mut Collector,
+    dump: &Dump,
+    filter: &SocketFilter,
+    keep: &mut impl FnMut(&InetSocket) -> Result<()>,
+) -> Result<Table> {
+    let (sender, receiver) = mpsc::sync_channel::<Vec<InetSocket>>(V6_CHUNKS_IN_FLIGHT);
+    let (v4_table, _v6_table) = std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(V6_CHUNK);
+            let table = v6_collector.inet_table(
+                dump.proto,
+                true,
+                dump.states,
+                dump.timers,
+                dump.bytecode,
+                |s| {
+                    if filter.keep_inet(s) {
+                        chunk.push(*s);
+                        if chunk.len() == V6_CHUNK {
+                            let full = std::mem::replace(&mut chunk, Vec::with_capacity(V6_CHUNK));
+                            sender.send(full).map_err(|_| consumer_gone())?;
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+            if !chunk.is_empty() {
+                sender.send(chunk).map_err(|_| consumer_gone())?;
+            }
+            Ok::<Table, crate::error::Error>(table)
+        });
+        let v4_table = collector.inet_table(
+            dump.proto,
+            false,
+            dump.states,
+            dump.timers,
+            dump.bytecode,
+            &mut *keep,
+        );
+        let drained = v4_table.as_ref().ok().map(|_| {
+            receiver
+                .iter()
+                .try_for_each(|chunk| chunk.iter().try_for_each(&mut *keep))
+        });
+        drop(receiver);
+        let v6_table = producer.join().unwrap_or_else(|_| Err(consumer_gone()));
+        if let Some(result) = drained {
+            result?;
+        }
+        Ok::<_, crate::error::Error>((v4_table?, v6_table?))
+    })?;
+    Ok(v4_table)
+}
+
+/// TCP of both families in one walk: IPv4 rows go out as they come, IPv6
+/// ones wait for them (in `v6_rows`, kept across ticks). `None` when the
+/// kernel cannot walk both at once.
+fn dump_one_walk(
+    collector: &mut Collector,
+    v6_rows: &mut Vec<InetSocket>,
+    dump: &Dump,
+    filter: &SocketFilter,
+    keep: &mut impl FnMut(&InetSocket) -> Result<()>,
+) -> Result<Option<Table>> {
+    v6_rows.clear();
+    let table = collector.tcp_both_families(dump.states, dump.timers, dump.bytecode, |s| {
+        if s.is_v6() {
+            if filter.keep_inet(s) {
+                v6_rows.push(*s);
+            }
+            Ok(())
+        } else {
+            keep(s)
+        }
+    });
+    let drained = match &table {
+        Ok(Some(_)) => v6_rows.iter().try_for_each(&mut *keep),
+        _ => Ok(()),
+    };
+    drained.and(table)
+}
+
+/// The wanted families' tables one after the other; the IPv4 table's
+/// outcome (`Read` when it was not wanted).
+fn dump_in_turn(
+    collector: &mut Collector,
+    dump: &Dump,
+    (want_v4, want_v6): (bool, bool),
+    keep: &mut impl FnMut(&InetSocket) -> Result<()>,
+) -> Result<Table> {
+    let v4_table = if want_v4 {
+        collector.inet_table(
+            dump.proto,
+            false,
+            dump.states,
+            dump.timers,
+            dump.bytecode,
+            &mut *keep,
+        )?
+    } else {
+        Table::Read
+    };
+    if want_v6 {
+        collector.inet_table(
+            dump.proto,
+            true,
+            dump.states,
+            dump.timers,
+            dump.bytecode,
+            &mut *keep,
+        )?;
+    }
+    Ok(v4_table)
+}
+
+/// netstat's messages for the families this system has no tables for
+/// (IPX, AX.25, X.25, NET/ROM, ROSE, Bluetooth): 1 when a selection asked
+/// for one.
+fn unsupported_families(config: &Config) -> i32 {
+    let families = config.families;
+    for (wanted, name) in [
+        (families.ipx, "AF IPX"),
+        (families.ax25, "AF AX25"),
+        (families.x25, "AF X25"),
+        (families.netrom, "AF NETROM"),
+        (families.rose, "AF ROSE"),
+    ] {
+        if config.wants(wanted) {
+            if config.any_selection || config.verbose {
+                no_support(name);
+            }
+            if config.any_selection {
+                return 1;
+            }
+        }
+    }
+    if config.any_selection && (config.protocols.l2cap || config.protocols.rfcomm) {
+        eprintln!(
+            "netstat: feature `AF BLUETOOTH' not supported.\nPlease recompile `net-tools' with newer kernel source or full configuration."
+        );
+        return 1;
+    }
+    0
 }
 
 #[cfg(test)]

@@ -161,8 +161,10 @@ impl Collection {
     /// The metrics of the namespace the calling thread is in: sockets,
     /// interfaces, SNMP counters.
     fn namespace_metrics(&mut self, config: &Config, e: &mut Exposition<'_>) -> Result<()> {
-        // sockets: the exporter view counts them; it prints no rows
-        self.listing.tick(config, &mut std::io::sink())?;
+        // sockets: the exporter view counts them; it prints no rows (its
+        // keys have no `netns`: the exposition labels each namespace)
+        let tick = crate::model::Tick::OWN;
+        self.listing.tick(config, &tick, &mut std::io::sink())?;
         if let Some(view) = self.listing.view() {
             if let Some(parts) = view.parts() {
                 sockets::write(e, parts.counts)?;

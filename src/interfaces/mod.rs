@@ -13,6 +13,7 @@ use crate::collect::netlink::retry_interrupted;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::Tick;
 use crate::render::json::JsonLine;
 use inet6::Inet6Table;
 use order::Entry;
@@ -57,10 +58,10 @@ impl Interfaces {
         }
     }
 
-    pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
+    pub fn tick(&mut self, config: &Config, tick: &Tick, out: &mut dyn Write) -> Result<i32> {
         // netstat prints the title only while opening its ioctl socket,
         // which `-c` keeps open: once per run.
-        let mut json = config.output.is_json().then(JsonLine::new);
+        let mut json = config.output.is_json().then(|| JsonLine::of_tick(tick));
         if self.ticks == 0 && json.is_none() {
             out.write_all(render::TITLE.as_bytes())?;
         }
@@ -197,8 +198,12 @@ mod tests {
         };
         let mut interfaces = Interfaces::new(ProcRoot::default());
         let (mut first, mut second) = (Vec::new(), Vec::new());
-        interfaces.tick(&config, &mut first).expect("first tick");
-        interfaces.tick(&config, &mut second).expect("second tick");
+        interfaces
+            .tick(&config, &Tick::OWN, &mut first)
+            .expect("first tick");
+        interfaces
+            .tick(&config, &Tick::OWN, &mut second)
+            .expect("second tick");
         let (first, second) = (
             String::from_utf8(first).unwrap(),
             String::from_utf8(second).unwrap(),
@@ -242,7 +247,7 @@ mod tests {
                 panic!("{args:?} parses");
             };
             let mut out = Vec::new();
-            interfaces.tick(&config, &mut out).unwrap();
+            interfaces.tick(&config, &Tick::OWN, &mut out).unwrap();
             let ours = String::from_utf8(out).unwrap();
             let theirs = std::fs::read_to_string(fixtures.join("rtnl").join(expected)).unwrap();
             // The 15-character device is the documented difference:

@@ -15,11 +15,16 @@ use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-/// One JSON object being built: `begin`, fields, `end`.
+/// One JSON object being built: `begin`, fields, `end`. A clone keeps the
+/// tick's label (see [`JsonLine::for_tick`]).
+#[derive(Clone)]
 pub struct JsonLine {
     buffer: Vec<u8>,
     /// The next field is the first of a nested object: no comma before it.
     fresh_object: bool,
+    /// The fields every object of this tick starts with (the namespace
+    /// under `--all-netns`), made once per tick by [`JsonLine::for_tick`].
+    label: Vec<u8>,
 }
 
 impl Default for JsonLine {
@@ -35,13 +40,37 @@ impl JsonLine {
         JsonLine {
             buffer: Vec::with_capacity(512),
             fresh_object: false,
+            label: Vec::new(),
         }
     }
 
-    /// Start an object with its `kind`.
+    /// A line whose objects carry the tick's label (see [`for_tick`](Self::for_tick)).
+    pub fn of_tick(tick: &crate::model::Tick) -> Self {
+        let mut line = JsonLine::new();
+        line.for_tick(tick);
+        line
+    }
+
+    /// Label the objects of this tick: with `--all-netns` each starts with
+    /// `"netns"` and `"netns_inode"`, ahead of `kind`.
+    pub fn for_tick(&mut self, tick: &crate::model::Tick) -> &mut Self {
+        self.label.clear();
+        if tick.labelled {
+            self.label.extend_from_slice(b"\"netns\":");
+            push_string(&mut self.label, tick.netns_key.as_bytes());
+            self.label.extend_from_slice(b",\"netns_inode\":");
+            push_u64(&mut self.label, tick.netns_inode);
+            self.label.push(b',');
+        }
+        self
+    }
+
+    /// Start an object with its `kind` (after the tick's label).
     pub fn begin(&mut self, kind: &str) -> &mut Self {
         self.buffer.clear();
-        self.buffer.extend_from_slice(b"{\"kind\":\"");
+        self.buffer.push(b'{');
+        self.buffer.extend_from_slice(&self.label);
+        self.buffer.extend_from_slice(b"\"kind\":\"");
         self.buffer.extend_from_slice(kind.as_bytes());
         self.buffer.push(b'"');
         self
@@ -285,6 +314,11 @@ impl SocketObjects {
             host: Ipv6Text::new(),
             path: Vec::with_capacity(128),
         }
+    }
+
+    /// Label this tick's objects (see [`JsonLine::for_tick`]).
+    pub fn begin_tick(&mut self, tick: &crate::model::Tick) {
+        self.line.for_tick(tick);
     }
 
     pub fn inet_row(

@@ -15,6 +15,7 @@ use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::{Result, report_dump};
+use crate::model::Tick;
 use crate::render::json::JsonLine;
 use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use names::{InterfaceNames, NetworkNames};
@@ -86,9 +87,9 @@ impl Routes {
         }
     }
 
-    pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
-        if config.output.is_json() && self.json.is_none() {
-            self.json = Some(JsonLine::new());
+    pub fn tick(&mut self, config: &Config, tick: &Tick, out: &mut dyn Write) -> Result<i32> {
+        if config.output.is_json() {
+            self.json.get_or_insert_with(JsonLine::new).for_tick(tick);
         }
         self.interfaces.clear();
         let numeric = config.numeric_hosts || config.symbolic;
@@ -895,7 +896,7 @@ mod tests {
                 panic!("{args} parses");
             };
             let mut out = Vec::new();
-            assert_eq!(routes.tick(&config, &mut out).unwrap(), 0);
+            assert_eq!(routes.tick(&config, &Tick::OWN, &mut out).unwrap(), 0);
             let theirs = std::fs::read_to_string(dir.join(expected)).unwrap();
             assert_eq!(
                 without_iface(&String::from_utf8(out).unwrap()),

@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetSocket, UnixSocket};
+use crate::model::{InetSocket, Tick, UnixSocket};
 use crate::render::{json, netstat};
 use crate::views::Aggregator;
 use std::io::{self, Write};
@@ -18,6 +18,11 @@ use std::io::{self, Write};
 /// A consumer of socket records. Headers default to nothing (only
 /// netstat's tables have them); a counting sink writes nothing per row.
 pub trait SocketSink {
+    /// A tick starts: what its records share (the namespace).
+    fn begin_tick(&mut self, tick: &Tick) {
+        let _ = tick;
+    }
+
     /// The inet table's title and column header.
     fn inet_header(&mut self, out: &mut impl Write, config: &Config) -> io::Result<()> {
         let _ = (out, config);
@@ -80,6 +85,10 @@ impl SocketSink for netstat::RowWriter {
 }
 
 impl SocketSink for json::SocketObjects {
+    fn begin_tick(&mut self, tick: &Tick) {
+        json::SocketObjects::begin_tick(self, tick);
+    }
+
     fn inet_row(
         &mut self,
         out: &mut impl Write,
@@ -103,6 +112,10 @@ impl SocketSink for json::SocketObjects {
 
 /// A view counts rows; it prints at the end of each tick.
 impl SocketSink for Aggregator {
+    fn begin_tick(&mut self, tick: &Tick) {
+        Aggregator::begin_tick(self, tick);
+    }
+
     fn inet_row(
         &mut self,
         _out: &mut impl Write,
@@ -167,6 +180,10 @@ impl SocketOutput {
 }
 
 impl SocketSink for SocketOutput {
+    fn begin_tick(&mut self, tick: &Tick) {
+        each!(self, sink => sink.begin_tick(tick))
+    }
+
     fn inet_header(&mut self, out: &mut impl Write, config: &Config) -> io::Result<()> {
         each!(self, sink => sink.inet_header(out, config))
     }

@@ -3,6 +3,7 @@
 //! from the /proc files (netstat's sentences, hidden keys and histogram
 //! headings are a matter of its text, not of the facts).
 
+use crate::model::Tick;
 use crate::render::json::JsonLine;
 use std::io::{self, Write};
 
@@ -67,8 +68,11 @@ pub enum Value {
 pub type Emit<'a> = dyn FnMut(&[u8], &[u8], Value) -> io::Result<()> + 'a;
 
 /// A JSON `statistic` object per counter, into `out`.
-pub fn json_objects(out: &mut dyn Write) -> impl FnMut(&[u8], &[u8], Value) -> io::Result<()> + '_ {
-    let mut line = JsonLine::new();
+pub fn json_objects<'a>(
+    out: &'a mut dyn Write,
+    tick: &Tick,
+) -> impl FnMut(&[u8], &[u8], Value) -> io::Result<()> + 'a {
+    let mut line = JsonLine::of_tick(tick);
     move |section, name, value| {
         line.begin("statistic")
             .str("section", section)
@@ -166,7 +170,7 @@ mod tests {
     fn run(f: impl FnOnce(&mut Emit<'_>) -> io::Result<bool>) -> (bool, String) {
         let mut out = Vec::new();
         let ok = {
-            let mut emit = json_objects(&mut out);
+            let mut emit = json_objects(&mut out, &Tick::OWN);
             f(&mut emit).unwrap()
         };
         (ok, String::from_utf8(out).unwrap())

@@ -12,6 +12,7 @@ mod tables;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::Tick;
 use sentences::{Selection, Sentences, Tables};
 use std::io::{Read, Write};
 
@@ -37,14 +38,14 @@ impl Statistics {
 
     /// Print the statistics; returns netstat's exit status (1 for an
     /// address family without statistics, or when a file could not be read).
-    pub fn tick(&mut self, config: &Config, out: &mut dyn Write) -> Result<i32> {
+    pub fn tick(&mut self, config: &Config, tick: &Tick, out: &mut dyn Write) -> Result<i32> {
         let family = if config.af_names.is_empty() {
             "inet".to_string()
         } else {
             config.af_names.join(",")
         };
         if config.output.is_json() {
-            return self.json(config, &family, out);
+            return self.json(config, &family, tick, out);
         }
         let selection = selection(config);
         match family.as_str() {
@@ -63,7 +64,13 @@ impl Statistics {
 
     /// `--json`: the counters of the files `-s` reads, with the same
     /// messages (on stderr) and exit statuses.
-    fn json(&mut self, config: &Config, family: &str, out: &mut dyn Write) -> Result<i32> {
+    fn json(
+        &mut self,
+        config: &Config,
+        family: &str,
+        tick: &Tick,
+        out: &mut dyn Write,
+    ) -> Result<i32> {
         let p = &config.protocols;
         let filter = counters::SectionFilter {
             raw: p.raw,
@@ -94,7 +101,7 @@ impl Statistics {
             }
         };
         let mut status = 0;
-        let mut emit = counters::json_objects(out);
+        let mut emit = counters::json_objects(out, tick);
         for (relative, required, layout) in files {
             match self.read(relative) {
                 Loaded::Text => {}
@@ -306,7 +313,7 @@ mod tests {
         let mut statistics = Statistics::new(ProcRoot(dir));
         let mut out = Vec::new();
         let status = statistics
-            .tick(&config(all(), vec!["inet", "unix"]), &mut out)
+            .tick(&config(all(), vec!["inet", "unix"]), &Tick::OWN, &mut out)
             .unwrap();
         assert_eq!(status, 1);
         assert_eq!(
@@ -321,12 +328,14 @@ mod tests {
         let mut statistics = Statistics::new(ProcRoot(dir));
         let mut out = Vec::new();
         assert_eq!(
-            statistics.tick(&config(all(), vec![]), &mut out).unwrap(),
+            statistics
+                .tick(&config(all(), vec![]), &Tick::OWN, &mut out)
+                .unwrap(),
             1
         );
         assert_eq!(
             statistics
-                .tick(&config(all(), vec!["inet6"]), &mut out)
+                .tick(&config(all(), vec!["inet6"]), &Tick::OWN, &mut out)
                 .unwrap(),
             1
         );

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::model::{InetSocket, UnixSocket};
-use crate::render::json::proto_name;
+use crate::render::json::{JsonLine, proto_name};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::{self, Write};
 
@@ -203,10 +203,12 @@ impl GroupCounts {
 
     /// Print this tick's counts (`--summary` when `summary`: grouped by
     /// protocol and family), with `--top` rows at most.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn write(
         &mut self,
         out: &mut dyn Write,
         config: &Config,
+        json: &JsonLine,
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,
         top: Option<usize>,
@@ -230,6 +232,7 @@ impl GroupCounts {
         }
         let table = Table {
             config,
+            json,
             kind: if summary { "summary" } else { "count" },
             top,
             summary,
@@ -386,6 +389,8 @@ impl GroupCounts {
 /// are grouped by protocol and family (`--summary`).
 struct Table<'a> {
     config: &'a Config,
+    /// The tick's (labelled) JSON line.
+    json: &'a JsonLine,
     kind: &'static str,
     top: Option<usize>,
     summary: bool,
@@ -400,7 +405,15 @@ impl Table<'_> {
         count: usize,
     ) -> io::Result<()> {
         let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
-        write_count_rows(out, self.config, self.kind, &names_of, row, count)
+        write_count_rows(
+            out,
+            self.config,
+            self.json,
+            self.kind,
+            &names_of,
+            row,
+            count,
+        )
     }
 }
 

@@ -174,7 +174,12 @@ pub(crate) struct Report {
 }
 
 /// Print `--ephemeral` for one tick.
-pub(crate) fn write(out: &mut dyn Write, config: &Config, report: &Report) -> io::Result<()> {
+pub(crate) fn write(
+    out: &mut dyn Write,
+    config: &Config,
+    json: &JsonLine,
+    report: &Report,
+) -> io::Result<()> {
     let Report {
         rows,
         deltas,
@@ -182,7 +187,7 @@ pub(crate) fn write(out: &mut dyn Write, config: &Config, report: &Report) -> io
         ..
     } = report;
     if config.output.is_json() {
-        return write_json(out, config, rows, deltas, *available);
+        return write_json(out, config, json.clone(), rows, deltas, *available);
     }
     let (lo, hi) = report.range;
     writeln!(
@@ -197,11 +202,11 @@ pub(crate) fn write(out: &mut dyn Write, config: &Config, report: &Report) -> io
 fn write_json(
     out: &mut dyn Write,
     config: &Config,
+    mut line: JsonLine,
     rows: &[EphemeralRow],
     deltas: &[Option<i64>],
     available: u64,
 ) -> io::Result<()> {
-    let mut line = JsonLine::new();
     for (((local, remote, port), (in_use, tw), pct), delta) in rows.iter().zip(deltas) {
         line.begin("ephemeral")
             .ip("local_addr", *local)

@@ -214,11 +214,19 @@ pub(crate) struct Report {
 pub(crate) fn write(
     out: &mut dyn Write,
     config: &Config,
+    json: &JsonLine,
     programs: Option<&ProcessIndex>,
     report: &Report,
 ) -> io::Result<()> {
     if config.output.is_json() {
-        write_json(out, config, programs, &report.rows, &report.counters)
+        write_json(
+            out,
+            config,
+            json.clone(),
+            programs,
+            &report.rows,
+            &report.counters,
+        )
     } else {
         write_text(out, config, programs, &report.rows, &report.counters)
     }
@@ -228,11 +236,11 @@ pub(crate) fn write(
 fn write_json(
     out: &mut dyn Write,
     config: &Config,
+    mut line: JsonLine,
     programs: Option<&ProcessIndex>,
     rows: &[Row],
     counters: &Counters,
 ) -> io::Result<()> {
-    let mut line = JsonLine::new();
     for r in rows {
         let l = &r.listener;
         line.begin("listener")

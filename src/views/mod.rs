@@ -32,7 +32,8 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::filter::expr::Query;
-use crate::model::{InetSocket, UnixSocket, tcp_state};
+use crate::model::{InetSocket, Tick, UnixSocket, tcp_state};
+use crate::render::json::JsonLine;
 use counts::GroupCounts;
 use ephemeral::EphemeralCounts;
 use listeners::ListenerCounts;
@@ -139,6 +140,9 @@ pub struct Aggregator {
     listeners: Option<ListenerCounts>,
     /// `--ephemeral`, the exporter's ephemeral gauges.
     ephemeral: Option<EphemeralCounts>,
+    /// The JSON line of this tick, labelled with its namespace under
+    /// `--all-netns`; each table starts from a clone of it.
+    json: JsonLine,
 }
 
 impl Aggregator {
@@ -156,15 +160,17 @@ impl Aggregator {
             listeners: (exporter || view == View::Listeners).then(ListenerCounts::default),
             ephemeral: (exporter || view == View::Ephemeral).then(EphemeralCounts::default),
             view,
+            json: JsonLine::new(),
         }
     }
 
-    /// Count the sockets that follow as those of namespace `inode`, named
-    /// `label` in text and `key` in JSON.
-    pub fn set_namespace(&mut self, inode: u64, label: &str, key: &str) {
+    /// Count the sockets that follow as those of the tick's namespace (the
+    /// `netns` key), and label this tick's JSON objects as the tick says.
+    pub fn begin_tick(&mut self, tick: &Tick) {
         if let Some(counts) = &mut self.counts {
-            counts.set_namespace(inode, label, key);
+            counts.set_namespace(tick.netns_inode, tick.netns_label, tick.netns_key);
         }
+        self.json.for_tick(tick);
     }
 
     /// Whether this view is counted across namespaces (`--group-by`) rather
@@ -224,16 +230,17 @@ impl Aggregator {
         ) {
             (View::Exporter { .. }, ..) => return Ok(()),
             (View::GroupBy { top, .. }, Some(counts), ..) => {
-                counts.write(out, config, names, programs, *top, false)
+                counts.write(out, config, &self.json, names, programs, *top, false)
             }
             (View::Summary, Some(counts), ..) => counts
-                .write(out, config, names, programs, None, true)
-                .and_then(|()| write_sockstat(out, config, root)),
+                .write(out, config, &self.json, names, programs, None, true)
+                .and_then(|()| write_sockstat(out, config, &self.json, root)),
             (View::Listeners, _, Some(counts), _) => {
-                listeners::write(out, config, programs, &counts.report(config, root))
+                let report = counts.report(config, root);
+                listeners::write(out, config, &self.json, programs, &report)
             }
             (View::Ephemeral, .., Some(counts)) => {
-                ephemeral::write(out, config, &counts.report(config))
+                ephemeral::write(out, config, &self.json, &counts.report(config))
             }
             _ => Ok(()),
         };

@@ -197,13 +197,14 @@ impl<'a> Shower<'a> {
 pub(crate) fn write_count_rows(
     out: &mut dyn Write,
     config: &Config,
+    json: &JsonLine,
     kind: &str,
     names_of: &[String],
     row: &mut dyn FnMut(usize) -> (Vec<Shown>, u64, Option<i64>),
     count: usize,
 ) -> io::Result<()> {
     if config.output.is_json() {
-        let mut line = JsonLine::new();
+        let mut line = json.clone();
         for i in 0..count {
             let (key, n, delta) = row(i);
             line.begin(kind);

@@ -41,6 +41,7 @@ pub(crate) fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&
 pub(crate) fn write_sockstat(
     out: &mut dyn Write,
     config: &Config,
+    json: &JsonLine,
     root: &crate::collect::procfs::ProcRoot,
 ) -> io::Result<()> {
     let mut fields: Vec<(String, u64)> = Vec::new();
@@ -72,7 +73,7 @@ pub(crate) fn write_sockstat(
         }
     }
     if config.output.is_json() {
-        let mut line = JsonLine::new();
+        let mut line = json.clone();
         line.begin("sockstat");
         for (name, value) in &fields {
             line.u64(name, *value);

@@ -5,6 +5,7 @@
 //! here only.
 
 pub mod all_netns;
+mod rows;
 pub mod sockets;
 
 use crate::collect::Collector;

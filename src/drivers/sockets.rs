@@ -1,13 +1,12 @@
 //! The socket listing (netstat's default mode): which tables, in netstat's
 //! order, with its messages for tables this system cannot provide.
 
-use crate::collect::procfs::ProcRoot;
+use super::rows::{LOOKAHEAD, Owners, Programs, RowSink, run_iterator};
 use crate::collect::{Collector, Table};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::owners::{bpf_error, owners_from_iterator, report_denied};
 use crate::enrich::processes::ProcessIndex;
-use crate::enrich::task_files::Unavailable;
 use crate::error::Result;
 use crate::filter::{CompiledQuery, SocketFilter};
 use crate::model::{InetProto, InetSocket, Tick};
@@ -15,7 +14,6 @@ use crate::sinks::{SocketOutput, SocketSink};
 use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 /// netstat's ESYSNOT message.
 fn no_support(name: &str) {
@@ -38,136 +36,6 @@ fn consumer_gone() -> crate::error::Error {
         std::io::ErrorKind::BrokenPipe,
         "the IPv6 rows' consumer stopped",
     ))
-}
-
-/// Where a table's rows go: straight to the output, or to the buffer that
-/// waits for names and processes.
-struct RowSink<'a, W: Write> {
-    /// Rows wait in `buffered`; shared by every table of the section, so
-    /// that once streaming starts the later tables stream too.
-    buffer: &'a mut bool,
-    /// The rows wait only for the process map being built on another
-    /// thread: once it is ready, the waiting rows are printed and the rest
-    /// stream (the iterator's map is usually ready before a large dump
-    /// ends).
-    until_owners: bool,
-    /// How many rows may wait for the map before the dump pauses until it
-    /// is ready (unbounded for the /proc walk, which takes longer than the
-    /// dump anyway; bounded for the iterator, whose map comes soon).
-    wait_at: usize,
-    buffered: &'a mut Vec<InetSocket>,
-    rows: &'a mut SocketOutput,
-    names: &'a mut NameCache,
-    config: &'a Config,
-    out: &'a mut W,
-    /// -p: the map, ready or being built.
-    programs: &'a mut Programs,
-    root: &'a ProcRoot,
-    ownerless: &'a mut FxHashSet<u64>,
-    rescanned: &'a mut bool,
-    /// With a ready owner map, rows go out [`LOOKAHEAD`] rows late: each
-    /// row's map slot is fetched when it arrives and read when it prints.
-    ahead: std::collections::VecDeque<InetSocket>,
-}
-
-/// Rows between a map slot's prefetch and its lookup: enough to cover a
-/// memory access while rendering the rows in between.
-const LOOKAHEAD: usize = 16;
-
-impl<W: Write> RowSink<'_, W> {
-    fn accept(&mut self, socket: &InetSocket) -> Result<()> {
-        if *self.buffer {
-            let now = self.until_owners
-                && (self.buffered.len() >= self.wait_at || self.programs.is_built());
-            if !now {
-                self.buffered.push(*socket);
-                return Ok(());
-            }
-            *self.buffer = false;
-            let waiting = std::mem::take(self.buffered);
-            for row in &waiting {
-                self.emit(row)?;
-            }
-            *self.buffered = waiting;
-            self.buffered.clear();
-        }
-        self.emit(socket)
-    }
-
-    fn emit(&mut self, socket: &InetSocket) -> Result<()> {
-        let index = match &*self.programs {
-            Programs::Shared(index) => &**index,
-            Programs::Ready(index) => index,
-            _ => return self.print(socket),
-        };
-        index.prefetch(socket.inode);
-        self.ahead.push_back(*socket);
-        if self.ahead.len() > LOOKAHEAD
-            && let Some(row) = self.ahead.pop_front()
-        {
-            self.print(&row)?;
-        }
-        Ok(())
-    }
-
-    /// Print the rows still waiting for their lookahead.
-    fn flush(&mut self) -> Result<()> {
-        while let Some(row) = self.ahead.pop_front() {
-            self.print(&row)?;
-        }
-        Ok(())
-    }
-
-    fn print(&mut self, socket: &InetSocket) -> Result<()> {
-        if let Programs::Shared(index) = &*self.programs {
-            self.rows
-                .inet_row(self.out, socket, self.config, self.names, Some(index))?;
-            return Ok(());
-        }
-        let mut owners = self.programs.ready_mut()?.map(|index| Owners {
-            index,
-            root: self.root,
-            ownerless: self.ownerless,
-            rescanned: self.rescanned,
-        });
-        if let Some(owners) = &mut owners {
-            owners.resolve(socket.inode)?;
-        }
-        let index = owners.as_ref().map(|o| &*o.index);
-        self.rows
-            .inet_row(self.out, socket, self.config, self.names, index)?;
-        Ok(())
-    }
-}
-
-/// The process map while rows are printed, with the rescan rule: a socket
-/// inode no process is known to hold may belong to a process whose files
-/// changed without changing in number, so it triggers one full rescan per
-/// tick, unless it stayed unowned after the last one.
-struct Owners<'a> {
-    index: &'a mut ProcessIndex,
-    root: &'a ProcRoot,
-    ownerless: &'a mut FxHashSet<u64>,
-    /// Set once this tick has rescanned (one full rescan per tick at most).
-    rescanned: &'a mut bool,
-}
-
-impl Owners<'_> {
-    fn resolve(&mut self, inode: u64) -> Result<()> {
-        if inode == 0 || self.index.contains(inode) {
-            return Ok(());
-        }
-        if !*self.rescanned && !self.ownerless.contains(&inode) {
-            self.index.refresh(self.root, true).map_err(bpf_error)?;
-            *self.rescanned = true;
-            self.ownerless.clear();
-            if self.index.contains(inode) {
-                return Ok(());
-            }
-        }
-        self.ownerless.insert(inode);
-        Ok(())
-    }
 }
 
 /// State kept across `-c` ticks.
@@ -194,87 +62,6 @@ pub struct SocketListing {
     /// The BPF iterator was tried and cannot serve: later ticks read /proc
     /// without trying again.
     iterator_tried: bool,
-}
-
-/// The process map for this tick: being built on another thread, to be
-/// built for the rows a filter kept, or ready.
-enum Programs {
-    None,
-    /// The /proc walk, or a run of the BPF iterator (`true`), beside the
-    /// dump.
-    Scanning(
-        JoinHandle<std::result::Result<ProcessIndex, Unavailable>>,
-        bool,
-    ),
-    /// Built after the dump, for the filtered rows' inodes only
-    /// ([`ProcessIndex::scan_for`]).
-    Targeted,
-    Ready(ProcessIndex),
-    /// A complete map made by the caller for several listings at once
-    /// (`--all-netns`): read only, never rescanned here.
-    Shared(std::sync::Arc<ProcessIndex>),
-}
-
-impl Programs {
-    /// Whether the map is there without waiting for it.
-    fn is_built(&self) -> bool {
-        match self {
-            Programs::Scanning(handle, _) => handle.is_finished(),
-            _ => true,
-        }
-    }
-
-    fn ready(&mut self) -> Result<Option<&ProcessIndex>> {
-        if let Programs::Shared(index) = self {
-            return Ok(Some(index));
-        }
-        Ok(self.ready_mut()?.map(|index| &*index))
-    }
-
-    /// The shared map, which rows are printed with but never rescanned.
-    fn shared(&self) -> Option<std::sync::Arc<ProcessIndex>> {
-        match self {
-            Programs::Shared(index) => Some(std::sync::Arc::clone(index)),
-            _ => None,
-        }
-    }
-
-    fn ready_mut(&mut self) -> Result<Option<&mut ProcessIndex>> {
-        if let Programs::Scanning(..) = self {
-            let Programs::Scanning(handle, _) = std::mem::replace(self, Programs::None) else {
-                unreachable!()
-            };
-            let index = handle
-                .join()
-                .unwrap_or_else(|_| Ok(ProcessIndex::default()));
-            let index = index.map_err(bpf_error)?;
-            report_denied(&index);
-            *self = Programs::Ready(index);
-        }
-        Ok(match self {
-            Programs::Ready(index) => Some(index),
-            _ => None,
-        })
-    }
-}
-
-/// Run the BPF iterator again for `index` on another thread (its map is
-/// rebuilt whole); with `auto`, a failure falls back to the /proc walk
-/// there, saying why under `-v`.
-fn run_iterator(mut index: ProcessIndex, root: ProcRoot, config: &Config) -> Programs {
-    let (verbose, program_name) = (config.verbose, config.program_name.clone());
-    Programs::Scanning(
-        std::thread::spawn(move || {
-            index.refresh(&root, true)?;
-            if let Some(reason) = index.fallback.take()
-                && verbose
-            {
-                eprintln!("{program_name}: -p reads /proc (no BPF task_file iterator: {reason})");
-            }
-            Ok(index)
-        }),
-        true,
-    )
 }
 
 impl SocketListing {
@@ -864,6 +651,7 @@ fn unsupported_families(config: &Config) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::procfs::ProcRoot;
     use crate::model::tcp_state;
     use std::net::{IpAddr, Ipv4Addr};
 

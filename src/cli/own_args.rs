@@ -37,37 +37,10 @@ pub struct NlstatArgs {
     /// text format.
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
-    /// count sockets per distinct tuple of KEYS
-    ///
-    /// A view: one row per distinct tuple of the keys (comma-separated)
-    /// with its count.
-    /// Keys: proto, family, state, local_addr, local_port, remote_addr,
-    /// remote_port, remote_net (or remote_net/LEN), uid, user, netns, and
-    /// with -p pid and program (see LOAD-BALANCER VIEWS).
-    #[arg(long = "group-by", value_name = "KEYS")]
-    pub group_by: Option<String>,
-    /// keep the first N rows of --group-by
-    #[arg(long = "top", value_name = "N", value_hint = clap::ValueHint::Other)]
-    pub top: Option<String>,
-    /// socket counts per protocol, family and state
-    ///
-    /// Counts per protocol, family and state for every selected table, then
-    /// the kernel's totals from /proc/net/sockstat and sockstat6.
-    #[arg(long = "summary", action = ArgAction::Count)]
-    pub summary: u8,
-    /// TCP listeners: accept queues and connections
-    ///
-    /// One row per listening TCP socket: accept queue, backlog, fill, and
-    /// the SYN_RECV, ESTABLISHED and TIME_WAIT sockets on its port; then
-    /// the kernel's listen counters.
-    #[arg(long = "listeners", action = ArgAction::Count)]
-    pub listeners: u8,
-    /// ephemeral port use per remote address and port
-    ///
-    /// Ports of net.ipv4.ip_local_port_range in use per (local address,
-    /// remote address, remote port), against those available.
-    #[arg(long = "ephemeral", action = ArgAction::Count)]
-    pub ephemeral: u8,
+    /// The views' options (--group-by, --top, --summary, --listeners,
+    /// --ephemeral), defined beside their resolution in cli/view.rs.
+    #[command(flatten)]
+    pub views: super::view::ViewArgs,
     /// serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)
     ///
     /// Answer Prometheus scrapes over HTTP (see PROMETHEUS EXPORTER). A

@@ -6,19 +6,59 @@ use super::netstat_args::RawArgs;
 use super::own_args::NlstatArgs;
 use crate::config::Mode;
 use crate::views::{Key, View};
+use clap::ArgAction;
+
+/// The views' options: one field per view (adding a view adds its flag
+/// here and its arm in [`choose`]). Flattened into nlstat's own options,
+/// under their heading.
+#[derive(clap::Args, Debug, Default)]
+pub struct ViewArgs {
+    /// count sockets per distinct tuple of KEYS
+    ///
+    /// A view: one row per distinct tuple of the keys (comma-separated)
+    /// with its count.
+    /// Keys: proto, family, state, local_addr, local_port, remote_addr,
+    /// remote_port, remote_net (or remote_net/LEN), uid, user, netns, and
+    /// with -p pid and program (see LOAD-BALANCER VIEWS).
+    #[arg(long = "group-by", value_name = "KEYS")]
+    pub group_by: Option<String>,
+    /// keep the first N rows of --group-by
+    #[arg(long = "top", value_name = "N", value_hint = clap::ValueHint::Other)]
+    pub top: Option<String>,
+    /// socket counts per protocol, family and state
+    ///
+    /// Counts per protocol, family and state for every selected table, then
+    /// the kernel's totals from /proc/net/sockstat and sockstat6.
+    #[arg(long = "summary", action = ArgAction::Count)]
+    pub summary: u8,
+    /// TCP listeners: accept queues and connections
+    ///
+    /// One row per listening TCP socket: accept queue, backlog, fill, and
+    /// the SYN_RECV, ESTABLISHED and TIME_WAIT sockets on its port; then
+    /// the kernel's listen counters.
+    #[arg(long = "listeners", action = ArgAction::Count)]
+    pub listeners: u8,
+    /// ephemeral port use per remote address and port
+    ///
+    /// Ports of net.ipv4.ip_local_port_range in use per (local address,
+    /// remote address, remote port), against those available.
+    #[arg(long = "ephemeral", action = ArgAction::Count)]
+    pub ephemeral: u8,
+}
 
 /// The view the options ask for: at most one, only over socket tables.
 /// With --all-netns, a --group-by counts each namespace apart.
 pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> {
     let own = &raw.own;
+    let views = &own.views;
     let mut chosen: Vec<(&str, View)> = Vec::new();
     if let Some(view) = group_by(raw)? {
         chosen.push(("--group-by", view));
     }
     for (given, name, view) in [
-        (own.summary, "--summary", View::Summary),
-        (own.listeners, "--listeners", View::Listeners),
-        (own.ephemeral, "--ephemeral", View::Ephemeral),
+        (views.summary, "--summary", View::Summary),
+        (views.listeners, "--listeners", View::Listeners),
+        (views.ephemeral, "--ephemeral", View::Ephemeral),
     ] {
         if given > 0 {
             chosen.push((name, view));
@@ -41,7 +81,7 @@ pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> 
 
 /// --group-by KEYS with its --top N, if given.
 fn group_by(raw: &RawArgs) -> Result<Option<View>, String> {
-    let own = &raw.own;
+    let own = &raw.own.views;
     let Some(keys) = &own.group_by else {
         if own.top.is_some() {
             return Err("--top goes with --group-by".into());

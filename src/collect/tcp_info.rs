@@ -187,9 +187,9 @@ tcp_info_fields! {
     TOTAL_RTO "total_rto" 240 U16, Count;
     TOTAL_RTO_RECOVERIES "total_rto_recoveries" 242 U16, Count;
     TOTAL_RTO_TIME "total_rto_time" 244 U32, Milliseconds;
-    // 6.18: 280 (AccECN). Later kernels split bytes 276..280 into the
-    // bit-fields ecn_mode, accecn_opt_seen, accecn_fail_mode, options2;
-    // this table follows the running 6.18.
+    // 6.18: 280 (AccECN). A change after 6.18 re-splits bytes 276..280
+    // into the bit-fields ecn_mode, accecn_opt_seen, accecn_fail_mode and
+    // options2; this table follows the running 6.18.
     RECEIVED_CE "received_ce" 248 U32, Segments;
     DELIVERED_E1_BYTES "delivered_e1_bytes" 252 U32, Bytes;
     DELIVERED_E0_BYTES "delivered_e0_bytes" 256 U32, Bytes;

@@ -30,6 +30,7 @@ fn main() {
         .unwrap_or(5)
         .max(1);
     let root = ProcRoot::default();
+    let inputs = nlstat::config::Inputs::from_env();
     let time = |f: &mut dyn FnMut() -> usize| {
         let mut times = Vec::new();
         let mut count = 0;
@@ -41,7 +42,7 @@ fn main() {
         (times, count)
     };
     let start = Instant::now();
-    match TaskFiles::load() {
+    match TaskFiles::load(&inputs) {
         Ok(mut task_files) => {
             report(
                 "load (BTF, verifier)",
@@ -54,7 +55,7 @@ fn main() {
                 n
             });
             report("iterator walk, records only", times, count);
-            match ProcessIndex::with_iterator(&root, true) {
+            match ProcessIndex::with_iterator(&root, true, &inputs) {
                 Ok(mut index) => {
                     let (times, count) = time(&mut || {
                         index.refresh(&root, true).expect("iterator map");

@@ -23,6 +23,16 @@ pub struct Inputs {
     /// Where a filter runs: `NLSTAT_FILTER_IN` (`kernel` or `user`)
     /// keeps one side only, for tests that compare them.
     pub filter_in: Placement,
+    /// The kernel BTF the `-p` iterator is built from: `NLSTAT_BTF_PATH`
+    /// (tests point it at a missing or garbage file); `None`: the kernel's.
+    pub btf_path: Option<std::path::PathBuf>,
+    /// `NLSTAT_BPF_REJECT` (non-empty): emit an iterator program the
+    /// verifier rejects, for tests of the fallback and its message.
+    pub bpf_reject: bool,
+    /// How long host lookups may hold up a table:
+    /// `NLSTAT_RESOLVE_TIMEOUT_MS` (tests and slow resolvers); `None`: the
+    /// default deadline.
+    pub resolve_timeout: Option<std::time::Duration>,
 }
 
 impl Inputs {
@@ -33,7 +43,26 @@ impl Inputs {
                 Some(path) => ProcRoot(path.into()),
                 None => ProcRoot::default(),
             },
-            filter_in: Placement::from_env(),
+            filter_in: match std::env::var("NLSTAT_FILTER_IN").as_deref() {
+                Ok("kernel") => Placement {
+                    kernel: true,
+                    user: false,
+                },
+                Ok("user") => Placement {
+                    kernel: false,
+                    user: true,
+                },
+                _ => Placement {
+                    kernel: true,
+                    user: true,
+                },
+            },
+            btf_path: std::env::var_os("NLSTAT_BTF_PATH").map(Into::into),
+            bpf_reject: std::env::var_os("NLSTAT_BPF_REJECT").is_some_and(|v| !v.is_empty()),
+            resolve_timeout: std::env::var("NLSTAT_RESOLVE_TIMEOUT_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(std::time::Duration::from_millis),
         }
     }
 }
@@ -47,6 +76,9 @@ impl Default for Inputs {
                 kernel: true,
                 user: true,
             },
+            btf_path: None,
+            bpf_reject: false,
+            resolve_timeout: None,
         }
     }
 }

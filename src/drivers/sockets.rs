@@ -288,7 +288,7 @@ impl SocketListing {
         SocketListing {
             collector,
             v6_collector: None,
-            names: NameCache::new(),
+            names: NameCache::for_inputs(&config.inputs),
             rows,
             buffered: Vec::new(),
             view_deferred: false,

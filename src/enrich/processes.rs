@@ -145,11 +145,16 @@ impl ProcessIndex {
     /// run yet (the first [`refresh`](Self::refresh) runs it), so that
     /// whatever keeps it from loading is known before any output.
     /// `required` (`--pid-source bpf`) makes a failure of a later run an
-    /// error instead of a fallback to /proc.
-    pub fn with_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
+    /// error instead of a fallback to /proc. `inputs` may change how the
+    /// program is built (tests).
+    pub fn with_iterator(
+        root: &ProcRoot,
+        required: bool,
+        inputs: &crate::config::Inputs,
+    ) -> Result<ProcessIndex, Unavailable> {
         same_pid_namespace(root)?;
         let source = IteratorSource {
-            task_files: TaskFiles::load()?,
+            task_files: TaskFiles::load(inputs)?,
             required,
         };
         Ok(ProcessIndex {

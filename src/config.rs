@@ -207,6 +207,9 @@ pub struct Config {
     pub program_name: String,
     /// The environment, read once.
     pub inputs: Inputs,
+    /// The rows go to a terminal, through the terminal-safe writer (set by
+    /// the binary): names read for them lose their newlines too.
+    pub terminal: bool,
 }
 
 impl Config {
@@ -271,6 +274,7 @@ impl Default for Config {
             query: None,
             program_name: "nlstat".into(),
             inputs: Inputs::default(),
+            terminal: false,
         }
     }
 }

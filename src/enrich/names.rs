@@ -314,6 +314,8 @@ fn lookup_user(uid: u32) -> Option<Box<str>> {
 /// one stream per process, so two threads must never read at once (with
 /// `--all-netns` every namespace's thread names ports); a namespace with
 /// /etc/netns/NAME/services of its own sees other files, hence the key.
+/// A process-wide cache because the lock must be: every thread's
+/// [`NameCache`] shares it.
 fn shared_services() -> std::sync::Arc<Services> {
     use std::os::unix::fs::MetadataExt;
     type Key = [(u64, u64, i64); 2];

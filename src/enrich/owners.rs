@@ -31,7 +31,7 @@ pub fn note_fallback(config: &Config, reason: &Unavailable) {
 pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<ProcessIndex>> {
     match config.pid_source {
         PidSource::Proc => Ok(None),
-        PidSource::Bpf => ProcessIndex::with_iterator(root, true, &config.inputs)
+        PidSource::Bpf => ProcessIndex::with_iterator(config, root, true)
             .map(Some)
             .map_err(bpf_error),
         PidSource::Auto => {
@@ -41,7 +41,7 @@ pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<P
                     root.0.display()
                 ))
             } else {
-                match ProcessIndex::with_iterator(root, false, &config.inputs) {
+                match ProcessIndex::with_iterator(config, root, false) {
                     Ok(index) => return Ok(Some(index)),
                     Err(reason) => reason,
                 }
@@ -92,7 +92,7 @@ pub fn shared_map(
                 }
                 index
             }
-            None => ProcessIndex::scan(root),
+            None => ProcessIndex::scan(root, config.terminal),
         },
     };
     report_denied(&index);

@@ -83,6 +83,64 @@ impl Default for Inputs {
     }
 }
 
+/// Which load-balancer view (`crate::views`) replaces the socket rows,
+/// with its options. Chosen here, counted there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    GroupBy {
+        keys: Vec<Key>,
+        top: Option<usize>,
+    },
+    Summary,
+    Listeners,
+    Ephemeral,
+    /// `--serve`/`--textfile`: every aggregate at once, as metrics.
+    Exporter {
+        max_series: usize,
+    },
+}
+
+/// A `--group-by` key: a JSON field name of socket rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Proto,
+    Family,
+    State,
+    LocalAddr,
+    LocalPort,
+    RemoteAddr,
+    RemotePort,
+    /// The peer's network: IPv4 /24 and IPv6 /64 unless a length is given.
+    RemoteNet(Option<u8>),
+    Uid,
+    User,
+    Pid,
+    Program,
+    /// The network namespace the socket is in (`--all-netns`).
+    Netns,
+}
+
+impl Key {
+    pub fn name(self) -> String {
+        match self {
+            Key::Proto => "proto".into(),
+            Key::Family => "family".into(),
+            Key::State => "state".into(),
+            Key::LocalAddr => "local_addr".into(),
+            Key::LocalPort => "local_port".into(),
+            Key::RemoteAddr => "remote_addr".into(),
+            Key::RemotePort => "remote_port".into(),
+            Key::RemoteNet(None) => "remote_net".into(),
+            Key::RemoteNet(Some(len)) => format!("remote_net/{len}"),
+            Key::Uid => "uid".into(),
+            Key::User => "user".into(),
+            Key::Pid => "pid".into(),
+            Key::Program => "program".into(),
+            Key::Netns => "netns".into(),
+        }
+    }
+}
+
 /// What format the run writes its records in. One choice instead of a
 /// flag per format, so a new format is one more arm here and one more sink.
 /// (The exporter's exposition is chosen by its driver, `--serve` or
@@ -200,7 +258,7 @@ pub struct Config {
     /// `--min-interval`: how old a collection may be and still be served.
     pub min_interval: f64,
     /// A load-balancer view instead of the socket rows.
-    pub view: Option<crate::views::View>,
+    pub view: Option<View>,
     /// The filter expression (positional arguments), for socket tables.
     pub query: Option<crate::filter::expr::Query>,
     /// The name the user invoked us by, for getopt-style messages.

@@ -167,7 +167,7 @@ impl Skipped {
                 message_start(),
                 self.count
             );
-            crate::render::stdio::write_stderr(line.as_bytes());
+            crate::io::stdio::write_stderr(line.as_bytes());
         }
     }
 }
@@ -241,7 +241,7 @@ pub fn report(error: &Error) {
     REPORTS.fetch_add(1, Ordering::Relaxed);
     // (not eprintln!, which panics when stderr cannot be written)
     let line = format!("{}{error}\n", message_start());
-    crate::render::stdio::write_stderr(line.as_bytes());
+    crate::io::stdio::write_stderr(line.as_bytes());
 }
 
 /// A dump that could not be completed ends its table, not the run: the

@@ -2,7 +2,7 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
-use nlstat::render::stdio::{self, Buffering};
+use nlstat::io::stdio::{self, Buffering};
 use nlstat::render::terminal;
 use std::io::Write;
 

@@ -21,11 +21,7 @@
 
 use std::io::{self, Write};
 
-/// Whether `fd` is a terminal.
-pub fn is_terminal(fd: libc::c_int) -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(fd) == 1 }
-}
+pub use crate::io::stdio::is_terminal;
 
 /// True for bytes that pass unchanged without looking further.
 fn plain(b: u8) -> bool {

@@ -39,6 +39,12 @@ thread_local! {
     static STAGED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Whether `fd` is a terminal.
+pub fn is_terminal(fd: libc::c_int) -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
 /// How C stdio buffers stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Buffering {
@@ -52,7 +58,7 @@ impl Buffering {
     /// What glibc chooses for descriptor `fd`: line buffering on a
     /// terminal, else blocks of `st_blksize` (BUFSIZ when that is 0).
     pub fn of(fd: libc::c_int) -> Buffering {
-        if super::terminal::is_terminal(fd) {
+        if is_terminal(fd) {
             return Buffering::Line;
         }
         // SAFETY: fstat writes into the zeroed stat buffer it is given.

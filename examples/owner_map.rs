@@ -30,6 +30,10 @@ fn main() {
         .unwrap_or(5)
         .max(1);
     let root = ProcRoot::default();
+    let config = nlstat::config::Config {
+        inputs: nlstat::config::Inputs::from_env(),
+        ..Default::default()
+    };
     let time = |f: &mut dyn FnMut() -> usize| {
         let mut times = Vec::new();
         let mut count = 0;
@@ -41,7 +45,7 @@ fn main() {
         (times, count)
     };
     let start = Instant::now();
-    match TaskFiles::load() {
+    match TaskFiles::load(&config.inputs) {
         Ok(mut task_files) => {
             report(
                 "load (BTF, verifier)",
@@ -54,7 +58,7 @@ fn main() {
                 n
             });
             report("iterator walk, records only", times, count);
-            match ProcessIndex::with_iterator(&root, true) {
+            match ProcessIndex::with_iterator(&config, &root, true) {
                 Ok(mut index) => {
                     let (times, count) = time(&mut || {
                         index.refresh(&root, true).expect("iterator map");
@@ -67,6 +71,6 @@ fn main() {
         }
         Err(e) => eprintln!("iterator: {e}"),
     }
-    let (times, count) = time(&mut || ProcessIndex::scan(&root).processes_read());
+    let (times, count) = time(&mut || ProcessIndex::scan(&root, false).processes_read());
     report("map from the /proc walk", times, count);
 }

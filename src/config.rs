@@ -23,6 +23,16 @@ pub struct Inputs {
     /// Where a filter runs: `NLSTAT_FILTER_IN` (`kernel` or `user`)
     /// keeps one side only, for tests that compare them.
     pub filter_in: Placement,
+    /// The kernel BTF the `-p` iterator is built from: `NLSTAT_BTF_PATH`
+    /// (tests point it at a missing or garbage file); `None`: the kernel's.
+    pub btf_path: Option<std::path::PathBuf>,
+    /// `NLSTAT_BPF_REJECT` (non-empty): emit an iterator program the
+    /// verifier rejects, for tests of the fallback and its message.
+    pub bpf_reject: bool,
+    /// How long host lookups may hold up a table:
+    /// `NLSTAT_RESOLVE_TIMEOUT_MS` (tests and slow resolvers); `None`: the
+    /// default deadline.
+    pub resolve_timeout: Option<std::time::Duration>,
 }
 
 impl Inputs {
@@ -33,7 +43,26 @@ impl Inputs {
                 Some(path) => ProcRoot(path.into()),
                 None => ProcRoot::default(),
             },
-            filter_in: Placement::from_env(),
+            filter_in: match std::env::var("NLSTAT_FILTER_IN").as_deref() {
+                Ok("kernel") => Placement {
+                    kernel: true,
+                    user: false,
+                },
+                Ok("user") => Placement {
+                    kernel: false,
+                    user: true,
+                },
+                _ => Placement {
+                    kernel: true,
+                    user: true,
+                },
+            },
+            btf_path: std::env::var_os("NLSTAT_BTF_PATH").map(Into::into),
+            bpf_reject: std::env::var_os("NLSTAT_BPF_REJECT").is_some_and(|v| !v.is_empty()),
+            resolve_timeout: std::env::var("NLSTAT_RESOLVE_TIMEOUT_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(std::time::Duration::from_millis),
         }
     }
 }
@@ -47,6 +76,67 @@ impl Default for Inputs {
                 kernel: true,
                 user: true,
             },
+            btf_path: None,
+            bpf_reject: false,
+            resolve_timeout: None,
+        }
+    }
+}
+
+/// Which load-balancer view (`crate::views`) replaces the socket rows,
+/// with its options. Chosen here, counted there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    GroupBy {
+        keys: Vec<Key>,
+        top: Option<usize>,
+    },
+    Summary,
+    Listeners,
+    Ephemeral,
+    /// `--serve`/`--textfile`: every aggregate at once, as metrics.
+    Exporter {
+        max_series: usize,
+    },
+}
+
+/// A `--group-by` key: a JSON field name of socket rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Proto,
+    Family,
+    State,
+    LocalAddr,
+    LocalPort,
+    RemoteAddr,
+    RemotePort,
+    /// The peer's network: IPv4 /24 and IPv6 /64 unless a length is given.
+    RemoteNet(Option<u8>),
+    Uid,
+    User,
+    Pid,
+    Program,
+    /// The network namespace the socket is in (`--all-netns`).
+    Netns,
+}
+
+impl Key {
+    pub fn name(self) -> String {
+        match self {
+            Key::Proto => "proto".into(),
+            Key::Family => "family".into(),
+            Key::State => "state".into(),
+            Key::LocalAddr => "local_addr".into(),
+            Key::LocalPort => "local_port".into(),
+            Key::RemoteAddr => "remote_addr".into(),
+            Key::RemotePort => "remote_port".into(),
+            Key::RemoteNet(None) => "remote_net".into(),
+            Key::RemoteNet(Some(len)) => format!("remote_net/{len}"),
+            Key::Uid => "uid".into(),
+            Key::User => "user".into(),
+            Key::Pid => "pid".into(),
+            Key::Program => "program".into(),
+            Key::Netns => "netns".into(),
         }
     }
 }
@@ -168,13 +258,16 @@ pub struct Config {
     /// `--min-interval`: how old a collection may be and still be served.
     pub min_interval: f64,
     /// A load-balancer view instead of the socket rows.
-    pub view: Option<crate::views::View>,
+    pub view: Option<View>,
     /// The filter expression (positional arguments), for socket tables.
     pub query: Option<crate::filter::expr::Query>,
     /// The name the user invoked us by, for getopt-style messages.
     pub program_name: String,
     /// The environment, read once.
     pub inputs: Inputs,
+    /// The rows go to a terminal, through the terminal-safe writer (set by
+    /// the binary): names read for them lose their newlines too.
+    pub terminal: bool,
 }
 
 impl Config {
@@ -239,6 +332,7 @@ impl Default for Config {
             query: None,
             program_name: "nlstat".into(),
             inputs: Inputs::default(),
+            terminal: false,
         }
     }
 }

@@ -167,13 +167,23 @@ impl Skipped {
                 message_start(),
                 self.count
             );
-            crate::render::stdio::write_stderr(line.as_bytes());
+            crate::io::stdio::write_stderr(line.as_bytes());
         }
     }
 }
 
+// Global state, on purpose: a table's failure is reported where it
+// happens, deep in collect/ and on whichever thread dumps it (every
+// `--all-netns` namespace has its own), and the run goes on; only the
+// exit status in main, after the run, and the exporter's error count
+// (one collection at a time, behind its lock) look at the result. Passing
+// a reporter down would thread one more argument through every collector
+// and worker thread for one counter. The program name is set once by the
+// binary and starts every message, including those from the same depths.
 static PROGRAM: OnceLock<String> = OnceLock::new();
+/// Some table failed this run: the exit status becomes 1.
 static REPORTED: AtomicBool = AtomicBool::new(false);
+/// How many failures were reported, for the exporter's scrape errors.
 static REPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The name messages start with (`netstat` when invoked through a symlink
@@ -188,7 +198,9 @@ pub fn program_name() -> &'static str {
 
 thread_local! {
     /// What this thread is working on, for its messages (`netns lb1` while
-    /// an `--all-netns` worker is inside that namespace).
+    /// an `--all-netns` worker is inside that namespace). Per thread, and
+    /// not passed down, for the reason above: the messages come from deep
+    /// inside the collectors the worker calls.
     static CONTEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
@@ -229,7 +241,7 @@ pub fn report(error: &Error) {
     REPORTS.fetch_add(1, Ordering::Relaxed);
     // (not eprintln!, which panics when stderr cannot be written)
     let line = format!("{}{error}\n", message_start());
-    crate::render::stdio::write_stderr(line.as_bytes());
+    crate::io::stdio::write_stderr(line.as_bytes());
 }
 
 /// A dump that could not be completed ends its table, not the run: the

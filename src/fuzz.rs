@@ -441,7 +441,11 @@ pub fn proc_ipv6_route(data: &[u8]) {
         numeric_hosts: true,
         ..Config::default()
     };
-    let _ = crate::routes::Routes::new(root).tick(&config, &Tick::OWN, &mut io::sink());
+    let _ = crate::routes::Routes::new(&crate::config::Inputs {
+        proc_root: root,
+        ..Default::default()
+    })
+    .tick(&config, &Tick::OWN, &mut io::sink());
 }
 
 /// /proc/net/sockstat, sockstat6, netstat and the two ip_local_* sysctls

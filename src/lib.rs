@@ -10,12 +10,12 @@
 /// full disk, a closed pipe). A message that cannot be written is lost;
 /// the run goes on. Defined before the modules, so every `eprintln!` in
 /// the library is this one. Each lands after the stdout bytes netstat's
-/// stdio would have written by then (see [`render::stdio`]).
+/// stdio would have written by then (see [`io::stdio`]).
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
         let mut line = format!($($arg)*);
         line.push('\n');
-        $crate::render::stdio::write_stderr(line.as_bytes());
+        $crate::io::stdio::write_stderr(line.as_bytes());
     }};
 }
 
@@ -23,7 +23,7 @@ macro_rules! eprintln {
 #[allow(unused_macros)]
 macro_rules! eprint {
     ($($arg:tt)*) => {{
-        $crate::render::stdio::write_stderr(format!($($arg)*).as_bytes());
+        $crate::io::stdio::write_stderr(format!($($arg)*).as_bytes());
     }};
 }
 
@@ -41,6 +41,9 @@ pub mod filter;
 pub mod fuzz;
 pub mod groups;
 pub mod interfaces;
+/// stdout's buffer and stderr's place after it: a leaf every stage may
+/// use, so it lives outside render/.
+pub mod io;
 pub mod model;
 pub mod netns;
 pub mod render;

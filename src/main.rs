@@ -2,7 +2,7 @@
 //! statuses. A closed pipe (`nlstat | head`) ends the run quietly.
 
 use nlstat::cli::{self, Parsed};
-use nlstat::render::stdio::{self, Buffering};
+use nlstat::io::stdio::{self, Buffering};
 use nlstat::render::terminal;
 use std::io::Write;
 
@@ -19,7 +19,7 @@ macro_rules! eprintln {
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let config = match cli::parse(&args) {
+    let mut config = match cli::parse(&args) {
         Parsed::Run(config) => config,
         Parsed::Help { own_options } => {
             // netstat's order: on a terminal the usage, then the family
@@ -64,7 +64,7 @@ fn main() {
     // Names anyone can choose must not drive the operator's terminal; JSON
     // escapes by its own rules, and pipes keep netstat's bytes.
     let terminal = !config.output.is_json() && terminal::is_terminal(libc::STDOUT_FILENO);
-    terminal::set_active(terminal);
+    config.terminal = terminal;
     let mut out =
         terminal::TerminalSafe::new(stdio::install(Buffering::of(libc::STDOUT_FILENO)), terminal);
     let result = nlstat::run(&config, &mut out).and_then(|status| {

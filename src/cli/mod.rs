@@ -240,6 +240,8 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         query,
         program_name,
         inputs: crate::config::Inputs::from_env(),
+        // the binary sets it, when it knows where stdout goes
+        terminal: false,
     }
 }
 

@@ -19,7 +19,7 @@
 //!   table is never silently cut short (callers that gather a whole dump
 //!   before printing retry it, see [`retry_interrupted`]).
 
-use crate::error::{DumpProblem, Error, Result};
+use crate::error::{DumpProblem, Error, ParseError, Result, Skipped};
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
 };
@@ -45,10 +45,10 @@ const MAX_INTERRUPTED_RECEIVES: u32 = 1000;
 /// How often a gathered dump is retried after NLM_F_DUMP_INTR or ENOBUFS.
 pub const DUMP_RETRIES: usize = 3;
 
-const NLMSG_HDRLEN: usize = 16;
+pub(crate) const NLMSG_HDRLEN: usize = 16;
 const NLMSG_NOOP: u16 = 1;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
+pub(crate) const NLMSG_ERROR: u16 = 2;
+pub(crate) const NLMSG_DONE: u16 = 3;
 const NLMSG_OVERRUN: u16 = 4;
 /// Types below this are netlink's own control messages, not records.
 const NLMSG_MIN_TYPE: u16 = 0x10;
@@ -235,6 +235,47 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+/// One netlink message of a datagram: its header's fields and payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub message_type: u16,
+    pub flags: u16,
+    pub sequence: u32,
+    /// The bytes after the 16-byte netlink header, up to the message length.
+    pub payload: &'a [u8],
+}
+
+impl Message<'_> {
+    /// NLMSG_DONE or NLMSG_ERROR: ends a dump rather than describing a socket.
+    pub fn is_control(&self) -> bool {
+        matches!(self.message_type, NLMSG_DONE | NLMSG_ERROR)
+    }
+}
+
+/// The message at `offset` of `datagram`, and the offset of the next one.
+/// `None` when fewer bytes than a header remain (the kernel's NLMSG_OK
+/// ignores them); `Some(Err(length))` when the message's length is shorter
+/// than a header or runs past the datagram. The one reader of netlink
+/// headers, for dumps ([`walk_datagram`]) and recordings alike.
+#[inline]
+pub fn message_at(
+    datagram: &[u8],
+    offset: usize,
+) -> Option<std::result::Result<(Message<'_>, usize), usize>> {
+    let header = datagram.get(offset..offset + NLMSG_HDRLEN)?;
+    let length = u32_at(header, 0) as usize;
+    if length < NLMSG_HDRLEN || length > datagram.len() - offset {
+        return Some(Err(length));
+    }
+    let message = Message {
+        message_type: u16::from_ne_bytes([header[4], header[5]]),
+        flags: u16::from_ne_bytes([header[6], header[7]]),
+        sequence: u32_at(header, 8),
+        payload: &datagram[offset + NLMSG_HDRLEN..offset + length],
+    };
+    Some(Ok((message, offset.saturating_add(align(length)))))
+}
+
 /// Walk the messages of one received datagram: records go to
 /// `on_message` (type, payload); `Some` once the dump has ended. Bytes
 /// after the last whole message (fewer than a header) are ignored, as the
@@ -246,29 +287,28 @@ pub fn walk_datagram(
     on_message: &mut dyn FnMut(u16, &[u8]) -> Result<()>,
 ) -> Result<Option<DumpEnd>> {
     let mut offset = 0;
-    while let Some(header) = datagram.get(offset..offset + NLMSG_HDRLEN) {
-        let length = u32_at(header, 0) as usize;
-        if length < NLMSG_HDRLEN || length > datagram.len() - offset {
-            return Err(Error::Malformed {
-                what: format!(
-                    "{what}: netlink message length {length} at offset {offset} of a {}-byte datagram",
-                    datagram.len()
-                ),
-            });
-        }
-        let kind = u16::from_ne_bytes([header[4], header[5]]);
-        let flags = u16::from_ne_bytes([header[6], header[7]]);
-        let sequence = u32_at(header, 8);
-        let payload = &datagram[offset + NLMSG_HDRLEN..offset + length];
-        offset = offset.saturating_add(align(length));
-        if sequence != state.sequence {
+    while let Some(read) = message_at(datagram, offset) {
+        let (message, next) = match read {
+            Ok(read) => read,
+            Err(length) => {
+                return Err(Error::Malformed {
+                    what: format!(
+                        "{what}: netlink message length {length} at offset {offset} of a {}-byte datagram",
+                        datagram.len()
+                    ),
+                });
+            }
+        };
+        offset = next;
+        let payload = message.payload;
+        if message.sequence != state.sequence {
             state.stale += 1;
             continue;
         }
-        if flags & NLM_F_DUMP_INTR != 0 {
+        if message.flags & NLM_F_DUMP_INTR != 0 {
             state.interrupted = true;
         }
-        match kind {
+        match message.message_type {
             // A dump that fails reports its error either in an
             // NLMSG_ERROR or in the status word of NLMSG_DONE.
             NLMSG_DONE | NLMSG_ERROR => {
@@ -474,6 +514,34 @@ impl NetlinkDumper {
             )),
         }
     }
+
+    /// Like [`dump_all`](Self::dump_all), handing `on_record` the replies
+    /// of type `kind` as `parse` reads them (`None`: not one the caller
+    /// wants). A reply that does not parse is skipped rather than ending
+    /// the table; one line on stderr names `what`, how many and the first
+    /// reason.
+    pub fn dump_parsed<T>(
+        &mut self,
+        request: &[u8],
+        what: &str,
+        kind: u16,
+        parse: impl Fn(&[u8]) -> std::result::Result<Option<T>, ParseError>,
+        mut on_record: impl FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        let mut skipped = Skipped::default();
+        let result = self.dump_all(request, what, |message_type, payload| {
+            if message_type == kind {
+                match parse(payload) {
+                    Ok(Some(record)) => on_record(record)?,
+                    Ok(None) => {}
+                    Err(e) => skipped.add(e),
+                }
+            }
+            Ok(())
+        });
+        skipped.warn(what);
+        result
+    }
 }
 
 /// Serialize a netlink message with the dump flags set.
@@ -481,8 +549,16 @@ pub fn encode_dump_request<M>(message: M, sequence: u32) -> Vec<u8>
 where
     M: NetlinkSerializable + Into<NetlinkPayload<M>>,
 {
+    encode_request(message, NLM_F_REQUEST | NLM_F_DUMP, sequence)
+}
+
+/// Serialize a netlink message with the header `flags` given.
+pub fn encode_request<M>(message: M, flags: u16, sequence: u32) -> Vec<u8>
+where
+    M: NetlinkSerializable + Into<NetlinkPayload<M>>,
+{
     let mut header = NetlinkHeader::default();
-    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.flags = flags;
     header.sequence_number = sequence;
     let mut packet = NetlinkMessage::new(header, message.into());
     packet.finalize();

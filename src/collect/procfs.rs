@@ -21,6 +21,8 @@ impl Default for ProcRoot {
 }
 
 /// Whether this kernel has /proc/thread-self (Linux 3.17 and later).
+/// A process-wide cache of a fact about the kernel, asked for every
+/// /proc/net path.
 fn has_thread_self() -> bool {
     static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *HAS.get_or_init(|| Path::new("/proc/thread-self").exists())

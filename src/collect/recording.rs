@@ -17,10 +17,9 @@ pub const MAGIC: &[u8] = b"nlstat-netlink-recording v1 le\n";
 #[cfg(target_endian = "big")]
 pub const MAGIC: &[u8] = b"nlstat-netlink-recording v1 be\n";
 
-/// `NLMSG_ERROR` and `NLMSG_DONE`: control messages, not records.
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLMSG_HDRLEN: usize = 16;
+/// One netlink message inside a recorded datagram (read as a dump reads
+/// it).
+pub use super::netlink::Message;
 
 /// Writes a recording: the magic line, then one frame per datagram.
 pub struct RecordingWriter<W: Write> {
@@ -73,23 +72,6 @@ impl std::fmt::Display for RecordingError {
 }
 
 impl std::error::Error for RecordingError {}
-
-/// One netlink message inside a recorded datagram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Message<'a> {
-    pub message_type: u16,
-    pub flags: u16,
-    pub sequence: u32,
-    /// The bytes after the 16-byte netlink header, up to the message length.
-    pub payload: &'a [u8],
-}
-
-impl Message<'_> {
-    /// NLMSG_DONE or NLMSG_ERROR: ends a dump rather than describing a socket.
-    pub fn is_control(&self) -> bool {
-        matches!(self.message_type, NLMSG_DONE | NLMSG_ERROR)
-    }
-}
 
 impl<'a> Recording<'a> {
     /// Check the magic line and every frame length once, so iteration
@@ -152,21 +134,10 @@ impl<'a> Iterator for Datagrams<'a> {
 /// Walk the netlink messages of one datagram. A message whose length is
 /// shorter than a header or runs past the datagram ends the walk.
 pub fn messages(datagram: &[u8]) -> impl Iterator<Item = Message<'_>> + '_ {
-    let mut rest = datagram;
+    let mut offset = 0;
     std::iter::from_fn(move || {
-        let header = rest.get(..NLMSG_HDRLEN)?;
-        let length = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        if length < NLMSG_HDRLEN || length > rest.len() {
-            rest = &[];
-            return None;
-        }
-        let message = Message {
-            message_type: u16::from_ne_bytes([header[4], header[5]]),
-            flags: u16::from_ne_bytes([header[6], header[7]]),
-            sequence: u32::from_ne_bytes([header[8], header[9], header[10], header[11]]),
-            payload: &rest[NLMSG_HDRLEN..length],
-        };
-        rest = rest.get((length + 3) & !3..).unwrap_or(&[]);
+        let (message, next) = super::netlink::message_at(datagram, offset)?.ok()?;
+        offset = next;
         Some(message)
     })
 }
@@ -175,6 +146,7 @@ pub fn messages(datagram: &[u8]) -> impl Iterator<Item = Message<'_>> + '_ {
 mod tests {
     use super::*;
     use crate::cli::{Parsed, parse};
+    use crate::collect::netlink::NLMSG_DONE;
     use crate::collect::sock_diag::{parse_inet, parse_unix};
     use crate::enrich::names::NameCache;
     use crate::model::{InetProto, tcp_state};

@@ -64,7 +64,7 @@ impl AllNamespaces {
             states: FxHashMap::default(),
             processes: None,
             merged,
-            names: NameCache::new(),
+            names: NameCache::for_inputs(&config.inputs),
         }
     }
 

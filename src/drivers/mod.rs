@@ -99,7 +99,7 @@ impl ModeState {
 
     fn routes(&mut self, config: &Config) -> &mut Routes {
         self.routes
-            .get_or_insert_with(|| Routes::new(config.inputs.proc_root.clone()))
+            .get_or_insert_with(|| Routes::new(&config.inputs))
     }
 
     fn interfaces(&mut self, config: &Config) -> &mut Interfaces {

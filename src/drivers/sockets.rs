@@ -70,7 +70,7 @@ impl SocketListing {
         SocketListing {
             collector,
             v6_collector: None,
-            names: NameCache::new(),
+            names: NameCache::for_inputs(&config.inputs),
             rows,
             buffered: Vec::new(),
             view_deferred: false,
@@ -210,7 +210,10 @@ impl SocketListing {
             }
             // The first tick reads every process, beside the dump.
             None => Programs::Scanning(
-                std::thread::spawn(move || Ok(ProcessIndex::scan(&root))),
+                std::thread::spawn({
+                    let for_terminal = config.terminal;
+                    move || Ok(ProcessIndex::scan(&root, for_terminal))
+                }),
                 false,
             ),
         })
@@ -346,7 +349,7 @@ impl SocketListing {
                 .map(|s| s.inode)
                 .filter(|&inode| inode != 0)
                 .collect();
-            let index = ProcessIndex::scan_for(self.collector.root(), &wanted);
+            let index = ProcessIndex::scan_for(self.collector.root(), &wanted, config.terminal);
             report_denied(&index);
             *programs = Programs::Ready(index);
         }

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long one batch of host lookups may hold up the table. Overridable
-/// with `NLSTAT_RESOLVE_TIMEOUT_MS` (tests and slow resolvers).
+/// with `NLSTAT_RESOLVE_TIMEOUT_MS` (tests and slow resolvers), read into
+/// [`crate::config::Inputs::resolve_timeout`].
 pub const RESOLVE_DEADLINE: Duration = Duration::from_secs(3);
 
 /// At most this many lookups run at once.
@@ -65,12 +66,17 @@ impl Drop for NameCache {
 }
 
 impl NameCache {
+    /// With the default deadline.
     pub fn new() -> Self {
-        let deadline = std::env::var("NLSTAT_RESOLVE_TIMEOUT_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(RESOLVE_DEADLINE);
+        Self::with_deadline(RESOLVE_DEADLINE)
+    }
+
+    /// With the deadline the environment sets, if it does.
+    pub fn for_inputs(inputs: &crate::config::Inputs) -> Self {
+        Self::with_deadline(inputs.resolve_timeout.unwrap_or(RESOLVE_DEADLINE))
+    }
+
+    fn with_deadline(deadline: Duration) -> Self {
         NameCache {
             services: None,
             users: FxHashMap::default(),
@@ -308,6 +314,8 @@ fn lookup_user(uid: u32) -> Option<Box<str>> {
 /// one stream per process, so two threads must never read at once (with
 /// `--all-netns` every namespace's thread names ports); a namespace with
 /// /etc/netns/NAME/services of its own sees other files, hence the key.
+/// A process-wide cache because the lock must be: every thread's
+/// [`NameCache`] shares it.
 fn shared_services() -> std::sync::Arc<Services> {
     use std::os::unix::fs::MetadataExt;
     type Key = [(u64, u64, i64); 2];

@@ -1,7 +1,7 @@
 //! The `-p` owner map (socket inode -> processes): where it comes from
 //! (the BPF task_file iterator or a /proc walk, per `--pid-source`) and
 //! netstat's notes about it. One builder for every driver: one namespace
-//! ([`crate::drivers::sockets`] keeps its own map across ticks) or all of
+//! (`drivers::sockets` keeps its own map across ticks) or all of
 //! them (`--all-netns`, one map shared by every namespace).
 
 use crate::collect::procfs::ProcRoot;
@@ -31,7 +31,7 @@ pub fn note_fallback(config: &Config, reason: &Unavailable) {
 pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<ProcessIndex>> {
     match config.pid_source {
         PidSource::Proc => Ok(None),
-        PidSource::Bpf => ProcessIndex::with_iterator(root, true)
+        PidSource::Bpf => ProcessIndex::with_iterator(config, root, true)
             .map(Some)
             .map_err(bpf_error),
         PidSource::Auto => {
@@ -41,7 +41,7 @@ pub fn owners_from_iterator(config: &Config, root: &ProcRoot) -> Result<Option<P
                     root.0.display()
                 ))
             } else {
-                match ProcessIndex::with_iterator(root, false) {
+                match ProcessIndex::with_iterator(config, root, false) {
                     Ok(index) => return Ok(Some(index)),
                     Err(reason) => reason,
                 }
@@ -65,7 +65,7 @@ pub fn report_denied(index: &ProcessIndex) {
     } else {
         "(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n".to_string()
     };
-    crate::render::stdio::write_stderr_at_mark(note.as_bytes());
+    crate::io::stdio::write_stderr_at_mark(note.as_bytes());
 }
 
 /// The map shared by several listings (`--all-netns`) for this tick: made
@@ -92,7 +92,7 @@ pub fn shared_map(
                 }
                 index
             }
-            None => ProcessIndex::scan(root),
+            None => ProcessIndex::scan(root, config.terminal),
         },
     };
     report_denied(&index);

@@ -52,6 +52,11 @@ pub struct ProcessIndex {
     /// Why a later run of the iterator failed and the map was rebuilt from
     /// /proc (`-v` shows it).
     pub fallback: Option<Unavailable>,
+    /// The rows go to a terminal: a newline in a process name is read as
+    /// `?`, since there it would end the row early (the terminal-safe
+    /// writer shows the other control bytes as `?` on the way out, but
+    /// cannot tell a name's newline from a row's end).
+    for_terminal: bool,
 }
 
 /// The iterator behind a map, and whether falling back to /proc is allowed.
@@ -128,9 +133,13 @@ impl ProcessIndex {
         self.by_inode.is_empty()
     }
 
-    /// Scan every process under `root`.
-    pub fn scan(root: &ProcRoot) -> ProcessIndex {
-        let mut index = ProcessIndex::default();
+    /// Scan every process under `root` (names read `for_terminal` lose
+    /// their newlines).
+    pub fn scan(root: &ProcRoot, for_terminal: bool) -> ProcessIndex {
+        let mut index = ProcessIndex {
+            for_terminal,
+            ..ProcessIndex::default()
+        };
         index.refresh_proc(root, true);
         index
     }
@@ -145,15 +154,22 @@ impl ProcessIndex {
     /// run yet (the first [`refresh`](Self::refresh) runs it), so that
     /// whatever keeps it from loading is known before any output.
     /// `required` (`--pid-source bpf`) makes a failure of a later run an
-    /// error instead of a fallback to /proc.
-    pub fn with_iterator(root: &ProcRoot, required: bool) -> Result<ProcessIndex, Unavailable> {
+    /// error instead of a fallback to /proc. `config.inputs` may change
+    /// how the program is built (tests); names read for a terminal lose
+    /// their newlines.
+    pub fn with_iterator(
+        config: &crate::config::Config,
+        root: &ProcRoot,
+        required: bool,
+    ) -> Result<ProcessIndex, Unavailable> {
         same_pid_namespace(root)?;
         let source = IteratorSource {
-            task_files: TaskFiles::load()?,
+            task_files: TaskFiles::load(&config.inputs)?,
             required,
         };
         Ok(ProcessIndex {
             iterator: Some(source),
+            for_terminal: config.terminal,
             ..ProcessIndex::default()
         })
     }
@@ -196,7 +212,7 @@ impl ProcessIndex {
         if self.iterator.take().is_none() {
             return;
         }
-        let Some(proc_dir) = ProcDir::open(root) else {
+        let Some(proc_dir) = ProcDir::open(root, self.for_terminal) else {
             return;
         };
         for process in &mut self.processes {
@@ -217,7 +233,7 @@ impl ProcessIndex {
         self.processes.clear();
         self.skipped = 0;
         self.denied = false;
-        let proc_dir = ProcDir::open(root)
+        let proc_dir = ProcDir::open(root, self.for_terminal)
             .ok_or_else(|| Unavailable(format!("{}: cannot be opened", root.0.display())))?;
         // nlstat's own pid as /proc numbers it; the iterator must report
         // the same number for a socket nlstat holds, or the two count pids
@@ -255,7 +271,7 @@ impl ProcessIndex {
                     let slot = *owners.entry(record.tgid).or_insert_with(|| {
                         pid_text.clear();
                         pid_text.push_u64(u64::from(record.tgid));
-                        let (label, program) = program_label(proc_dir.fd, pid_text.as_bytes())?;
+                        let (label, program) = program_label(&proc_dir, pid_text.as_bytes())?;
                         processes.push(ProcessSockets {
                             pid: record.tgid,
                             open_files: None,
@@ -294,7 +310,7 @@ impl ProcessIndex {
     fn refresh_proc(&mut self, root: &ProcRoot, full: bool) {
         self.skipped = 0;
         self.denied = false;
-        let Some(mut proc_dir) = ProcDir::open(root) else {
+        let Some(mut proc_dir) = ProcDir::open(root, self.for_terminal) else {
             self.denied = true;
             self.by_inode.clear();
             self.processes.clear();
@@ -356,9 +372,12 @@ impl ProcessIndex {
     /// every descriptor on the host. Every process before the last one
     /// holding a wanted inode is read, so the first holder in /proc order
     /// still wins, as in a full scan.
-    pub fn scan_for(root: &ProcRoot, wanted: &FxHashSet<u64>) -> ProcessIndex {
-        let mut index = ProcessIndex::default();
-        let Some(mut proc_dir) = ProcDir::open(root) else {
+    pub fn scan_for(root: &ProcRoot, wanted: &FxHashSet<u64>, for_terminal: bool) -> ProcessIndex {
+        let mut index = ProcessIndex {
+            for_terminal,
+            ..ProcessIndex::default()
+        };
+        let Some(mut proc_dir) = ProcDir::open(root, for_terminal) else {
             index.denied = true;
             return index;
         };
@@ -405,6 +424,8 @@ impl ProcessIndex {
 struct ProcDir {
     dir: *mut libc::DIR,
     fd: libc::c_int,
+    /// Process names are read for a terminal (see [`program_label`]).
+    for_terminal: bool,
 }
 
 // SAFETY: through a shared reference only `fd` is used, with openat,
@@ -423,7 +444,7 @@ impl Drop for ProcDir {
 }
 
 impl ProcDir {
-    fn open(root: &ProcRoot) -> Option<ProcDir> {
+    fn open(root: &ProcRoot, for_terminal: bool) -> Option<ProcDir> {
         let path = CString::new(root.0.as_os_str().as_bytes()).ok()?;
         // SAFETY: a NUL-terminated path; a null result is handled below.
         let dir = unsafe { libc::opendir(path.as_ptr()) };
@@ -434,6 +455,7 @@ impl ProcDir {
             dir,
             // SAFETY: `dir` is a live DIR stream (checked non-null above).
             fd: unsafe { libc::dirfd(dir) },
+            for_terminal,
         })
     }
 
@@ -612,7 +634,7 @@ impl ProcDir {
         let mut pid_text: Text<12> = Text::new();
         pid_text.push_u64(u64::from(pid));
         // netstat skips a process whose cmdline cannot be opened
-        let Some((label, program)) = program_label(self.fd, pid_text.as_bytes()) else {
+        let Some((label, program)) = program_label(self, pid_text.as_bytes()) else {
             return Scanned::Gone;
         };
         Scanned::Sockets(ProcessSockets {
@@ -648,18 +670,19 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
 /// netstat's `PID/name`: argv[0] from cmdline (basename when it starts
 /// with `/`), cut to 19 bytes; and the name whole. `None` when the cmdline
 /// cannot be opened (the process is gone): netstat then skips the process.
-fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<[u8]>)> {
+/// Read for a terminal, a newline in the name becomes `?`.
+fn program_label(proc_dir: &ProcDir, pid: &[u8]) -> Option<(ProgramLabel, Box<[u8]>)> {
     let mut label = ProgramLabel::new();
     label.push_bytes(pid);
     label.push_byte(b'/');
     let mut path: Text<64> = Text::new();
     path.push_bytes(pid);
     path.push_str("/cmdline\0");
-    // SAFETY: proc_fd is an open directory fd for the duration of the
-    // call and the path is NUL-terminated; a negative result is handled.
+    // SAFETY: proc_dir's fd is open while it lives (the whole call) and
+    // the path is NUL-terminated; a negative result is handled.
     let fd = unsafe {
         libc::openat(
-            proc_fd,
+            proc_dir.fd,
             path.as_bytes().as_ptr().cast(),
             libc::O_RDONLY | libc::O_CLOEXEC,
         )
@@ -676,7 +699,7 @@ fn program_label(proc_fd: libc::c_int, pid: &[u8]) -> Option<(ProgramLabel, Box<
         return Some((label, Box::default()));
     }
     let name = command_name(&cmdline[..n as usize]);
-    if crate::render::terminal::active() && name.contains(&b'\n') {
+    if proc_dir.for_terminal && name.contains(&b'\n') {
         // On a terminal a newline in a name would end the row early (the
         // other control bytes are shown as `?` on the way out).
         let name: Vec<u8> = name
@@ -809,7 +832,7 @@ mod tests {
         let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let held_inode = inode_of(&held);
         let mut child = holder(held);
-        let index = ProcessIndex::scan(&ProcRoot::default());
+        let index = ProcessIndex::scan(&ProcRoot::default(), false);
         let label = String::from_utf8_lossy(index.label(held_inode)).into_owned();
         child.kill().unwrap();
         child.wait().unwrap();

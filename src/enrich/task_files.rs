@@ -22,7 +22,8 @@ use std::fmt;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Where the kernel publishes its BTF; `NLSTAT_BTF_PATH` overrides it
-/// (tests point it at a missing or garbage file).
+/// (tests point it at a missing or garbage file; see
+/// [`crate::config::Inputs::btf_path`]).
 pub const DEFAULT_BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 
 /// Why the iterator cannot be used; shown with `-v`, or as the error of
@@ -497,24 +498,26 @@ const READ_CHUNK: usize = 256 * 1024;
 
 impl TaskFiles {
     /// Read the BTF, emit the program and load it. Any failure says why.
-    pub fn load() -> Result<TaskFiles, Unavailable> {
+    /// `inputs` may name another BTF file or ask for a program the
+    /// verifier rejects (tests).
+    pub fn load(inputs: &crate::config::Inputs) -> Result<TaskFiles, Unavailable> {
         if !privileged() {
             return Err(unavailable(
                 "loading BPF programs needs CAP_BPF and CAP_PERFMON (or root)",
             ));
         }
-        let path = std::env::var_os("NLSTAT_BTF_PATH")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| DEFAULT_BTF_PATH.into());
-        let bytes = BtfBytes::open(&path)
+        let path = inputs
+            .btf_path
+            .as_deref()
+            .unwrap_or(std::path::Path::new(DEFAULT_BTF_PATH));
+        let bytes = BtfBytes::open(path)
             .map_err(|e| unavailable(format!("kernel BTF {}: {e}", path.display())))?;
         let btf = btf::parse(bytes.as_slice())
             .map_err(|e| unavailable(format!("kernel BTF {}: {e}", path.display())))?;
         let layout = Layout::from_btf(&btf).map_err(unavailable)?;
         drop(btf);
         drop(bytes);
-        let reject = std::env::var_os("NLSTAT_BPF_REJECT").is_some_and(|v| !v.is_empty());
-        Self::load_program(&program(&layout, reject), layout.attach_btf_id)
+        Self::load_program(&program(&layout, inputs.bpf_reject), layout.attach_btf_id)
     }
 
     fn load_program(insns: &[Insn], attach_btf_id: u32) -> Result<TaskFiles, Unavailable> {

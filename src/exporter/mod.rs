@@ -73,6 +73,10 @@ impl Collection {
     /// table the kernel could not dump whole (reported on stderr).
     pub fn collect(&mut self, config: &Config, format: Format) -> Result<Vec<u8>> {
         let started = Instant::now();
+        // A table the kernel could not dump whole is reported (and the
+        // listing goes on) deep in collect/, on this thread or a namespace's;
+        // collections run one at a time, behind the server's lock, so the
+        // reports made meanwhile are this collection's.
         let reports = crate::error::reports();
         let result = self.collect_inner(config, format, started);
         if result.is_err() || crate::error::reports() != reports {

@@ -240,9 +240,16 @@ pub mod model {
     }
 }
 
+/// The random expressions the differential tests also use (shared there,
+/// where an integration test can reach it).
+#[cfg(test)]
+#[path = "../../tests/netstat_diff/random_filters.rs"]
+mod random_filters;
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::model::{audit, run};
+    use super::random_filters::random_expressions;
     use super::*;
     use crate::filter::expr::parse;
     use crate::model::InetSocket;
@@ -332,38 +339,9 @@ pub(crate) mod tests {
             "dst 0.0.0.0/0",
             "src /tmp/x",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        fn build(next: &mut impl FnMut() -> u64, atoms: &[&str], depth: u32) -> String {
-            let pick = next() % if depth == 0 { 1 } else { 5 };
-            match pick {
-                0 => atoms[(next() % atoms.len() as u64) as usize].to_string(),
-                1 => format!("not {}", build(next, atoms, depth - 1)),
-                2 => format!(
-                    "( {} or {} )",
-                    build(next, atoms, depth - 1),
-                    build(next, atoms, depth - 1)
-                ),
-                3 => format!(
-                    "( {} and {} )",
-                    build(next, atoms, depth - 1),
-                    build(next, atoms, depth - 1)
-                ),
-                _ => format!(
-                    "{} {}",
-                    build(next, atoms, depth - 1),
-                    build(next, atoms, depth - 1)
-                ),
-            }
-        }
         let sockets = sockets();
-        for _ in 0..400 {
-            let text = build(&mut next, &atoms, 4);
+        // a bare `a b` too: its precedence is the parser's to get right
+        for text in random_expressions(&atoms, 0x2545_f491_4f6c_dd1d, 4, true).take(400) {
             let expr = expr_of(&text);
             let program = compile(&expr).unwrap();
             assert!(audit(&program), "audit refuses {text}");

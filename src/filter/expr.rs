@@ -173,7 +173,9 @@ thread_local! {
     /// Set by the fuzz entry points on their thread: a fuzzer must not send
     /// the resolver a query per input (then every host name is one that
     /// does not resolve). Per thread, so unit tests running beside them
-    /// still resolve; not in release builds at all.
+    /// still resolve; not in release builds at all. Not a parameter: the
+    /// entry points reach the parser through the public parse functions,
+    /// which should not grow an argument only fuzzing uses.
     pub(crate) static OFFLINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 

@@ -12,30 +12,12 @@ use std::net::IpAddr;
 /// Where a filter expression is evaluated. Both, normally: the kernel
 /// runs the bytecode, and user space checks the rows that come back (and
 /// decides alone for /proc tables and unix sockets). `NLSTAT_FILTER_IN`
-/// (`kernel` or `user`) keeps one side only, for tests that compare them.
+/// (`kernel` or `user`, read by [`crate::config::Inputs`]) keeps one side
+/// only, for tests that compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Placement {
     pub kernel: bool,
     pub user: bool,
-}
-
-impl Placement {
-    pub fn from_env() -> Self {
-        match std::env::var("NLSTAT_FILTER_IN").as_deref() {
-            Ok("kernel") => Placement {
-                kernel: true,
-                user: false,
-            },
-            Ok("user") => Placement {
-                kernel: false,
-                user: true,
-            },
-            _ => Placement {
-                kernel: true,
-                user: true,
-            },
-        }
-    }
 }
 
 /// The filter expression made ready once per run: its bytecode and where

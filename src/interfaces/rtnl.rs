@@ -5,7 +5,7 @@
 //! attributes nobody prints.
 
 use crate::collect::netlink::NetlinkDumper;
-use crate::error::{ParseError, Result, Skipped};
+use crate::error::{ParseError, Result};
 use netlink_packet_core::{NlaBuffer, NlasIterator};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
@@ -210,20 +210,16 @@ impl RouteSocket {
         let request = self
             .dumper
             .request(RouteNetlinkMessage::GetLink(LinkMessage::default()));
-        let mut skipped = Skipped::default();
-        let result = self
-            .dumper
-            .dump_all(&request, "RTM_GETLINK", |kind, payload| {
-                if kind == RTM_NEWLINK {
-                    match parse_link(payload) {
-                        Ok(link) => links.push(link),
-                        Err(e) => skipped.add(e),
-                    }
-                }
+        self.dumper.dump_parsed(
+            &request,
+            "RTM_GETLINK",
+            RTM_NEWLINK,
+            |payload| parse_link(payload).map(Some),
+            |link| {
+                links.push(link);
                 Ok(())
-            });
-        skipped.warn("RTM_GETLINK");
-        result
+            },
+        )
     }
 
     /// Dump every IPv4 address into `addresses` (cleared first).
@@ -234,21 +230,16 @@ impl RouteSocket {
         let request = self
             .dumper
             .request(RouteNetlinkMessage::GetAddress(message));
-        let mut skipped = Skipped::default();
-        let result = self
-            .dumper
-            .dump_all(&request, "RTM_GETADDR (inet)", |kind, payload| {
-                if kind == RTM_NEWADDR {
-                    match parse_ipv4(payload) {
-                        Ok(Some(address)) => addresses.push(address),
-                        Ok(None) => {}
-                        Err(e) => skipped.add(e),
-                    }
-                }
+        self.dumper.dump_parsed(
+            &request,
+            "RTM_GETADDR (inet)",
+            RTM_NEWADDR,
+            parse_ipv4,
+            |address| {
+                addresses.push(address);
                 Ok(())
-            });
-        skipped.warn("RTM_GETADDR (inet)");
-        result
+            },
+        )
     }
 }
 
@@ -385,16 +376,12 @@ mod tests {
         let mut socket = RouteSocket::open().expect("NETLINK_ROUTE socket");
         let mut message = LinkMessage::default();
         message.header.index = 0x7fff_fff0;
-        use netlink_packet_core::{NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST;
-        let mut packet = NetlinkMessage::new(
-            header,
-            NetlinkPayload::from(RouteNetlinkMessage::GetLink(message)),
+        // a plain request, not a dump: refused for its unknown index
+        let request = crate::collect::netlink::encode_request(
+            RouteNetlinkMessage::GetLink(message),
+            netlink_packet_core::NLM_F_REQUEST,
+            0,
         );
-        packet.finalize();
-        let mut request = vec![0; packet.buffer_len()];
-        packet.serialize(&mut request);
         let error = socket
             .dumper
             .dump_all(&request, "RTM_GETLINK", |_, _| Ok(()))

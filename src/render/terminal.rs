@@ -13,33 +13,15 @@
 //!
 //! `?` keeps a cut name's width, so netstat's columns stay aligned. A
 //! newline inside a name (possible only in a process name) is replaced
-//! where the name is read (see `enrich::processes`), since here it cannot
+//! where the name is read (`enrich::processes`, told by
+//! `Config::terminal`), since here it cannot
 //! be told from the end of a row. When stdout is not a terminal nothing
 //! changes: pipes and scripts get netstat's bytes exactly, and `--json`
 //! escapes by JSON's rules instead.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-
-/// Whether this run writes to a terminal through [`TerminalSafe`] (names
-/// read afterwards lose their newlines).
-pub fn active() -> bool {
-    ACTIVE.load(Ordering::Relaxed)
-}
-
-/// Say that this run's output goes to a terminal (the binary does, once,
-/// before anything is read).
-pub fn set_active(on: bool) {
-    ACTIVE.store(on, Ordering::Relaxed);
-}
-
-/// Whether `fd` is a terminal.
-pub fn is_terminal(fd: libc::c_int) -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(fd) == 1 }
-}
+pub use crate::io::stdio::is_terminal;
 
 /// True for bytes that pass unchanged without looking further.
 fn plain(b: u8) -> bool {

@@ -68,8 +68,10 @@ pub struct Routes {
 }
 
 impl Routes {
-    pub fn new(root: ProcRoot) -> Self {
-        Self::with_socket(root, None)
+    pub fn new(inputs: &crate::config::Inputs) -> Self {
+        let mut routes = Self::with_socket(inputs.proc_root.clone(), None);
+        routes.hosts = NameCache::for_inputs(inputs);
+        routes
     }
 
     /// With a given socket (a replay of recorded dumps, in tests and fuzz

@@ -3,7 +3,7 @@
 //! so 100 000 routes stream to the renderer without being collected.
 
 use crate::collect::netlink::NetlinkDumper;
-use crate::error::{ParseError, Result, Skipped};
+use crate::error::{ParseError, Result};
 use netlink_packet_core::{NlaBuffer, NlasIterator};
 use netlink_packet_route::route::{RouteAttribute, RouteHeader, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -91,19 +91,10 @@ impl RouteSocket {
     ) -> Result<()> {
         let request = self.request_v4_main();
         let what = "RTM_GETROUTE (IPv4 main table)";
-        let mut skipped = Skipped::default();
-        let result = self.dumper.dump_all(&request, what, |kind, payload| {
-            if kind == RTM_NEWROUTE {
-                match parse_v4(payload) {
-                    Ok(Some(record)) => on_route(&record)?,
-                    Ok(None) => {}
-                    Err(e) => skipped.add(e),
-                }
-            }
-            Ok(())
-        });
-        skipped.warn(what);
-        result
+        self.dumper
+            .dump_parsed(&request, what, RTM_NEWROUTE, parse_v4, |record| {
+                on_route(&record)
+            })
     }
 }
 

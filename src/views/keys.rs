@@ -2,50 +2,11 @@
 //! socket rows), their parsing, a socket's value for each, and the packing
 //! of small keys into one `u64` so that counting stays cheap.
 
+// The key type lives with the view selection in config (below views).
+pub use crate::config::Key;
 use crate::model::InetProto;
 use smallvec::SmallVec;
 use std::net::IpAddr;
-
-/// A `--group-by` key: a JSON field name of socket rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Key {
-    Proto,
-    Family,
-    State,
-    LocalAddr,
-    LocalPort,
-    RemoteAddr,
-    RemotePort,
-    /// The peer's network: IPv4 /24 and IPv6 /64 unless a length is given.
-    RemoteNet(Option<u8>),
-    Uid,
-    User,
-    Pid,
-    Program,
-    /// The network namespace the socket is in (`--all-netns`).
-    Netns,
-}
-
-impl Key {
-    pub fn name(self) -> String {
-        match self {
-            Key::Proto => "proto".into(),
-            Key::Family => "family".into(),
-            Key::State => "state".into(),
-            Key::LocalAddr => "local_addr".into(),
-            Key::LocalPort => "local_port".into(),
-            Key::RemoteAddr => "remote_addr".into(),
-            Key::RemotePort => "remote_port".into(),
-            Key::RemoteNet(None) => "remote_net".into(),
-            Key::RemoteNet(Some(len)) => format!("remote_net/{len}"),
-            Key::Uid => "uid".into(),
-            Key::User => "user".into(),
-            Key::Pid => "pid".into(),
-            Key::Program => "program".into(),
-            Key::Netns => "netns".into(),
-        }
-    }
-}
 
 /// The keys `--group-by` takes, as [`parse_keys`] reads them (the shell
 /// completions offer these; `remote_net` also as `remote_net/LEN`).

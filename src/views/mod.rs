@@ -19,10 +19,11 @@ pub(crate) mod listeners;
 pub(crate) mod output;
 mod sockstat;
 
+pub use crate::config::{Key, View};
 pub(crate) use ephemeral::port_range;
 #[cfg(any(fuzzing, test))]
 pub(crate) use ephemeral::reserved_count;
-pub use keys::{KEY_NAMES, Key, parse_keys};
+pub use keys::{KEY_NAMES, parse_keys};
 pub use output::NetnsNames;
 #[cfg(any(fuzzing, test))]
 pub(crate) use sockstat::listen_counters;
@@ -38,22 +39,6 @@ use counts::GroupCounts;
 use ephemeral::EphemeralCounts;
 use listeners::ListenerCounts;
 use std::io::{self, Write};
-
-/// Which view, with its options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum View {
-    GroupBy {
-        keys: Vec<Key>,
-        top: Option<usize>,
-    },
-    Summary,
-    Listeners,
-    Ephemeral,
-    /// `--serve`/`--textfile`: every aggregate at once, as metrics.
-    Exporter {
-        max_series: usize,
-    },
-}
 
 /// The query to run: the user's filter, narrowed by what the view lets the
 /// kernel skip (`--listeners`: listeners and the states it counts;

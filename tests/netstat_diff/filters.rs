@@ -7,6 +7,7 @@
 //! expressions fail as a bad option does.
 
 use crate::json_sockets::json_lines;
+use crate::random_filters::random_expressions;
 use crate::support::*;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -404,38 +405,9 @@ fn kernel_and_user_space_agree_on_random_expressions() {
         "dst [::ffff:127.0.0.1]",
         "src *:8080",
     ];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    fn build(next: &mut impl FnMut() -> u64, atoms: &[&str], depth: u32) -> String {
-        match next() % if depth == 0 { 1 } else { 5 } {
-            0 => atoms[(next() % atoms.len() as u64) as usize].to_string(),
-            1 => format!("not {}", build(next, atoms, depth - 1)),
-            2 => format!(
-                "( {} or {} )",
-                build(next, atoms, depth - 1),
-                build(next, atoms, depth - 1)
-            ),
-            3 => format!(
-                "( {} and {} )",
-                build(next, atoms, depth - 1),
-                build(next, atoms, depth - 1)
-            ),
-            _ => format!(
-                "( {} {} )",
-                build(next, atoms, depth - 1),
-                build(next, atoms, depth - 1)
-            ),
-        }
-    }
     let mut differing = Vec::new();
     let mut nonempty = 0;
-    for _ in 0..40 {
-        let expr = build(&mut next, &atoms, 3);
+    for expr in random_expressions(&atoms, 0x9e37_79b9_7f4a_7c15, 3, false).take(40) {
         let run = |place: &str| {
             let out = ns
                 .command(nlstat(), &["--json", "-tan", &expr])

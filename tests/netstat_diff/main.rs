@@ -18,6 +18,7 @@ mod json_tables;
 mod netns;
 mod options;
 mod owners;
+mod random_filters;
 mod routes;
 mod sockets;
 mod statistics;

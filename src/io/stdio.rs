@@ -15,6 +15,12 @@
 //! shared buffer every few KiB, at a flush, and before that thread writes
 //! to stderr; the thread that writes stdout (the main one) is the one
 //! whose messages must fall in place.
+//!
+//! Why the buffer is global (as C's stdout is): stderr is written from
+//! anywhere, by error reports deep in the collectors on any thread, and
+//! each such write must first emit what netstat's stdout buffer would
+//! have by then, so every writer of stderr must reach the one stdout
+//! buffer.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -29,7 +35,14 @@ const CAPACITY: usize = 64 * 1024;
 const STAGE: usize = 8 * 1024;
 
 thread_local! {
+    /// This thread's rows not yet moved to the shared buffer (see above).
     static STAGED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `fd` is a terminal.
+pub fn is_terminal(fd: libc::c_int) -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(fd) == 1 }
 }
 
 /// How C stdio buffers stdout.
@@ -45,7 +58,7 @@ impl Buffering {
     /// What glibc chooses for descriptor `fd`: line buffering on a
     /// terminal, else blocks of `st_blksize` (BUFSIZ when that is 0).
     pub fn of(fd: libc::c_int) -> Buffering {
-        if super::terminal::is_terminal(fd) {
+        if is_terminal(fd) {
             return Buffering::Line;
         }
         // SAFETY: fstat writes into the zeroed stat buffer it is given.
@@ -113,6 +126,8 @@ impl Buffered {
     }
 }
 
+/// The process' stdout buffer, once [`install`]ed (see the module doc for
+/// why it is global).
 static STDOUT: Mutex<Option<Buffered>> = Mutex::new(None);
 
 fn state() -> MutexGuard<'static, Option<Buffered>> {

@@ -7,6 +7,8 @@
 //! The per-row context is what rows share within a tick: the settings, the
 //! name caches and the `-p` owner map.
 
+pub mod table;
+
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;

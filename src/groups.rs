@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::Result;
 use crate::model::Tick;
-use crate::sinks::table::{Fields, TableOutput, TableRecord};
+use crate::sinks::table::{Fields, Record, TableOutput, TableRecord};
 use crate::text::Ipv6Text;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -62,22 +62,8 @@ struct GroupRecord<'a> {
     numeric: bool,
 }
 
-impl TableRecord for GroupRecord<'_> {
+impl Record for GroupRecord<'_> {
     const KIND: &'static str = "group";
-
-    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()> {
-        let device = c_str(&self.membership.device);
-        out.write_all(device)?;
-        for _ in device.len()..15 {
-            out.write_all(b" ")?;
-        }
-        writeln!(
-            out,
-            " {:<6} {}",
-            self.membership.refcnt,
-            self.group.as_str()
-        )
-    }
 
     fn fields(&self, fields: &mut impl Fields) {
         let row = self.membership;
@@ -90,6 +76,22 @@ impl TableRecord for GroupRecord<'_> {
         if !self.numeric {
             fields.str("group_host", self.group.as_bytes());
         }
+    }
+}
+
+impl TableRecord for GroupRecord<'_> {
+    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()> {
+        let device = c_str(&self.membership.device);
+        out.write_all(device)?;
+        for _ in device.len()..15 {
+            out.write_all(b" ")?;
+        }
+        writeln!(
+            out,
+            " {:<6} {}",
+            self.membership.refcnt,
+            self.group.as_str()
+        )
     }
 }
 

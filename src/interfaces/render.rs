@@ -3,7 +3,7 @@
 
 use super::inet6::Inet6Address;
 use super::rtnl::{DevMap, DevStats, Ipv4Address, Link, Name};
-use crate::sinks::table::{Fields, TableRecord};
+use crate::sinks::table::{Fields, Record, TableRecord};
 use crate::text::{Text, format_ipv4, format_ipv6};
 use std::io::{Result, Write};
 use std::net::{IpAddr, Ipv4Addr};
@@ -299,21 +299,12 @@ pub struct InterfaceRecord<'a, F> {
     pub long: Option<(Option<&'a Ipv4Address>, F)>,
 }
 
-impl<'a, F, I> TableRecord for InterfaceRecord<'a, F>
+impl<'a, F, I> Record for InterfaceRecord<'a, F>
 where
     F: Fn() -> I,
     I: Iterator<Item = &'a Inet6Address>,
 {
     const KIND: &'static str = "interface";
-
-    fn write_netstat(&self, out: &mut dyn Write) -> Result<()> {
-        match &self.long {
-            Some((ipv4, inet6)) => {
-                write_long(out, self.name, self.link, self.stats, *ipv4, inet6())
-            }
-            None => write_short(out, self.name, self.link, self.stats),
-        }
-    }
 
     /// The short table's columns; `-e` adds the addresses, the hardware
     /// type and every counter of the ifconfig-style block.
@@ -362,6 +353,21 @@ where
                 .item_end();
         }
         fields.list_end();
+    }
+}
+
+impl<'a, F, I> TableRecord for InterfaceRecord<'a, F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = &'a Inet6Address>,
+{
+    fn write_netstat(&self, out: &mut dyn Write) -> Result<()> {
+        match &self.long {
+            Some((ipv4, inet6)) => {
+                write_long(out, self.name, self.link, self.stats, *ipv4, inet6())
+            }
+            None => write_short(out, self.name, self.link, self.stats),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use super::names::NetworkNames;
 use super::rtnl::RouteRecord;
 use super::{RTF_REJECT, V6Line, prefix_mask, v4_flags, v4_kernel_flags};
 use crate::enrich::names::NameCache;
-use crate::sinks::table::{Fields, TableRecord};
+use crate::sinks::table::{Fields, Record, TableRecord};
 use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -23,9 +23,54 @@ pub(super) struct V4Route<'a> {
     pub hosts: &'a NameCache,
 }
 
-impl TableRecord for V4Route<'_> {
+impl Record for V4Route<'_> {
     const KIND: &'static str = "route";
 
+    fn fields(&self, fields: &mut impl Fields) {
+        let route = self.route;
+        let kernel_flags = v4_kernel_flags(route);
+        let reject = kernel_flags & RTF_REJECT != 0;
+        let mut flags: Text<8> = Text::new();
+        v4_flags(kernel_flags, &mut flags);
+        let gateway =
+            (!reject && route.gateway != [0; 4]).then(|| IpAddr::V4(Ipv4Addr::from(route.gateway)));
+        fields
+            .str("family", b"inet")
+            .ip("destination", IpAddr::V4(Ipv4Addr::from(route.dst)))
+            .u64("prefix_len", u64::from(route.dst_len))
+            .opt_ip("gateway", gateway)
+            .ip(
+                "genmask",
+                IpAddr::V4(Ipv4Addr::from(prefix_mask(route.dst_len))),
+            )
+            .str("flags", flags.as_bytes())
+            .i64("metric", i64::from(route.priority as i32))
+            .u64("ref", 0)
+            .u64("use", 0)
+            .opt_str("iface", self.iface.map(str::as_bytes))
+            .u64(
+                "mss",
+                if route.advmss == 0 {
+                    0
+                } else {
+                    u64::from(route.advmss.wrapping_add(40))
+                },
+            )
+            .u64("window", u64::from(route.window))
+            .u64("irtt", u64::from(route.rtt >> 3))
+            .bool("cache", false);
+        if !self.numeric {
+            fields.str("destination_name", self.destination.as_bytes());
+            if gateway.is_some() {
+                let mut text = Ipv6Text::new();
+                v4_gateway(route, false, self.hosts, &mut text);
+                fields.str("gateway_name", text.as_bytes());
+            }
+        }
+    }
+}
+
+impl TableRecord for V4Route<'_> {
     /// Byte-exact writer: one row of netstat's `-r` table at each `-e`
     /// level, its reject rows included.
     fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -86,49 +131,6 @@ impl TableRecord for V4Route<'_> {
             ),
         }
     }
-
-    fn fields(&self, fields: &mut impl Fields) {
-        let route = self.route;
-        let kernel_flags = v4_kernel_flags(route);
-        let reject = kernel_flags & RTF_REJECT != 0;
-        let mut flags: Text<8> = Text::new();
-        v4_flags(kernel_flags, &mut flags);
-        let gateway =
-            (!reject && route.gateway != [0; 4]).then(|| IpAddr::V4(Ipv4Addr::from(route.gateway)));
-        fields
-            .str("family", b"inet")
-            .ip("destination", IpAddr::V4(Ipv4Addr::from(route.dst)))
-            .u64("prefix_len", u64::from(route.dst_len))
-            .opt_ip("gateway", gateway)
-            .ip(
-                "genmask",
-                IpAddr::V4(Ipv4Addr::from(prefix_mask(route.dst_len))),
-            )
-            .str("flags", flags.as_bytes())
-            .i64("metric", i64::from(route.priority as i32))
-            .u64("ref", 0)
-            .u64("use", 0)
-            .opt_str("iface", self.iface.map(str::as_bytes))
-            .u64(
-                "mss",
-                if route.advmss == 0 {
-                    0
-                } else {
-                    u64::from(route.advmss.wrapping_add(40))
-                },
-            )
-            .u64("window", u64::from(route.window))
-            .u64("irtt", u64::from(route.rtt >> 3))
-            .bool("cache", false);
-        if !self.numeric {
-            fields.str("destination_name", self.destination.as_bytes());
-            if gateway.is_some() {
-                let mut text = Ipv6Text::new();
-                v4_gateway(route, false, self.hosts, &mut text);
-                fields.str("gateway_name", text.as_bytes());
-            }
-        }
-    }
 }
 
 /// A line of /proc/net/ipv6_route, with its flag letters.
@@ -143,28 +145,8 @@ pub(super) struct V6Route<'a> {
     pub hosts: &'a NameCache,
 }
 
-impl TableRecord for V6Route<'_> {
+impl Record for V6Route<'_> {
     const KIND: &'static str = "route";
-
-    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()> {
-        let route = self.route;
-        let (mut dst, mut hop) = (Ipv6Text::new(), Ipv6Text::new());
-        v6_text(self.hosts, route.dst, self.numeric, &mut dst);
-        dst.push_byte(b'/');
-        dst.push_u64(u64::from(route.prefix_len));
-        v6_text(self.hosts, route.next_hop, self.numeric, &mut hop);
-        writeln!(
-            out,
-            "{:<30} {:<26} {:<4} {:<3} {:<1} {:>6} {}",
-            dst.as_str(),
-            hop.as_str(),
-            self.flags.as_str(),
-            route.metric as i32,
-            route.refcnt as i32,
-            route.used as i32,
-            self.shown_iface.as_str()
-        )
-    }
 
     fn fields(&self, fields: &mut impl Fields) {
         let route = self.route;
@@ -192,6 +174,28 @@ impl TableRecord for V6Route<'_> {
                 fields.str("gateway_name", text.as_bytes());
             }
         }
+    }
+}
+
+impl TableRecord for V6Route<'_> {
+    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()> {
+        let route = self.route;
+        let (mut dst, mut hop) = (Ipv6Text::new(), Ipv6Text::new());
+        v6_text(self.hosts, route.dst, self.numeric, &mut dst);
+        dst.push_byte(b'/');
+        dst.push_u64(u64::from(route.prefix_len));
+        v6_text(self.hosts, route.next_hop, self.numeric, &mut hop);
+        writeln!(
+            out,
+            "{:<30} {:<26} {:<4} {:<3} {:<1} {:>6} {}",
+            dst.as_str(),
+            hop.as_str(),
+            self.flags.as_str(),
+            route.metric as i32,
+            route.refcnt as i32,
+            route.used as i32,
+            self.shown_iface.as_str()
+        )
     }
 }
 

@@ -98,17 +98,19 @@ impl Fields for JsonLine {
     }
 }
 
-/// One row of a table (a route, an interface, a group membership, a
-/// counter).
-pub trait TableRecord {
+/// One record's facts: what every format but netstat's text writes.
+pub trait Record {
     /// What kind of record it is (JSON's `kind`).
     const KIND: &'static str;
 
-    /// netstat's bytes for this record: the text arm.
-    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()>;
-
-    /// The record's facts: every other arm.
     fn fields(&self, fields: &mut impl Fields);
+}
+
+/// One row of a netstat table (a route, an interface, a group
+/// membership): its facts, and netstat's bytes for it.
+pub trait TableRecord: Record {
+    /// netstat's bytes for this row: the text arm.
+    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// Input that netstat writes whole (a /proc counter file, as sentences
@@ -119,10 +121,22 @@ pub trait RecordSource {
     /// it malformed.
     fn write_netstat(&mut self, out: &mut dyn Write) -> io::Result<bool>;
 
-    /// Hand every record to `sink` ([`TableOutput::record`]); `Ok(false)`
-    /// when the input is malformed (the records before the fault are
-    /// handed on).
-    fn records(&self, sink: &mut TableOutput, out: &mut dyn Write) -> io::Result<bool>;
+    /// Hand every record to `records`; `Ok(false)` when the input is
+    /// malformed (the records before the fault are handed on).
+    fn records(&self, records: &mut RecordWriter<'_>) -> io::Result<bool>;
+}
+
+/// Where a [`RecordSource`] hands its records: the format, when it is
+/// one written from fields.
+pub struct RecordWriter<'s> {
+    line: &'s mut JsonLine,
+    out: &'s mut dyn Write,
+}
+
+impl RecordWriter<'_> {
+    pub fn record<R: Record>(&mut self, record: &R) -> io::Result<()> {
+        json_object(self.line, self.out, record)
+    }
 }
 
 /// The format a tick's table records are written in.
@@ -181,7 +195,7 @@ impl TableOutput {
     ) -> io::Result<bool> {
         match self {
             TableOutput::NetstatText => source.write_netstat(out),
-            TableOutput::JsonLines(_) => source.records(self, out),
+            TableOutput::JsonLines(line) => source.records(&mut RecordWriter { line, out }),
         }
     }
 
@@ -196,11 +210,7 @@ impl TableOutput {
     }
 }
 
-fn json_object<R: TableRecord>(
-    line: &mut JsonLine,
-    out: &mut dyn Write,
-    record: &R,
-) -> io::Result<()> {
+fn json_object<R: Record>(line: &mut JsonLine, out: &mut dyn Write, record: &R) -> io::Result<()> {
     line.begin(R::KIND);
     record.fields(line);
     line.end(out)

@@ -7,8 +7,9 @@
 //! [`Fields`]. netstat's text is the one format that is particular to each
 //! table; every other format is written from the fields, so adding one is
 //! a variant of `config::Output`, its writer (in `render/`, with a
-//! [`Fields`] impl here) and an arm in each `match` below: three files, no
-//! table module. The set is closed and tables are small, so this is an
+//! [`Fields`] impl here) and an arm in each `match` below (and in
+//! [`RecordWriter`], which then becomes an enum): three files, no table
+//! module. The set is closed and tables are small, so this is an
 //! enum (like [`super::SocketOutput`]) whose arms inline, not a trait
 //! object.
 
@@ -210,6 +211,7 @@ impl TableOutput {
     }
 }
 
+/// One record as one JSON line: its kind, then its fields.
 fn json_object<R: Record>(line: &mut JsonLine, out: &mut dyn Write, record: &R) -> io::Result<()> {
     line.begin(R::KIND);
     record.fields(line);

@@ -67,11 +67,15 @@ pub struct Routes {
     file: Vec<u8>,
 }
 
-/// What one tick prints: the families' tables, in the format of `sink`.
+/// What a tick shows of each family, from the settings.
 struct Shown {
+    /// The column set (see [`route_ext`]).
     ext: usize,
+    /// Addresses as numbers, not names.
     numeric: bool,
+    /// The routing table (FIB).
     fib: bool,
+    /// The routing cache.
     cache: bool,
 }
 

@@ -20,6 +20,7 @@ use crate::enrich::names::NameCache;
 use crate::model::{InetProto, InetSocket, Tick, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, SocketObjects};
 use crate::render::netstat::RowWriter;
+use crate::sinks::table::TableOutput;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -307,27 +308,23 @@ pub fn rtnl_link(data: &[u8]) {
         .filter_map(inet6::parse_line)
         .map(|(_, a)| a)
         .collect();
-    let mut sink = io::sink();
     let stats = link.stats;
-    let _ = render::write_short(&mut sink, &link.name, &link, stats.as_ref());
-    let _ = render::write_long(
-        &mut sink,
-        &link.name,
-        &link,
-        stats.as_ref(),
-        address.as_ref(),
-        inet6.iter(),
-    );
-    let mut line = JsonLine::new();
-    let mut addresses = inet6.iter();
-    let _ = render::write_json(
-        &mut line,
-        &mut sink,
-        &link.name,
-        &link,
-        stats.as_ref(),
-        Some((address.as_ref(), &mut addresses)),
-    );
+    for output in [Output::NetstatText, Output::JsonLines] {
+        let config = Config {
+            output,
+            ..Config::default()
+        };
+        let mut sink = TableOutput::for_tick(&config, &Tick::OWN);
+        for long in [false, true] {
+            let record = render::InterfaceRecord {
+                name: &link.name,
+                link: &link,
+                stats: stats.as_ref(),
+                long: long.then_some((address.as_ref(), || inet6.iter())),
+            };
+            let _ = sink.record(&mut io::sink(), &record);
+        }
+    }
 }
 
 /// /proc/net/{tcp,udp,udplite,raw}[6] text: flags byte (table, output

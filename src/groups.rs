@@ -9,13 +9,14 @@
 //! garbage groups; nlstat starts every tick afresh and prints the same
 //! table each time (a documented difference).
 
+use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::Result;
 use crate::model::Tick;
-use crate::render::json::JsonLine;
+use crate::sinks::table::{Fields, Record, TableOutput, TableRecord};
 use crate::text::Ipv6Text;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const HEADER: &str = "IPv6/IPv4 Group Memberships\n\
@@ -54,6 +55,46 @@ struct Membership {
     group: IpAddr,
 }
 
+/// A membership with its group's text (a host name unless `-n`).
+struct GroupRecord<'a> {
+    membership: &'a Membership,
+    group: &'a Ipv6Text,
+    numeric: bool,
+}
+
+impl Record for GroupRecord<'_> {
+    const KIND: &'static str = "group";
+
+    fn fields(&self, fields: &mut impl Fields) {
+        let row = self.membership;
+        let family = if row.group.is_ipv6() { "inet6" } else { "inet" };
+        fields
+            .str("family", family.as_bytes())
+            .str("iface", c_str(&row.device).trim_ascii_end())
+            .i64("refcnt", i64::from(row.refcnt))
+            .ip("group", row.group);
+        if !self.numeric {
+            fields.str("group_host", self.group.as_bytes());
+        }
+    }
+}
+
+impl TableRecord for GroupRecord<'_> {
+    fn write_netstat(&self, out: &mut dyn Write) -> io::Result<()> {
+        let device = c_str(&self.membership.device);
+        out.write_all(device)?;
+        for _ in device.len()..15 {
+            out.write_all(b" ")?;
+        }
+        writeln!(
+            out,
+            " {:<6} {}",
+            self.membership.refcnt,
+            self.group.as_str()
+        )
+    }
+}
+
 /// Print the group table; returns netstat's status (1 when
 /// /proc/net/igmp is missing, 255 when a file cannot be read).
 pub fn write_groups(
@@ -71,12 +112,31 @@ pub fn write_groups_at(
     config: &Config,
     tick: &Tick,
     names: &mut NameCache,
-    root: &crate::collect::procfs::ProcRoot,
+    root: &ProcRoot,
 ) -> Result<i32> {
-    if !config.output.is_json() {
-        out.write_all(HEADER.as_bytes())?;
-    }
+    let mut sink = TableOutput::for_tick(config, tick);
+    sink.heading(out, HEADER)?;
     let mut rows: Vec<Membership> = Vec::new();
+    let status = read_memberships(config, root, &mut rows);
+    if !config.numeric_hosts {
+        names.resolve_hosts(rows.iter().map(|r| r.group));
+    }
+    let mut group = Ipv6Text::new();
+    for membership in &rows {
+        names.host_text(membership.group, config.numeric_hosts, &mut group);
+        let record = GroupRecord {
+            membership,
+            group: &group,
+            numeric: config.numeric_hosts,
+        };
+        sink.record(out, &record)?;
+    }
+    Ok(status)
+}
+
+/// The memberships of the families asked for, read with one parser state
+/// as netstat reads them; returns netstat's status for the files.
+fn read_memberships(config: &Config, root: &ProcRoot, rows: &mut Vec<Membership>) -> i32 {
     let mut status = 0;
     let mut text = Vec::new();
     let mut state = LineState::new();
@@ -89,9 +149,8 @@ pub fn write_groups_at(
         if !wanted {
             continue;
         }
-        let path = root.path(relative);
         text.clear();
-        match std::fs::File::open(&path).and_then(|mut f| f.read_to_end(&mut text)) {
+        match std::fs::File::open(root.path(relative)).and_then(|mut f| f.read_to_end(&mut text)) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // netstat complains only about the IPv4 file.
@@ -107,8 +166,7 @@ pub fn write_groups_at(
                     root.shown(relative).display(),
                     crate::statistics::strerror(&e)
                 );
-                status = 255;
-                break;
+                return 255;
             }
         }
         // fgets with netstat's 8 KiB buffer.
@@ -116,43 +174,12 @@ pub fn write_groups_at(
             .split_inclusive(|&b| b == b'\n')
             .flat_map(|line| line.chunks(8191));
         for (number, line) in lines.enumerate() {
-            let line = match line.iter().position(|&b| b == 0) {
-                Some(nul) => &line[..nul],
-                None => line,
-            };
-            if let Some(row) = state.line(number, line) {
+            if let Some(row) = state.line(number, c_str(line)) {
                 rows.push(row);
             }
         }
     }
-    if !config.numeric_hosts {
-        names.resolve_hosts(rows.iter().map(|r| r.group));
-    }
-    let mut group = Ipv6Text::new();
-    let mut json = config.output.is_json().then(|| JsonLine::of_tick(tick));
-    for row in &rows {
-        names.host_text(row.group, config.numeric_hosts, &mut group);
-        let device = c_str(&row.device);
-        if let Some(line) = json.as_mut() {
-            let family = if row.group.is_ipv6() { "inet6" } else { "inet" };
-            line.begin("group")
-                .str("family", family)
-                .str("iface", device.trim_ascii_end())
-                .i64("refcnt", i64::from(row.refcnt))
-                .ip("group", row.group);
-            if !config.numeric_hosts {
-                line.str("group_host", group.as_bytes());
-            }
-            line.end(out)?;
-            continue;
-        }
-        out.write_all(device)?;
-        for _ in device.len()..15 {
-            out.write_all(b" ")?;
-        }
-        writeln!(out, " {:<6} {}", row.refcnt, group.as_str())?;
-    }
-    Ok(status)
+    status
 }
 
 fn c_str(bytes: &[u8]) -> &[u8] {

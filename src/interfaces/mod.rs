@@ -14,9 +14,10 @@ use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::Tick;
-use crate::render::json::JsonLine;
+use crate::sinks::table::TableOutput;
 use inet6::Inet6Table;
 use order::Entry;
+use render::InterfaceRecord;
 use rtnl::{Ipv4Address, Link, Name, RouteSocket};
 use rustc_hash::FxHashMap;
 use std::io::Write;
@@ -59,16 +60,16 @@ impl Interfaces {
     }
 
     pub fn tick(&mut self, config: &Config, tick: &Tick, out: &mut dyn Write) -> Result<i32> {
+        let mut sink = TableOutput::for_tick(config, tick);
         // netstat prints the title only while opening its ioctl socket,
         // which `-c` keeps open: once per run.
-        let mut json = config.output.is_json().then(|| JsonLine::of_tick(tick));
-        if self.ticks == 0 && json.is_none() {
-            out.write_all(render::TITLE.as_bytes())?;
+        if self.ticks == 0 {
+            sink.heading(out, render::TITLE)?;
         }
         self.ticks += 1;
         let long = config.extend >= 2;
-        if !long && json.is_none() {
-            out.write_all(render::HEADER.as_bytes())?;
+        if !long {
+            sink.heading(out, render::HEADER)?;
         }
         self.collect(long)?;
         for entry in &self.entries {
@@ -79,26 +80,16 @@ impl Interfaces {
                 continue;
             }
             let stats = entry.has_stats.then(|| shown_counters(link));
-            if let Some(line) = json.as_mut() {
-                let mut inet6 = self.inet6.of(&entry.name);
-                let addresses = long.then(|| {
+            let record = InterfaceRecord {
+                name: &entry.name,
+                link,
+                stats: stats.as_ref(),
+                long: long.then(|| {
                     let ipv4 = self.ipv4_of(link.index, &entry.name);
-                    (ipv4, &mut inet6 as &mut dyn Iterator<Item = _>)
-                });
-                render::write_json(line, out, &entry.name, link, stats.as_ref(), addresses)?;
-            } else if long {
-                let ipv4 = self.ipv4_of(link.index, &entry.name);
-                render::write_long(
-                    out,
-                    &entry.name,
-                    link,
-                    stats.as_ref(),
-                    ipv4,
-                    self.inet6.of(&entry.name),
-                )?;
-            } else {
-                render::write_short(out, &entry.name, link, stats.as_ref())?;
-            }
+                    (ipv4, || self.inet6.of(&entry.name))
+                }),
+            };
+            sink.record(out, &record)?;
         }
         Ok(0)
     }

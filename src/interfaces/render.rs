@@ -2,8 +2,8 @@
 //! (`ife_print_short`) and the ifconfig-style block (`ife_print_long`).
 
 use super::inet6::Inet6Address;
-use super::rtnl::{DevStats, Ipv4Address, Link, Name};
-use crate::render::json::JsonLine;
+use super::rtnl::{DevMap, DevStats, Ipv4Address, Link, Name};
+use crate::sinks::table::{Fields, Record, TableRecord};
 use crate::text::{Text, format_ipv4, format_ipv6};
 use std::io::{Result, Write};
 use std::net::{IpAddr, Ipv4Addr};
@@ -289,7 +289,129 @@ fn scope_words(scope: u32, words: &mut Text<32>) {
     }
 }
 
-/// One ifconfig-style block (`-e`).
+/// One interface: a row of the short table, or with `-e` ifconfig's block.
+pub struct InterfaceRecord<'a, F> {
+    pub name: &'a Name,
+    pub link: &'a Link,
+    pub stats: Option<&'a DevStats>,
+    /// `-e`: the device's IPv4 address (SIOCGIFADDR's) and where its IPv6
+    /// addresses come from.
+    pub long: Option<(Option<&'a Ipv4Address>, F)>,
+}
+
+impl<'a, F, I> Record for InterfaceRecord<'a, F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = &'a Inet6Address>,
+{
+    const KIND: &'static str = "interface";
+
+    /// The short table's columns; `-e` adds the addresses, the hardware
+    /// type and every counter of the ifconfig-style block.
+    fn fields(&self, fields: &mut impl Fields) {
+        let (link, stats) = (self.link, self.stats);
+        let flags = ioctl_flags(link.flags);
+        fields
+            .str("iface", self.name.as_bytes())
+            .u64("index", u64::from(link.index))
+            .u64("mtu", u64::from(link.mtu));
+        let counter = |pick: fn(&DevStats) -> u64| stats.map(pick);
+        fields
+            .opt_u64("rx_ok", counter(|s| s.rx_packets))
+            .opt_u64("rx_err", counter(|s| s.rx_errors))
+            .opt_u64("rx_drp", counter(|s| s.rx_dropped))
+            .opt_u64("rx_ovr", counter(|s| s.rx_fifo))
+            .opt_u64("tx_ok", counter(|s| s.tx_packets))
+            .opt_u64("tx_err", counter(|s| s.tx_errors))
+            .opt_u64("tx_drp", counter(|s| s.tx_dropped))
+            .opt_u64("tx_ovr", counter(|s| s.tx_fifo))
+            .str("flags", flag_letters(flags).as_bytes());
+        let Some((ipv4, inet6)) = &self.long else {
+            return;
+        };
+        fields
+            .str_array("flag_words", flag_word_list(flags))
+            .opt_u64("rx_bytes", counter(|s| s.rx_bytes))
+            .opt_u64("rx_frame", counter(|s| s.rx_frame))
+            .opt_u64("rx_compressed", counter(|s| s.rx_compressed))
+            .opt_u64("tx_bytes", counter(|s| s.tx_bytes))
+            .opt_u64("tx_carrier", counter(|s| s.tx_carrier))
+            .opt_u64("tx_collisions", counter(|s| s.collisions))
+            .opt_u64("tx_compressed", counter(|s| s.tx_compressed));
+        hardware_fields(fields, link);
+        ipv4_fields(fields, *ipv4, flags);
+        fields.list_begin("inet6");
+        for (i, a) in inet6().enumerate() {
+            let mut scope: Text<32> = Text::new();
+            scope_words(a.scope, &mut scope);
+            fields
+                .item_begin(i == 0)
+                .ip("addr", IpAddr::V6(a.address))
+                .u64("prefix_len", u64::from(a.prefix_len))
+                .u64("scope_id", u64::from(a.scope))
+                .str("scope", scope.as_bytes())
+                .item_end();
+        }
+        fields.list_end();
+    }
+}
+
+impl<'a, F, I> TableRecord for InterfaceRecord<'a, F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = &'a Inet6Address>,
+{
+    fn write_netstat(&self, out: &mut dyn Write) -> Result<()> {
+        match &self.long {
+            Some((ipv4, inet6)) => {
+                write_long(out, self.name, self.link, self.stats, *ipv4, inet6())
+            }
+            None => write_short(out, self.name, self.link, self.stats),
+        }
+    }
+}
+
+/// The hardware type, its address (Ethernet's only) and queue length.
+fn hardware_fields(fields: &mut impl Fields, link: &Link) {
+    let hw = hw_type(link.kind);
+    fields.str("hw_type", hw.name.as_bytes());
+    if matches!(hw.print, HwPrint::Ether) {
+        let m = &link.hwaddr;
+        let mut text: Text<24> = Text::new();
+        for (i, b) in m[..6].iter().enumerate() {
+            if i > 0 {
+                text.push_byte(b':');
+            }
+            text.push_byte(HEX_DIGITS[usize::from(b >> 4)]);
+            text.push_byte(HEX_DIGITS[usize::from(b & 0xf)]);
+        }
+        fields.str("hwaddr", text.as_bytes());
+    } else {
+        fields.null("hwaddr");
+    }
+    fields.opt_u64("txqueuelen", link.txqlen.map(u64::from));
+}
+
+/// The IPv4 address with its netmask, and the broadcast or peer address
+/// where the flags say the device has one.
+fn ipv4_fields(fields: &mut impl Fields, ipv4: Option<&Ipv4Address>, flags: i16) {
+    let v4 = |pick: fn(&Ipv4Address) -> Ipv4Addr| ipv4.map(|a| IpAddr::V4(pick(a)));
+    fields
+        .opt_ip("inet_addr", v4(|a| a.local))
+        .opt_ip("netmask", v4(|a| netmask(a.prefix_len)))
+        .opt_ip(
+            "broadcast",
+            ipv4.filter(|_| flags & IFF_BROADCAST != 0)
+                .map(|a| IpAddr::V4(a.broadcast)),
+        )
+        .opt_ip(
+            "destination",
+            ipv4.filter(|_| flags & IFF_POINTOPOINT != 0)
+                .map(|a| IpAddr::V4(a.address)),
+        );
+}
+
+/// One ifconfig-style block (`-e`), byte for byte.
 pub fn write_long<'a>(
     out: &mut dyn Write,
     name: &Name,
@@ -303,7 +425,34 @@ pub fn write_long<'a>(
     out.write_all(b": ")?;
     out.write_all(flag_words(flags).as_bytes())?;
     writeln!(out, "  mtu {}", link.mtu as i32)?;
+    write_addresses(out, flags, ipv4, inet6)?;
+    write_hardware(out, link)?;
+    if flags & IFF_PORTSEL != 0 {
+        let port = PORT_NAMES
+            .get(link.map.port as usize)
+            .copied()
+            .unwrap_or("unknown");
+        write!(out, "        media {port}")?;
+        if flags & IFF_AUTOMEDIA != 0 {
+            out.write_all(b"autoselect")?;
+        }
+        out.write_all(b"\n")?;
+    }
+    if let Some(s) = stats {
+        // CSLIP and CSLIP6 count compressed packets.
+        write_counters(out, s, matches!(link.kind, 257 | 259))?;
+    }
+    write_device_map(out, &link.map)?;
+    out.write_all(b"\n")
+}
 
+/// The block's `inet` line and its `inet6` lines.
+fn write_addresses<'a>(
+    out: &mut dyn Write,
+    flags: i16,
+    ipv4: Option<&Ipv4Address>,
+    inet6: impl Iterator<Item = &'a Inet6Address>,
+) -> Result<()> {
     if let Some(a) = ipv4 {
         out.write_all(b"        inet ")?;
         out.write_all(ipv4_text(a.local).as_bytes())?;
@@ -319,7 +468,6 @@ pub fn write_long<'a>(
         }
         out.write_all(b"\n")?;
     }
-
     for a in inet6 {
         let mut text: Text<64> = Text::new();
         format_ipv6(a.address, &mut text);
@@ -329,7 +477,11 @@ pub fn write_long<'a>(
         out.write_all(scope_text(a.scope).as_bytes())?;
         out.write_all(b"\n")?;
     }
+    Ok(())
+}
 
+/// The hardware line: type, address, queue length and type title.
+fn write_hardware(out: &mut dyn Write, link: &Link) -> Result<()> {
     let hw = hw_type(link.kind);
     out.write_all(b"        ")?;
     out.write_all(hw.name.as_bytes())?;
@@ -357,56 +509,45 @@ pub fn write_long<'a>(
     if let Some(qlen) = link.txqlen {
         write!(out, "  txqueuelen {}", qlen as i32)?;
     }
-    writeln!(out, "  ({})", hw.title)?;
+    writeln!(out, "  ({})", hw.title)
+}
 
-    if flags & IFF_PORTSEL != 0 {
-        let port = PORT_NAMES
-            .get(link.map.port as usize)
-            .copied()
-            .unwrap_or("unknown");
-        write!(out, "        media {port}")?;
-        if flags & IFF_AUTOMEDIA != 0 {
-            out.write_all(b"autoselect")?;
-        }
-        out.write_all(b"\n")?;
+/// The RX and TX lines (with the compressed counts where the link type
+/// has them).
+fn write_counters(out: &mut dyn Write, s: &DevStats, can_compress: bool) -> Result<()> {
+    let (whole, tenth, unit) = human_size(s.rx_bytes);
+    writeln!(
+        out,
+        "        RX packets {}  bytes {} ({whole}.{tenth} {unit})",
+        s.rx_packets, s.rx_bytes
+    )?;
+    if can_compress {
+        writeln!(out, "        RX compressed:{}", s.rx_compressed)?;
     }
-
-    // CSLIP and CSLIP6 count compressed packets.
-    let can_compress = matches!(link.kind, 257 | 259);
-    if let Some(s) = stats {
-        let (whole, tenth, unit) = human_size(s.rx_bytes);
-        writeln!(
-            out,
-            "        RX packets {}  bytes {} ({whole}.{tenth} {unit})",
-            s.rx_packets, s.rx_bytes
-        )?;
-        if can_compress {
-            writeln!(out, "        RX compressed:{}", s.rx_compressed)?;
-        }
-        writeln!(
-            out,
-            "        RX errors {}  dropped {}  overruns {}  frame {}",
-            s.rx_errors, s.rx_dropped, s.rx_fifo, s.rx_frame
-        )?;
-        let (whole, tenth, unit) = human_size(s.tx_bytes);
-        writeln!(
-            out,
-            "        TX packets {}  bytes {} ({whole}.{tenth} {unit})",
-            s.tx_packets, s.tx_bytes
-        )?;
-        if can_compress {
-            writeln!(out, "        TX compressed {}", s.tx_compressed)?;
-        }
-        writeln!(
-            out,
-            "        TX errors {}  dropped {} overruns {}  carrier {}  collisions {}",
-            s.tx_errors, s.tx_dropped, s.tx_fifo, s.tx_carrier, s.collisions
-        )?;
+    writeln!(
+        out,
+        "        RX errors {}  dropped {}  overruns {}  frame {}",
+        s.rx_errors, s.rx_dropped, s.rx_fifo, s.rx_frame
+    )?;
+    let (whole, tenth, unit) = human_size(s.tx_bytes);
+    writeln!(
+        out,
+        "        TX packets {}  bytes {} ({whole}.{tenth} {unit})",
+        s.tx_packets, s.tx_bytes
+    )?;
+    if can_compress {
+        writeln!(out, "        TX compressed {}", s.tx_compressed)?;
     }
+    writeln!(
+        out,
+        "        TX errors {}  dropped {} overruns {}  carrier {}  collisions {}",
+        s.tx_errors, s.tx_dropped, s.tx_fifo, s.tx_carrier, s.collisions
+    )
+}
 
-    // struct ifmap as SIOCGIFMAP fills it: a short base address and a
-    // one-byte irq.
-    let map = &link.map;
+/// The `device` line: struct ifmap as SIOCGIFMAP fills it, a short base
+/// address and a one-byte irq.
+fn write_device_map(out: &mut dyn Write, map: &DevMap) -> Result<()> {
     let (irq, base) = (map.irq as u8, map.base_addr as u16);
     if irq != 0 || map.mem_start != 0 || map.dma != 0 || base >= 0x100 {
         out.write_all(b"        device ")?;
@@ -424,90 +565,7 @@ pub fn write_long<'a>(
         }
         out.write_all(b"\n")?;
     }
-    out.write_all(b"\n")
-}
-
-/// One interface as a JSON object; `long` (`-e`) adds the addresses, the
-/// hardware type and every counter of the ifconfig-style block.
-pub fn write_json(
-    line: &mut JsonLine,
-    out: &mut dyn Write,
-    name: &Name,
-    link: &Link,
-    stats: Option<&DevStats>,
-    long: Option<(
-        Option<&Ipv4Address>,
-        &mut dyn Iterator<Item = &Inet6Address>,
-    )>,
-) -> Result<()> {
-    let flags = ioctl_flags(link.flags);
-    line.begin("interface")
-        .str("iface", name.as_bytes())
-        .u64("index", u64::from(link.index))
-        .u64("mtu", u64::from(link.mtu));
-    let counter = |pick: fn(&DevStats) -> u64| stats.map(pick);
-    line.opt_u64("rx_ok", counter(|s| s.rx_packets))
-        .opt_u64("rx_err", counter(|s| s.rx_errors))
-        .opt_u64("rx_drp", counter(|s| s.rx_dropped))
-        .opt_u64("rx_ovr", counter(|s| s.rx_fifo))
-        .opt_u64("tx_ok", counter(|s| s.tx_packets))
-        .opt_u64("tx_err", counter(|s| s.tx_errors))
-        .opt_u64("tx_drp", counter(|s| s.tx_dropped))
-        .opt_u64("tx_ovr", counter(|s| s.tx_fifo))
-        .str("flags", flag_letters(flags).as_bytes());
-    if let Some((ipv4, inet6)) = long {
-        line.str_array("flag_words", flag_word_list(flags))
-            .opt_u64("rx_bytes", counter(|s| s.rx_bytes))
-            .opt_u64("rx_frame", counter(|s| s.rx_frame))
-            .opt_u64("rx_compressed", counter(|s| s.rx_compressed))
-            .opt_u64("tx_bytes", counter(|s| s.tx_bytes))
-            .opt_u64("tx_carrier", counter(|s| s.tx_carrier))
-            .opt_u64("tx_collisions", counter(|s| s.collisions))
-            .opt_u64("tx_compressed", counter(|s| s.tx_compressed));
-        let hw = hw_type(link.kind);
-        line.str("hw_type", hw.name);
-        if matches!(hw.print, HwPrint::Ether) {
-            let m = &link.hwaddr;
-            let mut text: Text<24> = Text::new();
-            for (i, b) in m[..6].iter().enumerate() {
-                if i > 0 {
-                    text.push_byte(b':');
-                }
-                text.push_byte(HEX_DIGITS[usize::from(b >> 4)]);
-                text.push_byte(HEX_DIGITS[usize::from(b & 0xf)]);
-            }
-            line.str("hwaddr", text.as_bytes());
-        } else {
-            line.null("hwaddr");
-        }
-        line.opt_u64("txqueuelen", link.txqlen.map(u64::from));
-        let v4 = |pick: fn(&Ipv4Address) -> Ipv4Addr| ipv4.map(|a| IpAddr::V4(pick(a)));
-        line.opt_ip("inet_addr", v4(|a| a.local))
-            .opt_ip("netmask", v4(|a| netmask(a.prefix_len)))
-            .opt_ip(
-                "broadcast",
-                ipv4.filter(|_| flags & IFF_BROADCAST != 0)
-                    .map(|a| IpAddr::V4(a.broadcast)),
-            )
-            .opt_ip(
-                "destination",
-                ipv4.filter(|_| flags & IFF_POINTOPOINT != 0)
-                    .map(|a| IpAddr::V4(a.address)),
-            );
-        line.array_begin("inet6");
-        for (i, a) in inet6.enumerate() {
-            let mut scope: Text<32> = Text::new();
-            scope_words(a.scope, &mut scope);
-            line.object_begin(i == 0)
-                .ip("addr", IpAddr::V6(a.address))
-                .u64("prefix_len", u64::from(a.prefix_len))
-                .u64("scope_id", u64::from(a.scope))
-                .str("scope", scope.as_bytes())
-                .object_end();
-        }
-        line.array_end();
-    }
-    line.end(out)
+    Ok(())
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";

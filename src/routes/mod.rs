@@ -8,6 +8,7 @@
 //! netstat prints exist only there; rtnetlink reports none of them.
 
 mod names;
+mod rows;
 pub mod rtnl;
 
 use crate::collect::netlink::retry_interrupted;
@@ -16,9 +17,10 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::error::{Result, report_dump};
 use crate::model::Tick;
-use crate::render::json::JsonLine;
-use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
+use crate::sinks::table::TableOutput;
+use crate::text::{Ipv6Text, Text};
 use names::{InterfaceNames, NetworkNames};
+use rows::{V4Route, V6Route, v4_destination};
 use rtnl::{RouteRecord, RouteSocket};
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -63,8 +65,18 @@ pub struct Routes {
     /// IPv4 rows held only while their names are looked up.
     rows: Vec<RouteRecord>,
     file: Vec<u8>,
-    /// Set for `--json`: rows become objects, titles and headers vanish.
-    json: Option<JsonLine>,
+}
+
+/// What a tick shows of each family, from the settings.
+struct Shown {
+    /// The column set (see [`route_ext`]).
+    ext: usize,
+    /// Addresses as numbers, not names.
+    numeric: bool,
+    /// The routing table (FIB).
+    fib: bool,
+    /// The routing cache.
+    cache: bool,
 }
 
 impl Routes {
@@ -85,20 +97,19 @@ impl Routes {
             interfaces: InterfaceNames::default(),
             rows: Vec::new(),
             file: Vec::new(),
-            json: None,
         }
     }
 
     pub fn tick(&mut self, config: &Config, tick: &Tick, out: &mut dyn Write) -> Result<i32> {
-        if config.output.is_json() {
-            self.json.get_or_insert_with(JsonLine::new).for_tick(tick);
-        }
+        let mut sink = TableOutput::for_tick(config, tick);
         self.interfaces.clear();
-        let numeric = config.numeric_hosts || config.symbolic;
-        let ext = route_ext(config.extend);
-        // netstat: no -F/-C means the FIB; -C alone means only the cache.
-        let fib = config.route_fib || !config.route_cache;
-        let cache = config.route_cache;
+        let shown = Shown {
+            ext: route_ext(config.extend),
+            numeric: config.numeric_hosts || config.symbolic,
+            // netstat: no -F/-C means the FIB; -C alone means only the cache.
+            fib: config.route_fib || !config.route_cache,
+            cache: config.route_cache,
+        };
         let default_af = ["inet"];
         let names: &[&str] = if config.af_names.is_empty() {
             &default_af
@@ -107,9 +118,9 @@ impl Routes {
         };
         for &af in names {
             let status = match af {
-                "inet" => self.inet(out, ext, numeric, fib, cache)?,
-                "inet6" => self.inet6(out, numeric, fib, cache)?,
-                other => no_routing(&mut Messages::new(out, config.output.is_json()), other)?,
+                "inet" => self.inet(&mut sink, out, &shown)?,
+                "inet6" => self.inet6(&mut sink, out, &shown)?,
+                other => no_routing(&mut sink, out, other)?,
             };
             if status != 0 {
                 return Ok(status);
@@ -118,78 +129,17 @@ impl Routes {
         Ok(0)
     }
 
-    fn inet(
-        &mut self,
-        out: &mut dyn Write,
-        ext: usize,
-        numeric: bool,
-        fib: bool,
-        cache: bool,
-    ) -> Result<i32> {
-        if fib {
-            if self.json.is_none() {
-                out.write_all(b"Kernel IP routing table\n")?;
-                out.write_all(V4_HEADERS[ext].as_bytes())?;
-            }
-            if self.socket.is_none() {
-                self.socket = Some(RouteSocket::open()?);
-            }
-            let socket = self.socket.as_mut().expect("opened above");
-            if numeric {
-                let mut names = V4Names {
-                    numeric: true,
-                    interfaces: &mut self.interfaces,
-                    networks: &mut self.networks,
-                    hosts: &self.hosts,
-                };
-                let json = &mut self.json;
-                // Rows stream as they come: a dump that cannot finish is
-                // reported after them (it cannot be redone without
-                // repeating them).
-                report_dump(socket.dump_v4_main(|route| {
-                    if shown_v4(route) {
-                        v4_row(out, json.as_mut(), route, ext, &mut names)?;
-                    }
-                    Ok(())
-                }))?;
+    fn inet(&mut self, sink: &mut TableOutput, out: &mut dyn Write, shown: &Shown) -> Result<i32> {
+        if shown.fib {
+            sink.heading(out, "Kernel IP routing table\n")?;
+            sink.heading(out, V4_HEADERS[shown.ext])?;
+            if shown.numeric {
+                self.stream_v4(sink, out, shown.ext)?;
             } else {
-                let rows = &mut self.rows;
-                // gathered before printing: an interrupted dump is redone
-                let gathered = retry_interrupted(|| {
-                    rows.clear();
-                    socket.dump_v4_main(|route| {
-                        if shown_v4(route) {
-                            rows.push(*route);
-                        }
-                        Ok(())
-                    })
-                });
-                report_dump(gathered)?;
-                self.hosts.resolve_hosts(
-                    self.rows
-                        .iter()
-                        .flat_map(|r| {
-                            let dst = (r.dst_len == 32).then_some(r.dst);
-                            let gw = (r.gateway != [0; 4]).then_some(r.gateway);
-                            [dst, gw]
-                        })
-                        .flatten()
-                        .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
-                );
-                let mut names = V4Names {
-                    numeric: false,
-                    interfaces: &mut self.interfaces,
-                    networks: &mut self.networks,
-                    hosts: &self.hosts,
-                };
-                for route in &self.rows {
-                    v4_row(out, self.json.as_mut(), route, ext, &mut names)?;
-                }
-                // Keep the capacity, not the rows, for the next tick.
-                self.rows.clear();
+                self.gather_v4(sink, out, shown.ext)?;
             }
         }
-        if cache {
+        if shown.cache {
             // Since Linux 3.6 there is no IPv4 routing cache: the file is
             // a header without rows, so netstat prints its own header only.
             if !self.root.path("net/rt_cache").exists() {
@@ -197,31 +147,86 @@ impl Routes {
                     "{}: No such file or directory",
                     self.root.shown("net/rt_cache").display()
                 );
-                Messages::new(out, self.json.is_some())
-                    .say("INET (IPv4) not configured in this system.")?;
+                sink.say(out, "INET (IPv4) not configured in this system.")?;
                 return Ok(1);
             }
-            if self.json.is_none() {
-                out.write_all(b"Kernel IP routing cache\n")?;
-                out.write_all(V4_CACHE_HEADERS[ext].as_bytes())?;
-            }
+            sink.heading(out, "Kernel IP routing cache\n")?;
+            sink.heading(out, V4_CACHE_HEADERS[shown.ext])?;
         }
         Ok(0)
     }
 
-    fn inet6(&mut self, out: &mut dyn Write, numeric: bool, fib: bool, cache: bool) -> Result<i32> {
+    /// `-n`: rows are written as the dump comes. A dump that cannot finish
+    /// is reported after them (it cannot be redone without repeating them).
+    fn stream_v4(&mut self, sink: &mut TableOutput, out: &mut dyn Write, ext: usize) -> Result<()> {
+        let socket = opened(&mut self.socket)?;
+        let mut names = V4Names {
+            numeric: true,
+            interfaces: &mut self.interfaces,
+            networks: &mut self.networks,
+            hosts: &self.hosts,
+        };
+        report_dump(socket.dump_v4_main(|route| {
+            if shown_v4(route) {
+                v4_row(sink, out, route, ext, &mut names)?;
+            }
+            Ok(())
+        }))?;
+        Ok(())
+    }
+
+    /// With names: the rows are gathered (an interrupted dump is redone),
+    /// their hosts looked up together, then written.
+    fn gather_v4(&mut self, sink: &mut TableOutput, out: &mut dyn Write, ext: usize) -> Result<()> {
+        let socket = opened(&mut self.socket)?;
+        let rows = &mut self.rows;
+        let gathered = retry_interrupted(|| {
+            rows.clear();
+            socket.dump_v4_main(|route| {
+                if shown_v4(route) {
+                    rows.push(*route);
+                }
+                Ok(())
+            })
+        });
+        report_dump(gathered)?;
+        self.hosts.resolve_hosts(
+            self.rows
+                .iter()
+                .flat_map(|r| {
+                    let dst = (r.dst_len == 32).then_some(r.dst);
+                    let gw = (r.gateway != [0; 4]).then_some(r.gateway);
+                    [dst, gw]
+                })
+                .flatten()
+                .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+        );
+        let mut names = V4Names {
+            numeric: false,
+            interfaces: &mut self.interfaces,
+            networks: &mut self.networks,
+            hosts: &self.hosts,
+        };
+        for route in &self.rows {
+            v4_row(sink, out, route, ext, &mut names)?;
+        }
+        // Keep the capacity, not the rows, for the next tick.
+        self.rows.clear();
+        Ok(())
+    }
+
+    fn inet6(&mut self, sink: &mut TableOutput, out: &mut dyn Write, shown: &Shown) -> Result<i32> {
         let mut file = std::mem::take(&mut self.file);
-        let result = self.inet6_with(out, numeric, fib, cache, &mut file);
+        let result = self.inet6_with(sink, out, shown, &mut file);
         self.file = file;
         result
     }
 
     fn inet6_with(
         &mut self,
+        sink: &mut TableOutput,
         out: &mut dyn Write,
-        numeric: bool,
-        fib: bool,
-        cache: bool,
+        shown: &Shown,
         file: &mut Vec<u8>,
     ) -> Result<i32> {
         if !self.root.read_into("net/ipv6_route", file)? {
@@ -229,11 +234,10 @@ impl Routes {
                 "{}: No such file or directory",
                 self.root.shown("net/ipv6_route").display()
             );
-            Messages::new(out, self.json.is_some())
-                .say("INET6 (IPv6) not configured in this system.")?;
+            sink.say(out, "INET6 (IPv6) not configured in this system.")?;
             return Ok(1);
         }
-        if !numeric {
+        if !shown.numeric {
             self.hosts.resolve_hosts(
                 file.split(|&b| b == b'\n')
                     .filter_map(parse_v6_line)
@@ -242,86 +246,60 @@ impl Routes {
                     .map(IpAddr::V6),
             );
         }
-        let mut passes = [false, false];
-        passes[0] = fib;
-        passes[1] = cache;
-        for (pass, wanted) in passes.into_iter().enumerate() {
-            if !wanted {
-                continue;
-            }
-            let want_cache = pass == 1;
-            if self.json.is_none() {
-                out.write_all(if want_cache {
-                    b"Kernel IPv6 routing cache\n"
-                } else {
-                    b"Kernel IPv6 routing table\n"
-                })?;
-                out.write_all(V6_HEADER.as_bytes())?;
-            }
-            // sscanf leaves the interface buffer alone when a line has
-            // none: the previous line's name is printed again.
-            let mut iface: Text<16> = Text::new();
-            let mut dst = Ipv6Text::new();
-            let mut hop = Ipv6Text::new();
-            for line in file.split(|&b| b == b'\n') {
-                let Some(route) = parse_v6_line(line) else {
-                    continue;
-                };
-                if route.iface.is_some() {
-                    iface.clear();
-                    iface.push_bytes(route.iface.unwrap_or_default());
-                }
-                if (route.flags & RTF_CACHE != 0) != want_cache {
-                    continue;
-                }
-                let mut flags: Text<16> = Text::new();
-                v6_flags(route.flags, &mut flags);
-                if let Some(line) = self.json.as_mut() {
-                    line.begin("route")
-                        .str("family", "inet6")
-                        .ip("destination", IpAddr::V6(route.dst))
-                        .u64("prefix_len", u64::from(route.prefix_len))
-                        .opt_ip("gateway", nonzero_v6(route.next_hop))
-                        .null("genmask")
-                        .str("flags", flags.as_bytes())
-                        .i64("metric", i64::from(route.metric as i32))
-                        .i64("ref", i64::from(route.refcnt as i32))
-                        .i64("use", i64::from(route.used as i32))
-                        .opt_str("iface", route.iface)
-                        .null("mss")
-                        .null("window")
-                        .null("irtt")
-                        .bool("cache", want_cache);
-                    if !numeric {
-                        v6_text(&self.hosts, route.dst, false, &mut dst);
-                        line.str("destination_name", dst.as_bytes());
-                        if !route.next_hop.is_unspecified() {
-                            v6_text(&self.hosts, route.next_hop, false, &mut hop);
-                            line.str("gateway_name", hop.as_bytes());
-                        }
-                    }
-                    line.end(out)?;
-                    continue;
-                }
-                v6_text(&self.hosts, route.dst, numeric, &mut dst);
-                dst.push_byte(b'/');
-                dst.push_u64(u64::from(route.prefix_len));
-                v6_text(&self.hosts, route.next_hop, numeric, &mut hop);
-                writeln!(
-                    out,
-                    "{:<30} {:<26} {:<4} {:<3} {:<1} {:>6} {}",
-                    dst.as_str(),
-                    hop.as_str(),
-                    flags.as_str(),
-                    route.metric as i32,
-                    route.refcnt as i32,
-                    route.used as i32,
-                    iface.as_str()
-                )?;
+        for (wanted, cache) in [(shown.fib, false), (shown.cache, true)] {
+            if wanted {
+                self.v6_table(sink, out, file, shown.numeric, cache)?;
             }
         }
         self.report_unreadable_v6_lines(file);
         Ok(0)
+    }
+
+    /// The IPv6 routing table, or with `cache` its cache entries.
+    fn v6_table(
+        &self,
+        sink: &mut TableOutput,
+        out: &mut dyn Write,
+        file: &[u8],
+        numeric: bool,
+        cache: bool,
+    ) -> Result<()> {
+        sink.heading(
+            out,
+            if cache {
+                "Kernel IPv6 routing cache\n"
+            } else {
+                "Kernel IPv6 routing table\n"
+            },
+        )?;
+        sink.heading(out, V6_HEADER)?;
+        // sscanf leaves the interface buffer alone when a line has
+        // none: the previous line's name is printed again.
+        let mut shown_iface: Text<16> = Text::new();
+        let mut flags: Text<16> = Text::new();
+        for line in file.split(|&b| b == b'\n') {
+            let Some(route) = parse_v6_line(line) else {
+                continue;
+            };
+            if let Some(iface) = route.iface {
+                shown_iface.clear();
+                shown_iface.push_bytes(iface);
+            }
+            if (route.flags & RTF_CACHE != 0) != cache {
+                continue;
+            }
+            v6_flags(route.flags, &mut flags);
+            let record = V6Route {
+                route: &route,
+                flags: &flags,
+                shown_iface: &shown_iface,
+                cache,
+                numeric,
+                hosts: &self.hosts,
+            };
+            sink.record(out, &record)?;
+        }
+        Ok(())
     }
 
     /// A line of ipv6_route that does not parse (cut short, say) is left
@@ -347,45 +325,6 @@ impl Routes {
     }
 }
 
-/// INET6_rresolve: numbers with -n, `[::]` for the unspecified address,
-/// otherwise getnameinfo's answer (its numeric form when the resolver has
-/// no name).
-fn v6_text(hosts: &NameCache, address: Ipv6Addr, numeric: bool, out: &mut Ipv6Text) {
-    out.clear();
-    if numeric || address.to_ipv4_mapped().is_some() {
-        format_ipv6(address, out);
-    } else {
-        hosts.host_text(IpAddr::V6(address), false, out);
-    }
-}
-
-fn nonzero_v6(address: Ipv6Addr) -> Option<IpAddr> {
-    (!address.is_unspecified()).then_some(IpAddr::V6(address))
-}
-
-/// Where routes' informational lines go: netstat prints some of them on
-/// stdout, which `--json` keeps for JSON alone, so there they go to stderr.
-struct Messages<'a> {
-    out: &'a mut dyn Write,
-    json: bool,
-}
-
-impl<'a> Messages<'a> {
-    fn new(out: &'a mut dyn Write, json: bool) -> Self {
-        Messages { out, json }
-    }
-
-    fn say(&mut self, line: &str) -> Result<()> {
-        if self.json {
-            eprintln!("{line}");
-        } else {
-            self.out.write_all(line.as_bytes())?;
-            self.out.write_all(b"\n")?;
-        }
-        Ok(())
-    }
-}
-
 /// What naming an IPv4 route's addresses needs.
 struct V4Names<'a> {
     numeric: bool,
@@ -394,72 +333,46 @@ struct V4Names<'a> {
     hosts: &'a NameCache,
 }
 
-/// One IPv4 route, as a netstat row or a JSON object.
+/// One IPv4 route, named, to the sink.
 fn v4_row(
+    sink: &mut TableOutput,
     out: &mut dyn Write,
-    json: Option<&mut JsonLine>,
     route: &RouteRecord,
     ext: usize,
     names: &mut V4Names<'_>,
 ) -> Result<()> {
-    let Some(line) = json else {
-        return write_v4_row(
-            out,
-            route,
-            ext,
-            names.numeric,
-            names.interfaces,
-            names.networks,
-            names.hosts,
-        );
-    };
     // netstat prints no rows at all at its fourth -e level.
     if ext == 0 {
         return Ok(());
     }
-    let kernel_flags = v4_kernel_flags(route);
-    let reject = kernel_flags & RTF_REJECT != 0;
-    let mut flags: Text<8> = Text::new();
-    v4_flags(kernel_flags, &mut flags);
-    let gateway =
-        (!reject && route.gateway != [0; 4]).then(|| IpAddr::V4(Ipv4Addr::from(route.gateway)));
+    let mut destination = Ipv6Text::new();
+    v4_destination(
+        route,
+        names.numeric,
+        names.networks,
+        names.hosts,
+        &mut destination,
+    );
+    let reject = v4_kernel_flags(route) & RTF_REJECT != 0;
     let iface = (!reject && route.oif != 0).then(|| names.interfaces.name(route.oif));
-    line.begin("route")
-        .str("family", "inet")
-        .ip("destination", IpAddr::V4(Ipv4Addr::from(route.dst)))
-        .u64("prefix_len", u64::from(route.dst_len))
-        .opt_ip("gateway", gateway)
-        .ip(
-            "genmask",
-            IpAddr::V4(Ipv4Addr::from(prefix_mask(route.dst_len))),
-        )
-        .str("flags", flags.as_bytes())
-        .i64("metric", i64::from(route.priority as i32))
-        .u64("ref", 0)
-        .u64("use", 0)
-        .opt_str("iface", iface)
-        .u64(
-            "mss",
-            if route.advmss == 0 {
-                0
-            } else {
-                u64::from(route.advmss.wrapping_add(40))
-            },
-        )
-        .u64("window", u64::from(route.window))
-        .u64("irtt", u64::from(route.rtt >> 3))
-        .bool("cache", false);
-    if !names.numeric {
-        let mut text = Ipv6Text::new();
-        v4_destination(route, false, names.networks, names.hosts, &mut text);
-        line.str("destination_name", text.as_bytes());
-        if gateway.is_some() {
-            v4_gateway(route, false, names.hosts, &mut text);
-            line.str("gateway_name", text.as_bytes());
-        }
-    }
-    line.end(out)?;
+    let record = V4Route {
+        route,
+        ext,
+        numeric: names.numeric,
+        destination,
+        iface,
+        hosts: names.hosts,
+    };
+    sink.record(out, &record)?;
     Ok(())
+}
+
+/// The route socket, opened on first use.
+fn opened(socket: &mut Option<RouteSocket>) -> Result<&mut RouteSocket> {
+    if socket.is_none() {
+        *socket = Some(RouteSocket::open()?);
+    }
+    Ok(socket.as_mut().expect("opened above"))
 }
 
 /// netstat swaps its first two `-e` levels for routes and keeps two bits:
@@ -475,26 +388,29 @@ fn route_ext(extend: u32) -> usize {
 }
 
 /// What netstat says for a family it has no routing table printer for.
-fn no_routing(out: &mut Messages<'_>, af: &str) -> Result<i32> {
+fn no_routing(sink: &mut TableOutput, out: &mut dyn Write, af: &str) -> Result<i32> {
     match af {
         "ipx" => {
             eprintln!("No such file or directory");
-            out.say("IPX routing not in file /proc/net/ipx/route or /proc/net/ipx_route found.")?;
+            sink.say(
+                out,
+                "IPX routing not in file /proc/net/ipx/route or /proc/net/ipx_route found.",
+            )?;
             Ok(1)
         }
         "ax25" => {
             eprintln!("/proc/net/ax25_route: No such file or directory");
-            out.say("AX.25 not configured in this system.")?;
+            sink.say(out, "AX.25 not configured in this system.")?;
             Ok(1)
         }
         "netrom" => {
             eprintln!("/proc/net/nr_nodes: No such file or directory");
             eprintln!("/proc/net/nr_neigh: Invalid argument");
-            out.say("NET/ROM not configured in this system.")?;
+            sink.say(out, "NET/ROM not configured in this system.")?;
             Ok(1)
         }
         "x25" => {
-            out.say("X.25 not configured in this system.")?;
+            sink.say(out, "X.25 not configured in this system.")?;
             Ok(1)
         }
         "rose" => {
@@ -585,122 +501,6 @@ fn prefix_mask(len: u8) -> u32 {
     } else {
         u32::MAX << (32 - u32::from(len.min(32)))
     }
-}
-
-/// Destination text as INET_sprintmask gives it: `default` for 0.0.0.0/0,
-/// 0.0.0.0 for other zero networks, a host name for host routes, a
-/// network name for networks.
-fn v4_destination(
-    route: &RouteRecord,
-    numeric: bool,
-    networks: &mut NetworkNames,
-    hosts: &NameCache,
-    out: &mut Ipv6Text,
-) {
-    out.clear();
-    let address = Ipv4Addr::from(route.dst);
-    if numeric {
-        format_ipv4(address, out);
-    } else if route.dst == [0; 4] {
-        out.push_str(if route.dst_len == 0 {
-            "default"
-        } else {
-            "0.0.0.0"
-        });
-    } else if route.dst_len == 32 || (u32::from(address) & !prefix_mask(route.dst_len)) != 0 {
-        hosts.host_text(IpAddr::V4(address), false, out);
-    } else if let Some(name) = networks.name(u32::from(address)) {
-        out.push_str(name);
-    } else {
-        format_ipv4(address, out);
-    }
-}
-
-/// Gateway text: always a host; 0.0.0.0 stays numeric.
-fn v4_gateway(route: &RouteRecord, numeric: bool, hosts: &NameCache, out: &mut Ipv6Text) {
-    out.clear();
-    let address = Ipv4Addr::from(route.gateway);
-    if numeric || route.gateway == [0; 4] {
-        format_ipv4(address, out);
-    } else {
-        hosts.host_text(IpAddr::V4(address), false, out);
-    }
-}
-
-fn write_v4_row(
-    out: &mut dyn Write,
-    route: &RouteRecord,
-    ext: usize,
-    numeric: bool,
-    interfaces: &mut InterfaceNames,
-    networks: &mut NetworkNames,
-    hosts: &NameCache,
-) -> Result<()> {
-    if ext == 0 {
-        return Ok(());
-    }
-    let mut dst = Ipv6Text::new();
-    v4_destination(route, numeric, networks, hosts, &mut dst);
-    dst.truncate(15);
-    let mut mask: Text<16> = Text::new();
-    format_ipv4(Ipv4Addr::from(prefix_mask(route.dst_len)), &mut mask);
-    let kernel_flags = v4_kernel_flags(route);
-    let mut flags: Text<8> = Text::new();
-    v4_flags(kernel_flags, &mut flags);
-    let (dst, mask, flags) = (dst.as_str(), mask.as_str(), flags.as_str());
-    let metric = route.priority as i32;
-    if kernel_flags & RTF_REJECT != 0 {
-        match ext {
-            1 => writeln!(
-                out,
-                "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -",
-                0
-            )?,
-            2 => writeln!(
-                out,
-                "{dst:<15} -               {mask:<15} {flags:<5}     - -          - -"
-            )?,
-            _ => writeln!(
-                out,
-                "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {:>7} -        -     -      -",
-                0
-            )?,
-        }
-        return Ok(());
-    }
-    let mut gateway = Ipv6Text::new();
-    v4_gateway(route, numeric, hosts, &mut gateway);
-    gateway.truncate(15);
-    let gateway = gateway.as_str();
-    let iface = if route.oif == 0 {
-        "*"
-    } else {
-        interfaces.name(route.oif)
-    };
-    let mss = if route.advmss == 0 {
-        0
-    } else {
-        route.advmss.wrapping_add(40)
-    } as i32;
-    let window = route.window as i32;
-    let irtt = (route.rtt >> 3) as i32;
-    match ext {
-        1 => writeln!(
-            out,
-            "{dst:<15} {gateway:<15} {mask:<15} {flags:<5} {metric:<6} {:<2} {:>7} {iface}",
-            0, 0
-        )?,
-        2 => writeln!(
-            out,
-            "{dst:<15} {gateway:<15} {mask:<15} {flags:<5} {mss:>5} {window:<5} {irtt:>6} {iface}"
-        )?,
-        _ => writeln!(
-            out,
-            "{dst:<15} {gateway:<15} {mask:<15} {flags:<5} {metric:<6} {:<3} {:>6} {iface:<6.6}   {mss:<5} {window:<6} {irtt}",
-            0, 0
-        )?,
-    }
-    Ok(())
 }
 
 /// One line of /proc/net/ipv6_route.

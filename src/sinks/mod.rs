@@ -5,7 +5,10 @@
 //! enum dispatched by `match` (inlined, no indirect call per row) rather
 //! than a trait object; adding a consumer is one impl and one arm here.
 //! The per-row context is what rows share within a tick: the settings, the
-//! name caches and the `-p` owner map.
+//! name caches and the `-p` owner map. [`table`] is the same seam for
+//! netstat's other tables (routes, interfaces, statistics, groups).
+
+pub mod table;
 
 use crate::config::Config;
 use crate::enrich::names::NameCache;

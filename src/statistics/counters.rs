@@ -3,9 +3,8 @@
 //! from the /proc files (netstat's sentences, hidden keys and histogram
 //! headings are a matter of its text, not of the facts).
 
-use crate::model::Tick;
-use crate::render::json::JsonLine;
-use std::io::{self, Write};
+use crate::sinks::table::{Fields, Record};
+use std::io;
 
 /// Which protocol a section belongs to, for `-st`, `-su`, `-sU`, `-sw`
 /// (IP and ICMP sections go with `-w`, as netstat's raw selection).
@@ -67,21 +66,24 @@ pub enum Value {
 /// Where each counter goes: (section, the kernel's key, value).
 pub type Emit<'a> = dyn FnMut(&[u8], &[u8], Value) -> io::Result<()> + 'a;
 
-/// A JSON `statistic` object per counter, into `out`.
-pub fn json_objects<'a>(
-    out: &'a mut dyn Write,
-    tick: &Tick,
-) -> impl FnMut(&[u8], &[u8], Value) -> io::Result<()> + 'a {
-    let mut line = JsonLine::of_tick(tick);
-    move |section, name, value| {
-        line.begin("statistic")
-            .str("section", section)
-            .str("name", name);
-        match value {
-            Value::Unsigned(v) => line.u64("value", v),
-            Value::Signed(v) => line.i64("value", v),
+/// One counter as a record: `{"kind":"statistic","section","name","value"}`
+/// in JSON. netstat writes no counter alone (its text is sentences over a
+/// whole file), so this is a [`Record`] and no table row.
+pub struct Statistic<'a> {
+    pub section: &'a [u8],
+    pub name: &'a [u8],
+    pub value: Value,
+}
+
+impl Record for Statistic<'_> {
+    const KIND: &'static str = "statistic";
+
+    fn fields(&self, fields: &mut impl Fields) {
+        fields.str("section", self.section).str("name", self.name);
+        match self.value {
+            Value::Unsigned(v) => fields.u64("value", v),
+            Value::Signed(v) => fields.i64("value", v),
         };
-        line.end(out)
     }
 }
 
@@ -167,10 +169,24 @@ pub fn key_values(
 mod tests {
     use super::*;
 
+    use crate::render::json::JsonLine;
+
+    /// The counters as JSON objects, written as the table sink writes
+    /// records.
     fn run(f: impl FnOnce(&mut Emit<'_>) -> io::Result<bool>) -> (bool, String) {
         let mut out = Vec::new();
+        let mut line = JsonLine::new();
         let ok = {
-            let mut emit = json_objects(&mut out, &Tick::OWN);
+            let mut emit = |section: &[u8], name: &[u8], value: Value| {
+                line.begin(Statistic::KIND);
+                Statistic {
+                    section,
+                    name,
+                    value,
+                }
+                .fields(&mut line);
+                line.end(&mut out)
+            };
             f(&mut emit).unwrap()
         };
         (ok, String::from_utf8(out).unwrap())

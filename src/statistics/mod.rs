@@ -13,6 +13,7 @@ use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::Tick;
+use crate::sinks::table::{RecordSource, RecordWriter, TableOutput};
 use sentences::{Selection, Sentences, Tables};
 use std::io::{Read, Write};
 
@@ -44,93 +45,53 @@ impl Statistics {
         } else {
             config.af_names.join(",")
         };
-        if config.output.is_json() {
-            return self.json(config, &family, tick, out);
-        }
-        let selection = selection(config);
-        match family.as_str() {
-            "inet" => self.inet(selection, out),
-            "inet6" => self.inet6(selection, out),
+        let mut sink = TableOutput::for_tick(config, tick);
+        let files = match family.as_str() {
+            "inet" => INET_FILES,
+            "inet6" => INET6_FILES,
             other => {
-                // netstat says this on stdout.
-                writeln!(
+                sink.say(
                     out,
-                    "netstat: No statistics support for specified address family: {other}"
+                    &format!(
+                        "netstat: No statistics support for specified address family: {other}"
+                    ),
                 )?;
-                Ok(1)
-            }
-        }
-    }
-
-    /// `--json`: the counters of the files `-s` reads, with the same
-    /// messages (on stderr) and exit statuses.
-    fn json(
-        &mut self,
-        config: &Config,
-        family: &str,
-        tick: &Tick,
-        out: &mut dyn Write,
-    ) -> Result<i32> {
-        let p = &config.protocols;
-        let filter = counters::SectionFilter {
-            raw: p.raw,
-            tcp: p.tcp,
-            udp: p.udp,
-            udplite: p.udplite,
-            sctp: p.sctp,
-        };
-        // (file, required, layout): the IPv6 counters have no TCP section
-        // of their own; netstat adds snmp's Tcp, and so does this.
-        enum Layout {
-            Pairs(Option<&'static [u8]>),
-            KeyValues(Option<&'static [u8]>),
-        }
-        let files: &[(&str, bool, Layout)] = match family {
-            "inet" => &[
-                ("net/snmp", true, Layout::Pairs(None)),
-                ("net/netstat", false, Layout::Pairs(None)),
-                ("net/sctp/snmp", false, Layout::KeyValues(Some(b"Sctp"))),
-            ],
-            "inet6" => &[
-                ("net/snmp6", true, Layout::KeyValues(None)),
-                ("net/snmp", true, Layout::Pairs(Some(b"Tcp"))),
-            ],
-            other => {
-                eprintln!("netstat: No statistics support for specified address family: {other}");
                 return Ok(1);
             }
         };
+        let mut sentences = Sentences::new(selection(config));
         let mut status = 0;
-        let mut emit = counters::json_objects(out, tick);
-        for (relative, required, layout) in files {
-            match self.read(relative) {
+        for file in files {
+            match self.read(file.relative) {
                 Loaded::Text => {}
-                Loaded::Missing if !required => continue,
+                Loaded::Missing if !file.required => continue,
                 Loaded::Missing => {
-                    self.cannot_open(relative, None);
+                    self.cannot_open(file.relative, None);
                     return Ok(1);
                 }
                 Loaded::Failed(e) => {
-                    self.cannot_open(relative, Some(e));
-                    if *required {
+                    self.cannot_open(file.relative, Some(e));
+                    if file.required {
                         return Ok(1);
                     }
                     status = 1;
                     continue;
                 }
             }
-            let well_formed = match layout {
-                Layout::Pairs(only) => counters::pairs(&mut emit, &self.buffer, filter, *only)?,
-                Layout::KeyValues(section) => {
-                    counters::key_values(&mut emit, &self.buffer, filter, *section)?
-                }
+            let mut counters = CounterFile {
+                text: &self.buffer,
+                layout: file.layout,
+                sentences: &mut sentences,
+                filter: section_filter(config),
             };
-            if !well_formed {
+            if !sink.source(out, &mut counters)? {
                 eprintln!(
                     "Problem while parsing {}",
-                    self.root.shown(relative).display()
+                    self.root.shown(file.relative).display()
                 );
-                status = 1;
+                if sink.malformed_fails() {
+                    status = 1;
+                }
             }
         }
         Ok(status)
@@ -155,76 +116,112 @@ impl Statistics {
             strerror(&error)
         );
     }
+}
 
-    /// snmp, then the optional netstat and sctp/snmp files.
-    fn inet(&mut self, selection: Selection, out: &mut dyn Write) -> Result<i32> {
-        let mut sentences = Sentences::new(selection);
-        match self.read("net/snmp") {
-            Loaded::Text => {}
-            Loaded::Missing => {
-                self.cannot_open("net/snmp", None);
-                return Ok(1);
+/// One /proc file `-s` reads.
+struct ProcFile {
+    relative: &'static str,
+    /// A required file that cannot be read ends the run with status 1;
+    /// an optional one is skipped when missing.
+    required: bool,
+    layout: Layout,
+}
+
+#[derive(Clone, Copy)]
+enum Layout {
+    /// Lines of keys and values in pairs (snmp, netstat); with a title,
+    /// only that section, whose format problems netstat's text ignores.
+    Pairs(Option<&'static [u8]>),
+    /// snmp6's `Key value` lines.
+    Snmp6,
+    /// sctp/snmp's `Key value` lines, all of section `Sctp`.
+    Sctp,
+}
+
+/// snmp, then netstat and sctp/snmp when they exist.
+const INET_FILES: &[ProcFile] = &[
+    ProcFile {
+        relative: "net/snmp",
+        required: true,
+        layout: Layout::Pairs(None),
+    },
+    ProcFile {
+        relative: "net/netstat",
+        required: false,
+        layout: Layout::Pairs(None),
+    },
+    ProcFile {
+        relative: "net/sctp/snmp",
+        required: false,
+        layout: Layout::Sctp,
+    },
+];
+
+/// snmp6, then the Tcp section of snmp (IPv6 has no TCP counters of its
+/// own; netstat adds IPv4's).
+const INET6_FILES: &[ProcFile] = &[
+    ProcFile {
+        relative: "net/snmp6",
+        required: true,
+        layout: Layout::Snmp6,
+    },
+    ProcFile {
+        relative: "net/snmp",
+        required: true,
+        layout: Layout::Pairs(Some(b"Tcp")),
+    },
+];
+
+/// A file's counters: netstat's sentences (whose state runs on from file
+/// to file), or one [`counters::Statistic`] record each.
+struct CounterFile<'a> {
+    text: &'a [u8],
+    layout: Layout,
+    sentences: &'a mut Sentences,
+    filter: counters::SectionFilter,
+}
+
+impl RecordSource for CounterFile<'_> {
+    fn write_netstat(&mut self, out: &mut dyn Write) -> std::io::Result<bool> {
+        let (text, sentences) = (self.text, &mut *self.sentences);
+        match self.layout {
+            Layout::Pairs(None) => sentences.pairs(out, text, Tables::Snmp, None),
+            Layout::Pairs(only) => {
+                // netstat ignores a format problem here.
+                let _ = sentences.pairs(out, text, Tables::Snmp, only)?;
+                Ok(true)
             }
-            Loaded::Failed(e) => {
-                self.cannot_open("net/snmp", Some(e));
-                return Ok(1);
-            }
+            Layout::Snmp6 => sentences.lines6(out, text).map(|()| true),
+            Layout::Sctp => sentences.sctp(out, text).map(|()| true),
         }
-        if !sentences.pairs(out, &self.buffer, Tables::Snmp, None)? {
-            eprintln!(
-                "Problem while parsing {}",
-                self.root.shown("net/snmp").display()
-            );
-        }
-        let mut status = 0;
-        // netstat reads these two only when they exist.
-        for (relative, pairs) in [("net/netstat", true), ("net/sctp/snmp", false)] {
-            match self.read(relative) {
-                Loaded::Text => {
-                    if pairs {
-                        if !sentences.pairs(out, &self.buffer, Tables::Snmp, None)? {
-                            eprintln!(
-                                "Problem while parsing {}",
-                                self.root.shown(relative).display()
-                            );
-                        }
-                    } else {
-                        sentences.sctp(out, &self.buffer)?;
-                    }
-                }
-                Loaded::Missing => {}
-                Loaded::Failed(e) => {
-                    self.cannot_open(relative, Some(e));
-                    status = 1;
-                }
-            }
-        }
-        Ok(status)
     }
 
-    /// snmp6, then the Tcp table of snmp (IPv6 has no TCP counters of its own).
-    fn inet6(&mut self, selection: Selection, out: &mut dyn Write) -> Result<i32> {
-        let mut sentences = Sentences::new(selection);
-        for (relative, six) in [("net/snmp6", true), ("net/snmp", false)] {
-            match self.read(relative) {
-                Loaded::Text => {}
-                Loaded::Missing => {
-                    self.cannot_open(relative, None);
-                    return Ok(1);
-                }
-                Loaded::Failed(e) => {
-                    self.cannot_open(relative, Some(e));
-                    return Ok(1);
-                }
-            }
-            if six {
-                sentences.lines6(out, &self.buffer)?;
-            } else {
-                // netstat ignores a format problem here.
-                let _ = sentences.pairs(out, &self.buffer, Tables::Snmp, Some(b"Tcp"))?;
-            }
+    fn records(&self, records: &mut RecordWriter<'_>) -> std::io::Result<bool> {
+        let mut emit = |section: &[u8], name: &[u8], value| {
+            records.record(&counters::Statistic {
+                section,
+                name,
+                value,
+            })
+        };
+        match self.layout {
+            Layout::Pairs(only) => counters::pairs(&mut emit, self.text, self.filter, only),
+            Layout::Snmp6 => counters::key_values(&mut emit, self.text, self.filter, None),
+            Layout::Sctp => counters::key_values(&mut emit, self.text, self.filter, Some(b"Sctp")),
         }
-        Ok(0)
+    }
+}
+
+/// The sections `-s --json` writes: netstat's protocol selection, with
+/// UDP-Lite of its own.
+fn section_filter(config: &Config) -> counters::SectionFilter {
+    let p = &config.protocols;
+    counters::SectionFilter {
+        raw: p.raw,
+        tcp: p.tcp,
+        udp: p.udp,
+        udplite: p.udplite,
+        sctp: p.sctp,
     }
 }
 

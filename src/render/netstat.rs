@@ -142,6 +142,9 @@ impl RowWriter {
         }
     }
 
+    /// One inet socket as netstat's row. A byte-exact writer of net-tools'
+    /// columns, widths and truncation (`-W`, `-e`, `-p`, `-o`), kept in one
+    /// piece so it reads against netstat's printf.
     pub fn inet_row(
         &mut self,
         out: &mut impl Write,

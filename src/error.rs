@@ -268,6 +268,18 @@ pub fn reported() -> bool {
     REPORTED.load(Ordering::Relaxed)
 }
 
+/// The C library's text for an error, without Rust's "(os error N)".
+pub(crate) fn strerror(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => {
+            // SAFETY: strerror returns a valid C string for any code.
+            let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)) };
+            text.to_string_lossy().into_owned()
+        }
+        None => error.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +317,11 @@ mod tests {
             p.to_string(),
             "inet_diag_msg: shorter than its 72-byte header"
         );
+    }
+
+    #[test]
+    fn strerror_has_no_rust_suffix() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(strerror(&e), "No such file or directory");
     }
 }

@@ -164,7 +164,7 @@ fn read_memberships(config: &Config, root: &ProcRoot, rows: &mut Vec<Membership>
                 eprintln!(
                     "{}: {}",
                     root.shown(relative).display(),
-                    crate::statistics::strerror(&e)
+                    crate::error::strerror(&e)
                 );
                 return 255;
             }

@@ -83,7 +83,7 @@ pub fn join_thread(ns: &Namespace) -> Result<(), ThreadJoinError> {
         Err(JoinError::Open(e)) => {
             return Err(ThreadJoinError {
                 vanished: e.raw_os_error() == Some(libc::ENOENT),
-                message: format!("{}: {}", ns.path.display(), crate::statistics::strerror(&e)),
+                message: format!("{}: {}", ns.path.display(), crate::error::strerror(&e)),
             });
         }
         Err(JoinError::Setns(e)) => {
@@ -96,7 +96,7 @@ pub fn join_thread(ns: &Namespace) -> Result<(), ThreadJoinError> {
                     Some(libc::EPERM) => {
                         "permission denied (joining a network namespace needs CAP_SYS_ADMIN)".into()
                     }
-                    _ => format!("setns: {}", crate::statistics::strerror(&e)),
+                    _ => format!("setns: {}", crate::error::strerror(&e)),
                 },
             });
         }
@@ -122,7 +122,7 @@ pub fn join(spec: &str) -> Result<(), String> {
             _ => format!(
                 "--netns {spec}: {}: {}",
                 path.display(),
-                crate::statistics::strerror(&e)
+                crate::error::strerror(&e)
             ),
         }),
         Err(JoinError::Setns(e)) => Err(match e.raw_os_error() {
@@ -135,7 +135,7 @@ pub fn join(spec: &str) -> Result<(), String> {
             Some(libc::EPERM) => format!(
                 "--netns {spec}: permission denied (joining a network namespace needs CAP_SYS_ADMIN)"
             ),
-            _ => format!("--netns {spec}: {}", crate::statistics::strerror(&e)),
+            _ => format!("--netns {spec}: {}", crate::error::strerror(&e)),
         }),
     }
 }

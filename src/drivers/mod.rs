@@ -177,7 +177,7 @@ pub(crate) fn masquerade(config: &Config) -> i32 {
             1
         }
         Err(e) => {
-            eprintln!("{}: {}", shown.display(), crate::statistics::strerror(&e));
+            eprintln!("{}: {}", shown.display(), crate::error::strerror(&e));
             255
         }
         Ok(text) if text.is_empty() => {

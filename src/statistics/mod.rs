@@ -113,7 +113,7 @@ impl Statistics {
         eprintln!(
             "cannot open {}: {}",
             self.root.shown(relative).display(),
-            strerror(&error)
+            crate::error::strerror(&error)
         );
     }
 }
@@ -238,18 +238,6 @@ fn selection(config: &Config) -> Selection {
     }
 }
 
-/// The C library's text for an error, without Rust's "(os error N)".
-pub(crate) fn strerror(error: &std::io::Error) -> String {
-    match error.raw_os_error() {
-        Some(code) => {
-            // SAFETY: strerror returns a valid C string for any code.
-            let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)) };
-            text.to_string_lossy().into_owned()
-        }
-        None => error.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,11 +325,5 @@ mod tests {
             1
         );
         assert!(out.is_empty());
-    }
-
-    #[test]
-    fn strerror_has_no_rust_suffix() {
-        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
-        assert_eq!(strerror(&e), "No such file or directory");
     }
 }

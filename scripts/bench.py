@@ -94,6 +94,13 @@ CASES += [
      ["tcp", "46", "shown"]),
 ]
 
+CASES += [
+    # --info: tcp_info, congestion control and socket memory of every TCP
+    # socket; ss on the same sockets (-a: the listeners too), and the floor
+    # asking for the same extensions
+    ("-tan --info", ["-tan", "--info"], ["-tain"], ["tcp", "46", "shown", "info"]),
+]
+
 # the nlstat cases --baseline pairs by default: one of each path (rows,
 # JSON, owners, views, one exporter collection)
 PAIRED_CASES = ["-tan", "-tanp", "-tan --json", "-tan --summary", "--listeners",
@@ -107,12 +114,13 @@ NETSTAT2 = {"-tan": ["--no-pids"], "-tanp": []}
 OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan",
              "-tan --group-by state,local_port": "-tan", "-tan --summary": "-tan",
              "--listeners": "-tan", "--textfile (one collection)": "-a --summary",
-             "-tanp": "-tan", "-tanp --pid-source proc": "-tan"}
+             "-tanp": "-tan", "-tanp --pid-source proc": "-tan", "-tan --info": "-tan"}
 # cases netstat cannot run (no filters, no views) and ss cannot (no JSON,
 # no views)
 NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'",
               "-tan --group-by state,local_port", "-tan --summary", "--listeners",
-              "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc"}
+              "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc",
+              "-tan --info"}
 NO_SS = {"-tan --json", "-tan --group-by state,local_port", "-tan --summary", "--listeners",
          "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc"}
 # `nlstat -c` runs: their later ticks against the one-shot case of the label

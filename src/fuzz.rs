@@ -14,10 +14,10 @@
 
 use crate::collect::netlink::{DiagSocket, NetlinkDumper, Replay};
 use crate::collect::procfs::{self, ProcRoot};
-use crate::collect::{Collector, sock_diag};
+use crate::collect::{Collector, Extensions, sock_diag};
 use crate::config::{Config, Mode, Output, Source};
 use crate::enrich::names::NameCache;
-use crate::model::{InetProto, InetSocket, Tick, UnixSocket, tcp_state};
+use crate::model::{InetProto, InetSocket, SocketExt, Tick, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, SocketObjects};
 use crate::render::netstat::RowWriter;
 use std::ffi::OsString;
@@ -69,6 +69,8 @@ fn config_from(flags: u8) -> Config {
         wide: flags & 2 != 0,
         numeric_ports: flags & 4 != 0,
         timers: flags & 8 != 0,
+        // --info's extensions go with -o's: both read INET_DIAG_INFO
+        info: flags & 8 != 0,
         extend: 1 + u32::from((flags >> 4) & 3),
         // never the resolver or NSS: a fuzzer must not wait on the network
         numeric_hosts: true,
@@ -100,15 +102,15 @@ impl Rows {
         }
     }
 
-    fn inet(&mut self, socket: &InetSocket) -> io::Result<()> {
+    fn inet(&mut self, socket: &InetSocket, ext: SocketExt) -> io::Result<()> {
         let mut sink = io::sink();
         NAMES.with_borrow_mut(|names| {
             if self.config.output.is_json() {
                 self.json
-                    .inet_row(&mut sink, socket, &self.config, names, None)
+                    .inet_row(&mut sink, socket, ext, &self.config, names, None)
             } else {
                 self.text
-                    .inet_row(&mut sink, socket, &self.config, names, None)
+                    .inet_row(&mut sink, socket, ext, &self.config, names, None)
             }
         })
     }
@@ -138,8 +140,8 @@ pub fn sock_diag_inet(data: &[u8]) {
         return;
     };
     let mut rows = Rows::new(config_from(flags));
-    if let Ok(socket) = sock_diag::parse_inet(proto_of(flags >> 6), payload) {
-        let _ = rows.inet(&socket);
+    if let Ok((socket, ext)) = sock_diag::parse_inet_ext(proto_of(flags >> 6), payload) {
+        let _ = rows.inet(&socket, ext);
     }
 }
 
@@ -229,10 +231,13 @@ pub fn sock_diag_dump(data: &[u8]) {
                 proto_of(selector),
                 v6,
                 tcp_state::ALL,
-                flags & 8 != 0,
+                Extensions {
+                    timers: flags & 8 != 0,
+                    health: flags & 8 != 0,
+                },
                 bytecode,
-                |s| {
-                    rows.inet(s)?;
+                |s, ext| {
+                    rows.inet(s, ext)?;
                     Ok(())
                 },
             );
@@ -338,7 +343,7 @@ pub fn proc_inet(data: &[u8]) {
     };
     let mut rows = Rows::new(config_from(flags));
     let _ = procfs::inet_lines(proto_of(flags >> 6), text, |s| {
-        rows.inet(s)?;
+        rows.inet(s, SocketExt::NONE)?;
         Ok(())
     });
 }

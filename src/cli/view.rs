@@ -149,6 +149,12 @@ fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(
     if own.pid_source.is_some() && raw.programs == 0 {
         return Err("--pid-source goes with -p".into());
     }
+    if own.info > 0 && mode != Mode::Sockets {
+        return Err(format!(
+            "--info shows what sock_diag tells of each socket; it does not go with {}",
+            mode_flag(mode)
+        ));
+    }
     if own.source.is_some() && mode != Mode::Sockets {
         return Err(format!(
             "--source chooses where socket tables come from; it does not go with {}",

@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, StateWord, UnixSocket};
+use crate::model::{InetProto, InetSocket, SocketExt, StateWord, UnixSocket};
 use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -325,6 +325,7 @@ impl SocketObjects {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        _ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,

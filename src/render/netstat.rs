@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
+use crate::model::{InetProto, InetSocket, SocketExt, UnixPath, UnixSocket};
 use crate::text::{Ipv6Text, Text};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -146,6 +146,7 @@ impl RowWriter {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        _ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,
@@ -368,7 +369,7 @@ mod tests {
         let mut out = Vec::new();
         let mut names = NameCache::new();
         RowWriter::new()
-            .inet_row(&mut out, s, c, &mut names, None)
+            .inet_row(&mut out, s, SocketExt::NONE, c, &mut names, None)
             .unwrap();
         String::from_utf8(out).unwrap()
     }

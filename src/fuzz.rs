@@ -684,6 +684,99 @@ pub fn task_file_records(data: &[u8]) {
     assert_eq!(map.iter().count(), expected.len());
 }
 
+/// A socket's health attributes through their parser and both renderers:
+/// flags byte (low nibble the TCP state, 0x10 ss's `-o`, 0x20 its `-n`),
+/// then framed `INET_DIAG_INFO`, `INET_DIAG_SKMEMINFO` and
+/// `INET_DIAG_CONG` payloads (a missing frame is a missing attribute).
+/// A member is present exactly when the payload covers it; the text is
+/// one line (the tab first) and the JSON one well-formed object.
+pub fn tcp_info(data: &[u8]) {
+    use crate::collect::tcp_info::{FIELDS, SkMemInfo, TcpInfo};
+    use crate::render::ss_info::{self, Health, Style};
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let mut parts = frames(rest);
+    let health = Health {
+        state: flags & 0x0f,
+        info: parts.next().map(TcpInfo::new),
+        skmem: parts.next().map(SkMemInfo::new),
+        cong: parts.next(),
+    };
+    if let Some(info) = health.info {
+        let covered = |end: usize| end <= info.len();
+        for field in FIELDS {
+            assert_eq!(
+                info.get(*field).is_some(),
+                covered(field.end()),
+                "{}",
+                field.name
+            );
+        }
+        let present = FIELDS.iter().filter(|f| covered(f.end())).count();
+        assert_eq!(info.fields().count(), present);
+    }
+    let style = Style {
+        options: flags & 0x10 != 0,
+        numeric: flags & 0x20 != 0,
+    };
+    let mut text = Vec::new();
+    ss_info::write_line(&mut text, &health, style);
+    assert_eq!(text.first(), Some(&b'\t'));
+    if !health.cong.is_some_and(|c| c.contains(&b'\n')) {
+        assert!(
+            !text.contains(&b'\n'),
+            "{:?}",
+            String::from_utf8_lossy(&text)
+        );
+    }
+    let mut line = JsonLine::new();
+    line.begin("socket");
+    ss_info::write_json(&mut line, &health);
+    let mut json = Vec::new();
+    line.end(&mut json).expect("a Vec takes every write");
+    assert!(
+        well_formed_object(&json),
+        "{:?}",
+        String::from_utf8_lossy(&json)
+    );
+}
+
+/// One JSON object and a newline, its braces balanced outside strings,
+/// with no control byte inside them (a cheap stand-in for a parser: the
+/// escaping itself is [`crate::render::json::push_string`]'s, checked by
+/// the tests).
+fn well_formed_object(line: &[u8]) -> bool {
+    let Some(body) = line.strip_suffix(b"\n") else {
+        return false;
+    };
+    let (mut depth, mut in_string, mut escaped) = (0i32, false, false);
+    for (at, &byte) in body.iter().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                0..=0x1f => return false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            b'\n' => return false,
+            _ => {}
+        }
+        // the outer object closes at the last byte, not before
+        if depth == 0 && at + 1 != body.len() {
+            return false;
+        }
+    }
+    depth == 0 && !in_string && body.first() == Some(&b'{')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -697,6 +790,25 @@ mod tests {
         let parts: Vec<&[u8]> = frames(&[9, 0, 1, 2]).collect();
         assert_eq!(parts, [&[1u8, 2][..]]);
         assert_eq!(frames(&[7]).count(), 0);
+    }
+
+    #[test]
+    fn tcp_info_takes_every_length_and_checks_its_json() {
+        let info: Vec<u8> = (0..300u16).map(|i| i as u8).collect();
+        let skmem = [7u8; 40];
+        for len in [0, 1, 7, 8, 103, 104, 127, 232, 280, 300] {
+            tcp_info(
+                &[
+                    &[0x31][..],
+                    &frame(&[&info[..len], &skmem[..len % 41], b"cubic\0"]),
+                ]
+                .concat(),
+            );
+        }
+        assert!(well_formed_object(b"{\"a\":{\"b\":1},\"c\":\"}{\"}\n"));
+        assert!(!well_formed_object(b"{\"a\":1}{}\n"));
+        assert!(!well_formed_object(b"{\"a\":{}\n"));
+        assert!(!well_formed_object(b"{\"a\":\"\n\"}\n"));
     }
 
     /// Every entry point takes the empty input and garbage.
@@ -723,6 +835,7 @@ mod tests {
             cli(input);
             filter(input);
             terminal(input);
+            tcp_info(input);
         }
     }
 }

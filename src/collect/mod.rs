@@ -6,6 +6,7 @@ pub mod netlink;
 pub mod procfs;
 pub mod recording;
 pub mod sock_diag;
+pub mod tcp_info;
 
 use crate::config::Source;
 use crate::error::{Error, Result, Skipped};

@@ -232,6 +232,23 @@ impl JsonLine {
         self
     }
 
+    /// Start a nested object as the field `name`; fields follow, then
+    /// [`object_field_end`](Self::object_field_end).
+    pub fn object_field(&mut self, name: &str) -> &mut Self {
+        self.key(name);
+        self.buffer.push(b'{');
+        self.fresh_object = true;
+        self
+    }
+
+    /// Close the object [`object_field`](Self::object_field) opened (an
+    /// empty one too: the next field still gets its comma).
+    pub fn object_field_end(&mut self) -> &mut Self {
+        self.buffer.push(b'}');
+        self.fresh_object = false;
+        self
+    }
+
     /// Close the object and write it as one line.
     pub fn end(&mut self, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
         self.buffer.extend_from_slice(b"}\n");

@@ -5,6 +5,7 @@
 pub mod exposition;
 pub mod json;
 pub mod netstat;
+pub mod ss_info;
 pub mod stdio;
 pub mod terminal;
 /// The text buffers moved to [`crate::text`] (a leaf below every stage);

@@ -43,6 +43,11 @@ pub struct SocketExt<'a> {
     pub info: &'a [u8],
     pub cong: &'a [u8],
     pub skmem: &'a [u8],
+    /// The congestion control's own detail (`INET_DIAG_VEGASINFO`,
+    /// `INET_DIAG_DCTCPINFO` or `INET_DIAG_BBRINFO`, named by `cc_kind`).
+    pub cc_info: &'a [u8],
+    /// The attribute type `cc_info` came as (0 when none).
+    pub cc_kind: u16,
 }
 
 impl SocketExt<'_> {
@@ -51,10 +56,15 @@ impl SocketExt<'_> {
         info: &[],
         cong: &[],
         skmem: &[],
+        cc_info: &[],
+        cc_kind: 0,
     };
 
     pub fn is_empty(&self) -> bool {
-        self.info.is_empty() && self.cong.is_empty() && self.skmem.is_empty()
+        self.info.is_empty()
+            && self.cong.is_empty()
+            && self.skmem.is_empty()
+            && self.cc_info.is_empty()
     }
 }
 
@@ -65,8 +75,9 @@ impl SocketExt<'_> {
 #[derive(Debug, Default)]
 pub struct ExtArena {
     bytes: Vec<u8>,
-    /// Per row: where its info, cong and skmem end in `bytes`.
-    spans: Vec<[u32; 3]>,
+    /// Per row: where its info, cong, skmem and cc_info end in `bytes`,
+    /// and its cc_kind.
+    spans: Vec<([u32; 4], u16)>,
 }
 
 impl ExtArena {
@@ -77,28 +88,33 @@ impl ExtArena {
 
     /// Keep `ext` as the next row's.
     pub fn push(&mut self, ext: SocketExt) {
-        let mut ends = [0u32; 3];
-        for (end, part) in ends.iter_mut().zip([ext.info, ext.cong, ext.skmem]) {
+        let mut ends = [0u32; 4];
+        for (end, part) in ends
+            .iter_mut()
+            .zip([ext.info, ext.cong, ext.skmem, ext.cc_info])
+        {
             self.bytes.extend_from_slice(part);
             *end = self.bytes.len() as u32;
         }
-        self.spans.push(ends);
+        self.spans.push((ends, ext.cc_kind));
     }
 
     /// Row `i`'s extensions; none when nothing was kept for it.
     pub fn get(&self, i: usize) -> SocketExt<'_> {
-        let Some(&[info, cong, skmem]) = self.spans.get(i) else {
+        let Some(&(ends, cc_kind)) = self.spans.get(i) else {
             return SocketExt::NONE;
         };
         let start = i
             .checked_sub(1)
             .and_then(|p| self.spans.get(p))
-            .map_or(0, |s| s[2]) as usize;
-        let (info, cong, skmem) = (info as usize, cong as usize, skmem as usize);
+            .map_or(0, |s| s.0[3]) as usize;
+        let [info, cong, skmem, cc] = ends.map(|end| end as usize);
         SocketExt {
             info: &self.bytes[start..info],
             cong: &self.bytes[info..cong],
             skmem: &self.bytes[cong..skmem],
+            cc_info: &self.bytes[skmem..cc],
+            cc_kind,
         }
     }
 
@@ -106,8 +122,12 @@ impl ExtArena {
     pub fn append(&mut self, other: &ExtArena) {
         let base = self.bytes.len() as u32;
         self.bytes.extend_from_slice(&other.bytes);
-        self.spans
-            .extend(other.spans.iter().map(|s| s.map(|end| end + base)));
+        self.spans.extend(
+            other
+                .spans
+                .iter()
+                .map(|(ends, kind)| (ends.map(|end| end + base), *kind)),
+        );
     }
 }
 

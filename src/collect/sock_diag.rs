@@ -11,8 +11,9 @@ use netlink_packet_core::NlasIterator;
 use netlink_packet_sock_diag::{
     SockDiagMessage,
     constants::{
-        AF_INET, AF_INET6, INET_DIAG_CONG, INET_DIAG_INFO, INET_DIAG_SKMEMINFO, UDIAG_SHOW_ICONS,
-        UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UNIX_DIAG_ICONS, UNIX_DIAG_NAME, UNIX_DIAG_PEER,
+        AF_INET, AF_INET6, INET_DIAG_BBRINFO, INET_DIAG_CONG, INET_DIAG_DCTCPINFO, INET_DIAG_INFO,
+        INET_DIAG_SKMEMINFO, INET_DIAG_VEGASINFO, UDIAG_SHOW_ICONS, UDIAG_SHOW_NAME,
+        UDIAG_SHOW_PEER, UNIX_DIAG_ICONS, UNIX_DIAG_NAME, UNIX_DIAG_PEER,
     },
     inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
     unix::{ShowFlags, StateFlags as UnixStateFlags, UnixRequest},
@@ -50,7 +51,9 @@ impl Extensions {
         if self.health {
             bits |= bit(INET_DIAG_SKMEMINFO);
             if tcp {
-                bits |= bit(INET_DIAG_CONG);
+                // the congestion control's detail (Vegas, DCTCP and BBR
+                // answer to this bit: idiag_ext has only 8)
+                bits |= bit(INET_DIAG_CONG) | bit(INET_DIAG_VEGASINFO);
             }
         }
         bits
@@ -237,6 +240,10 @@ pub fn parse_inet_ext(
                 }
                 INET_DIAG_CONG => ext.cong = value,
                 INET_DIAG_SKMEMINFO => ext.skmem = value,
+                INET_DIAG_VEGASINFO | INET_DIAG_DCTCPINFO | INET_DIAG_BBRINFO => {
+                    ext.cc_info = value;
+                    ext.cc_kind = kind;
+                }
                 _ => {}
             }
         }

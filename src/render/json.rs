@@ -342,7 +342,7 @@ impl SocketObjects {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
-        _ext: SocketExt<'_>,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,
@@ -405,6 +405,12 @@ impl SocketObjects {
         }
         if let Some(programs) = programs {
             owner_fields(line, programs, socket.inode);
+        }
+        if config.info {
+            crate::render::ss_info::write_json(
+                line,
+                &crate::render::ss_info::Health::of(socket.state, ext),
+            );
         }
         line.end(out)
     }

@@ -16,6 +16,7 @@
 //! Both write into a caller's reused buffer: no allocation per socket.
 
 use crate::collect::tcp_info::{Field, SkMemInfo, TcpInfo, cong_name, options};
+use crate::model::SocketExt;
 use crate::model::tcp_state;
 use crate::render::json::JsonLine;
 use crate::text::Text;
@@ -31,6 +32,19 @@ pub struct Health<'a> {
     /// The raw `INET_DIAG_CONG` payload.
     pub cong: Option<&'a [u8]>,
     pub skmem: Option<SkMemInfo<'a>>,
+}
+
+impl<'a> Health<'a> {
+    /// What a socket's `--info` extensions hold; empty parts are absent.
+    pub fn of(state: u8, ext: SocketExt<'a>) -> Self {
+        let present = |bytes: &'a [u8]| (!bytes.is_empty()).then_some(bytes);
+        Health {
+            state,
+            info: present(ext.info).map(TcpInfo::new),
+            cong: present(ext.cong),
+            skmem: present(ext.skmem).map(SkMemInfo::new),
+        }
+    }
 }
 
 /// ss's switches that change the line.

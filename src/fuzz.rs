@@ -687,11 +687,13 @@ pub fn task_file_records(data: &[u8]) {
 /// A socket's health attributes through their parser and both renderers:
 /// flags byte (low nibble the TCP state, 0x10 ss's `-o`, 0x20 its `-n`),
 /// then framed `INET_DIAG_INFO`, `INET_DIAG_SKMEMINFO` and
-/// `INET_DIAG_CONG` payloads (a missing frame is a missing attribute).
-/// A member is present exactly when the payload covers it; the text is
-/// one line (the tab first) and the JSON one well-formed object.
+/// `INET_DIAG_CONG` payloads and a congestion control's detail (its first
+/// byte the attribute type: 3 Vegas, 9 DCTCP, 16 BBR, others none; a
+/// missing frame is a missing attribute). A member is present exactly
+/// when the payload covers it; the text is one line (the tab first) and
+/// the JSON one well-formed object.
 pub fn tcp_info(data: &[u8]) {
-    use crate::collect::tcp_info::{FIELDS, SkMemInfo, TcpInfo};
+    use crate::collect::tcp_info::{CcInfo, FIELDS, SkMemInfo, TcpInfo};
     use crate::render::ss_info::{self, Health, Style};
     let Some((&flags, rest)) = data.split_first() else {
         return;
@@ -702,6 +704,10 @@ pub fn tcp_info(data: &[u8]) {
         info: parts.next().map(TcpInfo::new),
         skmem: parts.next().map(SkMemInfo::new),
         cong: parts.next(),
+        cc: parts.next().and_then(|cc| {
+            let (&kind, payload) = cc.split_first()?;
+            CcInfo::new(u16::from(kind), payload)
+        }),
     };
     if let Some(info) = health.info {
         let covered = |end: usize| end <= info.len();
@@ -715,6 +721,10 @@ pub fn tcp_info(data: &[u8]) {
         }
         let present = FIELDS.iter().filter(|f| covered(f.end())).count();
         assert_eq!(info.fields().count(), present);
+    }
+    if let Some(cc) = health.cc {
+        let present = cc.kind.fields().iter().map_while(|f| cc.get(*f)).count();
+        assert_eq!(cc.fields().count(), present);
     }
     let style = Style {
         options: flags & 0x10 != 0,
@@ -804,6 +814,19 @@ mod tests {
                 ]
                 .concat(),
             );
+        }
+        // each congestion control struct at every length, and past it
+        for kind in [3u8, 9, 16, 0] {
+            let cc: Vec<u8> = std::iter::once(kind).chain(1..=24).collect();
+            for len in 0..=cc.len() {
+                tcp_info(
+                    &[
+                        &[0x21][..],
+                        &frame(&[&info[..280], &skmem, b"bbr\0", &cc[..len]]),
+                    ]
+                    .concat(),
+                );
+            }
         }
         assert!(well_formed_object(b"{\"a\":{\"b\":1},\"c\":\"}{\"}\n"));
         assert!(!well_formed_object(b"{\"a\":1}{}\n"));

@@ -438,7 +438,9 @@ fn readme_schema_matches_the_output() {
         .stdout,
     );
     let mut by_table: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-    let sockets = run(&["-a", "-t", "-u", "-U", "-w", "-x", "-e", "-o", "-p", "--info"]);
+    let sockets = run(&[
+        "-a", "-t", "-u", "-U", "-w", "-x", "-e", "-o", "-p", "--info",
+    ]);
     let (unix, inet): (Vec<Value>, Vec<Value>) =
         sockets.into_iter().partition(|o| o["proto"] == "unix");
     by_table.insert("`socket` (TCP, UDP, UDP-Lite, raw)", inet);

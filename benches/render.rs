@@ -76,8 +76,15 @@ fn parse_and_render(c: &mut Criterion) {
                 write_inet_header(&mut out, &config).unwrap();
                 for payload in tcp.records() {
                     if let Ok(socket) = parse_inet(InetProto::Tcp, payload) {
-                        rows.inet_row(&mut out, &socket, &config, &mut names, None)
-                            .unwrap();
+                        rows.inet_row(
+                            &mut out,
+                            &socket,
+                            nlstat::model::SocketExt::NONE,
+                            &config,
+                            &mut names,
+                            None,
+                        )
+                        .unwrap();
                     }
                 }
                 black_box(out.len())

@@ -2,12 +2,14 @@
 //! every record discarded. `scripts/bench.py` times it next to nlstat, ss
 //! and netstat so their ratios to the kernel's own cost are visible.
 //!
-//! Usage: `kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK]`
+//! Usage: `kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK] [info]`
 //! (default `tcp 46 all`); prints the record count on stdout. `all` is the
-//! mask nlstat asks with today, `shown` leaves out TCP_BOUND_INACTIVE.
+//! mask nlstat asks with today, `shown` leaves out TCP_BOUND_INACTIVE;
+//! `info` asks for the extensions `--info` asks for (tcp_info, congestion
+//! control, socket memory), so its floor is the same request.
 
 use nlstat::collect::netlink::DiagSocket;
-use nlstat::collect::sock_diag;
+use nlstat::collect::sock_diag::{self, Extensions};
 use nlstat::model::{InetProto, tcp_state};
 
 fn main() {
@@ -24,6 +26,10 @@ fn main() {
             .strip_prefix("0x")
             .and_then(|hex| u32::from_str_radix(hex, 16).ok())
             .unwrap_or_else(|| usage(&format!("unknown state set {other}"))),
+    };
+    let extensions = Extensions {
+        timers: false,
+        health: args.get(3).is_some_and(|a| a == "info"),
     };
     let mut diag = DiagSocket::open().unwrap_or_else(|e| fail(&e.to_string()));
     let mut records = 0u64;
@@ -45,7 +51,7 @@ fn main() {
             if !families.contains(if v6 { '6' } else { '4' }) {
                 continue;
             }
-            let request = sock_diag::inet_request(proto, v6, states, false);
+            let request = sock_diag::inet_request(proto, v6, states, extensions);
             diag.dump(request, proto.label(v6), &mut count)
                 .unwrap_or_else(|e| fail(&e.to_string()));
         }
@@ -55,7 +61,7 @@ fn main() {
 
 fn usage(message: &str) -> ! {
     fail(&format!(
-        "{message}\nusage: kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK]"
+        "{message}\nusage: kernel_dump [tcp|udp|unix] [4|6|46] [all|shown|listen|0xMASK] [info]"
     ))
 }
 

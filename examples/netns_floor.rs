@@ -51,17 +51,28 @@ fn main() {
                         Ok(())
                     };
                     if both {
-                        let request = sock_diag::tcp_both_families_request(states, false, 1);
+                        let request =
+                            sock_diag::tcp_both_families_request(states, Default::default(), 1);
                         diag.dump_raw(&request, "tcp", &mut count)
                     } else {
                         diag.dump(
-                            sock_diag::inet_request(InetProto::Tcp, false, states, false),
+                            sock_diag::inet_request(
+                                InetProto::Tcp,
+                                false,
+                                states,
+                                Default::default(),
+                            ),
                             "tcp",
                             &mut count,
                         )
                         .and_then(|_| {
                             diag.dump(
-                                sock_diag::inet_request(InetProto::Tcp, true, states, false),
+                                sock_diag::inet_request(
+                                    InetProto::Tcp,
+                                    true,
+                                    states,
+                                    Default::default(),
+                                ),
                                 "tcp6",
                                 &mut count,
                             )

@@ -38,7 +38,8 @@ fn record(dir: &Path) -> io::Result<()> {
     let mut tcp = RecordingWriter::new(BufWriter::new(File::create(dir.join("tcp.nlrec"))?))?;
     let mut total = 0;
     for (sequence, v6) in [(1, false), (2, true)] {
-        let request = sock_diag::inet_request(InetProto::Tcp, v6, tcp_state::ALL, false);
+        let request =
+            sock_diag::inet_request(InetProto::Tcp, v6, tcp_state::ALL, Default::default());
         let bytes = DiagSocket::encode_request(request, sequence);
         total += dump(&mut socket, &bytes, &mut buffer, &mut tcp)?;
     }

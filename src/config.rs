@@ -226,6 +226,8 @@ pub struct Config {
     pub extend: u32,
     pub programs: bool,
     pub timers: bool,
+    /// `--info`: each socket's tcp_info, congestion control and memory.
+    pub info: bool,
     pub wide: bool,
     pub notrim: bool,
     pub continuous: bool,
@@ -311,6 +313,7 @@ impl Default for Config {
             extend: 1,
             programs: false,
             timers: false,
+            info: false,
             wide: false,
             notrim: false,
             continuous: false,

@@ -14,10 +14,10 @@
 
 use crate::collect::netlink::{DiagSocket, NetlinkDumper, Replay};
 use crate::collect::procfs::{self, ProcRoot};
-use crate::collect::{Collector, sock_diag};
+use crate::collect::{Collector, Extensions, sock_diag};
 use crate::config::{Config, Mode, Output, Source};
 use crate::enrich::names::NameCache;
-use crate::model::{InetProto, InetSocket, Tick, UnixSocket, tcp_state};
+use crate::model::{InetProto, InetSocket, SocketExt, Tick, UnixSocket, tcp_state};
 use crate::render::json::{JsonLine, SocketObjects};
 use crate::render::netstat::RowWriter;
 use crate::sinks::table::TableOutput;
@@ -70,6 +70,8 @@ fn config_from(flags: u8) -> Config {
         wide: flags & 2 != 0,
         numeric_ports: flags & 4 != 0,
         timers: flags & 8 != 0,
+        // --info's extensions go with -o's: both read INET_DIAG_INFO
+        info: flags & 8 != 0,
         extend: 1 + u32::from((flags >> 4) & 3),
         // never the resolver or NSS: a fuzzer must not wait on the network
         numeric_hosts: true,
@@ -101,15 +103,15 @@ impl Rows {
         }
     }
 
-    fn inet(&mut self, socket: &InetSocket) -> io::Result<()> {
+    fn inet(&mut self, socket: &InetSocket, ext: SocketExt) -> io::Result<()> {
         let mut sink = io::sink();
         NAMES.with_borrow_mut(|names| {
             if self.config.output.is_json() {
                 self.json
-                    .inet_row(&mut sink, socket, &self.config, names, None)
+                    .inet_row(&mut sink, socket, ext, &self.config, names, None)
             } else {
                 self.text
-                    .inet_row(&mut sink, socket, &self.config, names, None)
+                    .inet_row(&mut sink, socket, ext, &self.config, names, None)
             }
         })
     }
@@ -139,8 +141,8 @@ pub fn sock_diag_inet(data: &[u8]) {
         return;
     };
     let mut rows = Rows::new(config_from(flags));
-    if let Ok(socket) = sock_diag::parse_inet(proto_of(flags >> 6), payload) {
-        let _ = rows.inet(&socket);
+    if let Ok((socket, ext)) = sock_diag::parse_inet_ext(proto_of(flags >> 6), payload) {
+        let _ = rows.inet(&socket, ext);
     }
 }
 
@@ -230,10 +232,13 @@ pub fn sock_diag_dump(data: &[u8]) {
                 proto_of(selector),
                 v6,
                 tcp_state::ALL,
-                flags & 8 != 0,
+                Extensions {
+                    timers: flags & 8 != 0,
+                    health: flags & 8 != 0,
+                },
                 bytecode,
-                |s| {
-                    rows.inet(s)?;
+                |s, ext| {
+                    rows.inet(s, ext)?;
                     Ok(())
                 },
             );
@@ -335,7 +340,7 @@ pub fn proc_inet(data: &[u8]) {
     };
     let mut rows = Rows::new(config_from(flags));
     let _ = procfs::inet_lines(proto_of(flags >> 6), text, |s| {
-        rows.inet(s)?;
+        rows.inet(s, SocketExt::NONE)?;
         Ok(())
     });
 }
@@ -683,11 +688,13 @@ pub fn task_file_records(data: &[u8]) {
 /// A socket's health attributes through their parser and both renderers:
 /// flags byte (low nibble the TCP state, 0x10 ss's `-o`, 0x20 its `-n`),
 /// then framed `INET_DIAG_INFO`, `INET_DIAG_SKMEMINFO` and
-/// `INET_DIAG_CONG` payloads (a missing frame is a missing attribute).
-/// A member is present exactly when the payload covers it; the text is
-/// one line (the tab first) and the JSON one well-formed object.
+/// `INET_DIAG_CONG` payloads and a congestion control's detail (its first
+/// byte the attribute type: 3 Vegas, 9 DCTCP, 16 BBR, others none; a
+/// missing frame is a missing attribute). A member is present exactly
+/// when the payload covers it; the text is one line (the tab first) and
+/// the JSON one well-formed object.
 pub fn tcp_info(data: &[u8]) {
-    use crate::collect::tcp_info::{FIELDS, SkMemInfo, TcpInfo};
+    use crate::collect::tcp_info::{CcInfo, FIELDS, SkMemInfo, TcpInfo};
     use crate::render::ss_info::{self, Health, Style};
     let Some((&flags, rest)) = data.split_first() else {
         return;
@@ -698,6 +705,10 @@ pub fn tcp_info(data: &[u8]) {
         info: parts.next().map(TcpInfo::new),
         skmem: parts.next().map(SkMemInfo::new),
         cong: parts.next(),
+        cc: parts.next().and_then(|cc| {
+            let (&kind, payload) = cc.split_first()?;
+            CcInfo::new(u16::from(kind), payload)
+        }),
     };
     if let Some(info) = health.info {
         let covered = |end: usize| end <= info.len();
@@ -711,6 +722,10 @@ pub fn tcp_info(data: &[u8]) {
         }
         let present = FIELDS.iter().filter(|f| covered(f.end())).count();
         assert_eq!(info.fields().count(), present);
+    }
+    if let Some(cc) = health.cc {
+        let present = cc.kind.fields().iter().map_while(|f| cc.get(*f)).count();
+        assert_eq!(cc.fields().count(), present);
     }
     let style = Style {
         options: flags & 0x10 != 0,
@@ -800,6 +815,19 @@ mod tests {
                 ]
                 .concat(),
             );
+        }
+        // each congestion control struct at every length, and past it
+        for kind in [3u8, 9, 16, 0] {
+            let cc: Vec<u8> = std::iter::once(kind).chain(1..=24).collect();
+            for len in 0..=cc.len() {
+                tcp_info(
+                    &[
+                        &[0x21][..],
+                        &frame(&[&info[..280], &skmem, b"bbr\0", &cc[..len]]),
+                    ]
+                    .concat(),
+                );
+            }
         }
         assert!(well_formed_object(b"{\"a\":{\"b\":1},\"c\":\"}{\"}\n"));
         assert!(!well_formed_object(b"{\"a\":1}{}\n"));

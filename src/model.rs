@@ -32,6 +32,105 @@ impl Tick<'static> {
     };
 }
 
+/// The sock_diag extensions `--info` asks for, as the kernel sent them:
+/// `struct tcp_info` (`INET_DIAG_INFO`), the congestion control's name
+/// (`INET_DIAG_CONG`) and the `SK_MEMINFO_*` array (`INET_DIAG_SKMEMINFO`).
+/// Empty when not asked for or not returned; kept as bytes because their
+/// layout grows with the kernel (see `collect::tcp_info`). Borrowed from
+/// the receive buffer, or from an [`ExtArena`] while a row waits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SocketExt<'a> {
+    pub info: &'a [u8],
+    pub cong: &'a [u8],
+    pub skmem: &'a [u8],
+    /// The congestion control's own detail (`INET_DIAG_VEGASINFO`,
+    /// `INET_DIAG_DCTCPINFO` or `INET_DIAG_BBRINFO`, named by `cc_kind`).
+    pub cc_info: &'a [u8],
+    /// The attribute type `cc_info` came as (0 when none).
+    pub cc_kind: u16,
+}
+
+impl SocketExt<'_> {
+    /// No extension: what /proc rows and plain tables carry.
+    pub const NONE: SocketExt<'static> = SocketExt {
+        info: &[],
+        cong: &[],
+        skmem: &[],
+        cc_info: &[],
+        cc_kind: 0,
+    };
+
+    pub fn is_empty(&self) -> bool {
+        self.info.is_empty()
+            && self.cong.is_empty()
+            && self.skmem.is_empty()
+            && self.cc_info.is_empty()
+    }
+}
+
+/// The extensions of rows that wait (for names, owners or the IPv4 rows),
+/// copied out of the receive buffer: one byte arena and a span per row,
+/// indexed like the rows they belong to. Empty, and never touched, unless
+/// `--info` asked for extensions.
+#[derive(Debug, Default)]
+pub struct ExtArena {
+    bytes: Vec<u8>,
+    /// Per row: where its info, cong, skmem and cc_info end in `bytes`,
+    /// and its cc_kind.
+    spans: Vec<([u32; 4], u16)>,
+}
+
+impl ExtArena {
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+    }
+
+    /// Keep `ext` as the next row's.
+    pub fn push(&mut self, ext: SocketExt) {
+        let mut ends = [0u32; 4];
+        for (end, part) in ends
+            .iter_mut()
+            .zip([ext.info, ext.cong, ext.skmem, ext.cc_info])
+        {
+            self.bytes.extend_from_slice(part);
+            *end = self.bytes.len() as u32;
+        }
+        self.spans.push((ends, ext.cc_kind));
+    }
+
+    /// Row `i`'s extensions; none when nothing was kept for it.
+    pub fn get(&self, i: usize) -> SocketExt<'_> {
+        let Some(&(ends, cc_kind)) = self.spans.get(i) else {
+            return SocketExt::NONE;
+        };
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.spans.get(p))
+            .map_or(0, |s| s.0[3]) as usize;
+        let [info, cong, skmem, cc] = ends.map(|end| end as usize);
+        SocketExt {
+            info: &self.bytes[start..info],
+            cong: &self.bytes[info..cong],
+            skmem: &self.bytes[cong..skmem],
+            cc_info: &self.bytes[skmem..cc],
+            cc_kind,
+        }
+    }
+
+    /// Append `other`'s rows after these.
+    pub fn append(&mut self, other: &ExtArena) {
+        let base = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(&other.bytes);
+        self.spans.extend(
+            other
+                .spans
+                .iter()
+                .map(|(ends, kind)| (ends.map(|end| end + base), *kind)),
+        );
+    }
+}
+
 /// TCP states as the kernel numbers them (`include/net/tcp_states.h`).
 pub mod tcp_state {
     pub const ESTABLISHED: u8 = 1;

@@ -214,6 +214,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         extend: 1 + u32::from(raw.extend),
         programs: raw.programs > 0,
         timers: raw.timers > 0,
+        info: raw.own.info > 0,
         wide: raw.wide > 0 || raw.notrim > 0,
         notrim: raw.notrim > 0,
         continuous: raw.continuous > 0,

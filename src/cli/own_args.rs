@@ -37,6 +37,18 @@ pub struct NlstatArgs {
     /// text format.
     #[arg(long = "json", action = ArgAction::Count)]
     pub json: u8,
+    /// tcp_info, congestion control and socket memory of each socket
+    ///
+    /// Ask the kernel for each TCP socket's tcp_info, congestion control
+    /// and socket memory (socket memory only for UDP and raw sockets) and
+    /// print it under the socket's row in ss -i and -m's words and units,
+    /// or as the info, cong and skmem fields of --json (see JSON OUTPUT).
+    /// Socket tables from sock_diag only: refused with -r, -i, -s, -M, -g
+    /// and --source proc (/proc/net has none of it); a row that comes
+    /// from /proc anyway (raw sockets without their diag module) has no
+    /// line.
+    #[arg(long = "info", action = ArgAction::Count)]
+    pub info: u8,
     /// The views' options (--group-by, --top, --summary, --listeners,
     /// --ephemeral), defined beside their resolution in cli/view.rs.
     #[command(flatten)]

@@ -149,6 +149,21 @@ fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(
     if own.pid_source.is_some() && raw.programs == 0 {
         return Err("--pid-source goes with -p".into());
     }
+    if own.info > 0 {
+        // a socket table from /proc has none of it: refused rather than
+        // printed without the lines the user asked for
+        let other = match mode {
+            Mode::Sockets if raw.groups > 0 => Some("-g"),
+            Mode::Sockets if own.source.as_deref() == Some("proc") => Some("--source proc"),
+            Mode::Sockets => None,
+            _ => Some(mode_flag(mode)),
+        };
+        if let Some(other) = other {
+            return Err(format!(
+                "--info shows what sock_diag tells of each socket; it does not go with {other}"
+            ));
+        }
+    }
     if own.source.is_some() && mode != Mode::Sockets {
         return Err(format!(
             "--source chooses where socket tables come from; it does not go with {}",
@@ -224,5 +239,26 @@ mod tests {
             Parsed::Fail { status, .. } => assert_eq!(status, EXIT_USAGE),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn info_goes_with_socket_tables_from_sock_diag_only() {
+        for other in [
+            &["-r"][..],
+            &["-i"],
+            &["-s"],
+            &["-M"],
+            &["-g"],
+            &["--source", "proc"],
+        ] {
+            let mut args = vec!["netstat", "--info"];
+            args.extend_from_slice(other);
+            match run(&args) {
+                Parsed::Fail { status, .. } => assert_eq!(status, EXIT_USAGE, "{args:?}"),
+                parsed => panic!("{args:?}: {parsed:?}"),
+            }
+        }
+        assert!(config(&["netstat", "--info", "-tan", "--source", "netlink"]).info);
+        assert!(config(&["netstat", "--info", "-uan"]).info);
     }
 }

@@ -10,10 +10,11 @@ pub mod tcp_info;
 
 use crate::config::Source;
 use crate::error::{Error, Result, Skipped};
-use crate::model::{InetProto, InetSocket, UnixSocket};
+use crate::model::{InetProto, InetSocket, SocketExt, UnixSocket};
 use netlink::{DiagSocket, DumpEnd};
 use procfs::ProcRoot;
 use rustc_hash::{FxHashMap, FxHashSet};
+pub use sock_diag::Extensions;
 use sock_diag::UnixDiagRecord;
 
 /// Whether a table could be read at all.
@@ -91,23 +92,24 @@ impl Collector {
     }
 
     /// Read one inet table (protocol and family), calling `each` for every
-    /// socket the kernel returns for `states`.
+    /// socket the kernel returns for `states`, with the `extensions` asked
+    /// for (none from /proc).
     pub fn inet_table(
         &mut self,
         proto: InetProto,
         v6: bool,
         states: u32,
-        with_info: bool,
+        extensions: Extensions,
         bytecode: Option<&[u8]>,
-        mut each: impl FnMut(&InetSocket) -> Result<()>,
+        mut each: impl FnMut(&InetSocket, SocketExt<'_>) -> Result<()>,
     ) -> Result<Table> {
         if self.source == Source::Auto && !self.no_diag.contains(&(proto, v6)) {
             let what = format!("sock_diag {}", proto.label(v6));
-            let message = sock_diag::inet_request(proto, v6, states, with_info);
+            let message = sock_diag::inet_request(proto, v6, states, extensions);
             let diag = self.diag()?;
             let mut bogus = Skipped::default();
-            let mut on_record = |payload: &[u8]| match sock_diag::parse_inet(proto, payload) {
-                Ok(socket) => each(&socket),
+            let mut on_record = |payload: &[u8]| match sock_diag::parse_inet_ext(proto, payload) {
+                Ok((socket, ext)) => each(&socket, ext),
                 Err(e) => {
                     bogus.add(e);
                     Ok(())
@@ -143,7 +145,9 @@ impl Collector {
             }
         }
         let mut text = std::mem::take(&mut self.text);
-        let found = procfs::for_each_inet(&self.root, proto, v6, &mut text, each);
+        let found = procfs::for_each_inet(&self.root, proto, v6, &mut text, |socket| {
+            each(socket, SocketExt::NONE)
+        });
         self.text = text;
         unreadable_table(found)
     }
@@ -155,9 +159,9 @@ impl Collector {
     pub fn tcp_both_families(
         &mut self,
         states: u32,
-        with_info: bool,
+        extensions: Extensions,
         bytecode: Option<&[u8]>,
-        mut each: impl FnMut(&InetSocket) -> Result<()>,
+        mut each: impl FnMut(&InetSocket, SocketExt<'_>) -> Result<()>,
     ) -> Result<Option<Table>> {
         let proto = InetProto::Tcp;
         if self.source != Source::Auto
@@ -167,7 +171,7 @@ impl Collector {
         {
             return Ok(None);
         }
-        let mut request = sock_diag::tcp_both_families_request(states, with_info, 1);
+        let mut request = sock_diag::tcp_both_families_request(states, extensions, 1);
         if let Some(program) = bytecode {
             request =
                 sock_diag::with_attribute(request, &crate::filter::bytecode::attribute(program));
@@ -176,8 +180,8 @@ impl Collector {
         let diag = self.diag()?;
         let mut bogus = Skipped::default();
         let end = diag.dump_raw(&request, what, |payload| {
-            match sock_diag::parse_inet(proto, payload) {
-                Ok(socket) => each(&socket),
+            match sock_diag::parse_inet_ext(proto, payload) {
+                Ok((socket, ext)) => each(&socket, ext),
                 Err(e) => {
                     bogus.add(e);
                     Ok(())
@@ -535,9 +539,9 @@ mod tests {
                 InetProto::Tcp,
                 false,
                 crate::model::tcp_state::ALL,
-                false,
+                Extensions::default(),
                 None,
-                |_| {
+                |_, _| {
                     v4 += 1;
                     Ok(())
                 },
@@ -551,9 +555,9 @@ mod tests {
                 InetProto::Tcp,
                 true,
                 crate::model::tcp_state::ALL,
-                false,
+                Extensions::default(),
                 None,
-                |_| {
+                |_, _| {
                     v6 += 1;
                     Ok(())
                 },

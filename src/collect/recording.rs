@@ -149,7 +149,7 @@ mod tests {
     use crate::collect::netlink::NLMSG_DONE;
     use crate::collect::sock_diag::{parse_inet, parse_unix};
     use crate::enrich::names::NameCache;
-    use crate::model::{InetProto, tcp_state};
+    use crate::model::{InetProto, SocketExt, tcp_state};
     use crate::render::netstat::{RowWriter, write_inet_header};
     use std::collections::BTreeMap;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -288,8 +288,15 @@ mod tests {
         let header_len = out.len();
         for payload in Recording::new(TCP).unwrap().records() {
             let socket = parse_inet(InetProto::Tcp, payload).unwrap();
-            rows.inet_row(&mut out, &socket, &config, &mut names, None)
-                .unwrap();
+            rows.inet_row(
+                &mut out,
+                &socket,
+                SocketExt::NONE,
+                &config,
+                &mut names,
+                None,
+            )
+            .unwrap();
         }
         let text = std::str::from_utf8(&out).unwrap();
         let (ours_header, ours_rows) = text.split_at(header_len);

@@ -6,13 +6,14 @@
 //! number), so responses are read here, without allocating.
 
 use crate::error::ParseError;
-use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
+use crate::model::{InetProto, InetSocket, SocketExt, UnixPath, UnixSocket};
 use netlink_packet_core::NlasIterator;
 use netlink_packet_sock_diag::{
     SockDiagMessage,
     constants::{
-        AF_INET, AF_INET6, INET_DIAG_INFO, UDIAG_SHOW_ICONS, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER,
-        UNIX_DIAG_ICONS, UNIX_DIAG_NAME, UNIX_DIAG_PEER,
+        AF_INET, AF_INET6, INET_DIAG_BBRINFO, INET_DIAG_CONG, INET_DIAG_DCTCPINFO, INET_DIAG_INFO,
+        INET_DIAG_SKMEMINFO, INET_DIAG_VEGASINFO, UDIAG_SHOW_ICONS, UDIAG_SHOW_NAME,
+        UDIAG_SHOW_PEER, UNIX_DIAG_ICONS, UNIX_DIAG_NAME, UNIX_DIAG_PEER,
     },
     inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
     unix::{ShowFlags, StateFlags as UnixStateFlags, UnixRequest},
@@ -26,18 +27,51 @@ pub const UNIX_DIAG_MSG_LEN: usize = 16;
 /// `INET_DIAG_REQ_PROTOCOL`: the raw protocol filter attribute.
 const INET_DIAG_REQ_PROTOCOL: u16 = 8;
 
-/// A dump request for one inet table and family. `with_info` asks for
-/// `tcp_info`, needed only for `-o`'s retransmit and probe counts.
-pub fn inet_request(proto: InetProto, v6: bool, states: u32, with_info: bool) -> SockDiagMessage {
-    let family = if v6 { AF_INET6 } else { AF_INET };
-    let mut extensions = ExtensionFlags::empty();
-    if with_info && proto == InetProto::Tcp {
-        extensions |= ExtensionFlags::INFO;
+/// What a dump asks the kernel to add to each socket: `tcp_info` for
+/// `-o`'s retransmit and probe counts, everything `--info` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extensions {
+    /// `-o`: tcp_info's retransmits and probes.
+    pub timers: bool,
+    /// `--info`: tcp_info, the congestion control and socket memory.
+    pub health: bool,
+}
+
+impl Extensions {
+    /// The `idiag_ext` bits for `proto`: tcp_info and the congestion
+    /// control exist for TCP only; socket memory for every protocol
+    /// (bit n-1 asks for attribute n).
+    pub fn bits(self, proto: InetProto) -> u8 {
+        let bit = |attribute: u16| 1u8 << (attribute - 1);
+        let tcp = proto == InetProto::Tcp;
+        let mut bits = 0;
+        if tcp && (self.timers || self.health) {
+            bits |= bit(INET_DIAG_INFO);
+        }
+        if self.health {
+            bits |= bit(INET_DIAG_SKMEMINFO);
+            if tcp {
+                // the congestion control's detail (Vegas, DCTCP and BBR
+                // answer to this bit: idiag_ext has only 8)
+                bits |= bit(INET_DIAG_CONG) | bit(INET_DIAG_VEGASINFO);
+            }
+        }
+        bits
     }
+}
+
+/// A dump request for one inet table and family, with `extensions`.
+pub fn inet_request(
+    proto: InetProto,
+    v6: bool,
+    states: u32,
+    extensions: Extensions,
+) -> SockDiagMessage {
+    let family = if v6 { AF_INET6 } else { AF_INET };
     SockDiagMessage::InetRequest(InetRequest {
         family,
         protocol: proto.ip_protocol(),
-        extensions,
+        extensions: ExtensionFlags::from_bits_retain(extensions.bits(proto)),
         states: StateFlags::from_bits_retain(states),
         socket_id: if v6 {
             SocketId::new_v6()
@@ -54,7 +88,7 @@ const TCPDIAG_GETSOCK: u16 = 18;
 
 /// A serialized `TCPDIAG_GETSOCK` dump request (`struct inet_diag_req`,
 /// the family left out) for both families' TCP sockets in `states`.
-pub fn tcp_both_families_request(states: u32, with_info: bool, sequence: u32) -> Vec<u8> {
+pub fn tcp_both_families_request(states: u32, extensions: Extensions, sequence: u32) -> Vec<u8> {
     const HEADER: usize = 16;
     // family, src_len, dst_len, ext; inet_diag_sockid (48); states; dbs
     const BODY: usize = 4 + 48 + 4 + 4;
@@ -64,9 +98,7 @@ pub fn tcp_both_families_request(states: u32, with_info: bool, sequence: u32) ->
     request[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
     request[6..8].copy_from_slice(&flags.to_ne_bytes());
     request[8..12].copy_from_slice(&sequence.to_ne_bytes());
-    if with_info {
-        request[HEADER + 3] = 1 << (INET_DIAG_INFO - 1);
-    }
+    request[HEADER + 3] = extensions.bits(InetProto::Tcp);
     request[HEADER + 52..HEADER + 56].copy_from_slice(&states.to_ne_bytes());
     request
 }
@@ -126,6 +158,15 @@ fn address(family: u8, bytes: &[u8]) -> IpAddr {
 /// other than AF_INET and AF_INET6; attributes that do not parse are
 /// ignored (they only add detail).
 pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Result<InetSocket, ParseError> {
+    parse_inet_ext(proto, payload).map(|(socket, _)| socket)
+}
+
+/// [`parse_inet`] with the extensions the message carries (`--info`), as
+/// they came: a short or long attribute is kept, never an error.
+pub fn parse_inet_ext(
+    proto: InetProto,
+    payload: &[u8],
+) -> Result<(InetSocket, SocketExt<'_>), ParseError> {
     if payload.len() < INET_DIAG_MSG_LEN {
         return Err(ParseError::new(
             "inet_diag_msg",
@@ -181,19 +222,33 @@ pub fn parse_inet(proto: InetProto, payload: &[u8]) -> Result<InetSocket, ParseE
         2 | 4 => socket.probes = retrans,
         _ => {}
     }
+    let mut ext = SocketExt::NONE;
     if payload.len() > INET_DIAG_MSG_LEN {
         for attribute in NlasIterator::new(&payload[INET_DIAG_MSG_LEN..]).flatten() {
-            if attribute.kind() == INET_DIAG_INFO {
-                let info = attribute.value();
-                // struct tcp_info: state, ca_state, retransmits, probes, ...
-                if info.len() >= 4 {
-                    socket.retransmits = info[2];
-                    socket.probes = info[3];
+            let kind = attribute.kind();
+            let length = usize::from(attribute.length());
+            // the value, borrowed from the receive buffer rather than the view
+            let value = attribute.into_inner().get(4..length).unwrap_or(&[]);
+            match kind {
+                INET_DIAG_INFO => {
+                    // struct tcp_info: state, ca_state, retransmits, probes, ...
+                    if value.len() >= 4 {
+                        socket.retransmits = value[2];
+                        socket.probes = value[3];
+                    }
+                    ext.info = value;
                 }
+                INET_DIAG_CONG => ext.cong = value,
+                INET_DIAG_SKMEMINFO => ext.skmem = value,
+                INET_DIAG_VEGASINFO | INET_DIAG_DCTCPINFO | INET_DIAG_BBRINFO => {
+                    ext.cc_info = value;
+                    ext.cc_kind = kind;
+                }
+                _ => {}
             }
         }
     }
-    Ok(socket)
+    Ok((socket, ext))
 }
 
 /// A unix socket as sock_diag describes it, before its reference count is
@@ -384,7 +439,10 @@ mod tests {
 
     #[test]
     fn raw_request_carries_the_protocol_filter() {
-        let request = DiagSocket::encode_request(inet_request(InetProto::Raw, false, 1, false), 7);
+        let request = DiagSocket::encode_request(
+            inet_request(InetProto::Raw, false, 1, Extensions::default()),
+            7,
+        );
         let request = with_raw_protocol_filter(request, 255);
         assert_eq!(
             u32::from_ne_bytes(request[..4].try_into().unwrap()) as usize,

@@ -28,6 +28,9 @@ pub enum Width {
         shift: u8,
         bits: u8,
     },
+    /// A u64 kept as two u32 halves, the low one first (`tcp_bbr_info`'s
+    /// `bbr_bw_lo` and `bbr_bw_hi`), so the same on every byte order.
+    LoHi,
 }
 
 impl Width {
@@ -37,7 +40,7 @@ impl Width {
             Width::U8 | Width::Bits { .. } => 1,
             Width::U16 => 2,
             Width::U32 => 4,
-            Width::U64 => 8,
+            Width::U64 | Width::LoHi => 8,
         }
     }
 }
@@ -56,6 +59,10 @@ pub enum Unit {
     BytesPerSecond,
     Microseconds,
     Milliseconds,
+    /// A fixed-point fraction: the value divided by 256 (BBR's gains).
+    Per256,
+    /// A fixed-point fraction: the value divided by 1024 (DCTCP's alpha).
+    Per1024,
 }
 
 impl Unit {
@@ -68,6 +75,8 @@ impl Unit {
             Unit::BytesPerSecond => "bytes/s",
             Unit::Microseconds => "us",
             Unit::Milliseconds => "ms",
+            Unit::Per256 => "1/256",
+            Unit::Per1024 => "1/1024",
         }
     }
 }
@@ -110,7 +119,7 @@ macro_rules! tcp_info_fields {
     };
 }
 
-use Width::{Bits, U8, U16, U32, U64};
+use Width::{Bits, LoHi, U8, U16, U32, U64};
 
 tcp_info_fields! {
     // Linux 2.6 (the 104-byte struct)
@@ -215,6 +224,30 @@ pub mod options {
     pub const SYN_DATA: u64 = 32;
 }
 
+/// `field` of a payload, or `None` when the payload ends before the field
+/// does.
+fn read(payload: &[u8], field: Field) -> Option<u64> {
+    let at = usize::from(field.offset);
+    let bytes = payload.get(at..at + field.width.bytes())?;
+    let u32_at =
+        |i: usize| u32::from_ne_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    Some(match field.width {
+        Width::U8 => u64::from(bytes[0]),
+        Width::U16 => u64::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
+        Width::U32 => u64::from(u32_at(0)),
+        Width::U64 => u64::from_ne_bytes(bytes.try_into().ok()?),
+        Width::LoHi => u64::from(u32_at(4)) << 32 | u64::from(u32_at(0)),
+        Width::Bits { shift, bits } => {
+            let shift = if cfg!(target_endian = "little") {
+                shift
+            } else {
+                8 - shift - bits
+            };
+            u64::from((bytes[0] >> shift) & ((1u8 << bits) - 1))
+        }
+    })
+}
+
 /// An `INET_DIAG_INFO` payload.
 #[derive(Debug, Clone, Copy)]
 pub struct TcpInfo<'a>(&'a [u8]);
@@ -236,22 +269,7 @@ impl<'a> TcpInfo<'a> {
     /// The member's value, or `None` when the payload ends before the
     /// member does (the kernel that sent it has no such member).
     pub fn get(&self, field: Field) -> Option<u64> {
-        let at = usize::from(field.offset);
-        let bytes = self.0.get(at..at + field.width.bytes())?;
-        Some(match field.width {
-            Width::U8 => u64::from(bytes[0]),
-            Width::U16 => u64::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
-            Width::U32 => u64::from(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])),
-            Width::U64 => u64::from_ne_bytes(bytes.try_into().ok()?),
-            Width::Bits { shift, bits } => {
-                let shift = if cfg!(target_endian = "little") {
-                    shift
-                } else {
-                    8 - shift - bits
-                };
-                u64::from((bytes[0] >> shift) & ((1u8 << bits) - 1))
-            }
-        })
+        read(self.0, field)
     }
 
     /// The member's value, 0 when absent: how ss reads a short payload
@@ -337,6 +355,127 @@ impl<'a> SkMemInfo<'a> {
             .iter()
             .enumerate()
             .map_while(move |(index, &name)| Some((name, info.get(index)?)))
+    }
+}
+
+/// The struct an algorithm's own detail comes in: the attribute the
+/// kernel's `get_info` chose (Vegas' struct is also what Westwood and
+/// Illinois fill, with their own RTT measures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcKind {
+    /// `INET_DIAG_VEGASINFO`, `struct tcpvegas_info`.
+    Vegas,
+    /// `INET_DIAG_DCTCPINFO`, `struct tcp_dctcp_info`.
+    Dctcp,
+    /// `INET_DIAG_BBRINFO`, `struct tcp_bbr_info`.
+    Bbr,
+}
+
+impl CcKind {
+    /// The kind of an inet_diag attribute type, if it is one of these.
+    pub const fn of_attribute(kind: u16) -> Option<CcKind> {
+        match kind {
+            3 => Some(CcKind::Vegas),
+            9 => Some(CcKind::Dctcp),
+            16 => Some(CcKind::Bbr),
+            _ => None,
+        }
+    }
+
+    /// The JSON object's name: the struct's, without `tcp`.
+    pub const fn json_name(self) -> &'static str {
+        match self {
+            CcKind::Vegas => "vegas_info",
+            CcKind::Dctcp => "dctcp_info",
+            CcKind::Bbr => "bbr_info",
+        }
+    }
+
+    /// The struct's members, in order.
+    pub const fn fields(self) -> &'static [Field] {
+        match self {
+            CcKind::Vegas => VEGAS_FIELDS,
+            CcKind::Dctcp => DCTCP_FIELDS,
+            CcKind::Bbr => BBR_FIELDS,
+        }
+    }
+}
+
+/// Declares a congestion control struct's members as constants of
+/// [`Field`] and the table `$table` of them in struct order.
+macro_rules! cc_fields {
+    ($table:ident: $($constant:ident $name:literal $offset:literal $width:expr, $unit:ident;)*) => {
+        impl Field {
+            $(pub const $constant: Field = Field {
+                name: $name,
+                offset: $offset,
+                width: $width,
+                unit: Unit::$unit,
+            };)*
+        }
+        pub const $table: &[Field] = &[$(Field::$constant),*];
+    };
+}
+
+// include/uapi/linux/inet_diag.h, unchanged since each struct came (Vegas
+// 2.6.13, DCTCP 3.18, BBR 4.9); the names drop the tcpv_, dctcp_ and bbr_
+// prefixes, and BBR's bw halves are one member.
+cc_fields! { VEGAS_FIELDS:
+    VEGAS_ENABLED "enabled" 0 U32, Code;
+    VEGAS_RTTCNT "rttcnt" 4 U32, Count;
+    VEGAS_RTT "rtt" 8 U32, Microseconds;
+    VEGAS_MINRTT "minrtt" 12 U32, Microseconds;
+}
+cc_fields! { DCTCP_FIELDS:
+    DCTCP_ENABLED "enabled" 0 U16, Code;
+    DCTCP_CE_STATE "ce_state" 2 U16, Code;
+    DCTCP_ALPHA "alpha" 4 U32, Per1024;
+    DCTCP_AB_ECN "ab_ecn" 8 U32, Bytes;
+    DCTCP_AB_TOT "ab_tot" 12 U32, Bytes;
+}
+cc_fields! { BBR_FIELDS:
+    BBR_BW "bw" 0 LoHi, BytesPerSecond;
+    BBR_MIN_RTT "min_rtt" 8 U32, Microseconds;
+    BBR_PACING_GAIN "pacing_gain" 12 U32, Per256;
+    BBR_CWND_GAIN "cwnd_gain" 16 U32, Per256;
+}
+
+/// A congestion control's own detail (`INET_DIAG_VEGASINFO`,
+/// `INET_DIAG_DCTCPINFO` or `INET_DIAG_BBRINFO`), read like [`TcpInfo`]:
+/// a member is present only when the payload covers it.
+#[derive(Debug, Clone, Copy)]
+pub struct CcInfo<'a> {
+    pub kind: CcKind,
+    payload: &'a [u8],
+}
+
+impl<'a> CcInfo<'a> {
+    /// The detail in an attribute of type `kind`; `None` for another type.
+    pub fn new(kind: u16, payload: &'a [u8]) -> Option<Self> {
+        Some(CcInfo {
+            kind: CcKind::of_attribute(kind)?,
+            payload,
+        })
+    }
+
+    /// The member's value; `None` past the payload's end.
+    pub fn get(&self, field: Field) -> Option<u64> {
+        read(self.payload, field)
+    }
+
+    /// The member's value, 0 when absent (ss zero-fills a short struct).
+    pub fn get_or_zero(&self, field: Field) -> u64 {
+        self.get(field).unwrap_or(0)
+    }
+
+    /// The members the payload holds as (JSON name, value), in struct
+    /// order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, u64)> + 'a {
+        let info = *self;
+        self.kind
+            .fields()
+            .iter()
+            .map_while(move |&field| Some((field.name, info.get(field)?)))
     }
 }
 
@@ -588,5 +727,60 @@ mod tests {
         assert_eq!(cong_name(b"\0junk"), b"");
         assert_eq!(cong_name(b"\xffx\0y"), b"\xffx");
         assert_eq!(cong_name(b""), b"");
+    }
+
+    #[test]
+    fn cc_structs_tile_and_read_any_length() {
+        // the uapi sizes: tcpvegas_info 16, tcp_dctcp_info 16, tcp_bbr_info 20
+        for (kind, size) in [(3, 16), (9, 16), (16, 20)] {
+            let kind = CcKind::of_attribute(kind).unwrap();
+            let fields = kind.fields();
+            let mut end = 0;
+            for field in fields {
+                assert_eq!(usize::from(field.offset), end, "{}", field.name);
+                end = field.end();
+            }
+            assert_eq!(end, size, "{}", kind.json_name());
+            // every prefix of the struct: the members it covers, in order
+            let payload = numbered(size + 5);
+            for len in 0..=payload.len() {
+                let cc = CcInfo::new(kind_attribute(kind), &payload[..len]).unwrap();
+                let covered = fields.iter().filter(|f| f.end() <= len).count();
+                assert_eq!(cc.fields().count(), covered, "{len}");
+            }
+        }
+        assert!(CcKind::of_attribute(0).is_none());
+        assert!(CcKind::of_attribute(2).is_none());
+    }
+
+    fn kind_attribute(kind: CcKind) -> u16 {
+        match kind {
+            CcKind::Vegas => 3,
+            CcKind::Dctcp => 9,
+            CcKind::Bbr => 16,
+        }
+    }
+
+    #[test]
+    fn bbr_bandwidth_joins_its_halves_low_first() {
+        let payload: Vec<u8> = [7u32, 2, 12, 256, 0]
+            .iter()
+            .flat_map(|v| v.to_ne_bytes())
+            .collect();
+        let bbr = CcInfo::new(16, &payload).unwrap();
+        assert_eq!(bbr.get(Field::BBR_BW), Some((2 << 32) + 7));
+        assert_eq!(bbr.get(Field::BBR_MIN_RTT), Some(12));
+        assert_eq!(bbr.get(Field::BBR_PACING_GAIN), Some(256));
+        // half a bandwidth is no bandwidth
+        let short = CcInfo::new(16, &payload[..4]).unwrap();
+        assert_eq!(short.get(Field::BBR_BW), None);
+        assert_eq!(short.get_or_zero(Field::BBR_BW), 0);
+        // DCTCP's u16 pair
+        let dctcp = [1u8, 0, 3, 0];
+        let dctcp = CcInfo::new(9, &dctcp).unwrap();
+        let u16_of = |b: [u8; 2]| u64::from(u16::from_ne_bytes(b));
+        assert_eq!(dctcp.get(Field::DCTCP_ENABLED), Some(u16_of([1, 0])));
+        assert_eq!(dctcp.get(Field::DCTCP_CE_STATE), Some(u16_of([3, 0])));
+        assert_eq!(dctcp.get(Field::DCTCP_ALPHA), None);
     }
 }

@@ -9,7 +9,7 @@ use crate::enrich::owners::{bpf_error, report_denied};
 use crate::enrich::processes::ProcessIndex;
 use crate::enrich::task_files::Unavailable;
 use crate::error::Result;
-use crate::model::InetSocket;
+use crate::model::{ExtArena, InetSocket, SocketExt};
 use crate::sinks::{SocketOutput, SocketSink};
 use rustc_hash::FxHashSet;
 use std::io::Write;
@@ -31,6 +31,8 @@ pub(super) struct RowSink<'a, W: Write> {
     /// dump anyway; bounded for the iterator, whose map comes soon).
     pub(super) wait_at: usize,
     pub(super) buffered: &'a mut Vec<InetSocket>,
+    /// `--info`: the waiting rows' extensions, by their index.
+    pub(super) buffered_ext: &'a mut ExtArena,
     pub(super) rows: &'a mut SocketOutput,
     pub(super) names: &'a mut NameCache,
     pub(super) config: &'a Config,
@@ -50,37 +52,47 @@ pub(super) struct RowSink<'a, W: Write> {
 pub(super) const LOOKAHEAD: usize = 16;
 
 impl<W: Write> RowSink<'_, W> {
-    pub(super) fn accept(&mut self, socket: &InetSocket) -> Result<()> {
+    pub(super) fn accept(&mut self, socket: &InetSocket, ext: SocketExt) -> Result<()> {
         if *self.buffer {
             let now = self.until_owners
                 && (self.buffered.len() >= self.wait_at || self.programs.is_built());
             if !now {
                 self.buffered.push(*socket);
+                if self.config.info {
+                    self.buffered_ext.push(ext);
+                }
                 return Ok(());
             }
             *self.buffer = false;
             let waiting = std::mem::take(self.buffered);
-            for row in &waiting {
-                self.emit(row)?;
+            let waiting_ext = std::mem::take(self.buffered_ext);
+            for (i, row) in waiting.iter().enumerate() {
+                self.emit(row, waiting_ext.get(i))?;
             }
             *self.buffered = waiting;
+            *self.buffered_ext = waiting_ext;
             self.buffered.clear();
+            self.buffered_ext.clear();
         }
-        self.emit(socket)
+        self.emit(socket, ext)
     }
 
-    fn emit(&mut self, socket: &InetSocket) -> Result<()> {
+    fn emit(&mut self, socket: &InetSocket, ext: SocketExt) -> Result<()> {
         let index = match &*self.programs {
             Programs::Shared(index) => &**index,
             Programs::Ready(index) => index,
-            _ => return self.print(socket),
+            _ => return self.print(socket, ext),
         };
+        if self.config.info {
+            // the extensions borrow the receive buffer: no row goes late
+            return self.print(socket, ext);
+        }
         index.prefetch(socket.inode);
         self.ahead.push_back(*socket);
         if self.ahead.len() > LOOKAHEAD
             && let Some(row) = self.ahead.pop_front()
         {
-            self.print(&row)?;
+            self.print(&row, SocketExt::NONE)?;
         }
         Ok(())
     }
@@ -88,15 +100,15 @@ impl<W: Write> RowSink<'_, W> {
     /// Print the rows still waiting for their lookahead.
     pub(super) fn flush(&mut self) -> Result<()> {
         while let Some(row) = self.ahead.pop_front() {
-            self.print(&row)?;
+            self.print(&row, SocketExt::NONE)?;
         }
         Ok(())
     }
 
-    fn print(&mut self, socket: &InetSocket) -> Result<()> {
+    fn print(&mut self, socket: &InetSocket, ext: SocketExt) -> Result<()> {
         if let Programs::Shared(index) = &*self.programs {
             self.rows
-                .inet_row(self.out, socket, self.config, self.names, Some(index))?;
+                .inet_row(self.out, socket, ext, self.config, self.names, Some(index))?;
             return Ok(());
         }
         let mut owners = self.programs.ready_mut()?.map(|index| Owners {
@@ -110,7 +122,7 @@ impl<W: Write> RowSink<'_, W> {
         }
         let index = owners.as_ref().map(|o| &*o.index);
         self.rows
-            .inet_row(self.out, socket, self.config, self.names, index)?;
+            .inet_row(self.out, socket, ext, self.config, self.names, index)?;
         Ok(())
     }
 }

@@ -2,14 +2,14 @@
 //! order, with its messages for tables this system cannot provide.
 
 use super::rows::{LOOKAHEAD, Owners, Programs, RowSink, run_iterator};
-use crate::collect::{Collector, Table};
+use crate::collect::{Collector, Extensions, Table};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::owners::{bpf_error, owners_from_iterator, report_denied};
 use crate::enrich::processes::ProcessIndex;
 use crate::error::Result;
 use crate::filter::{CompiledQuery, SocketFilter};
-use crate::model::{InetProto, InetSocket, Tick};
+use crate::model::{ExtArena, InetProto, InetSocket, SocketExt, Tick};
 use crate::sinks::{SocketOutput, SocketSink};
 use rustc_hash::FxHashSet;
 use std::io::Write;
@@ -46,6 +46,8 @@ pub struct SocketListing {
     names: NameCache,
     rows: SocketOutput,
     buffered: Vec<InetSocket>,
+    /// `--info`: the extensions of `buffered`'s rows.
+    buffered_ext: ExtArena,
     /// The process map, refreshed incrementally from tick to tick.
     processes: Option<ProcessIndex>,
     /// Socket inodes no process held after a full rescan; they do not
@@ -59,6 +61,8 @@ pub struct SocketListing {
     view_deferred: bool,
     /// IPv6 rows of a both-families dump, held until the IPv4 rows are out.
     v6_rows: Vec<InetSocket>,
+    /// `--info`: the extensions of `v6_rows`.
+    v6_ext: ExtArena,
     /// The BPF iterator was tried and cannot serve: later ticks read /proc
     /// without trying again.
     iterator_tried: bool,
@@ -73,8 +77,10 @@ impl SocketListing {
             names: NameCache::for_inputs(&config.inputs),
             rows,
             buffered: Vec::new(),
+            buffered_ext: ExtArena::default(),
             view_deferred: false,
             v6_rows: Vec::new(),
+            v6_ext: ExtArena::default(),
             processes: None,
             ownerless: FxHashSet::default(),
             rescanned: false,
@@ -231,9 +237,9 @@ impl SocketListing {
                     InetProto::Tcp,
                     v6,
                     1 << crate::model::tcp_state::LISTEN,
-                    false,
+                    Extensions::default(),
                     None,
-                    |s| {
+                    |s, _| {
                         ports.push(s.local_port);
                         Ok(())
                     },
@@ -297,6 +303,7 @@ impl SocketListing {
         crate::render::stdio::mark();
         self.rows.inet_header(out, config)?;
         self.buffered.clear();
+        self.buffered_ext.clear();
         let p = config.protocols;
         // netstat's order: TCP, SCTP, UDP, UDP-Lite, raw.
         let tables = [
@@ -340,6 +347,7 @@ impl SocketListing {
         programs: &mut Programs,
     ) -> Result<()> {
         let sockets = std::mem::take(&mut self.buffered);
+        let exts = std::mem::take(&mut self.buffered_ext);
         if let Programs::Targeted = programs {
             // --listeners names only the listeners' owners
             let listeners_only = matches!(config.view, Some(crate::views::View::Listeners));
@@ -373,10 +381,12 @@ impl SocketListing {
                 owners.resolve(socket.inode)?;
             }
             let index = owners.as_ref().map(|o| &*o.index).or(shared.as_deref());
+            let ext = exts.get(i);
             self.rows
-                .inet_row(out, socket, config, &mut self.names, index)?;
+                .inet_row(out, socket, ext, config, &mut self.names, index)?;
         }
         self.buffered = sockets;
+        self.buffered_ext = exts;
         Ok(())
     }
 
@@ -435,7 +445,10 @@ impl SocketListing {
         let dump = Dump {
             proto,
             states: filter.inet_kernel_states(proto),
-            timers: config.timers,
+            extensions: Extensions {
+                timers: config.timers,
+                health: config.info,
+            },
             bytecode: filter.bytecode(),
         };
         let root = self.collector.root().clone();
@@ -447,6 +460,7 @@ impl SocketListing {
             until_owners,
             wait_at,
             buffered: &mut self.buffered,
+            buffered_ext: &mut self.buffered_ext,
             rows: &mut self.rows,
             names: &mut self.names,
             config,
@@ -457,9 +471,9 @@ impl SocketListing {
             rescanned: &mut self.rescanned,
             ahead: std::collections::VecDeque::with_capacity(LOOKAHEAD + 1),
         };
-        let mut keep = |socket: &InetSocket| {
+        let mut keep = |socket: &InetSocket, ext: SocketExt| {
             if filter.keep_inet(socket) {
-                sink.accept(socket)?;
+                sink.accept(socket, ext)?;
             }
             Ok(())
         };
@@ -470,7 +484,10 @@ impl SocketListing {
                 .get_or_insert_with(|| Collector::new(config.source, collector.root().clone()));
             dump_beside(collector, v6_collector, &dump, filter, &mut keep)?
         } else if let Some(table) = (proto == InetProto::Tcp && want_v4 && want_v6)
-            .then(|| dump_one_walk(collector, &mut self.v6_rows, &dump, filter, &mut keep))
+            .then(|| {
+                let v6 = (&mut self.v6_rows, &mut self.v6_ext);
+                dump_one_walk(collector, v6, &dump, filter, &mut keep)
+            })
             .transpose()?
             .flatten()
         {
@@ -497,9 +514,30 @@ impl SocketListing {
 struct Dump<'a> {
     proto: InetProto,
     states: u32,
-    timers: bool,
+    extensions: Extensions,
     bytecode: Option<&'a [u8]>,
 }
+
+impl Dump<'_> {
+    fn table(
+        &self,
+        collector: &mut Collector,
+        v6: bool,
+        each: impl FnMut(&InetSocket, SocketExt) -> Result<()>,
+    ) -> Result<Table> {
+        collector.inet_table(
+            self.proto,
+            v6,
+            self.states,
+            self.extensions,
+            self.bytecode,
+            each,
+        )
+    }
+}
+
+/// Rows handed from the IPv6 dump thread, with their extensions.
+type Chunk = (Vec<InetSocket>, ExtArena);
 
 /// The IPv6 dump on a second socket and thread beside the IPv4 one; its
 /// rows wait in a bounded channel (which pauses that dump when full) until
@@ -509,46 +547,37 @@ fn dump_beside(
     v6_collector: &mut Collector,
     dump: &Dump,
     filter: &SocketFilter,
-    keep: &mut impl FnMut(&InetSocket) -> Result<()>,
+    keep: &mut impl FnMut(&InetSocket, SocketExt) -> Result<()>,
 ) -> Result<Table> {
-    let (sender, receiver) = mpsc::sync_channel::<Vec<InetSocket>>(V6_CHUNKS_IN_FLIGHT);
+    let (sender, receiver) = mpsc::sync_channel::<Chunk>(V6_CHUNKS_IN_FLIGHT);
+    let health = dump.extensions.health;
     let (v4_table, _v6_table) = std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(V6_CHUNK);
-            let table = v6_collector.inet_table(
-                dump.proto,
-                true,
-                dump.states,
-                dump.timers,
-                dump.bytecode,
-                |s| {
-                    if filter.keep_inet(s) {
-                        chunk.push(*s);
-                        if chunk.len() == V6_CHUNK {
-                            let full = std::mem::replace(&mut chunk, Vec::with_capacity(V6_CHUNK));
-                            sender.send(full).map_err(|_| consumer_gone())?;
-                        }
+            let new_chunk = || (Vec::with_capacity(V6_CHUNK), ExtArena::default());
+            let mut chunk = new_chunk();
+            let table = dump.table(v6_collector, true, |s, ext| {
+                if filter.keep_inet(s) {
+                    chunk.0.push(*s);
+                    if health {
+                        chunk.1.push(ext);
                     }
-                    Ok(())
-                },
-            )?;
-            if !chunk.is_empty() {
+                    if chunk.0.len() == V6_CHUNK {
+                        let full = std::mem::replace(&mut chunk, new_chunk());
+                        sender.send(full).map_err(|_| consumer_gone())?;
+                    }
+                }
+                Ok(())
+            })?;
+            if !chunk.0.is_empty() {
                 sender.send(chunk).map_err(|_| consumer_gone())?;
             }
             Ok::<Table, crate::error::Error>(table)
         });
-        let v4_table = collector.inet_table(
-            dump.proto,
-            false,
-            dump.states,
-            dump.timers,
-            dump.bytecode,
-            &mut *keep,
-        );
+        let v4_table = dump.table(collector, false, &mut *keep);
         let drained = v4_table.as_ref().ok().map(|_| {
-            receiver
-                .iter()
-                .try_for_each(|chunk| chunk.iter().try_for_each(&mut *keep))
+            receiver.iter().try_for_each(|(rows, exts)| {
+                (rows.iter().enumerate()).try_for_each(|(i, s)| keep(s, exts.get(i)))
+            })
         });
         drop(receiver);
         let v6_table = producer.join().unwrap_or_else(|_| Err(consumer_gone()));
@@ -561,28 +590,34 @@ fn dump_beside(
 }
 
 /// TCP of both families in one walk: IPv4 rows go out as they come, IPv6
-/// ones wait for them (in `v6_rows`, kept across ticks). `None` when the
-/// kernel cannot walk both at once.
+/// ones wait for them (in `v6_rows` and their extensions, kept across
+/// ticks). `None` when the kernel cannot walk both at once.
 fn dump_one_walk(
     collector: &mut Collector,
-    v6_rows: &mut Vec<InetSocket>,
+    (v6_rows, v6_ext): (&mut Vec<InetSocket>, &mut ExtArena),
     dump: &Dump,
     filter: &SocketFilter,
-    keep: &mut impl FnMut(&InetSocket) -> Result<()>,
+    keep: &mut impl FnMut(&InetSocket, SocketExt) -> Result<()>,
 ) -> Result<Option<Table>> {
     v6_rows.clear();
-    let table = collector.tcp_both_families(dump.states, dump.timers, dump.bytecode, |s| {
-        if s.is_v6() {
-            if filter.keep_inet(s) {
-                v6_rows.push(*s);
+    v6_ext.clear();
+    let health = dump.extensions.health;
+    let table =
+        collector.tcp_both_families(dump.states, dump.extensions, dump.bytecode, |s, ext| {
+            if s.is_v6() {
+                if filter.keep_inet(s) {
+                    v6_rows.push(*s);
+                    if health {
+                        v6_ext.push(ext);
+                    }
+                }
+                Ok(())
+            } else {
+                keep(s, ext)
             }
-            Ok(())
-        } else {
-            keep(s)
-        }
-    });
+        });
     let drained = match &table {
-        Ok(Some(_)) => v6_rows.iter().try_for_each(&mut *keep),
+        Ok(Some(_)) => (v6_rows.iter().enumerate()).try_for_each(|(i, s)| keep(s, v6_ext.get(i))),
         _ => Ok(()),
     };
     drained.and(table)
@@ -594,29 +629,15 @@ fn dump_in_turn(
     collector: &mut Collector,
     dump: &Dump,
     (want_v4, want_v6): (bool, bool),
-    keep: &mut impl FnMut(&InetSocket) -> Result<()>,
+    keep: &mut impl FnMut(&InetSocket, SocketExt) -> Result<()>,
 ) -> Result<Table> {
     let v4_table = if want_v4 {
-        collector.inet_table(
-            dump.proto,
-            false,
-            dump.states,
-            dump.timers,
-            dump.bytecode,
-            &mut *keep,
-        )?
+        dump.table(collector, false, &mut *keep)?
     } else {
         Table::Read
     };
     if want_v6 {
-        collector.inet_table(
-            dump.proto,
-            true,
-            dump.states,
-            dump.timers,
-            dump.bytecode,
-            &mut *keep,
-        )?;
+        dump.table(collector, true, &mut *keep)?;
     }
     Ok(v4_table)
 }
@@ -715,6 +736,7 @@ mod tests {
                 until_owners: true,
                 wait_at,
                 buffered: &mut buffered,
+                buffered_ext: &mut ExtArena::default(),
                 rows: &mut rows,
                 names: &mut names,
                 config: &config,
@@ -732,7 +754,7 @@ mod tests {
                         std::thread::yield_now();
                     }
                 }
-                sink.accept(&socket(port)).unwrap();
+                sink.accept(&socket(port), SocketExt::NONE).unwrap();
                 most_waiting = most_waiting.max(sink.buffered.len());
             }
             sink.flush().unwrap();
@@ -741,7 +763,7 @@ mod tests {
         if buffer {
             let index = programs.ready().unwrap();
             for s in &buffered {
-                rows.inet_row(&mut out, s, &config, &mut names, index)
+                rows.inet_row(&mut out, s, SocketExt::NONE, &config, &mut names, index)
                     .unwrap();
             }
         }

@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, StateWord, UnixSocket};
+use crate::model::{InetProto, InetSocket, SocketExt, StateWord, UnixSocket};
 use crate::text::{Ipv6Text, Text, format_ipv4, format_ipv6};
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -342,6 +342,7 @@ impl SocketObjects {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,
@@ -404,6 +405,12 @@ impl SocketObjects {
         }
         if let Some(programs) = programs {
             owner_fields(line, programs, socket.inode);
+        }
+        if config.info {
+            crate::render::ss_info::write_json(
+                line,
+                &crate::render::ss_info::Health::of(socket.state, ext),
+            );
         }
         line.end(out)
     }

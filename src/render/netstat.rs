@@ -3,7 +3,8 @@
 use crate::config::Config;
 use crate::enrich::names::{NameCache, ServiceTable};
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, UnixPath, UnixSocket};
+use crate::model::{InetProto, InetSocket, SocketExt, UnixPath, UnixSocket};
+use crate::render::ss_info;
 use crate::text::{Ipv6Text, Text};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -57,6 +58,8 @@ pub fn write_unix_header(out: &mut impl Write, config: &Config) -> io::Result<()
 /// Formats socket rows into one reused line buffer, then writes them.
 pub struct RowWriter {
     line: Vec<u8>,
+    /// `--info`'s line under a row, reused.
+    info: Vec<u8>,
     local: Ipv6Text,
     remote: Ipv6Text,
     host: Ipv6Text,
@@ -136,6 +139,7 @@ impl RowWriter {
     pub fn new() -> Self {
         RowWriter {
             line: Vec::with_capacity(256),
+            info: Vec::new(),
             local: Ipv6Text::new(),
             remote: Ipv6Text::new(),
             host: Ipv6Text::new(),
@@ -149,6 +153,7 @@ impl RowWriter {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,
@@ -235,7 +240,35 @@ impl RowWriter {
             write_timer(line, socket);
         }
         line.push(b'\n');
-        out.write_all(line)
+        out.write_all(line)?;
+        if config.info && !ext.is_empty() {
+            self.write_info(out, socket, ext, config)?;
+        }
+        Ok(())
+    }
+
+    /// `--info`: the socket's tcp_info, congestion control and memory on
+    /// the next line, as `ss -i -m` prints them (`-o` adds the options,
+    /// `-n` whole-number rates, as in ss).
+    fn write_info(
+        &mut self,
+        out: &mut impl Write,
+        socket: &InetSocket,
+        ext: SocketExt<'_>,
+        config: &Config,
+    ) -> io::Result<()> {
+        let style = ss_info::Style {
+            options: config.timers,
+            numeric: config.numeric_hosts && config.numeric_ports,
+        };
+        self.info.clear();
+        ss_info::write_line(
+            &mut self.info,
+            &ss_info::Health::of(socket.state, ext),
+            style,
+        );
+        self.info.push(b'\n');
+        out.write_all(&self.info)
     }
 
     pub fn unix_row(
@@ -371,7 +404,7 @@ mod tests {
         let mut out = Vec::new();
         let mut names = NameCache::new();
         RowWriter::new()
-            .inet_row(&mut out, s, c, &mut names, None)
+            .inet_row(&mut out, s, SocketExt::NONE, c, &mut names, None)
             .unwrap();
         String::from_utf8(out).unwrap()
     }

@@ -9,13 +9,14 @@
 //! conditions, C types and printf conversions (`%g` and `%.0f` are
 //! reproduced exactly; Rust's float formatting rounds the binary value
 //! correctly, as glibc's does). Like ss, a payload shorter than the
-//! running kernel's struct reads as zeros past its end. Not printed yet:
-//! what needs attributes this module is not given (BBR and DCTCP detail,
-//! Vegas' RTT, TCP-MD5 keys, ULP info).
+//! running kernel's struct reads as zeros past its end, and so does a
+//! short BBR, DCTCP or Vegas struct. Not printed: what needs attributes
+//! nlstat does not ask for (TCP-MD5 keys, ULP info).
 //!
 //! Both write into a caller's reused buffer: no allocation per socket.
 
-use crate::collect::tcp_info::{Field, SkMemInfo, TcpInfo, cong_name, options};
+use crate::collect::tcp_info::{CcInfo, CcKind, Field, SkMemInfo, TcpInfo, cong_name, options};
+use crate::model::SocketExt;
 use crate::model::tcp_state;
 use crate::render::json::JsonLine;
 use crate::text::Text;
@@ -31,6 +32,22 @@ pub struct Health<'a> {
     /// The raw `INET_DIAG_CONG` payload.
     pub cong: Option<&'a [u8]>,
     pub skmem: Option<SkMemInfo<'a>>,
+    /// The congestion control's own detail (BBR, DCTCP, Vegas).
+    pub cc: Option<CcInfo<'a>>,
+}
+
+impl<'a> Health<'a> {
+    /// What a socket's `--info` extensions hold; empty parts are absent.
+    pub fn of(state: u8, ext: SocketExt<'a>) -> Self {
+        let present = |bytes: &'a [u8]| (!bytes.is_empty()).then_some(bytes);
+        Health {
+            state,
+            info: present(ext.info).map(TcpInfo::new),
+            cong: present(ext.cong),
+            skmem: present(ext.skmem).map(SkMemInfo::new),
+            cc: CcInfo::new(ext.cc_kind, ext.cc_info),
+        }
+    }
 }
 
 /// ss's switches that change the line.
@@ -63,7 +80,10 @@ pub fn write_line(out: &mut Vec<u8>, health: &Health<'_>, style: Style) {
     if let Some(info) = health.info {
         write_options_and_windows(out, health, info, style);
         write_counters(out, info);
-        write_rates(out, info, style);
+        if let Some(cc) = health.cc {
+            write_cc(out, cc, style);
+        }
+        write_rates(out, info, health.cc, style);
         write_losses(out, health.state, info);
     }
 }
@@ -162,11 +182,67 @@ fn write_counters(out: &mut Vec<u8>, info: TcpInfo<'_>) {
     }
 }
 
+/// ` dctcp:(ce_state:..,alpha:..,ab_ecn:..,ab_tot:..)` (or
+/// ` dctcp:fallback_mode` when DCTCP is not in use, the peer lacking ECN),
+/// ` bbr:(bw:..bps,mrtt:..[,pacing_gain:..][,cwnd_gain:..])`; Vegas'
+/// struct prints nothing of its own (its RTT feeds `send`).
+fn write_cc(out: &mut Vec<u8>, cc: CcInfo<'_>, style: Style) {
+    let get = |field| cc.get_or_zero(field);
+    match cc.kind {
+        CcKind::Vegas => {}
+        CcKind::Dctcp if get(Field::DCTCP_ENABLED) == 0 => {
+            out.extend_from_slice(b" dctcp:fallback_mode");
+        }
+        CcKind::Dctcp => {
+            let _ = write!(
+                out,
+                " dctcp:(ce_state:{},alpha:{},ab_ecn:{},ab_tot:{})",
+                get(Field::DCTCP_CE_STATE),
+                get(Field::DCTCP_ALPHA),
+                get(Field::DCTCP_AB_ECN),
+                get(Field::DCTCP_AB_TOT)
+            );
+        }
+        CcKind::Bbr => {
+            out.extend_from_slice(b" bbr:(bw:");
+            push_bandwidth(out, get(Field::BBR_BW) as f64 * 8.0, style);
+            out.extend_from_slice(b"bps,mrtt:");
+            push_g(out, get(Field::BBR_MIN_RTT) as f64 / 1000.0, 6);
+            for (label, field) in [
+                (",pacing_gain:", Field::BBR_PACING_GAIN),
+                (",cwnd_gain:", Field::BBR_CWND_GAIN),
+            ] {
+                if get(field) != 0 {
+                    out.extend_from_slice(label.as_bytes());
+                    push_g(out, get(field) as f64 / 256.0, 6);
+                }
+            }
+            out.push(b')');
+        }
+    }
+}
+
+/// The RTT ss computes `send` from: Vegas' own (its struct also comes
+/// from Westwood and Illinois) when it has a sample, else tcp_info's.
+fn send_rtt(info: TcpInfo<'_>, cc: Option<CcInfo<'_>>) -> u64 {
+    if let Some(cc) = cc.filter(|cc| cc.kind == CcKind::Vegas) {
+        let rtt = cc.get_or_zero(Field::VEGAS_RTT);
+        if cc.get_or_zero(Field::VEGAS_ENABLED) != 0 && rtt != 0 && rtt != 0x7fff_ffff {
+            return rtt;
+        }
+    }
+    info.get_or_zero(Field::RTT)
+}
+
 /// The computed send rate, idle times, pacing and delivery rates, busy
 /// times.
-fn write_rates(out: &mut Vec<u8>, info: TcpInfo<'_>, style: Style) {
+fn write_rates(out: &mut Vec<u8>, info: TcpInfo<'_>, cc: Option<CcInfo<'_>>, style: Style) {
     let get = |field| info.get_or_zero(field);
-    let (rtt, mss, cwnd) = (get(Field::RTT), get(Field::SND_MSS), get(Field::SND_CWND));
+    let (rtt, mss, cwnd) = (
+        send_rtt(info, cc),
+        get(Field::SND_MSS),
+        get(Field::SND_CWND),
+    );
     if rtt > 0 && mss != 0 && cwnd != 0 {
         let send = cwnd as f64 * mss as f64 * 8_000_000.0 / rtt as f64;
         if send != 0.0 {
@@ -358,6 +434,13 @@ pub fn write_json(line: &mut JsonLine, health: &Health<'_>) {
         }
         line.object_field_end();
     }
+    if let Some(cc) = health.cc {
+        line.object_field(cc.kind.json_name());
+        for (name, value) in cc.fields() {
+            line.u64(name, value);
+        }
+        line.object_field_end();
+    }
 }
 
 #[cfg(test)]
@@ -486,6 +569,7 @@ mod tests {
             info: Some(TcpInfo::new(&payload)),
             cong: Some(b"cubic\0"),
             skmem: None,
+            cc: None,
         };
         let options = Style {
             options: true,
@@ -506,6 +590,145 @@ mod tests {
         );
         // no attribute at all: the tab alone, as ss prints it
         assert_eq!(line(&Health::default(), Style::default()), "\t");
+    }
+
+    /// u32 words in the host's order, as the kernel sends them.
+    fn words(values: &[u32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_ne_bytes()).collect()
+    }
+
+    /// The tcp_info of an established socket: rtt 30 us, mss 47616,
+    /// cwnd 13 (send 165068800000bps, as ss computed it).
+    fn established() -> Vec<u8> {
+        let mut payload = vec![0u8; 104];
+        payload[0] = tcp_state::ESTABLISHED;
+        payload[68..72].copy_from_slice(&30u32.to_ne_bytes());
+        payload[16..20].copy_from_slice(&47616u32.to_ne_bytes());
+        payload[80..84].copy_from_slice(&13u32.to_ne_bytes());
+        payload[88..92].copy_from_slice(&3u32.to_ne_bytes());
+        payload
+    }
+
+    fn with_cc(info: &[u8], kind: u16, cc: &[u8], style: Style) -> String {
+        let health = Health {
+            state: tcp_state::ESTABLISHED,
+            info: Some(TcpInfo::new(info)),
+            cc: CcInfo::new(kind, cc),
+            ..Health::default()
+        };
+        line(&health, style)
+    }
+
+    const BBR: u16 = 16;
+    const DCTCP: u16 = 9;
+    const VEGAS: u16 = 3;
+
+    #[test]
+    fn bbr_detail_is_sss() {
+        // what ss 6.1 printed for a loopback BBR sender (bw 3527109008
+        // bytes/s, min_rtt 12 us, both gains 739/256)
+        let info = established();
+        let bbr = words(&[3_527_109_008, 0, 12, 739, 739]);
+        let send = " send 165068800000bps";
+        assert_eq!(
+            with_cc(&info, BBR, &bbr, Style::default()),
+            format!(
+                "\t rtt:0.03/0 mss:47616 cwnd:13 bbr:(bw:28216872064bps,mrtt:0.012,\
+                 pacing_gain:2.88672,cwnd_gain:2.88672){send}"
+            )
+        );
+        // zero gains are left out; the high half counts; words scale
+        let bbr = words(&[0, 1, 6, 0, 512]);
+        let words_style = Style {
+            options: false,
+            numeric: false,
+        };
+        assert_eq!(
+            with_cc(&info, BBR, &bbr, words_style),
+            "\t rtt:0.03/0 mss:47616 cwnd:13 bbr:(bw:34.4Gbps,mrtt:0.006,cwnd_gain:2) send 165Gbps"
+        );
+        // a short struct reads as zeros, as ss's calloc'd copy does
+        assert_eq!(
+            with_cc(&info, BBR, &[], Style::default()),
+            format!("\t rtt:0.03/0 mss:47616 cwnd:13 bbr:(bw:0bps,mrtt:0){send}")
+        );
+    }
+
+    #[test]
+    fn dctcp_detail_is_sss() {
+        let info = established();
+        let mut dctcp = vec![1u8, 0, 2, 0];
+        dctcp.extend(words(&[1024, 4500, 90000]));
+        assert_eq!(
+            with_cc(&info, DCTCP, &dctcp, Style::default()),
+            "\t rtt:0.03/0 mss:47616 cwnd:13 dctcp:(ce_state:2,alpha:1024,ab_ecn:4500,ab_tot:90000) \
+             send 165068800000bps"
+        );
+        // not enabled (no ECN with the peer): the fallback word alone
+        let fallback = [0u8; 16];
+        assert_eq!(
+            with_cc(&info, DCTCP, &fallback, Style::default()),
+            "\t rtt:0.03/0 mss:47616 cwnd:13 dctcp:fallback_mode send 165068800000bps"
+        );
+    }
+
+    #[test]
+    fn vegas_rtt_drives_send_and_prints_nothing() {
+        let info = established();
+        // Vegas' RTT (60 us) replaces tcp_info's (30 us) in send
+        let vegas = words(&[1, 4, 60, 20]);
+        assert_eq!(
+            with_cc(&info, VEGAS, &vegas, Style::default()),
+            "\t rtt:0.03/0 mss:47616 cwnd:13 send 82534400000bps"
+        );
+        // not enabled, no sample, or the "none yet" value: tcp_info's
+        for vegas in [[0, 4, 60, 20], [1, 4, 0, 20], [1, 4, 0x7fff_ffff, 20]] {
+            assert_eq!(
+                with_cc(&info, VEGAS, &words(&vegas), Style::default()),
+                "\t rtt:0.03/0 mss:47616 cwnd:13 send 165068800000bps"
+            );
+        }
+        // an attribute type that is not a congestion control's: no detail
+        assert!(CcInfo::new(2, &vegas).is_none());
+    }
+
+    #[test]
+    fn json_names_the_detail_after_its_struct() {
+        let json_of = |kind: u16, cc: &[u8]| {
+            let health = Health {
+                cc: CcInfo::new(kind, cc),
+                ..Health::default()
+            };
+            let mut json = JsonLine::new();
+            json.begin("socket");
+            write_json(&mut json, &health);
+            let mut out = Vec::new();
+            json.end(&mut out).unwrap();
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+        };
+        let bbr = json_of(BBR, &words(&[3_527_109_008, 1, 12, 739, 739]));
+        assert_eq!(
+            bbr["bbr_info"],
+            serde_json::json!({"bw": 3_527_109_008u64 + (1 << 32), "min_rtt": 12,
+                               "pacing_gain": 739, "cwnd_gain": 739})
+        );
+        let mut dctcp = vec![1u8, 0, 2, 0];
+        dctcp.extend(words(&[1024, 4500, 90000]));
+        assert_eq!(
+            json_of(DCTCP, &dctcp)["dctcp_info"],
+            serde_json::json!({"enabled": 1, "ce_state": 2, "alpha": 1024,
+                               "ab_ecn": 4500, "ab_tot": 90000})
+        );
+        assert_eq!(
+            json_of(VEGAS, &words(&[1, 4, 60, 20]))["vegas_info"],
+            serde_json::json!({"enabled": 1, "rttcnt": 4, "rtt": 60, "minrtt": 20})
+        );
+        // a short struct: the members it covers, the rest absent
+        assert_eq!(
+            json_of(BBR, &words(&[5, 0, 7]))["bbr_info"],
+            serde_json::json!({"bw": 5, "min_rtt": 7})
+        );
+        assert!(json_of(0, &[1, 2, 3, 4]).as_object().unwrap().len() == 1);
     }
 
     #[test]

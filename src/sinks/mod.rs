@@ -13,7 +13,7 @@ pub mod table;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetSocket, Tick, UnixSocket};
+use crate::model::{InetSocket, SocketExt, Tick, UnixSocket};
 use crate::render::{json, netstat};
 use crate::views::Aggregator;
 use std::io::{self, Write};
@@ -38,11 +38,13 @@ pub trait SocketSink {
         Ok(())
     }
 
-    /// One inet socket, with the tick's names and owners.
+    /// One inet socket and its `--info` extensions, with the tick's names
+    /// and owners.
     fn inet_row(
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         owners: Option<&ProcessIndex>,
@@ -70,11 +72,12 @@ impl SocketSink for netstat::RowWriter {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         owners: Option<&ProcessIndex>,
     ) -> io::Result<()> {
-        netstat::RowWriter::inet_row(self, out, socket, config, names, owners)
+        netstat::RowWriter::inet_row(self, out, socket, ext, config, names, owners)
     }
 
     fn unix_row(
@@ -96,11 +99,12 @@ impl SocketSink for json::SocketObjects {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         owners: Option<&ProcessIndex>,
     ) -> io::Result<()> {
-        json::SocketObjects::inet_row(self, out, socket, config, names, owners)
+        json::SocketObjects::inet_row(self, out, socket, ext, config, names, owners)
     }
 
     fn unix_row(
@@ -123,6 +127,7 @@ impl SocketSink for Aggregator {
         &mut self,
         _out: &mut impl Write,
         socket: &InetSocket,
+        _ext: SocketExt<'_>,
         _config: &Config,
         _names: &mut NameCache,
         owners: Option<&ProcessIndex>,
@@ -200,11 +205,12 @@ impl SocketSink for SocketOutput {
         &mut self,
         out: &mut impl Write,
         socket: &InetSocket,
+        ext: SocketExt<'_>,
         config: &Config,
         names: &mut NameCache,
         owners: Option<&ProcessIndex>,
     ) -> io::Result<()> {
-        each!(self, sink => sink.inet_row(out, socket, config, names, owners))
+        each!(self, sink => sink.inet_row(out, socket, ext, config, names, owners))
     }
 
     #[inline]

@@ -367,6 +367,7 @@ fn type_matches(documented: &str, value: &Value) -> bool {
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         "array" => value.is_array(),
+        "object" => value.is_object(),
         other => panic!("doc/json.md names an unknown type {other:?}"),
     }
 }
@@ -437,7 +438,9 @@ fn readme_schema_matches_the_output() {
         .stdout,
     );
     let mut by_table: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-    let sockets = run(&["-a", "-t", "-u", "-U", "-w", "-x", "-e", "-o", "-p"]);
+    let sockets = run(&[
+        "-a", "-t", "-u", "-U", "-w", "-x", "-e", "-o", "-p", "--info",
+    ]);
     let (unix, inet): (Vec<Value>, Vec<Value>) =
         sockets.into_iter().partition(|o| o["proto"] == "unix");
     by_table.insert("`socket` (TCP, UDP, UDP-Lite, raw)", inet);

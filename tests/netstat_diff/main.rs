@@ -12,6 +12,7 @@ pub(crate) mod exporter;
 mod faults;
 mod filters;
 mod groups;
+mod info;
 mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;

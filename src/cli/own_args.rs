@@ -44,7 +44,8 @@ pub struct NlstatArgs {
     /// print it under the socket's row in ss -i and -m's words and units,
     /// or as the info, cong and skmem fields of --json (see JSON OUTPUT).
     /// Socket tables from sock_diag only: refused with -r, -i, -s, -M, -g
-    /// and --source proc (/proc/net has none of it); a row that comes
+    /// and --source proc (/proc/net has none of it), and with the views and
+    /// the exporter (they count sockets, not their health); a row that comes
     /// from /proc anyway (raw sockets without their diag module) has no
     /// line.
     #[arg(long = "info", action = ArgAction::Count)]

@@ -67,6 +67,15 @@ pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> 
     let exporter = exporter(own)?;
     refuse_ignored(raw, mode, exporter.as_ref().map(|(name, _)| *name))?;
     chosen.extend(exporter);
+    if own.info > 0
+        && let Some((name, _)) = chosen.first()
+    {
+        // the views and the exporter count sockets; per-group health from
+        // tcp_info is not counted yet, so --info would be ignored there
+        return Err(format!(
+            "--info shows each socket's health under its row; {name} does not show it"
+        ));
+    }
     let mut view = only_one(chosen, raw, mode)?;
     if own.all_netns > 0
         && let Some(View::GroupBy { keys, .. }) = &mut view

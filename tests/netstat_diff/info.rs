@@ -523,6 +523,13 @@ fn info_is_refused_where_it_would_be_ignored() {
         &["-s"],
         &["-g"],
         &["-tan", "--source", "proc"],
+        // the views and the exporter count; per-group health is not counted
+        &["-tan", "--group-by", "state"],
+        &["--summary"],
+        &["--listeners"],
+        &["--ephemeral"],
+        &["--textfile", "/nonexistent/nlstat-info.prom"],
+        &["--serve", "127.0.0.1:9"],
     ] {
         let mut args = vec!["--info"];
         args.extend_from_slice(other);

@@ -63,7 +63,7 @@ fn main() {
     }
     // Names anyone can choose must not drive the operator's terminal; JSON
     // escapes by its own rules, and pipes keep netstat's bytes.
-    let terminal = !config.output.is_json() && terminal::is_terminal(libc::STDOUT_FILENO);
+    let terminal = !config.output.is_json() && stdio::is_terminal(libc::STDOUT_FILENO);
     config.terminal = terminal;
     let mut out =
         terminal::TerminalSafe::new(stdio::install(Buffering::of(libc::STDOUT_FILENO)), terminal);

@@ -300,7 +300,7 @@ impl SocketListing {
             Programs::Scanning(_, true) => ITERATOR_WAIT_ROWS,
             _ => usize::MAX,
         };
-        crate::render::stdio::mark();
+        crate::io::stdio::mark();
         self.rows.inet_header(out, config)?;
         self.buffered.clear();
         self.buffered_ext.clear();
@@ -399,7 +399,7 @@ impl SocketListing {
         filter: &SocketFilter,
         programs: &mut Programs,
     ) -> Result<bool> {
-        crate::render::stdio::mark();
+        crate::io::stdio::mark();
         let index = programs.ready()?;
         self.rows.unix_header(out, config)?;
         let rows = &mut self.rows;

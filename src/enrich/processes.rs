@@ -428,8 +428,9 @@ struct ProcDir {
     for_terminal: bool,
 }
 
-// SAFETY: through a shared reference only `fd` is used, with openat,
-// readlinkat and fstatat, which are thread-safe on one directory fd. The
+// SAFETY: through a shared reference only `fd` (with openat, readlinkat and
+// fstatat, which are thread-safe on one directory fd) and the immutable
+// `for_terminal` flag are used. The
 // DIR stream, which is not, is read only by `pids`, which takes `&mut
 // self`, so no other reference exists while it reads; it is closed only in
 // Drop, which owns the ProcDir.

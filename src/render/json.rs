@@ -68,6 +68,7 @@ impl JsonLine {
     /// Start an object with its `kind` (after the tick's label).
     pub fn begin(&mut self, kind: &str) -> &mut Self {
         self.buffer.clear();
+        self.fresh_object = false;
         self.buffer.push(b'{');
         self.buffer.extend_from_slice(&self.label);
         self.buffer.extend_from_slice(b"\"kind\":\"");
@@ -223,6 +224,8 @@ impl JsonLine {
     }
 
     pub fn object_end(&mut self) -> &mut Self {
+        // an object with no field leaves no first field pending
+        self.fresh_object = false;
         self.buffer.push(b'}');
         self
     }

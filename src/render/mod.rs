@@ -6,10 +6,4 @@ pub mod exposition;
 pub mod json;
 pub mod netstat;
 pub mod ss_info;
-/// stdio moved to [`crate::io`] (a leaf below every stage); this path
-/// stays for code written against the old one.
-pub use crate::io::stdio;
 pub mod terminal;
-/// The text buffers moved to [`crate::text`] (a leaf below every stage);
-/// this path stays for code written against the old one.
-pub use crate::text;

@@ -21,8 +21,6 @@
 
 use std::io::{self, Write};
 
-pub use crate::io::stdio::is_terminal;
-
 /// True for bytes that pass unchanged without looking further.
 fn plain(b: u8) -> bool {
     (0x20..0x7f).contains(&b) || b == b'\n'

@@ -320,7 +320,7 @@ impl Routes {
                 self.root.path("net/ipv6_route").display(),
                 if more == 0 { "es" } else { "" }
             );
-            crate::render::stdio::write_stderr(line.as_bytes());
+            crate::io::stdio::write_stderr(line.as_bytes());
         }
     }
 }

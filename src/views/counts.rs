@@ -79,8 +79,10 @@ impl GroupCounts {
     /// `label` in text and `key` in JSON.
     pub(crate) fn set_namespace(&mut self, inode: u64, label: &str, key: &str) {
         self.netns = inode;
+        // every tick names its namespace again: no allocation once known
         self.netns_names
-            .insert(inode, (label.to_string(), key.to_string()));
+            .entry(inode)
+            .or_insert_with(|| (label.to_string(), key.to_string()));
     }
 
     /// Add `other`'s counts (another namespace's) to these and clear them.

@@ -8,7 +8,7 @@ use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::model::StateWord;
 use crate::render::json::JsonLine;
-use crate::render::text::Text;
+use crate::text::Text;
 use rustc_hash::FxHashMap;
 use std::io::{self, Write};
 
@@ -89,7 +89,7 @@ fn show(
         }
         Value::Number(n) => Shown::Number(n),
         Value::Addr(a) if naming.hosts => {
-            let mut text = crate::render::text::Ipv6Text::new();
+            let mut text = crate::text::Ipv6Text::new();
             names.host_text(a, false, &mut text);
             Shown::Text(text.as_str().into())
         }

@@ -100,7 +100,8 @@ fn write_skmem(out: &mut Vec<u8>, skmem: SkMemInfo<'_>) {
         if index > 0 {
             out.push(b',');
         }
-        let _ = write!(out, "{label}{value}");
+        out.extend_from_slice(label.as_bytes());
+        push_decimal(out, u64::from(value));
     }
     out.push(b')');
 }
@@ -139,19 +140,22 @@ fn write_options_and_windows(
     }
     if has(options::WSCALE) {
         let (snd, rcv) = (get(Field::SND_WSCALE), get(Field::RCV_WSCALE));
-        let _ = write!(out, " wscale:{snd},{rcv}");
+        out.extend_from_slice(b" wscale:");
+        push_decimal(out, snd);
+        out.push(b',');
+        push_decimal(out, rcv);
     }
     let rto = get(Field::RTO);
     if rto != 0 && rto != 3_000_000 {
         out.extend_from_slice(b" rto:");
-        push_g(out, rto as f64 / 1000.0, 6);
+        push_millis(out, rto);
     }
     number(out, " backoff:", get(Field::BACKOFF));
     if get(Field::RTT) != 0 {
         out.extend_from_slice(b" rtt:");
-        push_g(out, get(Field::RTT) as f64 / 1000.0, 6);
+        push_millis(out, get(Field::RTT));
         out.push(b'/');
-        push_g(out, get(Field::RTTVAR) as f64 / 1000.0, 6);
+        push_millis(out, get(Field::RTTVAR));
     }
     milliseconds(out, " ato:", get(Field::ATO));
     signed(out, " mss:", get(Field::SND_MSS));
@@ -207,7 +211,7 @@ fn write_cc(out: &mut Vec<u8>, cc: CcInfo<'_>, style: Style) {
             out.extend_from_slice(b" bbr:(bw:");
             push_bandwidth(out, get(Field::BBR_BW) as f64 * 8.0, style);
             out.extend_from_slice(b"bps,mrtt:");
-            push_g(out, get(Field::BBR_MIN_RTT) as f64 / 1000.0, 6);
+            push_millis(out, get(Field::BBR_MIN_RTT));
             for (label, field) in [
                 (",pacing_gain:", Field::BBR_PACING_GAIN),
                 (",cwnd_gain:", Field::BBR_CWND_GAIN),
@@ -299,7 +303,10 @@ fn write_losses(out: &mut Vec<u8>, state: u8, info: TcpInfo<'_>) {
     number(out, " unacked:", get(Field::UNACKED));
     let (retrans, total) = (get(Field::RETRANS), get(Field::TOTAL_RETRANS));
     if retrans != 0 || total != 0 {
-        let _ = write!(out, " retrans:{retrans}/{total}");
+        out.extend_from_slice(b" retrans:");
+        push_decimal(out, retrans);
+        out.push(b'/');
+        push_decimal(out, total);
     }
     number(out, " lost:", get(Field::LOST));
     if state != tcp_state::LISTEN {
@@ -327,7 +334,8 @@ fn write_losses(out: &mut Vec<u8>, state: u8, info: TcpInfo<'_>) {
 /// `label` and the value (`%u`/`%llu`), when it is not zero.
 fn number(out: &mut Vec<u8>, label: &str, value: u64) {
     if value != 0 {
-        let _ = write!(out, "{label}{value}");
+        out.extend_from_slice(label.as_bytes());
+        push_decimal(out, value);
     }
 }
 
@@ -342,7 +350,7 @@ fn signed(out: &mut Vec<u8>, label: &str, value: u64) {
 fn milliseconds(out: &mut Vec<u8>, label: &str, micros: u64) {
     if micros != 0 {
         out.extend_from_slice(label.as_bytes());
-        push_g(out, micros as f64 / 1000.0, 6);
+        push_millis(out, micros);
     }
 }
 
@@ -350,7 +358,7 @@ fn milliseconds(out: &mut Vec<u8>, label: &str, micros: u64) {
 /// k, M, G or T.
 fn push_bandwidth(out: &mut Vec<u8>, bps: f64, style: Style) {
     if style.numeric {
-        let _ = write!(out, "{bps:.0}");
+        push_whole(out, bps);
         return;
     }
     let scales = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
@@ -362,6 +370,56 @@ fn push_bandwidth(out: &mut Vec<u8>, bps: f64, style: Style) {
         }
     }
     push_g(out, bps, 6);
+}
+
+/// `%g` of `micros / 1000.0` (ss's milliseconds), without float
+/// formatting when the quotient has at most six significant digits (below
+/// 1000 s), which is then its exact decimal: the common case, per socket.
+fn push_millis(out: &mut Vec<u8>, micros: u64) {
+    if micros >= 1_000_000 {
+        push_g(out, micros as f64 / 1000.0, 6);
+        return;
+    }
+    push_decimal(out, micros / 1000);
+    let fraction = micros % 1000;
+    if fraction != 0 {
+        let digits = [
+            b'.',
+            b'0' + (fraction / 100) as u8,
+            b'0' + (fraction / 10 % 10) as u8,
+            b'0' + (fraction % 10) as u8,
+        ];
+        let used = if fraction.is_multiple_of(100) {
+            2
+        } else if fraction.is_multiple_of(10) {
+            3
+        } else {
+            4
+        };
+        out.extend_from_slice(&digits[..used]);
+    }
+}
+
+/// `%.0f` of a rate: the nearest whole number, printed as an integer when
+/// that is exact (below 2^53, not a tie, whose rounding `printf` decides).
+fn push_whole(out: &mut Vec<u8>, value: f64) {
+    const EXACT: f64 = (1u64 << 53) as f64;
+    if (0.0..EXACT).contains(&value) {
+        let floor = value.floor();
+        let rest = value - floor;
+        if rest != 0.5 {
+            push_decimal(out, floor as u64 + u64::from(rest > 0.5));
+            return;
+        }
+    }
+    let _ = write!(out, "{value:.0}");
+}
+
+/// An integer in decimal.
+fn push_decimal(out: &mut Vec<u8>, value: u64) {
+    let mut text: Text<24> = Text::new();
+    text.push_u64(value);
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// C's `%.<precision>g` of a finite or infinite non-NaN double: the
@@ -753,6 +811,43 @@ mod tests {
             let mut out = Vec::new();
             push_g(&mut out, value, precision);
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{value}");
+        }
+    }
+
+    /// The fast paths print what the general ones print: `%g` of the
+    /// milliseconds and `%.0f` of a rate, across magnitudes and the
+    /// boundaries where they hand over.
+    #[test]
+    fn fast_number_paths_match_the_general_ones() {
+        let mut micros: Vec<u64> = (0..3000).collect();
+        micros.extend([999_999, 1_000_000, 1_000_001, 12_345_678, 4_294_967_295]);
+        micros.extend((0..2000u64).map(|i| i.wrapping_mul(2_654_435_761) % 2_000_000));
+        for us in micros {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            push_millis(&mut fast, us);
+            push_g(&mut general, us as f64 / 1000.0, 6);
+            assert_eq!(fast, general, "{us} us");
+        }
+        let mut rates = vec![
+            0.0,
+            0.4,
+            0.5,
+            0.6,
+            1.5,
+            2.5,
+            1e15,
+            9.007199254740991e15,
+            1e17,
+        ];
+        rates.extend((1..2000u64).map(|i| (i * 7_919) as f64 * 8.0 / 3.0));
+        for bps in rates {
+            let mut fast = Vec::new();
+            push_whole(&mut fast, bps);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                format!("{bps:.0}"),
+                "{bps}"
+            );
         }
     }
 }

@@ -117,18 +117,6 @@ impl ExtArena {
             cc_kind,
         }
     }
-
-    /// Append `other`'s rows after these.
-    pub fn append(&mut self, other: &ExtArena) {
-        let base = self.bytes.len() as u32;
-        self.bytes.extend_from_slice(&other.bytes);
-        self.spans.extend(
-            other
-                .spans
-                .iter()
-                .map(|(ends, kind)| (ends.map(|end| end + base), *kind)),
-        );
-    }
 }
 
 /// TCP states as the kernel numbers them (`include/net/tcp_states.h`).
@@ -510,5 +498,39 @@ mod tests {
     fn dump_mask_leaves_out_bound_inactive_only() {
         assert_eq!(tcp_state::ALL.count_zeros(), 1);
         assert_eq!(tcp_state::ALL & (1 << tcp_state::BOUND_INACTIVE), 0);
+    }
+
+    /// Each row gets back exactly the extensions it was kept with, empty
+    /// parts included; a row with none kept, or past the end, has none.
+    #[test]
+    fn ext_arena_gives_each_row_its_own_bytes() {
+        let rows = [
+            SocketExt {
+                info: b"abcd",
+                cong: b"bbr",
+                skmem: b"12345678",
+                cc_info: b"xy",
+                cc_kind: 16,
+            },
+            SocketExt::NONE,
+            SocketExt {
+                info: b"",
+                cong: b"cubic",
+                skmem: b"",
+                cc_info: b"",
+                cc_kind: 0,
+            },
+        ];
+        let mut arena = ExtArena::default();
+        assert_eq!(arena.get(0), SocketExt::NONE);
+        for ext in rows {
+            arena.push(ext);
+        }
+        for (i, ext) in rows.iter().enumerate() {
+            assert_eq!(arena.get(i), *ext, "row {i}");
+        }
+        assert_eq!(arena.get(3), SocketExt::NONE);
+        arena.clear();
+        assert_eq!(arena.get(0), SocketExt::NONE);
     }
 }

@@ -90,6 +90,9 @@ pub enum View {
     GroupBy {
         keys: Vec<Key>,
         top: Option<usize>,
+        /// `--sort`: the numeric column rows are ordered by, descending
+        /// (`count` when not given).
+        sort: Option<String>,
     },
     Summary,
     Listeners,

@@ -1,6 +1,6 @@
 # Values clap_complete cannot describe (generated from nlstat's code).
 function __nlstat_takes_value
-    contains -- $argv[1] -A --protocol --source --pid-source --group-by --top --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
+    contains -- $argv[1] -A --protocol --source --pid-source --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
 end
 
 function __nlstat_group_by_keys
@@ -66,6 +66,7 @@ bpf\t''
 proc\t''"
 complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r -f -a "(__nlstat_group_by_keys)"
 complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r -f
+complete -c nlstat -l sort -d 'order --group-by\'s rows by FIELD, largest first' -r -f
 complete -c nlstat -l serve -d 'serve Prometheus metrics on [ADDR:]PORT (127.0.0.1 without ADDR)' -r -f
 complete -c nlstat -l textfile -d 'write the metrics to PATH (every tick with -c)' -r -F
 complete -c nlstat -l min-interval -d 'with --serve, reuse a collection for SECONDS (default 1)' -r -f

@@ -25,6 +25,14 @@ pub struct ViewArgs {
     /// keep the first N rows of --group-by
     #[arg(long = "top", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub top: Option<String>,
+    /// order --group-by's rows by FIELD, largest first
+    ///
+    /// Order --group-by's rows by a numeric column, largest first (ties by
+    /// count, then key): count, delta (with -c), or with --info one of
+    /// the health columns (rtt_p50, bytes_sent, limited_rwnd, ...; see
+    /// SOCKET HEALTH). With --top N, the first N rows in that order.
+    #[arg(long = "sort", value_name = "FIELD", value_hint = clap::ValueHint::Other)]
+    pub sort: Option<String>,
     /// socket counts per protocol, family and state
     ///
     /// Counts per protocol, family and state for every selected table, then
@@ -68,12 +76,17 @@ pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> 
     refuse_ignored(raw, mode, exporter.as_ref().map(|(name, _)| *name))?;
     chosen.extend(exporter);
     if own.info > 0
-        && let Some((name, _)) = chosen.first()
+        && let Some((name, _)) = chosen.iter().find(|(_, view)| {
+            !matches!(
+                view,
+                View::GroupBy { .. } | View::Listeners | View::Exporter { .. }
+            )
+        })
     {
-        // the views and the exporter count sockets; per-group health from
-        // tcp_info is not counted yet, so --info would be ignored there
+        // these count sockets without their health: --info would be
+        // ignored there
         return Err(format!(
-            "--info shows each socket's health under its row; {name} does not show it"
+            "--info adds health to --group-by, --listeners and the exporter; {name} does not show it"
         ));
     }
     let mut view = only_one(chosen, raw, mode)?;
@@ -95,8 +108,12 @@ fn group_by(raw: &RawArgs) -> Result<Option<View>, String> {
         if own.top.is_some() {
             return Err("--top goes with --group-by".into());
         }
+        if own.sort.is_some() {
+            return Err("--sort goes with --group-by".into());
+        }
         return Ok(None);
     };
+    let sort = sort_column(own.sort.as_deref(), raw)?;
     let top = match own.top.as_deref() {
         None => None,
         Some(text) => match text.parse::<usize>() {
@@ -110,7 +127,28 @@ fn group_by(raw: &RawArgs) -> Result<Option<View>, String> {
     {
         return Err(format!("--group-by {} needs -p", key.name()));
     }
-    Ok(Some(View::GroupBy { keys, top }))
+    Ok(Some(View::GroupBy { keys, top, sort }))
+}
+
+/// --sort's column, if given: a numeric column the rows will have.
+fn sort_column(sort: Option<&str>, raw: &RawArgs) -> Result<Option<String>, String> {
+    let Some(name) = sort else {
+        return Ok(None);
+    };
+    let health = crate::views::health::column_names().any(|c| c == name);
+    match name {
+        "count" => Ok(Some(name.into())),
+        "delta" if raw.continuous > 0 => Ok(Some(name.into())),
+        "delta" => Err("--sort delta: the change column comes with -c".into()),
+        _ if health && raw.own.info > 0 => Ok(Some(name.into())),
+        _ if health => Err(format!("--sort {name}: health columns come with --info")),
+        _ => Err(format!(
+            "--sort: `{name}' is not a numeric column (count, delta, or with --info {})",
+            crate::views::health::column_names()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// The exporter's view (--serve or --textfile, with its --max-series),

@@ -59,7 +59,7 @@ impl AllNamespaces {
             .view
             .clone()
             .filter(|v| matches!(v, crate::views::View::GroupBy { .. }))
-            .map(Aggregator::new);
+            .map(|view| Aggregator::new(view, config.info));
         AllNamespaces {
             states: FxHashMap::default(),
             processes: None,

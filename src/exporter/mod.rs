@@ -5,10 +5,12 @@
 //! A collection is one pass of the socket pipeline into the exporter view
 //! (keys and counts, no rows), one RTM_GETLINK dump and the SNMP files;
 //! one collector per concern writes its families ([`sockets`],
-//! [`listeners`], [`ephemeral`], [`interfaces`], [`snmp`]). With
+//! [`listeners`], [`ephemeral`], [`interfaces`], [`snmp`], and with
+//! `--info` [`health`]). With
 //! `--all-netns` the namespace is a label each sample is written with.
 
 mod ephemeral;
+mod health;
 mod http;
 mod interfaces;
 mod listeners;
@@ -174,6 +176,9 @@ impl Collection {
                 sockets::write(e, parts.counts)?;
                 listeners::write(e, parts.listeners)?;
                 ephemeral::write(e, parts.ephemeral, parts.max_series)?;
+                if let Some(backends) = parts.backends {
+                    health::write(e, parts.listeners, &backends.busiest(parts.max_series))?;
+                }
             }
             view.clear();
         }

@@ -62,7 +62,8 @@ pub(super) fn write(e: &mut Exposition<'_>, root: &ProcRoot, buffer: &mut Vec<u8
         e.family(&metric, kind, &help)?;
         let name = match kind {
             Kind::Counter => format!("{metric}_total"),
-            Kind::Gauge => metric,
+            // SNMP counters are numbers, never distributions
+            Kind::Gauge | Kind::GaugeHistogram => metric,
         };
         match value {
             Value::Unsigned(v) => e.sample(&name, &[], v)?,

@@ -24,6 +24,10 @@ impl Format {
 pub enum Kind {
     Gauge,
     Counter,
+    /// A distribution of what is there now (it may shrink): a histogram
+    /// in the 0.0.4 format, OpenMetrics' gauge histogram (whose count and
+    /// sum samples are `_gcount` and `_gsum`, see [`Exposition::suffixes`]).
+    GaugeHistogram,
 }
 
 /// Writes metric families into a stream, or into [`Families`] when
@@ -85,6 +89,8 @@ impl<'a> Exposition<'a> {
             (Kind::Gauge, _) => (name.to_string(), "gauge"),
             (Kind::Counter, Format::Prometheus) => (format!("{name}_total"), "counter"),
             (Kind::Counter, Format::OpenMetrics) => (name.to_string(), "counter"),
+            (Kind::GaugeHistogram, Format::Prometheus) => (name.to_string(), "histogram"),
+            (Kind::GaugeHistogram, Format::OpenMetrics) => (name.to_string(), "gaugehistogram"),
         };
         let out: &mut dyn Write = match &mut self.out {
             Target::Stream(out) => &mut **out,
@@ -96,6 +102,14 @@ impl<'a> Exposition<'a> {
         };
         writeln!(out, "# HELP {family} {}", escape_help(help))?;
         writeln!(out, "# TYPE {family} {word}")
+    }
+
+    /// The count and sum suffixes of a [`Kind::GaugeHistogram`]'s samples.
+    pub fn suffixes(&self) -> (&'static str, &'static str) {
+        match self.format {
+            Format::Prometheus => ("_count", "_sum"),
+            Format::OpenMetrics => ("_gcount", "_gsum"),
+        }
     }
 
     /// One sample; `name` is the full sample name (with `_total` for a

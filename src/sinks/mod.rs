@@ -127,12 +127,12 @@ impl SocketSink for Aggregator {
         &mut self,
         _out: &mut impl Write,
         socket: &InetSocket,
-        _ext: SocketExt<'_>,
+        ext: SocketExt<'_>,
         _config: &Config,
         _names: &mut NameCache,
         owners: Option<&ProcessIndex>,
     ) -> io::Result<()> {
-        self.add_inet(socket, owners);
+        self.add_inet(socket, ext, owners);
         Ok(())
     }
 
@@ -170,7 +170,7 @@ macro_rules! each {
 impl SocketOutput {
     pub fn for_config(config: &Config) -> Self {
         if let Some(view) = &config.view {
-            SocketOutput::View(Box::new(Aggregator::new(view.clone())))
+            SocketOutput::View(Box::new(Aggregator::new(view.clone(), config.info)))
         } else if config.output.is_json() {
             SocketOutput::JsonLines(Box::default())
         } else {

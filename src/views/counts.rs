@@ -2,12 +2,13 @@
 //! counts by key tuple, with the previous tick's counts for `-c`.
 
 use super::change::{change, vanished};
+use super::health::{self, Health};
 use super::keys::{Key, Tuple, Value, network, pack_tuple, packing, port, unpack};
-use super::output::{NetnsNames, Shower, Shown, write_count_rows};
+use super::output::{Columns, CountRow, NetnsNames, Shower, Shown, write_count_rows};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetSocket, UnixSocket};
+use crate::model::{InetSocket, SocketExt, UnixSocket};
 use crate::render::json::{JsonLine, proto_name};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::{self, Write};
@@ -33,6 +34,12 @@ pub(crate) struct GroupCounts {
     previous_packed: Option<FxHashMap<u64, u64>>,
     previous_shown_packed: Option<FxHashSet<u64>>,
     counts: FxHashMap<Tuple, u64>,
+    /// With `--info`: each tuple's count and health, kept instead of
+    /// `counts` (and never packed: the health is per tuple anyway).
+    health: Option<FxHashMap<Tuple, (u64, Health)>>,
+    /// `--sort`: the column rows are ordered by (descending) instead of
+    /// the count.
+    sort: Option<String>,
     /// Rendered rows of the previous tick (views that merge tuples which
     /// render alike), for `-c`'s change column.
     previous: Option<FxHashMap<Vec<Shown>, u64>>,
@@ -48,12 +55,14 @@ pub(crate) struct GroupCounts {
     netns_names: NetnsNames,
 }
 
-/// One row to print: the key as shown, its count, its change (`-c`).
-type ShownRow = (Vec<Shown>, u64, Option<i64>);
+/// A merged row: the key as shown, its count, its change (`-c`) and its
+/// health (`--info`).
+type MergedRow = (Vec<Shown>, u64, Option<i64>, Option<Health>);
 
 impl GroupCounts {
-    pub(crate) fn new(key_list: Vec<Key>) -> Self {
-        let packing = packing(&key_list);
+    /// Counts by `key_list`; with `health`, each group's health too.
+    pub(crate) fn new(key_list: Vec<Key>, health: bool, sort: Option<String>) -> Self {
+        let packing = packing(&key_list).filter(|_| !health);
         let packed32 = packing
             .as_ref()
             .filter(|p| p.iter().map(|(_, w)| w + 2).sum::<u32>() <= 32)
@@ -66,6 +75,8 @@ impl GroupCounts {
             previous_packed: None,
             previous_shown_packed: None,
             counts: FxHashMap::default(),
+            health: health.then(FxHashMap::default),
+            sort,
             previous: None,
             previous_tuples: None,
             previous_shown: None,
@@ -97,6 +108,13 @@ impl GroupCounts {
         for (tuple, n) in other.counts.drain() {
             *self.counts.entry(tuple).or_insert(0) += n;
         }
+        if let (Some(mine), Some(theirs)) = (&mut self.health, &mut other.health) {
+            for (tuple, (n, health)) in theirs.drain() {
+                let entry = mine.entry(tuple).or_default();
+                entry.0 += n;
+                entry.1.merge(&health);
+            }
+        }
         for (inode, names) in other.netns_names.drain() {
             self.netns_names.insert(inode, names);
         }
@@ -124,8 +142,19 @@ impl GroupCounts {
         }
     }
 
-    /// Count one socket under the tuple `value` gives for each key.
-    fn count(&mut self, value: impl Fn(&Key) -> Value) {
+    /// Count one socket under the tuple `value` gives for each key (and
+    /// with `--info`, add its health: an inet socket's, with its
+    /// extensions).
+    fn count(&mut self, value: impl Fn(&Key) -> Value, inet: Option<(&InetSocket, SocketExt)>) {
+        if let Some(groups) = &mut self.health {
+            let tuple: Tuple = self.key_list.iter().map(value).collect();
+            let (n, health) = groups.entry(tuple).or_default();
+            *n += 1;
+            if let Some((socket, ext)) = inet {
+                health.add(socket, &ext);
+            }
+            return;
+        }
         if let Some(packing) = &self.packing {
             let packed = pack_tuple(packing, value);
             match &mut self.packed32 {
@@ -138,12 +167,17 @@ impl GroupCounts {
         *self.counts.entry(tuple).or_insert(0) += 1;
     }
 
-    pub(crate) fn add_inet(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
+    pub(crate) fn add_inet(
+        &mut self,
+        socket: &InetSocket,
+        ext: SocketExt,
+        programs: Option<&ProcessIndex>,
+    ) {
         let owner = programs
             .and_then(|p| p.owner(socket.inode))
             .map(|(pid, _)| pid);
         let netns = self.netns;
-        self.count(|key: &Key| match key {
+        let value = |key: &Key| match key {
             Key::Proto => Value::Str(proto_name(socket.proto)),
             Key::Family => Value::Str(if socket.is_v6() { "inet6" } else { "inet" }),
             Key::State => Value::InetState(socket.proto, socket.state),
@@ -157,7 +191,8 @@ impl GroupCounts {
             Key::Pid => owner.map_or(Value::Null, |p| Value::Number(u64::from(p))),
             Key::Program => owner.map_or(Value::Null, Value::Program),
             Key::Netns => Value::Netns(netns),
-        });
+        };
+        self.count(value, Some((socket, ext)));
     }
 
     pub(crate) fn add_unix(&mut self, socket: &UnixSocket<'_>, programs: Option<&ProcessIndex>) {
@@ -166,7 +201,7 @@ impl GroupCounts {
             .map(|(pid, _)| pid);
         let state = socket.state_word();
         let netns = self.netns;
-        self.count(|key: &Key| match key {
+        let value = |key: &Key| match key {
             Key::Proto => Value::Str("unix"),
             Key::Family => Value::Str("unix"),
             Key::State if state.is_empty() => Value::Null,
@@ -175,13 +210,17 @@ impl GroupCounts {
             Key::Program => owner.map_or(Value::Null, Value::Program),
             Key::Netns => Value::Netns(netns),
             _ => Value::Null,
-        });
+        };
+        self.count(value, None);
     }
 
     /// Start counting afresh (the previous tick's counts stay for `-c`).
     pub(crate) fn clear(&mut self) {
         self.counts.clear();
         self.packed.clear();
+        if let Some(groups) = &mut self.health {
+            groups.clear();
+        }
         if let Some(narrow) = &mut self.packed32 {
             narrow.clear();
         }
@@ -225,7 +264,8 @@ impl GroupCounts {
         );
         if shower.names_hosts() {
             // every distinct address at once, with netstat's bounded wait
-            shower.resolve_hosts(self.counts.keys().flat_map(|t| {
+            let with_health = self.health.iter().flat_map(|groups| groups.keys());
+            shower.resolve_hosts(self.counts.keys().chain(with_health).flat_map(|t| {
                 t.iter().filter_map(|v| match v {
                     Value::Addr(a) => Some(*a),
                     _ => None,
@@ -242,10 +282,14 @@ impl GroupCounts {
         // Tuples that render alike (two processes of one program, two uids
         // without a name) are merged; other tuples are printed as counted,
         // without rendering them all into memory first.
-        if self
-            .key_list
-            .iter()
-            .any(|k| matches!(k, Key::Program | Key::User))
+        // so do rows with health, or ordered by another column than the
+        // count (both rare and per group, not per socket)
+        if self.health.is_some()
+            || self.sort.as_deref().is_some_and(|s| s != "count")
+            || self
+                .key_list
+                .iter()
+                .any(|k| matches!(k, Key::Program | Key::User))
         {
             return self.write_merged(out, &table, shower);
         }
@@ -258,25 +302,31 @@ impl GroupCounts {
         self.write_tuples(out, &table, shower)
     }
 
-    /// Rows of tuples merged by how they are shown.
+    /// Rows of tuples merged by how they are shown, with their health,
+    /// ordered by `--sort`'s column (else the count), then by key.
     fn write_merged(
         &mut self,
         out: &mut dyn Write,
         table: &Table<'_>,
         mut shower: Shower<'_>,
     ) -> io::Result<()> {
-        self.unpack_counts();
-        let mut merged: FxHashMap<Vec<Shown>, u64> = FxHashMap::default();
-        for (tuple, count) in &self.counts {
-            *merged.entry(shower.show(tuple)).or_insert(0) += count;
-        }
+        let merged = self.merged(&mut shower);
         let previous = self.previous.take();
         let shown_before = self.previous_shown.take();
-        let mut rows: Vec<ShownRow> = merged
+        let mut rows: Vec<MergedRow> = merged
             .iter()
-            .map(|(key, n)| (key.clone(), *n, change(previous.as_ref(), key, *n)))
+            .map(|(key, (n, health))| {
+                let delta = change(previous.as_ref(), key, *n);
+                (key.clone(), *n, delta, health.clone())
+            })
             .collect();
-        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let sort = self.sort.as_deref().unwrap_or("count");
+        rows.sort_by(|a, b| {
+            sort_value(sort, b)
+                .cmp(&sort_value(sort, a))
+                .then(b.1.cmp(&a.1))
+                .then_with(|| a.0.cmp(&b.0))
+        });
         if let Some(n) = table.top {
             rows.truncate(n);
         }
@@ -285,17 +335,50 @@ impl GroupCounts {
             vanished(previous.as_ref(), shown_before.as_ref(), |k| {
                 merged.contains_key(k)
             })
-            .map(|(key, delta)| (key.clone(), 0, Some(delta))),
+            .map(|(key, delta)| (key.clone(), 0, Some(delta), None)),
         );
         rows[live..].sort_by(|a, b| a.0.cmp(&b.0));
         if table.config.continuous {
             self.previous_shown = table
                 .top
                 .map(|_| rows[..live].iter().map(|r| r.0.clone()).collect());
-            self.previous = Some(merged);
+            self.previous = Some(merged.into_iter().map(|(k, (n, _))| (k, n)).collect());
         }
-        let mut row = |i: usize| rows[i].clone();
-        table.write(out, &shower.keys, &mut row, rows.len())
+        let with_health = self.health.is_some();
+        let mut row = |i: usize| {
+            let (key, count, delta, health) = &rows[i];
+            CountRow {
+                key: key.clone(),
+                count: *count,
+                delta: *delta,
+                health: match (with_health, health) {
+                    (false, _) => Vec::new(),
+                    (true, Some(h)) => h.columns().collect(),
+                    // a group gone since the previous tick has no sockets
+                    (true, None) => Health::default().columns().collect(),
+                },
+            }
+        };
+        table.write(out, &shower.keys, with_health, &mut row, rows.len())
+    }
+
+    /// This tick's groups by how they are shown: counts, and with
+    /// `--info` health, of the tuples that show alike added up.
+    fn merged(&mut self, shower: &mut Shower<'_>) -> FxHashMap<Vec<Shown>, (u64, Option<Health>)> {
+        let mut merged: FxHashMap<Vec<Shown>, (u64, Option<Health>)> = FxHashMap::default();
+        if let Some(groups) = &self.health {
+            for (tuple, (n, health)) in groups {
+                let entry = merged.entry(shower.show(tuple)).or_default();
+                entry.0 += n;
+                entry.1.get_or_insert_with(Health::default).merge(health);
+            }
+            return merged;
+        }
+        self.unpack_counts();
+        for (tuple, count) in &self.counts {
+            merged.entry(shower.show(tuple)).or_default().0 += count;
+        }
+        merged
     }
 
     /// Rows of packed keys (they sort as their tuples do).
@@ -327,11 +410,13 @@ impl GroupCounts {
         let shown_now: Option<FxHashSet<u64>> = (table.top.is_some() && table.config.continuous)
             .then(|| rows.iter().filter(|r| r.1 > 0).map(|r| *r.0).collect());
         let keys = shower.keys.clone();
-        let mut row = |i: usize| {
-            let key = shower.show(&unpack(packing, *rows[i].0));
-            (key, rows[i].1, rows[i].2)
+        let mut row = |i: usize| CountRow {
+            key: shower.show(&unpack(packing, *rows[i].0)),
+            count: rows[i].1,
+            delta: rows[i].2,
+            health: Vec::new(),
         };
-        let written = table.write(out, &keys, &mut row, rows.len());
+        let written = table.write(out, &keys, false, &mut row, rows.len());
         drop(rows);
         if table.config.continuous {
             // this tick's counts become the next tick's previous ones
@@ -375,8 +460,13 @@ impl GroupCounts {
                     .collect()
             });
         let keys = shower.keys.clone();
-        let mut row = |i: usize| (shower.show(rows[i].0), rows[i].1, rows[i].2);
-        let written = table.write(out, &keys, &mut row, rows.len());
+        let mut row = |i: usize| CountRow {
+            key: shower.show(rows[i].0),
+            count: rows[i].1,
+            delta: rows[i].2,
+            health: Vec::new(),
+        };
+        let written = table.write(out, &keys, false, &mut row, rows.len());
         drop(rows);
         if table.config.continuous {
             // this tick's counts become the next tick's previous ones
@@ -403,19 +493,32 @@ impl Table<'_> {
         &self,
         out: &mut dyn Write,
         keys: &[Key],
-        row: &mut dyn FnMut(usize) -> ShownRow,
+        with_health: bool,
+        row: &mut dyn FnMut(usize) -> CountRow,
         count: usize,
     ) -> io::Result<()> {
         let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
-        write_count_rows(
-            out,
-            self.config,
-            self.json,
-            self.kind,
-            &names_of,
-            row,
-            count,
-        )
+        let health: Vec<&str> = if with_health {
+            health::column_names().collect()
+        } else {
+            Vec::new()
+        };
+        let columns = Columns {
+            kind: self.kind,
+            keys: &names_of,
+            health: &health,
+        };
+        write_count_rows(out, self.config, self.json, &columns, row, count)
+    }
+}
+
+/// A merged row's value in `--sort`'s column (`count`, `delta` or a
+/// health column); a value nobody told sorts last.
+fn sort_value(column: &str, row: &MergedRow) -> Option<i128> {
+    match column {
+        "count" => Some(i128::from(row.1)),
+        "delta" => row.2.map(i128::from),
+        name => row.3.as_ref()?.column(name).map(i128::from),
     }
 }
 

@@ -57,6 +57,11 @@ impl EphemeralCounts {
                 .unwrap_or(0);
     }
 
+    /// This tick's ephemeral port range.
+    pub(crate) fn range(&self) -> (u16, u16) {
+        self.range
+    }
+
     pub(crate) fn add(&mut self, socket: &InetSocket) {
         let (lo, hi) = self.range;
         if socket.proto == InetProto::Tcp

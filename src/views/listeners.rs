@@ -4,11 +4,12 @@
 //! nothing of text or JSON: a tick's [`Report`] is printed by [`write`].
 
 use super::change::change;
+use super::health::{self, Health};
 use super::output::{delta_text, json_delta, write_table};
 use super::sockstat::listen_counters;
 use crate::config::Config;
 use crate::enrich::processes::ProcessIndex;
-use crate::model::{InetProto, InetSocket, tcp_state};
+use crate::model::{InetProto, InetSocket, SocketExt, tcp_state};
 use crate::render::json::JsonLine;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::{self, Write};
@@ -30,6 +31,9 @@ pub(crate) struct ListenerCounts {
     /// (the kernel dumps a family's listeners before its connections).
     listener_ports: FxHashSet<u16>,
     per_end: FxHashMap<(IpAddr, u16, u8), u64>,
+    /// With `--info`: the health of the established connections per
+    /// local end.
+    health_per_end: Option<FxHashMap<(IpAddr, u16), Health>>,
     /// The previous tick's listeners (their accept queues).
     previous_listeners: Option<Vec<InetSocket>>,
     previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
@@ -41,6 +45,8 @@ struct Row {
     fill: u64,
     counts: [u64; 3],
     delta: Option<i64>,
+    /// With `--info`: its established connections' health.
+    health: Option<Health>,
 }
 
 /// The listen counters, with their rates per second (`-c`, after the
@@ -51,7 +57,15 @@ struct Counters {
 }
 
 impl ListenerCounts {
-    pub(crate) fn add(&mut self, socket: &InetSocket) {
+    /// Listener counts; with `health`, their connections' health too.
+    pub(crate) fn new(health: bool) -> Self {
+        ListenerCounts {
+            health_per_end: health.then(FxHashMap::default),
+            ..ListenerCounts::default()
+        }
+    }
+
+    pub(crate) fn add(&mut self, socket: &InetSocket, ext: SocketExt) {
         if socket.proto != InetProto::Tcp {
             return;
         }
@@ -67,6 +81,14 @@ impl ListenerCounts {
                 .per_end
                 .entry((socket.local, socket.local_port, socket.state))
                 .or_insert(0) += 1;
+            if let Some(health) = &mut self.health_per_end
+                && socket.state == tcp_state::ESTABLISHED
+            {
+                health
+                    .entry((socket.local, socket.local_port))
+                    .or_default()
+                    .add(socket, &ext);
+            }
         }
     }
 
@@ -75,6 +97,9 @@ impl ListenerCounts {
         self.listeners.clear();
         self.listener_ports.clear();
         self.per_end.clear();
+        if let Some(health) = &mut self.health_per_end {
+            health.clear();
+        }
     }
 
     /// This tick's listeners, as dumped.
@@ -96,6 +121,19 @@ impl ListenerCounts {
                 .sum();
         }
         counts
+    }
+
+    /// With `--info`: the health of listener `l`'s established
+    /// connections.
+    pub(crate) fn health(&self, l: &InetSocket) -> Option<Health> {
+        let per_end = self.health_per_end.as_ref()?;
+        let mut health = Health::default();
+        for ((addr, port), h) in per_end {
+            if *port == l.local_port && served_by(l, addr, &self.listeners) {
+                health.merge(h);
+            }
+        }
+        Some(health)
     }
 
     /// The previous tick's listeners that are not listening now, with
@@ -137,6 +175,7 @@ impl ListenerCounts {
                     u64::from(l.recv_q) * 100 / u64::from(l.backlog)
                 },
                 counts: self.connections(l),
+                health: self.health(l),
                 delta: change(
                     previous.as_ref(),
                     &(l.local, l.local_port),
@@ -158,6 +197,7 @@ impl ListenerCounts {
                 listener: gone,
                 fill: 0,
                 counts: [0; 3],
+                health: self.health_per_end.as_ref().map(|_| Health::default()),
                 delta: Some(-(queue as i64)),
             });
         }
@@ -268,6 +308,14 @@ fn write_json(
         if config.continuous {
             json_delta(&mut line, r.delta);
         }
+        if let Some(health) = &r.health {
+            for (name, value) in health::column_names().zip(health.columns()) {
+                match value {
+                    Some(v) => line.u64(name, v),
+                    None => line.null(name),
+                };
+            }
+        }
         line.end(out)?;
     }
     line.begin("listen_counters");
@@ -310,6 +358,9 @@ fn write_text(
     if config.continuous {
         header.push("delta".into());
     }
+    if config.info {
+        header.extend(health::column_names().map(String::from));
+    }
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -334,6 +385,13 @@ fn write_text(
             }
             if config.continuous {
                 cells.push(delta_text(r.delta));
+            }
+            if let Some(health) = &r.health {
+                cells.extend(
+                    health
+                        .columns()
+                        .map(|v| v.map_or_else(|| "-".into(), |v| v.to_string())),
+                );
             }
             cells
         })

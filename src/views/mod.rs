@@ -14,6 +14,7 @@
 mod change;
 pub(crate) mod counts;
 pub(crate) mod ephemeral;
+pub mod health;
 mod keys;
 pub(crate) mod listeners;
 pub(crate) mod output;
@@ -33,7 +34,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::processes::ProcessIndex;
 use crate::filter::expr::Query;
-use crate::model::{InetSocket, Tick, UnixSocket, tcp_state};
+use crate::model::{InetSocket, SocketExt, Tick, UnixSocket, tcp_state};
 use crate::render::json::JsonLine;
 use counts::GroupCounts;
 use ephemeral::EphemeralCounts;
@@ -125,24 +126,30 @@ pub struct Aggregator {
     listeners: Option<ListenerCounts>,
     /// `--ephemeral`, the exporter's ephemeral gauges.
     ephemeral: Option<EphemeralCounts>,
+    /// The exporter's health per backend (`--info`).
+    backends: Option<health::BackendHealth>,
     /// The JSON line of this tick, labelled with its namespace under
     /// `--all-netns`; each table starts from a clone of it.
     json: JsonLine,
 }
 
 impl Aggregator {
-    pub fn new(view: View) -> Self {
-        let key_list = match &view {
-            View::GroupBy { keys, .. } => Some(keys.clone()),
+    /// The view's counts; with `info` (`--info`), each group's and each
+    /// listener's health too.
+    pub fn new(view: View, info: bool) -> Self {
+        let (key_list, sort) = match &view {
+            View::GroupBy { keys, sort, .. } => (Some(keys.clone()), sort.clone()),
             View::Summary | View::Exporter { .. } => {
-                Some(vec![Key::Proto, Key::Family, Key::State])
+                (Some(vec![Key::Proto, Key::Family, Key::State]), None)
             }
-            _ => None,
+            _ => (None, None),
         };
+        let group_health = info && matches!(view, View::GroupBy { .. });
         let exporter = matches!(view, View::Exporter { .. });
         Aggregator {
-            counts: key_list.map(GroupCounts::new),
-            listeners: (exporter || view == View::Listeners).then(ListenerCounts::default),
+            counts: key_list.map(|keys| GroupCounts::new(keys, group_health, sort)),
+            listeners: (exporter || view == View::Listeners).then(|| ListenerCounts::new(info)),
+            backends: (exporter && info).then(health::BackendHealth::default),
             ephemeral: (exporter || view == View::Ephemeral).then(EphemeralCounts::default),
             view,
             json: JsonLine::new(),
@@ -175,18 +182,29 @@ impl Aggregator {
     pub fn start_tick(&mut self, root: &crate::collect::procfs::ProcRoot) {
         if let Some(ephemeral) = &mut self.ephemeral {
             ephemeral.start_tick(root);
+            if let Some(backends) = &mut self.backends {
+                backends.start_tick(ephemeral.range());
+            }
         }
     }
 
-    pub fn add_inet(&mut self, socket: &InetSocket, programs: Option<&ProcessIndex>) {
+    pub fn add_inet(
+        &mut self,
+        socket: &InetSocket,
+        ext: SocketExt,
+        programs: Option<&ProcessIndex>,
+    ) {
         if let Some(counts) = &mut self.counts {
-            counts.add_inet(socket, programs);
+            counts.add_inet(socket, ext, programs);
         }
         if let Some(listeners) = &mut self.listeners {
-            listeners.add(socket);
+            listeners.add(socket, ext);
         }
         if let Some(ephemeral) = &mut self.ephemeral {
             ephemeral.add(socket);
+        }
+        if let Some(backends) = &mut self.backends {
+            backends.add(socket, &ext);
         }
     }
 
@@ -244,6 +262,9 @@ impl Aggregator {
         if let Some(ephemeral) = &mut self.ephemeral {
             ephemeral.clear();
         }
+        if let Some(backends) = &mut self.backends {
+            backends.clear();
+        }
     }
 
     /// The exporter's view: its `max_series` and this tick's counts.
@@ -256,6 +277,7 @@ impl Aggregator {
             counts: self.counts.as_mut()?,
             listeners: self.listeners.as_ref()?,
             ephemeral: self.ephemeral.as_mut()?,
+            backends: self.backends.as_ref(),
         })
     }
 }
@@ -266,4 +288,6 @@ pub(crate) struct ExporterParts<'a> {
     pub(crate) counts: &'a mut GroupCounts,
     pub(crate) listeners: &'a ListenerCounts,
     pub(crate) ephemeral: &'a mut EphemeralCounts,
+    /// With `--info`: the health per backend.
+    pub(crate) backends: Option<&'a health::BackendHealth>,
 }

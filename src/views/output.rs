@@ -192,28 +192,56 @@ impl<'a> Shower<'a> {
     }
 }
 
+/// One `--group-by`/`--summary` row as shown: its key, its count, its
+/// change (`-c`) and, with `--info`, its health columns' values (see
+/// `views::health::column_names`; `None` shows as null or `-`).
+pub(crate) struct CountRow {
+    pub(crate) key: Vec<Shown>,
+    pub(crate) count: u64,
+    pub(crate) delta: Option<i64>,
+    pub(crate) health: Vec<Option<u64>>,
+}
+
+/// What a tick's count rows are: their JSON kind, the key names and the
+/// health columns each row carries (none without `--info`).
+pub(crate) struct Columns<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) keys: &'a [String],
+    pub(crate) health: &'a [&'a str],
+}
+
 /// `--group-by`/`--summary` rows, produced one at a time by `row` (twice
 /// for text: once for the column widths, once to print).
 pub(crate) fn write_count_rows(
     out: &mut dyn Write,
     config: &Config,
     json: &JsonLine,
-    kind: &str,
-    names_of: &[String],
-    row: &mut dyn FnMut(usize) -> (Vec<Shown>, u64, Option<i64>),
+    columns: &Columns<'_>,
+    row: &mut dyn FnMut(usize) -> CountRow,
     count: usize,
 ) -> io::Result<()> {
+    let Columns {
+        kind,
+        keys: names_of,
+        health,
+    } = *columns;
     if config.output.is_json() {
         let mut line = json.clone();
         for i in 0..count {
-            let (key, n, delta) = row(i);
+            let r = row(i);
             line.begin(kind);
-            for (name, value) in names_of.iter().zip(&key) {
+            for (name, value) in names_of.iter().zip(&r.key) {
                 value.json(&mut line, name);
             }
-            line.u64("count", n);
+            line.u64("count", r.count);
             if config.continuous {
-                json_delta(&mut line, delta);
+                json_delta(&mut line, r.delta);
+            }
+            for (name, value) in health.iter().zip(&r.health) {
+                match value {
+                    Some(v) => line.u64(name, *v),
+                    None => line.null(name),
+                };
             }
             line.end(out)?;
         }
@@ -224,20 +252,32 @@ pub(crate) fn write_count_rows(
     if config.continuous {
         header.push("delta".into());
     }
+    header.extend(health.iter().map(|h| h.to_string()));
     // a row's cells are rendered into the same buffers every time: with
     // many rows, no allocation per cell
     let mut cells: Vec<String> = vec![String::new(); header.len()];
-    let fill = |cells: &mut Vec<String>, (key, n, delta): (Vec<Shown>, u64, Option<i64>)| {
+    let fill = |cells: &mut Vec<String>, r: CountRow| {
         use std::fmt::Write as _;
         for cell in cells.iter_mut() {
             cell.clear();
         }
-        for (cell, value) in cells.iter_mut().zip(&key) {
+        for (cell, value) in cells.iter_mut().zip(&r.key) {
             value.text_into(cell);
         }
-        let _ = write!(cells[key.len()], "{n}");
+        let mut next = r.key.len();
+        let _ = write!(cells[next], "{}", r.count);
+        next += 1;
         if config.continuous {
-            cells[key.len() + 1].push_str(&delta_text(delta));
+            cells[next].push_str(&delta_text(r.delta));
+            next += 1;
+        }
+        for (cell, value) in cells[next..].iter_mut().zip(&r.health) {
+            match value {
+                Some(v) => {
+                    let _ = write!(cell, "{v}");
+                }
+                None => cell.push('-'),
+            }
         }
     };
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

@@ -547,3 +547,219 @@ fn series_of_sockets_that_close_are_no_longer_exported() {
     drop(helper.stdin.take());
     let _ = helper.wait();
 }
+
+/// Six idle loopback connections to 127.0.0.1:7100, client i having sent
+/// 1000 * (i + 1) bytes the server read: counters that stay put.
+const IDLE_CONNECTIONS: &str = r#"
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 7100)); l.listen(64)
+held = []
+for i in range(6):
+    c = socket.create_connection(("127.0.0.1", 7100)); s, _ = l.accept()
+    c.sendall(b"x" * (1000 * (i + 1)))
+    got = 0
+    while got < 1000 * (i + 1):
+        got += len(s.recv(65536))
+    held += [c, s]
+print("READY", flush=True)
+time.sleep(float(sys.argv[1]))
+"#;
+
+/// The rtt (microseconds) and bytes counters ss prints for the sockets
+/// `filter` selects (`rtt:` is milliseconds with three decimals, so whole
+/// microseconds; a counter ss leaves out is 0).
+fn ss_health(ns: &Namespace, filter: &str) -> (Vec<u64>, BTreeMap<String, u64>) {
+    let out = ns.sh(&format!("ss -tinHm state established '{filter}'"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mut rtts, mut sums) = (Vec::new(), BTreeMap::new());
+    for token in text.split_whitespace() {
+        if let Some(rtt) = token.strip_prefix("rtt:") {
+            let ms: f64 = rtt.split('/').next().unwrap().parse().unwrap();
+            rtts.push((ms * 1000.0).round() as u64);
+        }
+        for name in ["bytes_acked", "bytes_received"] {
+            if let Some(v) = token.strip_prefix(&format!("{name}:")) {
+                *sums.entry(name.to_string()).or_insert(0) += v.parse::<u64>().unwrap();
+            }
+        }
+    }
+    (rtts, sums)
+}
+
+/// Prometheus' `histogram_quantile` over cumulative buckets (upper bound
+/// in seconds, count): the bucket that holds rank q * count, linearly
+/// interpolated from its lower bound (0 for the first).
+fn histogram_quantile(q: f64, buckets: &[(f64, u64)]) -> f64 {
+    let total = buckets.last().unwrap().1 as f64;
+    let rank = q * total;
+    let mut lower = (0.0, 0u64);
+    for &(upper, count) in buckets {
+        if count as f64 >= rank {
+            return lower.0
+                + (upper - lower.0) * (rank - lower.1 as f64) / (count - lower.1) as f64;
+        }
+        lower = (upper, count);
+    }
+    unreachable!("the +Inf bucket holds every rank")
+}
+
+#[test]
+fn health_is_exported_as_ss_sees_it_and_prometheus_reads_the_histogram() {
+    let Some(ns) = Namespace::create("xhealth") else {
+        return;
+    };
+    if !require_tools(&["prometheus", "promtool", "ss"]) {
+        return;
+    }
+    let mut population = ns
+        .command("python3", &["-c", IDLE_CONNECTIONS, "60"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the connections");
+    assert_eq!(first_line(&mut population).trim(), "READY");
+    let _population = Running(population);
+    let _server = start_serving(&ns, 9479, &["--info"]);
+    let (text_code, text) = http(&ns, "http://127.0.0.1:9479/metrics", &[], "GET");
+    assert_eq!(text_code, 200);
+    promtool_accepts(&text);
+    assert!(text.contains("# TYPE nlstat_tcp_rtt_seconds histogram\n"));
+    let (_, open) = http(
+        &ns,
+        "http://127.0.0.1:9479/metrics",
+        &[("Accept", "application/openmetrics-text; version=1.0.0")],
+        "GET",
+    );
+    assert!(
+        open.contains("# TYPE nlstat_tcp_rtt_seconds gaugehistogram\n"),
+        "{open}"
+    );
+    assert!(open.contains("nlstat_tcp_rtt_seconds_gcount{role=\"backend\""));
+
+    // the clients' side (backend 127.0.0.1:7100) and the server's (the
+    // listener's established connections), against ss
+    let values = samples(&text);
+    let backend = "role=\"backend\",remote_addr=\"127.0.0.1\",remote_port=\"7100\"";
+    let listener = "role=\"listener\",family=\"inet\",local_addr=\"127.0.0.1\",local_port=\"7100\"";
+    let (client_rtts, client_sums) = ss_health(&ns, "( dport = :7100 )");
+    let (server_rtts, server_sums) = ss_health(&ns, "( sport = :7100 )");
+    assert_eq!(client_rtts.len(), 6, "ss sees the six clients");
+    let mut buckets = Vec::new();
+    for (labels, rtts) in [(backend, &client_rtts), (listener, &server_rtts)] {
+        buckets.clear();
+        for le in text
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix(&format!("nlstat_tcp_rtt_seconds_bucket{{{labels},le=\""))
+            })
+            .map(|l| l.split('"').next().unwrap().to_string())
+        {
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            let expected = rtts
+                .iter()
+                .filter(|&&us| us as f64 <= bound * 1e6 + 1e-6)
+                .count();
+            let series = format!("nlstat_tcp_rtt_seconds_bucket{{{labels},le=\"{le}\"}}");
+            assert_eq!(values[&series], expected as f64, "{series}");
+            buckets.push((bound, expected as u64));
+        }
+        assert_eq!(buckets.len(), 16, "15 bounds and +Inf for {labels}");
+        let count = values[&format!("nlstat_tcp_rtt_seconds_count{{{labels}}}")];
+        assert_eq!(count, rtts.len() as f64);
+        let sum = values[&format!("nlstat_tcp_rtt_seconds_sum{{{labels}}}")];
+        assert!(
+            (sum - rtts.iter().sum::<u64>() as f64 / 1e6).abs() < 1e-9,
+            "{labels}: {sum}"
+        );
+    }
+    assert_eq!(
+        values[&format!("nlstat_tcp_acked_bytes{{{backend}}}")],
+        client_sums["bytes_acked"] as f64
+    );
+    assert_eq!(
+        client_sums["bytes_acked"],
+        21_000 + 6,
+        "1000 * (1 + ... + 6) and the SYNs"
+    );
+    assert_eq!(
+        values[&format!("nlstat_tcp_received_bytes{{{listener}}}")],
+        server_sums["bytes_received"] as f64
+    );
+
+    // a real Prometheus computes the quantile from the same buckets
+    let dir = TempDir::new(&format!("{}-prometheus", ns.name));
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nlstat\n    static_configs:\n      - targets: ['127.0.0.1:9479']\n",
+    )
+    .unwrap();
+    let prometheus = ns
+        .command(
+            "prometheus",
+            &[
+                &format!("--config.file={}", config.display()),
+                &format!("--storage.tsdb.path={}", dir.join("data").display()),
+                "--web.listen-address=127.0.0.1:9091",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus (Debian package prometheus)");
+    let _prometheus = Running(prometheus);
+    let query = "histogram_quantile(0.9, nlstat_tcp_rtt_seconds_bucket{role=\"backend\",remote_port=\"7100\"})";
+    let url = format!(
+        "http://127.0.0.1:9091/api/v1/query?query={}",
+        query
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace('{', "%7B")
+            .replace('}', "%7D")
+            .replace('"', "%22")
+            .replace('=', "%3D")
+            .replace(',', "%2C")
+            .replace(' ', "%20")
+    );
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut answer = None;
+    while Instant::now() < deadline && answer.is_none() {
+        std::thread::sleep(Duration::from_millis(500));
+        let (code, body) = http(&ns, &url, &[], "GET");
+        if code == 200 {
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+            answer = value["data"]["result"][0]["value"][1]
+                .as_str()
+                .and_then(|v| v.parse::<f64>().ok());
+        }
+    }
+    let mut client_buckets = Vec::new();
+    let mut cumulative = 0;
+    for bound in text
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("nlstat_tcp_rtt_seconds_bucket{{{backend},le=\"")))
+        .map(|l| l.split('"').next().unwrap())
+    {
+        let bound = if bound == "+Inf" {
+            f64::INFINITY
+        } else {
+            bound.parse().unwrap()
+        };
+        cumulative = client_rtts
+            .iter()
+            .filter(|&&us| us as f64 <= bound * 1e6 + 1e-6)
+            .count();
+        client_buckets.push((bound, cumulative as u64));
+    }
+    assert_eq!(cumulative, 6);
+    let expected = histogram_quantile(0.9, &client_buckets);
+    let answer = answer.expect("Prometheus answers histogram_quantile over nlstat's buckets");
+    assert!(
+        (answer - expected).abs() <= 1e-9 * expected.max(1.0),
+        "{answer} vs {expected}"
+    );
+}

@@ -38,7 +38,7 @@ fn main() {
         Ok(())
     };
     if proto == "unix" {
-        let request = sock_diag::unix_request(states);
+        let request = sock_diag::unix_request(states, false);
         diag.dump(request, "unix", &mut count)
             .unwrap_or_else(|e| fail(&e.to_string()));
     } else {

@@ -47,7 +47,7 @@ fn record(dir: &Path) -> io::Result<()> {
     eprintln!("tcp.nlrec: {total} records");
 
     let mut unix = RecordingWriter::new(BufWriter::new(File::create(dir.join("unix.nlrec"))?))?;
-    let bytes = DiagSocket::encode_request(sock_diag::unix_request(tcp_state::ALL), 3);
+    let bytes = DiagSocket::encode_request(sock_diag::unix_request(tcp_state::ALL, false), 3);
     let total = dump(&mut socket, &bytes, &mut buffer, &mut unix)?;
     unix.finish()?;
     eprintln!("unix.nlrec: {total} records");

@@ -222,7 +222,7 @@ pub fn sock_diag_dump(data: &[u8]) {
     let bytecode: Option<&[u8]> = (flags & 0x20 != 0).then_some(&[0, 4, 8, 0][..]);
     match flags >> 6 {
         3 => {
-            let _ = collector.unix_table(tcp_state::ALL, flags & 0x20 != 0, |s| {
+            let _ = collector.unix_table(tcp_state::ALL, flags & 0x20 != 0, true, |s| {
                 rows.unix(s)?;
                 Ok(())
             });

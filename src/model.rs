@@ -395,6 +395,9 @@ pub struct UnixSocket<'a> {
     /// The peer's bound name, when known (sock_diag, and only when a
     /// filter asks for it).
     pub peer: Option<UnixPath<'a>>,
+    /// `--info`: the `SK_MEMINFO_*` array sock_diag gave (empty from
+    /// /proc or when not asked for).
+    pub skmem: &'a [u8],
 }
 
 impl UnixSocket<'_> {

@@ -50,6 +50,8 @@ struct UnixEntry {
     inode: u32,
     peer_inode: Option<u32>,
     name: Option<(u32, u32)>,
+    /// `--info`: its `SK_MEMINFO_*` array, as a range of the names arena.
+    skmem: (u32, u32),
     /// Client inodes of connections in a listener's accept queue, as a
     /// range of `unix_pending`.
     pending: (u32, u32),
@@ -207,6 +209,7 @@ impl Collector {
         &mut self,
         states: u32,
         peer_names: bool,
+        meminfo: bool,
         mut each: impl FnMut(&UnixSocket<'_>) -> Result<()>,
     ) -> Result<Table> {
         if self.source == Source::Auto && !self.unix_no_diag {
@@ -226,7 +229,7 @@ impl Collector {
                 pending.clear();
                 bogus = Skipped::default();
                 diag.dump(
-                    sock_diag::unix_request(states),
+                    sock_diag::unix_request(states, meminfo),
                     "sock_diag unix",
                     |payload| {
                         match sock_diag::parse_unix(payload) {
@@ -311,6 +314,9 @@ fn push_unix(
         names.extend_from_slice(n);
         (start, n.len() as u32)
     });
+    let skmem_start = u32::try_from(names.len()).unwrap_or(u32::MAX);
+    names.extend_from_slice(r.meminfo);
+    let skmem = (skmem_start, r.meminfo.len() as u32);
     let first = u32::try_from(pending.len()).unwrap_or(u32::MAX);
     pending.extend(r.pending_peers());
     let count = u32::try_from(pending.len())
@@ -322,6 +328,7 @@ fn push_unix(
         inode: r.inode,
         peer_inode: r.peer_inode,
         name,
+        skmem,
         pending: (first, count),
     });
 }
@@ -344,12 +351,11 @@ fn emit_unix(
     peer_names: bool,
     each: &mut impl FnMut(&UnixSocket<'_>) -> Result<()>,
 ) -> Result<()> {
-    let name_of = |r: &UnixEntry| {
-        r.name.and_then(|(start, len)| {
-            let start = start as usize;
-            names.get(start..start.saturating_add(len as usize))
-        })
+    let span = |(start, len): (u32, u32)| {
+        let start = start as usize;
+        names.get(start..start.saturating_add(len as usize))
     };
+    let name_of = |r: &UnixEntry| r.name.and_then(span);
     let by_inode: FxHashMap<u32, &[u8]> = if peer_names {
         records
             .iter()
@@ -375,6 +381,7 @@ fn emit_unix(
             peer_inode: r.peer_inode,
             name,
             pending_peers: &[],
+            meminfo: span(r.skmem).unwrap_or_default(),
         };
         let mut socket = record.to_socket(2 + extra);
         socket.peer = r
@@ -386,6 +393,7 @@ fn emit_unix(
             state: crate::model::tcp_state::ESTABLISHED,
             inode: 0,
             peer_inode: None,
+            meminfo: &[],
             ..record
         };
         for _ in 0..r.pending.1 {
@@ -447,7 +455,7 @@ mod tests {
         let mut rows = RowWriter::new();
         let mut out = Vec::new();
         let table = collector
-            .unix_table(crate::model::tcp_state::ALL, false, |s| {
+            .unix_table(crate::model::tcp_state::ALL, false, false, |s| {
                 rows.unix_row(&mut out, s, None)?;
                 Ok(())
             })

@@ -240,6 +240,7 @@ pub fn parse_unix_line(line: &[u8]) -> std::result::Result<UnixSocket<'_>, Parse
         path,
         kernel_state,
         peer: None,
+        skmem: &[],
     })
 }
 

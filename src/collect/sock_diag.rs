@@ -126,14 +126,21 @@ pub fn with_attribute(mut request: Vec<u8>, attribute: &[u8]) -> Vec<u8> {
     request
 }
 
+/// `UDIAG_SHOW_MEMINFO` (`linux/unix_diag.h`): the socket's
+/// `SK_MEMINFO_*` array as `UNIX_DIAG_MEMINFO`.
+const UDIAG_SHOW_MEMINFO: u32 = 0x20;
+const UNIX_DIAG_MEMINFO: u16 = 5;
+
 /// A dump request for unix sockets with their names, peers and, for
-/// listeners, the peers of connections still in the accept queue.
-pub fn unix_request(states: u32) -> SockDiagMessage {
+/// listeners, the peers of connections still in the accept queue; with
+/// `meminfo` (`--info`), their socket memory too.
+pub fn unix_request(states: u32, meminfo: bool) -> SockDiagMessage {
+    let memory = if meminfo { UDIAG_SHOW_MEMINFO } else { 0 };
     SockDiagMessage::UnixRequest(UnixRequest {
         state_flags: UnixStateFlags::from_bits_retain(states),
         inode: 0,
         show_flags: ShowFlags::from_bits_retain(
-            UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS,
+            UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | memory,
         ),
         cookie: [0; 8],
     })
@@ -264,6 +271,9 @@ pub struct UnixDiagRecord<'a> {
     /// For a listener: the inodes of the clients whose connections wait in
     /// its accept queue (`UNIX_DIAG_ICONS`), as raw native-endian u32s.
     pub pending_peers: &'a [u8],
+    /// `UNIX_DIAG_MEMINFO`: the `SK_MEMINFO_*` array (empty when not
+    /// asked for).
+    pub meminfo: &'a [u8],
 }
 
 impl UnixDiagRecord<'_> {
@@ -290,6 +300,7 @@ pub fn parse_unix(payload: &[u8]) -> Result<UnixDiagRecord<'_>, ParseError> {
         peer_inode: None,
         name: None,
         pending_peers: &[],
+        meminfo: &[],
     };
     for attribute in NlasIterator::new(&payload[UNIX_DIAG_MSG_LEN..]).flatten() {
         let kind = attribute.kind();
@@ -300,6 +311,7 @@ pub fn parse_unix(payload: &[u8]) -> Result<UnixDiagRecord<'_>, ParseError> {
             UNIX_DIAG_NAME => record.name = Some(value),
             UNIX_DIAG_PEER if value.len() >= 4 => record.peer_inode = Some(u32_at(value, 0)),
             UNIX_DIAG_ICONS => record.pending_peers = value,
+            UNIX_DIAG_MEMINFO => record.meminfo = value,
             _ => {}
         }
     }
@@ -329,6 +341,7 @@ impl<'a> UnixDiagRecord<'a> {
             path: self.name.map(UnixPath::SunPath),
             kernel_state: self.state,
             peer: None,
+            skmem: self.meminfo,
         }
     }
 }
@@ -414,6 +427,33 @@ mod tests {
         let socket = record.to_socket(2);
         assert_eq!(socket.flags, crate::model::SO_ACCEPTCON);
         assert_eq!(socket.path, Some(UnixPath::SunPath(b"\0rec-listener")));
+    }
+
+    // Recorded on Linux 6.18 with
+    //   strace -e trace=recvfrom -e read=all -xx nlstat -xl --info
+    // in a namespace holding one unix stream listener on the abstract name
+    // "rec-listener" (backlog 5): UDIAG_SHOW_MEMINFO's UNIX_DIAG_MEMINFO
+    // (nine u32s, rcvbuf and sndbuf 212992) and the RQLEN and SHUTDOWN
+    // attributes the kernel adds.
+    const UNIX_MEMINFO_DUMP: &str = "680000001400020001000000df7e000001010a00cb344a00824208000000000011000000007265632d6c697374656e657200000004000300280005000000000000400300000000000040030000000000000000000000000000000000000000000500060000000000";
+
+    #[test]
+    fn recorded_unix_dump_with_memory() {
+        let datagram = hex(UNIX_MEMINFO_DUMP);
+        let record = parse_unix(payloads(&datagram)[0]).unwrap();
+        assert_eq!(record.name, Some(&b"\0rec-listener"[..]));
+        let memory = crate::collect::tcp_info::SkMemInfo::new(record.meminfo);
+        let slots: Vec<(&str, u32)> = memory.fields().collect();
+        assert_eq!(slots.len(), 9);
+        assert_eq!(slots[1], ("rcvbuf", 212_992));
+        assert_eq!(slots[3], ("sndbuf", 212_992));
+        assert_eq!(record.to_socket(2).skmem, record.meminfo);
+        // the request asks for it only with --info
+        let show = |meminfo| match unix_request(0, meminfo) {
+            SockDiagMessage::UnixRequest(r) => r.show_flags.bits(),
+            _ => unreachable!(),
+        };
+        assert_eq!(show(true) & !show(false), UDIAG_SHOW_MEMINFO);
     }
 
     #[test]

@@ -409,6 +409,7 @@ impl SocketListing {
         let table = self.collector.unix_table(
             filter.unix_kernel_states(),
             filter.unix_peer_names(),
+            config.info,
             |socket| {
                 if filter.keep_unix(socket) {
                     rows.unix_row(out, socket, index)?;

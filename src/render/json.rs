@@ -446,6 +446,13 @@ impl SocketObjects {
         if let Some(programs) = programs {
             owner_fields(line, programs, socket.inode);
         }
+        if !socket.skmem.is_empty() {
+            let memory = crate::render::ss_info::Health {
+                skmem: Some(crate::collect::tcp_info::SkMemInfo::new(socket.skmem)),
+                ..crate::render::ss_info::Health::default()
+            };
+            crate::render::ss_info::write_json(line, &memory);
+        }
         line.end(out)
     }
 }

@@ -311,6 +311,16 @@ impl RowWriter {
             Some(UnixPath::SunPath(raw)) => push_sun_path(line, raw),
         }
         line.push(b'\n');
+        if !socket.skmem.is_empty() {
+            // --info: the socket's memory on the next line, as ss -xm
+            // prints it on the row
+            let memory = ss_info::Health {
+                skmem: Some(crate::collect::tcp_info::SkMemInfo::new(socket.skmem)),
+                ..ss_info::Health::default()
+            };
+            ss_info::write_line(line, &memory, ss_info::Style::default());
+            line.push(b'\n');
+        }
         out.write_all(line)
     }
 }
@@ -495,6 +505,7 @@ mod tests {
             path: None,
             kernel_state: 1,
             peer: None,
+            skmem: &[],
         };
         let mut out = Vec::new();
         RowWriter::new().unix_row(&mut out, &s, None).unwrap();

@@ -13,6 +13,7 @@ mod faults;
 mod filters;
 mod groups;
 mod info;
+mod info_unix;
 mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;

@@ -99,6 +99,13 @@ CASES += [
     # socket; ss on the same sockets (-a: the listeners too), and the floor
     # asking for the same extensions
     ("-tan --info", ["-tan", "--info"], ["-tain"], ["tcp", "46", "shown", "info"]),
+    # per-group health: the same request, counted per backend address
+    # instead of printed (bar: 1.2 x -tan --info, 32 MiB); one exporter
+    # collection with health against one without (bar: 2 x)
+    ("-tan --group-by remote_addr --info", ["-tan", "--group-by", "remote_addr", "--info"],
+     None, ["tcp", "46", "shown", "info"]),
+    ("--textfile --info (one collection)",
+     ["--textfile", "/tmp/nlstat-bench.prom", "--info"], None, ["tcp", "46", "shown", "info"]),
 ]
 
 # the nlstat cases --baseline pairs by default: one of each path (rows,
@@ -114,15 +121,19 @@ NETSTAT2 = {"-tan": ["--no-pids"], "-tanp": []}
 OWN_CASES = {"-tan --json": "-tan", "-tan 'sport = :PORT'": "-tan",
              "-tan --group-by state,local_port": "-tan", "-tan --summary": "-tan",
              "--listeners": "-tan", "--textfile (one collection)": "-a --summary",
-             "-tanp": "-tan", "-tanp --pid-source proc": "-tan", "-tan --info": "-tan"}
+             "-tanp": "-tan", "-tanp --pid-source proc": "-tan", "-tan --info": "-tan",
+             "-tan --group-by remote_addr --info": "-tan --info",
+             "--textfile --info (one collection)": "--textfile (one collection)"}
 # cases netstat cannot run (no filters, no views) and ss cannot (no JSON,
 # no views)
 NO_NETSTAT = {"-tan --json", "-tan 'sport = :PORT'", "-tanp 'sport = :PORT'",
               "-tan --group-by state,local_port", "-tan --summary", "--listeners",
               "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc",
-              "-tan --info"}
+              "-tan --info", "-tan --group-by remote_addr --info",
+              "--textfile --info (one collection)"}
 NO_SS = {"-tan --json", "-tan --group-by state,local_port", "-tan --summary", "--listeners",
-         "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc"}
+         "-a --summary", "--textfile (one collection)", "-tanp --pid-source proc",
+         "-tan --group-by remote_addr --info", "--textfile --info (one collection)"}
 # `nlstat -c` runs: their later ticks against the one-shot case of the label
 CONTINUOUS = [(["-tan"], "-tan"), (["-tanp"], "-tan"),
               (["-tanp", "--pid-source", "proc"], "-tan"),

@@ -40,14 +40,16 @@ pub struct NlstatArgs {
     /// tcp_info, congestion control and socket memory of each socket
     ///
     /// Ask the kernel for each TCP socket's tcp_info, congestion control
-    /// and socket memory (socket memory only for UDP and raw sockets) and
-    /// print it under the socket's row in ss -i and -m's words and units,
-    /// or as the info, cong and skmem fields of --json (see JSON OUTPUT).
-    /// Socket tables from sock_diag only: refused with -r, -i, -s, -M, -g
-    /// and --source proc (/proc/net has none of it), and with the views and
-    /// the exporter (they count sockets, not their health); a row that comes
-    /// from /proc anyway (raw sockets without their diag module) has no
-    /// line.
+    /// and socket memory (socket memory only for UDP, raw and unix
+    /// sockets) and print it under the socket's row in ss -i and -m's
+    /// words and units, or as the info, cong and skmem fields of --json
+    /// (see JSON OUTPUT). With --group-by, --listeners, --serve and
+    /// --textfile: per-group rtt percentiles, sums and limited-socket
+    /// counts instead (see SOCKET HEALTH in LOAD-BALANCER VIEWS). Socket
+    /// tables from sock_diag only: refused with -r, -i, -s, -M, -g and
+    /// --source proc (/proc/net has none of it), and with --summary and
+    /// --ephemeral; a row that comes from /proc anyway (raw sockets without
+    /// their diag module) has no line.
     #[arg(long = "info", action = ArgAction::Count)]
     pub info: u8,
     /// The views' options (--group-by, --top, --summary, --listeners,

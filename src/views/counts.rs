@@ -282,15 +282,15 @@ impl GroupCounts {
         // Tuples that render alike (two processes of one program, two uids
         // without a name) are merged; other tuples are printed as counted,
         // without rendering them all into memory first.
-        // so do rows with health, or ordered by another column than the
-        // count (both rare and per group, not per socket)
-        if self.health.is_some()
-            || self.sort.as_deref().is_some_and(|s| s != "count")
-            || self
-                .key_list
-                .iter()
-                .any(|k| matches!(k, Key::Program | Key::User))
-        {
+        // (and so are rows ordered by another column than the count)
+        let merges = self
+            .key_list
+            .iter()
+            .any(|k| matches!(k, Key::Program | Key::User));
+        if self.health.is_some() && !merges {
+            return self.write_health(out, &table, shower);
+        }
+        if merges || self.sort.as_deref().is_some_and(|s| s != "count") {
             return self.write_merged(out, &table, shower);
         }
         self.widen_packed();
@@ -300,6 +300,64 @@ impl GroupCounts {
             return written;
         }
         self.write_tuples(out, &table, shower)
+    }
+
+    /// Rows of tuples with their health, as counted (no two tuples show
+    /// alike), ordered by `--sort`'s column (else the count), then by
+    /// key: each row is shown as it is written, so a view with many groups
+    /// keeps no second copy of them.
+    fn write_health(
+        &mut self,
+        out: &mut dyn Write,
+        table: &Table<'_>,
+        mut shower: Shower<'_>,
+    ) -> io::Result<()> {
+        let Some(groups) = &self.health else {
+            return Ok(());
+        };
+        let previous = self.previous_tuples.take();
+        let shown_before = self.previous_shown_tuples.take();
+        type Row<'a> = (&'a Tuple, u64, Option<i64>, Option<&'a Health>);
+        let mut rows: Vec<Row> = Vec::with_capacity(groups.len());
+        rows.extend(
+            groups
+                .iter()
+                .map(|(t, (n, h))| (t, *n, change(previous.as_ref(), t, *n), Some(h))),
+        );
+        let sort = self.sort.as_deref().unwrap_or("count");
+        rows.sort_unstable_by(|a, b| by_column(sort, *a, *b));
+        if let Some(n) = table.top {
+            rows.truncate(n);
+        }
+        let live = rows.len();
+        rows.extend(
+            vanished(previous.as_ref(), shown_before.as_ref(), |k| {
+                groups.contains_key(k)
+            })
+            .map(|(key, delta)| (key, 0, Some(delta), None)),
+        );
+        rows[live..].sort_by(|a, b| a.0.cmp(b.0));
+        let empty: Vec<Option<u64>> = Health::default().columns().collect();
+        let keys = shower.keys.clone();
+        let mut row = |i: usize| {
+            let (key, count, delta, health) = rows[i];
+            CountRow {
+                key: shower.show(key),
+                count,
+                delta,
+                health: health.map_or_else(|| empty.clone(), |h| h.columns().collect()),
+            }
+        };
+        let written = table.write(out, &keys, true, &mut row, rows.len());
+        if table.config.continuous {
+            let shown_now: Option<FxHashSet<Tuple>> = table
+                .top
+                .map(|_| rows[..live].iter().map(|r| r.0.clone()).collect());
+            drop(rows);
+            self.previous_tuples = Some(groups.iter().map(|(t, (n, _))| (t.clone(), *n)).collect());
+            self.previous_shown_tuples = shown_now;
+        }
+        written
     }
 
     /// Rows of tuples merged by how they are shown, with their health,
@@ -322,10 +380,11 @@ impl GroupCounts {
             .collect();
         let sort = self.sort.as_deref().unwrap_or("count");
         rows.sort_by(|a, b| {
-            sort_value(sort, b)
-                .cmp(&sort_value(sort, a))
-                .then(b.1.cmp(&a.1))
-                .then_with(|| a.0.cmp(&b.0))
+            by_column(
+                sort,
+                (&a.0, a.1, a.2, a.3.as_ref()),
+                (&b.0, b.1, b.2, b.3.as_ref()),
+            )
         });
         if let Some(n) = table.top {
             rows.truncate(n);
@@ -512,14 +571,31 @@ impl Table<'_> {
     }
 }
 
-/// A merged row's value in `--sort`'s column (`count`, `delta` or a
-/// health column); a value nobody told sorts last.
-fn sort_value(column: &str, row: &MergedRow) -> Option<i128> {
+/// A row's value in `--sort`'s column (`count`, `delta` or a health
+/// column); a value nobody told sorts last.
+fn sort_value(
+    column: &str,
+    count: u64,
+    delta: Option<i64>,
+    health: Option<&Health>,
+) -> Option<i128> {
     match column {
-        "count" => Some(i128::from(row.1)),
-        "delta" => row.2.map(i128::from),
-        name => row.3.as_ref()?.column(name).map(i128::from),
+        "count" => Some(i128::from(count)),
+        "delta" => delta.map(i128::from),
+        name => health?.column(name).map(i128::from),
     }
+}
+
+/// The order of `--sort`'s column, largest first, then count, then key.
+fn by_column<K: Ord>(
+    column: &str,
+    a: (&K, u64, Option<i64>, Option<&Health>),
+    b: (&K, u64, Option<i64>, Option<&Health>),
+) -> std::cmp::Ordering {
+    sort_value(column, b.1, b.2, b.3)
+        .cmp(&sort_value(column, a.1, a.2, a.3))
+        .then(b.1.cmp(&a.1))
+        .then_with(|| a.0.cmp(b.0))
 }
 
 /// A tick's rows of counted keys (tuples, or packed tuples, which sort

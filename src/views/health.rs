@@ -66,19 +66,34 @@ pub(crate) fn column_names() -> impl Iterator<Item = &'static str> {
 pub(crate) struct Health {
     rtt: RttSketch,
     rtt_max: u32,
-    /// Sum of the sampled round-trip times, microseconds (the
-    /// histogram's `_sum`).
-    rtt_sum: u64,
-    /// Sampled round-trip times per [`RTT_BOUNDS_US`] bucket (not
-    /// cumulative; the last one is above every bound).
-    rtt_buckets: [u32; RTT_BOUNDS_US.len() + 1],
-    sums: [u64; SUMS.len()],
     /// Which sums had at least one socket reporting their field.
     present: u16,
-    limited: [u64; LIMITED.len()],
+    limited: [u32; LIMITED.len()],
+    sums: [u64; SUMS.len()],
+    /// The exporter's histogram (boxed: a view with many groups does not
+    /// carry it).
+    histogram: Option<Box<RttHistogram>>,
+}
+
+/// The sampled round-trip times per [`RTT_BOUNDS_US`] bucket (not
+/// cumulative; the last one is above every bound), and their sum in
+/// microseconds (the histogram's `_sum`).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct RttHistogram {
+    buckets: [u32; RTT_BOUNDS_US.len() + 1],
+    sum: u64,
 }
 
 impl Health {
+    /// A health that also keeps the exporter's histogram
+    /// ([`rtt_histogram`](Self::rtt_histogram)).
+    pub(crate) fn with_histogram() -> Self {
+        Health {
+            histogram: Some(Box::default()),
+            ..Health::default()
+        }
+    }
+
     /// Add one socket (its queues, and what its extensions tell).
     pub(crate) fn add(&mut self, socket: &InetSocket, ext: &SocketExt<'_>) {
         let info = TcpInfo::new(ext.info);
@@ -101,25 +116,30 @@ impl Health {
             self.add_rtt(rtt as u32);
         }
         for (count, limited) in self.limited.iter_mut().zip(limits(socket, &info, &memory)) {
-            *count += u64::from(limited);
+            *count += u32::from(limited);
         }
     }
 
     fn add_rtt(&mut self, rtt: u32) {
         self.rtt.add(rtt);
         self.rtt_max = self.rtt_max.max(rtt);
-        self.rtt_sum += u64::from(rtt);
-        let bucket = RTT_BOUNDS_US.partition_point(|&bound| bound < rtt);
-        self.rtt_buckets[bucket] += 1;
+        if let Some(histogram) = &mut self.histogram {
+            histogram.sum += u64::from(rtt);
+            let bucket = RTT_BOUNDS_US.partition_point(|&bound| bound < rtt);
+            histogram.buckets[bucket] += 1;
+        }
     }
 
     /// Add `other`'s sockets to these.
     pub(crate) fn merge(&mut self, other: &Health) {
         self.rtt.merge(&other.rtt);
         self.rtt_max = self.rtt_max.max(other.rtt_max);
-        self.rtt_sum += other.rtt_sum;
-        for (mine, theirs) in self.rtt_buckets.iter_mut().zip(&other.rtt_buckets) {
-            *mine += theirs;
+        if let Some(theirs) = &other.histogram {
+            let mine = self.histogram.get_or_insert_with(Box::default);
+            mine.sum += theirs.sum;
+            for (mine, theirs) in mine.buckets.iter_mut().zip(&theirs.buckets) {
+                *mine += theirs;
+            }
         }
         for (mine, theirs) in self.sums.iter_mut().zip(&other.sums) {
             *mine = mine.wrapping_add(*theirs);
@@ -135,7 +155,9 @@ impl Health {
     pub(crate) fn columns(&self) -> impl Iterator<Item = Option<u64>> + '_ {
         let sampled = self.rtt.count();
         let rtt = std::iter::once(Some(sampled))
-            .chain(QUANTILES.map(|q| self.rtt.quantile(q).map(u64::from)))
+            // an estimate never above the exact maximum (a bucket's
+            // representative may be)
+            .chain(QUANTILES.map(|q| self.rtt.quantile(q).map(|v| u64::from(v.min(self.rtt_max)))))
             .chain(std::iter::once(
                 (sampled > 0).then_some(u64::from(self.rtt_max)),
             ));
@@ -144,7 +166,8 @@ impl Health {
             .iter()
             .enumerate()
             .map(|(i, sum)| (self.present & (1 << i) != 0).then_some(*sum));
-        rtt.chain(sums).chain(self.limited.iter().map(|n| Some(*n)))
+        rtt.chain(sums)
+            .chain(self.limited.iter().map(|n| Some(u64::from(*n))))
     }
 
     /// The value of column `name` (one of [`column_names`]).
@@ -156,8 +179,12 @@ impl Health {
 
     /// The sampled round-trip times: per [`RTT_BOUNDS_US`] bucket (the
     /// last above them all), their count and their sum in microseconds.
+    /// (Empty without [`with_histogram`](Self::with_histogram).)
     pub(crate) fn rtt_histogram(&self) -> (&[u32], u64, u64) {
-        (&self.rtt_buckets, self.rtt.count(), self.rtt_sum)
+        match &self.histogram {
+            Some(h) => (&h.buckets, self.rtt.count(), h.sum),
+            None => (&[], 0, 0),
+        }
     }
 
     /// The sum named `name` (one of [`SUMS`]), if any socket reported it.
@@ -169,7 +196,7 @@ impl Health {
     /// The count of limited sockets named `name` (one of [`LIMITED`]).
     pub(crate) fn limited(&self, name: &str) -> Option<u64> {
         let i = LIMITED.iter().position(|n| *n == name)?;
-        Some(self.limited[i])
+        Some(u64::from(self.limited[i]))
     }
 }
 
@@ -199,7 +226,7 @@ impl BackendHealth {
             let (n, health) = self
                 .backends
                 .entry((socket.remote, socket.remote_port))
-                .or_default();
+                .or_insert_with(|| (0, Health::with_histogram()));
             *n += 1;
             health.add(socket, ext);
         }
@@ -264,7 +291,9 @@ fn limits(socket: &InetSocket, info: &TcpInfo<'_>, memory: &SkMemInfo<'_>) -> [b
 /// Masson et al., VLDB 2019). Buckets are kept sparse, sorted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RttSketch {
-    buckets: Vec<(u16, u32)>,
+    /// Inline up to two buckets: most groups of a view with many groups
+    /// hold a socket or two, and then no allocation.
+    buckets: smallvec::SmallVec<[(u16, u32); 2]>,
     count: u64,
 }
 
@@ -477,7 +506,7 @@ mod tests {
             (Field::BYTES_SENT, 5),
         ]);
         let full_buffer = skmem_with(9000, 8000, 4);
-        let mut health = Health::default();
+        let mut health = Health::with_histogram();
         let ext = |info: &[u8], skmem: &[u8]| -> SocketExt<'static> {
             SocketExt {
                 info: Vec::leak(info.to_vec()),
@@ -500,6 +529,11 @@ mod tests {
         assert_eq!(health.column("rtt_sockets"), Some(2));
         assert_eq!(health.column("rtt_p50"), Some(80));
         assert_eq!(health.column("rtt_max"), Some(120));
+        // a bucket's representative above the maximum is not shown
+        let mut one = Health::default();
+        one.add_rtt(5042);
+        assert!(RttSketch::representative(RttSketch::bucket(5042)) > 5042);
+        assert_eq!(one.column("rtt_p99"), Some(5042));
         // 80 us is in the first bucket (le 100 us), 120 in the second
         assert_eq!(&health.rtt_histogram().0[..3], [1, 1, 0]);
         assert_eq!(health.rtt_histogram().1..=health.rtt_histogram().2, 2..=200);

@@ -86,7 +86,7 @@ impl ListenerCounts {
             {
                 health
                     .entry((socket.local, socket.local_port))
-                    .or_default()
+                    .or_insert_with(Health::with_histogram)
                     .add(socket, &ext);
             }
         }
@@ -127,7 +127,7 @@ impl ListenerCounts {
     /// connections.
     pub(crate) fn health(&self, l: &InetSocket) -> Option<Health> {
         let per_end = self.health_per_end.as_ref()?;
-        let mut health = Health::default();
+        let mut health = Health::with_histogram();
         for ((addr, port), h) in per_end {
             if *port == l.local_port && served_by(l, addr, &self.listeners) {
                 health.merge(h);

@@ -218,7 +218,7 @@ fn write_cc(out: &mut Vec<u8>, cc: CcInfo<'_>, style: Style) {
             ] {
                 if get(field) != 0 {
                     out.extend_from_slice(label.as_bytes());
-                    push_g(out, get(field) as f64 / 256.0, 6);
+                    push_gain(out, get(field));
                 }
             }
             out.push(b')');
@@ -342,7 +342,54 @@ fn number(out: &mut Vec<u8>, label: &str, value: u64) {
 /// `label` and a u32 member ss keeps in an `int` (`%d`), when not zero.
 fn signed(out: &mut Vec<u8>, label: &str, value: u64) {
     if value != 0 {
-        let _ = write!(out, "{label}{}", value as u32 as i32);
+        out.extend_from_slice(label.as_bytes());
+        let value = value as u32 as i32;
+        if value < 0 {
+            out.push(b'-');
+        }
+        push_decimal(out, u64::from(value.unsigned_abs()));
+    }
+}
+
+/// `%g` of a BBR gain (`gain / 256.0`, ss's words), without float
+/// formatting: `n / 256` is `n * 390625` hundred-millionths exactly, so
+/// rounding that integer to six significant digits (ties to even, as
+/// printf rounds an exact tie) is what `%g` prints. Values `%g` would
+/// print in exponent form take the general path.
+fn push_gain(out: &mut Vec<u8>, gain: u64) {
+    const SCALE: u64 = 100_000_000;
+    let scaled = gain * 390_625;
+    if !(10_000..SCALE * 1_000_000).contains(&scaled) {
+        push_g(out, gain as f64 / 256.0, 6);
+        return;
+    }
+    let digits = scaled.ilog10() + 1;
+    let rounded = match digits.checked_sub(6).filter(|&d| d > 0) {
+        None => scaled,
+        Some(drop) => {
+            let unit = 10u64.pow(drop);
+            let (kept, rest) = (scaled / unit, scaled % unit);
+            let up = rest > unit / 2 || (rest == unit / 2 && kept % 2 == 1);
+            (kept + u64::from(up)) * unit
+        }
+    };
+    if rounded >= SCALE * 1_000_000 {
+        push_g(out, gain as f64 / 256.0, 6);
+        return;
+    }
+    push_decimal(out, rounded / SCALE);
+    let mut fraction = rounded % SCALE;
+    if fraction != 0 {
+        let mut width = 8;
+        while fraction.is_multiple_of(10) {
+            fraction /= 10;
+            width -= 1;
+        }
+        let mut text: Text<24> = Text::new();
+        text.push_u64(fraction);
+        out.push(b'.');
+        out.extend(std::iter::repeat_n(b'0', width - text.as_bytes().len()));
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -415,11 +462,36 @@ fn push_whole(out: &mut Vec<u8>, value: f64) {
     let _ = write!(out, "{value:.0}");
 }
 
-/// An integer in decimal.
+/// An integer in decimal: two digits per division, one copy into `out`
+/// (a line holds about forty numbers, so this is the per-socket path).
 fn push_decimal(out: &mut Vec<u8>, value: u64) {
-    let mut text: Text<24> = Text::new();
-    text.push_u64(value);
-    out.extend_from_slice(text.as_bytes());
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    if value < 10 {
+        out.push(b'0' + value as u8);
+        return;
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        digits[at] = b'0' + rest as u8;
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// C's `%.<precision>g` of a finite or infinite non-NaN double: the
@@ -811,6 +883,27 @@ mod tests {
             let mut out = Vec::new();
             push_g(&mut out, value, precision);
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{value}");
+        }
+    }
+
+    /// BBR's gains: every value up to 2^20 and the u32 range's edges, as
+    /// `%g` of `n / 256.0` prints them.
+    #[test]
+    fn gains_print_as_printf_would() {
+        let gains = (0..1u64 << 20).chain([u64::from(u32::MAX), 255_999_999, 256_000_000]);
+        for n in gains {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            push_gain(&mut fast, n);
+            push_g(&mut general, n as f64 / 256.0, 6);
+            assert_eq!(fast, general, "{n}");
+        }
+        let mut out = Vec::new();
+        signed(&mut out, " x:", u64::from(u32::MAX));
+        assert_eq!(out, b" x:-1");
+        for n in (0..100_000u64).chain([u64::MAX, u64::MAX / 10, 1 << 53]) {
+            out.clear();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
         }
     }
 

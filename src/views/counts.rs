@@ -2,8 +2,11 @@
 //! counts by key tuple, with the previous tick's counts for `-c`.
 
 use super::change::{change, vanished};
-use super::health::{self, Health};
-use super::keys::{Key, Tuple, Value, network, pack_tuple, packing, port, unpack};
+use super::health::{self, Health, Sample};
+use super::health_groups::HealthGroups;
+use super::keys::{
+    Key, KeyBytes, Tuple, Value, encode_value, network, pack_tuple, packing, port, unpack,
+};
 use super::output::{Columns, CountRow, NetnsNames, Shower, Shown, write_count_rows};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
@@ -35,8 +38,10 @@ pub(crate) struct GroupCounts {
     previous_shown_packed: Option<FxHashSet<u64>>,
     counts: FxHashMap<Tuple, u64>,
     /// With `--info`: each tuple's count and health, kept instead of
-    /// `counts` (and never packed: the health is per tuple anyway).
-    health: Option<FxHashMap<Tuple, (u64, Health)>>,
+    /// `counts`, compactly (a view may have a group per client).
+    health: Option<HealthGroups>,
+    /// With `--info`, the previous tick's groups (`-c`).
+    previous_health: Option<HealthGroups>,
     /// `--sort`: the column rows are ordered by (descending) instead of
     /// the count.
     sort: Option<String>,
@@ -75,7 +80,8 @@ impl GroupCounts {
             previous_packed: None,
             previous_shown_packed: None,
             counts: FxHashMap::default(),
-            health: health.then(FxHashMap::default),
+            health: health.then(HealthGroups::default),
+            previous_health: None,
             sort,
             previous: None,
             previous_tuples: None,
@@ -109,11 +115,7 @@ impl GroupCounts {
             *self.counts.entry(tuple).or_insert(0) += n;
         }
         if let (Some(mine), Some(theirs)) = (&mut self.health, &mut other.health) {
-            for (tuple, (n, health)) in theirs.drain() {
-                let entry = mine.entry(tuple).or_default();
-                entry.0 += n;
-                entry.1.merge(&health);
-            }
+            mine.absorb(theirs);
         }
         for (inode, names) in other.netns_names.drain() {
             self.netns_names.insert(inode, names);
@@ -147,12 +149,12 @@ impl GroupCounts {
     /// extensions).
     fn count(&mut self, value: impl Fn(&Key) -> Value, inet: Option<(&InetSocket, SocketExt)>) {
         if let Some(groups) = &mut self.health {
-            let tuple: Tuple = self.key_list.iter().map(value).collect();
-            let (n, health) = groups.entry(tuple).or_default();
-            *n += 1;
-            if let Some((socket, ext)) = inet {
-                health.add(socket, &ext);
+            let mut key = KeyBytes::new();
+            for k in &self.key_list {
+                encode_value(value(k), &mut key);
             }
+            let sample = inet.map(|(socket, ext)| Sample::of(socket, &ext));
+            groups.add(&key, sample.as_ref());
             return;
         }
         if let Some(packing) = &self.packing {
@@ -264,10 +266,14 @@ impl GroupCounts {
         );
         if shower.names_hosts() {
             // every distinct address at once, with netstat's bounded wait
-            let with_health = self.health.iter().flat_map(|groups| groups.keys());
-            shower.resolve_hosts(self.counts.keys().chain(with_health).flat_map(|t| {
-                t.iter().filter_map(|v| match v {
-                    Value::Addr(a) => Some(*a),
+            let with_health = self
+                .health
+                .iter()
+                .flat_map(|groups| (0..groups.len()).map(|i| groups.tuple(i)));
+            let counted = self.counts.keys().cloned();
+            shower.resolve_hosts(counted.chain(with_health).flat_map(|t| {
+                t.into_iter().filter_map(|v| match v {
+                    Value::Addr(a) => Some(a),
                     _ => None,
                 })
             }));
@@ -302,7 +308,7 @@ impl GroupCounts {
         self.write_tuples(out, &table, shower)
     }
 
-    /// Rows of tuples with their health, as counted (no two tuples show
+    /// Rows of groups with their health, as counted (no two tuples show
     /// alike), ordered by `--sort`'s column (else the count), then by
     /// key: each row is shown as it is written, so a view with many groups
     /// keeps no second copy of them.
@@ -315,46 +321,53 @@ impl GroupCounts {
         let Some(groups) = &self.health else {
             return Ok(());
         };
-        let previous = self.previous_tuples.take();
+        let previous = self.previous_health.take();
         let shown_before = self.previous_shown_tuples.take();
-        type Row<'a> = (&'a Tuple, u64, Option<i64>, Option<&'a Health>);
-        let mut rows: Vec<Row> = Vec::with_capacity(groups.len());
-        rows.extend(
-            groups
-                .iter()
-                .map(|(t, (n, h))| (t, *n, change(previous.as_ref(), t, *n), Some(h))),
+        let rows = health_rows(
+            groups,
+            previous.as_ref(),
+            shown_before.as_ref(),
+            self.sort.as_deref().unwrap_or("count"),
+            table.top,
         );
-        let sort = self.sort.as_deref().unwrap_or("count");
-        rows.sort_unstable_by(|a, b| by_column(sort, *a, *b));
-        if let Some(n) = table.top {
-            rows.truncate(n);
-        }
-        let live = rows.len();
-        rows.extend(
-            vanished(previous.as_ref(), shown_before.as_ref(), |k| {
-                groups.contains_key(k)
-            })
-            .map(|(key, delta)| (key, 0, Some(delta), None)),
-        );
-        rows[live..].sort_by(|a, b| a.0.cmp(b.0));
-        let empty: Vec<Option<u64>> = Health::default().columns().collect();
-        let keys = shower.keys.clone();
-        let mut row = |i: usize| {
-            let (key, count, delta, health) = rows[i];
-            CountRow {
-                key: shower.show(key),
-                count,
-                delta,
-                health: health.map_or_else(|| empty.clone(), |h| h.columns().collect()),
-            }
+        let live = rows.partition_point(|r| (r.1 as usize) < groups.len());
+        let written = {
+            let empty: Vec<Option<u64>> = Health::default().columns().collect();
+            let keys = shower.keys.clone();
+            let mut row = |i: usize| {
+                let at = rows[i].1 as usize;
+                match previous.as_ref().filter(|_| at >= groups.len()) {
+                    Some(gone) => {
+                        let j = at - groups.len();
+                        CountRow {
+                            key: shower.show(&gone.tuple(j)),
+                            count: 0,
+                            delta: Some(-(gone.count(j) as i64)),
+                            health: empty.clone(),
+                        }
+                    }
+                    None => CountRow {
+                        key: shower.show(&groups.tuple(at)),
+                        count: groups.count(at),
+                        delta: health_delta(groups, previous.as_ref(), at),
+                        health: groups.health(at).columns().collect(),
+                    },
+                }
+            };
+            table.write(out, &keys, true, &mut row, rows.len())
         };
-        let written = table.write(out, &keys, true, &mut row, rows.len());
         if table.config.continuous {
-            let shown_now: Option<FxHashSet<Tuple>> = table
-                .top
-                .map(|_| rows[..live].iter().map(|r| r.0.clone()).collect());
-            drop(rows);
-            self.previous_tuples = Some(groups.iter().map(|(t, (n, _))| (t.clone(), *n)).collect());
+            let shown_now: Option<FxHashSet<Tuple>> = table.top.map(|_| {
+                rows[..live]
+                    .iter()
+                    .map(|r| groups.tuple(r.1 as usize))
+                    .collect()
+            });
+            // this tick's groups become the next tick's previous ones (the
+            // previous ones' room is reused)
+            let mut room = previous.unwrap_or_default();
+            room.clear();
+            self.previous_health = self.health.replace(room);
             self.previous_shown_tuples = shown_now;
         }
         written
@@ -426,10 +439,13 @@ impl GroupCounts {
     fn merged(&mut self, shower: &mut Shower<'_>) -> FxHashMap<Vec<Shown>, (u64, Option<Health>)> {
         let mut merged: FxHashMap<Vec<Shown>, (u64, Option<Health>)> = FxHashMap::default();
         if let Some(groups) = &self.health {
-            for (tuple, (n, health)) in groups {
-                let entry = merged.entry(shower.show(tuple)).or_default();
-                entry.0 += n;
-                entry.1.get_or_insert_with(Health::default).merge(health);
+            for i in 0..groups.len() {
+                let entry = merged.entry(shower.show(&groups.tuple(i))).or_default();
+                entry.0 += groups.count(i);
+                entry
+                    .1
+                    .get_or_insert_with(Health::default)
+                    .merge(&groups.health(i));
             }
             return merged;
         }
@@ -584,6 +600,60 @@ fn sort_value(
         "delta" => delta.map(i128::from),
         name => health?.column(name).map(i128::from),
     }
+}
+
+/// `-c`'s change of group `i`.
+fn health_delta(groups: &HealthGroups, previous: Option<&HealthGroups>, i: usize) -> Option<i64> {
+    previous.map(|p| groups.count(i) as i64 - p.count_of(groups.key(i)).unwrap_or(0) as i64)
+}
+
+/// A tick's rows of groups with health, as (sort rank, index): by
+/// `sort`'s column, then count (descending), then key; `--top` keeps the
+/// first; then the groups of the previous tick gone since (with `--top`,
+/// of those it showed), by key, as indices past this tick's groups.
+fn health_rows(
+    groups: &HealthGroups,
+    previous: Option<&HealthGroups>,
+    shown_before: Option<&FxHashSet<Tuple>>,
+    sort: &str,
+    top: Option<usize>,
+) -> Vec<(u64, u32)> {
+    let by_health = !matches!(sort, "count" | "delta");
+    let mut rows: Vec<(u64, u32)> = (0..groups.len())
+        .map(|i| {
+            let health = by_health.then(|| groups.health(i));
+            let delta = health_delta(groups, previous, i);
+            let value = sort_value(sort, groups.count(i), delta, health.as_deref());
+            (rank(value), i as u32)
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| {
+        let (i, j) = (a.1 as usize, b.1 as usize);
+        b.0.cmp(&a.0)
+            .then_with(|| groups.count(j).cmp(&groups.count(i)))
+            .then_with(|| groups.key(i).cmp(groups.key(j)))
+    });
+    if let Some(n) = top {
+        rows.truncate(n);
+    }
+    if let Some(p) = previous {
+        let mut gone: Vec<u32> = (0..p.len())
+            .filter(|&j| groups.count_of(p.key(j)).is_none())
+            .filter(|&j| shown_before.is_none_or(|s| s.contains(&p.tuple(j))))
+            .map(|j| j as u32)
+            .collect();
+        gone.sort_unstable_by(|a, b| p.key(*a as usize).cmp(p.key(*b as usize)));
+        rows.extend(gone.into_iter().map(|j| (0, groups.len() as u32 + j)));
+    }
+    rows
+}
+
+/// A [`sort_value`] as a `u64` that orders alike (none lowest; values
+/// beyond a `u64`'s reach, which no count or sum has, are clamped).
+fn rank(value: Option<i128>) -> u64 {
+    value.map_or(0, |v| {
+        (v + (1i128 << 63) + 1).clamp(1, i128::from(u64::MAX)) as u64
+    })
 }
 
 /// The order of `--sort`'s column, largest first, then count, then key.

@@ -96,26 +96,21 @@ impl Health {
 
     /// Add one socket (its queues, and what its extensions tell).
     pub(crate) fn add(&mut self, socket: &InetSocket, ext: &SocketExt<'_>) {
-        let info = TcpInfo::new(ext.info);
-        let memory = SkMemInfo::new(ext.skmem);
-        for (i, (_, source)) in SUMS.iter().enumerate() {
-            let value = match *source {
-                Source::Info(field) => info.get(field),
-                Source::SkMem(index) => memory.get(index).map(u64::from),
-                Source::RecvQ => Some(u64::from(socket.recv_q)),
-                Source::SendQ => Some(u64::from(socket.send_q)),
-            };
-            if let Some(value) = value {
-                self.sums[i] = self.sums[i].wrapping_add(value);
-                self.present |= 1 << i;
+        self.add_sample(&Sample::of(socket, ext));
+    }
+
+    /// Add one socket's sample.
+    pub(crate) fn add_sample(&mut self, sample: &Sample) {
+        for (i, (sum, value)) in self.sums.iter_mut().zip(sample.sums).enumerate() {
+            if sample.present & (1 << i) != 0 {
+                *sum = sum.wrapping_add(value);
             }
         }
-        if socket.state != tcp_state::LISTEN
-            && let Some(rtt) = info.get(Field::RTT).filter(|&r| r > 0)
-        {
-            self.add_rtt(rtt as u32);
+        self.present |= sample.present;
+        if let Some(rtt) = sample.rtt {
+            self.add_rtt(rtt);
         }
-        for (count, limited) in self.limited.iter_mut().zip(limits(socket, &info, &memory)) {
+        for (count, limited) in self.limited.iter_mut().zip(sample.limited) {
             *count += u32::from(limited);
         }
     }
@@ -197,6 +192,132 @@ impl Health {
     pub(crate) fn limited(&self, name: &str) -> Option<u64> {
         let i = LIMITED.iter().position(|n| *n == name)?;
         Some(u64::from(self.limited[i]))
+    }
+}
+
+/// What one socket adds to its group's health, read once from its row
+/// and extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sample {
+    sums: [u64; SUMS.len()],
+    /// Which of `sums` the socket reported.
+    present: u16,
+    rtt: Option<u32>,
+    limited: [bool; LIMITED.len()],
+}
+
+impl Sample {
+    pub(crate) fn of(socket: &InetSocket, ext: &SocketExt<'_>) -> Sample {
+        let info = TcpInfo::new(ext.info);
+        let memory = SkMemInfo::new(ext.skmem);
+        let mut sample = Sample::default();
+        for (i, (_, source)) in SUMS.iter().enumerate() {
+            let value = match *source {
+                Source::Info(field) => info.get(field),
+                Source::SkMem(index) => memory.get(index).map(u64::from),
+                Source::RecvQ => Some(u64::from(socket.recv_q)),
+                Source::SendQ => Some(u64::from(socket.send_q)),
+            };
+            if let Some(value) = value {
+                sample.sums[i] = value;
+                sample.present |= 1 << i;
+            }
+        }
+        if socket.state != tcp_state::LISTEN {
+            sample.rtt = info.get(Field::RTT).filter(|&r| r > 0).map(|r| r as u32);
+        }
+        sample.limited = limits(socket, &info, &memory);
+        sample
+    }
+}
+
+/// A group's health in 32-bit sums and one round-trip time bucket: all a
+/// group of a few sockets with moderate counters needs, in 64 bytes (a
+/// [`Health`] takes about 150 and a view may have hundreds of thousands
+/// of groups). A sample that does not fit is refused whole; the group
+/// then moves to a [`Health`] ([`widen`](Self::widen)).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct NarrowHealth {
+    sums: [u32; SUMS.len()],
+    rtt_max: u32,
+    /// The rtt samples, all in `rtt_bucket`.
+    rtt_count: u32,
+    limited: [u16; LIMITED.len()],
+    present: u16,
+    rtt_bucket: u16,
+}
+
+impl NarrowHealth {
+    /// One socket's sample, if its values fit.
+    fn of(sample: &Sample) -> Option<NarrowHealth> {
+        let mut sums = [0u32; SUMS.len()];
+        for (narrow, wide) in sums.iter_mut().zip(sample.sums) {
+            *narrow = u32::try_from(wide).ok()?;
+        }
+        let rtt = sample.rtt.map(|rtt| (rtt, RttSketch::bucket(rtt)));
+        Some(NarrowHealth {
+            sums,
+            rtt_max: rtt.map_or(0, |r| r.0),
+            rtt_count: u32::from(rtt.is_some()),
+            limited: sample.limited.map(u16::from),
+            present: sample.present,
+            rtt_bucket: rtt.map_or(0, |r| r.1),
+        })
+    }
+
+    /// Add `sample` if every sum and count still fits and its rtt falls in
+    /// the group's one bucket; else change nothing and return false.
+    pub(crate) fn try_add(&mut self, sample: &Sample) -> bool {
+        NarrowHealth::of(sample).is_some_and(|one| self.try_merge(&one))
+    }
+
+    /// Add `other`'s sockets under the same conditions as
+    /// [`try_add`](Self::try_add).
+    pub(crate) fn try_merge(&mut self, other: &NarrowHealth) -> bool {
+        let mut next = *self;
+        for (i, (sum, value)) in next.sums.iter_mut().zip(other.sums).enumerate() {
+            match sum.checked_add(value) {
+                Some(added) if other.present & (1 << i) != 0 => *sum = added,
+                Some(_) => {}
+                None => return false,
+            }
+        }
+        next.present |= other.present;
+        if other.rtt_count > 0 {
+            if next.rtt_count > 0 && other.rtt_bucket != next.rtt_bucket {
+                return false;
+            }
+            let Some(count) = next.rtt_count.checked_add(other.rtt_count) else {
+                return false;
+            };
+            (next.rtt_count, next.rtt_bucket) = (count, other.rtt_bucket);
+            next.rtt_max = next.rtt_max.max(other.rtt_max);
+        }
+        for (count, theirs) in next.limited.iter_mut().zip(other.limited) {
+            let Some(added) = count.checked_add(theirs) else {
+                return false;
+            };
+            *count = added;
+        }
+        *self = next;
+        true
+    }
+
+    /// The same health, wide (no allocation: one sketch bucket is inline).
+    pub(crate) fn widen(&self) -> Health {
+        let mut rtt = RttSketch::default();
+        if self.rtt_count > 0 {
+            rtt.buckets.push((self.rtt_bucket, self.rtt_count));
+            rtt.count = u64::from(self.rtt_count);
+        }
+        Health {
+            rtt,
+            rtt_max: self.rtt_max,
+            present: self.present,
+            limited: self.limited.map(u32::from),
+            sums: self.sums.map(u64::from),
+            histogram: None,
+        }
     }
 }
 
@@ -367,7 +488,7 @@ impl RttSketch {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn exact_quantile(sorted: &[u32], per_mille: u32) -> u32 {
@@ -443,7 +564,7 @@ mod tests {
     }
 
     /// A tcp_info payload with `fields` set (the rest zero).
-    fn info_with(fields: &[(Field, u64)]) -> Vec<u8> {
+    pub(crate) fn info_with(fields: &[(Field, u64)]) -> Vec<u8> {
         let mut bytes = vec![0u8; crate::collect::tcp_info::KNOWN_LEN];
         for (field, value) in fields {
             let at = usize::from(field.offset);
@@ -465,22 +586,11 @@ mod tests {
     }
 
     fn connection(send_q: u32) -> InetSocket {
+        let home = std::net::IpAddr::from([127, 0, 0, 1]);
         InetSocket {
-            proto: crate::model::InetProto::Tcp,
-            state: tcp_state::ESTABLISHED,
-            local: [127, 0, 0, 1].into(),
-            local_port: 80,
-            remote: [127, 0, 0, 1].into(),
-            remote_port: 40000,
             recv_q: 3,
             send_q,
-            uid: 0,
-            inode: 1,
-            timer: 0,
-            timer_ticks: 0,
-            retransmits: 0,
-            probes: 0,
-            backlog: 0,
+            ..InetSocket::tcp(tcp_state::ESTABLISHED, (home, 80), (home, 40000))
         }
     }
 

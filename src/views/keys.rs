@@ -162,6 +162,116 @@ pub(crate) fn pack(value: Value, width: u32) -> u64 {
     (kind << width) | (payload & ((1 << width) - 1))
 }
 
+/// A tuple's bytes (see [`encode_value`]); any tuple of the keys there
+/// are fits inline.
+pub(crate) type KeyBytes = SmallVec<[u8; 256]>;
+
+/// Append `value` as bytes that sort as the value does and end where it
+/// ends: its kind (the order of [`Value`]'s variants), then its payload;
+/// a number as the count of its significant big-endian bytes and those
+/// bytes (a longer one is larger). [`decode_tuple`] reads them back.
+pub(crate) fn encode_value(value: Value, out: &mut KeyBytes) {
+    let number = |n: u64, out: &mut KeyBytes| {
+        let bytes = n.to_be_bytes();
+        let skip = (n.leading_zeros() / 8) as usize;
+        out.push((8 - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    };
+    let address = |a: IpAddr, out: &mut KeyBytes| match a {
+        IpAddr::V4(v4) => {
+            out.push(4);
+            out.extend_from_slice(&v4.octets());
+        }
+        IpAddr::V6(v6) => {
+            out.push(6);
+            out.extend_from_slice(&v6.octets());
+        }
+    };
+    match value {
+        Value::Null => out.push(0),
+        Value::Str(word) => {
+            let index = PACKED_WORDS.iter().position(|w| *w == word);
+            debug_assert!(index.is_some(), "{word} is not in PACKED_WORDS");
+            out.extend_from_slice(&[1, index.unwrap_or(PACKED_WORDS.len() - 1) as u8]);
+        }
+        Value::Number(n) => {
+            out.push(2);
+            number(n, out);
+        }
+        Value::Addr(a) => {
+            out.push(3);
+            address(a, out);
+        }
+        Value::Net(a, len) => {
+            out.push(4);
+            address(a, out);
+            out.push(len);
+        }
+        Value::InetState(proto, state) => out.extend_from_slice(&[5, proto as u8, state]),
+        Value::User(uid) => {
+            out.push(6);
+            number(u64::from(uid), out);
+        }
+        Value::Program(pid) => {
+            out.push(7);
+            number(u64::from(pid), out);
+        }
+        Value::Netns(inode) => {
+            out.push(8);
+            number(inode, out);
+        }
+    }
+}
+
+/// The tuple [`encode_value`] wrote into `bytes`, value after value.
+pub(crate) fn decode_tuple(mut bytes: &[u8]) -> Tuple {
+    fn take<'a>(bytes: &mut &'a [u8], n: usize) -> &'a [u8] {
+        let (head, tail) = bytes.split_at(n.min(bytes.len()));
+        *bytes = tail;
+        head
+    }
+    fn number(bytes: &mut &[u8]) -> u64 {
+        let n = take(bytes, 1).first().map_or(0, |n| usize::from(*n));
+        take(bytes, n)
+            .iter()
+            .fold(0, |acc, b| (acc << 8) | u64::from(*b))
+    }
+    fn address(bytes: &mut &[u8]) -> IpAddr {
+        match take(bytes, 1) {
+            [6] => {
+                <[u8; 16]>::try_from(take(bytes, 16)).map_or(IpAddr::from([0u8; 16]), IpAddr::from)
+            }
+            _ => <[u8; 4]>::try_from(take(bytes, 4)).map_or(IpAddr::from([0u8; 4]), IpAddr::from),
+        }
+    }
+    let mut tuple = Tuple::new();
+    while let Some(&kind) = bytes.first() {
+        bytes = &bytes[1..];
+        tuple.push(match kind {
+            1 => Value::Str(
+                PACKED_WORDS[take(&mut bytes, 1).first().map_or(0, |i| usize::from(*i))
+                    % PACKED_WORDS.len()],
+            ),
+            2 => Value::Number(number(&mut bytes)),
+            3 => Value::Addr(address(&mut bytes)),
+            4 => {
+                let a = address(&mut bytes);
+                Value::Net(a, take(&mut bytes, 1).first().copied().unwrap_or(0))
+            }
+            5 => {
+                let head = take(&mut bytes, 2);
+                let proto = PROTOS[usize::from(head.first().copied().unwrap_or(0)) % PROTOS.len()];
+                Value::InetState(proto, head.get(1).copied().unwrap_or(0))
+            }
+            6 => Value::User(number(&mut bytes) as u32),
+            7 => Value::Program(number(&mut bytes) as u32),
+            8 => Value::Netns(number(&mut bytes)),
+            _ => Value::Null,
+        });
+    }
+    tuple
+}
+
 /// The packed key of one socket: `value` gives each key's value.
 pub(crate) fn pack_tuple(packing: &[(Key, u32)], value: impl Fn(&Key) -> Value) -> u64 {
     let mut packed = 0u64;
@@ -255,6 +365,56 @@ mod tests {
             vec![Key::Netns, Key::State]
         );
         assert!(parse_keys("remote_net/200").is_err());
+    }
+
+    #[test]
+    fn encoded_tuples_decode_and_sort_as_tuples() {
+        let values = [
+            Value::Null,
+            Value::Str("inet"),
+            Value::Str("inet6"),
+            Value::Str("tcp"),
+            Value::Number(0),
+            Value::Number(80),
+            Value::Number(443),
+            Value::Number(u64::MAX),
+            Value::Addr("10.0.0.1".parse().unwrap()),
+            Value::Addr("192.168.0.1".parse().unwrap()),
+            Value::Addr("::1".parse().unwrap()),
+            Value::Addr("fd00::1".parse().unwrap()),
+            Value::Net("10.0.0.0".parse().unwrap(), 8),
+            Value::Net("10.0.0.0".parse().unwrap(), 24),
+            Value::Net("fd00::".parse().unwrap(), 64),
+            Value::InetState(InetProto::Tcp, tcp_state::ESTABLISHED),
+            Value::InetState(InetProto::Tcp, tcp_state::LISTEN),
+            Value::InetState(InetProto::Udp, 7),
+            Value::User(0),
+            Value::User(1000),
+            Value::Program(1),
+            Value::Program(4_000_000),
+            Value::Netns(4_026_531_840),
+        ];
+        let mut tuples: Vec<Tuple> = Vec::new();
+        for a in &values {
+            for b in &values {
+                tuples.push([*a, *b].into_iter().collect());
+            }
+        }
+        let encode = |t: &Tuple| {
+            let mut bytes = KeyBytes::new();
+            for v in t {
+                encode_value(*v, &mut bytes);
+            }
+            bytes
+        };
+        for t in &tuples {
+            assert_eq!(&decode_tuple(&encode(t)), t);
+        }
+        let mut by_tuple = tuples.clone();
+        by_tuple.sort();
+        let mut by_bytes = tuples;
+        by_bytes.sort_by_key(|t| encode(t));
+        assert_eq!(by_tuple, by_bytes);
     }
 
     #[test]

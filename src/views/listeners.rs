@@ -434,22 +434,10 @@ mod tests {
     use super::*;
 
     fn blank_socket() -> InetSocket {
+        let any = IpAddr::V4([0, 0, 0, 0].into());
         InetSocket {
-            proto: InetProto::Tcp,
-            state: 0,
-            local: IpAddr::V4([0, 0, 0, 0].into()),
-            local_port: 0,
-            remote: IpAddr::V4([0, 0, 0, 0].into()),
-            remote_port: 0,
-            recv_q: 0,
-            send_q: 0,
-            uid: 0,
             inode: 0,
-            timer: 0,
-            timer_ticks: 0,
-            retransmits: 0,
-            probes: 0,
-            backlog: 0,
+            ..InetSocket::tcp(0, (any, 0), (any, 0))
         }
     }
 

@@ -15,6 +15,7 @@ mod change;
 pub(crate) mod counts;
 pub(crate) mod ephemeral;
 pub mod health;
+mod health_groups;
 mod keys;
 pub(crate) mod listeners;
 pub(crate) mod output;

@@ -1,7 +1,7 @@
 //! Fixed-capacity text buffers and the address printers net-tools relies
 //! on (glibc's inet_ntop), so formatting a row never touches the heap.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Inline text of at most `N` bytes; pushes past the end are cut, as C's
 /// fixed buffers cut them.
@@ -178,6 +178,23 @@ pub fn format_ipv6<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
     }
 }
 
+/// An address as Rust's `Display` writes it (nlstat's own views and
+/// JSON), without the formatting machinery: inet_ntop's text, except for
+/// the IPv4-compatible addresses (`::a.b.c.d`), which Display writes in hex.
+pub fn format_ip_display<const N: usize>(address: IpAddr, out: &mut Text<N>) {
+    match address {
+        IpAddr::V4(v4) => format_ipv4(v4, out),
+        IpAddr::V6(v6) => {
+            let words = v6.segments();
+            if words[..6] == [0; 6] && words[6] != 0 {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("{v6}"));
+            } else {
+                format_ipv6(v6, out);
+            }
+        }
+    }
+}
+
 /// netstat's numeric IPv6 text: inet_ntop, then v4-mapped addresses keep
 /// only their IPv4 part.
 pub fn format_ipv6_netstat<const N: usize>(address: Ipv6Addr, out: &mut Text<N>) {
@@ -197,6 +214,55 @@ pub fn format_ipv6_netstat<const N: usize>(address: Ipv6Addr, out: &mut Text<N>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The views' address text is Display's, byte for byte, on the edge
+    /// cases of zero runs, mapped and compatible addresses and a spread of
+    /// others.
+    #[test]
+    fn display_text_is_displays() {
+        let mut addresses: Vec<IpAddr> = [
+            "0.0.0.0",
+            "127.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::2:3",
+            "::1.2.3.4",
+            "::ffff:1.2.3.4",
+            "::ffff:0:1.2.3.4",
+            "1::",
+            "1::1",
+            "1:0:0:1::1",
+            "1:0:1:0:1:0:1:0",
+            "fe80::1:0:0:1",
+            "2001:db8::ff00:42:8329",
+            "0:0:1::",
+            "::1:0:0:0:1",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..5000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // words zeroed at random, so zero runs of every length occur
+            let mut words = [0u16; 8];
+            for (i, w) in words.iter_mut().enumerate() {
+                if (state >> (i + 40)) & 1 == 1 {
+                    *w = (state >> (i * 5)) as u16;
+                }
+            }
+            addresses.push(Ipv6Addr::from(words).into());
+            addresses.push(Ipv4Addr::from(state as u32).into());
+        }
+        for a in addresses {
+            let mut text: Text<64> = Text::new();
+            format_ip_display(a, &mut text);
+            assert_eq!(text.as_str(), a.to_string());
+        }
+    }
 
     fn v6(s: &str) -> String {
         let mut t = Ipv6Text::new();

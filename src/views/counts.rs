@@ -330,28 +330,29 @@ impl GroupCounts {
             self.sort.as_deref().unwrap_or("count"),
             table.top,
         );
-        let live = rows.partition_point(|r| (r.1 as usize) < groups.len());
+        let live = rows.partition_point(|r| (r.index as usize) < groups.len());
         let written = {
-            let empty: Vec<Option<u64>> = Health::default().columns().collect();
             let keys = shower.keys.clone();
-            let mut row = |i: usize| {
-                let at = rows[i].1 as usize;
+            let mut row = |i: usize, r: &mut CountRow| {
+                if let Some(ahead) = rows.get(i + 8) {
+                    groups.prefetch(ahead.index as usize);
+                }
+                let at = rows[i].index as usize;
+                r.health.clear();
                 match previous.as_ref().filter(|_| at >= groups.len()) {
                     Some(gone) => {
                         let j = at - groups.len();
-                        CountRow {
-                            key: shower.show(&gone.tuple(j)),
-                            count: 0,
-                            delta: Some(-(gone.count(j) as i64)),
-                            health: empty.clone(),
-                        }
+                        shower.show_into(&gone.tuple(j), &mut r.key);
+                        (r.count, r.delta) = (0, Some(-(gone.count(j) as i64)));
+                        // a group gone since the previous tick has no sockets
+                        r.health.extend(Health::default().columns());
                     }
-                    None => CountRow {
-                        key: shower.show(&groups.tuple(at)),
-                        count: groups.count(at),
-                        delta: health_delta(groups, previous.as_ref(), at),
-                        health: groups.health(at).columns().collect(),
-                    },
+                    None => {
+                        shower.show_into(&groups.tuple(at), &mut r.key);
+                        r.count = groups.count(at);
+                        r.delta = health_delta(groups, previous.as_ref(), at);
+                        r.health.extend(groups.health(at).columns());
+                    }
                 }
             };
             table.write(out, &keys, true, &mut row, rows.len())
@@ -360,7 +361,7 @@ impl GroupCounts {
             let shown_now: Option<FxHashSet<Tuple>> = table.top.map(|_| {
                 rows[..live]
                     .iter()
-                    .map(|r| groups.tuple(r.1 as usize))
+                    .map(|r| groups.tuple(r.index as usize))
                     .collect()
             });
             // this tick's groups become the next tick's previous ones (the
@@ -417,18 +418,16 @@ impl GroupCounts {
             self.previous = Some(merged.into_iter().map(|(k, (n, _))| (k, n)).collect());
         }
         let with_health = self.health.is_some();
-        let mut row = |i: usize| {
+        let mut row = |i: usize, r: &mut CountRow| {
             let (key, count, delta, health) = &rows[i];
-            CountRow {
-                key: key.clone(),
-                count: *count,
-                delta: *delta,
-                health: match (with_health, health) {
-                    (false, _) => Vec::new(),
-                    (true, Some(h)) => h.columns().collect(),
-                    // a group gone since the previous tick has no sockets
-                    (true, None) => Health::default().columns().collect(),
-                },
+            r.key.clone_from(key);
+            (r.count, r.delta) = (*count, *delta);
+            r.health.clear();
+            match (with_health, health) {
+                (false, _) => {}
+                (true, Some(h)) => r.health.extend(h.columns()),
+                // a group gone since the previous tick has no sockets
+                (true, None) => r.health.extend(Health::default().columns()),
             }
         };
         table.write(out, &shower.keys, with_health, &mut row, rows.len())
@@ -485,11 +484,9 @@ impl GroupCounts {
         let shown_now: Option<FxHashSet<u64>> = (table.top.is_some() && table.config.continuous)
             .then(|| rows.iter().filter(|r| r.1 > 0).map(|r| *r.0).collect());
         let keys = shower.keys.clone();
-        let mut row = |i: usize| CountRow {
-            key: shower.show(&unpack(packing, *rows[i].0)),
-            count: rows[i].1,
-            delta: rows[i].2,
-            health: Vec::new(),
+        let mut row = |i: usize, r: &mut CountRow| {
+            shower.show_into(&unpack(packing, *rows[i].0), &mut r.key);
+            (r.count, r.delta) = (rows[i].1, rows[i].2);
         };
         let written = table.write(out, &keys, false, &mut row, rows.len());
         drop(rows);
@@ -535,11 +532,9 @@ impl GroupCounts {
                     .collect()
             });
         let keys = shower.keys.clone();
-        let mut row = |i: usize| CountRow {
-            key: shower.show(rows[i].0),
-            count: rows[i].1,
-            delta: rows[i].2,
-            health: Vec::new(),
+        let mut row = |i: usize, r: &mut CountRow| {
+            shower.show_into(rows[i].0, &mut r.key);
+            (r.count, r.delta) = (rows[i].1, rows[i].2);
         };
         let written = table.write(out, &keys, false, &mut row, rows.len());
         drop(rows);
@@ -569,7 +564,7 @@ impl Table<'_> {
         out: &mut dyn Write,
         keys: &[Key],
         with_health: bool,
-        row: &mut dyn FnMut(usize) -> CountRow,
+        row: &mut dyn FnMut(usize, &mut CountRow),
         count: usize,
     ) -> io::Result<()> {
         let names_of: Vec<String> = keys.iter().map(|k| k.name()).collect();
@@ -607,31 +602,51 @@ fn health_delta(groups: &HealthGroups, previous: Option<&HealthGroups>, i: usize
     previous.map(|p| groups.count(i) as i64 - p.count_of(groups.key(i)).unwrap_or(0) as i64)
 }
 
-/// A tick's rows of groups with health, as (sort rank, index): by
-/// `sort`'s column, then count (descending), then key; `--top` keeps the
-/// first; then the groups of the previous tick gone since (with `--top`,
-/// of those it showed), by key, as indices past this tick's groups.
+/// A row of groups with health: what orders it, and the group.
+struct HealthRow {
+    /// [`rank`] of `--sort`'s column.
+    rank: u64,
+    /// The key's first bytes ([`HealthGroups::key_prefix`]).
+    prefix: u64,
+    count: u64,
+    /// The group's index, or past this tick's groups, the index of one
+    /// of the previous tick's gone since.
+    index: u32,
+}
+
+/// A tick's rows of groups with health: by `sort`'s column, then count
+/// (descending), then key; `--top` keeps the first; then the groups of the
+/// previous tick gone since (with `--top`, of those it showed), by key.
+/// What orders a row is in it, so sorting seldom reads a group.
 fn health_rows(
     groups: &HealthGroups,
     previous: Option<&HealthGroups>,
     shown_before: Option<&FxHashSet<Tuple>>,
     sort: &str,
     top: Option<usize>,
-) -> Vec<(u64, u32)> {
+) -> Vec<HealthRow> {
     let by_health = !matches!(sort, "count" | "delta");
-    let mut rows: Vec<(u64, u32)> = (0..groups.len())
+    let mut rows: Vec<HealthRow> = (0..groups.len())
         .map(|i| {
             let health = by_health.then(|| groups.health(i));
             let delta = health_delta(groups, previous, i);
-            let value = sort_value(sort, groups.count(i), delta, health.as_deref());
-            (rank(value), i as u32)
+            let count = groups.count(i);
+            HealthRow {
+                rank: rank(sort_value(sort, count, delta, health.as_deref())),
+                prefix: groups.key_prefix(i),
+                count,
+                index: i as u32,
+            }
         })
         .collect();
     rows.sort_unstable_by(|a, b| {
-        let (i, j) = (a.1 as usize, b.1 as usize);
-        b.0.cmp(&a.0)
-            .then_with(|| groups.count(j).cmp(&groups.count(i)))
-            .then_with(|| groups.key(i).cmp(groups.key(j)))
+        (b.rank, b.count, a.prefix)
+            .cmp(&(a.rank, a.count, b.prefix))
+            .then_with(|| {
+                groups
+                    .key(a.index as usize)
+                    .cmp(groups.key(b.index as usize))
+            })
     });
     if let Some(n) = top {
         rows.truncate(n);
@@ -643,7 +658,12 @@ fn health_rows(
             .map(|j| j as u32)
             .collect();
         gone.sort_unstable_by(|a, b| p.key(*a as usize).cmp(p.key(*b as usize)));
-        rows.extend(gone.into_iter().map(|j| (0, groups.len() as u32 + j)));
+        rows.extend(gone.into_iter().map(|j| HealthRow {
+            rank: 0,
+            prefix: 0,
+            count: 0,
+            index: groups.len() as u32 + j,
+        }));
     }
     rows
 }

@@ -62,58 +62,84 @@ struct Naming {
     ports: bool,
 }
 
-/// A key's value as shown: names where `naming` asks for them.
-fn show(
+/// A key's value as shown (names where `naming` asks for them) into
+/// `shown`, whose text buffer is reused: rows written one after another
+/// allocate nothing once the first has been shown.
+fn show_in(
     key: Key,
     value: Value,
     names: &mut NameCache,
     programs: Option<&ProcessIndex>,
     naming: Naming,
     netns: &NetnsNames,
-) -> Shown {
+    shown: &mut Shown,
+) {
     match value {
         Value::Netns(inode) => {
             let (label, key) = netns
                 .get(&inode)
                 .cloned()
                 .unwrap_or_else(|| (inode.to_string(), inode.to_string()));
-            Shown::Netns(label, key, inode)
+            *shown = Shown::Netns(label, key, inode);
         }
-        Value::Null => Shown::Null,
-        Value::Str(s) => Shown::Text(s.into()),
+        Value::Null => *shown = Shown::Null,
+        Value::Str(s) => text_of(shown).push_str(s),
         Value::Number(n) if naming.ports && matches!(key, Key::LocalPort | Key::RemotePort) => {
             match names.service(crate::enrich::names::ServiceTable::Tcp, n as u16) {
-                Some(name) => Shown::Text(name.into()),
-                None => Shown::Number(n),
+                Some(name) => text_of(shown).push_str(name),
+                None => *shown = Shown::Number(n),
             }
         }
-        Value::Number(n) => Shown::Number(n),
+        Value::Number(n) => *shown = Shown::Number(n),
         Value::Addr(a) if naming.hosts => {
             let mut text = crate::text::Ipv6Text::new();
             names.host_text(a, false, &mut text);
-            Shown::Text(text.as_str().into())
+            text_of(shown).push_str(text.as_str());
         }
-        Value::Addr(a) => Shown::Text(a.to_string()),
-        Value::Net(a, len) => Shown::Text(format!("{a}/{len}")),
+        Value::Addr(a) => {
+            let mut text: Text<64> = Text::new();
+            crate::text::format_ip_display(a, &mut text);
+            text_of(shown).push_str(text.as_str());
+        }
+        Value::Net(a, len) => {
+            let mut text: Text<64> = Text::new();
+            crate::text::format_ip_display(a, &mut text);
+            text.push_byte(b'/');
+            text.push_u64(u64::from(len));
+            text_of(shown).push_str(text.as_str());
+        }
         Value::InetState(proto, state) => match StateWord::of(proto, state) {
-            StateWord::Empty => Shown::Null,
+            StateWord::Empty => *shown = Shown::Null,
             word => {
                 let mut text: Text<24> = Text::new();
                 word.write_to(&mut text);
-                Shown::Text(text.as_str().into())
+                text_of(shown).push_str(text.as_str());
             }
         },
         Value::User(uid) => match names.user(uid) {
-            Some(name) => Shown::Text(name.into()),
-            None => Shown::Null,
+            Some(name) => text_of(shown).push_str(name),
+            None => *shown = Shown::Null,
         },
-        Value::Program(pid) => programs
+        Value::Program(pid) => match programs
             .and_then(|p| p.program_of(pid))
             .filter(|name| !name.is_empty())
-            .map_or(Shown::Null, |name| {
-                Shown::Text(String::from_utf8_lossy(name).into_owned())
-            }),
+        {
+            Some(name) => text_of(shown).push_str(&String::from_utf8_lossy(name)),
+            None => *shown = Shown::Null,
+        },
     }
+}
+
+/// `shown` made an empty text, keeping its buffer if it was one.
+fn text_of(shown: &mut Shown) -> &mut String {
+    if !matches!(shown, Shown::Text(_)) {
+        *shown = Shown::Text(String::new());
+    }
+    let Shown::Text(text) = shown else {
+        unreachable!("made a text above")
+    };
+    text.clear();
+    text
 }
 
 /// How one tick's tuples are shown.
@@ -175,26 +201,34 @@ impl<'a> Shower<'a> {
 
     /// A tuple's values as shown.
     pub(crate) fn show(&mut self, tuple: &Tuple) -> Vec<Shown> {
-        tuple
-            .iter()
-            .zip(&self.keys)
-            .map(|(v, k)| {
-                show(
-                    *k,
-                    *v,
-                    self.names,
-                    self.programs,
-                    self.naming,
-                    &self.netns_names,
-                )
-            })
-            .collect()
+        let mut shown = Vec::new();
+        self.show_into(tuple, &mut shown);
+        shown
+    }
+
+    /// [`show`](Self::show) into `shown`, reusing its values' buffers.
+    pub(crate) fn show_into(&mut self, tuple: &Tuple, shown: &mut Vec<Shown>) {
+        shown.truncate(tuple.len());
+        shown.resize(tuple.len(), Shown::Null);
+        for ((value, key), slot) in tuple.iter().zip(&self.keys).zip(shown.iter_mut()) {
+            show_in(
+                *key,
+                *value,
+                self.names,
+                self.programs,
+                self.naming,
+                &self.netns_names,
+                slot,
+            );
+        }
     }
 }
 
 /// One `--group-by`/`--summary` row as shown: its key, its count, its
 /// change (`-c`) and, with `--info`, its health columns' values (see
-/// `views::health::column_names`; `None` shows as null or `-`).
+/// `views::health::column_names`; `None` shows as null or `-`). The
+/// writer keeps one and has each row filled into it.
+#[derive(Default)]
 pub(crate) struct CountRow {
     pub(crate) key: Vec<Shown>,
     pub(crate) count: u64,
@@ -210,14 +244,14 @@ pub(crate) struct Columns<'a> {
     pub(crate) health: &'a [&'a str],
 }
 
-/// `--group-by`/`--summary` rows, produced one at a time by `row` (twice
+/// `--group-by`/`--summary` rows, filled one at a time by `row` (twice
 /// for text: once for the column widths, once to print).
 pub(crate) fn write_count_rows(
     out: &mut dyn Write,
     config: &Config,
     json: &JsonLine,
     columns: &Columns<'_>,
-    row: &mut dyn FnMut(usize) -> CountRow,
+    row: &mut dyn FnMut(usize, &mut CountRow),
     count: usize,
 ) -> io::Result<()> {
     let Columns {
@@ -225,10 +259,11 @@ pub(crate) fn write_count_rows(
         keys: names_of,
         health,
     } = *columns;
+    let mut r = CountRow::default();
     if config.output.is_json() {
         let mut line = json.clone();
         for i in 0..count {
-            let r = row(i);
+            row(i, &mut r);
             line.begin(kind);
             for (name, value) in names_of.iter().zip(&r.key) {
                 value.json(&mut line, name);
@@ -253,48 +288,120 @@ pub(crate) fn write_count_rows(
         header.push("delta".into());
     }
     header.extend(health.iter().map(|h| h.to_string()));
-    // a row's cells are rendered into the same buffers every time: with
-    // many rows, no allocation per cell
-    let mut cells: Vec<String> = vec![String::new(); header.len()];
-    let fill = |cells: &mut Vec<String>, r: CountRow| {
-        use std::fmt::Write as _;
-        for cell in cells.iter_mut() {
-            cell.clear();
-        }
-        for (cell, value) in cells.iter_mut().zip(&r.key) {
-            value.text_into(cell);
-        }
-        let mut next = r.key.len();
-        let _ = write!(cells[next], "{}", r.count);
-        next += 1;
-        if config.continuous {
-            cells[next].push_str(&delta_text(r.delta));
-            next += 1;
-        }
-        for (cell, value) in cells[next..].iter_mut().zip(&r.health) {
-            match value {
-                Some(v) => {
-                    let _ = write!(cell, "{v}");
-                }
-                None => cell.push('-'),
-            }
-        }
-    };
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    // the widths come from the values' lengths, without rendering them
+    let mut widths: Vec<usize> = header.iter().map(|h| text_width(h)).collect();
+    let mut numbers: Vec<Number> = Vec::with_capacity(header.len());
     for i in 0..count {
-        fill(&mut cells, row(i));
-        for (w, cell) in widths.iter_mut().zip(&cells) {
-            *w = (*w).max(cell.chars().count());
+        row(i, &mut r);
+        number_cells(&r, config.continuous, &mut numbers);
+        let keys = r.key.iter().map(shown_width);
+        for (w, cell) in widths
+            .iter_mut()
+            .zip(keys.chain(numbers.iter().map(Number::width)))
+        {
+            *w = (*w).max(cell);
         }
     }
     let left = names_of.len();
-    let mut line = String::new();
-    write_line_with(out, &header, &widths, left, &mut line)?;
+    write_line_with(out, &header, &widths, left, &mut String::new())?;
+    let mut line: Vec<u8> = Vec::new();
     for i in 0..count {
-        fill(&mut cells, row(i));
-        write_line_with(out, &cells, &widths, left, &mut line)?;
+        row(i, &mut r);
+        number_cells(&r, config.continuous, &mut numbers);
+        line.clear();
+        for (shown, width) in r.key.iter().zip(&widths) {
+            let pad = width.saturating_sub(shown_width(shown));
+            shown_text(shown, &mut line);
+            push_spaces(&mut line, pad + 2);
+        }
+        for (number, width) in numbers.iter().zip(&widths[left..]) {
+            push_spaces(&mut line, width.saturating_sub(number.width()));
+            number.push_to(&mut line);
+            line.extend_from_slice(b"  ");
+        }
+        line.truncate(line.trim_ascii_end().len());
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
     Ok(())
+}
+
+/// A numeric cell of a count row: `-` when absent, `+` before a rise.
+#[derive(Clone, Copy)]
+enum Number {
+    Absent,
+    Unsigned(u64),
+    Signed(i64),
+}
+
+impl Number {
+    fn width(&self) -> usize {
+        let digits = |v: u64| v.checked_ilog10().map_or(1, |d| d as usize + 1);
+        match *self {
+            Number::Absent => 1,
+            Number::Unsigned(v) => digits(v),
+            Number::Signed(d) => digits(d.unsigned_abs()) + usize::from(d != 0),
+        }
+    }
+
+    fn push_to(&self, line: &mut Vec<u8>) {
+        let mut text: Text<24> = Text::new();
+        match *self {
+            Number::Absent => text.push_byte(b'-'),
+            Number::Unsigned(v) => text.push_u64(v),
+            Number::Signed(d) => {
+                if d != 0 {
+                    text.push_byte(if d > 0 { b'+' } else { b'-' });
+                }
+                text.push_u64(d.unsigned_abs());
+            }
+        }
+        line.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// The count, change (`-c`) and health cells of `r`, in column order.
+fn number_cells(r: &CountRow, continuous: bool, cells: &mut Vec<Number>) {
+    cells.clear();
+    cells.push(Number::Unsigned(r.count));
+    if continuous {
+        cells.push(r.delta.map_or(Number::Absent, Number::Signed));
+    }
+    cells.extend(
+        r.health
+            .iter()
+            .map(|v| v.map_or(Number::Absent, Number::Unsigned)),
+    );
+}
+
+/// How many columns a key's text takes.
+fn shown_width(shown: &Shown) -> usize {
+    match shown {
+        Shown::Null => 1,
+        Shown::Text(t) | Shown::Netns(t, _, _) => text_width(t),
+        Shown::Number(n) => Number::Unsigned(*n).width(),
+    }
+}
+
+fn shown_text(shown: &Shown, line: &mut Vec<u8>) {
+    match shown {
+        Shown::Null => line.push(b'-'),
+        Shown::Text(t) | Shown::Netns(t, _, _) => line.extend_from_slice(t.as_bytes()),
+        Shown::Number(n) => Number::Unsigned(*n).push_to(line),
+    }
+}
+
+/// Characters, as the table pads them (one column each).
+fn text_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+fn push_spaces(line: &mut Vec<u8>, n: usize) {
+    line.resize(line.len() + n, b' ');
 }
 
 /// `-c`'s change column: `-` on the first tick, signed after.

@@ -33,6 +33,11 @@ const V6_CHUNKS_IN_FLIGHT: usize = 16;
 /// The same with `--info`, whose rows keep about 500 bytes of extensions
 /// each: about the same memory (some 6 MB) in fewer rows.
 const V6_INFO_CHUNKS_IN_FLIGHT: usize = 2;
+/// IPv6 rows per chunk when they are taken in any order (views): the
+/// chunks are drained while the IPv4 dump runs, so they need little room.
+const V6_CHUNK_ANY_ORDER: usize = 512;
+/// IPv4 rows between two looks for IPv6 chunks, in any order.
+const V6_DRAIN_EVERY: usize = 256;
 
 fn consumer_gone() -> crate::error::Error {
     crate::error::Error::Output(std::io::Error::new(
@@ -486,7 +491,16 @@ impl SocketListing {
             let v6_collector = self
                 .v6_collector
                 .get_or_insert_with(|| Collector::new(config.source, collector.root().clone()));
-            dump_beside(collector, v6_collector, &dump, filter, &mut keep)?
+            // a view counts rows in any order: the IPv6 ones are counted
+            // as they come instead of waiting for the IPv4 ones
+            let any_order = config.view.is_some();
+            dump_beside(
+                collector,
+                v6_collector,
+                (&dump, any_order),
+                filter,
+                &mut keep,
+            )?
         } else if let Some(table) = (proto == InetProto::Tcp && want_v4 && want_v6)
             .then(|| {
                 let v6 = (&mut self.v6_rows, &mut self.v6_ext);
@@ -546,23 +560,25 @@ type Chunk = (Vec<InetSocket>, ExtArena);
 /// The IPv6 dump on a second socket and thread beside the IPv4 one; its
 /// rows wait in a bounded channel (which pauses that dump when full) until
 /// the IPv4 rows are out. Returns the IPv4 table's outcome.
+/// With `any_order` (a view), the IPv6 rows are taken between IPv4 ones
+/// as they come, in small chunks.
 fn dump_beside(
     collector: &mut Collector,
     v6_collector: &mut Collector,
-    dump: &Dump,
+    (dump, any_order): (&Dump, bool),
     filter: &SocketFilter,
     keep: &mut impl FnMut(&InetSocket, SocketExt) -> Result<()>,
 ) -> Result<Table> {
     let health = dump.extensions.health;
-    let in_flight = if health {
-        V6_INFO_CHUNKS_IN_FLIGHT
-    } else {
-        V6_CHUNKS_IN_FLIGHT
+    let (chunk_rows, in_flight) = match (any_order, health) {
+        (true, _) => (V6_CHUNK_ANY_ORDER, 2),
+        (false, true) => (V6_CHUNK, V6_INFO_CHUNKS_IN_FLIGHT),
+        (false, false) => (V6_CHUNK, V6_CHUNKS_IN_FLIGHT),
     };
     let (sender, receiver) = mpsc::sync_channel::<Chunk>(in_flight);
     let (v4_table, _v6_table) = std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
-            let new_chunk = || (Vec::with_capacity(V6_CHUNK), ExtArena::default());
+            let new_chunk = || (Vec::with_capacity(chunk_rows), ExtArena::default());
             let mut chunk = new_chunk();
             let table = dump.table(v6_collector, true, |s, ext| {
                 if filter.keep_inet(s) {
@@ -570,7 +586,7 @@ fn dump_beside(
                     if health {
                         chunk.1.push(ext);
                     }
-                    if chunk.0.len() == V6_CHUNK {
+                    if chunk.0.len() == chunk_rows {
                         let full = std::mem::replace(&mut chunk, new_chunk());
                         sender.send(full).map_err(|_| consumer_gone())?;
                     }
@@ -582,11 +598,25 @@ fn dump_beside(
             }
             Ok::<Table, crate::error::Error>(table)
         });
-        let v4_table = dump.table(collector, false, &mut *keep);
+        let take = |(rows, exts): Chunk,
+                    keep: &mut dyn FnMut(&InetSocket, SocketExt) -> Result<()>| {
+            (rows.iter().enumerate()).try_for_each(|(i, s)| keep(s, exts.get(i)))
+        };
+        let mut seen = 0usize;
+        let v4_table = dump.table(collector, false, |s, ext| {
+            keep(s, ext)?;
+            seen += 1;
+            if any_order && seen.is_multiple_of(V6_DRAIN_EVERY) {
+                while let Ok(chunk) = receiver.try_recv() {
+                    take(chunk, &mut *keep)?;
+                }
+            }
+            Ok(())
+        });
         let drained = v4_table.as_ref().ok().map(|_| {
-            receiver.iter().try_for_each(|(rows, exts)| {
-                (rows.iter().enumerate()).try_for_each(|(i, s)| keep(s, exts.get(i)))
-            })
+            receiver
+                .iter()
+                .try_for_each(|chunk| take(chunk, &mut *keep))
         });
         drop(receiver);
         let v6_table = producer.join().unwrap_or_else(|_| Err(consumer_gone()));

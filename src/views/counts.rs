@@ -467,12 +467,12 @@ impl GroupCounts {
         let state_bits = packing.last().map_or(0, |(_, w)| w + 2);
         let summary = table.summary;
         let previous = self.previous_packed.take();
-        let shown_before = self.previous_shown_packed.take();
-        let rows = counted_rows(
-            &self.packed,
-            previous.as_ref(),
-            shown_before.as_ref(),
-            table.top,
+        let (written, shown_now) = write_counted(
+            out,
+            table,
+            &mut shower,
+            (&self.packed, previous.as_ref()),
+            self.previous_shown_packed.take().as_ref(),
             |a: &u64, b: &u64| {
                 if summary {
                     (a >> state_bits).cmp(&(b >> state_bits))
@@ -480,16 +480,8 @@ impl GroupCounts {
                     std::cmp::Ordering::Equal
                 }
             },
+            |shower, packed, key| shower.show_into(&unpack(packing, *packed), key),
         );
-        let shown_now: Option<FxHashSet<u64>> = (table.top.is_some() && table.config.continuous)
-            .then(|| rows.iter().filter(|r| r.1 > 0).map(|r| *r.0).collect());
-        let keys = shower.keys.clone();
-        let mut row = |i: usize, r: &mut CountRow| {
-            shower.show_into(&unpack(packing, *rows[i].0), &mut r.key);
-            (r.count, r.delta) = (rows[i].1, rows[i].2);
-        };
-        let written = table.write(out, &keys, false, &mut row, rows.len());
-        drop(rows);
         if table.config.continuous {
             // this tick's counts become the next tick's previous ones
             // (the previous ones' room is reused)
@@ -510,12 +502,12 @@ impl GroupCounts {
     ) -> io::Result<()> {
         let summary = table.summary;
         let previous = self.previous_tuples.take();
-        let shown_before = self.previous_shown_tuples.take();
-        let rows = counted_rows(
-            &self.counts,
-            previous.as_ref(),
-            shown_before.as_ref(),
-            table.top,
+        let (written, shown_now) = write_counted(
+            out,
+            table,
+            &mut shower,
+            (&self.counts, previous.as_ref()),
+            self.previous_shown_tuples.take().as_ref(),
             |a: &Tuple, b: &Tuple| {
                 if summary {
                     a[..2].cmp(&b[..2])
@@ -523,21 +515,8 @@ impl GroupCounts {
                     std::cmp::Ordering::Equal
                 }
             },
+            |shower, tuple, key| shower.show_into(tuple, key),
         );
-        let shown_now: Option<FxHashSet<Tuple>> = (table.top.is_some() && table.config.continuous)
-            .then(|| {
-                rows.iter()
-                    .filter(|r| r.1 > 0)
-                    .map(|r| r.0.clone())
-                    .collect()
-            });
-        let keys = shower.keys.clone();
-        let mut row = |i: usize, r: &mut CountRow| {
-            shower.show_into(rows[i].0, &mut r.key);
-            (r.count, r.delta) = (rows[i].1, rows[i].2);
-        };
-        let written = table.write(out, &keys, false, &mut row, rows.len());
-        drop(rows);
         if table.config.continuous {
             // this tick's counts become the next tick's previous ones
             self.previous_tuples = Some(std::mem::take(&mut self.counts));
@@ -545,6 +524,37 @@ impl GroupCounts {
         }
         written
     }
+}
+
+/// Write a tick's counted keys ([`counted_rows`] of `counts` against the
+/// previous tick's), each shown by `show_key`; with `--top`
+/// under `-c`, also the keys shown (the next tick's `shown_before`).
+#[allow(clippy::type_complexity)]
+fn write_counted<K: Eq + std::hash::Hash + Ord + Clone>(
+    out: &mut dyn Write,
+    table: &Table<'_>,
+    shower: &mut Shower<'_>,
+    (counts, previous): (&FxHashMap<K, u64>, Option<&FxHashMap<K, u64>>),
+    shown_before: Option<&FxHashSet<K>>,
+    group: impl Fn(&K, &K) -> std::cmp::Ordering,
+    show_key: impl Fn(&mut Shower<'_>, &K, &mut Vec<Shown>),
+) -> (io::Result<()>, Option<FxHashSet<K>>) {
+    let rows = counted_rows(counts, previous, shown_before, table.top, group);
+    let shown_now = (table.top.is_some() && table.config.continuous).then(|| {
+        rows.iter()
+            .filter(|r| r.1 > 0)
+            .map(|r| r.0.clone())
+            .collect()
+    });
+    let keys = shower.keys.clone();
+    let mut row = |i: usize, r: &mut CountRow| {
+        show_key(shower, rows[i].0, &mut r.key);
+        (r.count, r.delta) = (rows[i].1, rows[i].2);
+    };
+    (
+        table.write(out, &keys, false, &mut row, rows.len()),
+        shown_now,
+    )
 }
 
 /// What one tick's table is: its kind of row, `--top`, and whether rows
@@ -608,7 +618,8 @@ struct HealthRow {
     rank: u64,
     /// The key's first bytes ([`HealthGroups::key_prefix`]).
     prefix: u64,
-    count: u64,
+    /// The group's count (a group counts at most `u32::MAX` sockets).
+    count: u32,
     /// The group's index, or past this tick's groups, the index of one
     /// of the previous tick's gone since.
     index: u32,
@@ -634,7 +645,7 @@ fn health_rows(
             HealthRow {
                 rank: rank(sort_value(sort, count, delta, health.as_deref())),
                 prefix: groups.key_prefix(i),
-                count,
+                count: u32::try_from(count).unwrap_or(u32::MAX),
                 index: i as u32,
             }
         })

@@ -244,6 +244,73 @@ fn exposition_matches_netstat_ss_and_proc() {
     assert!(values.contains_key("nlstat_build_info{version=\"0.1.0\"}"));
 }
 
+/// A real Prometheus in `ns`, scraping nlstat on `target` every second
+/// and answering queries on `port`; stopped (and its data removed) when
+/// dropped.
+struct Prometheus {
+    _process: Running,
+    _dir: TempDir,
+    port: u16,
+}
+
+impl Prometheus {
+    fn start(ns: &Namespace, target: u16, port: u16) -> Prometheus {
+        let dir = TempDir::new(&format!("{}-prometheus-{port}", ns.name));
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nlstat\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
+            ),
+        )
+        .unwrap();
+        let process = ns
+            .command(
+                "prometheus",
+                &[
+                    &format!("--config.file={}", config.display()),
+                    &format!("--storage.tsdb.path={}", dir.join("data").display()),
+                    &format!("--web.listen-address=127.0.0.1:{port}"),
+                ],
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus (Debian package prometheus)");
+        Prometheus {
+            _process: Running(process),
+            _dir: dir,
+            port,
+        }
+    }
+
+    /// The first value PromQL `query` gives now, if Prometheus answers
+    /// with one.
+    fn query(&self, ns: &Namespace, query: &str) -> Option<f64> {
+        let mut encoded = String::new();
+        for byte in query.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' => {
+                    encoded.push(char::from(byte))
+                }
+                other => encoded.push_str(&format!("%{other:02X}")),
+            }
+        }
+        let url = format!(
+            "http://127.0.0.1:{}/api/v1/query?query={encoded}",
+            self.port
+        );
+        let (code, body) = http(ns, &url, &[], "GET");
+        if code != 200 {
+            return None;
+        }
+        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+        value["data"]["result"][0]["value"][1]
+            .as_str()
+            .and_then(|v| v.parse::<f64>().ok())
+    }
+}
+
 #[test]
 fn a_real_prometheus_scrapes_nlstat() {
     let Some(ns) = Namespace::create("xprom") else {
@@ -256,45 +323,8 @@ fn a_real_prometheus_scrapes_nlstat() {
     let filter = without_ports(&[9478, 9090]);
     let filter: Vec<&str> = filter.iter().map(String::as_str).collect();
     let _server = start_serving(&ns, 9478, &filter);
-    let dir = TempDir::new(&format!("{}-prometheus", ns.name));
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nlstat\n    static_configs:\n      - targets: ['127.0.0.1:9478']\n",
-    )
-    .unwrap();
-    let prometheus = ns
-        .command(
-            "prometheus",
-            &[
-                &format!("--config.file={}", config.display()),
-                &format!("--storage.tsdb.path={}", dir.join("data").display()),
-                "--web.listen-address=127.0.0.1:9090",
-            ],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus (Debian package prometheus)");
-    let _prometheus = Running(prometheus);
-    let query = |q: &str| {
-        let url = format!(
-            "http://127.0.0.1:9090/api/v1/query?query={}",
-            q.replace('{', "%7B")
-                .replace('}', "%7D")
-                .replace('"', "%22")
-                .replace('=', "%3D")
-                .replace(',', "%2C")
-        );
-        let (code, body) = http(&ns, &url, &[], "GET");
-        if code != 200 {
-            return None;
-        }
-        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
-        value["data"]["result"][0]["value"][1]
-            .as_str()
-            .and_then(|v| v.parse::<f64>().ok())
-    };
+    let prometheus = Prometheus::start(&ns, 9478, 9090);
+    let query = |q: &str| prometheus.query(&ns, q);
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut up = None;
     while Instant::now() < deadline {
@@ -691,51 +721,13 @@ fn health_is_exported_as_ss_sees_it_and_prometheus_reads_the_histogram() {
     );
 
     // a real Prometheus computes the quantile from the same buckets
-    let dir = TempDir::new(&format!("{}-prometheus", ns.name));
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nlstat\n    static_configs:\n      - targets: ['127.0.0.1:9479']\n",
-    )
-    .unwrap();
-    let prometheus = ns
-        .command(
-            "prometheus",
-            &[
-                &format!("--config.file={}", config.display()),
-                &format!("--storage.tsdb.path={}", dir.join("data").display()),
-                "--web.listen-address=127.0.0.1:9091",
-            ],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus (Debian package prometheus)");
-    let _prometheus = Running(prometheus);
+    let prometheus = Prometheus::start(&ns, 9479, 9091);
     let query = "histogram_quantile(0.9, nlstat_tcp_rtt_seconds_bucket{role=\"backend\",remote_port=\"7100\"})";
-    let url = format!(
-        "http://127.0.0.1:9091/api/v1/query?query={}",
-        query
-            .replace('(', "%28")
-            .replace(')', "%29")
-            .replace('{', "%7B")
-            .replace('}', "%7D")
-            .replace('"', "%22")
-            .replace('=', "%3D")
-            .replace(',', "%2C")
-            .replace(' ', "%20")
-    );
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut answer = None;
     while Instant::now() < deadline && answer.is_none() {
         std::thread::sleep(Duration::from_millis(500));
-        let (code, body) = http(&ns, &url, &[], "GET");
-        if code == 200 {
-            let value: serde_json::Value = serde_json::from_str(&body).unwrap();
-            answer = value["data"]["result"][0]["value"][1]
-                .as_str()
-                .and_then(|v| v.parse::<f64>().ok());
-        }
+        answer = prometheus.query(&ns, query);
     }
     let mut client_buckets = Vec::new();
     let mut cumulative = 0;

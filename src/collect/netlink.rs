@@ -474,27 +474,49 @@ impl NetlinkDumper {
             }
         }
         let mut state = DumpState::new(self.sequence);
-        for _ in 0..INLINE_DATAGRAMS {
+        if let Some(end) = self.walk_inline(what, &mut state, on_message, Some(INLINE_DATAGRAMS))? {
+            return Ok(end);
+        }
+        match self.walk_read_ahead(what, &mut state, on_message) {
+            Some(end) => end,
+            // no thread to be had (a pids limit): the rest here, in turn
+            None => self
+                .walk_inline(what, &mut state, on_message, None)
+                .map(|end| end.unwrap_or(DumpEnd::Done)),
+        }
+    }
+
+    /// Receive and walk datagrams in turn, at most `limit` of them; `None`
+    /// when the dump goes on past them.
+    fn walk_inline(
+        &mut self,
+        what: &str,
+        state: &mut DumpState,
+        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<()>,
+        limit: Option<usize>,
+    ) -> Result<Option<DumpEnd>> {
+        for _ in 0..limit.unwrap_or(usize::MAX) {
             let received = receive(&mut *self.transport, &mut self.buffer)
                 .map_err(|e| receive_error(what, e))?;
             let datagram = &self.buffer[..received.min(RECV_BUFFER)];
-            if let Some(end) = walk_received(datagram, what, &mut state, on_message)? {
-                return Ok(end);
+            if let Some(end) = walk_received(datagram, what, state, on_message)? {
+                return Ok(Some(end));
             }
         }
-        self.walk_read_ahead(what, &mut state, on_message)
+        Ok(None)
     }
 
     /// The rest of a long dump: another thread receives (the kernel builds
     /// each datagram inside that receive, so its share of the work runs
     /// there) while this one walks what was received; on two cores a large
-    /// dump takes about the longer of the two instead of their sum.
+    /// dump takes about the longer of the two instead of their sum. `None`
+    /// when the system gives no thread (nothing received yet).
     fn walk_read_ahead(
         &mut self,
         what: &str,
         state: &mut DumpState,
         on_message: &mut dyn FnMut(u16, &[u8]) -> Result<()>,
-    ) -> Result<DumpEnd> {
+    ) -> Option<Result<DumpEnd>> {
         let sequence = state.sequence;
         let transport = &mut *self.transport;
         std::thread::scope(|scope| {
@@ -503,7 +525,11 @@ impl NetlinkDumper {
             for _ in 0..READ_AHEAD {
                 let _ = spare.send(vec![0; RECV_BUFFER]);
             }
-            scope.spawn(move || read_ahead(transport, sequence, &empty, &full));
+            std::thread::Builder::new()
+                .spawn_scoped(scope, move || {
+                    read_ahead(transport, sequence, &empty, &full)
+                })
+                .ok()?;
             let result = loop {
                 let (buffer, length): (Vec<u8>, usize) = match received.recv() {
                     Ok(Ok(filled)) => filled,
@@ -520,7 +546,7 @@ impl NetlinkDumper {
             };
             // the receiving thread stops at its next hand-over
             drop((received, spare));
-            result
+            Some(result)
         })
     }
 

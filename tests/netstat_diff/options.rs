@@ -140,6 +140,9 @@ print("READY", flush=True)
 sys.stdin.read()
 "#;
 
+/// A uid without processes (and without a passwd entry) on any test host.
+const LONE_UID: &str = "3141592";
+
 /// Both streams into one pipe (`2>&1 | cat`) and both onto one terminal:
 /// where netstat's stderr lines fall among its stdout lines depends on
 /// C stdio's buffering (whole 4096-byte blocks into a pipe, lines onto a
@@ -159,14 +162,19 @@ fn stdout_and_stderr_interleave_as_netstats() {
         .spawn()
         .expect("start the listeners");
     assert_eq!(first_line(&mut holder).trim(), "READY");
-    // /usr/bin/python3 rather than a per-user shim, for `nobody`
+    // /usr/bin/python3 rather than a per-user shim, for an unprivileged user
     let python = if std::path::Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
     } else {
         "python3"
     };
-    // the -p note as `nobody` needs setpriv (util-linux); the other cases
-    // run without it
+    // the -p note as an unprivileged user needs setpriv (util-linux); the
+    // other cases run without it. The user is a uid no other test runs
+    // processes as: netstat says "Not all processes could be identified"
+    // as soon as any process of that uid anywhere on the host holds a
+    // socket (population.py's and owners.py's holders run as 65534), so
+    // with `nobody` the note changed between netstat's run and nlstat's
+    // when another test started or stopped one in between.
     let have_setpriv = require_tools(&["setpriv"]);
     let link = nlstat_as_netstat();
     let mut results = Vec::new();
@@ -180,17 +188,17 @@ fn stdout_and_stderr_interleave_as_netstats() {
         cases.push((&["-tlnp"], true));
         cases.push((&["-tlp", "--ipx"], true));
     }
-    for (args, as_nobody) in cases {
+    for (args, unprivileged) in cases {
         for terminal in [false, true] {
             let run = |program: &str| {
                 let mut argv: Vec<&str> = Vec::new();
-                if as_nobody {
+                if unprivileged {
                     argv.extend([
                         "setpriv",
                         "--reuid",
-                        "nobody",
+                        LONE_UID,
                         "--regid",
-                        "nogroup",
+                        LONE_UID,
                         "--clear-groups",
                     ]);
                 }
@@ -218,8 +226,8 @@ fn stdout_and_stderr_interleave_as_netstats() {
             };
             let mut label: Vec<&str> = args.to_vec();
             label.push(how);
-            if as_nobody {
-                label.push("as nobody");
+            if unprivileged {
+                label.push("as a lone uid");
             }
             results.push(same_output(&label, &theirs, &ours));
         }

@@ -82,6 +82,8 @@ struct Buffered {
     error: Option<io::Error>,
     /// Where the current table began (see [`mark`]).
     mark: u64,
+    /// `written` at the last flush: stdio's blocks count from there.
+    flushed: u64,
     sink: Box<dyn Write + Send>,
 }
 
@@ -105,8 +107,8 @@ impl Buffered {
                 .map_or(0, |at| at + 1),
             Buffering::Block(size) => {
                 let size = size as u64;
-                let total = self.written + ahead as u64;
-                (total / size * size - self.written) as usize
+                let since_flush = self.written + ahead as u64 - self.flushed;
+                (self.flushed + since_flush / size * size).saturating_sub(self.written) as usize
             }
         };
         self.emit(due)
@@ -171,6 +173,7 @@ fn install_sink(buffering: Buffering, sink: Box<dyn Write + Send>) -> Stdout {
         written: 0,
         error: None,
         mark: 0,
+        flushed: 0,
         sink,
     });
     Stdout(PhantomData)
@@ -221,6 +224,7 @@ impl Write for Stdout {
         }
         let len = out.pending.len();
         out.emit(len)?;
+        out.flushed = out.written;
         out.sink.flush()
     }
 }
@@ -310,6 +314,13 @@ mod tests {
             log.0.lock().unwrap().as_slice(),
             b"01234567890abcdefghijklmn"
         );
+        // after a flush (a -c tick) blocks count from the flush, and a
+        // message with less than a block pending emits nothing (it once
+        // underflowed there)
+        out.write_all(b"12345").unwrap();
+        assert_eq!(emitted_at_stderr(&log).len(), 25);
+        out.write_all(b"678").unwrap();
+        assert_eq!(emitted_at_stderr(&log).len(), 33);
 
         let log = Log::default();
         let mut out = install_sink(Buffering::Line, Box::new(log.clone()));

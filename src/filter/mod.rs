@@ -2,6 +2,7 @@
 //! of them the kernel can apply itself (so `-l` costs O(listeners)).
 
 pub mod bytecode;
+pub mod cbpf;
 pub mod expr;
 
 use crate::config::Config;

@@ -262,6 +262,10 @@ pub struct Config {
     pub textfile: Option<std::path::PathBuf>,
     /// `--min-interval`: how old a collection may be and still be served.
     pub min_interval: f64,
+    /// `--events`: listen for closed sockets instead of listing them.
+    pub events: bool,
+    /// `--events-buffer`: the close events' receive buffer in bytes.
+    pub events_buffer: usize,
     /// A load-balancer view instead of the socket rows.
     pub view: Option<View>,
     /// The filter expression (positional arguments), for socket tables.
@@ -334,6 +338,8 @@ impl Default for Config {
             parallel_families: true,
             textfile: None,
             min_interval: 1.0,
+            events: false,
+            events_buffer: crate::collect::events::DEFAULT_BUFFER,
             view: None,
             query: None,
             program_name: "nlstat".into(),

@@ -73,6 +73,8 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("max-series", true),
     ("netns", true),
     ("all-netns", false),
+    ("events", false),
+    ("events-buffer", true),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -94,6 +96,8 @@ pub(super) const OWN_LONG_OPTIONS: &[&str] = &[
     "max-series",
     "netns",
     "all-netns",
+    "events",
+    "events-buffer",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the

@@ -112,6 +112,8 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
         .map_err(|message| Parsed::own_option_error(&program_name, message))?;
     let driver = resolve::driver(&raw.own, &program_name)?;
     let selection = families::selection(&raw, families, mode, view.as_ref());
+    let events_buffer = resolve::events_buffer(&raw.own, &program_name)?;
+    resolve::events_tables(&raw.own, &selection, &program_name)?;
     let query = resolve::query(
         &raw.operands,
         mode,
@@ -130,6 +132,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
             selection,
             driver,
             query,
+            events_buffer,
         },
         program_name,
     ))
@@ -181,6 +184,7 @@ struct Resolved {
     selection: families::Selection,
     driver: resolve::Driver,
     query: Option<Query>,
+    events_buffer: usize,
 }
 
 /// The one place a [`Config`] is built: the resolved concerns, and the
@@ -195,6 +199,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         selection,
         driver,
         query,
+        events_buffer,
     } = resolved;
     let numeric = raw.numeric > 0;
     // A view (the exporter too) is an aggregate: it counts every socket of
@@ -237,6 +242,8 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         parallel_families: !driver.all_netns,
         textfile: driver.textfile,
         min_interval: driver.min_interval,
+        events: raw.own.events > 0,
+        events_buffer,
         view,
         query,
         program_name,

@@ -52,6 +52,26 @@ pub struct NlstatArgs {
     /// their diag module) has no line.
     #[arg(long = "info", action = ArgAction::Count)]
     pub info: u8,
+    /// print TCP and UDP sockets as the kernel closes them
+    ///
+    /// Listen to sock_diag's destroy events of the selected tables (TCP,
+    /// UDP) and families until interrupted: each closed socket as its
+    /// netstat row (state as at close) after a UTC time stamp, with --info
+    /// its final tcp_info line, or with --json a "closed" object. The
+    /// filter expression applies (a kernel-side socket filter when it only
+    /// names states, ports and addresses). Messages the kernel had to drop
+    /// are counted exactly and reported. With --group-by: closes per key,
+    /// every second with -c, else at the end; with --serve or --textfile:
+    /// close counters per listener and per backend (see CLOSE EVENTS).
+    #[arg(long = "events", action = ArgAction::Count)]
+    pub events: u8,
+    /// receive buffer for --events (default 64M as root)
+    ///
+    /// Bytes, with an optional K, M or G suffix. As root the size is set
+    /// with SO_RCVBUFFORCE; others get at most net.core.rmem_max. Only
+    /// with --events.
+    #[arg(long = "events-buffer", value_name = "SIZE", value_hint = clap::ValueHint::Other)]
+    pub events_buffer: Option<String>,
     /// The views' options (--group-by, --top, --summary, --listeners,
     /// --ephemeral), defined beside their resolution in cli/view.rs.
     #[command(flatten)]

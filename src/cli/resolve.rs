@@ -122,6 +122,52 @@ pub(super) fn driver(own: &NlstatArgs, program: &str) -> Result<Driver, Parsed> 
     })
 }
 
+/// --events' receive buffer: bytes with an optional K, M or G suffix.
+pub(super) fn events_buffer(own: &NlstatArgs, program: &str) -> Result<usize, Parsed> {
+    let Some(text) = own.events_buffer.as_deref() else {
+        return Ok(crate::collect::events::DEFAULT_BUFFER);
+    };
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'k' | b'K') => (&text[..text.len() - 1], 10),
+        Some(b'm' | b'M') => (&text[..text.len() - 1], 20),
+        Some(b'g' | b'G') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    match digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_shl(shift).filter(|v| v >> shift == n))
+    {
+        // the kernel's floor is a few KiB; a size it would raise anyway
+        // is taken as given
+        Some(bytes) if bytes > 0 && bytes <= i32::MAX as usize => Ok(bytes),
+        _ => Err(Parsed::own_option_error(
+            program,
+            format!(
+                "--events-buffer: expected a size in bytes (K, M or G suffix), under 2G, got `{text}'"
+            ),
+        )),
+    }
+}
+
+/// --events needs a table the kernel reports closes for.
+pub(super) fn events_tables(
+    own: &NlstatArgs,
+    selection: &super::families::Selection,
+    program: &str,
+) -> Result<(), Parsed> {
+    let p = &selection.protocols;
+    let inet = !selection.any_selection || selection.families.inet || selection.families.inet6;
+    let tables = !selection.any_selection || p.tcp || p.udp;
+    if own.events > 0 && !(inet && tables) {
+        return Err(Parsed::own_option_error(
+            program,
+            "--events: the kernel reports closes of TCP and UDP sockets only; select -t or -u (or no table)",
+        ));
+    }
+    Ok(())
+}
+
 /// netstat ignores operands; for socket tables they are nlstat's filter
 /// expression (read for unix sockets when only those are listed).
 pub(super) fn query(

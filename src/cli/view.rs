@@ -193,6 +193,7 @@ fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(
             "--serve collects at every scrape until stopped; -c does not go with it".into(),
         );
     }
+    refuse_with_events(raw, mode)?;
     if own.pid_source.is_some() && raw.programs == 0 {
         return Err("--pid-source goes with -p".into());
     }
@@ -218,6 +219,33 @@ fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// --events listens to TCP and UDP sockets from sock_diag; it counts
+/// closes with --group-by and the exporter only.
+fn refuse_with_events(raw: &RawArgs, mode: Mode) -> Result<(), String> {
+    let own = &raw.own;
+    if own.events == 0 {
+        if own.events_buffer.is_some() {
+            return Err("--events-buffer goes with --events".into());
+        }
+        return Ok(());
+    }
+    let other = match mode {
+        Mode::Sockets if raw.groups > 0 => Some("-g"),
+        Mode::Sockets if own.source.as_deref() == Some("proc") => Some("--source proc"),
+        Mode::Sockets if own.views.summary > 0 => Some("--summary"),
+        Mode::Sockets if own.views.listeners > 0 => Some("--listeners"),
+        Mode::Sockets if own.views.ephemeral > 0 => Some("--ephemeral"),
+        Mode::Sockets => None,
+        _ => Some(mode_flag(mode)),
+    };
+    match other {
+        Some(other) => Err(format!(
+            "--events prints or counts sockets as sock_diag reports them closed; it does not go with {other}"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The one view chosen, if any: two are refused, and so is a view with a

@@ -5,6 +5,7 @@
 //! here only.
 
 pub mod all_netns;
+pub mod events;
 mod rows;
 pub mod sockets;
 
@@ -24,11 +25,20 @@ use std::time::Duration;
 /// namespace or every one, or as an exporter. Returns the exit status
 /// netstat would return.
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
+    if config.events && config.serve.is_none() && config.textfile.is_none() {
+        return events::run(config, out);
+    }
     if let Some(address) = config.serve {
         return crate::exporter::serve(config, address);
     }
     if let Some(path) = &config.textfile {
-        let mut collection = crate::exporter::Collection::new(config);
+        if config.events {
+            crate::io::stop::install();
+        }
+        let mut collection = crate::exporter::Collection::for_driver(config)?;
+        if config.events {
+            return textfile_until_stopped(&mut collection, config, path);
+        }
         return repeat(config, out, |_| {
             match crate::exporter::write_textfile(&mut collection, config, path) {
                 // With -c a file that cannot be written this tick (a full
@@ -140,6 +150,30 @@ pub(crate) fn once<W: Write>(
     let status = tick(out)?;
     out.flush()?;
     Ok(status)
+}
+
+/// `--textfile --events`: the counters only grow while events come, so
+/// the file is written every second until SIGINT or SIGTERM, then once
+/// more.
+fn textfile_until_stopped(
+    collection: &mut crate::exporter::Collection,
+    config: &Config,
+    path: &std::path::Path,
+) -> Result<i32> {
+    loop {
+        let stopping = crate::io::stop::requested();
+        match crate::exporter::write_textfile(collection, config, path) {
+            Err(e @ error::Error::File { .. }) => error::report(&e),
+            other => other?,
+        }
+        if stopping {
+            return Ok(0);
+        }
+        let tick = std::time::Instant::now();
+        while tick.elapsed() < Duration::from_secs(1) && !crate::io::stop::requested() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 /// netstat's `-c` loop: print, flush, sleep a second, until a tick fails.

@@ -4,3 +4,4 @@
 //! beside [`crate::text`], not in render/.
 
 pub mod stdio;
+pub mod stop;

@@ -350,10 +350,47 @@ impl SocketObjects {
         names: &mut NameCache,
         programs: Option<&ProcessIndex>,
     ) -> io::Result<()> {
+        self.line.begin("socket");
+        self.inet_fields(socket, ext, config, names, programs, None);
+        self.line.end(out)
+    }
+
+    /// A socket sock_diag reported closed (`--events`): `"kind":"closed"`,
+    /// the time it was received, the row's fields and the kernel's cookie.
+    pub fn closed_row(
+        &mut self,
+        out: &mut impl Write,
+        closed: &crate::collect::events::Closed<'_>,
+        time: std::time::SystemTime,
+        config: &Config,
+        names: &mut NameCache,
+    ) -> io::Result<()> {
+        self.line.begin("closed").time("time", time);
+        self.inet_fields(
+            &closed.socket,
+            closed.ext,
+            config,
+            names,
+            None,
+            Some(closed.cookie),
+        );
+        self.line.end(out)
+    }
+
+    /// A socket row's fields after its kind, the cookie (if given) before
+    /// `--info`'s.
+    fn inet_fields(
+        &mut self,
+        socket: &InetSocket,
+        ext: SocketExt<'_>,
+        config: &Config,
+        names: &mut NameCache,
+        programs: Option<&ProcessIndex>,
+        cookie: Option<u64>,
+    ) {
         let v6 = socket.is_v6();
         let line = &mut self.line;
-        line.begin("socket")
-            .str("proto", proto_name(socket.proto))
+        line.str("proto", proto_name(socket.proto))
             .str("family", if v6 { "inet6" } else { "inet" });
         let mut state: Text<24> = Text::new();
         match socket.state_word() {
@@ -409,13 +446,15 @@ impl SocketObjects {
         if let Some(programs) = programs {
             owner_fields(line, programs, socket.inode);
         }
+        if let Some(cookie) = cookie {
+            line.u64("cookie", cookie);
+        }
         if config.info {
             crate::render::ss_info::write_json(
                 line,
                 &crate::render::ss_info::Health::of(socket.state, ext),
             );
         }
-        line.end(out)
     }
 
     pub fn unix_row(

@@ -1,0 +1,480 @@
+//! `--events`: the driver that runs per event. One subscription to the
+//! destroy groups per namespace (this one, `--netns`'s, or every one with
+//! `--all-netns`, each opened on a thread that joined it), polled until
+//! SIGINT or SIGTERM; each closed socket goes through the filter to a sink:
+//! rows (netstat text after a time stamp, or JSON), a `--group-by` view
+//! (printed every second with `-c`, else at the end), or the exporter's
+//! close counters.
+
+use crate::collect::Collector;
+use crate::collect::events::{self, Closed, Received, Subscription};
+use crate::collect::netlink::DiagSocket;
+use crate::config::Config;
+use crate::enrich::names::NameCache;
+use crate::error::{Error, Result};
+use crate::filter::{CompiledQuery, Placement, SocketFilter};
+use crate::model::Tick;
+use crate::netns::Namespace;
+use crate::render::json::{JsonLine, SocketObjects};
+use crate::render::netstat::RowWriter;
+use crate::views::Aggregator;
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Datagrams taken from one subscription before the others get a turn.
+const BATCH: usize = 1024;
+/// The longest a poll waits, so a stop request is seen promptly.
+const POLL_MS: i32 = 200;
+
+/// One namespace's subscription and how its events are labelled.
+pub struct Listening {
+    subscription: Subscription,
+    namespace: Namespace,
+    /// A sock_diag socket of the same namespace, for its listeners.
+    diag: Collector,
+    /// The kernel reported a drop; the count is read once the queue drains.
+    congested: bool,
+}
+
+/// What events go to.
+enum Sink {
+    Text(Box<RowWriter>),
+    Json(Box<SocketObjects>),
+    Counts(Box<Aggregator>),
+}
+
+/// Events received and lost over the run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub received: u64,
+    pub lost: u64,
+}
+
+/// The subscriptions the configuration asks for: one in the calling
+/// thread's namespace, or with `--all-netns` one in each namespace.
+pub fn subscribe(config: &Config) -> Result<Vec<Listening>> {
+    let groups = events::groups(
+        config.wants(config.protocols.tcp),
+        config.wants(config.protocols.udp),
+        config.wants_inet_v4(),
+        config.wants_inet_v6(),
+    );
+    let filter = kernel_filter(config);
+    let open = || -> Result<(Subscription, Collector)> {
+        let subscription = Subscription::open(&groups, config.events_buffer, filter.as_deref())?;
+        let root = config.inputs.proc_root.clone();
+        let diag = Collector::with_diag(config.source, root, DiagSocket::open()?);
+        Ok((subscription, diag))
+    };
+    if !config.all_netns {
+        let (inode, key) = crate::netns::current(config.netns.as_deref());
+        let namespace = Namespace {
+            label: key.clone(),
+            key,
+            inode,
+            path: "/proc/thread-self/ns/net".into(),
+            named: false,
+        };
+        return Ok(vec![Listening::new(open()?, namespace)]);
+    }
+    let mut all = Vec::new();
+    for namespace in crate::netns::all() {
+        let opened = std::thread::scope(|s| {
+            s.spawn(|| {
+                crate::netns::join_thread(&namespace).map_err(|e| {
+                    Error::netlink(
+                        format!("netns {}: {}", namespace.label, e.message),
+                        std::io::Error::other("setns"),
+                    )
+                })?;
+                open()
+            })
+            .join()
+            .unwrap_or_else(|_| {
+                Err(Error::Malformed {
+                    what: "namespace thread".into(),
+                })
+            })
+        });
+        match opened {
+            Ok(opened) => all.push(Listening::new(opened, namespace)),
+            Err(e) => eprintln!("{}: netns {}: {e}", config.program_name, namespace.label),
+        }
+    }
+    Ok(all)
+}
+
+impl Listening {
+    fn new((subscription, diag): (Subscription, Collector), namespace: Namespace) -> Self {
+        Listening {
+            subscription,
+            namespace,
+            diag,
+            congested: false,
+        }
+    }
+
+    /// The namespace's inode.
+    pub fn inode(&self) -> u64 {
+        self.namespace.inode
+    }
+
+    /// The namespace's TCP listeners now (address, port); none when the
+    /// dump fails (their closes then count as backends').
+    pub fn listeners(&mut self) -> Vec<(std::net::IpAddr, u16)> {
+        let mut all = Vec::new();
+        for v6 in [false, true] {
+            let _ = self.diag.inet_table(
+                crate::model::InetProto::Tcp,
+                v6,
+                1 << crate::model::tcp_state::LISTEN,
+                crate::collect::Extensions::default(),
+                None,
+                |s, _| {
+                    all.push((s.local, s.local_port));
+                    Ok(())
+                },
+            );
+        }
+        all
+    }
+
+    /// The namespace as views and JSON objects label it (`labelled`:
+    /// under `--all-netns`).
+    fn tick(&self, labelled: bool) -> Tick<'_> {
+        Tick {
+            netns_inode: self.namespace.inode,
+            netns_label: &self.namespace.label,
+            netns_key: &self.namespace.key,
+            labelled,
+        }
+    }
+
+    /// Take up to [`BATCH`] datagrams, each closed socket to `each`;
+    /// returns the messages the kernel dropped once the queue has drained
+    /// after an overflow (0 otherwise), and whether the queue is empty.
+    pub fn drain(
+        &mut self,
+        totals: &mut Totals,
+        each: &mut dyn FnMut(&Closed<'_>) -> Result<()>,
+    ) -> Result<(u64, bool)> {
+        for _ in 0..BATCH {
+            match self.subscription.receive()? {
+                Received::Datagram(length) => {
+                    totals.received += 1;
+                    let datagram = self.subscription.datagram(length);
+                    if let Some(closed) = events::parse_closed(datagram) {
+                        each(&closed)?;
+                    }
+                }
+                Received::Overflow => self.congested = true,
+                Received::Empty => {
+                    let lost = if self.congested {
+                        self.congested = false;
+                        self.subscription.take_lost()
+                    } else {
+                        0
+                    };
+                    totals.lost += lost;
+                    return Ok((lost, true));
+                }
+            }
+        }
+        Ok((0, false))
+    }
+
+    /// Drops not yet counted (at the end of a run).
+    pub fn final_lost(&mut self, totals: &mut Totals) -> u64 {
+        let lost = self.subscription.take_lost();
+        totals.lost += lost;
+        lost
+    }
+}
+
+/// The classic BPF filter for the expression, unless `NLSTAT_FILTER_IN`
+/// keeps filters in user space or cBPF cannot say it.
+fn kernel_filter(config: &Config) -> Option<Vec<libc::sock_filter>> {
+    if !config.inputs.filter_in.kernel {
+        return None;
+    }
+    crate::filter::cbpf::compile(config.query.as_ref()?)
+}
+
+/// Wait until one of the subscriptions has something, a stop is asked
+/// for, or `timeout` passes.
+pub fn wait(listening: &[Listening], timeout: Duration) {
+    let mut fds: Vec<libc::pollfd> = listening
+        .iter()
+        .map(|l| libc::pollfd {
+            fd: l.subscription.raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = timeout.as_millis().min(POLL_MS as u128) as i32;
+    // SAFETY: `fds` is a valid array of pollfd of the length passed; an
+    // error (EINTR from a stop signal) only ends the wait.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
+    }
+}
+
+/// Run `--events` until SIGINT or SIGTERM: rows, or with `--group-by`
+/// counts per key. Returns the exit status (0).
+pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
+    crate::io::stop::install();
+    let mut listening = subscribe(config)?;
+    let compiled = config.query.as_ref().map(|q| {
+        CompiledQuery::new(
+            q,
+            Placement {
+                kernel: false,
+                user: true,
+            },
+        )
+    });
+    // every close is shown (netstat's -a/-l rule is about listing); named
+    // states and the expression apply
+    let filter = SocketFilter {
+        all: true,
+        listening: false,
+        compiled: compiled.as_ref(),
+    };
+    let mut names = NameCache::for_inputs(&config.inputs);
+    let mut sink = match &config.view {
+        Some(view) => Sink::Counts(Box::new(Aggregator::new(view.clone(), config.info))),
+        None if config.output.is_json() => Sink::Json(Box::default()),
+        None => {
+            write_text_header(out, config)?;
+            Sink::Text(Box::default())
+        }
+    };
+    let mut totals = Totals::default();
+    let ticking = matches!(sink, Sink::Counts(_)) && config.continuous;
+    let start = Instant::now();
+    let mut ticks = 0u64;
+    let mut stamp = Stamp::default();
+    let all_netns = config.all_netns;
+    loop {
+        let next = start + Duration::from_secs(ticks + 1);
+        if crate::io::stop::requested() {
+            break;
+        }
+        wait(&listening, next.saturating_duration_since(Instant::now()));
+        for l in &mut listening {
+            let label = all_netns.then(|| l.namespace.key.clone());
+            let namespace = l.namespace.clone();
+            let labelled = Tick {
+                netns_inode: namespace.inode,
+                netns_label: &namespace.label,
+                netns_key: &namespace.key,
+                labelled: all_netns,
+            };
+            let (lost, _) = l.drain(&mut totals, &mut |closed| {
+                if !filter.keep_inet(&closed.socket) {
+                    return Ok(());
+                }
+                let now = SystemTime::now();
+                match &mut sink {
+                    Sink::Text(rows) => {
+                        stamp.write(out, now, label.as_deref())?;
+                        rows.inet_row(out, &closed.socket, closed.ext, config, &mut names, None)?;
+                    }
+                    Sink::Json(objects) => {
+                        objects.begin_tick(&labelled);
+                        objects.closed_row(out, closed, now, config, &mut names)?;
+                    }
+                    Sink::Counts(view) => {
+                        view.begin_tick(&labelled);
+                        view.add_inet(&closed.socket, closed.ext, None);
+                    }
+                }
+                Ok(())
+            })?;
+            report_lost(out, config, &labelled, lost)?;
+        }
+        out.flush()?;
+        if ticking && Instant::now() >= next {
+            ticks = start.elapsed().as_secs();
+            if let Sink::Counts(view) = &mut sink {
+                print_counts(out, config, view, &mut names, ticks)?;
+            }
+        }
+    }
+    for l in &mut listening {
+        let lost = l.final_lost(&mut totals);
+        report_lost(out, config, &l.tick(all_netns), lost)?;
+    }
+    if let Sink::Counts(view) = &mut sink {
+        print_counts(out, config, view, &mut names, ticks + 1)?;
+    }
+    write_end(out, config, totals)?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// A view's counts since the previous tick (`-c`) or the start.
+fn print_counts(
+    out: &mut impl Write,
+    config: &Config,
+    view: &mut Aggregator,
+    names: &mut NameCache,
+    number: u64,
+) -> Result<()> {
+    if config.output.is_json() && config.continuous {
+        crate::render::json::write_tick(out, number)?;
+    }
+    view.finish(out, config, names, None, &config.inputs.proc_root)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The title and column header of the text rows.
+fn write_text_header(out: &mut impl Write, config: &Config) -> Result<()> {
+    let mut header = Vec::new();
+    crate::render::netstat::write_inet_header(&mut header, config)?;
+    let columns = header.split(|b| *b == b'\n').nth(1).unwrap_or_default();
+    out.write_all(b"Closed Internet connections (until interrupted)\n")?;
+    out.write_all(format!("{:<STAMP_WIDTH$}", "Time (UTC)").as_bytes())?;
+    if config.all_netns {
+        out.write_all(format!("{:<NETNS_WIDTH$} ", "Netns").as_bytes())?;
+    }
+    out.write_all(columns)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Report messages the kernel dropped: a stderr line, or a JSON object.
+fn report_lost(out: &mut impl Write, config: &Config, tick: &Tick, lost: u64) -> Result<()> {
+    if lost == 0 {
+        return Ok(());
+    }
+    if config.output.is_json() {
+        let mut line = JsonLine::of_tick(tick);
+        line.begin("lost").u64("count", lost);
+        line.end(out)?;
+    } else {
+        out.flush()?;
+        let place = if config.all_netns {
+            format!(" in netns {}", tick.netns_label)
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}: {lost} close events lost{place}: the receive buffer was full (--events-buffer)",
+            config.program_name
+        );
+    }
+    Ok(())
+}
+
+/// The run's final count: a JSON object, or a stderr line.
+fn write_end(out: &mut impl Write, config: &Config, totals: Totals) -> Result<()> {
+    if config.output.is_json() {
+        let mut line = JsonLine::new();
+        line.begin("events_end")
+            .u64("received", totals.received)
+            .u64("lost", totals.lost);
+        line.end(out)?;
+    } else {
+        out.flush()?;
+        eprintln!(
+            "{}: close events: {} received, {} lost",
+            config.program_name, totals.received, totals.lost
+        );
+    }
+    Ok(())
+}
+
+/// `2026-12-05T18:20:01.123Z ` and the padding after it.
+const STAMP_WIDTH: usize = 25;
+/// The namespace column of `--all-netns` text rows.
+const NETNS_WIDTH: usize = 12;
+
+/// A UTC time stamp with milliseconds, the date part reused within a day.
+#[derive(Default)]
+struct Stamp {
+    day: u64,
+    date: [u8; 10],
+}
+
+impl Stamp {
+    fn write(
+        &mut self,
+        out: &mut impl Write,
+        time: SystemTime,
+        netns: Option<&str>,
+    ) -> std::io::Result<()> {
+        let since = time
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let (day, second) = (since.as_secs() / 86_400, since.as_secs() % 86_400);
+        if day != self.day || self.date[0] == 0 {
+            self.day = day;
+            self.date = civil_date(day);
+        }
+        let mut line = [0u8; STAMP_WIDTH];
+        line[..10].copy_from_slice(&self.date);
+        let fields = [
+            (b'T', second / 3600, 2),
+            (b':', second / 60 % 60, 2),
+            (b':', second % 60, 2),
+            (b'.', u64::from(since.subsec_millis()), 3),
+        ];
+        let mut at = 10;
+        for (separator, value, digits) in fields {
+            line[at] = separator;
+            for d in 0..digits {
+                line[at + digits - d] = b'0' + (value / 10u64.pow(d as u32) % 10) as u8;
+            }
+            at += 1 + digits;
+        }
+        line[at] = b'Z';
+        line[at + 1] = b' ';
+        out.write_all(&line)?;
+        if let Some(netns) = netns {
+            write!(out, "{netns:<NETNS_WIDTH$} ")?;
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01 (proleptic Gregorian).
+fn civil_date(day: u64) -> [u8; 10] {
+    // Howard Hinnant's days_from_civil inverse
+    let z = day as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let text = format!("{y:04}-{m:02}-{d:02}");
+    let mut date = [b'0'; 10];
+    date.copy_from_slice(&text.as_bytes()[..10]);
+    date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_utc_with_milliseconds() {
+        let mut stamp = Stamp::default();
+        let mut out = Vec::new();
+        // 2026-12-05T18:20:01.123Z
+        let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_494_801_123);
+        stamp.write(&mut out, time, None).unwrap();
+        assert_eq!(out, b"2026-12-05T18:20:01.123Z ");
+        for (day, text) in [
+            (0, "1970-01-01"),
+            (11_016, "2000-02-29"),
+            (19_782, "2024-02-29"),
+        ] {
+            assert_eq!(&civil_date(day), text.as_bytes());
+        }
+    }
+}

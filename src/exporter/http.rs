@@ -120,7 +120,7 @@ pub fn serve(config: &Config, address: SocketAddr) -> Result<i32> {
         .build()
         .map_err(|e| Error::netlink("tokio runtime for --serve", e))?;
     let shared = Arc::new(Shared {
-        collection: Mutex::new(Collection::new(config)),
+        collection: Mutex::new(Collection::for_driver(config)?),
         cache: tokio::sync::Mutex::new(Cache::default()),
         config: config.clone(),
         min_interval: Duration::from_secs_f64(config.min_interval),

@@ -9,6 +9,7 @@
 //! `--info` [`health`]). With
 //! `--all-netns` the namespace is a label each sample is written with.
 
+mod closes;
 mod ephemeral;
 mod health;
 mod http;
@@ -55,6 +56,8 @@ pub struct Collection {
     /// `--all-netns`: each namespace's own collection, by inode (made on
     /// a thread joined to that namespace).
     namespaces: rustc_hash::FxHashMap<u64, Collection>,
+    /// `--events`: the close counters of every namespace listened to.
+    closes: Option<closes::Shared>,
 }
 
 impl Collection {
@@ -67,9 +70,46 @@ impl Collection {
             buffer: Vec::new(),
             errors: 0,
             namespaces: Default::default(),
+            closes: None,
         }
     }
 
+    /// The collection a driver (`--serve`, `--textfile`) runs: with
+    /// `--events`, close counting starts now, on a thread of its own.
+    pub fn for_driver(config: &Config) -> Result<Self> {
+        let mut collection = Collection::new(config);
+        if config.events {
+            collection.closes = Some(closes::start(config)?);
+        }
+        Ok(collection)
+    }
+}
+
+/// The close families of the namespace `inode` (any: the only one,
+/// outside `--all-netns`), when `--events` counts closes.
+fn write_closes(
+    shared: Option<&closes::Shared>,
+    config: &Config,
+    e: &mut Exposition<'_>,
+    inode: Option<u64>,
+) -> Result<()> {
+    let Some(shared) = shared else {
+        return Ok(());
+    };
+    let max_series = match &config.view {
+        Some(crate::views::View::Exporter { max_series }) => *max_series,
+        _ => usize::MAX,
+    };
+    let all = shared.lock().unwrap_or_else(|e| e.into_inner());
+    let closes = match inode {
+        Some(inode) => all.get(&inode),
+        None => all.values().next(),
+    };
+    closes::write(e, closes, max_series)?;
+    Ok(())
+}
+
+impl Collection {
     /// One collection as exposition text; a failure is counted in
     /// `nlstat_scrape_errors_total`, and so is a collection served with a
     /// table the kernel could not dump whole (reported on stderr).
@@ -97,7 +137,9 @@ impl Collection {
         if config.all_netns {
             self.every_namespace(config, format)?.write(&mut out)?;
         } else {
-            self.namespace_metrics(config, &mut Exposition::new(&mut out, format))?;
+            let mut e = Exposition::new(&mut out, format);
+            self.namespace_metrics(config, &mut e)?;
+            write_closes(self.closes.as_ref(), config, &mut e, None)?;
         }
         let mut e = Exposition::new(&mut out, format);
         e.family(
@@ -134,6 +176,7 @@ impl Collection {
         let namespaces = crate::netns::all();
         let mut merged = Families::default();
         let mut failed = false;
+        let closes = self.closes.clone();
         let joined_all = crate::drivers::all_netns::for_each_namespace(
             &config.program_name,
             &namespaces,
@@ -144,7 +187,10 @@ impl Collection {
                 let inode = ns.inode.to_string();
                 let labels = [("netns", ns.key.as_str()), ("netns_inode", inode.as_str())];
                 let mut e = Exposition::labelled(&mut families, format, &labels);
-                match collection.namespace_metrics(config, &mut e) {
+                let written = collection
+                    .namespace_metrics(config, &mut e)
+                    .and_then(|()| write_closes(closes.as_ref(), config, &mut e, Some(ns.inode)));
+                match written {
                     Ok(()) => Ok(families),
                     Err(e) => {
                         eprintln!("{}: netns {}: {e}", config.program_name, ns.label);

@@ -273,6 +273,22 @@ mod tests {
     }
 
     #[test]
+    fn events_buffer_sizes() {
+        for (given, bytes) in [
+            ("65536", 65536),
+            ("16K", 16 << 10),
+            ("64m", 64 << 20),
+            ("1G", 1 << 30),
+        ] {
+            let c = config(&["nlstat", "--events", "--events-buffer", given]);
+            assert_eq!((c.events, c.events_buffer), (true, bytes), "{given}");
+        }
+        let c = config(&["nlstat", "--events", "-tu", "--group-by", "state", "-c"]);
+        assert!(c.events && c.continuous);
+        assert!(!config(&["nlstat", "-t"]).events);
+    }
+
+    #[test]
     fn double_e_counts() {
         assert_eq!(config(&["netstat", "-ee"]).extend, 3);
     }
@@ -306,6 +322,14 @@ mod tests {
             (&["--json=yes"], "--json"),
             (&["--group-by", "-x"], "--group-by"),
             (&["--group-by", "state", "--summary"], "--group-by"),
+            (&["--events", "-x"], "--events"),
+            (&["--events", "-r"], "--events"),
+            (&["--events", "--listeners"], "--events"),
+            (&["--events", "--source", "proc"], "--events"),
+            (&["--events-buffer", "1M"], "--events-buffer"),
+            (&["--events", "--events-buffer", "1X"], "--events-buffer"),
+            (&["--events", "--events-buffer", "0"], "--events-buffer"),
+            (&["--events", "--events-buffer", "4G"], "--events-buffer"),
         ] {
             let mut argv = vec!["nlstat"];
             argv.extend_from_slice(args);

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant, SystemTime};
 const BATCH: usize = 1024;
 /// The longest a poll waits, so a stop request is seen promptly.
 const POLL_MS: i32 = 200;
+/// How long what was queued before a stop may still be taken.
+const STOP_DRAIN: Duration = Duration::from_secs(2);
 
 /// One namespace's subscription and how its events are labelled.
 pub struct Listening {
@@ -255,12 +257,18 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let mut ticks = 0u64;
     let mut stamp = Stamp::default();
     let all_netns = config.all_netns;
+    // after a stop, what the kernel queued before it is still taken (for
+    // at most STOP_DRAIN: a flood does not hold the exit back)
+    let mut draining: Option<Instant> = None;
     loop {
         let next = start + Duration::from_secs(ticks + 1);
-        if crate::io::stop::requested() {
-            break;
+        if draining.is_none() && crate::io::stop::requested() {
+            draining = Some(Instant::now());
         }
-        wait(&listening, next.saturating_duration_since(Instant::now()));
+        if draining.is_none() {
+            wait(&listening, next.saturating_duration_since(Instant::now()));
+        }
+        let mut all_empty = true;
         for l in &mut listening {
             let label = all_netns.then(|| l.namespace.key.clone());
             let namespace = l.namespace.clone();
@@ -270,7 +278,7 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                 netns_key: &namespace.key,
                 labelled: all_netns,
             };
-            let (lost, _) = l.drain(&mut totals, &mut |closed| {
+            let (lost, empty) = l.drain(&mut totals, &mut |closed| {
                 if !filter.keep_inet(&closed.socket) {
                     return Ok(());
                 }
@@ -291,9 +299,15 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                 }
                 Ok(())
             })?;
+            all_empty &= empty;
             report_lost(out, config, &labelled, lost)?;
         }
         out.flush()?;
+        if let Some(since) = draining
+            && (all_empty || since.elapsed() >= STOP_DRAIN)
+        {
+            break;
+        }
         if ticking && Instant::now() >= next {
             ticks = start.elapsed().as_secs();
             if let Sink::Counts(view) = &mut sink {

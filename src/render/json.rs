@@ -406,9 +406,14 @@ impl SocketObjects {
             .ip("remote_addr", socket.remote)
             .opt_u64("remote_port", port(socket.remote_port))
             .u64("recv_q", u64::from(socket.recv_q))
-            .u64("send_q", u64::from(socket.send_q))
-            .u64("uid", u64::from(socket.uid))
-            .u64("inode", socket.inode);
+            .u64("send_q", u64::from(socket.send_q));
+        // a destroy message carries no uid or inode (the kernel sends 0):
+        // absent rather than a false 0
+        let closed = cookie.is_some();
+        if !closed {
+            line.u64("uid", u64::from(socket.uid))
+                .u64("inode", socket.inode);
+        }
         if socket.proto == InetProto::Tcp && socket.state == crate::model::tcp_state::LISTEN {
             line.u64("backlog", u64::from(socket.backlog));
         }
@@ -434,7 +439,7 @@ impl SocketObjects {
                 line.opt_str(key, name);
             }
         }
-        if !config.numeric_users {
+        if !config.numeric_users && !closed {
             line.opt_str("user", names.user(socket.uid));
         }
         if config.timers {

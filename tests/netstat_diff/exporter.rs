@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// A process in the namespace that is killed when dropped.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -21,7 +21,12 @@ impl Drop for Running {
 
 /// An HTTP request from inside the namespace (python3's urllib):
 /// (status, body).
-fn http(ns: &Namespace, url: &str, headers: &[(&str, &str)], method: &str) -> (u16, String) {
+pub(crate) fn http(
+    ns: &Namespace,
+    url: &str,
+    headers: &[(&str, &str)],
+    method: &str,
+) -> (u16, String) {
     let script = r#"
 import sys, urllib.request, urllib.error
 url, method = sys.argv[1], sys.argv[2]
@@ -43,7 +48,7 @@ sys.stdout.write("%d\n" % code); sys.stdout.flush(); sys.stdout.buffer.write(bod
     (code.parse().unwrap_or(0), body.to_string())
 }
 
-fn start_serving(ns: &Namespace, port: u16, extra: &[&str]) -> Running {
+pub(crate) fn start_serving(ns: &Namespace, port: u16, extra: &[&str]) -> Running {
     let address = format!("127.0.0.1:{port}");
     let mut args = vec!["--serve", address.as_str()];
     args.extend_from_slice(extra);
@@ -247,14 +252,14 @@ fn exposition_matches_netstat_ss_and_proc() {
 /// A real Prometheus in `ns`, scraping nlstat on `target` every second
 /// and answering queries on `port`; stopped (and its data removed) when
 /// dropped.
-struct Prometheus {
+pub(crate) struct Prometheus {
     _process: Running,
     _dir: TempDir,
     port: u16,
 }
 
 impl Prometheus {
-    fn start(ns: &Namespace, target: u16, port: u16) -> Prometheus {
+    pub(crate) fn start(ns: &Namespace, target: u16, port: u16) -> Prometheus {
         let dir = TempDir::new(&format!("{}-prometheus-{port}", ns.name));
         let config = dir.join("prometheus.yml");
         std::fs::write(
@@ -286,7 +291,7 @@ impl Prometheus {
 
     /// The first value PromQL `query` gives now, if Prometheus answers
     /// with one.
-    fn query(&self, ns: &Namespace, query: &str) -> Option<f64> {
+    pub(crate) fn query(&self, ns: &Namespace, query: &str) -> Option<f64> {
         let mut encoded = String::new();
         for byte in query.bytes() {
             match byte {

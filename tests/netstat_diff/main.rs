@@ -8,6 +8,7 @@ mod support;
 
 mod all_netns;
 mod docs;
+mod events;
 pub(crate) mod exporter;
 mod faults;
 mod filters;

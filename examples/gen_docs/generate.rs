@@ -24,6 +24,7 @@ pub const REGENERATE: &str = "scripts/gen-docs.sh";
 pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
     ("FILTERS", "doc/filters.md", "Filters"),
     ("LOAD-BALANCER VIEWS", "doc/views.md", "Load-balancer views"),
+    ("CLOSE EVENTS", "doc/events.md", "Close events"),
     ("JSON OUTPUT", "doc/json.md", "JSON output"),
     (
         "PROMETHEUS EXPORTER",

@@ -266,7 +266,13 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
             draining = Some(Instant::now());
         }
         if draining.is_none() {
-            wait(&listening, next.saturating_duration_since(Instant::now()));
+            // rows wait for events only; counts also for the next tick
+            let until_tick = if ticking {
+                next.saturating_duration_since(Instant::now())
+            } else {
+                Duration::MAX
+            };
+            wait(&listening, until_tick);
         }
         let mut all_empty = true;
         for l in &mut listening {

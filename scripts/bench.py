@@ -23,6 +23,19 @@ state,local_port` run in turn (paired runs), reported with the number of
 sockets and of distinct keys, median walls, the median of the per-pair
 ratios and peak RSS.
 
+--events measures `--events` under a close storm instead: in a namespace
+of its own, examples/churn (pinned to CPU 0) opens and resets 127.0.0.1
+connections to 100 listeners as fast as one core allows (two destroy
+events per connection) for 60 s (10 with --small), while the listener runs
+pinned to CPU 1 with its output to /dev/null: `nlstat --events --json -n`,
+the same with a port filter matching 1 % of the connections (the kernel
+socket filter at work), the same filter in user space only
+(NLSTAT_FILTER_IN=user), and `ss -E -tn`. Reported per listener: the close
+rate the generator reached, CPU (user+sys over the storm, % of one core),
+peak and sampled RSS, and the events the kernel dropped for the listener's
+socket (the Drops column of /proc/net/netlink, the counter nlstat reports
+from), so received = sent - dropped exactly.
+
 --baseline REV (a git revision, or the path of an nlstat binary) pairs
 two builds instead: REV is built in a worktree of its own (target dir
 `baseline/` beside the release one), then on the default population each
@@ -341,6 +354,121 @@ def serve_memory(ns, nlstat, scrapes=100, port=9499):
     return marks
 
 
+def socket_inodes(pid):
+    """The socket inodes a process holds."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def netlink_drops(ns, inodes):
+    """Drops of the netlink sockets with those inodes that joined groups
+    (/proc/net/netlink of the namespace)."""
+    table = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/netlink"],
+                           stdout=subprocess.PIPE, text=True, check=True).stdout
+    drops = 0
+    for line in table.splitlines()[1:]:
+        f = line.split()
+        if f[-1] in inodes and int(f[3], 16) != 0:
+            drops += int(f[8])
+    return drops
+
+
+def events_storm(args, nlstat, churn):
+    """`--events` under a close storm; returns the report's lines."""
+    seconds = 10 if args.small else 60
+    ports = 100
+    ns = args.ns
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+    port_filter = ["sport", "=", ":20000", "or", "dport", "=", ":20000"]
+    listeners = [
+        ("`nlstat --events --json -n`", [nlstat, "--netns", ns, "--events", "--json", "-n"]),
+        ("`nlstat --events --json -n sport = :20000 or dport = :20000` (1 %)",
+         [nlstat, "--netns", ns, "--events", "--json", "-n"] + port_filter),
+        ("the same, `NLSTAT_FILTER_IN=user` (no kernel filter)",
+         ["env", "NLSTAT_FILTER_IN=user", nlstat, "--netns", ns, "--events", "--json", "-n"]
+         + port_filter),
+        ("`ss -E -tn`", ["ip", "netns", "exec", ns, "ss", "-E", "-tn"]),
+    ]
+    rows = []
+    try:
+        for label, cmd in listeners:
+            log("bench: events: %s for %d s ..." % (label, seconds))
+            p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+            time.sleep(1)
+            inodes = socket_inodes(p.pid)
+            cpu0 = cpu_of(p.pid)
+            rss = []
+            done = threading.Event()
+
+            def sample():
+                while not done.wait(1.0):
+                    try:
+                        with open("/proc/%d/status" % p.pid) as f:
+                            for line in f:
+                                if line.startswith("VmRSS:"):
+                                    rss.append(int(line.split()[1]))
+                    except OSError:
+                        return
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            started = time.time()
+            out = subprocess.run(["ip", "netns", "exec", ns, "taskset", "-c", "0", churn,
+                                  str(seconds), str(ports)],
+                                 stdout=subprocess.PIPE, text=True, check=True).stdout
+            storm = time.time() - started
+            time.sleep(1)
+            alive = p.poll() is None
+            cpu = cpu_of(p.pid) - cpu0 if alive else float("nan")
+            drops = netlink_drops(ns, inodes) if alive else None
+            with open("/proc/%d/status" % p.pid) as f:
+                hwm = next((int(l.split()[1]) for l in f if l.startswith("VmHWM:")), 0)
+            done.set()
+            sampler.join()
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=30)
+            conns = int(out.strip())
+            sent = 2 * conns + ports
+            rows.append((label, conns / storm, sent, cpu / (storm + 1), hwm, rss, drops,
+                         alive, err.strip().splitlines()[-1:] if err else []))
+            log("bench: events: %s: %.0f conn/s, CPU %.1f %%, drops %s" %
+                (label, conns / storm, 100 * cpu / (storm + 1), drops))
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+    lines = ["## `--events` under a close storm\n",
+             "- machine: nproc %d, kernel %s, %s" %
+             (os.cpu_count(), platform.release(), platform.machine()),
+             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+             "- generator: `examples/churn %d %d` pinned to CPU 0 (connect, accept, reset both "
+             "ends: 2 destroy events per connection, plus %d listener closes); listener pinned "
+             "to CPU 1, output to /dev/null; CPU is user+sys of the listener over the storm "
+             "and one second after it" % (seconds, ports, ports),
+             "",
+             "| listener | connections/s | events sent | CPU % of one core | peak RSS MiB | "
+             "RSS first–last sample MiB | dropped (Drops) |",
+             "|---|---|---|---|---|---|---|"]
+    for label, rate, sent, cpu, hwm, rss, drops, alive, err in rows:
+        first_last = "%.1f–%.1f" % (rss[0] / 1024, rss[-1] / 1024) if rss else "-"
+        lines.append("| %s | %.0f | %d | %s | %.1f | %s | %s |" %
+                     (label, rate, sent, "%.1f" % (100 * cpu) if alive else "(exited)",
+                      hwm / 1024, first_last,
+                      drops if drops is not None else "(exited: %s)" % " ".join(err)))
+    lines.append("")
+    lines.append("The filtered run's events sent to the listener are the 1 % of the closes "
+                 "on port 20000; the kernel's socket filter drops the rest before they are "
+                 "queued, so they are neither received nor dropped.")
+    return lines
+
+
 def many_keys(args, nlstat, floor):
     """`--group-by state,local_port` against `-tan` on a population with
     many distinct keys; returns the report's lines."""
@@ -552,6 +680,8 @@ def main():
     parser.add_argument("--no-netns", action="store_true",
                         help="skip --all-netns over 200 namespaces (scripts/netns-scale.py)")
     parser.add_argument("--out", help="also write the markdown report here")
+    parser.add_argument("--events", action="store_true",
+                        help="measure --events under a close storm instead (see above)")
     parser.add_argument("--baseline", metavar="REV",
                         help="pair this build with REV (a git revision or an nlstat binary) "
                         "on the nlstat cases (see above)")
@@ -605,8 +735,10 @@ def main():
     for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
-    if args.many_keys or args.baseline:
-        if args.many_keys:
+    if args.many_keys or args.baseline or args.events:
+        if args.events:
+            lines = events_storm(args, nlstat, os.path.join(release, "examples", "churn"))
+        elif args.many_keys:
             lines = many_keys(args, nlstat, floor)
         else:
             lines = paired(args, nlstat, build_baseline(args.baseline))

@@ -65,6 +65,8 @@ def main():
     unix_records = [p for d in unix for k, p in messages(d) if k == 20]
     for i, payload in enumerate(records[::16] + records[-4:]):
         add("sock_diag_inet", bytes([i % 16 | 0x00]) + payload)
+    for i, datagram in enumerate(datagrams(os.path.join(FIX, "events", "closes.nlrec"))):
+        add("sock_diag_events", bytes([i % 16]) + datagram)
     for i, payload in enumerate(unix_records[::3]):
         add("sock_diag_unix", bytes([i % 4]) + payload)
     # the IPv4 dump (up to its NLMSG_DONE), then the IPv6 one

@@ -146,6 +146,24 @@ pub fn sock_diag_inet(data: &[u8]) {
     }
 }
 
+/// One received close event datagram (flags byte, then the datagram), as
+/// a text row and a JSON `closed` object.
+pub fn sock_diag_events(data: &[u8]) {
+    let Some((&flags, datagram)) = data.split_first() else {
+        return;
+    };
+    let mut rows = Rows::new(config_from(flags));
+    if let Some(closed) = crate::collect::events::parse_closed(datagram) {
+        let _ = rows.inet(&closed.socket, closed.ext);
+        NAMES.with_borrow_mut(|names| {
+            let time = std::time::SystemTime::UNIX_EPOCH;
+            let _ = rows
+                .json
+                .closed_row(&mut io::sink(), &closed, time, &rows.config, names);
+        });
+    }
+}
+
 /// One `unix_diag_msg` payload (flags byte, then the payload).
 pub fn sock_diag_unix(data: &[u8]) {
     let Some((&flags, payload)) = data.split_first() else {
@@ -548,6 +566,21 @@ pub fn filter(data: &[u8]) {
         return;
     };
     let _ = expr.matches_unix(Some(name), Some(b"@peer\0x"));
+    // the close events' socket filter decides as the expression and states
+    if let Some(program) = crate::filter::cbpf::compile(&query) {
+        use crate::filter::cbpf::model as cbpf;
+        for raw in sockets.chunks_exact(40) {
+            let socket = socket_from(raw);
+            let states = query
+                .states
+                .is_none_or(|m| m & (1u32 << socket.state.min(31)) != 0);
+            assert_eq!(
+                cbpf::run(&program, &cbpf::packet(&socket)),
+                states && expr.matches_inet(&socket),
+                "socket filter and expression disagree on {socket:?}"
+            );
+        }
+    }
     let Some(program) = bytecode::compile(expr) else {
         return;
     };

@@ -217,8 +217,14 @@ pub fn compile(query: &Query) -> Option<Vec<libc::sock_filter>> {
     let mut b = Builder::default();
     let (accept, reject) = (b.label(), b.label());
     if let Some(states) = query.states {
-        // 1 << state, tested against the mask
+        // 1 << state (a state past 31 counts as 31, as user space has it),
+        // tested against the mask
         b.op(LD_B_ABS, STATE);
+        let (clamp, shift) = (b.label(), b.label());
+        b.jump(JMP_JGT_K, 31, clamp, shift);
+        b.place(clamp);
+        b.op(LD_IMM, 31);
+        b.place(shift);
         b.op(MISC_TAX, 0);
         b.op(LD_IMM, 1);
         b.op(ALU_LSH_X, 0);
@@ -238,15 +244,18 @@ pub fn compile(query: &Query) -> Option<Vec<libc::sock_filter>> {
     b.finish()
 }
 
-#[cfg(test)]
-mod tests {
+/// A model of the kernel's side for tests and fuzz targets: a classic BPF
+/// interpreter for the opcodes [`compile`] emits, and the first bytes of
+/// a destroy message for a socket.
+#[cfg(any(test, fuzzing))]
+pub mod model {
     use super::*;
     use crate::model::InetSocket;
     use std::net::IpAddr;
 
     /// A classic BPF interpreter for the opcodes [`compile`] emits, over a
     /// message laid out as the kernel queues a destroy message.
-    fn run(program: &[libc::sock_filter], packet: &[u8]) -> bool {
+    pub fn run(program: &[libc::sock_filter], packet: &[u8]) -> bool {
         let (mut a, mut x, mut pc) = (0u32, 0u32, 0usize);
         let load = |at: u32, n: usize| -> u32 {
             let at = at as usize;
@@ -277,7 +286,7 @@ mod tests {
     }
 
     /// The destroy message's first bytes for `socket`.
-    fn packet(socket: &InetSocket) -> Vec<u8> {
+    pub fn packet(socket: &InetSocket) -> Vec<u8> {
         let mut p = vec![0u8; 16 + 72];
         let octets = |a: IpAddr| match a {
             IpAddr::V4(v4) => {
@@ -295,6 +304,13 @@ mod tests {
         p[40..56].copy_from_slice(&octets(socket.remote));
         p
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model::{packet, run};
+    use super::*;
+    use crate::model::InetSocket;
 
     fn query(words: &str) -> Query {
         let words: Vec<String> = words.split_whitespace().map(String::from).collect();

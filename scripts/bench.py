@@ -434,8 +434,14 @@ def events_storm(args, nlstat, churn):
                 hwm = next((int(l.split()[1]) for l in f if l.startswith("VmHWM:")), 0)
             done.set()
             sampler.join()
-            p.send_signal(signal.SIGINT)
-            _, err = p.communicate(timeout=30)
+            err = ""
+            for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+                p.send_signal(stop)
+                try:
+                    err = p.communicate(timeout=10)[1]
+                    break
+                except subprocess.TimeoutExpired:
+                    log("bench: events: %s did not stop on signal %d" % (label, stop))
             conns = int(out.strip())
             sent = 2 * conns + ports
             rows.append((label, conns / storm, sent, cpu / (storm + 1), hwm, rss, drops,

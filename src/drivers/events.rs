@@ -84,10 +84,7 @@ pub fn subscribe(config: &Config) -> Result<Vec<Listening>> {
         let opened = std::thread::scope(|s| {
             s.spawn(|| {
                 crate::netns::join_thread(&namespace).map_err(|e| {
-                    Error::netlink(
-                        format!("netns {}: {}", namespace.label, e.message),
-                        std::io::Error::other("setns"),
-                    )
+                    Error::netlink("joining the namespace", std::io::Error::other(e.message))
                 })?;
                 open()
             })
@@ -284,6 +281,12 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                 netns_key: &namespace.key,
                 labelled: all_netns,
             };
+            // this namespace's label for the objects and keys that follow
+            match &mut sink {
+                Sink::Json(objects) if all_netns => objects.begin_tick(&labelled),
+                Sink::Counts(view) => view.begin_tick(&labelled),
+                _ => {}
+            }
             let (lost, empty) = l.drain(&mut totals, &mut |closed| {
                 if !filter.keep_inet(&closed.socket) {
                     return Ok(());
@@ -295,13 +298,9 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                         rows.inet_row(out, &closed.socket, closed.ext, config, &mut names, None)?;
                     }
                     Sink::Json(objects) => {
-                        objects.begin_tick(&labelled);
                         objects.closed_row(out, closed, now, config, &mut names)?;
                     }
-                    Sink::Counts(view) => {
-                        view.begin_tick(&labelled);
-                        view.add_inet(&closed.socket, closed.ext, None);
-                    }
+                    Sink::Counts(view) => view.add_inet(&closed.socket, closed.ext, None),
                 }
                 Ok(())
             })?;

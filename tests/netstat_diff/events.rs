@@ -99,10 +99,19 @@ fn settle() {
 
 /// A listener whose output is read as it comes (so a long stream never
 /// blocks it on a full pipe).
+/// A listener is killed when dropped, so a failing test leaves none
+/// behind.
 struct Listener {
     child: Child,
-    stdout: std::thread::JoinHandle<Vec<u8>>,
-    stderr: std::thread::JoinHandle<Vec<u8>>,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Listener {
@@ -112,16 +121,16 @@ impl Listener {
         let mut err = child.stderr.take().expect("piped stderr");
         Listener {
             child,
-            stdout: std::thread::spawn(move || {
+            stdout: Some(std::thread::spawn(move || {
                 let mut bytes = Vec::new();
                 let _ = out.read_to_end(&mut bytes);
                 bytes
-            }),
-            stderr: std::thread::spawn(move || {
+            })),
+            stderr: Some(std::thread::spawn(move || {
                 let mut bytes = Vec::new();
                 let _ = err.read_to_end(&mut bytes);
                 bytes
-            }),
+            })),
         }
     }
 
@@ -139,8 +148,8 @@ fn stop(mut listener: Listener, signal: i32) -> std::process::Output {
     let status = listener.child.wait().expect("wait for the listener");
     std::process::Output {
         status,
-        stdout: listener.stdout.join().unwrap(),
-        stderr: listener.stderr.join().unwrap(),
+        stdout: listener.stdout.take().unwrap().join().unwrap(),
+        stderr: listener.stderr.take().unwrap().join().unwrap(),
     }
 }
 

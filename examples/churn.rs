@@ -40,11 +40,18 @@ fn main() {
                 std::process::exit(2)
             })
     };
-    let (seconds, ports, base) = (number(0, 10), number(1, 100) as u16, number(2, 20000) as u16);
+    let (seconds, ports, base) = (
+        number(0, 10),
+        number(1, 100) as u16,
+        number(2, 20000) as u16,
+    );
     let listeners: Vec<(TcpListener, SocketAddr)> = (0..ports)
         .map(|i| {
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, base + i));
-            (TcpListener::bind(address).expect("bind a listener"), address)
+            (
+                TcpListener::bind(address).expect("bind a listener"),
+                address,
+            )
         })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(seconds);

@@ -326,6 +326,7 @@ mod tests {
             (&["--events", "-r"], "--events"),
             (&["--events", "--listeners"], "--events"),
             (&["--events", "--source", "proc"], "--events"),
+            (&["--events", "-tp"], "--events"),
             (&["--events-buffer", "1M"], "--events-buffer"),
             (&["--events", "--events-buffer", "1X"], "--events-buffer"),
             (&["--events", "--events-buffer", "0"], "--events-buffer"),

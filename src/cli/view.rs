@@ -240,12 +240,18 @@ fn refuse_with_events(raw: &RawArgs, mode: Mode) -> Result<(), String> {
         Mode::Sockets => None,
         _ => Some(mode_flag(mode)),
     };
-    match other {
-        Some(other) => Err(format!(
+    if let Some(other) = other {
+        return Err(format!(
             "--events prints or counts sockets as sock_diag reports them closed; it does not go with {other}"
-        )),
-        None => Ok(()),
+        ));
     }
+    if raw.programs > 0 {
+        // the message carries no inode, and the owner is usually gone
+        return Err(
+            "--events: a destroy message names no socket inode, so -p cannot show a process".into(),
+        );
+    }
+    Ok(())
 }
 
 /// The one view chosen, if any: two are refused, and so is a view with a

@@ -54,10 +54,10 @@ pub struct Totals {
 
 /// The subscriptions the configuration asks for: one in the calling
 /// thread's namespace, or with `--all-netns` one in each namespace.
-pub fn subscribe(config: &Config) -> Result<Vec<Listening>> {
+pub fn subscribe(config: &Config, tcp_only: bool) -> Result<Vec<Listening>> {
     let groups = events::groups(
         config.wants(config.protocols.tcp),
-        config.wants(config.protocols.udp),
+        config.wants(config.protocols.udp) && !tcp_only,
         config.wants_inet_v4(),
         config.wants_inet_v6(),
     );
@@ -99,6 +99,12 @@ pub fn subscribe(config: &Config) -> Result<Vec<Listening>> {
             Ok(opened) => all.push(Listening::new(opened, namespace)),
             Err(e) => eprintln!("{}: netns {}: {e}", config.program_name, namespace.label),
         }
+    }
+    if all.is_empty() {
+        return Err(Error::netlink(
+            "close events",
+            std::io::Error::other("no namespace could be listened to"),
+        ));
     }
     Ok(all)
 }
@@ -155,9 +161,13 @@ impl Listening {
     pub fn drain(
         &mut self,
         totals: &mut Totals,
+        deadline: Option<Instant>,
         each: &mut dyn FnMut(&Closed<'_>) -> Result<()>,
     ) -> Result<(u64, bool)> {
-        for _ in 0..BATCH {
+        for taken in 0..BATCH {
+            if taken % 64 == 63 && deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
             match self.subscription.receive()? {
                 Received::Datagram(length) => {
                     totals.received += 1;
@@ -170,7 +180,7 @@ impl Listening {
                 Received::Empty => {
                     let lost = if self.congested {
                         self.congested = false;
-                        self.subscription.take_lost()
+                        self.subscription.take_lost(true)
                     } else {
                         0
                     };
@@ -184,7 +194,7 @@ impl Listening {
 
     /// Drops not yet counted (at the end of a run).
     pub fn final_lost(&mut self, totals: &mut Totals) -> u64 {
-        let lost = self.subscription.take_lost();
+        let lost = self.subscription.take_lost(self.congested);
         totals.lost += lost;
         lost
     }
@@ -210,7 +220,8 @@ pub fn wait(listening: &[Listening], timeout: Duration) {
             revents: 0,
         })
         .collect();
-    let ms = timeout.as_millis().min(POLL_MS as u128) as i32;
+    // rounded up: a tick less than a millisecond away is no reason to spin
+    let ms = timeout.as_micros().div_ceil(1000).min(POLL_MS as u128) as i32;
     // SAFETY: `fds` is a valid array of pollfd of the length passed; an
     // error (EINTR from a stop signal) only ends the wait.
     unsafe {
@@ -222,7 +233,7 @@ pub fn wait(listening: &[Listening], timeout: Duration) {
 /// counts per key. Returns the exit status (0).
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     crate::io::stop::install();
-    let mut listening = subscribe(config)?;
+    let mut listening = subscribe(config, false)?;
     let compiled = config.query.as_ref().map(|q| {
         CompiledQuery::new(
             q,
@@ -287,7 +298,8 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                 Sink::Counts(view) => view.begin_tick(&labelled),
                 _ => {}
             }
-            let (lost, empty) = l.drain(&mut totals, &mut |closed| {
+            let deadline = draining.map(|since| since + STOP_DRAIN);
+            let (lost, empty) = l.drain(&mut totals, deadline, &mut |closed| {
                 if !filter.keep_inet(&closed.socket) {
                     return Ok(());
                 }

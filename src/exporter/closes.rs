@@ -49,8 +49,15 @@ pub struct Closes {
     /// refreshes counts as a backend's close.
     listeners: Vec<(IpAddr, u16)>,
     series: FxHashMap<Series, Sums>,
+    /// Closes of series past [`MAX_KEPT`], counted but not labelled.
+    untracked: u64,
     totals: Totals,
 }
+
+/// Series (and listeners) kept per namespace: about 8 MiB of counters.
+/// Client ends whose listener nlstat never saw count per client port; on
+/// a host with many of those the map would otherwise grow for ever.
+const MAX_KEPT: usize = 100_000;
 
 impl Closes {
     /// Count one closed socket (TCP only; a listener's own close and
@@ -60,13 +67,21 @@ impl Closes {
         if s.proto != InetProto::Tcp || s.remote_port == 0 || s.state == tcp_state::LISTEN {
             return;
         }
+        // a wildcard listener has the sockets of its own family only (a
+        // `::` listener's IPv4 clients are IPv4-mapped IPv6 sockets)
         let listener = self.listeners.iter().find(|(addr, port)| {
-            *port == s.local_port && (addr.is_unspecified() || *addr == s.local)
+            *port == s.local_port
+                && addr.is_ipv4() == s.local.is_ipv4()
+                && (addr.is_unspecified() || *addr == s.local)
         });
         let key = match listener {
             Some(&(addr, port)) => Series::Listener(addr, port),
             None => Series::Backend(s.remote, s.remote_port),
         };
+        if self.series.len() >= MAX_KEPT && !self.series.contains_key(&key) {
+            self.untracked += 1;
+            return;
+        }
         let info = TcpInfo::new(closed.ext.info);
         let sums = self.series.entry(key).or_default();
         let total_retrans = info.get_or_zero(Field::TOTAL_RETRANS);
@@ -147,6 +162,11 @@ pub(super) fn write(
     }
     for (name, help, value) in [
         (
+            "nlstat_socket_closes_untracked",
+            "TCP closes of series past the 100 000 kept per namespace (counted in no series).",
+            closes.untracked,
+        ),
+        (
             "nlstat_events_received",
             "Close events received from sock_diag's destroy groups.",
             closes.totals.received,
@@ -185,7 +205,8 @@ fn labels(key: &Series) -> Vec<(&'static str, String)> {
 /// and count on a thread of its own until the process ends or a stop is
 /// asked for.
 pub fn start(config: &Config) -> Result<Shared> {
-    let listening = crate::drivers::events::subscribe(config)?;
+    // only TCP closes are counted: UDP's would only fill the buffer
+    let listening = crate::drivers::events::subscribe(config, true)?;
     let shared: Shared = Arc::default();
     let counters = Arc::clone(&shared);
     let config = config.clone();
@@ -199,6 +220,20 @@ pub fn start(config: &Config) -> Result<Shared> {
 /// The counting loop: the listeners of each namespace every second, the
 /// events as they come.
 fn count(mut listening: Vec<Listening>, shared: &Shared, config: &Config) {
+    let compiled = config.query.as_ref().map(|q| {
+        crate::filter::CompiledQuery::new(
+            q,
+            crate::filter::Placement {
+                kernel: false,
+                user: true,
+            },
+        )
+    });
+    let filter = crate::filter::SocketFilter {
+        all: true,
+        listening: false,
+        compiled: compiled.as_ref(),
+    };
     let mut refreshed: Option<Instant> = None;
     while !crate::io::stop::requested() {
         if refreshed.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
@@ -212,6 +247,7 @@ fn count(mut listening: Vec<Listening>, shared: &Shared, config: &Config) {
                 known.extend(now);
                 known.sort_unstable();
                 known.dedup();
+                known.truncate(MAX_KEPT);
             }
         }
         crate::drivers::events::wait(&listening, Duration::from_millis(200));
@@ -219,8 +255,10 @@ fn count(mut listening: Vec<Listening>, shared: &Shared, config: &Config) {
             let mut all = shared.lock().unwrap_or_else(|e| e.into_inner());
             let closes = all.entry(l.inode()).or_default();
             let mut totals = closes.totals;
-            let drained = l.drain(&mut totals, &mut |closed| {
-                closes.add(closed);
+            let drained = l.drain(&mut totals, None, &mut |closed| {
+                if filter.keep_inet(&closed.socket) {
+                    closes.add(closed);
+                }
                 Ok(())
             });
             closes.totals = totals;

@@ -10,8 +10,8 @@ extern "C" fn note_signal(_: libc::c_int) {
     REQUESTED.store(true, Ordering::Relaxed);
 }
 
-/// Catch SIGINT and SIGTERM from now on. Without SA_RESTART, so a blocking
-/// poll returns EINTR at once.
+/// Catch the next SIGINT or SIGTERM. Without SA_RESTART, so a blocking
+/// poll returns EINTR at once; the signal after it kills as usual.
 pub fn install() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: sigaction with a zeroed struct, an empty mask and a
@@ -19,6 +19,9 @@ pub fn install() {
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = note_signal as *const () as libc::sighandler_t;
+            // a second ^C (while the queue drains or a name is looked up)
+            // ends the process as usual
+            action.sa_flags = libc::SA_RESETHAND;
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(signal, &action, std::ptr::null_mut());
         }

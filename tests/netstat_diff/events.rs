@@ -590,3 +590,37 @@ for i in range(int(sys.argv[1])):
     time.sleep(0.01); c.close()
 time.sleep(0.5)
 "#;
+
+/// `--all-netns` listens in every namespace: the closes of a churn in one
+/// carry its name, as the other outputs label them.
+#[test]
+fn every_namespace_is_listened_to_and_labelled() {
+    let Some(ns) = Namespace::create("evall") else {
+        return;
+    };
+    let child = Command::new(nlstat())
+        .args(["--all-netns", "--events", "-n", "--json", "sport = :8443"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Listener::new)
+        .expect("start nlstat --all-netns --events");
+    settle();
+    churn(&ns, 3, true);
+    let out = stop(child, libc::SIGINT);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ours: Vec<serde_json::Value> = objects(&out.stdout, "closed")
+        .into_iter()
+        .filter(|v| v["netns"] == ns.name.as_str())
+        .collect();
+    // the IPv6 server ends on 8443 (the listener's own close has port 8443
+    // too)
+    assert_eq!(ours.len(), 4, "{}", text(&out.stdout));
+    let inode = std::fs::metadata(format!("/run/netns/{}", ns.name))
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    assert!(
+        ours.iter()
+            .all(|v| v["netns_inode"] == inode && v["local_port"] == 8443)
+    );
+}

@@ -455,6 +455,10 @@ fn readme_schema_matches_the_output() {
         "`tick` (`-c`)",
         ticks.into_iter().filter(|o| o["kind"] == "tick").collect(),
     );
+    let (closed, lost, end) = close_events(&ns);
+    by_table.insert("`closed` (`--events`)", closed);
+    by_table.insert("`lost` (`--events`)", lost);
+    by_table.insert("`events_end` (`--events`)", end);
     let schema = documented_schema();
     let mut headings: Vec<&str> = schema.iter().map(|(h, _)| h.as_str()).collect();
     headings.sort_unstable();
@@ -493,6 +497,55 @@ fn readme_schema_matches_the_output() {
             }
         }
     }
+}
+
+/// `--events` objects of every kind: closes with `-o --info` and names
+/// (one listener), losses and the final count (another, stopped during a
+/// burst with a 4 KiB buffer).
+fn close_events(ns: &Namespace) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
+    let start = |args: &[&str]| {
+        std::process::Command::new(nlstat())
+            .args(["--netns", &ns.name, "--events", "--json"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start nlstat --events")
+    };
+    let signal = |child: &std::process::Child, signal: i32| {
+        // SAFETY: kill(2) on a child of ours that has not been reaped.
+        unsafe { libc::kill(child.id() as i32, signal) };
+    };
+    let named = start(&["-o", "--info"]);
+    let small = start(&["-n", "--events-buffer", "4K"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    signal(&small, libc::SIGSTOP);
+    let burst = r#"
+import socket, struct
+l = socket.socket(); l.bind(("127.0.0.1", 1080)); l.listen(64)
+for i in range(200):
+    c = socket.create_connection(("127.0.0.1", 1080)); a, _ = l.accept()
+    for s in (c, a):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close(); a.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 5355)); u.close()
+l.close()
+"#;
+    assert!(ns.run("python3", &["-c", burst]).status.success());
+    signal(&small, libc::SIGCONT);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut objects = Vec::new();
+    for child in [named, small] {
+        signal(&child, libc::SIGINT);
+        objects.extend(json_lines(&child.wait_with_output().unwrap().stdout));
+    }
+    let of = |kind: &str| -> Vec<Value> {
+        objects
+            .iter()
+            .filter(|o| o["kind"] == kind)
+            .cloned()
+            .collect()
+    };
+    (of("closed"), of("lost"), of("events_end"))
 }
 
 /// Names from the system resolver (a hosts file, and a DNS server that

@@ -531,7 +531,20 @@ fn check_value_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>
     let Some(ns) = Namespace::create("complete") else {
         return;
     };
+    // other tests make and delete namespaces meanwhile: a name offered
+    // must be in /run/netns just before or just after the completion
+    let listing = || -> Vec<String> {
+        std::fs::read_dir("/run/netns")
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = listing();
     let offered = complete(&["nlstat", "--netns", ""]);
+    let after = listing();
     assert!(
         offered.contains(&ns.name),
         "{shell}: `--netns <TAB>` offers {offered:?}, not {}",
@@ -540,8 +553,8 @@ fn check_value_completion(shell: &str, complete: impl Fn(&[&str]) -> Vec<String>
     assert!(
         offered
             .iter()
-            .all(|name| Path::new("/run/netns").join(name).exists() || name == &ns.name),
-        "{shell}: `--netns <TAB>` offers {offered:?}"
+            .all(|name| before.contains(name) || after.contains(name)),
+        "{shell}: `--netns <TAB>` offers {offered:?}, /run/netns held {before:?} then {after:?}"
     );
     let prefix = &ns.name[..ns.name.len() - 1];
     let offered = complete(&["nlstat", "-t", "--netns", prefix]);

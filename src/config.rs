@@ -262,6 +262,11 @@ pub struct Config {
     pub textfile: Option<std::path::PathBuf>,
     /// `--min-interval`: how old a collection may be and still be served.
     pub min_interval: f64,
+    /// `--interval`: the fixed schedule of a repeating run (`None`:
+    /// netstat's `-c`, every second, no lateness reports).
+    pub interval: Option<std::time::Duration>,
+    /// `--count`: stop after this many ticks.
+    pub count: Option<u64>,
     /// `--events`: listen for closed sockets instead of listing them.
     pub events: bool,
     /// `--events-buffer`: the close events' receive buffer in bytes.
@@ -338,6 +343,8 @@ impl Default for Config {
             parallel_families: true,
             textfile: None,
             min_interval: 1.0,
+            interval: None,
+            count: None,
             events: false,
             events_buffer: crate::collect::events::DEFAULT_BUFFER,
             view: None,

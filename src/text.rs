@@ -211,6 +211,42 @@ pub fn format_ipv6_netstat<const N: usize>(address: Ipv6Addr, out: &mut Text<N>)
     }
 }
 
+/// `2026-12-05T18:20:01.123Z`: a UTC time stamp with milliseconds (RFC
+/// 3339), for close events' rows and ticks; no allocation.
+pub fn utc_millis(time: std::time::SystemTime) -> [u8; 24] {
+    let since = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let (days, second) = (since.as_secs() / 86_400, since.as_secs() % 86_400);
+    // the proleptic Gregorian date of a day count (Howard Hinnant's
+    // civil_from_days)
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let fields = [
+        (0, year.clamp(0, 9999) as u64, 4),
+        (5, month as u64, 2),
+        (8, day as u64, 2),
+        (11, second / 3600, 2),
+        (14, second / 60 % 60, 2),
+        (17, second % 60, 2),
+        (20, u64::from(since.subsec_millis()), 3),
+    ];
+    for (at, value, digits) in fields {
+        for d in 0..digits {
+            out[at + digits - 1 - d] = b'0' + (value / 10u64.pow(d as u32) % 10) as u8;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +340,19 @@ mod tests {
         assert_eq!(t.as_str(), "cd");
         t.push_u64(1234);
         assert_eq!(t.as_str(), "cd12");
+    }
+
+    #[test]
+    fn utc_stamps_with_milliseconds() {
+        let at = |ms: u64| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        for (ms, text) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1_796_494_801_123, "2026-12-05T18:20:01.123Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (1_709_251_199_999, "2024-02-29T23:59:59.999Z"),
+            (4_102_444_800_000, "2100-01-01T00:00:00.000Z"),
+        ] {
+            assert_eq!(&utc_millis(at(ms)), text.as_bytes(), "{ms}");
+        }
     }
 }

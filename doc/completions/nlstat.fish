@@ -1,6 +1,6 @@
 # Values clap_complete cannot describe (generated from nlstat's code).
 function __nlstat_takes_value
-    contains -- $argv[1] -A --protocol --source --pid-source --events-buffer --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
+    contains -- $argv[1] -A --protocol --source --pid-source --interval --count --events-buffer --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
 end
 
 function __nlstat_group_by_keys
@@ -64,6 +64,8 @@ proc\t''"
 complete -c nlstat -l pid-source -d 'where -p finds socket owners: auto, bpf or proc' -r -f -a "auto\t''
 bpf\t''
 proc\t''"
+complete -c nlstat -l interval -d 'repeat every SECONDS on a fixed schedule (implies -c)' -r -f
+complete -c nlstat -l count -d 'stop after N ticks, status 0 (implies -c)' -r -f
 complete -c nlstat -l events-buffer -d 'receive buffer for --events (default 64M as root)' -r -f
 complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r -f -a "(__nlstat_group_by_keys)"
 complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r -f

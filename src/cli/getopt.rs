@@ -75,6 +75,8 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("all-netns", false),
     ("events", false),
     ("events-buffer", true),
+    ("interval", true),
+    ("count", true),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -98,6 +100,8 @@ pub(super) const OWN_LONG_OPTIONS: &[&str] = &[
     "all-netns",
     "events",
     "events-buffer",
+    "interval",
+    "count",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the

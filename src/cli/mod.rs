@@ -113,6 +113,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
     let driver = resolve::driver(&raw.own, &program_name)?;
     let selection = families::selection(&raw, families, mode, view.as_ref());
     let events_buffer = resolve::events_buffer(&raw.own, &program_name)?;
+    let (interval, count) = resolve::repetition(&raw.own, &program_name)?;
     resolve::events_tables(&raw.own, &selection, &program_name)?;
     let query = resolve::query(
         &raw.operands,
@@ -133,6 +134,8 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
             driver,
             query,
             events_buffer,
+            interval,
+            count,
         },
         program_name,
     ))
@@ -185,6 +188,8 @@ struct Resolved {
     driver: resolve::Driver,
     query: Option<Query>,
     events_buffer: usize,
+    interval: Option<std::time::Duration>,
+    count: Option<u64>,
 }
 
 /// The one place a [`Config`] is built: the resolved concerns, and the
@@ -200,6 +205,8 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         driver,
         query,
         events_buffer,
+        interval,
+        count,
     } = resolved;
     let numeric = raw.numeric > 0;
     // A view (the exporter too) is an aggregate: it counts every socket of
@@ -222,7 +229,9 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         info: raw.own.info > 0,
         wide: raw.wide > 0 || raw.notrim > 0,
         notrim: raw.notrim > 0,
-        continuous: raw.continuous > 0,
+        continuous: raw.continuous > 0 || interval.is_some() || count.is_some(),
+        interval,
+        count,
         verbose: raw.verbose > 0,
         output: if raw.own.json > 0 {
             Output::JsonLines
@@ -327,6 +336,10 @@ mod tests {
             (&["--events", "--listeners"], "--events"),
             (&["--events", "--source", "proc"], "--events"),
             (&["--events", "-tp"], "--events"),
+            (&["-tan", "--interval", "0.001"], "--interval"),
+            (&["-tan", "--interval", "x"], "--interval"),
+            (&["-tan", "--count", "0"], "--count"),
+            (&["--serve", "9477", "--interval", "5"], "--serve"),
             (&["--events-buffer", "1M"], "--events-buffer"),
             (&["--events", "--events-buffer", "1X"], "--events-buffer"),
             (&["--events", "--events-buffer", "0"], "--events-buffer"),

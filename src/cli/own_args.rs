@@ -52,6 +52,17 @@ pub struct NlstatArgs {
     /// their diag module) has no line.
     #[arg(long = "info", action = ArgAction::Count)]
     pub info: u8,
+    /// repeat every SECONDS on a fixed schedule (implies -c)
+    ///
+    /// Decimal seconds, at least 0.01. Tick k starts at start + k x
+    /// SECONDS on the monotonic clock; a tick that overruns its slot is
+    /// reported (stderr, or late_ms in JSON tick objects) and the missed
+    /// slots are skipped. Plain -c stays netstat's one second.
+    #[arg(long = "interval", value_name = "SECONDS", value_hint = clap::ValueHint::Other)]
+    pub interval: Option<String>,
+    /// stop after N ticks, status 0 (implies -c)
+    #[arg(long = "count", value_name = "N", value_hint = clap::ValueHint::Other)]
+    pub count: Option<String>,
     /// print TCP and UDP sockets as the kernel closes them
     ///
     /// Listen to sock_diag's destroy events of the selected tables (TCP,

@@ -122,6 +122,40 @@ pub(super) fn driver(own: &NlstatArgs, program: &str) -> Result<Driver, Parsed> 
     })
 }
 
+/// --interval and --count: how often and how many times a run repeats.
+pub(super) fn repetition(
+    own: &NlstatArgs,
+    program: &str,
+) -> Result<(Option<std::time::Duration>, Option<u64>), Parsed> {
+    let interval = match own.interval.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && (0.01..=86_400.0 * 365.0).contains(&v) => {
+                Some(std::time::Duration::from_secs_f64(v))
+            }
+            _ => {
+                return Err(Parsed::own_option_error(
+                    program,
+                    format!("--interval: expected seconds, at least 0.01, got `{text}'"),
+                ));
+            }
+        },
+    };
+    let count = match own.count.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return Err(Parsed::own_option_error(
+                    program,
+                    format!("--count: expected a positive number of ticks, got `{text}'"),
+                ));
+            }
+        },
+    };
+    Ok((interval, count))
+}
+
 /// --events' receive buffer: bytes with an optional K, M or G suffix.
 pub(super) fn events_buffer(own: &NlstatArgs, program: &str) -> Result<usize, Parsed> {
     let Some(text) = own.events_buffer.as_deref() else {

@@ -138,7 +138,7 @@ fn sort_column(sort: Option<&str>, raw: &RawArgs) -> Result<Option<String>, Stri
     let health = crate::views::health::column_names().any(|c| c == name);
     match name {
         "count" => Ok(Some(name.into())),
-        "delta" if raw.continuous > 0 => Ok(Some(name.into())),
+        "delta" if repeats(raw) => Ok(Some(name.into())),
         "delta" => Err("--sort delta: the change column comes with -c".into()),
         _ if health && raw.own.info > 0 => Ok(Some(name.into())),
         _ if health => Err(format!("--sort {name}: health columns come with --info")),
@@ -188,10 +188,17 @@ fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(
             "{name} writes Prometheus' text format; --json does not go with it"
         ));
     }
-    if own.serve.is_some() && raw.continuous > 0 {
-        return Err(
-            "--serve collects at every scrape until stopped; -c does not go with it".into(),
-        );
+    if own.serve.is_some() && repeats(raw) {
+        let other = if raw.continuous > 0 {
+            "-c"
+        } else if own.interval.is_some() {
+            "--interval"
+        } else {
+            "--count"
+        };
+        return Err(format!(
+            "--serve collects at every scrape until stopped; {other} does not go with it"
+        ));
     }
     refuse_with_events(raw, mode)?;
     if own.pid_source.is_some() && raw.programs == 0 {
@@ -252,6 +259,11 @@ fn refuse_with_events(raw: &RawArgs, mode: Mode) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Whether the run repeats: -c, --interval or --count.
+fn repeats(raw: &RawArgs) -> bool {
+    raw.continuous > 0 || raw.own.interval.is_some() || raw.own.count.is_some()
 }
 
 /// The one view chosen, if any: two are refused, and so is a view with a

@@ -262,14 +262,15 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
     let mut totals = Totals::default();
     let ticking = matches!(sink, Sink::Counts(_)) && config.continuous;
     let start = Instant::now();
+    let started = SystemTime::now();
+    let interval = config.interval.unwrap_or(Duration::from_secs(1));
     let mut ticks = 0u64;
-    let mut stamp = Stamp::default();
     let all_netns = config.all_netns;
     // after a stop, what the kernel queued before it is still taken (for
     // at most STOP_DRAIN: a flood does not hold the exit back)
     let mut draining: Option<Instant> = None;
     loop {
-        let next = start + Duration::from_secs(ticks + 1);
+        let next = start + interval.saturating_mul(u32::try_from(ticks + 1).unwrap_or(u32::MAX));
         if draining.is_none() && crate::io::stop::requested() {
             draining = Some(Instant::now());
         }
@@ -306,7 +307,7 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                 let now = SystemTime::now();
                 match &mut sink {
                     Sink::Text(rows) => {
-                        stamp.write(out, now, label.as_deref())?;
+                        write_stamp(out, now, label.as_deref())?;
                         rows.inet_row(out, &closed.socket, closed.ext, config, &mut names, None)?;
                     }
                     Sink::Json(objects) => {
@@ -326,9 +327,13 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
             break;
         }
         if ticking && Instant::now() >= next {
-            ticks = start.elapsed().as_secs();
+            // a slow tick skips the slots it missed
+            ticks = (start.elapsed().as_nanos() / interval.as_nanos().max(1)) as u64;
             if let Sink::Counts(view) = &mut sink {
-                print_counts(out, config, view, &mut names, ticks)?;
+                print_counts(out, config, view, &mut names, ticks, started, start)?;
+            }
+            if config.count.is_some_and(|n| ticks >= n) {
+                crate::io::stop::request();
             }
         }
     }
@@ -336,8 +341,10 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
         let lost = l.final_lost(&mut totals);
         report_lost(out, config, &l.tick(all_netns), lost)?;
     }
-    if let Sink::Counts(view) = &mut sink {
-        print_counts(out, config, view, &mut names, ticks + 1)?;
+    if let Sink::Counts(view) = &mut sink
+        && config.count.is_none_or(|n| ticks < n)
+    {
+        print_counts(out, config, view, &mut names, ticks + 1, started, start)?;
     }
     write_end(out, config, totals)?;
     out.flush()?;
@@ -351,9 +358,18 @@ fn print_counts(
     view: &mut Aggregator,
     names: &mut NameCache,
     number: u64,
+    started: SystemTime,
+    start: Instant,
 ) -> Result<()> {
-    if config.output.is_json() && config.continuous {
-        crate::render::json::write_tick(out, number)?;
+    if config.continuous {
+        let elapsed = start.elapsed();
+        let stamp = super::schedule::TickStamp {
+            number,
+            time: started + elapsed,
+            elapsed,
+            late: None,
+        };
+        super::write_tick_start(out, config, &stamp)?;
     }
     view.finish(out, config, names, None, &config.inputs.proc_root)?;
     out.flush()?;
@@ -422,90 +438,12 @@ const STAMP_WIDTH: usize = 25;
 /// The namespace column of `--all-netns` text rows.
 const NETNS_WIDTH: usize = 12;
 
-/// A UTC time stamp with milliseconds, the date part reused within a day.
-#[derive(Default)]
-struct Stamp {
-    day: u64,
-    date: [u8; 10],
-}
-
-impl Stamp {
-    fn write(
-        &mut self,
-        out: &mut impl Write,
-        time: SystemTime,
-        netns: Option<&str>,
-    ) -> std::io::Result<()> {
-        let since = time
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        let (day, second) = (since.as_secs() / 86_400, since.as_secs() % 86_400);
-        if day != self.day || self.date[0] == 0 {
-            self.day = day;
-            self.date = civil_date(day);
-        }
-        let mut line = [0u8; STAMP_WIDTH];
-        line[..10].copy_from_slice(&self.date);
-        let fields = [
-            (b'T', second / 3600, 2),
-            (b':', second / 60 % 60, 2),
-            (b':', second % 60, 2),
-            (b'.', u64::from(since.subsec_millis()), 3),
-        ];
-        let mut at = 10;
-        for (separator, value, digits) in fields {
-            line[at] = separator;
-            for d in 0..digits {
-                line[at + digits - d] = b'0' + (value / 10u64.pow(d as u32) % 10) as u8;
-            }
-            at += 1 + digits;
-        }
-        line[at] = b'Z';
-        line[at + 1] = b' ';
-        out.write_all(&line)?;
-        if let Some(netns) = netns {
-            write!(out, "{netns:<NETNS_WIDTH$} ")?;
-        }
-        Ok(())
+/// A row's UTC time stamp (milliseconds) and namespace column.
+fn write_stamp(out: &mut impl Write, time: SystemTime, netns: Option<&str>) -> std::io::Result<()> {
+    out.write_all(&crate::text::utc_millis(time))?;
+    out.write_all(b" ")?;
+    if let Some(netns) = netns {
+        write!(out, "{netns:<NETNS_WIDTH$} ")?;
     }
-}
-
-/// `YYYY-MM-DD` of a day counted from 1970-01-01 (proleptic Gregorian).
-fn civil_date(day: u64) -> [u8; 10] {
-    // Howard Hinnant's days_from_civil inverse
-    let z = day as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let text = format!("{y:04}-{m:02}-{d:02}");
-    let mut date = [b'0'; 10];
-    date.copy_from_slice(&text.as_bytes()[..10]);
-    date
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stamps_are_utc_with_milliseconds() {
-        let mut stamp = Stamp::default();
-        let mut out = Vec::new();
-        // 2026-12-05T18:20:01.123Z
-        let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_494_801_123);
-        stamp.write(&mut out, time, None).unwrap();
-        assert_eq!(out, b"2026-12-05T18:20:01.123Z ");
-        for (day, text) in [
-            (0, "1970-01-01"),
-            (11_016, "2000-02-29"),
-            (19_782, "2024-02-29"),
-        ] {
-            assert_eq!(&civil_date(day), text.as_bytes());
-        }
-    }
+    Ok(())
 }

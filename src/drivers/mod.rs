@@ -7,6 +7,7 @@
 pub mod all_netns;
 pub mod events;
 mod rows;
+pub mod schedule;
 pub mod sockets;
 
 use crate::collect::Collector;
@@ -19,7 +20,6 @@ use crate::routes::Routes;
 use sockets::SocketListing;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Run the configured mode, once or every second with `-c`, in this
 /// namespace or every one, or as an exporter. Returns the exit status
@@ -32,14 +32,16 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
         return crate::exporter::serve(config, address);
     }
     if let Some(path) = &config.textfile {
-        if config.events {
-            crate::io::stop::install();
-        }
+        // --events' counters grow until stopped: the file is written on
+        // the schedule (every second without --interval) and once more at
+        // the end
+        let repeating = Config {
+            continuous: config.continuous || config.events,
+            ..config.clone()
+        };
+        let config = &repeating;
         let mut collection = crate::exporter::Collection::for_driver(config)?;
-        if config.events {
-            return textfile_until_stopped(&mut collection, config, path);
-        }
-        return repeat(config, out, |_| {
+        let mut write = || {
             match crate::exporter::write_textfile(&mut collection, config, path) {
                 // With -c a file that cannot be written this tick (a full
                 // disk) is reported and tried again at the next; the
@@ -48,7 +50,12 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
                 other => other?,
             }
             Ok(0)
-        });
+        };
+        let status = repeat(config, out, |_| write())?;
+        if config.events {
+            write()?;
+        }
+        return Ok(status);
     }
     if config.all_netns {
         return all_netns::run(config, out);
@@ -145,56 +152,59 @@ pub(crate) fn once<W: Write>(
     tick: impl FnOnce(&mut W) -> Result<i32>,
 ) -> Result<i32> {
     if config.output.is_json() && config.continuous {
-        crate::render::json::write_tick(out, 1)?;
+        let stamp = schedule::Schedule::new(config).begin();
+        crate::render::json::write_tick(out, &stamp)?;
     }
     let status = tick(out)?;
     out.flush()?;
     Ok(status)
 }
 
-/// `--textfile --events`: the counters only grow while events come, so
-/// the file is written every second until SIGINT or SIGTERM, then once
-/// more.
-fn textfile_until_stopped(
-    collection: &mut crate::exporter::Collection,
-    config: &Config,
-    path: &std::path::Path,
-) -> Result<i32> {
-    loop {
-        let stopping = crate::io::stop::requested();
-        match crate::exporter::write_textfile(collection, config, path) {
-            Err(e @ error::Error::File { .. }) => error::report(&e),
-            other => other?,
-        }
-        if stopping {
-            return Ok(0);
-        }
-        let tick = std::time::Instant::now();
-        while tick.elapsed() < Duration::from_secs(1) && !crate::io::stop::requested() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// netstat's `-c` loop: print, flush, sleep a second, until a tick fails.
+/// The `-c` loop: print, flush, wait for the next slot of the schedule
+/// (netstat's second, or `--interval`), until a tick fails, `--count`
+/// ticks are done or a stop is asked for.
 pub(crate) fn repeat<W: Write>(
     config: &Config,
     out: &mut W,
     mut tick: impl FnMut(&mut W) -> Result<i32>,
 ) -> Result<i32> {
-    let mut number = 0;
+    let mut schedule = schedule::Schedule::new(config);
     loop {
-        number += 1;
-        if config.output.is_json() && config.continuous {
-            crate::render::json::write_tick(out, number)?;
+        let stamp = schedule.begin();
+        if config.continuous {
+            write_tick_start(out, config, &stamp)?;
         }
         let status = tick(out)?;
         out.flush()?;
         if status != 0 || !config.continuous {
             return Ok(status);
         }
-        std::thread::sleep(Duration::from_secs(1));
+        if !schedule.wait_next(&config.program_name, config.output.is_json()) {
+            return Ok(0);
+        }
     }
+}
+
+/// What starts a tick: a JSON tick object, or for a view's text a time
+/// line (netstat's own tables stay netstat's bytes).
+pub(crate) fn write_tick_start(
+    out: &mut impl Write,
+    config: &Config,
+    stamp: &schedule::TickStamp,
+) -> Result<()> {
+    if config.output.is_json() {
+        crate::render::json::write_tick(out, stamp)?;
+    } else if config.view.is_some() && config.textfile.is_none() {
+        let time = crate::text::utc_millis(stamp.time);
+        writeln!(
+            out,
+            "Tick {} at {} ({:.3} s)",
+            stamp.number,
+            String::from_utf8_lossy(&time),
+            stamp.elapsed.as_secs_f64()
+        )?;
+    }
+    Ok(())
 }
 
 /// `-M`: kernels since 2.4 have no /proc/net/ip_masquerade, and netstat

@@ -32,3 +32,9 @@ pub fn install() {
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }
+
+/// Ask for a stop from within (`--count` reached where the loop waits for
+/// events).
+pub fn request() {
+    REQUESTED.store(true, Ordering::Relaxed);
+}

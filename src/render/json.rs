@@ -121,6 +121,18 @@ impl JsonLine {
         self
     }
 
+    /// A count of thousandths as a decimal number (`2.005`).
+    pub fn thousandths(&mut self, name: &str, value: u64) -> &mut Self {
+        self.key(name);
+        push_u64(&mut self.buffer, value / 1000);
+        self.buffer.push(b'.');
+        let rest = value % 1000;
+        for d in [100, 10, 1] {
+            self.buffer.push(b'0' + (rest / d % 10) as u8);
+        }
+        self
+    }
+
     /// Seconds since the epoch with microseconds.
     pub fn time(&mut self, name: &str, time: std::time::SystemTime) -> &mut Self {
         let since = time
@@ -518,13 +530,22 @@ fn owner_fields(line: &mut JsonLine, programs: &ProcessIndex, inode: u64) {
     }
 }
 
-/// `{"kind":"tick",...}`: what starts each `-c` tick.
-pub fn write_tick(out: &mut dyn Write, tick: u64) -> io::Result<()> {
+/// `{"kind":"tick",...}`: what starts each `-c` tick: its number, its
+/// UTC time (RFC 3339, milliseconds), the seconds since the run started,
+/// and `late_ms` when the tick before it overran its slot.
+pub fn write_tick(
+    out: &mut dyn Write,
+    stamp: &crate::drivers::schedule::TickStamp,
+) -> io::Result<()> {
     let mut line = JsonLine::new();
     line.begin("tick")
-        .u64("tick", tick)
-        .time("time", std::time::SystemTime::now())
-        .end(out)
+        .u64("tick", stamp.number)
+        .str("time", crate::text::utc_millis(stamp.time))
+        .thousandths("elapsed", stamp.elapsed.as_millis() as u64);
+    if let Some(late) = stamp.late {
+        line.u64("late_ms", late.as_millis() as u64);
+    }
+    line.end(out)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::sockets::FLAG_SETS;
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Parse stdout as JSON Lines: every line one object with a `kind`.
 pub(crate) fn json_lines(stdout: &[u8]) -> Vec<Value> {
@@ -437,6 +438,23 @@ fn readme_schema_matches_the_output() {
         )
         .stdout,
     );
+    // a run stopped for 300 ms: its next tick carries late_ms
+    let late_run = run_paused(
+        &[
+            "--netns",
+            &ns.name,
+            "--json",
+            "--interval",
+            "0.05",
+            "--count",
+            "10",
+            "-tln",
+        ],
+        Duration::from_millis(120),
+        Duration::from_millis(300),
+    );
+    let mut ticks = ticks;
+    ticks.extend(json_lines(&late_run.stdout));
     let mut by_table: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     let sockets = run(&[
         "-a", "-t", "-u", "-U", "-w", "-x", "-e", "-o", "-p", "--info",
@@ -712,7 +730,10 @@ fn continuous_json_ticks() {
     let mut ticks: Vec<(u64, f64, Vec<Value>)> = Vec::new();
     for o in objects {
         if o["kind"] == "tick" {
-            let time = o["time"].as_f64().expect("time is a number");
+            let time = o["time"]
+                .as_str()
+                .and_then(rfc3339_seconds)
+                .expect("time is an RFC 3339 UTC time stamp");
             ticks.push((u64_field(&o, "tick"), time, Vec::new()));
         } else {
             ticks

@@ -254,7 +254,8 @@ fn ticks(stdout: &[u8], kind: &str, what: &str) -> Vec<Tick> {
             Some("tick") => {
                 let time = object
                     .get("time")
-                    .and_then(Value::as_f64)
+                    .and_then(Value::as_str)
+                    .and_then(rfc3339_seconds)
                     .unwrap_or_else(|| panic!("{what}: tick without a time: {line}"));
                 ticks.push(Tick {
                     number: int(&object, "tick"),

@@ -7,6 +7,7 @@
 mod support;
 
 mod all_netns;
+mod continuous;
 mod docs;
 mod events;
 pub(crate) mod exporter;

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 pub const NETSTAT: &str = "/usr/bin/netstat";
 
@@ -576,6 +577,56 @@ pub fn assert_all_match(ns: &Namespace, flag_sets: &[&[&str]], extra: &[&str], m
         flag_sets.len(),
         failures.join("\n")
     );
+}
+
+/// Seconds since the epoch of a UTC time stamp `YYYY-MM-DDTHH:MM:SS.mmmZ`
+/// (RFC 3339 as nlstat writes it); `None` when it is not one.
+pub fn rfc3339_seconds(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    if b.len() != 24
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
+    {
+        return None;
+    }
+    let n = |from: usize, to: usize| text[from..to].parse::<i64>().ok();
+    let (y, m, d) = (n(0, 4)?, n(5, 7)?, n(8, 10)?);
+    let (hh, mm, ss, ms) = (n(11, 13)?, n(14, 16)?, n(17, 19)?, n(20, 23)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // days from the civil date (Howard Hinnant's days_from_civil)
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + hh * 3600 + mm * 60 + ss) as f64 + ms as f64 / 1000.0)
+}
+
+/// Runs nlstat with `args`, stopped (SIGSTOP) for `pause` once `after` has
+/// passed, so a repeating run misses slots of its schedule.
+pub fn run_paused(args: &[&str], after: Duration, pause: Duration) -> Output {
+    let child = Command::new(nlstat())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nlstat");
+    std::thread::sleep(after);
+    // SAFETY: kill(2) on our own child, which has not been waited for.
+    unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
+    std::thread::sleep(pause);
+    // SAFETY: as above.
+    unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
+    child.wait_with_output().expect("nlstat's output")
 }
 
 #[cfg(test)]

@@ -734,6 +734,10 @@ fn ticks_around_a_close(
         let line = receive
             .recv_timeout(std::time::Duration::from_secs(10))
             .unwrap_or_else(|_| panic!("nlstat -c {args:?} stopped ticking: {ticks:?}"));
+        if line.starts_with("Tick ") {
+            // a view's text tick opens with its time line (issue 23)
+            continue;
+        }
         if starts_tick(&line) {
             assert!(ticks.len() != 1 || closed, "a first tick without rows");
             if ticks.len() == 3 {

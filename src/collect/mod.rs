@@ -7,6 +7,7 @@ pub mod netlink;
 pub mod procfs;
 pub mod recording;
 pub mod sock_diag;
+pub mod tape;
 pub mod tcp_info;
 
 use crate::config::Source;

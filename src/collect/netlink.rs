@@ -717,10 +717,19 @@ pub struct DiagSocket {
 }
 
 impl DiagSocket {
+    /// The kernel's sock_diag; under `--replay` the tick being replayed,
+    /// and under `--record` the kernel's, recorded.
     pub fn open() -> Result<Self> {
-        Ok(DiagSocket {
-            dumper: NetlinkDumper::open(NETLINK_SOCK_DIAG, "NETLINK_SOCK_DIAG")?,
-        })
+        if super::tape::replaying() {
+            return Ok(Self::with_transport(Box::<super::tape::Played>::default()));
+        }
+        let dumper = NetlinkDumper::open(NETLINK_SOCK_DIAG, "NETLINK_SOCK_DIAG")?;
+        if super::tape::recording() {
+            return Ok(Self::with_transport(Box::new(super::tape::Tee::new(
+                dumper.transport,
+            ))));
+        }
+        Ok(DiagSocket { dumper })
     }
 
     /// A sock_diag "socket" over any transport (a [`Replay`] in tests).

@@ -49,18 +49,41 @@ impl ProcRoot {
 
     /// Read a whole file into `buffer` (reused across calls). `Ok(false)`
     /// when the file does not exist.
+    /// Under `--replay` the file comes from the recording; under
+    /// `--record` what was read is recorded.
     pub fn read_into(&self, relative: &str, buffer: &mut Vec<u8>) -> Result<bool> {
-        let path = self.path(relative);
         let shown = || self.shown(relative).display().to_string();
         buffer.clear();
-        match std::fs::File::open(&path) {
+        if let Some(played) = super::tape::played_file(relative) {
+            return match played {
+                Ok(Some(contents)) => {
+                    buffer.extend_from_slice(&contents);
+                    Ok(true)
+                }
+                Ok(None) => Ok(false),
+                Err(why) => Err(Error::file(shown(), std::io::Error::other(why))),
+            };
+        }
+        let found = match std::fs::File::open(self.path(relative)) {
             Ok(mut file) => {
                 file.read_to_end(buffer)
                     .map_err(|e| Error::file(shown(), e))?;
-                Ok(true)
+                true
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::file(shown(), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(Error::file(shown(), e)),
+        };
+        super::tape::record_file(relative, found.then_some(&buffer[..]));
+        Ok(found)
+    }
+
+    /// A whole file as text, `None` when it cannot be read (for the
+    /// views' optional inputs), through [`read_into`](Self::read_into).
+    pub fn read_text(&self, relative: &str) -> Option<String> {
+        let mut buffer = Vec::new();
+        match self.read_into(relative, &mut buffer) {
+            Ok(true) => String::from_utf8(buffer).ok(),
+            _ => None,
         }
     }
 }

@@ -791,6 +791,80 @@ pub fn command_name(cmdline: &[u8]) -> &[u8] {
     argv0
 }
 
+/// `--record`'s copy of the map: what rows need of it (owners of sockets,
+/// in /proc order, and netstat's "denied" note), nothing of how it was read.
+/// Layout: denied (u8), then per process pid (u32), label and program
+/// (u16 length + bytes each), inode count (u32) and inodes (u64), all
+/// little-endian.
+impl ProcessIndex {
+    pub fn encode_owners(&self) -> Vec<u8> {
+        // the map, not the processes' own lists: the BPF iterator fills
+        // only the map
+        let mut owned: Vec<(u32, u64)> = self.by_inode.iter().map(|(i, o)| (o, i)).collect();
+        owned.sort_unstable();
+        let mut out = vec![u8::from(self.denied)];
+        for run in owned.chunk_by(|a, b| a.0 == b.0) {
+            let process = &self.processes[run[0].0 as usize];
+            out.extend_from_slice(&process.pid.to_le_bytes());
+            for bytes in [process.label.as_bytes(), &process.program] {
+                out.extend_from_slice(&(bytes.len().min(0xffff) as u16).to_le_bytes());
+                out.extend_from_slice(&bytes[..bytes.len().min(0xffff)]);
+            }
+            out.extend_from_slice(&(run.len() as u32).to_le_bytes());
+            for (_, inode) in run {
+                out.extend_from_slice(&inode.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// The map [`encode_owners`](Self::encode_owners) wrote; `None` when
+    /// the bytes are not such a map.
+    pub fn decode_owners(mut bytes: &[u8]) -> Option<ProcessIndex> {
+        fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            let (head, rest) = bytes.split_at_checked(n)?;
+            *bytes = rest;
+            Some(head)
+        }
+        fn u32_at(bytes: &mut &[u8]) -> Option<u32> {
+            take(bytes, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        }
+        fn text<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
+            let length = take(bytes, 2).map(|b| u16::from_le_bytes([b[0], b[1]]))?;
+            take(bytes, usize::from(length))
+        }
+        let mut index = ProcessIndex {
+            denied: *take(&mut bytes, 1)?.first()? != 0,
+            ..ProcessIndex::default()
+        };
+        while !bytes.is_empty() {
+            let pid = u32_at(&mut bytes)?;
+            let mut label = ProgramLabel::new();
+            label.push_bytes(text(&mut bytes)?);
+            let program = text(&mut bytes)?.into();
+            let count = u32_at(&mut bytes)? as usize;
+            let raw = take(&mut bytes, count.checked_mul(8)?)?;
+            let inodes = raw
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect();
+            index.processes.push(ProcessSockets {
+                pid,
+                open_files: None,
+                label,
+                program,
+                inodes,
+            });
+        }
+        for (i, process) in index.processes.iter().enumerate() {
+            for &inode in &process.inodes {
+                index.by_inode.insert_first(inode, i as u32);
+            }
+        }
+        Some(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

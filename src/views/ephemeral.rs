@@ -51,10 +51,10 @@ impl EphemeralCounts {
     pub(crate) fn start_tick(&mut self, root: &crate::collect::procfs::ProcRoot) {
         self.range = port_range(root);
         let (lo, hi) = self.range;
-        self.reserved_in_range =
-            std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_reserved_ports"))
-                .map(|text| reserved_count(&text, lo, hi))
-                .unwrap_or(0);
+        self.reserved_in_range = root
+            .read_text("sys/net/ipv4/ip_local_reserved_ports")
+            .map(|text| reserved_count(&text, lo, hi))
+            .unwrap_or(0);
     }
 
     /// This tick's ephemeral port range.
@@ -291,8 +291,7 @@ fn v6_bits(address: IpAddr) -> u128 {
 
 /// net.ipv4.ip_local_port_range as this namespace sees it.
 pub(crate) fn port_range(root: &crate::collect::procfs::ProcRoot) -> (u16, u16) {
-    std::fs::read_to_string(root.path("sys/net/ipv4/ip_local_port_range"))
-        .ok()
+    root.read_text("sys/net/ipv4/ip_local_port_range")
         .and_then(|text| {
             let mut parts = text
                 .split_whitespace()

@@ -19,7 +19,10 @@ const LISTEN_COUNTERS: [&str; 5] = [
 /// The TcpExt listen counters from /proc/net/netstat (0 for one the
 /// kernel does not have or a file it could not read).
 pub(crate) fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str, u64)> {
-    let text = std::fs::read(root.path("net/netstat")).unwrap_or_default();
+    let text = root
+        .read_text("net/netstat")
+        .map(String::into_bytes)
+        .unwrap_or_default();
     let mut found: Vec<(&'static str, u64)> = LISTEN_COUNTERS.iter().map(|n| (*n, 0)).collect();
     let all = SectionFilter::ALL;
     let mut emit = |_: &[u8], key: &[u8], value: Value| {
@@ -47,7 +50,7 @@ pub(crate) fn write_sockstat(
     let mut fields: Vec<(String, u64)> = Vec::new();
     let mut text_lines: Vec<String> = Vec::new();
     for file in ["net/sockstat", "net/sockstat6"] {
-        let Ok(text) = std::fs::read_to_string(root.path(file)) else {
+        let Some(text) = root.read_text(file) else {
             continue;
         };
         for line in text.lines() {

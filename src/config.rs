@@ -213,6 +213,20 @@ pub struct Protocols {
     pub rfcomm: bool,
 }
 
+/// Whether a run records what the kernel answers, or replays a recording.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Tape {
+    #[default]
+    None,
+    /// `--record FILE` (`--quiet`: without printing).
+    Record {
+        path: std::path::PathBuf,
+        quiet: bool,
+    },
+    /// `--replay FILE`.
+    Replay(std::path::PathBuf),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub mode: Mode,
@@ -267,6 +281,8 @@ pub struct Config {
     pub interval: Option<std::time::Duration>,
     /// `--count`: stop after this many ticks.
     pub count: Option<u64>,
+    /// `--record` or `--replay`.
+    pub tape: Tape,
     /// `--events`: listen for closed sockets instead of listing them.
     pub events: bool,
     /// `--events-buffer`: the close events' receive buffer in bytes.
@@ -345,6 +361,7 @@ impl Default for Config {
             min_interval: 1.0,
             interval: None,
             count: None,
+            tape: Tape::None,
             events: false,
             events_buffer: crate::collect::events::DEFAULT_BUFFER,
             view: None,

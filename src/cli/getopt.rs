@@ -77,6 +77,9 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("events-buffer", true),
     ("interval", true),
     ("count", true),
+    ("record", true),
+    ("quiet", false),
+    ("replay", true),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -102,6 +105,9 @@ pub(super) const OWN_LONG_OPTIONS: &[&str] = &[
     "events-buffer",
     "interval",
     "count",
+    "record",
+    "quiet",
+    "replay",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the

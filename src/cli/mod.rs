@@ -114,6 +114,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
     let selection = families::selection(&raw, families, mode, view.as_ref());
     let events_buffer = resolve::events_buffer(&raw.own, &program_name)?;
     let (interval, count) = resolve::repetition(&raw.own, &program_name)?;
+    let tape = resolve::tape(&raw, mode, &program_name)?;
     resolve::events_tables(&raw.own, &selection, &program_name)?;
     let query = resolve::query(
         &raw.operands,
@@ -136,6 +137,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
             events_buffer,
             interval,
             count,
+            tape,
         },
         program_name,
     ))
@@ -190,6 +192,7 @@ struct Resolved {
     events_buffer: usize,
     interval: Option<std::time::Duration>,
     count: Option<u64>,
+    tape: crate::config::Tape,
 }
 
 /// The one place a [`Config`] is built: the resolved concerns, and the
@@ -207,7 +210,9 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         events_buffer,
         interval,
         count,
+        tape,
     } = resolved;
+    let tape_filters_in_user_space = tape != crate::config::Tape::None;
     let numeric = raw.numeric > 0;
     // A view (the exporter too) is an aggregate: it counts every socket of
     // the chosen tables, as `ss -s` does, unless -l narrows it to servers
@@ -232,6 +237,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         continuous: raw.continuous > 0 || interval.is_some() || count.is_some(),
         interval,
         count,
+        tape,
         verbose: raw.verbose > 0,
         output: if raw.own.json > 0 {
             Output::JsonLines
@@ -256,7 +262,18 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         view,
         query,
         program_name,
-        inputs: crate::config::Inputs::from_env(),
+        inputs: {
+            let mut inputs = crate::config::Inputs::from_env();
+            if tape_filters_in_user_space {
+                // a recording keeps whole tables (any filter can be asked
+                // of it later), and a replay has no kernel to filter in
+                inputs.filter_in = crate::filter::Placement {
+                    kernel: false,
+                    user: true,
+                };
+            }
+            inputs
+        },
         // the binary sets it, when it knows where stdout goes
         terminal: false,
     }
@@ -339,6 +356,11 @@ mod tests {
             (&["-tan", "--interval", "0.001"], "--interval"),
             (&["-tan", "--interval", "x"], "--interval"),
             (&["-tan", "--count", "0"], "--count"),
+            (&["-tan", "--quiet"], "--quiet"),
+            (&["-tan", "--record", "f", "--replay", "f"], "--record"),
+            (&["-r", "--record", "f"], "--record"),
+            (&["-tan", "--replay", "f", "--all-netns"], "--replay"),
+            (&["--events", "--record", "f"], "--record"),
             (&["--serve", "9477", "--interval", "5"], "--serve"),
             (&["--events-buffer", "1M"], "--events-buffer"),
             (&["--events", "--events-buffer", "1X"], "--events-buffer"),

@@ -63,6 +63,30 @@ pub struct NlstatArgs {
     /// stop after N ticks, status 0 (implies -c)
     #[arg(long = "count", value_name = "N", value_hint = clap::ValueHint::Other)]
     pub count: Option<String>,
+    /// keep what each tick received from the kernel in FILE
+    ///
+    /// Write the raw sock_diag replies, the /proc files the output read and
+    /// the -p owner map of every tick to FILE (zstd-compressed, see
+    /// RECORDING), while printing as usual; --quiet records without
+    /// printing. Socket tables, views, --info and --json; not with -r, -i,
+    /// -s, -g, -M, --events, --serve, --textfile or --all-netns. A filter
+    /// expression runs in user space, so the recording keeps every socket
+    /// of the selected tables.
+    #[arg(long = "record", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub record: Option<OsString>,
+    /// with --record, print nothing
+    #[arg(long = "quiet", action = ArgAction::Count)]
+    pub quiet: u8,
+    /// run over a recording instead of the kernel
+    ///
+    /// Any socket table, filter expression, view, --info or --json over
+    /// what --record kept, tick by tick with the recorded times (JSON tick
+    /// objects and views' time lines carry them; nothing waits between
+    /// ticks). Names are resolved now unless -n. A table, state, extension
+    /// or /proc file the recording does not hold is an error, as are a
+    /// damaged recording and one of another format version (status 1).
+    #[arg(long = "replay", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub replay: Option<OsString>,
     /// print TCP and UDP sockets as the kernel closes them
     ///
     /// Listen to sock_diag's destroy events of the selected tables (TCP,

@@ -156,6 +156,50 @@ pub(super) fn repetition(
     Ok((interval, count))
 }
 
+/// --record, --quiet and --replay: socket listings only, one of the two,
+/// and not with the drivers that never end a tick on their own terms.
+pub(super) fn tape(
+    raw: &RawArgs,
+    mode: Mode,
+    program: &str,
+) -> Result<crate::config::Tape, Parsed> {
+    use crate::config::Tape;
+    let own = &raw.own;
+    let refuse = |message: String| Err(Parsed::own_option_error(program, message));
+    let (option, tape) = match (&own.record, &own.replay) {
+        (None, None) if own.quiet > 0 => return refuse("--quiet: only with --record".into()),
+        (None, None) => return Ok(Tape::None),
+        (Some(_), Some(_)) => return refuse("--record and --replay: choose one".into()),
+        (Some(path), None) => (
+            "--record",
+            Tape::Record {
+                path: path.into(),
+                quiet: own.quiet > 0,
+            },
+        ),
+        (None, Some(path)) if own.quiet > 0 => {
+            let _ = path;
+            return refuse("--quiet: only with --record".into());
+        }
+        (None, Some(path)) => ("--replay", Tape::Replay(path.into())),
+    };
+    let other = if mode != Mode::Sockets || raw.groups > 0 {
+        Some("socket tables and views only (not -r, -i, -s, -g or -M)")
+    } else if own.events > 0 {
+        Some("not with --events")
+    } else if own.serve.is_some() || own.textfile.is_some() {
+        Some("not with --serve or --textfile")
+    } else if own.all_netns > 0 {
+        Some("not with --all-netns")
+    } else {
+        None
+    };
+    match other {
+        Some(why) => refuse(format!("{option}: {why}")),
+        None => Ok(tape),
+    }
+}
+
 /// --events' receive buffer: bytes with an optional K, M or G suffix.
 pub(super) fn events_buffer(own: &NlstatArgs, program: &str) -> Result<usize, Parsed> {
     let Some(text) = own.events_buffer.as_deref() else {

@@ -6,12 +6,13 @@
 
 pub mod all_netns;
 pub mod events;
+mod replay;
 mod rows;
 pub mod schedule;
 pub mod sockets;
 
 use crate::collect::Collector;
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, Tape};
 use crate::enrich::processes::ProcessIndex;
 use crate::error::{self, Result};
 use crate::interfaces::Interfaces;
@@ -25,6 +26,28 @@ use std::sync::Arc;
 /// namespace or every one, or as an exporter. Returns the exit status
 /// netstat would return.
 pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
+    match &config.tape {
+        Tape::None => {}
+        Tape::Replay(path) => return replay::run(config, path, out),
+        Tape::Record { path, quiet } => {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+            crate::collect::tape::start_recording(path, &args)
+                .map_err(|e| error::Error::file(path.display().to_string(), e))?;
+            let status = if *quiet {
+                run_live(config, &mut std::io::sink())
+            } else {
+                run_live(config, out)
+            };
+            let finished = crate::collect::tape::finish_recording()
+                .map_err(|e| error::Error::file(path.display().to_string(), e));
+            return status.and_then(|status| finished.map(|()| status));
+        }
+    }
+    run_live(config, out)
+}
+
+/// The run against the kernel (recorded or not).
+fn run_live(config: &Config, out: &mut impl Write) -> Result<i32> {
     if config.events && config.serve.is_none() && config.textfile.is_none() {
         return events::run(config, out);
     }
@@ -171,11 +194,16 @@ pub(crate) fn repeat<W: Write>(
     let mut schedule = schedule::Schedule::new(config);
     loop {
         let stamp = schedule.begin();
+        crate::collect::tape::record_tick(&replay::tape_stamp(&stamp));
         if config.continuous {
             write_tick_start(out, config, &stamp)?;
         }
         let status = tick(out)?;
         out.flush()?;
+        crate::collect::tape::end_tick().map_err(|e| match &config.tape {
+            Tape::Record { path, .. } => error::Error::file(path.display().to_string(), e),
+            _ => error::Error::Output(e),
+        })?;
         if status != 0 || !config.continuous {
             return Ok(status);
         }

@@ -47,7 +47,8 @@ impl Schedule {
             || config.output.is_json()
             || config.view.is_some()
             || config.textfile.is_some()
-            || config.all_netns;
+            || config.all_netns
+            || config.tape != crate::config::Tape::None;
         if own {
             crate::io::stop::install();
         }

@@ -148,6 +148,7 @@ impl SocketListing {
         // A filtered listing of inet tables looks for its own rows' owners
         // only, every tick (see ProcessIndex::scan_for).
         let targeted = config.programs
+            && config.tape == crate::config::Tape::None
             && compiled.is_some()
             && config.wants_inet_section()
             && !config.wants(config.families.unix)
@@ -164,6 +165,12 @@ impl SocketListing {
                 }
                 Err(e) => status = Err(e),
             }
+        }
+        if config.programs
+            && crate::collect::tape::recording()
+            && let Ok(Some(index)) = programs.ready()
+        {
+            crate::collect::tape::record_owners(&index.encode_owners());
         }
         if let Programs::Ready(mut index) = programs
             && (!targeted || index.from_kernel())
@@ -196,6 +203,19 @@ impl SocketListing {
         }
         if let Some(index) = shared {
             return Ok(Programs::Shared(index));
+        }
+        if let Some(owners) = crate::collect::tape::played_owners() {
+            let index = owners
+                .as_deref()
+                .and_then(ProcessIndex::decode_owners)
+                .ok_or_else(|| {
+                    crate::error::Error::file(
+                        "--replay",
+                        std::io::Error::other("the recording holds no -p owners (record with -p)"),
+                    )
+                })?;
+            report_denied(&index);
+            return Ok(Programs::Shared(std::sync::Arc::new(index)));
         }
         let root = self.collector.root().clone();
         let mut kept = self.processes.take();

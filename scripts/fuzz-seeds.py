@@ -67,6 +67,11 @@ def main():
         add("sock_diag_inet", bytes([i % 16 | 0x00]) + payload)
     for i, datagram in enumerate(datagrams(os.path.join(FIX, "events", "closes.nlrec"))):
         add("sock_diag_events", bytes([i % 16]) + datagram)
+    # a --record file whole (flag 0), and its frames uncompressed (flag 1:
+    # the harness wraps them in a header and a zstd stream)
+    replay = os.path.join(FIX, "replay", "tuxanp-info")
+    add("replay", b"\x00" + open(replay + ".rec", "rb").read())
+    add("replay", b"\x01" + open(replay + ".frames", "rb").read())
     for i, payload in enumerate(unix_records[::3]):
         add("sock_diag_unix", bytes([i % 4]) + payload)
     # the IPv4 dump (up to its NLMSG_DONE), then the IPv6 one

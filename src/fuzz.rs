@@ -164,6 +164,15 @@ pub fn sock_diag_events(data: &[u8]) {
     }
 }
 
+/// A `--replay` recording (flags byte: bit 0 set, the rest is an
+/// uncompressed frame stream the harness wraps in a valid header).
+pub fn replay(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    crate::collect::tape::read_all(rest, flags & 1 != 0);
+}
+
 /// One `unix_diag_msg` payload (flags byte, then the payload).
 pub fn sock_diag_unix(data: &[u8]) {
     let Some((&flags, payload)) = data.split_first() else {

@@ -269,7 +269,7 @@ fn run_nlstat(ns: &Namespace, extra: &[&str], table: &str, expr: &[&str]) -> std
     out
 }
 
-fn compare_with_ss(ns: &Namespace, extra: &[&str]) {
+pub(crate) fn compare_with_ss(ns: &Namespace, extra: &[&str]) {
     let mut results = Vec::new();
     let mut nonempty = 0;
     for (table, expressions) in [("-tan", TCP_EXPRESSIONS), ("-uan", UDP_EXPRESSIONS)] {

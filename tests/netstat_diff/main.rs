@@ -23,6 +23,7 @@ mod netns;
 mod options;
 mod owners;
 mod random_filters;
+mod replay;
 mod routes;
 mod sockets;
 mod statistics;

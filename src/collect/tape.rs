@@ -11,7 +11,7 @@
 //! setting that never changes during a run.
 
 use super::netlink::{NLMSG_HDRLEN, Transport};
-use std::collections::VecDeque;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -543,19 +543,16 @@ fn asked(request: &[u8]) -> Option<Asked<'_>> {
 }
 
 impl TickData {
-    /// The datagrams answering `request`: a recorded dump of the same
-    /// request, or of one that asked for more states and extensions (its
-    /// records of other states left out).
-    fn answer(&self, request: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    /// Which recorded dump answers `request`: one of the same request, or
+    /// one that asked for more states and extensions (its records of other
+    /// states then left out as they are handed over).
+    fn answer(&self, request: &[u8]) -> Result<Answer, String> {
         let normal = normalized(request);
-        let datagrams_of = |id: u32| {
-            self.datagrams
-                .iter()
-                .filter(move |(of, _)| *of == id)
-                .map(|(_, d)| d)
-        };
         if let Some((id, _)) = self.dumps.iter().find(|(_, r)| *r == normal) {
-            return Ok(datagrams_of(*id).cloned().collect());
+            return Ok(Answer {
+                dump: *id,
+                only: None,
+            });
         }
         let wanted = asked(&normal).ok_or("not a sock_diag dump request")?;
         for (id, recorded) in &self.dumps {
@@ -567,12 +564,10 @@ impl TickData {
                 && had.shown & wanted.shown == wanted.shown
             {
                 let state_at = if wanted.family == AF_UNIX { 2 } else { 1 };
-                // (a datagram left with no message is no datagram: the
-                // kernel never sends one)
-                return Ok(datagrams_of(*id)
-                    .map(|d| only_states(d, wanted.states, state_at))
-                    .filter(|d| !d.is_empty())
-                    .collect());
+                return Ok(Answer {
+                    dump: *id,
+                    only: Some((wanted.states, state_at)),
+                });
             }
         }
         Err(format!(
@@ -583,6 +578,47 @@ impl TickData {
             self.recorded
         ))
     }
+
+    /// The next datagram of `answer` at or after `cursor` (moved past
+    /// it). A datagram left with no message by the state filter is
+    /// skipped: the kernel never sends an empty one.
+    fn next_datagram(&self, answer: &Answer, cursor: &mut usize) -> Option<Cow<'_, [u8]>> {
+        while let Some((of, datagram)) = self.datagrams.get(*cursor) {
+            *cursor += 1;
+            if *of != answer.dump {
+                continue;
+            }
+            match answer.only {
+                None => return Some(Cow::Borrowed(datagram)),
+                Some((states, state_at)) => {
+                    let kept = only_states(datagram, states, state_at);
+                    if !kept.is_empty() {
+                        return Some(Cow::Owned(kept));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Every datagram answering `request` (tests and the fuzz target).
+    #[cfg(any(fuzzing, test))]
+    fn answer_all(&self, request: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+        let answer = self.answer(request)?;
+        let mut cursor = 0;
+        Ok(
+            std::iter::from_fn(|| self.next_datagram(&answer, &mut cursor))
+                .map(Cow::into_owned)
+                .collect(),
+        )
+    }
+}
+
+/// The recorded dump that answers a request, and the states kept of it.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    dump: u32,
+    only: Option<(u32, usize)>,
 }
 
 fn describe(asked: &Asked) -> String {
@@ -626,12 +662,14 @@ fn only_states(datagram: &[u8], states: u32, state_at: usize) -> Vec<u8> {
     kept
 }
 
-/// A sock_diag "socket" answered from the tick being replayed.
+/// A sock_diag "socket" answered from the tick being replayed: the
+/// datagrams are copied from the tick into each receive buffer, as the
+/// kernel would fill it (the tick is not copied again).
 #[derive(Default)]
 pub struct Played {
-    queue: VecDeque<Vec<u8>>,
+    answering: Option<(Arc<TickData>, Answer)>,
+    cursor: usize,
     sequence: u32,
-    refused: Option<String>,
 }
 
 impl Transport for Played {
@@ -640,18 +678,20 @@ impl Transport for Played {
             self.sequence =
                 u32::from_ne_bytes([sequence[0], sequence[1], sequence[2], sequence[3]]);
         }
-        self.queue.clear();
-        self.refused = None;
+        self.answering = None;
+        self.cursor = 0;
         let tick = playing().ok_or_else(|| io::Error::other("no tick is being replayed"))?;
-        match tick.answer(request) {
-            Ok(datagrams) => self.queue.extend(datagrams),
-            Err(why) => return Err(io::Error::other(why)),
-        }
+        let answer = tick.answer(request).map_err(io::Error::other)?;
+        self.answering = Some((tick, answer));
         Ok(())
     }
 
     fn recv(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let Some(datagram) = self.queue.pop_front() else {
+        let datagram = self
+            .answering
+            .as_ref()
+            .and_then(|(tick, answer)| tick.next_datagram(answer, &mut self.cursor));
+        let Some(datagram) = datagram else {
             return Err(io::Error::other(
                 "the recorded dump ends without NLMSG_DONE",
             ));
@@ -672,7 +712,7 @@ impl Transport for Played {
     }
 
     fn reopen(&mut self) -> io::Result<()> {
-        self.queue.clear();
+        self.answering = None;
         Ok(())
     }
 }
@@ -712,7 +752,7 @@ pub fn read_all(data: &[u8], framed: bool) {
         .collect();
     while let Ok(Some(tick)) = player.next_tick() {
         for request in &requests {
-            let _ = tick.answer(request);
+            let _ = tick.answer_all(request);
         }
         if let Some(owners) = &tick.owners {
             let _ = crate::enrich::processes::ProcessIndex::decode_owners(owners);
@@ -766,27 +806,27 @@ mod tests {
         let tick = tick(&inet_request(u32::MAX, 0), datagram.clone());
         let mut asked_again = inet_request(u32::MAX, 0);
         asked_again[8..12].copy_from_slice(&99u32.to_ne_bytes());
-        assert_eq!(tick.answer(&asked_again).unwrap(), vec![datagram]);
+        assert_eq!(tick.answer_all(&asked_again).unwrap(), vec![datagram]);
     }
 
     #[test]
     fn fewer_states_leave_the_other_records_out() {
         let datagram = [record(1), record(10), record(1)].concat();
         let tick = tick(&inet_request(u32::MAX, 0), datagram);
-        let listening = tick.answer(&inet_request(1 << 10, 0)).unwrap();
+        let listening = tick.answer_all(&inet_request(1 << 10, 0)).unwrap();
         assert_eq!(listening, vec![record(10)]);
     }
 
     #[test]
     fn more_states_or_extensions_than_recorded_are_refused() {
         let tick = tick(&inet_request(1 << 10, 0), record(10));
-        let why = tick.answer(&inet_request(u32::MAX, 0)).unwrap_err();
+        let why = tick.answer_all(&inet_request(u32::MAX, 0)).unwrap_err();
         assert!(why.contains("no IPv4 TCP sockets"), "{why}");
         let tick2 = TickData {
             dumps: vec![(1, normalized(&inet_request(u32::MAX, 0)))],
             ..TickData::default()
         };
-        assert!(tick2.answer(&inet_request(u32::MAX, 2)).is_err());
+        assert!(tick2.answer_all(&inet_request(u32::MAX, 2)).is_err());
     }
 
     /// The recorded fixture (tests/fixtures/README.md): two ticks, each
@@ -836,7 +876,7 @@ mod tests {
                 let at = NLMSG_HDRLEN + 4;
                 listeners[at..at + 4].copy_from_slice(&(1u32 << 10).to_ne_bytes());
                 let records: Vec<_> = tick
-                    .answer(&listeners)
+                    .answer_all(&listeners)
                     .unwrap()
                     .iter()
                     .flat_map(|d| kinds(d))

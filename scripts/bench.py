@@ -36,6 +36,14 @@ peak and sampled RSS, and the events the kernel dropped for the listener's
 socket (the Drops column of /proc/net/netlink, the counter nlstat reports
 from), so received = sent - dropped exactly.
 
+--continuous measures issue 23's repeating runs instead, on the default
+population: `--summary` once against each tick of `--summary --interval
+0.2 --count N` (total CPU from wait4 over N ticks), peak RSS of the first
+and last of --rss-ticks ticks of `--summary --interval 0.01` (VmRSS sampled
+from /proc while it runs), `-tan --record FILE --quiet` against `-tan`
+(CPU, and the file's bytes per socket the kernel dumped), and `-tan
+--replay FILE` against `-tan`.
+
 --baseline REV (a git revision, or the path of an nlstat binary) pairs
 two builds instead: REV is built in a worktree of its own (target dir
 `baseline/` beside the release one), then on the default population each
@@ -532,6 +540,123 @@ def many_keys(args, nlstat, floor):
     return lines
 
 
+def vm_rss_kib(pid):
+    """VmRSS of a running process in KiB, or None once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_over_ticks(ns, nlstat, ticks, timeout):
+    """(first, last, peak) VmRSS in KiB of `nlstat --summary --interval
+    0.01 --count TICKS` (every tick overruns its slot on a large
+    population, so ticks run back to back), sampled every 50 ms; first is
+    the sample after the first tick line, last the one before exit."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns, nlstat, "--summary", "--interval", "0.01",
+                          "--count", str(ticks)], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         start_new_session=True)
+    samples, seen = [], [0]
+
+    def count_ticks():
+        for line in p.stdout:
+            if line.startswith("Tick "):
+                seen[0] += 1
+
+    reader = threading.Thread(target=count_ticks, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while p.poll() is None and time.monotonic() < deadline:
+            rss = vm_rss_kib(p.pid)
+            if rss is not None and seen[0] >= 2:
+                samples.append((seen[0], rss))
+            time.sleep(0.05)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        reader.join(timeout=5)
+    if not samples:
+        return None
+    return samples[0], samples[-1], max(r for _, r in samples), seen[0]
+
+
+def continuous_modes(args, nlstat, floor):
+    """Issue 23's bars on the default population; returns the report's
+    lines."""
+    loadgen, ready = start_loadgen(args)
+    tape = "/tmp/nlstat-bench.rec"
+    ticks = 10 if args.small else 50
+    try:
+        sockets = int(subprocess.run(["ip", "netns", "exec", args.ns, floor, "tcp", "46", "shown"],
+                                     stdout=subprocess.PIPE, text=True, check=True).stdout)
+        log("bench: %d TCP sockets dumped" % sockets)
+        once = measure(args.ns, [nlstat, "--summary"], args.runs, args.slow_runs, args.timeout)
+        repeated = Result()
+        for _ in range(max(1, args.runs // 2)):
+            one = run_once(args.ns, [nlstat, "--summary", "--interval", "0.2", "--count",
+                                     str(ticks)], args.timeout * ticks)
+            if one is None:
+                sys.exit("bench: --summary --interval 0.2 timed out")
+            repeated.add(one[0] / ticks, one[1] / ticks, one[2])
+        log("bench: --summary once CPU %s; per tick of --interval 0.2: %s" %
+            (fmt_s(once.cpus), fmt_s(repeated.cpus)))
+        rss = rss_over_ticks(args.ns, nlstat, args.rss_ticks, args.timeout * args.rss_ticks)
+        log("bench: RSS over ticks: %s" % (rss,))
+        tan = measure(args.ns, [nlstat, "-tan"], args.runs, args.slow_runs, args.timeout)
+        record = measure(args.ns, [nlstat, "-tan", "--quiet", "--record", tape], args.runs,
+                         args.slow_runs, args.timeout)
+        size = os.path.getsize(tape)
+        replay = measure(args.ns, [nlstat, "-tan", "--replay", tape], args.runs,
+                         args.slow_runs, args.timeout)
+    finally:
+        loadgen.stdin.close()
+        loadgen.wait()
+        if os.path.exists(tape):
+            os.unlink(tape)
+    lines = ["## Continuous mode, recording and replay (issue 23)\n",
+             "- machine: nproc %d, kernel %s, %s" %
+             (os.cpu_count(), platform.release(), platform.machine()),
+             "- population (loadgen READY): " +
+             " ".join("%s=%s" % (k, ready[k]) for k in
+                      ("workers", "tcp", "tcp6", "listen", "udp", "unix", "sockets")),
+             "- TCP sockets the kernel dumps for -tan (`kernel_dump tcp 46 shown`): %d" % sockets,
+             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+             "- each command as `ip netns exec %s CMD >/dev/null`; medians of %d runs "
+             "(wall and CPU from wait4, peak RSS from GNU time)" % (args.ns, args.runs),
+             "",
+             "| command | wall s median (min–max) | CPU s median (min–max) | peak RSS MiB |",
+             "|---|---|---|---|"]
+    for label, r in (("`nlstat --summary`", once),
+                     ("`nlstat --summary --interval 0.2 --count %d`, per tick" % ticks, repeated),
+                     ("`nlstat -tan`", tan),
+                     ("`nlstat -tan --quiet --record FILE`", record),
+                     ("`nlstat -tan --replay FILE`", replay)):
+        lines.append("| %s | %s | %s | %.1f |" %
+                     (label, fmt_s(r.walls), fmt_s(r.cpus), max(r.rss) / 1024))
+    lines.append("")
+    lines.append("- a tick of `--summary --interval 0.2`: %s x the CPU of one `--summary` "
+                 "(its wall per tick is the slot it waits for)" % ratio(repeated.cpu(), once.cpu()))
+    if rss:
+        (t1, r1), (t2, r2), peak, seen = rss
+        lines.append("- RSS over %d ticks of `--summary --interval 0.01` (ticks back to back): "
+                     "%.1f MiB after tick %d, %.1f MiB after tick %d, peak %.1f MiB" %
+                     (seen, r1 / 1024, t1, r2 / 1024, t2, peak / 1024))
+    lines.append("- `--record` alone: %s x the CPU of `-tan` (%s x its wall); the file: %d bytes, "
+                 "%.1f bytes per socket" % (ratio(record.cpu(), tan.cpu()),
+                                            ratio(record.wall(), tan.wall()), size,
+                                            size / max(sockets, 1)))
+    lines.append("- `--replay` of that tick: %s x the wall of `-tan` live (%s x its CPU)" %
+                 (ratio(replay.wall(), tan.wall()), ratio(replay.cpu(), tan.cpu())))
+    return lines
+
+
 def build_baseline(rev):
     """The nlstat binary of `rev`: a path to a binary as it is, else the
     git revision built in a detached worktree of its own (removed after)."""
@@ -691,6 +816,10 @@ def main():
     parser.add_argument("--baseline", metavar="REV",
                         help="pair this build with REV (a git revision or an nlstat binary) "
                         "on the nlstat cases (see above)")
+    parser.add_argument("--continuous", action="store_true",
+                        help="measure --interval, --record and --replay instead (see above)")
+    parser.add_argument("--rss-ticks", type=int, default=1000,
+                        help="ticks of the --continuous RSS run (default 1000)")
     parser.add_argument("--many-keys", action="store_true",
                         help="only --group-by with many distinct keys against -tan (see above)")
     args = parser.parse_args()
@@ -741,8 +870,10 @@ def main():
     for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
-    if args.many_keys or args.baseline or args.events:
-        if args.events:
+    if args.many_keys or args.baseline or args.events or args.continuous:
+        if args.continuous:
+            lines = continuous_modes(args, nlstat, floor)
+        elif args.events:
             lines = events_storm(args, nlstat, os.path.join(release, "examples", "churn"))
         elif args.many_keys:
             lines = many_keys(args, nlstat, floor)

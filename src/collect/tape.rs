@@ -301,15 +301,7 @@ impl<R: Read> Player<zstd::stream::read::Decoder<'static, BufReader<R>>> {
     /// Check the header and read the recorded command line.
     pub fn new(mut input: R) -> Result<Self, TapeError> {
         let mut head = [0u8; 18];
-        let mut got = 0;
-        while got < head.len() {
-            match input.read(&mut head[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(TapeError::Io(e)),
-            }
-        }
+        let got = read_full(&mut input, &mut head).map_err(TapeError::Io)?;
         let Some(rest) = head[..got].strip_prefix(MAGIC).filter(|r| r.len() == 4) else {
             return Err(TapeError::Header("not an nlstat recording".into()));
         };
@@ -548,14 +540,16 @@ impl TickData {
     /// states then left out as they are handed over).
     fn answer(&self, request: &[u8]) -> Result<Answer, String> {
         let normal = normalized(request);
-        if let Some((id, _)) = self.dumps.iter().find(|(_, r)| *r == normal) {
+        // the last of equal requests: a dump the kernel interrupted
+        // (NLM_F_DUMP_INTR) was asked again, and the later one is whole
+        if let Some((id, _)) = self.dumps.iter().rev().find(|(_, r)| *r == normal) {
             return Ok(Answer {
                 dump: *id,
                 only: None,
             });
         }
         let wanted = asked(&normal).ok_or("not a sock_diag dump request")?;
-        for (id, recorded) in &self.dumps {
+        for (id, recorded) in self.dumps.iter().rev() {
             let Some(had) = asked(recorded) else { continue };
             if had.family == wanted.family
                 && had.protocol == wanted.protocol

@@ -25,6 +25,7 @@ pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
     ("FILTERS", "doc/filters.md", "Filters"),
     ("LOAD-BALANCER VIEWS", "doc/views.md", "Load-balancer views"),
     ("CLOSE EVENTS", "doc/events.md", "Close events"),
+    ("RECORDING", "doc/recording.md", "Recording and replay"),
     ("JSON OUTPUT", "doc/json.md", "JSON output"),
     (
         "PROMETHEUS EXPORTER",

@@ -23,7 +23,7 @@ _nlstat_options() {
 
     case "${cmd}" in
         nlstat)
-            opts="-A -C -F -M -a -c -d -e -g -h -i -l -n -N -o -p -r -s -S -t -u -U -v -V -W -T -w -x -6 -4 -2 -f -Z --protocol --cache --fib --masquerade --all --continuous --extend --groups --help --interfaces --listening --numeric --numeric-hosts --numeric-ports --numeric-users --symbolic --timers --program --programs --route --statistics --sctp --tcp --udp --udplite --verbose --version --wide --notrim --raw --unix --inet6 --inet --l2cap --rfcomm --context --ax25 --ip --ipx --appletalk --netrom --ddp --tcpip --econet --x25 --rose --ash --bluetooth --source --pid-source --json --info --interval --count --events --events-buffer --group-by --top --sort --summary --listeners --ephemeral --serve --textfile --min-interval --max-series --netns --all-netns"
+            opts="-A -C -F -M -a -c -d -e -g -h -i -l -n -N -o -p -r -s -S -t -u -U -v -V -W -T -w -x -6 -4 -2 -f -Z --protocol --cache --fib --masquerade --all --continuous --extend --groups --help --interfaces --listening --numeric --numeric-hosts --numeric-ports --numeric-users --symbolic --timers --program --programs --route --statistics --sctp --tcp --udp --udplite --verbose --version --wide --notrim --raw --unix --inet6 --inet --l2cap --rfcomm --context --ax25 --ip --ipx --appletalk --netrom --ddp --tcpip --econet --x25 --rose --ash --bluetooth --source --pid-source --json --info --interval --count --record --quiet --replay --events --events-buffer --group-by --top --sort --summary --listeners --ephemeral --serve --textfile --min-interval --max-series --netns --all-netns"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -56,6 +56,36 @@ _nlstat_options() {
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --record)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --replay)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
                     fi
                     return 0
                     ;;
@@ -139,7 +169,7 @@ _nlstat_options() {
 # after the options, the filter words, and states after state/exclude.
 _nlstat_takes_value() {
     case "$1" in
-        -A|--protocol|--source|--pid-source|--interval|--count|--events-buffer|--group-by|--top|--sort|--serve|--textfile|--min-interval|--max-series|--netns) return 0 ;;
+        -A|--protocol|--source|--pid-source|--interval|--count|--record|--replay|--events-buffer|--group-by|--top|--sort|--serve|--textfile|--min-interval|--max-series|--netns) return 0 ;;
         --*) return 1 ;;
         -*A) return 0 ;;
     esac

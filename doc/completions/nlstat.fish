@@ -1,6 +1,6 @@
 # Values clap_complete cannot describe (generated from nlstat's code).
 function __nlstat_takes_value
-    contains -- $argv[1] -A --protocol --source --pid-source --interval --count --events-buffer --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
+    contains -- $argv[1] -A --protocol --source --pid-source --interval --count --record --replay --events-buffer --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
 end
 
 function __nlstat_group_by_keys
@@ -66,6 +66,8 @@ bpf\t''
 proc\t''"
 complete -c nlstat -l interval -d 'repeat every SECONDS on a fixed schedule (implies -c)' -r -f
 complete -c nlstat -l count -d 'stop after N ticks, status 0 (implies -c)' -r -f
+complete -c nlstat -l record -d 'keep what each tick received from the kernel in FILE' -r -F
+complete -c nlstat -l replay -d 'run over a recording instead of the kernel' -r -F
 complete -c nlstat -l events-buffer -d 'receive buffer for --events (default 64M as root)' -r -f
 complete -c nlstat -l group-by -d 'count sockets per distinct tuple of KEYS' -r -f -a "(__nlstat_group_by_keys)"
 complete -c nlstat -l top -d 'keep the first N rows of --group-by' -r -f
@@ -124,6 +126,7 @@ complete -c nlstat -l ash -d 'the same as -A ash'
 complete -c nlstat -l bluetooth -d 'the same as -A bluetooth'
 complete -c nlstat -l json -d 'JSON Lines: one object per row, no headers'
 complete -c nlstat -l info -d 'tcp_info, congestion control and socket memory of each socket'
+complete -c nlstat -l quiet -d 'with --record, print nothing'
 complete -c nlstat -l events -d 'print TCP and UDP sockets as the kernel closes them'
 complete -c nlstat -l summary -d 'socket counts per protocol, family and state'
 complete -c nlstat -l listeners -d 'TCP listeners: accept queues and connections'

@@ -166,8 +166,10 @@ pub(super) fn tape(
     use crate::config::Tape;
     let own = &raw.own;
     let refuse = |message: String| Err(Parsed::own_option_error(program, message));
+    if own.quiet > 0 && own.record.is_none() {
+        return refuse("--quiet: only with --record".into());
+    }
     let (option, tape) = match (&own.record, &own.replay) {
-        (None, None) if own.quiet > 0 => return refuse("--quiet: only with --record".into()),
         (None, None) => return Ok(Tape::None),
         (Some(_), Some(_)) => return refuse("--record and --replay: choose one".into()),
         (Some(path), None) => (
@@ -177,10 +179,6 @@ pub(super) fn tape(
                 quiet: own.quiet > 0,
             },
         ),
-        (None, Some(path)) if own.quiet > 0 => {
-            let _ = path;
-            return refuse("--quiet: only with --record".into());
-        }
         (None, Some(path)) => ("--replay", Tape::Replay(path.into())),
     };
     let other = if mode != Mode::Sockets || raw.groups > 0 {

@@ -196,16 +196,7 @@ impl Transport for Replay {
         let length = datagram.len().min(buffer.len());
         buffer[..length].copy_from_slice(&datagram[..length]);
         if self.renumber {
-            let mut offset = 0;
-            while let Some(header) = buffer[..length].get(offset..offset + NLMSG_HDRLEN) {
-                let size =
-                    u32::from_ne_bytes([header[0], header[1], header[2], header[3]]) as usize;
-                buffer[offset + 8..offset + 12].copy_from_slice(&self.sequence.to_ne_bytes());
-                if size < NLMSG_HDRLEN {
-                    break;
-                }
-                offset = offset.saturating_add(align(size));
-            }
+            renumber(&mut buffer[..length], self.sequence);
         }
         Ok(length)
     }
@@ -213,6 +204,20 @@ impl Transport for Replay {
     fn reopen(&mut self) -> io::Result<()> {
         self.reopened += 1;
         Ok(())
+    }
+}
+
+/// Rewrite every message's sequence number in a datagram to `sequence`,
+/// so replies recorded elsewhere answer this request.
+pub(crate) fn renumber(datagram: &mut [u8], sequence: u32) {
+    let mut offset = 0;
+    while let Some(header) = datagram.get(offset..offset + NLMSG_HDRLEN) {
+        let size = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        datagram[offset + 8..offset + 12].copy_from_slice(&sequence.to_ne_bytes());
+        if size < NLMSG_HDRLEN {
+            break;
+        }
+        offset = offset.saturating_add(align(size));
     }
 }
 

@@ -29,6 +29,9 @@ const HOST_ORDER: u8 = 2;
 const ZSTD: u8 = 1;
 /// Level 1: recording must cost less than printing.
 const LEVEL: i32 = 1;
+/// The largest frame written or read (a /proc/net/tcp of a million
+/// sockets is 150 MB): a damaged length is refused before it is allocated.
+const FRAME_MAX: usize = 256 << 20;
 
 /// Frame kinds (a kind byte, a little-endian u32 length, the payload).
 mod kind {
@@ -117,6 +120,10 @@ impl Recorder {
             return;
         }
         let length: usize = parts.iter().map(|p| p.len()).sum();
+        if length > FRAME_MAX {
+            self.failed = Some(io::Error::other("a frame over 256 MiB cannot be recorded"));
+            return;
+        }
         let mut head = [0u8; 5];
         head[0] = kind;
         head[1..].copy_from_slice(&(length as u32).to_le_bytes());
@@ -326,7 +333,15 @@ impl<R: Read> Player<zstd::stream::read::Decoder<'static, BufReader<R>>> {
             Some((kind::RUN, run)) => {
                 let mut parts = run.split(|&b| b == 0);
                 parts.next();
-                let args: Vec<String> = parts.map(|a| String::from_utf8_lossy(a).into()).collect();
+                // shown in error lines: control bytes would split them
+                let args: Vec<String> = parts
+                    .map(|a| {
+                        String::from_utf8_lossy(a)
+                            .chars()
+                            .map(|c| if c.is_control() { '?' } else { c })
+                            .collect()
+                    })
+                    .collect();
                 player.recorded_args = args.join(" ").into();
             }
             _ => {
@@ -352,7 +367,7 @@ impl<R: Read> Player<R> {
         let length = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
         // a frame is at most a datagram or a /proc file; refuse a length
         // no recording writes before allocating it
-        if length > 1 << 30 {
+        if length > FRAME_MAX {
             return Err(self.damaged("a frame length"));
         }
         let mut payload = Vec::new();
@@ -471,11 +486,34 @@ pub fn played_file(relative: &str) -> Option<Result<Option<Vec<u8>>, String>> {
     let tick = playing()?;
     Some(match tick.files.iter().find(|(path, _)| path == relative) {
         Some((_, contents)) => Ok(contents.clone()),
-        None => Err(format!(
-            "not in the recording (recorded: {})",
-            tick.recorded
-        )),
+        None => {
+            let why = format!("not in the recording (recorded: {})", tick.recorded);
+            let mut missing = MISSING.lock().unwrap_or_else(|e| e.into_inner());
+            missing.get_or_insert_with(|| format!("/proc/{relative}: {why}"));
+            Err(why)
+        }
     })
+}
+
+/// The clock rates are computed on: the recorded time since the run
+/// started at replay (ticks are replayed back to back), else the time
+/// since this process first asked.
+pub fn tick_clock() -> std::time::Duration {
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    match playing() {
+        Some(tick) => std::time::Duration::from_nanos(tick.stamp.elapsed_ns),
+        None => START.get_or_init(std::time::Instant::now).elapsed(),
+    }
+}
+
+/// The first /proc file a replayed tick wanted and the recording did not
+/// hold, for readers that cannot fail (views' optional inputs): the
+/// replay driver reports it after the tick.
+static MISSING: Mutex<Option<String>> = Mutex::new(None);
+
+/// Take the note of a /proc file the replayed tick lacked.
+pub fn take_missing() -> Option<String> {
+    MISSING.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// At replay, the recorded `-p` owner map (`None` when not replaying;
@@ -617,7 +655,7 @@ struct Answer {
 
 fn describe(asked: &Asked) -> String {
     let family = match asked.family {
-        AF_UNIX => return "unix socket".into(),
+        AF_UNIX => return "unix".into(),
         2 => "IPv4 ",
         10 => "IPv6 ",
         _ => "",
@@ -693,15 +731,7 @@ impl Transport for Played {
         let length = datagram.len().min(buffer.len());
         buffer[..length].copy_from_slice(&datagram[..length]);
         // the replies answer this run's request
-        let mut offset = 0;
-        while let Some(header) = buffer[..length].get(offset..offset + NLMSG_HDRLEN) {
-            let size = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]) as usize;
-            buffer[offset + 8..offset + 12].copy_from_slice(&self.sequence.to_ne_bytes());
-            if size < NLMSG_HDRLEN {
-                break;
-            }
-            offset = offset.saturating_add((size + 3) & !3);
-        }
+        super::netlink::renumber(&mut buffer[..length], self.sequence);
         Ok(length)
     }
 

@@ -198,12 +198,15 @@ pub(crate) fn repeat<W: Write>(
         if config.continuous {
             write_tick_start(out, config, &stamp)?;
         }
-        let status = tick(out)?;
-        out.flush()?;
-        crate::collect::tape::end_tick().map_err(|e| match &config.tape {
+        // a tick that failed still ends its frames: the recording up to
+        // it stays whole
+        let status = tick(out).and_then(|status| Ok(out.flush().map(|()| status)?));
+        let ended = crate::collect::tape::end_tick().map_err(|e| match &config.tape {
             Tape::Record { path, .. } => error::Error::file(path.display().to_string(), e),
             _ => error::Error::Output(e),
-        })?;
+        });
+        let status = status?;
+        ended?;
         if status != 0 || !config.continuous {
             return Ok(status);
         }

@@ -42,6 +42,9 @@ pub(super) fn run(config: &Config, path: &Path, out: &mut impl Write) -> Result<
         }
         let status = state.tick(config, &context, out, None)?;
         out.flush()?;
+        if let Some(missing) = tape::take_missing() {
+            return Err(failed(TapeError::Damaged(missing)));
+        }
         played += 1;
         if status != 0 {
             return Ok(status);

@@ -205,17 +205,18 @@ impl SocketListing {
             return Ok(Programs::Shared(index));
         }
         if let Some(owners) = crate::collect::tape::played_owners() {
-            let index = owners
-                .as_deref()
-                .and_then(ProcessIndex::decode_owners)
-                .ok_or_else(|| {
-                    crate::error::Error::file(
-                        "--replay",
-                        std::io::Error::other("the recording holds no -p owners (record with -p)"),
-                    )
-                })?;
-            report_denied(&index);
-            return Ok(Programs::Shared(std::sync::Arc::new(index)));
+            let why = match owners.as_deref().map(ProcessIndex::decode_owners) {
+                None => "the recording holds no -p owners (record with -p)",
+                Some(None) => "damaged recording: its -p owner map does not read",
+                Some(Some(index)) => {
+                    report_denied(&index);
+                    return Ok(Programs::Shared(std::sync::Arc::new(index)));
+                }
+            };
+            return Err(crate::error::Error::file(
+                "--replay",
+                std::io::Error::other(why),
+            ));
         }
         let root = self.collector.root().clone();
         let mut kept = self.processes.take();

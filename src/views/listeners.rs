@@ -36,7 +36,7 @@ pub(crate) struct ListenerCounts {
     health_per_end: Option<FxHashMap<(IpAddr, u16), Health>>,
     /// The previous tick's listeners (their accept queues).
     previous_listeners: Option<Vec<InetSocket>>,
-    previous_counters: Option<(std::time::Instant, Vec<(&'static str, u64)>)>,
+    previous_counters: Option<(std::time::Duration, Vec<(&'static str, u64)>)>,
 }
 
 /// One listener's row.
@@ -207,10 +207,11 @@ impl ListenerCounts {
     /// The listen counters now, with their rates since the previous tick.
     fn counters(&mut self, config: &Config, root: &crate::collect::procfs::ProcRoot) -> Counters {
         let values = listen_counters(root);
-        let now = std::time::Instant::now();
+        // (the recorded clock at replay, where ticks run back to back)
+        let now = crate::collect::tape::tick_clock();
         let rates: Vec<Option<f64>> = match (&self.previous_counters, config.continuous) {
             (Some((then, before)), true) => {
-                let seconds = now.duration_since(*then).as_secs_f64().max(0.001);
+                let seconds = now.saturating_sub(*then).as_secs_f64().max(0.001);
                 values
                     .iter()
                     .map(|(name, value)| {

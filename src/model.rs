@@ -5,6 +5,33 @@
 
 use std::net::IpAddr;
 
+/// When a tick started (JSON tick objects, views' time line, and what
+/// `--record` keeps of it): set by the driver's schedule, or read back
+/// from a recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TickStamp {
+    /// From 1.
+    pub number: u64,
+    /// The wall clock at its start.
+    pub time: std::time::SystemTime,
+    /// Since the run started.
+    pub elapsed: std::time::Duration,
+    /// How far the previous tick ran past its slot, when it did.
+    pub late: Option<std::time::Duration>,
+}
+
+impl Default for TickStamp {
+    /// Tick 0 at the epoch: a stamp not read yet.
+    fn default() -> Self {
+        TickStamp {
+            number: 0,
+            time: std::time::UNIX_EPOCH,
+            elapsed: std::time::Duration::ZERO,
+            late: None,
+        }
+    }
+}
+
 /// What every record of one tick shares beyond the configuration: the
 /// network namespace it was read in. Each output takes it as data: a view
 /// counts it as the `netns` key, and under `--all-netns` every JSON object

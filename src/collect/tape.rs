@@ -11,11 +11,13 @@
 //! setting that never changes during a run.
 
 use super::netlink::{NLMSG_HDRLEN, Transport};
+use crate::model::TickStamp;
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, UNIX_EPOCH};
 
 /// The first bytes of every recording.
 pub const MAGIC: &[u8] = b"nlstat-record\n";
@@ -54,15 +56,6 @@ mod kind {
     pub const END: u8 = 7;
 }
 
-/// When a tick started, as recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Stamp {
-    pub number: u64,
-    pub elapsed_ns: u64,
-    pub unix_ms: u64,
-    pub late_ns: Option<u64>,
-}
-
 struct Recorder {
     out: zstd::stream::write::Encoder<'static, BufWriter<File>>,
     next_dump: u32,
@@ -89,12 +82,19 @@ pub fn replaying() -> bool {
     PLAYING.get().is_some()
 }
 
+/// The 18 bytes before the zstd stream: magic, version, byte order,
+/// compression.
+fn header() -> Vec<u8> {
+    let mut header = MAGIC.to_vec();
+    header.extend_from_slice(&VERSION.to_le_bytes());
+    header.extend_from_slice(&[HOST_ORDER, ZSTD]);
+    header
+}
+
 /// Create `path` and write the header and the command line.
 pub fn start_recording(path: &Path, args: &[std::ffi::OsString]) -> io::Result<()> {
     let mut file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    file.write_all(MAGIC)?;
-    file.write_all(&VERSION.to_le_bytes())?;
-    file.write_all(&[HOST_ORDER, ZSTD])?;
+    file.write_all(&header())?;
     let mut recorder = Recorder {
         out: zstd::stream::write::Encoder::new(file, LEVEL)?,
         next_dump: 0,
@@ -146,15 +146,17 @@ fn with_recorder(write: impl FnOnce(&mut Recorder)) {
 }
 
 /// A tick begins.
-pub fn record_tick(stamp: &Stamp) {
+pub fn record_tick(stamp: &TickStamp) {
     with_recorder(|r| {
-        let late = stamp.late_ns.unwrap_or(u64::MAX);
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1);
+        let unix = stamp.time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let late = stamp.late.map_or(u64::MAX, nanos);
         r.frame(
             kind::TICK,
             &[
                 &stamp.number.to_le_bytes(),
-                &stamp.elapsed_ns.to_le_bytes(),
-                &stamp.unix_ms.to_le_bytes(),
+                &nanos(stamp.elapsed).to_le_bytes(),
+                &(unix.as_millis() as u64).to_le_bytes(),
                 &late.to_le_bytes(),
             ],
         );
@@ -280,7 +282,7 @@ impl std::fmt::Display for TapeError {
 /// One recorded tick, whole in memory.
 #[derive(Debug, Default)]
 pub struct TickData {
-    pub stamp: Stamp,
+    pub stamp: TickStamp,
     /// The recorded command line (for messages).
     recorded: Arc<str>,
     dumps: Vec<(u32, Vec<u8>)>,
@@ -450,17 +452,19 @@ fn read_full(input: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
     Ok(got)
 }
 
-fn stamp(payload: &[u8]) -> Stamp {
+fn stamp(payload: &[u8]) -> TickStamp {
     let word = |i: usize| {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(&payload[i * 8..i * 8 + 8]);
         u64::from_le_bytes(bytes)
     };
-    Stamp {
+    TickStamp {
         number: word(0),
-        elapsed_ns: word(1),
-        unix_ms: word(2),
-        late_ns: Some(word(3)).filter(|&late| late != u64::MAX),
+        time: UNIX_EPOCH + Duration::from_millis(word(2)),
+        elapsed: Duration::from_nanos(word(1)),
+        late: Some(word(3))
+            .filter(|&late| late != u64::MAX)
+            .map(Duration::from_nanos),
     }
 }
 
@@ -501,7 +505,7 @@ pub fn played_file(relative: &str) -> Option<Result<Option<Vec<u8>>, String>> {
 pub fn tick_clock() -> std::time::Duration {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
     match playing() {
-        Some(tick) => std::time::Duration::from_nanos(tick.stamp.elapsed_ns),
+        Some(tick) => tick.stamp.elapsed,
         None => START.get_or_init(std::time::Instant::now).elapsed(),
     }
 }
@@ -749,9 +753,7 @@ impl Transport for Played {
 pub fn read_all(data: &[u8], framed: bool) {
     let file;
     let bytes = if framed {
-        let mut whole = MAGIC.to_vec();
-        whole.extend_from_slice(&VERSION.to_le_bytes());
-        whole.extend_from_slice(&[HOST_ORDER, ZSTD]);
+        let mut whole = header();
         whole.extend_from_slice(&zstd::encode_all(data, 1).unwrap_or_default());
         file = whole;
         &file[..]
@@ -922,10 +924,7 @@ mod tests {
 
     #[test]
     fn a_recording_round_trips_and_damage_is_an_error() {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&[HOST_ORDER, ZSTD]);
+        let mut bytes = header();
         let mut frames = Vec::new();
         let mut frame = |kind: u8, payload: &[u8]| {
             frames.push(kind);
@@ -940,7 +939,7 @@ mod tests {
         let mut player = Player::new(&bytes[..]).unwrap();
         assert_eq!(&*player.recorded_args, "-tan");
         let tick = player.next_tick().unwrap().unwrap();
-        assert_eq!(tick.stamp.late_ns, None);
+        assert_eq!(tick.stamp.late, None);
         assert_eq!(tick.files, vec![("a/b".into(), Some(b"text".to_vec()))]);
         assert!(player.next_tick().unwrap().is_none());
         // cut inside the compressed stream: an error, never a panic

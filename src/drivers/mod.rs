@@ -194,7 +194,7 @@ pub(crate) fn repeat<W: Write>(
     let mut schedule = schedule::Schedule::new(config);
     loop {
         let stamp = schedule.begin();
-        crate::collect::tape::record_tick(&replay::tape_stamp(&stamp));
+        crate::collect::tape::record_tick(&stamp);
         if config.continuous {
             write_tick_start(out, config, &stamp)?;
         }

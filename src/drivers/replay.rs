@@ -1,16 +1,14 @@
 //! `--replay FILE`: the pipeline over a recording instead of the kernel,
 //! tick by tick with the recorded times (nothing waits between ticks).
 
-use super::schedule::TickStamp;
 use super::{ModeState, write_tick_start};
-use crate::collect::tape::{self, Stamp, TapeError};
+use crate::collect::tape::{self, TapeError};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::Tick;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 pub(super) fn run(config: &Config, path: &Path, out: &mut impl Write) -> Result<i32> {
     let failed = |e: TapeError| match e {
@@ -35,7 +33,7 @@ pub(super) fn run(config: &Config, path: &Path, out: &mut impl Write) -> Result<
         let Some(tick) = player.next_tick().map_err(failed)? else {
             break;
         };
-        let stamp = tick_stamp(&tick.stamp);
+        let stamp = tick.stamp;
         tape::play(Arc::new(tick));
         if config.continuous {
             write_tick_start(out, config, &stamp)?;
@@ -57,27 +55,4 @@ pub(super) fn run(config: &Config, path: &Path, out: &mut impl Write) -> Result<
         ))));
     }
     Ok(0)
-}
-
-/// What the recording keeps of a live tick's stamp.
-pub(super) fn tape_stamp(stamp: &TickStamp) -> Stamp {
-    let unix = stamp
-        .time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    Stamp {
-        number: stamp.number,
-        elapsed_ns: stamp.elapsed.as_nanos() as u64,
-        unix_ms: unix.as_millis() as u64,
-        late_ns: stamp.late.map(|late| late.as_nanos() as u64),
-    }
-}
-
-fn tick_stamp(stamp: &Stamp) -> TickStamp {
-    TickStamp {
-        number: stamp.number,
-        time: SystemTime::UNIX_EPOCH + Duration::from_millis(stamp.unix_ms),
-        elapsed: Duration::from_nanos(stamp.elapsed_ns),
-        late: stamp.late_ns.map(Duration::from_nanos),
-    }
 }

@@ -9,18 +9,7 @@
 use crate::config::Config;
 use std::time::{Duration, Instant, SystemTime};
 
-/// What a tick tells about itself (JSON tick objects, views' time line).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TickStamp {
-    /// From 1.
-    pub number: u64,
-    /// The wall clock at its start.
-    pub time: SystemTime,
-    /// Since the run started.
-    pub elapsed: Duration,
-    /// How far the previous tick ran past its slot, when it did.
-    pub late: Option<Duration>,
-}
+pub use crate::model::TickStamp;
 
 pub struct Schedule {
     start: Instant,

@@ -533,10 +533,7 @@ fn owner_fields(line: &mut JsonLine, programs: &ProcessIndex, inode: u64) {
 /// `{"kind":"tick",...}`: what starts each `-c` tick: its number, its
 /// UTC time (RFC 3339, milliseconds), the seconds since the run started,
 /// and `late_ms` when the tick before it overran its slot.
-pub fn write_tick(
-    out: &mut dyn Write,
-    stamp: &crate::drivers::schedule::TickStamp,
-) -> io::Result<()> {
+pub fn write_tick(out: &mut dyn Write, stamp: &crate::model::TickStamp) -> io::Result<()> {
     let mut line = JsonLine::new();
     line.begin("tick")
         .u64("tick", stamp.number)

@@ -234,7 +234,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         info: raw.own.info > 0,
         wide: raw.wide > 0 || raw.notrim > 0,
         notrim: raw.notrim > 0,
-        continuous: raw.continuous > 0 || interval.is_some() || count.is_some(),
+        continuous: view::repeats(raw),
         interval,
         count,
         tape,

@@ -262,7 +262,7 @@ fn refuse_with_events(raw: &RawArgs, mode: Mode) -> Result<(), String> {
 }
 
 /// Whether the run repeats: -c, --interval or --count.
-fn repeats(raw: &RawArgs) -> bool {
+pub(super) fn repeats(raw: &RawArgs) -> bool {
     raw.continuous > 0 || raw.own.interval.is_some() || raw.own.count.is_some()
 }
 

@@ -77,14 +77,19 @@ impl ProcRoot {
         Ok(found)
     }
 
-    /// A whole file as text, `None` when it cannot be read (for the
-    /// views' optional inputs), through [`read_into`](Self::read_into).
-    pub fn read_text(&self, relative: &str) -> Option<String> {
+    /// A whole file, `None` when it cannot be read (for the views'
+    /// optional inputs), through [`read_into`](Self::read_into).
+    pub fn read_bytes(&self, relative: &str) -> Option<Vec<u8>> {
         let mut buffer = Vec::new();
         match self.read_into(relative, &mut buffer) {
-            Ok(true) => String::from_utf8(buffer).ok(),
+            Ok(true) => Some(buffer),
             _ => None,
         }
+    }
+
+    /// [`read_bytes`](Self::read_bytes) as text.
+    pub fn read_text(&self, relative: &str) -> Option<String> {
+        String::from_utf8(self.read_bytes(relative)?).ok()
     }
 }
 

@@ -19,10 +19,7 @@ const LISTEN_COUNTERS: [&str; 5] = [
 /// The TcpExt listen counters from /proc/net/netstat (0 for one the
 /// kernel does not have or a file it could not read).
 pub(crate) fn listen_counters(root: &crate::collect::procfs::ProcRoot) -> Vec<(&'static str, u64)> {
-    let text = root
-        .read_text("net/netstat")
-        .map(String::into_bytes)
-        .unwrap_or_default();
+    let text = root.read_bytes("net/netstat").unwrap_or_default();
     let mut found: Vec<(&'static str, u64)> = LISTEN_COUNTERS.iter().map(|n| (*n, 0)).collect();
     let all = SectionFilter::ALL;
     let mut emit = |_: &[u8], key: &[u8], value: Value| {

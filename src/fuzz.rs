@@ -660,7 +660,7 @@ pub fn terminal(data: &[u8]) {
 /// reader, every lookup on every type id, and the task_file iterator's
 /// layout and program when the blob describes them.
 pub fn btf(data: &[u8]) {
-    use crate::enrich::btf::{self, Kind};
+    use crate::collect::btf::{self, Kind};
     use crate::enrich::task_files::{Layout, program};
     let Ok(types) = btf::parse(data) else {
         return;

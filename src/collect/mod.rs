@@ -2,6 +2,8 @@
 //! no diag module for a protocol (or everywhere under `--source proc`).
 //! Records are pushed to a callback as they are parsed.
 
+pub mod bpf;
+pub mod btf;
 pub mod events;
 pub mod netlink;
 pub mod procfs;

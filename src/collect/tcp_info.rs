@@ -594,7 +594,7 @@ mod tests {
     /// into bit-fields, or grew the struct, is reported, not failed.
     #[test]
     fn the_table_matches_the_running_kernels_btf() {
-        use crate::enrich::btf::{self, Kind};
+        use crate::collect::btf::{self, Kind};
         let Ok(bytes) = std::fs::read("/sys/kernel/btf/vmlinux") else {
             eprintln!("SKIPPED: no /sys/kernel/btf/vmlinux to check the table against");
             return;

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::owners::{bpf_error, report_denied};
 use crate::enrich::processes::ProcessIndex;
-use crate::enrich::task_files::Unavailable;
+use crate::collect::bpf::Unavailable;
 use crate::error::Result;
 use crate::model::{ExtArena, InetSocket, SocketExt};
 use crate::sinks::{SocketOutput, SocketSink};

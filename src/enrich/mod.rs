@@ -1,6 +1,5 @@
 //! Enrichment: facts the socket dump does not carry (owning process, names).
 
-pub mod btf;
 pub mod inode_map;
 pub mod names;
 pub mod owners;

@@ -7,7 +7,7 @@
 use crate::collect::procfs::ProcRoot;
 use crate::config::{Config, PidSource};
 use crate::enrich::processes::ProcessIndex;
-use crate::enrich::task_files::Unavailable;
+use crate::collect::bpf::Unavailable;
 use crate::error::{Error, Result};
 
 pub fn bpf_error(reason: Unavailable) -> Error {

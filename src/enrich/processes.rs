@@ -18,7 +18,8 @@
 //! count as an identified process when every other process is unreadable).
 
 use super::inode_map::InodeMap;
-use super::task_files::{TaskFiles, Unavailable};
+use super::task_files::TaskFiles;
+use crate::collect::bpf::Unavailable;
 use crate::collect::procfs::ProcRoot;
 use crate::text::Text;
 use rustc_hash::{FxHashMap, FxHashSet};

@@ -6,7 +6,7 @@
 //! The program is 25 instructions emitted here, with every struct offset
 //! (the iterator's context, `bpf_iter_meta.seq`, `task_struct.pid/tgid`,
 //! `file.f_inode`, `inode.i_mode/i_ino`) read from the running kernel's BTF
-//! ([`super::btf`]), so it relocates by construction; it is loaded with the
+//! ([`crate::collect::btf`]), so it relocates by construction; it is loaded with the
 //! raw `bpf()` syscall (BPF_PROG_LOAD as a tracing program attached to the
 //! `bpf_iter_task_file` BTF function, BPF_LINK_CREATE, BPF_ITER_CREATE).
 //! No compiler at build time, no loader crate.
@@ -17,36 +17,12 @@
 //! sockets (`S_IFSOCK` in `i_mode`). Records are `(tgid u32, fd u32, inode
 //! u64)` in the CPU's byte order.
 
-use super::btf::{self, Btf, Kind};
-use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-/// Where the kernel publishes its BTF; `NLSTAT_BTF_PATH` overrides it
-/// (tests point it at a missing or garbage file; see
-/// [`crate::config::Inputs::btf_path`]).
-pub const DEFAULT_BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
-
-/// Why the iterator cannot be used; shown with `-v`, or as the error of
-/// `--pid-source bpf`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unavailable(pub String);
-
-impl fmt::Display for Unavailable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-fn unavailable(what: impl Into<String>) -> Unavailable {
-    Unavailable(what.into())
-}
-
-/// One field the program loads: byte offset and width.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Field {
-    pub offset: i16,
-    pub size: u8,
-}
+use crate::collect::bpf::{
+    BPF_FUNC_SEQ_WRITE, Field, Insn, IterProgram, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10, field,
+    insn, load, target, with_kernel_btf,
+};
+pub use crate::collect::bpf::{DEFAULT_BTF_PATH, Unavailable};
+use crate::collect::btf::{Btf, Kind};
 
 /// Every offset the program needs, from one kernel's BTF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,37 +39,6 @@ pub struct Layout {
     pub file_inode: Field,
     pub inode_mode: Field,
     pub inode_ino: Field,
-}
-
-/// A member of a struct as a load the verifier accepts: whole bytes, not a
-/// bit-field, 1, 2, 4 or 8 bytes wide, within a load's reach.
-fn field(btf: &Btf, struct_id: u32, struct_name: &str, name: &str) -> Result<(Field, u32), String> {
-    let member = btf
-        .member(struct_id, name)
-        .ok_or_else(|| format!("BTF: struct {struct_name} has no member {name}"))?;
-    let size = btf.size_of(member.type_id).unwrap_or(0);
-    if member.bitfield_size != 0 || member.bit_offset % 8 != 0 || ![1, 2, 4, 8].contains(&size) {
-        return Err(format!(
-            "BTF: {struct_name}.{name} is not a plain 1, 2, 4 or 8-byte field"
-        ));
-    }
-    let offset = i16::try_from(member.bit_offset / 8)
-        .map_err(|_| format!("BTF: {struct_name}.{name} lies beyond a load's reach"))?;
-    Ok((
-        Field {
-            offset,
-            size: size as u8,
-        },
-        member.type_id,
-    ))
-}
-
-/// The struct a pointer field points to.
-fn target(btf: &Btf, type_id: u32, what: &str) -> Result<u32, String> {
-    btf.pointee(type_id)
-        .and_then(|t| btf.resolve(t))
-        .filter(|&t| btf.kind(t) == Some(Kind::Struct))
-        .ok_or_else(|| format!("BTF: {what} is not a pointer to a struct"))
 }
 
 impl Layout {
@@ -167,41 +112,6 @@ impl Layout {
     }
 }
 
-/// One BPF instruction, as the kernel reads it (`struct bpf_insn`).
-pub type Insn = [u8; 8];
-
-fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    let mut i = [0u8; 8];
-    i[0] = code;
-    i[1] = (dst & 0x0f) | (src << 4);
-    i[2..4].copy_from_slice(&off.to_le_bytes());
-    i[4..8].copy_from_slice(&imm.to_le_bytes());
-    i
-}
-
-/// BPF_LDX | BPF_MEM | size: dst = *(size *)(src + off).
-fn load(dst: u8, src: u8, f: Field) -> Insn {
-    let size = match f.size {
-        1 => 0x10,
-        2 => 0x08,
-        4 => 0x00,
-        _ => 0x18,
-    };
-    insn(0x61 | size, dst, src, f.offset, 0)
-}
-
-const R0: u8 = 0;
-const R1: u8 = 1;
-const R2: u8 = 2;
-const R3: u8 = 3;
-const R4: u8 = 4;
-const R5: u8 = 5;
-const R6: u8 = 6;
-const R7: u8 = 7;
-const R8: u8 = 8;
-const R10: u8 = 10;
-/// `BPF_FUNC_seq_write` (uapi/linux/bpf.h; helper numbers never change).
-const BPF_FUNC_SEQ_WRITE: i32 = 127;
 /// Bytes per record: tgid u32, fd u32, inode u64.
 pub const RECORD_SIZE: usize = 16;
 const S_IFMT: i32 = 0o170000;
@@ -281,293 +191,18 @@ pub fn records(bytes: &[u8]) -> (impl Iterator<Item = Record> + '_, usize) {
     (iter, whole)
 }
 
-/// `struct bpf_attr` for BPF_PROG_LOAD, up to `log_true_size` (Linux 6.4);
-/// older kernels accept it as long as the fields they do not know are 0.
-#[repr(C, align(8))]
-#[derive(Default)]
-struct ProgLoadAttr {
-    prog_type: u32,
-    insn_cnt: u32,
-    insns: u64,
-    license: u64,
-    log_level: u32,
-    log_size: u32,
-    log_buf: u64,
-    kern_version: u32,
-    prog_flags: u32,
-    prog_name: [u8; 16],
-    prog_ifindex: u32,
-    expected_attach_type: u32,
-    prog_btf_fd: u32,
-    func_info_rec_size: u32,
-    func_info: u64,
-    func_info_cnt: u32,
-    line_info_rec_size: u32,
-    line_info: u64,
-    line_info_cnt: u32,
-    attach_btf_id: u32,
-    attach_btf_obj_fd: u32,
-    core_relo_cnt: u32,
-    fd_array: u64,
-    core_relos: u64,
-    core_relo_rec_size: u32,
-    log_true_size: u32,
-}
-
-/// `struct bpf_attr` for BPF_LINK_CREATE of an iterator.
-#[repr(C, align(8))]
-#[derive(Default)]
-struct LinkCreateAttr {
-    prog_fd: u32,
-    target_fd: u32,
-    attach_type: u32,
-    flags: u32,
-    iter_info: u64,
-    iter_info_len: u32,
-    _pad: u32,
-}
-
-/// `struct bpf_attr` for BPF_ITER_CREATE.
-#[repr(C, align(8))]
-#[derive(Default)]
-struct IterCreateAttr {
-    link_fd: u32,
-    flags: u32,
-}
-
-const BPF_PROG_LOAD: libc::c_long = 5;
-const BPF_LINK_CREATE: libc::c_long = 28;
-const BPF_ITER_CREATE: libc::c_long = 33;
-const BPF_PROG_TYPE_TRACING: u32 = 26;
-const BPF_TRACE_ITER: u32 = 28;
-/// bpf_seq_write is GPL-only; the kernel checks the program's license.
-const LICENSE: &[u8] = b"Dual MIT/GPL\0";
-
-/// bpf(cmd, attr): a new descriptor, or the error.
-fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> std::io::Result<OwnedFd> {
-    // SAFETY: attr is a live, properly aligned bpf_attr prefix of its size.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            cmd,
-            attr as *mut T as *mut libc::c_void,
-            std::mem::size_of::<T>() as libc::c_uint,
-        )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: the kernel returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(rc as libc::c_int) })
-}
-
-/// Whether this process may load tracing programs: CAP_BPF and
-/// CAP_PERFMON, or CAP_SYS_ADMIN (kernels before 5.8 know only that one).
-/// Checked first so an unprivileged `-p` does not read the BTF for nothing.
-fn privileged() -> bool {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: header and two data words, as capget wants for version 3.
-    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
-    if rc != 0 {
-        return false;
-    }
-    let has = |cap: u32| data[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0;
-    const CAP_SYS_ADMIN: u32 = 21;
-    const CAP_PERFMON: u32 = 38;
-    const CAP_BPF: u32 = 39;
-    has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))
-}
-
-/// The last line of a verifier log that says something (the line before
-/// the `processed N insns` summary, when there is one).
-fn verifier_reason(log: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(log);
-    let text = text.trim_end_matches('\0');
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let line = lines
-        .iter()
-        .rev()
-        .find(|l| !l.starts_with("processed ") && !l.starts_with("verification time"))?;
-    Some((*line).to_string())
-}
-
-/// The BTF file's bytes: the kernel's own file mapped (it is immutable,
-/// and reading its 5 MiB takes over a thousand 4 KiB reads, about 10 ms),
-/// any other file read.
-enum BtfBytes {
-    Mapped { at: *mut libc::c_void, len: usize },
-    Read(Vec<u8>),
-}
-
-impl BtfBytes {
-    fn open(path: &std::path::Path) -> std::io::Result<BtfBytes> {
-        if path == std::path::Path::new(DEFAULT_BTF_PATH) {
-            use std::os::unix::ffi::OsStrExt;
-            let name = std::ffi::CString::new(path.as_os_str().as_bytes())?;
-            // SAFETY: a NUL-terminated path.
-            let fd = unsafe { libc::open(name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-            if fd >= 0 {
-                // SAFETY: fd is ours; closed right after mapping.
-                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-                // SAFETY: stat is a plain C struct; all-zero is a valid value.
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                // SAFETY: an open descriptor and a live, writable stat.
-                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0 && st.st_size > 0 {
-                    let len = st.st_size as usize;
-                    // SAFETY: a private read-only mapping of the whole file.
-                    let at = unsafe {
-                        libc::mmap(
-                            std::ptr::null_mut(),
-                            len,
-                            libc::PROT_READ,
-                            libc::MAP_PRIVATE,
-                            fd.as_raw_fd(),
-                            0,
-                        )
-                    };
-                    if at != libc::MAP_FAILED {
-                        return Ok(BtfBytes::Mapped { at, len });
-                    }
-                }
-            }
-        }
-        std::fs::read(path).map(BtfBytes::Read)
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            // SAFETY: mapped readable for len bytes until drop; the kernel's
-            // BTF never changes.
-            BtfBytes::Mapped { at, len } => unsafe {
-                std::slice::from_raw_parts(*at as *const u8, *len)
-            },
-            BtfBytes::Read(bytes) => bytes,
-        }
-    }
-}
-
-impl Drop for BtfBytes {
-    fn drop(&mut self) {
-        if let BtfBytes::Mapped { at, len } = self {
-            // SAFETY: our own mapping, no slice of it outlives self.
-            unsafe { libc::munmap(*at, *len) };
-        }
-    }
-}
-
 /// The loaded program and its iterator link, kept for every `-c` tick.
-pub struct TaskFiles {
-    _prog: OwnedFd,
-    link: OwnedFd,
-    /// Reused between runs: the seq file is read in large chunks.
-    buffer: Vec<u8>,
-}
-
-impl fmt::Debug for TaskFiles {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskFiles")
-            .field("link", &self.link.as_raw_fd())
-            .finish()
-    }
-}
-
-/// How much room a read of the seq file gets at least (the kernel hands
-/// out up to its seq buffer, 32 KiB, per read).
-const READ_CHUNK: usize = 256 * 1024;
+#[derive(Debug)]
+pub struct TaskFiles(IterProgram);
 
 impl TaskFiles {
     /// Read the BTF, emit the program and load it. Any failure says why.
     /// `inputs` may name another BTF file or ask for a program the
     /// verifier rejects (tests).
     pub fn load(inputs: &crate::config::Inputs) -> Result<TaskFiles, Unavailable> {
-        if !privileged() {
-            return Err(unavailable(
-                "loading BPF programs needs CAP_BPF and CAP_PERFMON (or root)",
-            ));
-        }
-        let path = inputs
-            .btf_path
-            .as_deref()
-            .unwrap_or(std::path::Path::new(DEFAULT_BTF_PATH));
-        let bytes = BtfBytes::open(path)
-            .map_err(|e| unavailable(format!("kernel BTF {}: {e}", path.display())))?;
-        let btf = btf::parse(bytes.as_slice())
-            .map_err(|e| unavailable(format!("kernel BTF {}: {e}", path.display())))?;
-        let layout = Layout::from_btf(&btf).map_err(unavailable)?;
-        drop(btf);
-        drop(bytes);
-        Self::load_program(&program(&layout, inputs.bpf_reject), layout.attach_btf_id)
-    }
-
-    fn load_program(insns: &[Insn], attach_btf_id: u32) -> Result<TaskFiles, Unavailable> {
-        let mut name = [0u8; 16];
-        name[..12].copy_from_slice(b"nlstat_owner");
-        let attr = |log: &mut Vec<u8>| ProgLoadAttr {
-            prog_type: BPF_PROG_TYPE_TRACING,
-            insn_cnt: insns.len() as u32,
-            insns: insns.as_ptr() as u64,
-            license: LICENSE.as_ptr() as u64,
-            log_level: u32::from(!log.is_empty()),
-            log_size: log.len() as u32,
-            log_buf: if log.is_empty() {
-                0
-            } else {
-                log.as_mut_ptr() as u64
-            },
-            prog_name: name,
-            expected_attach_type: BPF_TRACE_ITER,
-            attach_btf_id,
-            ..ProgLoadAttr::default()
-        };
-        let prog = match bpf(BPF_PROG_LOAD, &mut attr(&mut Vec::new())) {
-            Ok(fd) => fd,
-            Err(first) => {
-                // again with the verifier's log, for its reason
-                let mut log = vec![0u8; 1 << 20];
-                let again = bpf(BPF_PROG_LOAD, &mut attr(&mut log));
-                let reason = verifier_reason(&log);
-                let error = again.err().unwrap_or(first);
-                return Err(unavailable(match reason {
-                    Some(line) => {
-                        format!("loading the task_file iterator program: {error}: {line}")
-                    }
-                    None => format!("loading the task_file iterator program: {error}"),
-                }));
-            }
-        };
-        let mut link_attr = LinkCreateAttr {
-            prog_fd: prog.as_raw_fd() as u32,
-            attach_type: BPF_TRACE_ITER,
-            ..LinkCreateAttr::default()
-        };
-        let link = bpf(BPF_LINK_CREATE, &mut link_attr)
-            .map_err(|e| unavailable(format!("attaching the task_file iterator: {e}")))?;
-        Ok(TaskFiles {
-            _prog: prog,
-            link,
-            buffer: Vec::new(),
-        })
+        let layout = with_kernel_btf(inputs, Layout::from_btf)?;
+        let insns = program(&layout, inputs.bpf_reject);
+        IterProgram::load(&insns, layout.attach_btf_id, "nlstat_owner", "task_file").map(TaskFiles)
     }
 
     /// Walk every open file once; `visit` gets each socket record.
@@ -581,51 +216,14 @@ impl TaskFiles {
     /// [`records`]): knowing their number first lets the caller size its
     /// map once instead of growing it through every power of two.
     pub fn run_all(&mut self) -> Result<&[u8], Unavailable> {
-        let mut attr = IterCreateAttr {
-            link_fd: self.link.as_raw_fd() as u32,
-            flags: 0,
-        };
-        let iter = bpf(BPF_ITER_CREATE, &mut attr)
-            .map_err(|e| unavailable(format!("creating the task_file iterator: {e}")))?;
-        self.buffer.clear();
-        let mut retries = 0u32;
-        loop {
-            self.buffer.reserve(READ_CHUNK);
-            let room = self.buffer.spare_capacity_mut();
-            // SAFETY: room is writable for its length; read() initialises
-            // the n bytes it reports, and only those are counted.
-            let n = unsafe { libc::read(iter.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                // EAGAIN: a million files without a socket in one read; the
-                // iterator goes on from there
-                let again = matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN));
-                if again && retries < 1_000_000 {
-                    retries += 1;
-                    continue;
-                }
-                return Err(unavailable(format!("reading the task_file iterator: {e}")));
-            }
-            if n == 0 {
-                break;
-            }
-            // SAFETY: the kernel wrote n bytes into the spare capacity.
-            unsafe { self.buffer.set_len(self.buffer.len() + n as usize) };
-        }
-        let filled = self.buffer.len();
-        if !filled.is_multiple_of(RECORD_SIZE) {
-            return Err(unavailable(
-                "the task_file iterator ended inside a record".to_string(),
-            ));
-        }
-        Ok(&self.buffer[..filled])
+        self.0.run_all(RECORD_SIZE)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::btf::tests::Builder;
+    use crate::collect::btf::{self, tests::Builder};
 
     /// A BTF with the iterator's types as this project's development
     /// kernel (6.18) lays them out, anonymous unions included, with the
@@ -806,15 +404,5 @@ mod tests {
             assert_eq!(found.count(), len / 16);
             assert_eq!(used, len / 16 * 16);
         }
-    }
-
-    #[test]
-    fn verifier_reason_is_the_last_telling_line() {
-        let log = b"0: R1=ctx() R10=fp0\n; @ x\n1: (79) r7 = *(u64 *)(r6 +8)\nR7 invalid mem access 'ptr_or_null_'\nprocessed 3 insns (limit 1000000) max_states_per_insn 0\n\0\0";
-        assert_eq!(
-            verifier_reason(log).as_deref(),
-            Some("R7 invalid mem access 'ptr_or_null_'")
-        );
-        assert_eq!(verifier_reason(b"\0\0\0"), None);
     }
 }

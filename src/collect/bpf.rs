@@ -40,7 +40,12 @@ pub struct Field {
 
 /// A member of a struct as a load the verifier accepts: whole bytes, not a
 /// bit-field, 1, 2, 4 or 8 bytes wide, within a load's reach.
-pub(crate) fn field(btf: &Btf, struct_id: u32, struct_name: &str, name: &str) -> Result<(Field, u32), String> {
+pub(crate) fn field(
+    btf: &Btf,
+    struct_id: u32,
+    struct_name: &str,
+    name: &str,
+) -> Result<(Field, u32), String> {
     let member = btf
         .member(struct_id, name)
         .ok_or_else(|| format!("BTF: struct {struct_name} has no member {name}"))?;

@@ -2,12 +2,12 @@
 //! the owner map is ready, or waits (bounded) while the map is built on
 //! another thread or until a filter has said which owners to look for.
 
+use crate::collect::bpf::Unavailable;
 use crate::collect::procfs::ProcRoot;
 use crate::config::Config;
 use crate::enrich::names::NameCache;
 use crate::enrich::owners::{bpf_error, report_denied};
 use crate::enrich::processes::ProcessIndex;
-use crate::collect::bpf::Unavailable;
 use crate::error::Result;
 use crate::model::{ExtArena, InetSocket, SocketExt};
 use crate::sinks::{SocketOutput, SocketSink};

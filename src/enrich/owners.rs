@@ -4,10 +4,10 @@
 //! (`drivers::sockets` keeps its own map across ticks) or all of
 //! them (`--all-netns`, one map shared by every namespace).
 
+use crate::collect::bpf::Unavailable;
 use crate::collect::procfs::ProcRoot;
 use crate::config::{Config, PidSource};
 use crate::enrich::processes::ProcessIndex;
-use crate::collect::bpf::Unavailable;
 use crate::error::{Error, Result};
 
 pub fn bpf_error(reason: Unavailable) -> Error {

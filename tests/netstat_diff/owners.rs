@@ -707,7 +707,7 @@ fn btf_offsets_match_bpftool() {
         }
     }
     let bytes = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
-    let btf = nlstat::enrich::btf::parse(&bytes).expect("the kernel's BTF parses");
+    let btf = nlstat::collect::btf::parse(&bytes).expect("the kernel's BTF parses");
     assert_eq!(btf.type_count(), *types.keys().last().unwrap() as usize);
     let layout = nlstat::enrich::task_files::Layout::from_btf(&btf).unwrap();
     // bpftool's view: a member by name, through anonymous members

@@ -186,6 +186,19 @@ pub enum PidSource {
     Proc,
 }
 
+/// Where views count sockets (`--view-source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ViewSource {
+    /// The BPF socket iterators when nlstat may load them, sock_diag
+    /// otherwise.
+    #[default]
+    Auto,
+    /// The iterators, or an error saying why they cannot be used.
+    Bpf,
+    /// sock_diag dumps.
+    Netlink,
+}
+
 /// Address families netstat knows by name (`-A`, `--inet`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Families {
@@ -233,6 +246,8 @@ pub struct Config {
     pub source: Source,
     /// `--pid-source`: where `-p` finds socket owners.
     pub pid_source: PidSource,
+    /// `--view-source`: where views count sockets.
+    pub view_source: ViewSource,
     pub all: bool,
     pub listening: bool,
     pub numeric_hosts: bool,
@@ -332,6 +347,7 @@ impl Default for Config {
             mode: Mode::Sockets,
             source: Source::Auto,
             pid_source: PidSource::Auto,
+            view_source: ViewSource::Auto,
             all: false,
             listening: false,
             numeric_hosts: false,

@@ -24,9 +24,14 @@ pub enum Error {
     Malformed { what: String },
     /// Writing the output failed (a closed pipe is reported as such).
     Output(io::Error),
-    /// `--pid-source bpf` and the BPF task_file iterator cannot be used:
-    /// the reason (the kernel's error, the verifier's last line).
-    Bpf(String),
+    /// A BPF iterator cannot be used where the option named (`--pid-source
+    /// bpf`, `--view-source bpf`) asks for it: the reason (the kernel's
+    /// error, the verifier's last line). A walk that fails mid-run is
+    /// reported the same way.
+    Bpf {
+        option: &'static str,
+        reason: String,
+    },
 }
 
 /// Why a dump is not to be trusted.
@@ -95,7 +100,7 @@ impl fmt::Display for Error {
             Error::File { path, source } => write!(f, "{path}: {source}"),
             Error::Malformed { what } => write!(f, "malformed kernel data: {what}"),
             Error::Output(e) => write!(f, "writing output: {e}"),
-            Error::Bpf(reason) => write!(f, "--pid-source bpf: {reason}"),
+            Error::Bpf { option, reason } => write!(f, "{option}: {reason}"),
         }
     }
 }
@@ -105,7 +110,7 @@ impl std::error::Error for Error {
         match self {
             Error::Netlink { source, .. } | Error::File { source, .. } => Some(source),
             Error::Output(e) => Some(e),
-            Error::Malformed { .. } | Error::Bpf(_) | Error::Dump { .. } => None,
+            Error::Malformed { .. } | Error::Bpf { .. } | Error::Dump { .. } => None,
         }
     }
 }

@@ -59,6 +59,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("context", false),
     ("source", true),
     ("pid-source", true),
+    ("view-source", true),
     ("json", false),
     ("info", false),
     ("group-by", true),
@@ -87,6 +88,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
 pub(super) const OWN_LONG_OPTIONS: &[&str] = &[
     "source",
     "pid-source",
+    "view-source",
     "json",
     "info",
     "group-by",

@@ -107,6 +107,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
     resolve::refuse_context(&raw)?;
     let source = resolve::source(&raw.own, &program_name)?;
     let pid_source = resolve::pid_source(&raw.own, &program_name)?;
+    let view_source = resolve::view_source(&raw.own, &program_name)?;
     let mode = resolve::mode(&raw)?;
     let view = view::choose(&raw, mode)
         .map_err(|message| Parsed::own_option_error(&program_name, message))?;
@@ -129,6 +130,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
             mode,
             source,
             pid_source,
+            view_source,
             view,
             af_names,
             selection,
@@ -184,6 +186,7 @@ struct Resolved {
     mode: Mode,
     source: Source,
     pid_source: PidSource,
+    view_source: crate::config::ViewSource,
     view: Option<View>,
     af_names: Vec<&'static str>,
     selection: families::Selection,
@@ -202,6 +205,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         mode,
         source,
         pid_source,
+        view_source,
         view,
         af_names,
         selection,
@@ -222,6 +226,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         mode,
         source,
         pid_source,
+        view_source,
         all: raw.all > 0 || (aggregate && raw.listening == 0),
         listening: raw.listening > 0,
         numeric_hosts: numeric || raw.numeric_hosts > 0,

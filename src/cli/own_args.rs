@@ -30,6 +30,18 @@ pub struct NlstatArgs {
     /// Only with -p.
     #[arg(long = "pid-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "proc"]))]
     pub pid_source: Option<String>,
+    /// where views count sockets: auto, bpf or netlink
+    ///
+    /// auto (the default) counts --summary, --group-by, --listeners,
+    /// --ephemeral and the exporter's socket metrics from the kernel's BPF
+    /// socket iterators (TCP, UDP, unix) when nlstat may load BPF programs
+    /// and the kernel has BTF and the iterators, and from sock_diag
+    /// otherwise (-v says why); bpf fails when an iterator cannot be used,
+    /// with the kernel's reason; netlink always asks sock_diag. The counts
+    /// are the same either way. --info, a unix name pattern and the other
+    /// tables count from sock_diag.
+    #[arg(long = "view-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "netlink"]))]
+    pub view_source: Option<String>,
     /// JSON Lines: one object per row, no headers
     ///
     /// With every mode, view and flag that prints a table (see JSON

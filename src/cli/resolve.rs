@@ -6,7 +6,7 @@ use super::families::any_inet_proto;
 use super::netstat_args::RawArgs;
 use super::own_args::NlstatArgs;
 use super::{EXIT_USAGE, Parsed};
-use crate::config::{Families, Mode, PidSource, Protocols, Source};
+use crate::config::{Families, Mode, PidSource, Protocols, Source, ViewSource};
 use crate::filter::expr::Query;
 use std::ffi::OsString;
 
@@ -70,6 +70,19 @@ pub(super) fn pid_source(own: &NlstatArgs, program: &str) -> Result<PidSource, P
         Some(other) => Err(Parsed::own_option_error(
             program,
             format!("--pid-source: unknown source `{other}' (use auto, bpf or proc)"),
+        )),
+    }
+}
+
+/// --view-source: where views count sockets.
+pub(super) fn view_source(own: &NlstatArgs, program: &str) -> Result<ViewSource, Parsed> {
+    match own.view_source.as_deref() {
+        None | Some("auto") => Ok(ViewSource::Auto),
+        Some("bpf") => Ok(ViewSource::Bpf),
+        Some("netlink") => Ok(ViewSource::Netlink),
+        Some(other) => Err(Parsed::own_option_error(
+            program,
+            format!("--view-source: unknown source `{other}' (use auto, bpf or netlink)"),
         )),
     }
 }

@@ -90,6 +90,7 @@ pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> 
         ));
     }
     let mut view = only_one(chosen, raw, mode)?;
+    refuse_view_source(raw, view.as_ref())?;
     if own.all_netns > 0
         && let Some(View::GroupBy { keys, .. }) = &mut view
         && !keys.contains(&Key::Netns)
@@ -226,6 +227,36 @@ fn refuse_ignored(raw: &RawArgs, mode: Mode, exporter: Option<&str>) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// --view-source chooses how a view counts sockets: it needs a view that
+/// counts them, and `bpf` refuses what only sock_diag can give.
+fn refuse_view_source(raw: &RawArgs, view: Option<&View>) -> Result<(), String> {
+    let own = &raw.own;
+    let Some(source) = own.view_source.as_deref() else {
+        return Ok(());
+    };
+    if view.is_none() || own.events > 0 {
+        return Err("--view-source chooses where --summary, --group-by, --listeners, --ephemeral and the exporter count sockets; it goes with one of them (not with --events)".into());
+    }
+    if source != "bpf" {
+        return Ok(());
+    }
+    let other = if own.info > 0 {
+        Some("--info (tcp_info comes from sock_diag)")
+    } else if own.source.as_deref() == Some("proc") {
+        Some("--source proc")
+    } else if own.record.is_some() || own.replay.is_some() {
+        Some("--record or --replay (a recording keeps sock_diag's replies)")
+    } else {
+        None
+    };
+    match other {
+        Some(other) => Err(format!(
+            "--view-source bpf counts in the kernel; it does not go with {other}"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// --events listens to TCP and UDP sockets from sock_diag; it counts

@@ -88,13 +88,7 @@ pub(crate) fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
 
 /// BPF_LDX | BPF_MEM | size: dst = *(size *)(src + off).
 pub(crate) fn load(dst: u8, src: u8, f: Field) -> Insn {
-    let size = match f.size {
-        1 => 0x10,
-        2 => 0x08,
-        4 => 0x00,
-        _ => 0x18,
-    };
-    insn(0x61 | size, dst, src, f.offset, 0)
+    insn(0x61 | size_bits(f.size), dst, src, f.offset, 0)
 }
 
 pub(crate) const R0: u8 = 0;
@@ -301,6 +295,121 @@ impl Drop for BtfBytes {
             unsafe { libc::munmap(*at, *len) };
         }
     }
+}
+
+/// BPF_STX | BPF_MEM | size: *(size *)(dst + off) = src, `size` bytes.
+pub(crate) fn store(dst: u8, off: i16, src: u8, size: u8) -> Insn {
+    insn(0x63 | size_bits(size), dst, src, off, 0)
+}
+
+/// BPF_ST | BPF_MEM | size: *(size *)(dst + off) = imm.
+pub(crate) fn store_imm(dst: u8, off: i16, size: u8, imm: i32) -> Insn {
+    insn(0x62 | size_bits(size), dst, 0, off, imm)
+}
+
+fn size_bits(size: u8) -> u8 {
+    match size {
+        1 => 0x10,
+        2 => 0x08,
+        4 => 0x00,
+        _ => 0x18,
+    }
+}
+
+/// r`dst` = r`src` (64 bits).
+pub(crate) fn mov(dst: u8, src: u8) -> Insn {
+    insn(0xbf, dst, src, 0, 0)
+}
+
+/// r`dst` = imm.
+pub(crate) fn mov_imm(dst: u8, imm: i32) -> Insn {
+    insn(0xb7, dst, 0, 0, imm)
+}
+
+/// r`dst` += imm.
+pub(crate) fn add_imm(dst: u8, imm: i32) -> Insn {
+    insn(0x07, dst, 0, 0, imm)
+}
+
+/// Call helper number `helper` (arguments in r1-r5, result in r0; r1-r5
+/// are clobbered).
+pub(crate) fn call(helper: i32) -> Insn {
+    insn(0x85, 0, 0, 0, helper)
+}
+
+pub(crate) const EXIT: Insn = [0x95, 0, 0, 0, 0, 0, 0, 0];
+
+/// Instructions with forward jumps to labels, patched once every label is
+/// placed: the programs branch on the socket's kind, and counting jump
+/// offsets by hand breaks with every field added.
+#[derive(Default)]
+pub(crate) struct Asm {
+    insns: Vec<Insn>,
+    /// (instruction, label) of every jump.
+    jumps: Vec<(usize, usize)>,
+    labels: Vec<Option<usize>>,
+}
+
+impl Asm {
+    pub(crate) fn push(&mut self, i: Insn) {
+        self.insns.push(i);
+    }
+
+    /// A label to jump to, placed later with [`bind`](Self::bind).
+    pub(crate) fn label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+
+    /// Place `label` at the next instruction.
+    pub(crate) fn bind(&mut self, label: usize) {
+        self.labels[label] = Some(self.insns.len());
+    }
+
+    /// A conditional jump (`code`: BPF_JMP | op | BPF_K) comparing `reg`
+    /// with `imm`, or `ja` with code 0x05.
+    pub(crate) fn jump(&mut self, code: u8, reg: u8, imm: i32, to: usize) {
+        self.jumps.push((self.insns.len(), to));
+        self.insns.push(insn(code, reg, 0, 0, imm));
+    }
+
+    /// The program; every jump lands on its label (all forward).
+    pub(crate) fn finish(mut self) -> Vec<Insn> {
+        for (at, label) in self.jumps {
+            let target = self.labels[label].expect("every jump's label is placed");
+            let off = (target - at - 1) as i16;
+            self.insns[at][2..4].copy_from_slice(&off.to_le_bytes());
+        }
+        self.insns
+    }
+}
+
+pub(crate) const JEQ_IMM: u8 = 0x15;
+pub(crate) const JA: u8 = 0x05;
+
+/// The verifier reads an iterator's context as its BTF function's
+/// arguments, one u64 each: every context member used must sit where its
+/// argument does.
+pub(crate) fn check_ctx_args(
+    btf: &Btf,
+    func: u32,
+    func_name: &str,
+    ctx_name: &str,
+    members: &[(&str, Field)],
+) -> Result<(), String> {
+    let params = btf
+        .params(func)
+        .ok_or_else(|| format!("BTF: {func_name} has no prototype"))?;
+    for (name, f) in members {
+        let position = params.iter().position(|(p, _)| *p == name.as_bytes());
+        if position.map(|i| i * 8) != Some(f.offset as usize) {
+            return Err(format!(
+                "BTF: {ctx_name}.{name} is not argument {} of {func_name}",
+                f.offset / 8
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `BPF_FUNC_seq_write` (uapi/linux/bpf.h; helper numbers never change).

@@ -9,6 +9,7 @@ pub mod netlink;
 pub mod procfs;
 pub mod recording;
 pub mod sock_diag;
+pub mod socket_iter;
 pub mod tape;
 pub mod tcp_info;
 

@@ -6,6 +6,7 @@
 
 pub mod all_netns;
 pub mod events;
+mod kernel_counts;
 mod replay;
 mod rows;
 pub mod schedule;

@@ -1,7 +1,9 @@
 //! The socket listing (netstat's default mode): which tables, in netstat's
 //! order, with its messages for tables this system cannot provide.
 
+use super::kernel_counts::KernelCounts;
 use super::rows::{LOOKAHEAD, Owners, Programs, RowSink, run_iterator};
+use crate::collect::socket_iter::Walk;
 use crate::collect::{Collector, Extensions, Table};
 use crate::config::Config;
 use crate::enrich::names::NameCache;
@@ -74,6 +76,8 @@ pub struct SocketListing {
     /// The BPF iterator was tried and cannot serve: later ticks read /proc
     /// without trying again.
     iterator_tried: bool,
+    /// `--view-source`: whether a view counts from the socket iterators.
+    kernel_counts: KernelCounts,
 }
 
 impl SocketListing {
@@ -93,6 +97,7 @@ impl SocketListing {
             ownerless: FxHashSet::default(),
             rescanned: false,
             iterator_tried: false,
+            kernel_counts: KernelCounts::default(),
             compiled: crate::views::lowered_query(config).map(|q| {
                 let mut placement = config.inputs.filter_in;
                 // /proc tables are filtered in user space or not at all
@@ -128,10 +133,13 @@ impl SocketListing {
         shared: Option<std::sync::Arc<ProcessIndex>>,
     ) -> Result<i32> {
         let mut compiled = self.compiled.take();
-        let kept = if matches!(config.view, Some(crate::views::View::Listeners)) {
+        self.kernel_counts.decide(config, &mut compiled)?;
+        let walked = self.kernel_counts.serving(Some(Walk::Tcp)).is_some();
+        let kept = if matches!(config.view, Some(crate::views::View::Listeners)) && !walked {
             // --listeners: the connections it counts are those on the
             // listeners' ports, which a first dump of the listeners alone
-            // names; the kernel then returns only those.
+            // names; the kernel then returns only those. (An iterator
+            // walks every socket anyway, listeners first.)
             let ports = self.listener_ports(config)?;
             let per_tick = compiled.as_ref().map(|c| {
                 CompiledQuery::new(&crate::views::on_ports(&c.query, &ports), c.placement)
@@ -432,6 +440,16 @@ impl SocketListing {
         let index = programs.ready()?;
         self.rows.unix_header(out, config)?;
         let rows = &mut self.rows;
+        if let Some((iters, walk)) = self.kernel_counts.serving(Some(Walk::Unix)) {
+            iters.walk(walk, filter.unix_kernel_states(), |record| {
+                let socket = record.unix_socket();
+                if filter.keep_unix(&socket) {
+                    rows.unix_row(out, &socket, index)?;
+                }
+                Ok(())
+            })?;
+            return Ok(false);
+        }
         let table = self.collector.unix_table(
             filter.unix_kernel_states(),
             filter.unix_peer_names(),
@@ -508,32 +526,41 @@ impl SocketListing {
             Ok(())
         };
         let collector = &mut self.collector;
-        let v4_table = if want_v4 && want_v6 && config.parallel_families {
-            let v6_collector = self
-                .v6_collector
-                .get_or_insert_with(|| Collector::new(config.source, collector.root().clone()));
-            // a view counts rows in any order: the IPv6 ones are counted
-            // as they come instead of waiting for the IPv4 ones
-            let any_order = config.view.is_some();
-            dump_beside(
-                collector,
-                v6_collector,
-                (&dump, any_order),
-                filter,
-                &mut keep,
-            )?
-        } else if let Some(table) = (proto == InetProto::Tcp && want_v4 && want_v6)
-            .then(|| {
-                let v6 = (&mut self.v6_rows, &mut self.v6_ext);
-                dump_one_walk(collector, v6, &dump, filter, &mut keep)
-            })
-            .transpose()?
-            .flatten()
-        {
-            table
-        } else {
-            dump_in_turn(collector, &dump, (want_v4, want_v6), &mut keep)?
-        };
+        let v4_table =
+            if let Some((iters, walk)) = self.kernel_counts.serving(Walk::for_inet(proto)) {
+                iters.walk(walk, dump.states, |record| match record.is_v6() {
+                    Some(v6) if (v6 && want_v6) || (!v6 && want_v4) => {
+                        keep(&record.inet_socket(proto), SocketExt::NONE)
+                    }
+                    _ => Ok(()),
+                })?;
+                Table::Read
+            } else if want_v4 && want_v6 && config.parallel_families {
+                let v6_collector = self
+                    .v6_collector
+                    .get_or_insert_with(|| Collector::new(config.source, collector.root().clone()));
+                // a view counts rows in any order: the IPv6 ones are counted
+                // as they come instead of waiting for the IPv4 ones
+                let any_order = config.view.is_some();
+                dump_beside(
+                    collector,
+                    v6_collector,
+                    (&dump, any_order),
+                    filter,
+                    &mut keep,
+                )?
+            } else if let Some(table) = (proto == InetProto::Tcp && want_v4 && want_v6)
+                .then(|| {
+                    let v6 = (&mut self.v6_rows, &mut self.v6_ext);
+                    dump_one_walk(collector, v6, &dump, filter, &mut keep)
+                })
+                .transpose()?
+                .flatten()
+            {
+                table
+            } else {
+                dump_in_turn(collector, &dump, (want_v4, want_v6), &mut keep)?
+            };
         sink.flush()?;
         // Only a missing IPv4 table is reported (after the IPv6 one is
         // printed), as netstat does.

@@ -11,7 +11,10 @@ use crate::enrich::processes::ProcessIndex;
 use crate::error::{Error, Result};
 
 pub fn bpf_error(reason: Unavailable) -> Error {
-    Error::Bpf(reason.0)
+    Error::Bpf {
+        option: "--pid-source bpf",
+        reason: reason.0,
+    }
 }
 
 /// `-v`: why `-p` reads /proc although the iterator was allowed to serve.

@@ -18,8 +18,8 @@
 //! u64)` in the CPU's byte order.
 
 use crate::collect::bpf::{
-    BPF_FUNC_SEQ_WRITE, Field, Insn, IterProgram, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10, field,
-    insn, load, target, with_kernel_btf,
+    BPF_FUNC_SEQ_WRITE, Field, Insn, IterProgram, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10,
+    check_ctx_args, field, insn, load, target, with_kernel_btf,
 };
 pub use crate::collect::bpf::{DEFAULT_BTF_PATH, Unavailable};
 use crate::collect::btf::{Btf, Kind};
@@ -63,25 +63,18 @@ impl Layout {
         let (ctx_task, task_type) = field(btf, ctx, ctx_name, "task")?;
         let (ctx_fd, _) = field(btf, ctx, ctx_name, "fd")?;
         let (ctx_file, file_type) = field(btf, ctx, ctx_name, "file")?;
-        // The verifier reads the context as the function's arguments, one
-        // u64 each: the struct must say the same.
-        let params = btf
-            .params(func)
-            .ok_or("BTF: bpf_iter_task_file has no prototype")?;
-        for (name, f) in [
-            ("meta", ctx_meta),
-            ("task", ctx_task),
-            ("fd", ctx_fd),
-            ("file", ctx_file),
-        ] {
-            let position = params.iter().position(|(p, _)| *p == name.as_bytes());
-            if position.map(|i| i * 8) != Some(f.offset as usize) {
-                return Err(format!(
-                    "BTF: {ctx_name}.{name} is not argument {} of bpf_iter_task_file",
-                    f.offset / 8
-                ));
-            }
-        }
+        check_ctx_args(
+            btf,
+            func,
+            "bpf_iter_task_file",
+            ctx_name,
+            &[
+                ("meta", ctx_meta),
+                ("task", ctx_task),
+                ("fd", ctx_fd),
+                ("file", ctx_file),
+            ],
+        )?;
         let meta = target(btf, meta_type, "bpf_iter__task_file.meta")?;
         let task = target(btf, task_type, "bpf_iter__task_file.task")?;
         let file = target(btf, file_type, "bpf_iter__task_file.file")?;

@@ -1,0 +1,566 @@
+//! Views counted from the kernel's BPF socket iterators (`iter/tcp`,
+//! `iter/udp` since Linux 5.9, `iter/unix` since 5.15) instead of a
+//! sock_diag dump: a program emitted here runs on each socket in place and
+//! writes the few fields a view can key on as one fixed record, so the
+//! kernel never builds a netlink message and user space never parses one.
+//!
+//! Every offset comes from the running kernel's BTF, as for `-p`'s program
+//! ([`super::bpf`]). The records become the same [`InetSocket`] and
+//! [`UnixSocket`] values the sock_diag path makes, with sock_diag's
+//! conventions: a request socket (`TCP_NEW_SYN_RECV`) is SYN_RECV with uid
+//! and inode 0, a TIME_WAIT socket shows its substate with uid and inode
+//! 0, a listener's queue is its accept queue and its backlog, the inode is
+//! truncated to 32 bits as `inet_diag_msg` carries it. Queues of other
+//! sockets, timers and extensions are not read: views do not key on them
+//! (`--info` counts from sock_diag).
+//!
+//! An iterator walks the network namespace of the thread that creates it
+//! (`BPF_ITER_CREATE`), so each namespace's listing walks its own.
+
+use super::bpf::{
+    Asm, BPF_FUNC_SEQ_WRITE, EXIT, Field, IterProgram, JA, JEQ_IMM, R0, R1, R2, R3, R6, R7, R8,
+    R10, Unavailable, add_imm, call, check_ctx_args, field, load, mov, mov_imm, store, store_imm,
+    target, with_kernel_btf,
+};
+use super::btf::{Btf, Kind};
+use crate::model::{InetProto, InetSocket, UnixSocket, tcp_state};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// One iterator: the table it walks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    Tcp,
+    Udp,
+    Unix,
+}
+
+impl Walk {
+    /// The iterator that walks `proto`'s table, if the kernel has one.
+    pub fn for_inet(proto: InetProto) -> Option<Walk> {
+        match proto {
+            InetProto::Tcp => Some(Walk::Tcp),
+            InetProto::Udp => Some(Walk::Udp),
+            InetProto::UdpLite | InetProto::Raw => None,
+        }
+    }
+
+    /// Its name in `bpf_iter_<name>` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Walk::Tcp => "tcp",
+            Walk::Udp => "udp",
+            Walk::Unix => "unix",
+        }
+    }
+
+    /// The context's socket member and the path from its struct to
+    /// `struct sock`.
+    fn socket_member(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            // sock_common itself; the full socket comes from a helper
+            Walk::Tcp => ("sk_common", &[]),
+            Walk::Udp => ("udp_sk", &["inet", "sk"]),
+            Walk::Unix => ("unix_sk", &["sk"]),
+        }
+    }
+}
+
+/// Every offset one program needs, from one kernel's BTF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub walk: Walk,
+    /// BTF id of FUNC `bpf_iter_<walk>`, the program's attach point.
+    pub attach_btf_id: u32,
+    pub ctx_meta: Field,
+    pub ctx_socket: Field,
+    pub ctx_uid: Field,
+    pub meta_seq: Field,
+    /// sock_common's fields, from the context's socket pointer.
+    pub family: Field,
+    pub state: Field,
+    pub num: Field,
+    pub dport: Field,
+    pub daddr: Field,
+    pub rcv_saddr: Field,
+    /// Where the two `struct in6_addr` start (read as four u32 each).
+    pub v6_daddr: i16,
+    pub v6_rcv_saddr: i16,
+    /// struct sock's fields, from the full socket's pointer (the
+    /// `tcp_sock` a helper returns for TCP, the context's otherwise).
+    pub ack_backlog: Field,
+    pub max_ack_backlog: Field,
+    pub sk_socket: Field,
+    pub sk_type: Field,
+    /// TCP: `tcp_timewait_sock`'s `tw_substate`.
+    pub tw_substate: Field,
+    /// From a `struct socket` to its inode number (`SOCK_INODE()`: the
+    /// inode that follows it in `struct socket_alloc`).
+    pub socket_ino: i32,
+}
+
+/// Bytes per record; see [`Record`].
+pub const RECORD_SIZE: usize = 72;
+
+/// `BPF_FUNC_probe_read_kernel`, `BPF_FUNC_skc_to_tcp_sock`,
+/// `BPF_FUNC_skc_to_tcp_timewait_sock` (uapi/linux/bpf.h).
+const PROBE_READ_KERNEL: i32 = 113;
+const SKC_TO_TCP_SOCK: i32 = 137;
+const SKC_TO_TCP_TIMEWAIT_SOCK: i32 = 138;
+
+/// Byte offset and type of the member reached from `struct_id` through
+/// `names`, each a struct nested in the one before.
+fn nested(
+    btf: &Btf,
+    struct_id: u32,
+    struct_name: &str,
+    names: &[&str],
+) -> Result<(u32, u32), String> {
+    let mut offset = 0u64;
+    let mut id = struct_id;
+    for name in names {
+        let member = btf
+            .member(id, name)
+            .ok_or_else(|| format!("BTF: struct {struct_name} has no member {name}"))?;
+        if member.bitfield_size != 0 || member.bit_offset % 8 != 0 {
+            return Err(format!("BTF: {struct_name}.{name} is not byte-aligned"));
+        }
+        offset += member.bit_offset / 8;
+        id = btf
+            .resolve(member.type_id)
+            .filter(|&t| btf.kind(t) == Some(Kind::Struct))
+            .ok_or_else(|| format!("BTF: {struct_name}.{name} is not a struct"))?;
+    }
+    let offset = u32::try_from(offset).map_err(|_| format!("BTF: {struct_name} is too large"))?;
+    Ok((offset, id))
+}
+
+/// A field of the struct at `base` bytes into another, of exactly `size`
+/// bytes (the record has a slot of that width for it).
+fn field_at(
+    btf: &Btf,
+    (base, id): (u32, u32),
+    names: (&str, &str),
+    size: u8,
+) -> Result<Field, String> {
+    let (f, _) = field(btf, id, names.0, names.1)?;
+    if f.size != size {
+        return Err(format!(
+            "BTF: {}.{} is not {size} bytes wide",
+            names.0, names.1
+        ));
+    }
+    shifted(f, base, names)
+}
+
+fn shifted(f: Field, base: u32, names: (&str, &str)) -> Result<Field, String> {
+    let offset = i16::try_from(i64::from(f.offset) + i64::from(base))
+        .map_err(|_| format!("BTF: {}.{} lies beyond a load's reach", names.0, names.1))?;
+    Ok(Field { offset, ..f })
+}
+
+/// Where a `struct in6_addr` member starts, checked to be 16 bytes.
+fn in6_at(btf: &Btf, (base, id): (u32, u32), name: &str) -> Result<i16, String> {
+    let member = btf
+        .member(id, name)
+        .ok_or_else(|| format!("BTF: struct sock_common has no member {name}"))?;
+    if member.bit_offset % 8 != 0 || btf.size_of(member.type_id) != Some(16) {
+        return Err(format!("BTF: sock_common.{name} is not a 16-byte address"));
+    }
+    i16::try_from(member.bit_offset / 8 + u64::from(base))
+        .map_err(|_| format!("BTF: sock_common.{name} lies beyond a load's reach"))
+}
+
+/// The one struct named `name` the kernel defines.
+fn named_struct(btf: &Btf, name: &str) -> Result<u32, String> {
+    let found = btf.find_each(&[(Kind::Struct, name)]);
+    found[0]
+        .first()
+        .copied()
+        .ok_or_else(|| format!("BTF: no struct {name}"))
+}
+
+impl Layout {
+    /// Read every offset `walk`'s program needs from a kernel's BTF.
+    pub fn from_btf(btf: &Btf, walk: Walk) -> Result<Layout, String> {
+        let func_name = format!("bpf_iter_{}", walk.name());
+        let ctx_name = format!("bpf_iter__{}", walk.name());
+        let found = btf.find_each(&[(Kind::Func, &func_name), (Kind::Struct, &ctx_name)]);
+        let func = *found[0].first().ok_or_else(|| {
+            format!(
+                "BTF: no FUNC {func_name} (a kernel without the {} iterator)",
+                walk.name()
+            )
+        })?;
+        let ctx = match found[1].as_slice() {
+            [one] => *one,
+            [] => return Err(format!("BTF: no struct {ctx_name}")),
+            _ => return Err(format!("BTF: struct {ctx_name} is defined twice")),
+        };
+        let (member, to_sock) = walk.socket_member();
+        let (ctx_meta, meta_type) = field(btf, ctx, &ctx_name, "meta")?;
+        let (ctx_socket, socket_type) = field(btf, ctx, &ctx_name, member)?;
+        let (ctx_uid, _) = field(btf, ctx, &ctx_name, "uid")?;
+        check_ctx_args(
+            btf,
+            func,
+            &func_name,
+            &ctx_name,
+            &[("meta", ctx_meta), (member, ctx_socket), ("uid", ctx_uid)],
+        )?;
+        let meta = target(btf, meta_type, "bpf_iter_meta")?;
+        let (meta_seq, _) = field(btf, meta, "bpf_iter_meta", "seq")?;
+        let socket = target(btf, socket_type, &format!("{ctx_name}.{member}"))?;
+        // the full socket: the context's own, or tcp_sock from the helper
+        let full = match walk {
+            Walk::Tcp => nested(
+                btf,
+                named_struct(btf, "tcp_sock")?,
+                "tcp_sock",
+                &["inet_conn", "icsk_inet", "sk"],
+            )?,
+            _ => nested(btf, socket, member, to_sock)?,
+        };
+        let common = match walk {
+            Walk::Tcp => (0, socket),
+            _ => {
+                let (at, id) = nested(btf, full.1, "sock", &["__sk_common"])?;
+                (full.0 + at, id)
+            }
+        };
+        let skc = |name: &str, size: u8| field_at(btf, common, ("sock_common", name), size);
+        let sock = |name: &str, size: u8| field_at(btf, full, ("sock", name), size);
+        let tw = nested(
+            btf,
+            named_struct(btf, "tcp_timewait_sock")?,
+            "tcp_timewait_sock",
+            &["tw_sk"],
+        )?;
+        let socket_alloc = named_struct(btf, "socket_alloc")?;
+        let (vfs_inode, _) = nested(btf, socket_alloc, "socket_alloc", &["vfs_inode"])?;
+        let inode = nested(btf, socket_alloc, "socket_alloc", &["vfs_inode"])?.1;
+        let (i_ino, _) = field(btf, inode, "inode", "i_ino")?;
+        if ctx_meta.size != 8
+            || ctx_socket.size != 8
+            || meta_seq.size != 8
+            || ctx_uid.size != 4
+            || i_ino.size != 8
+        {
+            return Err("BTF: unexpected field widths in the iterator's structs".into());
+        }
+        Ok(Layout {
+            walk,
+            attach_btf_id: func,
+            ctx_meta,
+            ctx_socket,
+            ctx_uid,
+            meta_seq,
+            family: skc("skc_family", 2)?,
+            state: skc("skc_state", 1)?,
+            num: skc("skc_num", 2)?,
+            dport: skc("skc_dport", 2)?,
+            daddr: skc("skc_daddr", 4)?,
+            rcv_saddr: skc("skc_rcv_saddr", 4)?,
+            v6_daddr: in6_at(btf, common, "skc_v6_daddr")?,
+            v6_rcv_saddr: in6_at(btf, common, "skc_v6_rcv_saddr")?,
+            ack_backlog: sock("sk_ack_backlog", 4)?,
+            max_ack_backlog: sock("sk_max_ack_backlog", 4)?,
+            sk_socket: sock("sk_socket", 8)?,
+            sk_type: sock("sk_type", 2)?,
+            tw_substate: field_at(btf, tw, ("inet_timewait_sock", "tw_substate"), 1)?,
+            socket_ino: (vfs_inode + i_ino.offset as u32) as i32,
+        })
+    }
+}
+
+/// Where each field sits in a record (and so on the program's stack, the
+/// record being the 72 bytes below r10; stack accesses must be aligned to
+/// their width, and are). Fields are in the CPU's byte
+/// order except the remote port and the addresses, in the network's.
+mod slot {
+    pub const FAMILY: i16 = 0; // u16
+    pub const STATE: i16 = 2; // u8: sk_state as the kernel keeps it
+    pub const EXTRA: i16 = 3; // u8: TIME_WAIT's substate, or unix's type
+    pub const UID: i16 = 4; // u32
+    pub const NUM: i16 = 8; // u16: the local port
+    pub const DPORT: i16 = 10; // u16, network order
+    pub const DADDR: i16 = 12; // [u8; 4]
+    pub const RCV_SADDR: i16 = 16; // [u8; 4]
+    pub const ACK_BACKLOG: i16 = 20; // u32
+    pub const MAX_ACK_BACKLOG: i16 = 24; // u32
+    pub const PAD: i16 = 28; // u32, zero
+    pub const INODE: i16 = 32; // u64
+    pub const V6_DADDR: i16 = 40; // [u8; 16]
+    pub const V6_RCV_SADDR: i16 = 56; // [u8; 16]
+}
+
+/// The stack offset of a record slot.
+fn at(slot: i16) -> i16 {
+    slot - RECORD_SIZE as i16
+}
+
+/// The program: one record per socket, written with `bpf_seq_write`.
+/// With `reject`, the null check of the context's socket is left out: the
+/// verifier must refuse it (tests of the fallback use that).
+pub fn program(l: &Layout, reject: bool) -> Vec<super::bpf::Insn> {
+    let mut a = Asm::default();
+    let (exit, emit, not_full) = (a.label(), a.label(), a.label());
+    a.push(mov(R6, R1)); // r6 = ctx
+    a.push(load(R7, R6, l.ctx_socket));
+    if !reject {
+        a.jump(JEQ_IMM, R7, 0, exit); // the last call has no socket
+    }
+    // the slots only full sockets fill start at zero
+    a.push(store_imm(R10, at(slot::EXTRA), 1, 0));
+    a.push(store_imm(R10, at(slot::ACK_BACKLOG), 4, 0));
+    a.push(store_imm(R10, at(slot::MAX_ACK_BACKLOG), 4, 0));
+    a.push(store_imm(R10, at(slot::PAD), 4, 0));
+    a.push(store_imm(R10, at(slot::INODE), 8, 0));
+    let copy = |a: &mut Asm, from: u8, f: Field, to: i16| {
+        a.push(load(R1, from, f));
+        a.push(store(R10, at(to), R1, f.size));
+    };
+    copy(&mut a, R6, l.ctx_uid, slot::UID);
+    copy(&mut a, R7, l.family, slot::FAMILY);
+    copy(&mut a, R7, l.state, slot::STATE);
+    copy(&mut a, R7, l.num, slot::NUM);
+    copy(&mut a, R7, l.dport, slot::DPORT);
+    copy(&mut a, R7, l.daddr, slot::DADDR);
+    copy(&mut a, R7, l.rcv_saddr, slot::RCV_SADDR);
+    for k in 0..4 {
+        let word = |offset: i16| Field {
+            offset: offset + 4 * k,
+            size: 4,
+        };
+        copy(&mut a, R7, word(l.v6_daddr), slot::V6_DADDR + 4 * k);
+        copy(&mut a, R7, word(l.v6_rcv_saddr), slot::V6_RCV_SADDR + 4 * k);
+    }
+    if l.walk == Walk::Tcp {
+        a.push(mov(R1, R7));
+        a.push(call(SKC_TO_TCP_SOCK));
+        a.push(mov(R8, R0));
+        a.jump(JEQ_IMM, R8, 0, not_full);
+    } else {
+        a.push(mov(R8, R7));
+    }
+    copy(&mut a, R8, l.ack_backlog, slot::ACK_BACKLOG);
+    copy(&mut a, R8, l.max_ack_backlog, slot::MAX_ACK_BACKLOG);
+    if l.walk == Walk::Unix {
+        a.push(load(R1, R8, l.sk_type));
+        a.push(store(R10, at(slot::EXTRA), R1, 1));
+    }
+    // the inode number, as sock_i_ino() reads it
+    a.push(load(R3, R8, l.sk_socket));
+    a.jump(JEQ_IMM, R3, 0, emit);
+    a.push(add_imm(R3, l.socket_ino));
+    a.push(mov(R1, R10));
+    a.push(add_imm(R1, i32::from(at(slot::INODE))));
+    a.push(mov_imm(R2, 8));
+    a.push(call(PROBE_READ_KERNEL));
+    a.jump(JA, 0, 0, emit);
+    a.bind(not_full);
+    if l.walk == Walk::Tcp {
+        // TIME_WAIT or a request socket: the substate, for TIME_WAIT
+        a.push(mov(R1, R7));
+        a.push(call(SKC_TO_TCP_TIMEWAIT_SOCK));
+        a.jump(JEQ_IMM, R0, 0, emit);
+        a.push(load(R1, R0, l.tw_substate));
+        a.push(store(R10, at(slot::EXTRA), R1, 1));
+    }
+    a.bind(emit);
+    a.push(load(R1, R6, l.ctx_meta));
+    a.push(load(R1, R1, l.meta_seq));
+    a.push(mov(R2, R10));
+    a.push(add_imm(R2, -(RECORD_SIZE as i32)));
+    a.push(mov_imm(R3, RECORD_SIZE as i32));
+    a.push(call(BPF_FUNC_SEQ_WRITE));
+    a.bind(exit);
+    a.push(mov_imm(R0, 0));
+    a.push(EXIT);
+    a.finish()
+}
+
+/// One socket as the program wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub family: u16,
+    /// `sk_state` as the kernel keeps it (12 for a request socket).
+    pub state: u8,
+    pub extra: u8,
+    pub uid: u32,
+    pub local_port: u16,
+    pub remote_port: u16,
+    pub daddr: [u8; 4],
+    pub rcv_saddr: [u8; 4],
+    pub ack_backlog: u32,
+    pub max_ack_backlog: u32,
+    pub inode: u64,
+    pub v6_daddr: [u8; 16],
+    pub v6_rcv_saddr: [u8; 16],
+}
+
+/// The whole records in `bytes`; a partial one at the end is ignored (the
+/// reader refuses a walk that ends inside a record). Never panics.
+pub fn records(bytes: &[u8]) -> impl Iterator<Item = Record> + '_ {
+    bytes.chunks_exact(RECORD_SIZE).map(|r| {
+        let take = |at: i16, n: usize| &r[at as usize..at as usize + n];
+        let u16_at = |at| u16::from_ne_bytes(take(at, 2).try_into().unwrap_or_default());
+        let u32_at = |at| u32::from_ne_bytes(take(at, 4).try_into().unwrap_or_default());
+        let bytes4 = |at| <[u8; 4]>::try_from(take(at, 4)).unwrap_or_default();
+        let bytes16 = |at| <[u8; 16]>::try_from(take(at, 16)).unwrap_or_default();
+        Record {
+            family: u16_at(slot::FAMILY),
+            state: r[slot::STATE as usize],
+            extra: r[slot::EXTRA as usize],
+            uid: u32_at(slot::UID),
+            local_port: u16_at(slot::NUM),
+            remote_port: u16::from_be_bytes(take(slot::DPORT, 2).try_into().unwrap_or_default()),
+            daddr: bytes4(slot::DADDR),
+            rcv_saddr: bytes4(slot::RCV_SADDR),
+            ack_backlog: u32_at(slot::ACK_BACKLOG),
+            max_ack_backlog: u32_at(slot::MAX_ACK_BACKLOG),
+            inode: u64::from_ne_bytes(take(slot::INODE, 8).try_into().unwrap_or_default()),
+            v6_daddr: bytes16(slot::V6_DADDR),
+            v6_rcv_saddr: bytes16(slot::V6_RCV_SADDR),
+        }
+    })
+}
+
+const AF_INET: u16 = libc::AF_INET as u16;
+const AF_INET6: u16 = libc::AF_INET6 as u16;
+
+impl Record {
+    /// Whether it is an IPv6 socket; `None` for a family sock_diag would
+    /// not list in an inet table.
+    pub fn is_v6(&self) -> Option<bool> {
+        match self.family {
+            AF_INET => Some(false),
+            AF_INET6 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// The socket as sock_diag describes it (see the module's notes).
+    pub fn inet_socket(&self, proto: InetProto) -> InetSocket {
+        let (local, remote) = if self.family == AF_INET6 {
+            (
+                IpAddr::V6(Ipv6Addr::from(self.v6_rcv_saddr)),
+                IpAddr::V6(Ipv6Addr::from(self.v6_daddr)),
+            )
+        } else {
+            (
+                IpAddr::V4(Ipv4Addr::from(self.rcv_saddr)),
+                IpAddr::V4(Ipv4Addr::from(self.daddr)),
+            )
+        };
+        let (state, full) = match self.state {
+            tcp_state::NEW_SYN_RECV if proto == InetProto::Tcp => (tcp_state::SYN_RECV, false),
+            tcp_state::TIME_WAIT if proto == InetProto::Tcp => (
+                if self.extra == 0 {
+                    self.state
+                } else {
+                    self.extra
+                },
+                false,
+            ),
+            state => (state, true),
+        };
+        let listener = proto == InetProto::Tcp && self.state == tcp_state::LISTEN;
+        InetSocket {
+            proto,
+            state,
+            local,
+            local_port: self.local_port,
+            remote,
+            remote_port: self.remote_port,
+            recv_q: if listener { self.ack_backlog } else { 0 },
+            send_q: 0,
+            uid: if full { self.uid } else { 0 },
+            inode: if full {
+                u64::from(self.inode as u32)
+            } else {
+                0
+            },
+            timer: 0,
+            timer_ticks: 0,
+            retransmits: 0,
+            probes: 0,
+            backlog: if listener { self.max_ack_backlog } else { 0 },
+        }
+    }
+
+    /// The unix socket as sock_diag describes it (no name: views do not
+    /// key on it).
+    pub fn unix_socket(&self) -> UnixSocket<'static> {
+        super::sock_diag::UnixDiagRecord {
+            sock_type: self.extra,
+            state: self.state,
+            inode: self.inode as u32,
+            peer_inode: None,
+            name: None,
+            pending_peers: &[],
+            meminfo: &[],
+        }
+        .to_socket(0)
+    }
+}
+
+/// The loaded programs of one listing, by walk.
+#[derive(Debug, Default)]
+pub struct SocketIters {
+    loaded: [Option<IterProgram>; 3],
+}
+
+impl SocketIters {
+    /// Load the programs for `walks` (one BTF read). Any failure says why.
+    pub fn load(
+        inputs: &crate::config::Inputs,
+        walks: &[Walk],
+    ) -> Result<SocketIters, Unavailable> {
+        let layouts = with_kernel_btf(inputs, |btf| {
+            walks
+                .iter()
+                .map(|&w| Layout::from_btf(btf, w))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        let mut iters = SocketIters::default();
+        for layout in layouts {
+            let insns = program(&layout, inputs.bpf_reject);
+            let name = format!("nlstat_{}", layout.walk.name());
+            let loaded =
+                IterProgram::load(&insns, layout.attach_btf_id, &name, layout.walk.name())?;
+            iters.loaded[layout.walk as usize] = Some(loaded);
+        }
+        Ok(iters)
+    }
+
+    /// Whether `walk`'s program is loaded.
+    pub fn has(&self, walk: Walk) -> bool {
+        self.loaded[walk as usize].is_some()
+    }
+
+    /// Walk `walk`'s table in the calling thread's namespace; `each` gets
+    /// every record whose kernel state is in `states` (sock_diag's
+    /// `idiag_states` test, on the state before it is reported).
+    pub fn walk(
+        &mut self,
+        walk: Walk,
+        states: u32,
+        mut each: impl FnMut(&Record) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
+        let Some(iter) = &mut self.loaded[walk as usize] else {
+            return Ok(());
+        };
+        let bytes = iter
+            .run_all(RECORD_SIZE)
+            .map_err(|e| crate::error::Error::Bpf {
+                option: "--view-source",
+                reason: e.0,
+            })?;
+        for record in records(bytes) {
+            if states & (1u32 << record.state.min(31)) != 0 {
+                each(&record)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -385,6 +385,7 @@ impl Asm {
 }
 
 pub(crate) const JEQ_IMM: u8 = 0x15;
+pub(crate) const JNE_IMM: u8 = 0x55;
 pub(crate) const JA: u8 = 0x05;
 
 /// The verifier reads an iterator's context as its BTF function's
@@ -525,37 +526,9 @@ impl IterProgram {
     /// records are `record_size` bytes each.
     pub(crate) fn run_all(&mut self, record_size: usize) -> Result<&[u8], Unavailable> {
         let what = self.what;
-        let mut attr = IterCreateAttr {
-            link_fd: self.link.as_raw_fd() as u32,
-            flags: 0,
-        };
-        let iter = bpf(BPF_ITER_CREATE, &mut attr)
-            .map_err(|e| unavailable(format!("creating the {what} iterator: {e}")))?;
+        let iter = self.create()?;
         self.buffer.clear();
-        let mut retries = 0u32;
-        loop {
-            self.buffer.reserve(READ_CHUNK);
-            let room = self.buffer.spare_capacity_mut();
-            // SAFETY: room is writable for its length; read() initialises
-            // the n bytes it reports, and only those are counted.
-            let n = unsafe { libc::read(iter.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                // EAGAIN: a million objects without a record in one read;
-                // the iterator goes on from there
-                let again = matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN));
-                if again && retries < 1_000_000 {
-                    retries += 1;
-                    continue;
-                }
-                return Err(unavailable(format!("reading the {what} iterator: {e}")));
-            }
-            if n == 0 {
-                break;
-            }
-            // SAFETY: the kernel wrote n bytes into the spare capacity.
-            unsafe { self.buffer.set_len(self.buffer.len() + n as usize) };
-        }
+        while read_more(&iter, &mut self.buffer, what)? {}
         let filled = self.buffer.len();
         if !filled.is_multiple_of(record_size) {
             return Err(unavailable(format!(
@@ -563,6 +536,64 @@ impl IterProgram {
             )));
         }
         Ok(&self.buffer[..filled])
+    }
+
+    /// Run the iterator once and hand `each` the whole records of every
+    /// read as they come: memory stays at one read's worth however many
+    /// sockets there are. `each`'s error stops the walk.
+    pub(crate) fn run_chunks<E: From<Unavailable>>(
+        &mut self,
+        record_size: usize,
+        mut each: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let what = self.what;
+        let iter = self.create()?;
+        self.buffer.clear();
+        while read_more(&iter, &mut self.buffer, what)? {
+            let whole = self.buffer.len() / record_size * record_size;
+            each(&self.buffer[..whole])?;
+            self.buffer.drain(..whole);
+        }
+        if !self.buffer.is_empty() {
+            return Err(unavailable(format!("the {what} iterator ended inside a record")).into());
+        }
+        Ok(())
+    }
+
+    fn create(&self) -> Result<OwnedFd, Unavailable> {
+        let mut attr = IterCreateAttr {
+            link_fd: self.link.as_raw_fd() as u32,
+            flags: 0,
+        };
+        bpf(BPF_ITER_CREATE, &mut attr)
+            .map_err(|e| unavailable(format!("creating the {} iterator: {e}", self.what)))
+    }
+}
+
+/// One read of an iterator's seq file appended to `buffer`; false at its
+/// end.
+fn read_more(iter: &OwnedFd, buffer: &mut Vec<u8>, what: &str) -> Result<bool, Unavailable> {
+    let mut retries = 0u32;
+    loop {
+        buffer.reserve(READ_CHUNK);
+        let room = buffer.spare_capacity_mut();
+        // SAFETY: room is writable for its length; read() initialises the
+        // n bytes it reports, and only those are counted.
+        let n = unsafe { libc::read(iter.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            // EAGAIN: a million objects without a record in one read; the
+            // iterator goes on from there
+            let again = matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN));
+            if again && retries < 1_000_000 {
+                retries += 1;
+                continue;
+            }
+            return Err(unavailable(format!("reading the {what} iterator: {e}")));
+        }
+        // SAFETY: the kernel wrote n bytes into the spare capacity.
+        unsafe { buffer.set_len(buffer.len() + n as usize) };
+        return Ok(n > 0);
     }
 }
 

@@ -18,9 +18,9 @@
 //! (`BPF_ITER_CREATE`), so each namespace's listing walks its own.
 
 use super::bpf::{
-    Asm, BPF_FUNC_SEQ_WRITE, EXIT, Field, IterProgram, JA, JEQ_IMM, R0, R1, R2, R3, R6, R7, R8,
-    R10, Unavailable, add_imm, call, check_ctx_args, field, load, mov, mov_imm, store, store_imm,
-    target, with_kernel_btf,
+    Asm, BPF_FUNC_SEQ_WRITE, EXIT, Field, IterProgram, JA, JEQ_IMM, JNE_IMM, R0, R1, R2, R3, R6,
+    R7, R8, R10, Unavailable, add_imm, call, check_ctx_args, field, load, mov, mov_imm, store,
+    store_imm, target, with_kernel_btf,
 };
 use super::btf::{Btf, Kind};
 use crate::model::{InetProto, InetSocket, UnixSocket, tcp_state};
@@ -287,7 +287,7 @@ mod slot {
     pub const RCV_SADDR: i16 = 16; // [u8; 4]
     pub const ACK_BACKLOG: i16 = 20; // u32
     pub const MAX_ACK_BACKLOG: i16 = 24; // u32
-    pub const PAD: i16 = 28; // u32, zero
+    pub const ATTACHED: i16 = 28; // u32: 1 when a struct socket is attached
     pub const INODE: i16 = 32; // u64
     pub const V6_DADDR: i16 = 40; // [u8; 16]
     pub const V6_RCV_SADDR: i16 = 56; // [u8; 16]
@@ -298,30 +298,50 @@ fn at(slot: i16) -> i16 {
     slot - RECORD_SIZE as i16
 }
 
+/// What a program is asked to write beyond every socket's addresses,
+/// ports and state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// Every socket's inode (`-p` looks owners up by it); otherwise only
+    /// listeners' (`--listeners` shows them) and, for the rest, whether a
+    /// `struct socket` is attached (unix's state word depends on it).
+    /// Reading an inode costs a cache miss per socket.
+    pub inodes: bool,
+    /// Leave out the null check of the context's socket: the verifier
+    /// must refuse the program (tests of the fallback use that).
+    pub reject: bool,
+}
+
 /// The program: one record per socket, written with `bpf_seq_write`.
-/// With `reject`, the null check of the context's socket is left out: the
-/// verifier must refuse it (tests of the fallback use that).
-pub fn program(l: &Layout, reject: bool) -> Vec<super::bpf::Insn> {
+/// Only what the sockets need is read: a listener's queues, TIME_WAIT's
+/// substate, unix's type, inodes as [`Wanted`] says.
+pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
+    const R9: u8 = 9;
     let mut a = Asm::default();
-    let (exit, emit, not_full) = (a.label(), a.label(), a.label());
+    let (exit, emit, timewait) = (a.label(), a.label(), a.label());
     a.push(mov(R6, R1)); // r6 = ctx
     a.push(load(R7, R6, l.ctx_socket));
-    if !reject {
+    if !wanted.reject {
         a.jump(JEQ_IMM, R7, 0, exit); // the last call has no socket
     }
-    // the slots only full sockets fill start at zero
-    a.push(store_imm(R10, at(slot::EXTRA), 1, 0));
-    a.push(store_imm(R10, at(slot::ACK_BACKLOG), 4, 0));
-    a.push(store_imm(R10, at(slot::MAX_ACK_BACKLOG), 4, 0));
-    a.push(store_imm(R10, at(slot::PAD), 4, 0));
-    a.push(store_imm(R10, at(slot::INODE), 8, 0));
+    // the slots only some sockets fill start at zero
+    for (slot, size) in [
+        (slot::EXTRA, 1),
+        (slot::ACK_BACKLOG, 4),
+        (slot::MAX_ACK_BACKLOG, 4),
+        (slot::ATTACHED, 4),
+        (slot::INODE, 8),
+    ] {
+        a.push(store_imm(R10, at(slot), size, 0));
+    }
     let copy = |a: &mut Asm, from: u8, f: Field, to: i16| {
         a.push(load(R1, from, f));
         a.push(store(R10, at(to), R1, f.size));
     };
     copy(&mut a, R6, l.ctx_uid, slot::UID);
     copy(&mut a, R7, l.family, slot::FAMILY);
-    copy(&mut a, R7, l.state, slot::STATE);
+    a.push(load(R9, R7, l.state)); // r9 = state, kept across calls
+    a.push(store(R10, at(slot::STATE), R9, 1));
     copy(&mut a, R7, l.num, slot::NUM);
     copy(&mut a, R7, l.dport, slot::DPORT);
     copy(&mut a, R7, l.daddr, slot::DADDR);
@@ -334,32 +354,46 @@ pub fn program(l: &Layout, reject: bool) -> Vec<super::bpf::Insn> {
         copy(&mut a, R7, word(l.v6_daddr), slot::V6_DADDR + 4 * k);
         copy(&mut a, R7, word(l.v6_rcv_saddr), slot::V6_RCV_SADDR + 4 * k);
     }
-    if l.walk == Walk::Tcp {
-        a.push(mov(R1, R7));
-        a.push(call(SKC_TO_TCP_SOCK));
-        a.push(mov(R8, R0));
-        a.jump(JEQ_IMM, R8, 0, not_full);
-    } else {
-        a.push(mov(R8, R7));
-    }
-    copy(&mut a, R8, l.ack_backlog, slot::ACK_BACKLOG);
-    copy(&mut a, R8, l.max_ack_backlog, slot::MAX_ACK_BACKLOG);
-    if l.walk == Walk::Unix {
-        a.push(load(R1, R8, l.sk_type));
-        a.push(store(R10, at(slot::EXTRA), R1, 1));
+    let listen = i32::from(tcp_state::LISTEN);
+    match l.walk {
+        Walk::Tcp => {
+            a.jump(JEQ_IMM, R9, i32::from(tcp_state::TIME_WAIT), timewait);
+            if !wanted.inodes {
+                a.jump(JNE_IMM, R9, listen, emit);
+            }
+            a.push(mov(R1, R7));
+            a.push(call(SKC_TO_TCP_SOCK));
+            a.push(mov(R8, R0));
+            a.jump(JEQ_IMM, R8, 0, emit); // a request socket
+            let queues = a.label();
+            a.jump(JNE_IMM, R9, listen, queues);
+            copy(&mut a, R8, l.ack_backlog, slot::ACK_BACKLOG);
+            copy(&mut a, R8, l.max_ack_backlog, slot::MAX_ACK_BACKLOG);
+            a.bind(queues);
+        }
+        Walk::Udp if !wanted.inodes => a.jump(JA, 0, 0, emit),
+        Walk::Udp => a.push(mov(R8, R7)),
+        Walk::Unix => {
+            a.push(mov(R8, R7));
+            a.push(load(R1, R8, l.sk_type));
+            a.push(store(R10, at(slot::EXTRA), R1, 1));
+        }
     }
     // the inode number, as sock_i_ino() reads it
     a.push(load(R3, R8, l.sk_socket));
     a.jump(JEQ_IMM, R3, 0, emit);
+    a.push(store_imm(R10, at(slot::ATTACHED), 4, 1));
+    if !wanted.inodes {
+        a.jump(JNE_IMM, R9, listen, emit);
+    }
     a.push(add_imm(R3, l.socket_ino));
     a.push(mov(R1, R10));
     a.push(add_imm(R1, i32::from(at(slot::INODE))));
     a.push(mov_imm(R2, 8));
     a.push(call(PROBE_READ_KERNEL));
     a.jump(JA, 0, 0, emit);
-    a.bind(not_full);
+    a.bind(timewait);
     if l.walk == Walk::Tcp {
-        // TIME_WAIT or a request socket: the substate, for TIME_WAIT
         a.push(mov(R1, R7));
         a.push(call(SKC_TO_TCP_TIMEWAIT_SOCK));
         a.jump(JEQ_IMM, R0, 0, emit);
@@ -393,6 +427,10 @@ pub struct Record {
     pub rcv_saddr: [u8; 4],
     pub ack_backlog: u32,
     pub max_ack_backlog: u32,
+    /// A `struct socket` is attached (unix: a socket not yet accepted has
+    /// none).
+    pub attached: bool,
+    /// 0 unless read (see [`Wanted`]).
     pub inode: u64,
     pub v6_daddr: [u8; 16],
     pub v6_rcv_saddr: [u8; 16],
@@ -418,6 +456,7 @@ pub fn records(bytes: &[u8]) -> impl Iterator<Item = Record> + '_ {
             rcv_saddr: bytes4(slot::RCV_SADDR),
             ack_backlog: u32_at(slot::ACK_BACKLOG),
             max_ack_backlog: u32_at(slot::MAX_ACK_BACKLOG),
+            attached: u32_at(slot::ATTACHED) != 0,
             inode: u64::from_ne_bytes(take(slot::INODE, 8).try_into().unwrap_or_default()),
             v6_daddr: bytes16(slot::V6_DADDR),
             v6_rcv_saddr: bytes16(slot::V6_RCV_SADDR),
@@ -494,7 +533,13 @@ impl Record {
         super::sock_diag::UnixDiagRecord {
             sock_type: self.extra,
             state: self.state,
-            inode: self.inode as u32,
+            // /proc and sock_diag derive the state word from a non-zero
+            // inode; without -p only its presence was read
+            inode: if self.inode == 0 && self.attached {
+                u32::MAX
+            } else {
+                self.inode as u32
+            },
             peer_inode: None,
             name: None,
             pending_peers: &[],
@@ -511,10 +556,33 @@ pub struct SocketIters {
 }
 
 impl SocketIters {
-    /// Load the programs for `walks` (one BTF read). Any failure says why.
+    /// Load the programs for `walks` (one BTF read), reading every
+    /// socket's inode when `inodes` (`-p`). Any failure says why.
     pub fn load(
         inputs: &crate::config::Inputs,
         walks: &[Walk],
+        inodes: bool,
+    ) -> Result<SocketIters, Unavailable> {
+        let wanted = Wanted {
+            inodes,
+            reject: inputs.bpf_reject,
+        };
+        Self::load_with(inputs, walks, |layout| program(layout, wanted))
+    }
+
+    /// Load programs that write nothing: what the kernel's walk alone
+    /// costs (the benchmark's `examples/iter_walk`).
+    pub fn load_empty(
+        inputs: &crate::config::Inputs,
+        walks: &[Walk],
+    ) -> Result<SocketIters, Unavailable> {
+        Self::load_with(inputs, walks, |_| vec![mov_imm(R0, 0), EXIT])
+    }
+
+    fn load_with(
+        inputs: &crate::config::Inputs,
+        walks: &[Walk],
+        emit: impl Fn(&Layout) -> Vec<super::bpf::Insn>,
     ) -> Result<SocketIters, Unavailable> {
         let layouts = with_kernel_btf(inputs, |btf| {
             walks
@@ -524,7 +592,7 @@ impl SocketIters {
         })?;
         let mut iters = SocketIters::default();
         for layout in layouts {
-            let insns = program(&layout, inputs.bpf_reject);
+            let insns = emit(&layout);
             let name = format!("nlstat_{}", layout.walk.name());
             let loaded =
                 IterProgram::load(&insns, layout.attach_btf_id, &name, layout.walk.name())?;
@@ -550,17 +618,13 @@ impl SocketIters {
         let Some(iter) = &mut self.loaded[walk as usize] else {
             return Ok(());
         };
-        let bytes = iter
-            .run_all(RECORD_SIZE)
-            .map_err(|e| crate::error::Error::Bpf {
-                option: "--view-source",
-                reason: e.0,
-            })?;
-        for record in records(bytes) {
-            if states & (1u32 << record.state.min(31)) != 0 {
-                each(&record)?;
+        iter.run_chunks(RECORD_SIZE, |bytes| {
+            for record in records(bytes) {
+                if states & (1u32 << record.state.min(31)) != 0 {
+                    each(&record)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

@@ -43,7 +43,7 @@ impl KernelCounts {
         let loaded = match refusal(config) {
             Some(why) => Err(why.to_string()),
             None if walks.is_empty() => return Ok(()),
-            None => SocketIters::load(&config.inputs, &walks).map_err(|e| e.0),
+            None => SocketIters::load(&config.inputs, &walks, config.programs).map_err(|e| e.0),
         };
         match loaded {
             Ok(iters) => {

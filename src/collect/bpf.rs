@@ -100,6 +100,7 @@ pub(crate) const R5: u8 = 5;
 pub(crate) const R6: u8 = 6;
 pub(crate) const R7: u8 = 7;
 pub(crate) const R8: u8 = 8;
+pub(crate) const R9: u8 = 9;
 pub(crate) const R10: u8 = 10;
 
 /// `struct bpf_attr` for BPF_PROG_LOAD, up to `log_true_size` (Linux 6.4);

@@ -19,7 +19,7 @@
 
 use super::bpf::{
     Asm, BPF_FUNC_SEQ_WRITE, EXIT, Field, IterProgram, JA, JEQ_IMM, JNE_IMM, R0, R1, R2, R3, R6,
-    R7, R8, R10, Unavailable, add_imm, call, check_ctx_args, field, load, mov, mov_imm, store,
+    R7, R8, R9, R10, Unavailable, add_imm, call, check_ctx_args, field, load, mov, mov_imm, store,
     store_imm, target, with_kernel_btf,
 };
 use super::btf::{Btf, Kind};
@@ -316,7 +316,6 @@ pub struct Wanted {
 /// Only what the sockets need is read: a listener's queues, TIME_WAIT's
 /// substate, unix's type, inodes as [`Wanted`] says.
 pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
-    const R9: u8 = 9;
     let mut a = Asm::default();
     let (exit, emit, timewait) = (a.label(), a.label(), a.label());
     a.push(mov(R6, R1)); // r6 = ctx
@@ -371,7 +370,6 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
             copy(&mut a, R8, l.max_ack_backlog, slot::MAX_ACK_BACKLOG);
             a.bind(queues);
         }
-        Walk::Udp if !wanted.inodes => a.jump(JA, 0, 0, emit),
         Walk::Udp => a.push(mov(R8, R7)),
         Walk::Unix => {
             a.push(mov(R8, R7));
@@ -379,18 +377,10 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
             a.push(store(R10, at(slot::EXTRA), R1, 1));
         }
     }
-    // the inode number, as sock_i_ino() reads it
-    a.push(load(R3, R8, l.sk_socket));
-    a.jump(JEQ_IMM, R3, 0, emit);
-    a.push(store_imm(R10, at(slot::ATTACHED), 4, 1));
-    if !wanted.inodes {
-        a.jump(JNE_IMM, R9, listen, emit);
+    // UDP without -p needs nothing of its full socket
+    if l.walk != Walk::Udp || wanted.inodes {
+        inode(&mut a, l, wanted, emit);
     }
-    a.push(add_imm(R3, l.socket_ino));
-    a.push(mov(R1, R10));
-    a.push(add_imm(R1, i32::from(at(slot::INODE))));
-    a.push(mov_imm(R2, 8));
-    a.push(call(PROBE_READ_KERNEL));
     a.jump(JA, 0, 0, emit);
     a.bind(timewait);
     if l.walk == Walk::Tcp {
@@ -411,6 +401,23 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
     a.push(mov_imm(R0, 0));
     a.push(EXIT);
     a.finish()
+}
+
+/// Whether a `struct socket` is attached (`r8`: the full socket) and,
+/// when wanted, its inode number as sock_i_ino() reads it.
+fn inode(a: &mut Asm, l: &Layout, wanted: Wanted, emit: usize) {
+    let listen = i32::from(tcp_state::LISTEN);
+    a.push(load(R3, R8, l.sk_socket));
+    a.jump(JEQ_IMM, R3, 0, emit);
+    a.push(store_imm(R10, at(slot::ATTACHED), 4, 1));
+    if !wanted.inodes {
+        a.jump(JNE_IMM, R9, listen, emit);
+    }
+    a.push(add_imm(R3, l.socket_ino));
+    a.push(mov(R1, R10));
+    a.push(add_imm(R1, i32::from(at(slot::INODE))));
+    a.push(mov_imm(R2, 8));
+    a.push(call(PROBE_READ_KERNEL));
 }
 
 /// One socket as the program wrote it.
@@ -475,6 +482,17 @@ impl Record {
             AF_INET => Some(false),
             AF_INET6 => Some(true),
             _ => None,
+        }
+    }
+
+    /// The state sock_diag's `idiag_states` mask is tested on: a
+    /// TIME_WAIT socket's substate (a FIN_WAIT2 one is selected by the
+    /// FIN_WAIT2 bit), a request socket's 12.
+    pub fn selected_state(&self, walk: Walk) -> u8 {
+        if walk == Walk::Tcp && self.state == tcp_state::TIME_WAIT && self.extra != 0 {
+            self.extra
+        } else {
+            self.state
         }
     }
 
@@ -607,8 +625,8 @@ impl SocketIters {
     }
 
     /// Walk `walk`'s table in the calling thread's namespace; `each` gets
-    /// every record whose kernel state is in `states` (sock_diag's
-    /// `idiag_states` test, on the state before it is reported).
+    /// every record whose state is in `states` (sock_diag's
+    /// `idiag_states` test; see [`Record::selected_state`]).
     pub fn walk(
         &mut self,
         walk: Walk,
@@ -620,7 +638,7 @@ impl SocketIters {
         };
         iter.run_chunks(RECORD_SIZE, |bytes| {
             for record in records(bytes) {
-                if states & (1u32 << record.state.min(31)) != 0 {
+                if states & (1u32 << record.selected_state(walk).min(31)) != 0 {
                     each(&record)?;
                 }
             }

@@ -28,4 +28,5 @@ mod routes;
 mod sockets;
 mod statistics;
 mod terminal;
-mod views;
+mod view_source;
+pub(crate) mod views;

@@ -48,12 +48,12 @@ print("READY", flush=True)
 sys.stdin.read()
 "#;
 
-struct Holder {
+pub(crate) struct Holder {
     child: Child,
 }
 
 impl Holder {
-    fn start(ns: &Namespace) -> Holder {
+    pub(crate) fn start(ns: &Namespace) -> Holder {
         let mut child = ns
             .command("python3", &["-c", LB_POPULATION])
             .stdin(Stdio::piped())
@@ -73,7 +73,7 @@ impl Drop for Holder {
     }
 }
 
-fn nlstat_json(ns: &Namespace, args: &[&str]) -> Vec<Value> {
+pub(crate) fn nlstat_json(ns: &Namespace, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = ns.run(nlstat(), &all);
@@ -569,7 +569,7 @@ fn netstat_state(ss_state: &str) -> Value {
 
 /// Counts by state of ss's rows (`ss -tanH` lists every socket of the
 /// table, as a view counts them).
-fn ss_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
+pub(crate) fn ss_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
     let text = String::from_utf8_lossy(&ns.run("ss", args).stdout).into_owned();
     let mut counts = BTreeMap::new();
     for line in text.lines() {
@@ -581,7 +581,7 @@ fn ss_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
 
 /// Counts by state of netstat -xan's rows (ss leaves out the sockets
 /// still in a listener's queue, netstat -a lists them).
-fn unix_counts_by_state(ns: &Namespace) -> BTreeMap<String, u64> {
+pub(crate) fn unix_counts_by_state(ns: &Namespace) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for row in netstat_rows(ns, &["-xan"]) {
         // unix  RefCnt [ flags ] Type State? I-Node Path?
@@ -597,7 +597,7 @@ fn unix_counts_by_state(ns: &Namespace) -> BTreeMap<String, u64> {
     counts
 }
 
-fn view_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
+pub(crate) fn view_counts_by_state(ns: &Namespace, args: &[&str]) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for o in nlstat_json(ns, args) {
         if matches!(o["kind"].as_str(), Some("count" | "summary")) {

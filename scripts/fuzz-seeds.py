@@ -170,6 +170,18 @@ def main():
                      (4194304, 1023, (1 << 63) + 5), (2, 7, 1 << 32)])
     for chunk in (16, 7, 255):
         add("task_file_records", bytes([chunk]) + recs)
+    # socket iterator records (src/collect/socket_iter.rs, slot): family,
+    # state, substate or unix type, uid, local port, remote port (network
+    # order), IPv4 addresses, a listener's queues, attached, inode, IPv6
+    # addresses
+    def socket_record(family, state, extra, inode, v6=b"\0" * 32):
+        return (struct.pack("=HBBIH", family, state, extra, 1000, 8080) +
+                struct.pack("!H", 40000) + bytes([10, 0, 0, 2, 127, 0, 0, 1]) +
+                struct.pack("=IIIQ", 3, 128, 1, inode) + v6)
+    add("socket_iter_records",
+        socket_record(2, 10, 0, 4242) + socket_record(2, 12, 0, 0) +
+        socket_record(2, 6, 5, 0) + socket_record(10, 1, 0, 1 << 40, bytes(range(32))) +
+        socket_record(1, 1, 5, 0) + b"\x01\x02")
 
     for target, items in seeds.items():
         directory = os.path.join(out, target)

@@ -689,6 +689,48 @@ pub fn btf(data: &[u8]) {
         assert!(!program(&layout, false).is_empty());
         let _ = program(&layout, true);
     }
+    socket_iter_layouts(&types);
+}
+
+/// The socket iterators' layouts and every program variant, when the blob
+/// describes them: a program always ends with its exit.
+fn socket_iter_layouts(types: &crate::collect::btf::Btf) {
+    use crate::collect::socket_iter::{Layout, Walk, Wanted, program};
+    for walk in [Walk::Tcp, Walk::Udp, Walk::Unix] {
+        let Ok(layout) = Layout::from_btf(types, walk) else {
+            continue;
+        };
+        for inodes in [false, true] {
+            for reject in [false, true] {
+                let p = program(&layout, Wanted { inodes, reject });
+                assert_eq!(p.last(), Some(&[0x95, 0, 0, 0, 0, 0, 0, 0]));
+            }
+        }
+    }
+}
+
+/// The socket iterators' seq-file bytes: every whole record read as an
+/// inet socket of each table and as a unix socket, never a panic, and the
+/// state a filter selects on is the reported one except for TIME_WAIT's
+/// substate and request sockets.
+pub fn socket_iter_records(data: &[u8]) {
+    use crate::collect::socket_iter::{RECORD_SIZE, Walk, records};
+    use crate::model::{InetProto, tcp_state};
+    let mut seen = 0;
+    for record in records(data) {
+        seen += 1;
+        for proto in [InetProto::Tcp, InetProto::Udp] {
+            let socket = record.inet_socket(proto);
+            assert_eq!(socket.is_v6(), record.is_v6() == Some(true));
+        }
+        let _ = record.unix_socket().state_word();
+        let selected = record.selected_state(Walk::Tcp);
+        let shown = record.inet_socket(InetProto::Tcp).state;
+        if record.state != tcp_state::NEW_SYN_RECV {
+            assert_eq!(selected, shown);
+        }
+    }
+    assert_eq!(seen, data.len() / RECORD_SIZE);
 }
 
 /// The iterator's seq-file bytes, read in chunks cut where the first byte

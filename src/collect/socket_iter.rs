@@ -646,3 +646,322 @@ impl SocketIters {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::btf::{self, tests::Builder};
+
+    /// A BTF with the three iterators' types, nested as Linux 6.18 nests
+    /// them (tcp_sock → inet_connection_sock → inet_sock → sock →
+    /// sock_common), at offsets of its own so that a wrong path shows.
+    fn kernel_like() -> Vec<u8> {
+        let mut b = Builder::new();
+        let u8_t = b.int("unsigned char", 1);
+        let u16_t = b.int("short unsigned int", 2);
+        let u32_t = b.int("unsigned int", 4);
+        let int = b.int("int", 4);
+        let ulong = b.int("long unsigned int", 8);
+        let uid_t = b.typedef("uid_t", u32_t);
+        let in6 = b.aggregate(false, "in6_addr", 16, &[("s6_addr32", u32_t, 0, 0)]);
+        let common = b.aggregate(
+            false,
+            "sock_common",
+            136,
+            &[
+                ("skc_daddr", u32_t, 0, 0),
+                ("skc_rcv_saddr", u32_t, 32, 0),
+                ("skc_dport", u16_t, 96, 0),
+                ("skc_num", u16_t, 112, 0),
+                ("skc_family", u16_t, 128, 0),
+                ("skc_state", u8_t, 144, 0),
+                ("skc_v6_daddr", in6, 448, 0),
+                ("skc_v6_rcv_saddr", in6, 576, 0),
+            ],
+        );
+        let inode = b.aggregate(false, "inode", 600, &[("i_ino", ulong, 512, 0)]);
+        let socket = b.aggregate(false, "socket", 128, &[("state", int, 0, 0)]);
+        b.aggregate(
+            false,
+            "socket_alloc",
+            768,
+            &[("socket", socket, 0, 0), ("vfs_inode", inode, 1024, 0)],
+        );
+        let socket_ptr = b.ptr(socket);
+        let sock = b.aggregate(
+            false,
+            "sock",
+            800,
+            &[
+                ("__sk_common", common, 0, 0),
+                ("sk_type", u16_t, 2160, 0),
+                ("sk_socket", socket_ptr, 2240, 0),
+                ("sk_ack_backlog", u32_t, 2400, 0),
+                ("sk_max_ack_backlog", u32_t, 2432, 0),
+            ],
+        );
+        let inet = b.aggregate(false, "inet_sock", 1000, &[("sk", sock, 0, 0)]);
+        let icsk = b.aggregate(
+            false,
+            "inet_connection_sock",
+            1400,
+            &[("icsk_inet", inet, 0, 0)],
+        );
+        b.aggregate(false, "tcp_sock", 2300, &[("inet_conn", icsk, 0, 0)]);
+        let udp = b.aggregate(false, "udp_sock", 1200, &[("inet", inet, 64, 0)]);
+        let unix = b.aggregate(false, "unix_sock", 1100, &[("sk", sock, 0, 0)]);
+        let tw = b.aggregate(
+            false,
+            "inet_timewait_sock",
+            200,
+            &[
+                ("__tw_common", common, 0, 0),
+                ("tw_substate", u8_t, 1152, 0),
+            ],
+        );
+        b.aggregate(false, "tcp_timewait_sock", 240, &[("tw_sk", tw, 0, 0)]);
+        let seq = b.aggregate(false, "seq_file", 8, &[("count", ulong, 0, 0)]);
+        let seq_ptr = b.ptr(seq);
+        let meta = b.aggregate(false, "bpf_iter_meta", 24, &[("seq", seq_ptr, 0, 0)]);
+        let meta_ptr = b.ptr(meta);
+        for (walk, member, target) in [
+            ("tcp", "sk_common", common),
+            ("udp", "udp_sk", udp),
+            ("unix", "unix_sk", unix),
+        ] {
+            let target_ptr = b.ptr(target);
+            let u_meta = b.aggregate(true, "", 8, &[("meta", meta_ptr, 0, 0)]);
+            let u_sock = b.aggregate(true, "", 8, &[(member, target_ptr, 0, 0)]);
+            b.aggregate(
+                false,
+                &format!("bpf_iter__{walk}"),
+                24,
+                &[
+                    ("", u_meta, 0, 0),
+                    ("", u_sock, 64, 0),
+                    ("uid", uid_t, 128, 0),
+                ],
+            );
+            b.func(
+                &format!("bpf_iter_{walk}"),
+                &[("meta", meta_ptr), (member, target_ptr), ("uid", uid_t)],
+                int,
+            );
+        }
+        b.build()
+    }
+
+    fn layout(walk: Walk) -> Layout {
+        let bytes = kernel_like();
+        let btf = btf::parse(&bytes).unwrap();
+        Layout::from_btf(&btf, walk).unwrap()
+    }
+
+    #[test]
+    fn layouts_follow_each_iterators_path_to_the_socket() {
+        let f = |offset, size| Field { offset, size };
+        let tcp = layout(Walk::Tcp);
+        assert_eq!((tcp.ctx_socket, tcp.ctx_uid), (f(8, 8), f(16, 4)));
+        // sock_common straight from the context
+        assert_eq!(tcp.state, f(18, 1));
+        assert_eq!((tcp.v6_daddr, tcp.v6_rcv_saddr), (56, 72));
+        // struct sock's fields from tcp_sock
+        assert_eq!(tcp.sk_socket, f(280, 8));
+        assert_eq!(tcp.ack_backlog, f(300, 4));
+        assert_eq!(tcp.tw_substate, f(144, 1));
+        assert_eq!(tcp.socket_ino, 128 + 64);
+        // udp_sock holds inet_sock 8 bytes in: every field moves with it
+        let udp = layout(Walk::Udp);
+        assert_eq!(udp.family, f(8 + 16, 2));
+        assert_eq!(udp.v6_rcv_saddr, 8 + 72);
+        assert_eq!(udp.max_ack_backlog, f(8 + 304, 4));
+        let unix = layout(Walk::Unix);
+        assert_eq!((unix.num, unix.sk_type), (f(14, 2), f(270, 2)));
+    }
+
+    #[test]
+    fn a_kernel_without_an_iterator_is_a_reason() {
+        let mut b = Builder::new();
+        b.int("int", 4);
+        let bytes = b.build();
+        let btf = btf::parse(&bytes).unwrap();
+        for walk in [Walk::Tcp, Walk::Udp, Walk::Unix] {
+            let reason = Layout::from_btf(&btf, walk).unwrap_err();
+            assert!(
+                reason.contains(&format!("no FUNC bpf_iter_{}", walk.name())),
+                "{reason}"
+            );
+        }
+    }
+
+    /// Every instruction reachable from the first (the verifier refuses
+    /// unreachable code), every jump forward and inside the program, the
+    /// last instruction an exit.
+    fn check_flow(p: &[super::super::bpf::Insn]) -> Result<(), String> {
+        let mut reached = vec![false; p.len()];
+        let mut todo = vec![0usize];
+        while let Some(pc) = todo.pop() {
+            if pc >= p.len() {
+                return Err(format!("falls off the end at {pc}"));
+            }
+            if std::mem::replace(&mut reached[pc], true) {
+                continue;
+            }
+            let i = p[pc];
+            let (class, op) = (i[0] & 0x07, i[0] & 0xf0);
+            let off = i16::from_le_bytes([i[2], i[3]]);
+            let target = pc as i64 + 1 + i64::from(off);
+            match (class, op) {
+                (0x05, 0x90) => {} // exit
+                (0x05, 0x80) => todo.push(pc + 1),
+                (0x05, 0x00) => todo.push(target as usize),
+                (0x05, _) => {
+                    if off <= 0 {
+                        return Err(format!("jump at {pc} is not forward"));
+                    }
+                    todo.extend([pc + 1, target as usize]);
+                }
+                _ => todo.push(pc + 1),
+            }
+        }
+        if let Some(pc) = reached.iter().position(|r| !r) {
+            return Err(format!("instruction {pc} is unreachable"));
+        }
+        if p.last() != Some(&EXIT) {
+            return Err("does not end with exit".into());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_program_variant_flows_to_its_exit() {
+        for walk in [Walk::Tcp, Walk::Udp, Walk::Unix] {
+            let l = layout(walk);
+            for inodes in [false, true] {
+                let p = program(
+                    &l,
+                    Wanted {
+                        inodes,
+                        reject: false,
+                    },
+                );
+                assert_eq!(check_flow(&p), Ok(()), "{walk:?} inodes={inodes}");
+                // the first load is the context's socket, at its BTF offset
+                assert_eq!(p[1], [0x79, 0x67, 8, 0, 0, 0, 0, 0], "{walk:?}");
+                let rejected = program(
+                    &l,
+                    Wanted {
+                        inodes,
+                        reject: true,
+                    },
+                );
+                assert_eq!(rejected.len(), p.len() - 1);
+            }
+        }
+        // reading inodes costs a helper call only when asked for
+        let calls = |p: Vec<super::super::bpf::Insn>| {
+            p.iter()
+                .filter(|i| i[0] == 0x85 && i32::from_le_bytes([i[4], i[5], i[6], i[7]]) == 113)
+                .count()
+        };
+        let udp = layout(Walk::Udp);
+        let wanted = |inodes| Wanted {
+            inodes,
+            reject: false,
+        };
+        assert_eq!(calls(program(&udp, wanted(false))), 0);
+        assert_eq!(calls(program(&udp, wanted(true))), 1);
+    }
+
+    /// A record laid out by hand as the program writes it (the CPU's byte
+    /// order, the remote port and addresses in the network's).
+    fn record(family: u16, state: u8, extra: u8, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+        let mut r = vec![0u8; RECORD_SIZE];
+        r[0..2].copy_from_slice(&family.to_ne_bytes());
+        r[2] = state;
+        r[3] = extra;
+        r[4..8].copy_from_slice(&1000u32.to_ne_bytes());
+        r[8..10].copy_from_slice(&8080u16.to_ne_bytes());
+        r[10..12].copy_from_slice(&40000u16.to_be_bytes());
+        r[12..16].copy_from_slice(&[10, 0, 0, 2]);
+        r[16..20].copy_from_slice(&[127, 0, 0, 1]);
+        r[20..24].copy_from_slice(&3u32.to_ne_bytes());
+        r[24..28].copy_from_slice(&128u32.to_ne_bytes());
+        r[28..32].copy_from_slice(&1u32.to_ne_bytes());
+        r[32..40].copy_from_slice(&((7u64 << 32) | 4242).to_ne_bytes());
+        fill(&mut r);
+        r
+    }
+
+    #[test]
+    fn records_read_as_sock_diag_reports_sockets() {
+        let mut bytes = record(2, tcp_state::LISTEN, 0, |_| {});
+        bytes.extend(record(2, tcp_state::NEW_SYN_RECV, 0, |_| {}));
+        bytes.extend(record(
+            2,
+            tcp_state::TIME_WAIT,
+            tcp_state::FIN_WAIT2,
+            |_| {},
+        ));
+        bytes.extend(record(10, tcp_state::ESTABLISHED, 0, |r| {
+            r[40..56].copy_from_slice(&Ipv6Addr::LOCALHOST.octets());
+            r[56..72].copy_from_slice(&Ipv4Addr::new(127, 0, 0, 1).to_ipv6_mapped().octets());
+        }));
+        bytes.extend([1, 2, 3]); // a partial record is not read
+        let got: Vec<Record> = records(&bytes).collect();
+        assert_eq!(got.len(), 4);
+        let listener = got[0].inet_socket(InetProto::Tcp);
+        assert_eq!(
+            (listener.local, listener.local_port),
+            (IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)
+        );
+        assert_eq!((listener.remote_port, listener.uid), (40000, 1000));
+        assert_eq!((listener.recv_q, listener.backlog), (3, 128));
+        // inet_diag_msg carries 32 bits of the inode
+        assert_eq!(listener.inode, 4242);
+        let request = got[1].inet_socket(InetProto::Tcp);
+        assert_eq!(
+            (request.state, request.uid, request.inode, request.backlog),
+            (tcp_state::SYN_RECV, 0, 0, 0)
+        );
+        let waiting = got[2].inet_socket(InetProto::Tcp);
+        assert_eq!((waiting.state, waiting.uid), (tcp_state::FIN_WAIT2, 0));
+        assert_eq!(got[2].selected_state(Walk::Tcp), tcp_state::FIN_WAIT2);
+        assert_eq!(got[1].selected_state(Walk::Tcp), tcp_state::NEW_SYN_RECV);
+        let v6 = got[3].inet_socket(InetProto::Tcp);
+        assert_eq!(v6.remote, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!(v6.local.to_string(), "::ffff:127.0.0.1");
+        assert_eq!((v6.recv_q, v6.backlog), (0, 0));
+        assert_eq!(got[3].is_v6(), Some(true));
+        assert_eq!(record(1, 7, 1, |_| {}).len(), RECORD_SIZE);
+    }
+
+    #[test]
+    fn unix_records_take_their_state_word_from_an_attached_socket() {
+        let listening = record(1, tcp_state::LISTEN, 1, |_| {});
+        let waiting = record(1, tcp_state::ESTABLISHED, 5, |r| r[28..40].fill(0));
+        let unread = record(1, tcp_state::ESTABLISHED, 2, |r| r[32..40].fill(0));
+        let words: Vec<(&str, &str)> = [listening, waiting, unread]
+            .iter()
+            .flat_map(|r| records(r))
+            .map(|r| {
+                let s = r.unix_socket();
+                (s.type_word(), s.state_word())
+            })
+            .collect();
+        // a connection not yet accepted has no struct socket: CONNECTING,
+        // as /proc/net/unix shows it; without -p only its presence is read
+        assert_eq!(
+            words,
+            [
+                ("STREAM", "LISTENING"),
+                ("SEQPACKET", "CONNECTING"),
+                ("DGRAM", "CONNECTED")
+            ]
+        );
+        assert_eq!(
+            records(&record(77, 1, 0, |_| {})).next().unwrap().is_v6(),
+            None
+        );
+    }
+}

@@ -44,6 +44,15 @@ from /proc while it runs), `-tan --record FILE --quiet` against `-tan`
 (CPU, and the file's bytes per socket the kernel dumped), and `-tan
 --replay FILE` against `-tan`.
 
+--kernel-counts measures issue 24's views counted in the kernel instead, on
+the default population (as root): the bare TCP dump (the floor), the TCP
+socket iterator's walk with a program that writes nothing and with
+nlstat's (examples/iter_walk), then `-tan --summary`, `-tan --group-by
+state,local_port`, `--summary` (every table), a tick of `-tan --summary
+--interval 0.2` and one exporter collection (`--textfile`), each with
+`--view-source bpf` and `--view-source netlink`: CPU and peak RSS, the
+ratios to the floor and to the netlink path.
+
 --baseline REV (a git revision, or the path of an nlstat binary) pairs
 two builds instead: REV is built in a worktree of its own (target dir
 `baseline/` beside the release one), then on the default population each
@@ -657,6 +666,94 @@ def continuous_modes(args, nlstat, floor):
     return lines
 
 
+def kernel_counts(args, nlstat, floor):
+    """Issue 24's bars on the default population; returns the report's
+    lines."""
+    walker = os.path.join(os.path.dirname(floor), "iter_walk")
+    loadgen, ready = start_loadgen(args)
+    ticks = 10 if args.small else 25
+    results = []
+    try:
+        sockets = int(subprocess.run(["ip", "netns", "exec", args.ns, floor, "tcp", "46", "shown"],
+                                     stdout=subprocess.PIPE, text=True, check=True).stdout)
+        log("bench: %d TCP sockets dumped" % sockets)
+
+        def one(label, cmd):
+            r = measure(args.ns, cmd, args.runs, args.slow_runs, args.timeout)
+            if r.failed or r.timeout:
+                sys.exit("bench: %s failed (%s)" % (label, r.failed or "timeout"))
+            log("bench: %-48s cpu %s rss %.1f MiB" % (label, fmt_s(r.cpus), max(r.rss) / 1024))
+            results.append((label, r))
+            return r
+
+        dump = one("bare dump `kernel_dump tcp 46 shown` (floor)",
+                   [floor, "tcp", "46", "shown"])
+        empty = one("walk alone `iter_walk tcp empty`", [walker, "tcp", "empty"])
+        walked = one("walk with nlstat's program `iter_walk tcp records`",
+                     [walker, "tcp", "records"])
+        pairs = []
+        for label, nargs in (("-tan --summary", ["-tan", "--summary"]),
+                             ("-tan --group-by state,local_port",
+                              ["-tan", "--group-by", "state,local_port"]),
+                             ("--summary", ["--summary"]),
+                             ("--textfile (one collection)",
+                              ["--textfile", "/tmp/nlstat-bench.prom"])):
+            bpf = one("`%s --view-source bpf`" % label,
+                      [nlstat, "--view-source", "bpf"] + nargs)
+            netlink = one("`%s --view-source netlink`" % label,
+                          [nlstat, "--view-source", "netlink"] + nargs)
+            pairs.append((label, bpf, netlink))
+        per_tick = {}
+        for source in ("bpf", "netlink"):
+            r = Result()
+            for _ in range(max(1, args.runs // 2)):
+                once = run_once(args.ns, [nlstat, "--view-source", source, "-tan", "--summary",
+                                          "--interval", "0.2", "--count", str(ticks)],
+                                args.timeout * ticks)
+                if once is None or once[3] != 0:
+                    sys.exit("bench: -tan --summary --interval 0.2 (%s) failed" % source)
+                r.add(once[0] / ticks, once[1] / ticks, once[2])
+            log("bench: a tick of -tan --summary --interval 0.2, %s: cpu %s" %
+                (source, fmt_s(r.cpus)))
+            per_tick[source] = r
+    finally:
+        loadgen.stdin.close()
+        loadgen.wait()
+    lines = ["## Views counted in the kernel (issue 24)\n",
+             "- machine: nproc %d, kernel %s, %s" %
+             (os.cpu_count(), platform.release(), platform.machine()),
+             "- population (loadgen READY): " +
+             " ".join("%s=%s" % (k, ready[k]) for k in
+                      ("workers", "tcp", "tcp6", "listen", "udp", "unix", "sockets")),
+             "- TCP sockets the kernel dumps for -tan (`kernel_dump tcp 46 shown`): %d" % sockets,
+             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+             "- each command as `ip netns exec %s CMD >/dev/null`; medians of %d runs "
+             "(wall and CPU from wait4, peak RSS from GNU time)" % (args.ns, args.runs),
+             "",
+             "| command | wall s median (min–max) | CPU s median (min–max) | peak RSS MiB |",
+             "|---|---|---|---|"]
+    for label, r in results:
+        lines.append("| %s | %s | %s | %.1f |" %
+                     (label, fmt_s(r.walls), fmt_s(r.cpus), max(r.rss) / 1024))
+    for source, r in per_tick.items():
+        lines.append("| a tick of `-tan --summary --interval 0.2 --count %d --view-source %s` "
+                     "| - | %s | %.1f |" % (ticks, source, fmt_s(r.cpus), max(r.rss) / 1024))
+    lines.append("")
+    lines.append("- the walk alone (a program that writes nothing): %s x the CPU of the bare "
+                 "dump; with nlstat's program and its records read back: %s x" %
+                 (ratio(empty.cpu(), dump.cpu()), ratio(walked.cpu(), dump.cpu())))
+    for label, bpf, netlink in pairs:
+        lines.append("- `%s`: from the iterators %s x the CPU of the bare dump, %s x the same "
+                     "view from sock_diag; peak RSS %.1f MiB (sock_diag: %.1f)" %
+                     (label, ratio(bpf.cpu(), dump.cpu()), ratio(bpf.cpu(), netlink.cpu()),
+                      max(bpf.rss) / 1024, max(netlink.rss) / 1024))
+    lines.append("- a tick of `-tan --summary --interval 0.2`: %s x the bare dump's CPU, %s x "
+                 "the same tick from sock_diag" %
+                 (ratio(per_tick["bpf"].cpu(), dump.cpu()),
+                  ratio(per_tick["bpf"].cpu(), per_tick["netlink"].cpu())))
+    return lines
+
+
 def build_baseline(rev):
     """The nlstat binary of `rev`: a path to a binary as it is, else the
     git revision built in a detached worktree of its own (removed after)."""
@@ -820,6 +917,8 @@ def main():
                         help="measure --interval, --record and --replay instead (see above)")
     parser.add_argument("--rss-ticks", type=int, default=1000,
                         help="ticks of the --continuous RSS run (default 1000)")
+    parser.add_argument("--kernel-counts", action="store_true",
+                        help="issue 24: views from the BPF socket iterators against sock_diag")
     parser.add_argument("--many-keys", action="store_true",
                         help="only --group-by with many distinct keys against -tan (see above)")
     args = parser.parse_args()
@@ -870,8 +969,10 @@ def main():
     for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
-    if args.many_keys or args.baseline or args.events or args.continuous:
-        if args.continuous:
+    if args.many_keys or args.baseline or args.events or args.continuous or args.kernel_counts:
+        if args.kernel_counts:
+            lines = kernel_counts(args, nlstat, floor)
+        elif args.continuous:
             lines = continuous_modes(args, nlstat, floor)
         elif args.events:
             lines = events_storm(args, nlstat, os.path.join(release, "examples", "churn"))

@@ -245,6 +245,14 @@ impl<'a> Btf<'a> {
         Some(&rest[..end])
     }
 
+    /// Whether the string at `offset` is `name`, without looking for its
+    /// end first (a scan of every type's name otherwise dominates
+    /// [`find_each`](Self::find_each)).
+    fn string_is(&self, offset: u32, name: &[u8]) -> bool {
+        let end = offset as usize + name.len();
+        self.strings.get(offset as usize..end) == Some(name) && self.strings.get(end) == Some(&0)
+    }
+
     pub fn kind(&self, id: u32) -> Option<Kind> {
         let (_, info, _, _) = self.header(id)?;
         Kind::from_raw((info >> 24) & 0x1f)
@@ -277,9 +285,11 @@ impl<'a> Btf<'a> {
             if !wanted.iter().any(|(k, _)| *k == kind) {
                 continue;
             }
-            let name = self.name(id);
+            let Some((name_off, ..)) = self.header(id) else {
+                continue;
+            };
             for (i, (k, n)) in wanted.iter().enumerate() {
-                if *k == kind && name == Some(n.as_bytes()) {
+                if *k == kind && self.string_is(name_off, n.as_bytes()) {
                     found[i].push(id);
                 }
             }

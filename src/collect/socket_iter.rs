@@ -170,28 +170,89 @@ fn in6_at(btf: &Btf, (base, id): (u32, u32), name: &str) -> Result<i16, String> 
         .map_err(|_| format!("BTF: sock_common.{name} lies beyond a load's reach"))
 }
 
-/// The one struct named `name` the kernel defines.
-fn named_struct(btf: &Btf, name: &str) -> Result<u32, String> {
-    let found = btf.find_each(&[(Kind::Struct, name)]);
-    found[0]
-        .first()
-        .copied()
-        .ok_or_else(|| format!("BTF: no struct {name}"))
+/// The BTF ids layouts start from, found in one scan of the kernel's
+/// types (about 150 000 of them: a scan per name would cost more than a
+/// small host's whole walk).
+struct Roots {
+    /// Per walk asked for: FUNC `bpf_iter_<walk>` and every struct
+    /// `bpf_iter__<walk>`.
+    iterators: Vec<(Vec<u32>, Vec<u32>)>,
+    tcp_sock: Option<u32>,
+    tcp_timewait_sock: Option<u32>,
+    socket_alloc: Option<u32>,
+}
+
+impl Roots {
+    fn find(btf: &Btf, walks: &[Walk]) -> Roots {
+        let names: Vec<(String, String)> = walks
+            .iter()
+            .map(|w| {
+                (
+                    format!("bpf_iter_{}", w.name()),
+                    format!("bpf_iter__{}", w.name()),
+                )
+            })
+            .collect();
+        let mut wanted: Vec<(Kind, &str)> = vec![
+            (Kind::Struct, "tcp_sock"),
+            (Kind::Struct, "tcp_timewait_sock"),
+            (Kind::Struct, "socket_alloc"),
+        ];
+        for (func, ctx) in &names {
+            wanted.extend([(Kind::Func, func.as_str()), (Kind::Struct, ctx.as_str())]);
+        }
+        let mut found = btf.find_each(&wanted).into_iter();
+        let mut first = || found.next().and_then(|ids| ids.first().copied());
+        let (tcp_sock, tcp_timewait_sock, socket_alloc) = (first(), first(), first());
+        let iterators = found
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+            .collect();
+        Roots {
+            iterators,
+            tcp_sock,
+            tcp_timewait_sock,
+            socket_alloc,
+        }
+    }
+}
+
+fn struct_named(id: Option<u32>, name: &str) -> Result<u32, String> {
+    id.ok_or_else(|| format!("BTF: no struct {name}"))
 }
 
 impl Layout {
     /// Read every offset `walk`'s program needs from a kernel's BTF.
     pub fn from_btf(btf: &Btf, walk: Walk) -> Result<Layout, String> {
+        Self::all_from_btf(btf, &[walk]).map(|mut all| all.remove(0))
+    }
+
+    /// The layouts of several walks, from one scan of the BTF's names.
+    pub fn all_from_btf(btf: &Btf, walks: &[Walk]) -> Result<Vec<Layout>, String> {
+        let roots = Roots::find(btf, walks);
+        walks
+            .iter()
+            .zip(&roots.iterators)
+            .map(|(&walk, (funcs, ctxs))| Self::from_roots(btf, walk, &roots, (funcs, ctxs)))
+            .collect()
+    }
+
+    fn from_roots(
+        btf: &Btf,
+        walk: Walk,
+        roots: &Roots,
+        (funcs, ctxs): (&[u32], &[u32]),
+    ) -> Result<Layout, String> {
         let func_name = format!("bpf_iter_{}", walk.name());
         let ctx_name = format!("bpf_iter__{}", walk.name());
-        let found = btf.find_each(&[(Kind::Func, &func_name), (Kind::Struct, &ctx_name)]);
-        let func = *found[0].first().ok_or_else(|| {
+        let func = *funcs.first().ok_or_else(|| {
             format!(
                 "BTF: no FUNC {func_name} (a kernel without the {} iterator)",
                 walk.name()
             )
         })?;
-        let ctx = match found[1].as_slice() {
+        let ctx = match ctxs {
             [one] => *one,
             [] => return Err(format!("BTF: no struct {ctx_name}")),
             _ => return Err(format!("BTF: struct {ctx_name} is defined twice")),
@@ -214,7 +275,7 @@ impl Layout {
         let full = match walk {
             Walk::Tcp => nested(
                 btf,
-                named_struct(btf, "tcp_sock")?,
+                struct_named(roots.tcp_sock, "tcp_sock")?,
                 "tcp_sock",
                 &["inet_conn", "icsk_inet", "sk"],
             )?,
@@ -231,13 +292,12 @@ impl Layout {
         let sock = |name: &str, size: u8| field_at(btf, full, ("sock", name), size);
         let tw = nested(
             btf,
-            named_struct(btf, "tcp_timewait_sock")?,
+            struct_named(roots.tcp_timewait_sock, "tcp_timewait_sock")?,
             "tcp_timewait_sock",
             &["tw_sk"],
         )?;
-        let socket_alloc = named_struct(btf, "socket_alloc")?;
-        let (vfs_inode, _) = nested(btf, socket_alloc, "socket_alloc", &["vfs_inode"])?;
-        let inode = nested(btf, socket_alloc, "socket_alloc", &["vfs_inode"])?.1;
+        let socket_alloc = struct_named(roots.socket_alloc, "socket_alloc")?;
+        let (vfs_inode, inode) = nested(btf, socket_alloc, "socket_alloc", &["vfs_inode"])?;
         let (i_ino, _) = field(btf, inode, "inode", "i_ino")?;
         if ctx_meta.size != 8
             || ctx_socket.size != 8
@@ -602,12 +662,7 @@ impl SocketIters {
         walks: &[Walk],
         emit: impl Fn(&Layout) -> Vec<super::bpf::Insn>,
     ) -> Result<SocketIters, Unavailable> {
-        let layouts = with_kernel_btf(inputs, |btf| {
-            walks
-                .iter()
-                .map(|&w| Layout::from_btf(btf, w))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
+        let layouts = with_kernel_btf(inputs, |btf| Layout::all_from_btf(btf, walks))?;
         let mut iters = SocketIters::default();
         for layout in layouts {
             let insns = emit(&layout);

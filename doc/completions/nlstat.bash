@@ -23,7 +23,7 @@ _nlstat_options() {
 
     case "${cmd}" in
         nlstat)
-            opts="-A -C -F -M -a -c -d -e -g -h -i -l -n -N -o -p -r -s -S -t -u -U -v -V -W -T -w -x -6 -4 -2 -f -Z --protocol --cache --fib --masquerade --all --continuous --extend --groups --help --interfaces --listening --numeric --numeric-hosts --numeric-ports --numeric-users --symbolic --timers --program --programs --route --statistics --sctp --tcp --udp --udplite --verbose --version --wide --notrim --raw --unix --inet6 --inet --l2cap --rfcomm --context --ax25 --ip --ipx --appletalk --netrom --ddp --tcpip --econet --x25 --rose --ash --bluetooth --source --pid-source --json --info --interval --count --record --quiet --replay --events --events-buffer --group-by --top --sort --summary --listeners --ephemeral --serve --textfile --min-interval --max-series --netns --all-netns"
+            opts="-A -C -F -M -a -c -d -e -g -h -i -l -n -N -o -p -r -s -S -t -u -U -v -V -W -T -w -x -6 -4 -2 -f -Z --protocol --cache --fib --masquerade --all --continuous --extend --groups --help --interfaces --listening --numeric --numeric-hosts --numeric-ports --numeric-users --symbolic --timers --program --programs --route --statistics --sctp --tcp --udp --udplite --verbose --version --wide --notrim --raw --unix --inet6 --inet --l2cap --rfcomm --context --ax25 --ip --ipx --appletalk --netrom --ddp --tcpip --econet --x25 --rose --ash --bluetooth --source --pid-source --view-source --json --info --interval --count --record --quiet --replay --events --events-buffer --group-by --top --sort --summary --listeners --ephemeral --serve --textfile --min-interval --max-series --netns --all-netns"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -43,6 +43,10 @@ _nlstat_options() {
                     ;;
                 --pid-source)
                     COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --view-source)
+                    COMPREPLY=($(compgen -W "auto bpf netlink" -- "${cur}"))
                     return 0
                     ;;
                 --interval)
@@ -169,7 +173,7 @@ _nlstat_options() {
 # after the options, the filter words, and states after state/exclude.
 _nlstat_takes_value() {
     case "$1" in
-        -A|--protocol|--source|--pid-source|--interval|--count|--record|--replay|--events-buffer|--group-by|--top|--sort|--serve|--textfile|--min-interval|--max-series|--netns) return 0 ;;
+        -A|--protocol|--source|--pid-source|--view-source|--interval|--count|--record|--replay|--events-buffer|--group-by|--top|--sort|--serve|--textfile|--min-interval|--max-series|--netns) return 0 ;;
         --*) return 1 ;;
         -*A) return 0 ;;
     esac

@@ -1,6 +1,6 @@
 # Values clap_complete cannot describe (generated from nlstat's code).
 function __nlstat_takes_value
-    contains -- $argv[1] -A --protocol --source --pid-source --interval --count --record --replay --events-buffer --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
+    contains -- $argv[1] -A --protocol --source --pid-source --view-source --interval --count --record --replay --events-buffer --group-by --top --sort --serve --textfile --min-interval --max-series --netns; or string match -qr -- '^-[^-]*A$' $argv[1]
 end
 
 function __nlstat_group_by_keys
@@ -64,6 +64,9 @@ proc\t''"
 complete -c nlstat -l pid-source -d 'where -p finds socket owners: auto, bpf or proc' -r -f -a "auto\t''
 bpf\t''
 proc\t''"
+complete -c nlstat -l view-source -d 'where views count sockets: auto, bpf or netlink' -r -f -a "auto\t''
+bpf\t''
+netlink\t''"
 complete -c nlstat -l interval -d 'repeat every SECONDS on a fixed schedule (implies -c)' -r -f
 complete -c nlstat -l count -d 'stop after N ticks, status 0 (implies -c)' -r -f
 complete -c nlstat -l record -d 'keep what each tick received from the kernel in FILE' -r -F

@@ -49,7 +49,7 @@ pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
 /// Forms of the command line nlstat adds to netstat's usage lines.
 const OWN_SYNOPSIS: &[&str] = &[
     "nlstat [-vWnNcaeolp] [<Socket> ...] [--json] [--source SOURCE] [--pid-source SOURCE] [--netns NAME|PATH | --all-netns] [FILTER ...]",
-    "nlstat [<Socket> ...] {--group-by KEYS [--top N] | --summary | --listeners | --ephemeral} [-c] [--json] [FILTER ...]",
+    "nlstat [<Socket> ...] {--group-by KEYS [--top N] | --summary | --listeners | --ephemeral} [-c] [--json] [--view-source SOURCE] [FILTER ...]",
     "nlstat {--serve [ADDR:]PORT [--min-interval SECONDS] | --textfile PATH [-c]} [--max-series N] [<Socket> ...] [FILTER ...]",
 ];
 

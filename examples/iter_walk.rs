@@ -24,7 +24,7 @@ fn main() {
     let loaded = if empty {
         SocketIters::load_empty(&inputs, &[walk])
     } else {
-        SocketIters::load(&inputs, &[walk], false)
+        SocketIters::load(&inputs, &[walk], (false, false))
     };
     let mut iters = loaded.unwrap_or_else(|e| {
         eprintln!("iter_walk: {e}");

@@ -178,7 +178,12 @@ def main():
         return (struct.pack("=HBBIH", family, state, extra, 1000, 8080) +
                 struct.pack("!H", 40000) + bytes([10, 0, 0, 2, 127, 0, 0, 1]) +
                 struct.pack("=IIIQ", 3, 128, 1, inode) + v6)
-    add("socket_iter_records",
+    # the first byte: 0 plain records, 1 with the 104-byte info block
+    info = struct.pack("=16I", *range(1000, 1016)) + struct.pack("=4Q", 1 << 33, 7, 8, 9) + \
+        struct.pack("=II", 1, 0)
+    add("socket_iter_records", b"\x01" + socket_record(2, 1, 0, 1) + info +
+        socket_record(2, 6, 5, 0) + b"\0" * 104)
+    add("socket_iter_records", b"\x00" +
         socket_record(2, 10, 0, 4242) + socket_record(2, 12, 0, 0) +
         socket_record(2, 6, 5, 0) + socket_record(10, 1, 0, 1 << 40, bytes(range(32))) +
         socket_record(1, 1, 5, 0) + b"\x01\x02")

@@ -700,11 +700,14 @@ fn socket_iter_layouts(types: &crate::collect::btf::Btf) {
         let Ok(layout) = Layout::from_btf(types, walk) else {
             continue;
         };
-        for inodes in [false, true] {
-            for reject in [false, true] {
-                let p = program(&layout, Wanted { inodes, reject });
-                assert_eq!(p.last(), Some(&[0x95, 0, 0, 0, 0, 0, 0, 0]));
-            }
+        for bits in 0..8u8 {
+            let wanted = Wanted {
+                inodes: bits & 1 != 0,
+                info: bits & 2 != 0,
+                reject: bits & 4 != 0,
+            };
+            let p = program(&layout, wanted);
+            assert_eq!(p.last(), Some(&[0x95, 0, 0, 0, 0, 0, 0, 0]));
         }
     }
 }
@@ -714,11 +717,18 @@ fn socket_iter_layouts(types: &crate::collect::btf::Btf) {
 /// state a filter selects on is the reported one except for TIME_WAIT's
 /// substate and request sockets.
 pub fn socket_iter_records(data: &[u8]) {
-    use crate::collect::socket_iter::{RECORD_SIZE, Walk, records};
+    use crate::collect::socket_iter::{ExtBuffer, Walk, record_size, records};
     use crate::model::{InetProto, tcp_state};
+    // the first byte chooses the record size: with the info block or not
+    let Some((&choice, data)) = data.split_first() else {
+        return;
+    };
+    let size = record_size(choice & 1 != 0);
+    let mut buffer = ExtBuffer::default();
     let mut seen = 0;
-    for record in records(data) {
+    for record in records(data, size) {
         seen += 1;
+        let _ = record.ext(&mut buffer);
         for proto in [InetProto::Tcp, InetProto::Udp] {
             let socket = record.inet_socket(proto);
             assert_eq!(socket.is_v6(), record.is_v6() == Some(true));
@@ -730,7 +740,7 @@ pub fn socket_iter_records(data: &[u8]) {
             assert_eq!(selected, shown);
         }
     }
-    assert_eq!(seen, data.len() / RECORD_SIZE);
+    assert_eq!(seen, data.len() / size);
 }
 
 /// The iterator's seq-file bytes, read in chunks cut where the first byte

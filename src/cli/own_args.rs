@@ -38,8 +38,9 @@ pub struct NlstatArgs {
     /// and the kernel has BTF and the iterators, and from sock_diag
     /// otherwise (-v says why); bpf fails when an iterator cannot be used,
     /// with the kernel's reason; netlink always asks sock_diag. The counts
-    /// are the same either way. --info, a unix name pattern and the other
-    /// tables count from sock_diag.
+    /// are the same either way. With --info, TCP's health is read by the
+    /// program too; UDP and unix then count from sock_diag, and so do the
+    /// other tables and unix with a name pattern.
     #[arg(long = "view-source", value_name = "SOURCE", value_parser = Words(&["auto", "bpf", "netlink"]))]
     pub view_source: Option<String>,
     /// JSON Lines: one object per row, no headers

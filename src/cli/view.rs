@@ -242,9 +242,7 @@ fn refuse_view_source(raw: &RawArgs, view: Option<&View>) -> Result<(), String> 
     if source != "bpf" {
         return Ok(());
     }
-    let other = if own.info > 0 {
-        Some("--info (tcp_info comes from sock_diag)")
-    } else if own.source.as_deref() == Some("proc") {
+    let other = if own.source.as_deref() == Some("proc") {
         Some("--source proc")
     } else if own.record.is_some() || own.replay.is_some() {
         Some("--record or --replay (a recording keeps sock_diag's replies)")

@@ -23,7 +23,7 @@ use super::bpf::{
     store_imm, target, with_kernel_btf,
 };
 use super::btf::{Btf, Kind};
-use crate::model::{InetProto, InetSocket, UnixSocket, tcp_state};
+use crate::model::{InetProto, InetSocket, SocketExt, UnixSocket, tcp_state};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// One iterator: the table it walks.
@@ -96,10 +96,59 @@ pub struct Layout {
     /// From a `struct socket` to its inode number (`SOCK_INODE()`: the
     /// inode that follows it in `struct socket_alloc`).
     pub socket_ino: i32,
+    /// TCP, for `--info`: the `tcp_sock` and `struct sock` fields
+    /// tcp_get_info() and the memory info read, in [`INFO_FIELDS`]' order,
+    /// from the `tcp_sock` pointer; `None` for other walks, and for a
+    /// kernel that lacks one of them (then only `--info` cannot count here).
+    pub info: Option<[Field; INFO_FIELDS.len()]>,
 }
+
+/// What `--info`'s health needs of a TCP socket, as (struct, member):
+/// tcp_info's members come from these as tcp_get_info() computes them,
+/// and the queues as sock_diag computes them ([`Record::ext`]). Their
+/// order is their order in the record's info block.
+pub const INFO_FIELDS: [(&str, &str); 20] = [
+    ("tcp_sock", "srtt_us"),
+    ("tcp_sock", "mss_cache"),
+    ("tcp_sock", "packets_out"),
+    ("tcp_sock", "snd_cwnd"),
+    ("tcp_sock", "retrans_out"),
+    ("tcp_sock", "total_retrans"),
+    ("tcp_sock", "lost_out"),
+    ("tcp_sock", "snd_wnd"),
+    ("tcp_sock", "write_seq"),
+    ("tcp_sock", "snd_nxt"),
+    ("tcp_sock", "snd_una"),
+    ("tcp_sock", "rcv_nxt"),
+    ("tcp_sock", "copied_seq"),
+    ("sock", "sk_sndbuf"),
+    ("sock", "sk_wmem_queued"),
+    ("sock", "sk_drops"),
+    ("tcp_sock", "bytes_sent"),
+    ("tcp_sock", "bytes_acked"),
+    ("tcp_sock", "bytes_received"),
+    ("tcp_sock", "bytes_retrans"),
+];
+
+/// The info block's u32 fields come first, then the u64 ones.
+const INFO_U32S: usize = 16;
 
 /// Bytes per record; see [`Record`].
 pub const RECORD_SIZE: usize = 72;
+
+/// Bytes of the info block that follows a record with `--info`: the
+/// [`INFO_FIELDS`] (16 u32, 4 u64), then a u32 that is 1 when they were
+/// read (a full socket) and 4 bytes of padding.
+pub const INFO_SIZE: usize = INFO_U32S * 4 + (INFO_FIELDS.len() - INFO_U32S) * 8 + 8;
+
+/// Bytes per record of a program: with the info block or without.
+pub fn record_size(info: bool) -> usize {
+    if info {
+        RECORD_SIZE + INFO_SIZE
+    } else {
+        RECORD_SIZE
+    }
+}
 
 /// `BPF_FUNC_probe_read_kernel`, `BPF_FUNC_skc_to_tcp_sock`,
 /// `BPF_FUNC_skc_to_tcp_timewait_sock` (uapi/linux/bpf.h).
@@ -218,6 +267,22 @@ impl Roots {
     }
 }
 
+/// [`INFO_FIELDS`] from a `tcp_sock` pointer (`sock` at `full`).
+fn info_fields(
+    btf: &Btf,
+    roots: &Roots,
+    full: (u32, u32),
+) -> Result<[Field; INFO_FIELDS.len()], String> {
+    let tcp_sock = (0, struct_named(roots.tcp_sock, "tcp_sock")?);
+    let mut fields = [Field { offset: 0, size: 4 }; INFO_FIELDS.len()];
+    for (i, (owner, name)) in INFO_FIELDS.iter().enumerate() {
+        let size = if i < INFO_U32S { 4 } else { 8 };
+        let base = if *owner == "sock" { full } else { tcp_sock };
+        fields[i] = field_at(btf, base, (owner, name), size)?;
+    }
+    Ok(fields)
+}
+
 fn struct_named(id: Option<u32>, name: &str) -> Result<u32, String> {
     id.ok_or_else(|| format!("BTF: no struct {name}"))
 }
@@ -328,6 +393,10 @@ impl Layout {
             sk_type: sock("sk_type", 2)?,
             tw_substate: field_at(btf, tw, ("inet_timewait_sock", "tw_substate"), 1)?,
             socket_ino: (vfs_inode + i_ino.offset as u32) as i32,
+            info: match walk {
+                Walk::Tcp => info_fields(btf, roots, full).ok(),
+                _ => None,
+            },
         })
     }
 }
@@ -353,9 +422,9 @@ mod slot {
     pub const V6_RCV_SADDR: i16 = 56; // [u8; 16]
 }
 
-/// The stack offset of a record slot.
-fn at(slot: i16) -> i16 {
-    slot - RECORD_SIZE as i16
+/// Where a record of `size` bytes starts on the program's stack.
+fn base(size: usize) -> i16 {
+    -(size as i16)
 }
 
 /// What a program is asked to write beyond every socket's addresses,
@@ -367,6 +436,8 @@ pub struct Wanted {
     /// `struct socket` is attached (unix's state word depends on it).
     /// Reading an inode costs a cache miss per socket.
     pub inodes: bool,
+    /// TCP's info block (`--info`): what health needs of a full socket.
+    pub info: bool,
     /// Leave out the null check of the context's socket: the verifier
     /// must refuse the program (tests of the fallback use that).
     pub reject: bool,
@@ -374,8 +445,12 @@ pub struct Wanted {
 
 /// The program: one record per socket, written with `bpf_seq_write`.
 /// Only what the sockets need is read: a listener's queues, TIME_WAIT's
-/// substate, unix's type, inodes as [`Wanted`] says.
+/// substate, unix's type, inodes and TCP's info block as [`Wanted`] says.
 pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
+    let info_fields = l.info.filter(|_| wanted.info && l.walk == Walk::Tcp);
+    let info = info_fields.is_some();
+    let size = record_size(info);
+    let at = |slot: i16| base(size) + slot;
     let mut a = Asm::default();
     let (exit, emit, timewait) = (a.label(), a.label(), a.label());
     a.push(mov(R6, R1)); // r6 = ctx
@@ -384,14 +459,19 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
         a.jump(JEQ_IMM, R7, 0, exit); // the last call has no socket
     }
     // the slots only some sockets fill start at zero
-    for (slot, size) in [
+    for (slot, width) in [
         (slot::EXTRA, 1),
         (slot::ACK_BACKLOG, 4),
         (slot::MAX_ACK_BACKLOG, 4),
         (slot::ATTACHED, 4),
         (slot::INODE, 8),
     ] {
-        a.push(store_imm(R10, at(slot), size, 0));
+        a.push(store_imm(R10, at(slot), width, 0));
+    }
+    if info {
+        for word in (RECORD_SIZE..size).step_by(8) {
+            a.push(store_imm(R10, at(word as i16), 8, 0));
+        }
     }
     let copy = |a: &mut Asm, from: u8, f: Field, to: i16| {
         a.push(load(R1, from, f));
@@ -417,13 +497,21 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
     match l.walk {
         Walk::Tcp => {
             a.jump(JEQ_IMM, R9, i32::from(tcp_state::TIME_WAIT), timewait);
-            if !wanted.inodes {
+            if !wanted.inodes && !info {
                 a.jump(JNE_IMM, R9, listen, emit);
             }
             a.push(mov(R1, R7));
             a.push(call(SKC_TO_TCP_SOCK));
             a.push(mov(R8, R0));
             a.jump(JEQ_IMM, R8, 0, emit); // a request socket
+            if let Some(fields) = info_fields {
+                let mut offset = RECORD_SIZE as i16;
+                for f in fields {
+                    copy(&mut a, R8, f, offset);
+                    offset += i16::from(f.size);
+                }
+                a.push(store_imm(R10, at(offset), 4, 1)); // read
+            }
             let queues = a.label();
             a.jump(JNE_IMM, R9, listen, queues);
             copy(&mut a, R8, l.ack_backlog, slot::ACK_BACKLOG);
@@ -439,7 +527,7 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
     }
     // UDP without -p needs nothing of its full socket
     if l.walk != Walk::Udp || wanted.inodes {
-        inode(&mut a, l, wanted, emit);
+        inode(&mut a, l, wanted, size, emit);
     }
     a.jump(JA, 0, 0, emit);
     a.bind(timewait);
@@ -454,8 +542,8 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
     a.push(load(R1, R6, l.ctx_meta));
     a.push(load(R1, R1, l.meta_seq));
     a.push(mov(R2, R10));
-    a.push(add_imm(R2, -(RECORD_SIZE as i32)));
-    a.push(mov_imm(R3, RECORD_SIZE as i32));
+    a.push(add_imm(R2, i32::from(base(size))));
+    a.push(mov_imm(R3, size as i32));
     a.push(call(BPF_FUNC_SEQ_WRITE));
     a.bind(exit);
     a.push(mov_imm(R0, 0));
@@ -465,17 +553,17 @@ pub fn program(l: &Layout, wanted: Wanted) -> Vec<super::bpf::Insn> {
 
 /// Whether a `struct socket` is attached (`r8`: the full socket) and,
 /// when wanted, its inode number as sock_i_ino() reads it.
-fn inode(a: &mut Asm, l: &Layout, wanted: Wanted, emit: usize) {
+fn inode(a: &mut Asm, l: &Layout, wanted: Wanted, size: usize, emit: usize) {
     let listen = i32::from(tcp_state::LISTEN);
     a.push(load(R3, R8, l.sk_socket));
     a.jump(JEQ_IMM, R3, 0, emit);
-    a.push(store_imm(R10, at(slot::ATTACHED), 4, 1));
+    a.push(store_imm(R10, base(size) + slot::ATTACHED, 4, 1));
     if !wanted.inodes {
         a.jump(JNE_IMM, R9, listen, emit);
     }
     a.push(add_imm(R3, l.socket_ino));
     a.push(mov(R1, R10));
-    a.push(add_imm(R1, i32::from(at(slot::INODE))));
+    a.push(add_imm(R1, i32::from(base(size) + slot::INODE)));
     a.push(mov_imm(R2, 8));
     a.push(call(PROBE_READ_KERNEL));
 }
@@ -501,12 +589,59 @@ pub struct Record {
     pub inode: u64,
     pub v6_daddr: [u8; 16],
     pub v6_rcv_saddr: [u8; 16],
+    /// TCP with `--info`, a full socket: its [`INFO_FIELDS`].
+    pub info: Option<InfoBlock>,
 }
 
-/// The whole records in `bytes`; a partial one at the end is ignored (the
-/// reader refuses a walk that ends inside a record). Never panics.
-pub fn records(bytes: &[u8]) -> impl Iterator<Item = Record> + '_ {
-    bytes.chunks_exact(RECORD_SIZE).map(|r| {
+/// A full TCP socket's [`INFO_FIELDS`], as read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InfoBlock {
+    pub words: [u32; INFO_U32S],
+    pub wide: [u64; INFO_FIELDS.len() - INFO_U32S],
+}
+
+impl InfoBlock {
+    fn read(block: &[u8]) -> Option<InfoBlock> {
+        let word = |i: usize| {
+            block
+                .get(i * 4..i * 4 + 4)
+                .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        if word(INFO_SIZE / 4 - 2) == 0 {
+            return None; // not a full socket
+        }
+        let mut info = InfoBlock::default();
+        for (i, w) in info.words.iter_mut().enumerate() {
+            *w = word(i);
+        }
+        for (i, w) in info.wide.iter_mut().enumerate() {
+            let at = INFO_U32S * 4 + i * 8;
+            *w = block
+                .get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_ne_bytes);
+        }
+        Some(info)
+    }
+
+    /// The named [`INFO_FIELDS`] member.
+    fn get(&self, name: &str) -> u64 {
+        let i = INFO_FIELDS
+            .iter()
+            .position(|(_, n)| *n == name)
+            .unwrap_or(usize::MAX);
+        match i.checked_sub(INFO_U32S) {
+            Some(wide) => self.wide.get(wide).copied().unwrap_or(0),
+            None => self.words.get(i).copied().map_or(0, u64::from),
+        }
+    }
+}
+
+/// The whole records of `size` bytes ([`record_size`]) in `bytes`; a
+/// partial one at the end is ignored (the reader refuses a walk that ends
+/// inside a record). Never panics.
+pub fn records(bytes: &[u8], size: usize) -> impl Iterator<Item = Record> + '_ {
+    bytes.chunks_exact(size.max(RECORD_SIZE)).map(|r| {
         let take = |at: i16, n: usize| &r[at as usize..at as usize + n];
         let u16_at = |at| u16::from_ne_bytes(take(at, 2).try_into().unwrap_or_default());
         let u32_at = |at| u32::from_ne_bytes(take(at, 4).try_into().unwrap_or_default());
@@ -527,6 +662,7 @@ pub fn records(bytes: &[u8]) -> impl Iterator<Item = Record> + '_ {
             inode: u64::from_ne_bytes(take(slot::INODE, 8).try_into().unwrap_or_default()),
             v6_daddr: bytes16(slot::V6_DADDR),
             v6_rcv_saddr: bytes16(slot::V6_RCV_SADDR),
+            info: InfoBlock::read(&r[RECORD_SIZE..]),
         }
     })
 }
@@ -582,6 +718,16 @@ impl Record {
             state => (state, true),
         };
         let listener = proto == InetProto::Tcp && self.state == tcp_state::LISTEN;
+        // tcp_diag_get_info()'s queues, when the info block was read
+        let (recv_q, send_q) = match (&self.info, listener) {
+            (_, true) => (self.ack_backlog, 0),
+            (Some(i), false) => (
+                ((i.get("rcv_nxt") as u32).wrapping_sub(i.get("copied_seq") as u32) as i32).max(0)
+                    as u32,
+                (i.get("write_seq") as u32).wrapping_sub(i.get("snd_una") as u32),
+            ),
+            (None, false) => (0, 0),
+        };
         InetSocket {
             proto,
             state,
@@ -589,8 +735,8 @@ impl Record {
             local_port: self.local_port,
             remote,
             remote_port: self.remote_port,
-            recv_q: if listener { self.ack_backlog } else { 0 },
-            send_q: 0,
+            recv_q,
+            send_q,
             uid: if full { self.uid } else { 0 },
             inode: if full {
                 u64::from(self.inode as u32)
@@ -602,6 +748,69 @@ impl Record {
             retransmits: 0,
             probes: 0,
             backlog: if listener { self.max_ack_backlog } else { 0 },
+        }
+    }
+
+    /// The extensions `--info` asks sock_diag for, as far as health reads
+    /// them: `struct tcp_info`'s members computed as tcp_get_info() does,
+    /// and the memory info's send buffer, queued bytes and drops, written
+    /// into `buffer`; none for a socket that is not a full TCP one (as
+    /// sock_diag sends none for TIME_WAIT and request sockets).
+    pub fn ext<'b>(&self, buffer: &'b mut ExtBuffer) -> SocketExt<'b> {
+        use crate::collect::tcp_info::{Field, skmem};
+        let Some(i) = &self.info else {
+            return SocketExt::NONE;
+        };
+        buffer.info.fill(0);
+        buffer.skmem.fill(0);
+        let listener = self.state == tcp_state::LISTEN;
+        let word = |name| i.get(name) as u32;
+        let notsent = word("write_seq").wrapping_sub(word("snd_nxt")) as i32;
+        for (field, value) in [
+            (Field::STATE, u64::from(self.state)),
+            (Field::RTT, u64::from(word("srtt_us") >> 3)),
+            (Field::SND_MSS, i.get("mss_cache")),
+            (
+                Field::UNACKED,
+                if listener {
+                    u64::from(self.ack_backlog)
+                } else {
+                    i.get("packets_out")
+                },
+            ),
+            (Field::SND_CWND, i.get("snd_cwnd")),
+            (Field::RETRANS, i.get("retrans_out")),
+            (Field::TOTAL_RETRANS, i.get("total_retrans")),
+            (Field::LOST, i.get("lost_out")),
+            (Field::SND_WND, i.get("snd_wnd")),
+            (Field::NOTSENT_BYTES, notsent.max(0) as u64),
+            (Field::BYTES_SENT, i.get("bytes_sent")),
+            (Field::BYTES_ACKED, i.get("bytes_acked")),
+            (Field::BYTES_RECEIVED, i.get("bytes_received")),
+            (Field::BYTES_RETRANS, i.get("bytes_retrans")),
+        ] {
+            let at = usize::from(field.offset);
+            let bytes = value.to_ne_bytes();
+            let width = field.width.bytes();
+            // the low bytes: a u8 or u32 member takes its value's low end
+            let low = if cfg!(target_endian = "little") {
+                &bytes[..width]
+            } else {
+                &bytes[8 - width..]
+            };
+            buffer.info[at..at + width].copy_from_slice(low);
+        }
+        for (index, name) in [
+            (skmem::SNDBUF, "sk_sndbuf"),
+            (skmem::WMEM_QUEUED, "sk_wmem_queued"),
+            (skmem::DROPS, "sk_drops"),
+        ] {
+            buffer.skmem[index * 4..index * 4 + 4].copy_from_slice(&word(name).to_ne_bytes());
+        }
+        SocketExt {
+            info: &buffer.info,
+            skmem: &buffer.skmem,
+            ..SocketExt::NONE
         }
     }
 
@@ -627,25 +836,60 @@ impl Record {
     }
 }
 
+/// Room for one socket's extensions ([`Record::ext`]), reused for every
+/// socket of a walk.
+#[derive(Debug, Clone)]
+pub struct ExtBuffer {
+    info: Vec<u8>,
+    skmem: [u8; 36],
+}
+
+impl Default for ExtBuffer {
+    fn default() -> Self {
+        let len = crate::collect::tcp_info::FIELDS
+            .iter()
+            .map(|f| f.end())
+            .max()
+            .unwrap_or(0);
+        ExtBuffer {
+            info: vec![0; len],
+            skmem: [0; 36],
+        }
+    }
+}
+
 /// The loaded programs of one listing, by walk.
 #[derive(Debug, Default)]
 pub struct SocketIters {
     loaded: [Option<IterProgram>; 3],
+    /// Whether TCP's records carry the info block.
+    info: bool,
+    /// Whether TCP's layout has every member the info block reads.
+    info_read: bool,
 }
 
 impl SocketIters {
     /// Load the programs for `walks` (one BTF read), reading every
-    /// socket's inode when `inodes` (`-p`). Any failure says why.
+    /// socket's inode when `inodes` (`-p`) and TCP's info block when
+    /// `info` (`--info`). Any failure says why.
     pub fn load(
         inputs: &crate::config::Inputs,
         walks: &[Walk],
-        inodes: bool,
+        (inodes, info): (bool, bool),
     ) -> Result<SocketIters, Unavailable> {
         let wanted = Wanted {
             inodes,
+            info,
             reject: inputs.bpf_reject,
         };
-        Self::load_with(inputs, walks, |layout| program(layout, wanted))
+        let mut iters = Self::load_with(inputs, walks, |layout| program(layout, wanted))?;
+        if info && walks.contains(&Walk::Tcp) && !iters.info_read {
+            return Err(Unavailable(
+                "BTF: tcp_sock or sock lacks a member --info reads".into(),
+            ));
+        }
+        iters.info = info;
+        Ok(iters)
     }
 
     /// Load programs that write nothing: what the kernel's walk alone
@@ -665,6 +909,7 @@ impl SocketIters {
         let layouts = with_kernel_btf(inputs, |btf| Layout::all_from_btf(btf, walks))?;
         let mut iters = SocketIters::default();
         for layout in layouts {
+            iters.info_read |= layout.info.is_some();
             let insns = emit(&layout);
             let name = format!("nlstat_{}", layout.walk.name());
             let loaded =
@@ -691,8 +936,9 @@ impl SocketIters {
         let Some(iter) = &mut self.loaded[walk as usize] else {
             return Ok(());
         };
-        iter.run_chunks(RECORD_SIZE, |bytes| {
-            for record in records(bytes) {
+        let size = record_size(self.info && walk == Walk::Tcp);
+        iter.run_chunks(size, |bytes| {
+            for record in records(bytes, size) {
                 if states & (1u32 << record.selected_state(walk).min(31)) != 0 {
                     each(&record)?;
                 }
@@ -753,6 +999,9 @@ mod tests {
                 ("sk_socket", socket_ptr, 2240, 0),
                 ("sk_ack_backlog", u32_t, 2400, 0),
                 ("sk_max_ack_backlog", u32_t, 2432, 0),
+                ("sk_sndbuf", int, 2464, 0),
+                ("sk_wmem_queued", int, 2496, 0),
+                ("sk_drops", int, 2528, 0),
             ],
         );
         let inet = b.aggregate(false, "inet_sock", 1000, &[("sk", sock, 0, 0)]);
@@ -762,7 +1011,16 @@ mod tests {
             1400,
             &[("icsk_inet", inet, 0, 0)],
         );
-        b.aggregate(false, "tcp_sock", 2300, &[("inet_conn", icsk, 0, 0)]);
+        let u64_t = b.int("long long unsigned int", 8);
+        let mut tcp_members = vec![("inet_conn", icsk, 0, 0)];
+        // the info block's tcp_sock members from byte 1400 on, in order
+        let mut at = 1400 * 8;
+        for (_, name) in INFO_FIELDS.iter().filter(|(o, _)| *o == "tcp_sock") {
+            let wide = name.starts_with("bytes_");
+            tcp_members.push((name, if wide { u64_t } else { u32_t }, at, 0));
+            at += if wide { 64 } else { 32 };
+        }
+        b.aggregate(false, "tcp_sock", 2300, &tcp_members);
         let udp = b.aggregate(false, "udp_sock", 1200, &[("inet", inet, 64, 0)]);
         let unix = b.aggregate(false, "unix_sock", 1100, &[("sk", sock, 0, 0)]);
         let tw = b.aggregate(
@@ -825,6 +1083,11 @@ mod tests {
         assert_eq!(tcp.ack_backlog, f(300, 4));
         assert_eq!(tcp.tw_substate, f(144, 1));
         assert_eq!(tcp.socket_ino, 128 + 64);
+        let info = tcp.info.expect("the info block's members");
+        assert_eq!(info[0], f(1400, 4)); // srtt_us
+        assert_eq!(info[13], f(308, 4)); // sk_sndbuf, in sock
+        assert_eq!(info[16], f(1400 + 13 * 4, 8)); // bytes_sent
+        assert_eq!(layout(Walk::Udp).info, None);
         // udp_sock holds inet_sock 8 bytes in: every field moves with it
         let udp = layout(Walk::Udp);
         assert_eq!(udp.family, f(8 + 16, 2));
@@ -892,22 +1155,21 @@ mod tests {
     fn every_program_variant_flows_to_its_exit() {
         for walk in [Walk::Tcp, Walk::Udp, Walk::Unix] {
             let l = layout(walk);
-            for inodes in [false, true] {
-                let p = program(
-                    &l,
-                    Wanted {
-                        inodes,
-                        reject: false,
-                    },
-                );
-                assert_eq!(check_flow(&p), Ok(()), "{walk:?} inodes={inodes}");
+            for (inodes, info) in [(false, false), (true, false), (false, true), (true, true)] {
+                let wanted = Wanted {
+                    inodes,
+                    info,
+                    reject: false,
+                };
+                let p = program(&l, wanted);
+                assert_eq!(check_flow(&p), Ok(()), "{walk:?} {wanted:?}");
                 // the first load is the context's socket, at its BTF offset
                 assert_eq!(p[1], [0x79, 0x67, 8, 0, 0, 0, 0, 0], "{walk:?}");
                 let rejected = program(
                     &l,
                     Wanted {
-                        inodes,
                         reject: true,
+                        ..wanted
                     },
                 );
                 assert_eq!(rejected.len(), p.len() - 1);
@@ -922,6 +1184,7 @@ mod tests {
         let udp = layout(Walk::Udp);
         let wanted = |inodes| Wanted {
             inodes,
+            info: false,
             reject: false,
         };
         assert_eq!(calls(program(&udp, wanted(false))), 0);
@@ -963,7 +1226,7 @@ mod tests {
             r[56..72].copy_from_slice(&Ipv4Addr::new(127, 0, 0, 1).to_ipv6_mapped().octets());
         }));
         bytes.extend([1, 2, 3]); // a partial record is not read
-        let got: Vec<Record> = records(&bytes).collect();
+        let got: Vec<Record> = records(&bytes, RECORD_SIZE).collect();
         assert_eq!(got.len(), 4);
         let listener = got[0].inet_socket(InetProto::Tcp);
         assert_eq!(
@@ -992,13 +1255,61 @@ mod tests {
     }
 
     #[test]
+    fn info_blocks_read_as_tcp_info_and_memory_info() {
+        use crate::collect::tcp_info::{Field as Info, SkMemInfo, TcpInfo, skmem};
+        let mut words = [0u32; INFO_U32S];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = 1000 + i as u32;
+        }
+        words[0] = 8 * 250; // srtt_us: rtt 250 us
+        words[8] = 5000; // write_seq
+        words[9] = 4000; // snd_nxt: 1000 bytes not sent
+        words[10] = 3000; // snd_una: 2000 in the send queue
+        words[11] = 10; // rcv_nxt
+        words[12] = 20; // copied_seq past rcv_nxt: an empty receive queue
+        let mut block = Vec::new();
+        for w in words {
+            block.extend(w.to_ne_bytes());
+        }
+        for wide in [1u64 << 33, 77, 88, 99] {
+            block.extend(wide.to_ne_bytes());
+        }
+        block.extend(1u32.to_ne_bytes()); // read
+        block.extend([0; 4]);
+        let mut bytes = record(2, tcp_state::ESTABLISHED, 0, |_| {});
+        bytes.extend(&block);
+        let mut not_read = record(2, tcp_state::TIME_WAIT, 6, |_| {});
+        not_read.extend(vec![0; INFO_SIZE]);
+        bytes.extend(not_read);
+        let got: Vec<Record> = records(&bytes, record_size(true)).collect();
+        assert_eq!(got.len(), 2);
+        let socket = got[0].inet_socket(InetProto::Tcp);
+        assert_eq!((socket.recv_q, socket.send_q), (0, 2000));
+        let mut buffer = ExtBuffer::default();
+        let ext = got[0].ext(&mut buffer);
+        let info = TcpInfo::new(ext.info);
+        assert_eq!(info.get(Info::RTT), Some(250));
+        assert_eq!(info.get(Info::SND_MSS), Some(1001));
+        assert_eq!(info.get(Info::UNACKED), Some(1002));
+        assert_eq!(info.get(Info::LOST), Some(1006));
+        assert_eq!(info.get(Info::NOTSENT_BYTES), Some(1000));
+        assert_eq!(info.get(Info::BYTES_SENT), Some(1 << 33));
+        assert_eq!(info.get(Info::BYTES_RETRANS), Some(99));
+        let memory = SkMemInfo::new(ext.skmem);
+        assert_eq!(memory.get(skmem::SNDBUF), Some(1013));
+        assert_eq!(memory.get(skmem::DROPS), Some(1015));
+        // TIME_WAIT: no extensions, as sock_diag sends none
+        assert!(got[1].ext(&mut buffer).is_empty());
+    }
+
+    #[test]
     fn unix_records_take_their_state_word_from_an_attached_socket() {
         let listening = record(1, tcp_state::LISTEN, 1, |_| {});
         let waiting = record(1, tcp_state::ESTABLISHED, 5, |r| r[28..40].fill(0));
         let unread = record(1, tcp_state::ESTABLISHED, 2, |r| r[32..40].fill(0));
         let words: Vec<(&str, &str)> = [listening, waiting, unread]
             .iter()
-            .flat_map(|r| records(r))
+            .flat_map(|r| records(r, RECORD_SIZE))
             .map(|r| {
                 let s = r.unix_socket();
                 (s.type_word(), s.state_word())
@@ -1015,7 +1326,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            records(&record(77, 1, 0, |_| {})).next().unwrap().is_v6(),
+            records(&record(77, 1, 0, |_| {}), RECORD_SIZE)
+                .next()
+                .unwrap()
+                .is_v6(),
             None
         );
     }

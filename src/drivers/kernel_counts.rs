@@ -43,7 +43,8 @@ impl KernelCounts {
         let loaded = match refusal(config) {
             Some(why) => Err(why.to_string()),
             None if walks.is_empty() => return Ok(()),
-            None => SocketIters::load(&config.inputs, &walks, config.programs).map_err(|e| e.0),
+            None => SocketIters::load(&config.inputs, &walks, (config.programs, config.info))
+                .map_err(|e| e.0),
         };
         match loaded {
             Ok(iters) => {
@@ -84,9 +85,7 @@ impl KernelCounts {
 /// Why this run's view counts from sock_diag whatever the machine allows
 /// (`--view-source bpf` refuses these on the command line).
 fn refusal(config: &Config) -> Option<&'static str> {
-    if config.info {
-        Some("--info's health comes from sock_diag's tcp_info")
-    } else if config.source == Source::Proc {
+    if config.source == Source::Proc {
         Some("--source proc")
     } else if config.tape != Tape::None {
         Some("a recording keeps sock_diag's replies")
@@ -96,7 +95,9 @@ fn refusal(config: &Config) -> Option<&'static str> {
 }
 
 /// The tables the iterators can walk for this run: TCP and UDP when
-/// selected, unix unless a name pattern needs the names sock_diag gives.
+/// selected, unix unless a name pattern needs the names sock_diag gives;
+/// with `--info`, TCP alone (its program reads what health needs; UDP's
+/// and unix's memory info come from sock_diag).
 fn walks(config: &Config, compiled: Option<&CompiledQuery>) -> Vec<Walk> {
     let p = config.protocols;
     let inet = config.wants_inet_section();
@@ -105,8 +106,11 @@ fn walks(config: &Config, compiled: Option<&CompiledQuery>) -> Vec<Walk> {
         .is_some_and(|e| e.has_unix_paths());
     [
         (inet && config.wants(p.tcp), Walk::Tcp),
-        (inet && config.wants(p.udp), Walk::Udp),
-        (config.wants(config.families.unix) && !names, Walk::Unix),
+        (inet && config.wants(p.udp) && !config.info, Walk::Udp),
+        (
+            config.wants(config.families.unix) && !names && !config.info,
+            Walk::Unix,
+        ),
     ]
     .into_iter()
     .filter_map(|(wanted, walk)| wanted.then_some(walk))

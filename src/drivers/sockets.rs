@@ -528,9 +528,11 @@ impl SocketListing {
         let collector = &mut self.collector;
         let v4_table =
             if let Some((iters, walk)) = self.kernel_counts.serving(Walk::for_inet(proto)) {
+                // --info: each socket's extensions, one buffer for the walk
+                let mut ext = crate::collect::socket_iter::ExtBuffer::default();
                 iters.walk(walk, dump.states, |record| match record.is_v6() {
                     Some(v6) if (v6 && want_v6) || (!v6 && want_v4) => {
-                        keep(&record.inet_socket(proto), SocketExt::NONE)
+                        keep(&record.inet_socket(proto), record.ext(&mut ext))
                     }
                     _ => Ok(()),
                 })?;

@@ -49,7 +49,8 @@ the default population (as root): the bare TCP dump (the floor), the TCP
 socket iterator's walk with a program that writes nothing and with
 nlstat's (examples/iter_walk), then `-tan --summary`, `-tan --group-by
 state,local_port`, `--summary` (every table), a tick of `-tan --summary
---interval 0.2` and one exporter collection (`--textfile`), each with
+--interval 0.2`, one exporter collection (`--textfile`) and `-tan
+--group-by remote_addr --info` (health from the info block), each with
 `--view-source bpf` and `--view-source netlink`: CPU and peak RSS, the
 ratios to the floor and to the netlink path.
 
@@ -697,7 +698,9 @@ def kernel_counts(args, nlstat, floor):
                               ["-tan", "--group-by", "state,local_port"]),
                              ("--summary", ["--summary"]),
                              ("--textfile (one collection)",
-                              ["--textfile", "/tmp/nlstat-bench.prom"])):
+                              ["--textfile", "/tmp/nlstat-bench.prom"]),
+                             ("-tan --group-by remote_addr --info",
+                              ["-tan", "--group-by", "remote_addr", "--info"])):
             bpf = one("`%s --view-source bpf`" % label,
                       [nlstat, "--view-source", "bpf"] + nargs)
             netlink = one("`%s --view-source netlink`" % label,

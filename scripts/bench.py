@@ -597,6 +597,24 @@ def rss_over_ticks(ns, nlstat, ticks, timeout):
     return samples[0], samples[-1], max(r for _, r in samples), seen[0]
 
 
+def report_head(title, args, ready, sockets):
+    """The first lines of a mode's report: the machine, the population, the
+    command line, how commands ran, and the header of its table."""
+    return [title,
+            "- machine: nproc %d, kernel %s, %s" %
+            (os.cpu_count(), platform.release(), platform.machine()),
+            "- population (loadgen READY): " +
+            " ".join("%s=%s" % (k, ready[k]) for k in
+                     ("workers", "tcp", "tcp6", "listen", "udp", "unix", "sockets")),
+            "- TCP sockets the kernel dumps for -tan (`kernel_dump tcp 46 shown`): %d" % sockets,
+            "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+            "- each command as `ip netns exec %s CMD >/dev/null`; medians of %d runs "
+            "(wall and CPU from wait4, peak RSS from GNU time)" % (args.ns, args.runs),
+            "",
+            "| command | wall s median (min–max) | CPU s median (min–max) | peak RSS MiB |",
+            "|---|---|---|---|"]
+
+
 def continuous_modes(args, nlstat, floor):
     """Issue 23's bars on the default population; returns the report's
     lines."""
@@ -630,19 +648,8 @@ def continuous_modes(args, nlstat, floor):
         loadgen.wait()
         if os.path.exists(tape):
             os.unlink(tape)
-    lines = ["## Continuous mode, recording and replay (issue 23)\n",
-             "- machine: nproc %d, kernel %s, %s" %
-             (os.cpu_count(), platform.release(), platform.machine()),
-             "- population (loadgen READY): " +
-             " ".join("%s=%s" % (k, ready[k]) for k in
-                      ("workers", "tcp", "tcp6", "listen", "udp", "unix", "sockets")),
-             "- TCP sockets the kernel dumps for -tan (`kernel_dump tcp 46 shown`): %d" % sockets,
-             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
-             "- each command as `ip netns exec %s CMD >/dev/null`; medians of %d runs "
-             "(wall and CPU from wait4, peak RSS from GNU time)" % (args.ns, args.runs),
-             "",
-             "| command | wall s median (min–max) | CPU s median (min–max) | peak RSS MiB |",
-             "|---|---|---|---|"]
+    lines = report_head("## Continuous mode, recording and replay (issue 23)\n", args, ready,
+                        sockets)
     for label, r in (("`nlstat --summary`", once),
                      ("`nlstat --summary --interval 0.2 --count %d`, per tick" % ticks, repeated),
                      ("`nlstat -tan`", tan),
@@ -722,19 +729,7 @@ def kernel_counts(args, nlstat, floor):
     finally:
         loadgen.stdin.close()
         loadgen.wait()
-    lines = ["## Views counted in the kernel (issue 24)\n",
-             "- machine: nproc %d, kernel %s, %s" %
-             (os.cpu_count(), platform.release(), platform.machine()),
-             "- population (loadgen READY): " +
-             " ".join("%s=%s" % (k, ready[k]) for k in
-                      ("workers", "tcp", "tcp6", "listen", "udp", "unix", "sockets")),
-             "- TCP sockets the kernel dumps for -tan (`kernel_dump tcp 46 shown`): %d" % sockets,
-             "- command line: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
-             "- each command as `ip netns exec %s CMD >/dev/null`; medians of %d runs "
-             "(wall and CPU from wait4, peak RSS from GNU time)" % (args.ns, args.runs),
-             "",
-             "| command | wall s median (min–max) | CPU s median (min–max) | peak RSS MiB |",
-             "|---|---|---|---|"]
+    lines = report_head("## Views counted in the kernel (issue 24)\n", args, ready, sockets)
     for label, r in results:
         lines.append("| %s | %s | %s | %.1f |" %
                      (label, fmt_s(r.walls), fmt_s(r.cpus), max(r.rss) / 1024))

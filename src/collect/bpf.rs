@@ -440,14 +440,14 @@ pub(crate) fn with_kernel_btf<T>(
     with(&btf).map_err(unavailable)
 }
 
-/// A loaded iterator program and its link, kept for every `-c` tick.
+/// A loaded iterator program and its link, kept for every `-c` tick. It
+/// holds no state of a walk: one program serves every namespace (each
+/// creates its own iterator from the link) and every thread.
 pub(crate) struct IterProgram {
     _prog: OwnedFd,
     link: OwnedFd,
     /// What it walks (`task_file`, `tcp`, ...), for messages.
     what: &'static str,
-    /// Reused between runs: the seq file is read in large chunks.
-    buffer: Vec<u8>,
 }
 
 impl fmt::Debug for IterProgram {
@@ -518,44 +518,48 @@ impl IterProgram {
             _prog: prog,
             link,
             what,
-            buffer: Vec::new(),
         })
     }
 
     /// Run the iterator once (in the calling thread's network namespace,
-    /// for the socket iterators) and return every record's bytes; the
-    /// records are `record_size` bytes each.
-    pub(crate) fn run_all(&mut self, record_size: usize) -> Result<&[u8], Unavailable> {
+    /// for the socket iterators) and return every record's bytes, read
+    /// into `buffer` (reused between runs); the records are `record_size`
+    /// bytes each.
+    pub(crate) fn run_all<'b>(
+        &self,
+        buffer: &'b mut Vec<u8>,
+        record_size: usize,
+    ) -> Result<&'b [u8], Unavailable> {
         let what = self.what;
         let iter = self.create()?;
-        self.buffer.clear();
-        while read_more(&iter, &mut self.buffer, what)? {}
-        let filled = self.buffer.len();
-        if !filled.is_multiple_of(record_size) {
+        buffer.clear();
+        while read_more(&iter, buffer, what)? {}
+        if !buffer.len().is_multiple_of(record_size) {
             return Err(unavailable(format!(
                 "the {what} iterator ended inside a record"
             )));
         }
-        Ok(&self.buffer[..filled])
+        Ok(buffer)
     }
 
     /// Run the iterator once and hand `each` the whole records of every
     /// read as they come: memory stays at one read's worth however many
     /// sockets there are. `each`'s error stops the walk.
     pub(crate) fn run_chunks<E: From<Unavailable>>(
-        &mut self,
+        &self,
+        buffer: &mut Vec<u8>,
         record_size: usize,
         mut each: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let what = self.what;
         let iter = self.create()?;
-        self.buffer.clear();
-        while read_more(&iter, &mut self.buffer, what)? {
-            let whole = self.buffer.len() / record_size * record_size;
-            each(&self.buffer[..whole])?;
-            self.buffer.drain(..whole);
+        buffer.clear();
+        while read_more(&iter, buffer, what)? {
+            let whole = buffer.len() / record_size * record_size;
+            each(&buffer[..whole])?;
+            buffer.drain(..whole);
         }
-        if !self.buffer.is_empty() {
+        if !buffer.is_empty() {
             return Err(unavailable(format!("the {what} iterator ended inside a record")).into());
         }
         Ok(())

@@ -858,20 +858,42 @@ impl Default for ExtBuffer {
     }
 }
 
-/// The loaded programs of one listing, by walk.
+/// Loaded programs, by walk: the same for every namespace and thread.
 #[derive(Debug, Default)]
-pub struct SocketIters {
+struct Programs {
     loaded: [Option<IterProgram>; 3],
     /// Whether TCP's records carry the info block.
     info: bool,
-    /// Whether TCP's layout has every member the info block reads.
-    info_read: bool,
+}
+
+/// What a set of programs was loaded for: a listing of another namespace
+/// asking the same gets the same programs (a host with hundreds of
+/// namespaces would otherwise hold two descriptors per table for each, and
+/// read the BTF for each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Asked {
+    walks: Vec<Walk>,
+    wanted: Wanted,
+    btf_path: Option<std::path::PathBuf>,
+}
+
+type Loaded = Result<std::sync::Arc<Programs>, Unavailable>;
+
+/// Every set loaded by this process, or why it could not be.
+static LOADED: std::sync::Mutex<Vec<(Asked, Loaded)>> = std::sync::Mutex::new(Vec::new());
+
+/// A listing's socket iterators: the programs, and its own read buffer.
+#[derive(Debug)]
+pub struct SocketIters {
+    programs: std::sync::Arc<Programs>,
+    /// Reused between walks: the seq file is read in large chunks.
+    buffer: Vec<u8>,
 }
 
 impl SocketIters {
-    /// Load the programs for `walks` (one BTF read), reading every
-    /// socket's inode when `inodes` (`-p`) and TCP's info block when
-    /// `info` (`--info`). Any failure says why.
+    /// The programs for `walks` (loaded once per process, with one BTF
+    /// read), reading every socket's inode when `inodes` (`-p`) and TCP's
+    /// info block when `info` (`--info`). Any failure says why.
     pub fn load(
         inputs: &crate::config::Inputs,
         walks: &[Walk],
@@ -882,14 +904,31 @@ impl SocketIters {
             info,
             reject: inputs.bpf_reject,
         };
-        let mut iters = Self::load_with(inputs, walks, |layout| program(layout, wanted))?;
-        if info && walks.contains(&Walk::Tcp) && !iters.info_read {
-            return Err(Unavailable(
-                "BTF: tcp_sock or sock lacks a member --info reads".into(),
-            ));
-        }
-        iters.info = info;
-        Ok(iters)
+        let asked = Asked {
+            walks: walks.to_vec(),
+            wanted,
+            btf_path: inputs.btf_path.clone(),
+        };
+        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        let programs = match loaded.iter().find(|(a, _)| *a == asked) {
+            Some((_, programs)) => programs.clone(),
+            None => {
+                let programs = Self::load_with(inputs, walks, |layout| {
+                    (layout.info.is_some() || !info || layout.walk != Walk::Tcp)
+                        .then(|| program(layout, wanted))
+                })
+                .map(|mut p| {
+                    p.info = info;
+                    std::sync::Arc::new(p)
+                });
+                loaded.push((asked, programs.clone()));
+                programs
+            }
+        };
+        Ok(SocketIters {
+            programs: programs?,
+            buffer: Vec::new(),
+        })
     }
 
     /// Load programs that write nothing: what the kernel's walk alone
@@ -898,30 +937,37 @@ impl SocketIters {
         inputs: &crate::config::Inputs,
         walks: &[Walk],
     ) -> Result<SocketIters, Unavailable> {
-        Self::load_with(inputs, walks, |_| vec![mov_imm(R0, 0), EXIT])
+        let programs = Self::load_with(inputs, walks, |_| Some(vec![mov_imm(R0, 0), EXIT]))?;
+        Ok(SocketIters {
+            programs: std::sync::Arc::new(programs),
+            buffer: Vec::new(),
+        })
     }
 
+    /// `emit` gives a layout's program, or `None` when the kernel's BTF
+    /// lacks what it must read.
     fn load_with(
         inputs: &crate::config::Inputs,
         walks: &[Walk],
-        emit: impl Fn(&Layout) -> Vec<super::bpf::Insn>,
-    ) -> Result<SocketIters, Unavailable> {
+        emit: impl Fn(&Layout) -> Option<Vec<super::bpf::Insn>>,
+    ) -> Result<Programs, Unavailable> {
         let layouts = with_kernel_btf(inputs, |btf| Layout::all_from_btf(btf, walks))?;
-        let mut iters = SocketIters::default();
+        let mut programs = Programs::default();
         for layout in layouts {
-            iters.info_read |= layout.info.is_some();
-            let insns = emit(&layout);
+            let insns = emit(&layout).ok_or_else(|| {
+                Unavailable("BTF: tcp_sock or sock lacks a member --info reads".into())
+            })?;
             let name = format!("nlstat_{}", layout.walk.name());
             let loaded =
                 IterProgram::load(&insns, layout.attach_btf_id, &name, layout.walk.name())?;
-            iters.loaded[layout.walk as usize] = Some(loaded);
+            programs.loaded[layout.walk as usize] = Some(loaded);
         }
-        Ok(iters)
+        Ok(programs)
     }
 
     /// Whether `walk`'s program is loaded.
     pub fn has(&self, walk: Walk) -> bool {
-        self.loaded[walk as usize].is_some()
+        self.programs.loaded[walk as usize].is_some()
     }
 
     /// Walk `walk`'s table in the calling thread's namespace; `each` gets
@@ -933,11 +979,11 @@ impl SocketIters {
         states: u32,
         mut each: impl FnMut(&Record) -> crate::error::Result<()>,
     ) -> crate::error::Result<()> {
-        let Some(iter) = &mut self.loaded[walk as usize] else {
+        let Some(iter) = &self.programs.loaded[walk as usize] else {
             return Ok(());
         };
-        let size = record_size(self.info && walk == Walk::Tcp);
-        iter.run_chunks(size, |bytes| {
+        let size = record_size(self.programs.info && walk == Walk::Tcp);
+        iter.run_chunks(&mut self.buffer, size, |bytes| {
             for record in records(bytes, size) {
                 if states & (1u32 << record.selected_state(walk).min(31)) != 0 {
                     each(&record)?;

@@ -186,7 +186,11 @@ pub fn records(bytes: &[u8]) -> (impl Iterator<Item = Record> + '_, usize) {
 
 /// The loaded program and its iterator link, kept for every `-c` tick.
 #[derive(Debug)]
-pub struct TaskFiles(IterProgram);
+pub struct TaskFiles {
+    program: IterProgram,
+    /// Reused between runs: the seq file is read in large chunks.
+    buffer: Vec<u8>,
+}
 
 impl TaskFiles {
     /// Read the BTF, emit the program and load it. Any failure says why.
@@ -195,7 +199,11 @@ impl TaskFiles {
     pub fn load(inputs: &crate::config::Inputs) -> Result<TaskFiles, Unavailable> {
         let layout = with_kernel_btf(inputs, Layout::from_btf)?;
         let insns = program(&layout, inputs.bpf_reject);
-        IterProgram::load(&insns, layout.attach_btf_id, "nlstat_owner", "task_file").map(TaskFiles)
+        let program = IterProgram::load(&insns, layout.attach_btf_id, "nlstat_owner", "task_file")?;
+        Ok(TaskFiles {
+            program,
+            buffer: Vec::new(),
+        })
     }
 
     /// Walk every open file once; `visit` gets each socket record.
@@ -209,7 +217,7 @@ impl TaskFiles {
     /// [`records`]): knowing their number first lets the caller size its
     /// map once instead of growing it through every power of two.
     pub fn run_all(&mut self) -> Result<&[u8], Unavailable> {
-        self.0.run_all(RECORD_SIZE)
+        self.program.run_all(&mut self.buffer, RECORD_SIZE)
     }
 }
 

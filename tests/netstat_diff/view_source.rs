@@ -486,3 +486,68 @@ fn view_source_refusals() {
         );
     }
 }
+
+/// One set of programs serves every namespace: 40 namespaces, two ticks,
+/// under a limit of 64 descriptors (a program and a link per namespace
+/// would need 80).
+#[test]
+fn many_namespaces_share_one_set_of_programs() {
+    let namespaces: Vec<Namespace> = (0..40)
+        .map_while(|i| Namespace::create(&format!("vsrcmany{i}")))
+        .collect();
+    if namespaces.len() < 40 {
+        return;
+    }
+    // a listener with a connection in three of them
+    let holders: Vec<KillOnDrop> = namespaces[..3]
+        .iter()
+        .map(|ns| {
+            let mut child = ns
+                .command("python3", &["-c", HOLD_ONE_CONNECTION])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start python3");
+            assert_eq!(first_line(&mut child).trim(), "READY");
+            KillOnDrop(child)
+        })
+        .collect();
+    let run = |source: &str| {
+        let script = format!(
+            "ulimit -n 64 && exec {} --view-source {source} --all-netns --json -tan --group-by state --count 2",
+            nlstat()
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{source}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: Vec<String> = namespaces
+            .iter()
+            .map(|n| format!("\"netns\":\"{}\"", n.name))
+            .collect();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| ours.iter().any(|n| l.contains(n.as_str())))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let bpf = run("bpf");
+    // LISTEN and two ESTABLISHED in each of the three, on both ticks
+    // (each tick keeps every namespace's listing)
+    assert_eq!(bpf.len(), 12, "{bpf:#?}");
+    assert_eq!(bpf, run("netlink"));
+    drop(holders);
+}
+
+const HOLD_ONE_CONNECTION: &str = r#"
+import socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 7400)); l.listen(1)
+c = socket.socket(); c.connect(("127.0.0.1", 7400)); a = l.accept()
+print("READY", flush=True)
+sys.stdin.read()
+"#;

@@ -16,7 +16,8 @@ use std::process::{Output, Stdio};
 /// address: no ARP answer, every packet is lost; this kernel has no dummy
 /// links), SYN_RECV (SYNs sent from an address of that link: the SYN-ACKs
 /// go to the link and are lost, so the request sockets wait,
-/// retransmitting for about a minute) and a TIME_WAIT socket in its
+/// retransmitting; 12 retries keep them and the SYN_SENT socket for many
+/// minutes, longer than a loaded CI machine takes for these tests) and a TIME_WAIT socket in its
 /// FIN_WAIT2 substate (a connection closed by the client while the server
 /// holds its end open).
 const MORE_STATES: &str = r#"
@@ -52,7 +53,8 @@ fn more_states(ns: &Namespace) -> KillOnDrop {
     ns.sh(
         "ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 \
          && ip link set v0 up && ip link set v1 up \
-         && sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lo.rp_filter=0",
+         && sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lo.rp_filter=0 \
+         net.ipv4.tcp_synack_retries=12 net.ipv4.tcp_syn_retries=12",
     );
     let mut child = ns
         .command("python3", &["-c", MORE_STATES])

@@ -10,9 +10,11 @@
 //! conventions: a request socket (`TCP_NEW_SYN_RECV`) is SYN_RECV with uid
 //! and inode 0, a TIME_WAIT socket shows its substate with uid and inode
 //! 0, a listener's queue is its accept queue and its backlog, the inode is
-//! truncated to 32 bits as `inet_diag_msg` carries it. Queues of other
-//! sockets, timers and extensions are not read: views do not key on them
-//! (`--info` counts from sock_diag).
+//! truncated to 32 bits as `inet_diag_msg` carries it. With `--info`, a
+//! TCP record also carries what health reads of a full socket, and the
+//! queues and tcp_info are computed from it as the kernel computes them
+//! for sock_diag; without it, queues other than a listener's, timers and
+//! extensions are not read: views do not key on them.
 //!
 //! An iterator walks the network namespace of the thread that creates it
 //! (`BPF_ITER_CREATE`), so each namespace's listing walks its own.
@@ -129,6 +131,30 @@ pub const INFO_FIELDS: [(&str, &str); 20] = [
     ("tcp_sock", "bytes_received"),
     ("tcp_sock", "bytes_retrans"),
 ];
+
+/// Where each of [`INFO_FIELDS`] is in the block (its index there).
+mod at {
+    pub const SRTT_US: usize = 0;
+    pub const MSS_CACHE: usize = 1;
+    pub const PACKETS_OUT: usize = 2;
+    pub const SND_CWND: usize = 3;
+    pub const RETRANS_OUT: usize = 4;
+    pub const TOTAL_RETRANS: usize = 5;
+    pub const LOST_OUT: usize = 6;
+    pub const SND_WND: usize = 7;
+    pub const WRITE_SEQ: usize = 8;
+    pub const SND_NXT: usize = 9;
+    pub const SND_UNA: usize = 10;
+    pub const RCV_NXT: usize = 11;
+    pub const COPIED_SEQ: usize = 12;
+    pub const SK_SNDBUF: usize = 13;
+    pub const SK_WMEM_QUEUED: usize = 14;
+    pub const SK_DROPS: usize = 15;
+    pub const BYTES_SENT: usize = 16;
+    pub const BYTES_ACKED: usize = 17;
+    pub const BYTES_RECEIVED: usize = 18;
+    pub const BYTES_RETRANS: usize = 19;
+}
 
 /// The info block's u32 fields come first, then the u64 ones.
 const INFO_U32S: usize = 16;
@@ -624,12 +650,8 @@ impl InfoBlock {
         Some(info)
     }
 
-    /// The named [`INFO_FIELDS`] member.
-    fn get(&self, name: &str) -> u64 {
-        let i = INFO_FIELDS
-            .iter()
-            .position(|(_, n)| *n == name)
-            .unwrap_or(usize::MAX);
+    /// The [`INFO_FIELDS`] member at index `i` (see [`at`]).
+    fn get(&self, i: usize) -> u64 {
         match i.checked_sub(INFO_U32S) {
             Some(wide) => self.wide.get(wide).copied().unwrap_or(0),
             None => self.words.get(i).copied().map_or(0, u64::from),
@@ -722,9 +744,9 @@ impl Record {
         let (recv_q, send_q) = match (&self.info, listener) {
             (_, true) => (self.ack_backlog, 0),
             (Some(i), false) => (
-                ((i.get("rcv_nxt") as u32).wrapping_sub(i.get("copied_seq") as u32) as i32).max(0)
-                    as u32,
-                (i.get("write_seq") as u32).wrapping_sub(i.get("snd_una") as u32),
+                ((i.get(at::RCV_NXT) as u32).wrapping_sub(i.get(at::COPIED_SEQ) as u32) as i32)
+                    .max(0) as u32,
+                (i.get(at::WRITE_SEQ) as u32).wrapping_sub(i.get(at::SND_UNA) as u32),
             ),
             (None, false) => (0, 0),
         };
@@ -764,30 +786,30 @@ impl Record {
         buffer.info.fill(0);
         buffer.skmem.fill(0);
         let listener = self.state == tcp_state::LISTEN;
-        let word = |name| i.get(name) as u32;
-        let notsent = word("write_seq").wrapping_sub(word("snd_nxt")) as i32;
+        let word = |index| i.get(index) as u32;
+        let notsent = word(at::WRITE_SEQ).wrapping_sub(word(at::SND_NXT)) as i32;
         for (field, value) in [
             (Field::STATE, u64::from(self.state)),
-            (Field::RTT, u64::from(word("srtt_us") >> 3)),
-            (Field::SND_MSS, i.get("mss_cache")),
+            (Field::RTT, u64::from(word(at::SRTT_US) >> 3)),
+            (Field::SND_MSS, i.get(at::MSS_CACHE)),
             (
                 Field::UNACKED,
                 if listener {
                     u64::from(self.ack_backlog)
                 } else {
-                    i.get("packets_out")
+                    i.get(at::PACKETS_OUT)
                 },
             ),
-            (Field::SND_CWND, i.get("snd_cwnd")),
-            (Field::RETRANS, i.get("retrans_out")),
-            (Field::TOTAL_RETRANS, i.get("total_retrans")),
-            (Field::LOST, i.get("lost_out")),
-            (Field::SND_WND, i.get("snd_wnd")),
+            (Field::SND_CWND, i.get(at::SND_CWND)),
+            (Field::RETRANS, i.get(at::RETRANS_OUT)),
+            (Field::TOTAL_RETRANS, i.get(at::TOTAL_RETRANS)),
+            (Field::LOST, i.get(at::LOST_OUT)),
+            (Field::SND_WND, i.get(at::SND_WND)),
             (Field::NOTSENT_BYTES, notsent.max(0) as u64),
-            (Field::BYTES_SENT, i.get("bytes_sent")),
-            (Field::BYTES_ACKED, i.get("bytes_acked")),
-            (Field::BYTES_RECEIVED, i.get("bytes_received")),
-            (Field::BYTES_RETRANS, i.get("bytes_retrans")),
+            (Field::BYTES_SENT, i.get(at::BYTES_SENT)),
+            (Field::BYTES_ACKED, i.get(at::BYTES_ACKED)),
+            (Field::BYTES_RECEIVED, i.get(at::BYTES_RECEIVED)),
+            (Field::BYTES_RETRANS, i.get(at::BYTES_RETRANS)),
         ] {
             let at = usize::from(field.offset);
             let bytes = value.to_ne_bytes();
@@ -800,12 +822,12 @@ impl Record {
             };
             buffer.info[at..at + width].copy_from_slice(low);
         }
-        for (index, name) in [
-            (skmem::SNDBUF, "sk_sndbuf"),
-            (skmem::WMEM_QUEUED, "sk_wmem_queued"),
-            (skmem::DROPS, "sk_drops"),
+        for (index, member) in [
+            (skmem::SNDBUF, at::SK_SNDBUF),
+            (skmem::WMEM_QUEUED, at::SK_WMEM_QUEUED),
+            (skmem::DROPS, at::SK_DROPS),
         ] {
-            buffer.skmem[index * 4..index * 4 + 4].copy_from_slice(&word(name).to_ne_bytes());
+            buffer.skmem[index * 4..index * 4 + 4].copy_from_slice(&word(member).to_ne_bytes());
         }
         SocketExt {
             info: &buffer.info,
@@ -1298,6 +1320,36 @@ mod tests {
         assert_eq!((v6.recv_q, v6.backlog), (0, 0));
         assert_eq!(got[3].is_v6(), Some(true));
         assert_eq!(record(1, 7, 1, |_| {}).len(), RECORD_SIZE);
+    }
+
+    #[test]
+    fn info_indices_name_their_members() {
+        for (index, name) in [
+            (at::SRTT_US, "srtt_us"),
+            (at::MSS_CACHE, "mss_cache"),
+            (at::PACKETS_OUT, "packets_out"),
+            (at::SND_CWND, "snd_cwnd"),
+            (at::RETRANS_OUT, "retrans_out"),
+            (at::TOTAL_RETRANS, "total_retrans"),
+            (at::LOST_OUT, "lost_out"),
+            (at::SND_WND, "snd_wnd"),
+            (at::WRITE_SEQ, "write_seq"),
+            (at::SND_NXT, "snd_nxt"),
+            (at::SND_UNA, "snd_una"),
+            (at::RCV_NXT, "rcv_nxt"),
+            (at::COPIED_SEQ, "copied_seq"),
+            (at::SK_SNDBUF, "sk_sndbuf"),
+            (at::SK_WMEM_QUEUED, "sk_wmem_queued"),
+            (at::SK_DROPS, "sk_drops"),
+            (at::BYTES_SENT, "bytes_sent"),
+            (at::BYTES_ACKED, "bytes_acked"),
+            (at::BYTES_RECEIVED, "bytes_received"),
+            (at::BYTES_RETRANS, "bytes_retrans"),
+        ] {
+            assert_eq!(INFO_FIELDS[index].1, name);
+        }
+        assert_eq!(at::BYTES_SENT, INFO_U32S);
+        assert_eq!(at::BYTES_RETRANS, INFO_FIELDS.len() - 1);
     }
 
     #[test]

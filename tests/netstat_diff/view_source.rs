@@ -13,11 +13,13 @@ use std::process::{Output, Stdio};
 
 /// The TCP states population.py and the load-balancer population lack:
 /// SYN_SENT (a connect to a host on a veth link whose other end has no
-/// address: no ARP answer, every packet is lost; this kernel has no dummy
-/// links), SYN_RECV (SYNs sent from an address of that link: the SYN-ACKs
-/// go to the link and are lost, so the request sockets wait,
-/// retransmitting; 12 retries keep them and the SYN_SENT socket for many
-/// minutes, longer than a loaded CI machine takes for these tests) and a TIME_WAIT socket in its
+/// address, and the host a permanent neighbour entry with a MAC nobody
+/// has: every packet is lost, and no failed ARP answers with an ICMP error
+/// that would end the sockets after 3 s; this kernel has no dummy links),
+/// SYN_RECV (SYNs sent from another such host: the SYN-ACKs are lost, so
+/// the request sockets wait, retransmitting; 12 retries keep them and the
+/// SYN_SENT socket for many minutes, longer than a loaded CI machine takes
+/// for these tests) and a TIME_WAIT socket in its
 /// FIN_WAIT2 substate (a connection closed by the client while the server
 /// holds its end open).
 const MORE_STATES: &str = r#"
@@ -53,6 +55,8 @@ fn more_states(ns: &Namespace) -> KillOnDrop {
     ns.sh(
         "ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 \
          && ip link set v0 up && ip link set v1 up \
+         && ip neigh add 10.77.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent \
+         && ip neigh add 10.77.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent \
          && sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lo.rp_filter=0 \
          net.ipv4.tcp_synack_retries=12 net.ipv4.tcp_syn_retries=12",
     );

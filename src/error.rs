@@ -115,16 +115,6 @@ impl std::error::Error for Error {
     }
 }
 
-/// A socket iterator that fails mid-walk (`--view-source`).
-impl From<crate::collect::bpf::Unavailable> for Error {
-    fn from(e: crate::collect::bpf::Unavailable) -> Self {
-        Error::Bpf {
-            option: "--view-source",
-            reason: e.0,
-        }
-    }
-}
-
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
         Error::Output(e)

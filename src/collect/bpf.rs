@@ -374,6 +374,13 @@ impl Asm {
         self.insns.push(insn(code, reg, 0, 0, imm));
     }
 
+    /// A conditional jump comparing two registers (`code`: BPF_JMP | op |
+    /// BPF_X).
+    pub(crate) fn jump_reg(&mut self, code: u8, dst: u8, src: u8, to: usize) {
+        self.jumps.push((self.insns.len(), to));
+        self.insns.push(insn(code, dst, src, 0, 0));
+    }
+
     /// The program; every jump lands on its label (all forward).
     pub(crate) fn finish(mut self) -> Vec<Insn> {
         for (at, label) in self.jumps {
@@ -387,6 +394,7 @@ impl Asm {
 
 pub(crate) const JEQ_IMM: u8 = 0x15;
 pub(crate) const JNE_IMM: u8 = 0x55;
+pub(crate) const JNE_REG: u8 = 0x5d;
 pub(crate) const JA: u8 = 0x05;
 
 /// The verifier reads an iterator's context as its BTF function's
@@ -545,22 +553,26 @@ impl IterProgram {
     /// Run the iterator once and hand `each` the whole records of every
     /// read as they come: memory stays at one read's worth however many
     /// sockets there are. `each`'s error stops the walk.
-    pub(crate) fn run_chunks<E: From<Unavailable>>(
+    /// The iterator's own failures become `E` through `failed`.
+    pub(crate) fn run_chunks<E>(
         &self,
         buffer: &mut Vec<u8>,
         record_size: usize,
+        failed: impl Fn(Unavailable) -> E,
         mut each: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let what = self.what;
-        let iter = self.create()?;
+        let iter = self.create().map_err(&failed)?;
         buffer.clear();
-        while read_more(&iter, buffer, what)? {
+        while read_more(&iter, buffer, what).map_err(&failed)? {
             let whole = buffer.len() / record_size * record_size;
             each(&buffer[..whole])?;
             buffer.drain(..whole);
         }
         if !buffer.is_empty() {
-            return Err(unavailable(format!("the {what} iterator ended inside a record")).into());
+            return Err(failed(unavailable(format!(
+                "the {what} iterator ended inside a record"
+            ))));
         }
         Ok(())
     }

@@ -729,14 +729,9 @@ impl Record {
         };
         let (state, full) = match self.state {
             tcp_state::NEW_SYN_RECV if proto == InetProto::Tcp => (tcp_state::SYN_RECV, false),
-            tcp_state::TIME_WAIT if proto == InetProto::Tcp => (
-                if self.extra == 0 {
-                    self.state
-                } else {
-                    self.extra
-                },
-                false,
-            ),
+            tcp_state::TIME_WAIT if proto == InetProto::Tcp => {
+                (self.selected_state(Walk::Tcp), false)
+            }
             state => (state, true),
         };
         let listener = proto == InetProto::Tcp && self.state == tcp_state::LISTEN;
@@ -1005,7 +1000,11 @@ impl SocketIters {
             return Ok(());
         };
         let size = record_size(self.programs.info && walk == Walk::Tcp);
-        iter.run_chunks(&mut self.buffer, size, |bytes| {
+        let failed = |e: Unavailable| crate::error::Error::Bpf {
+            option: "--view-source",
+            reason: e.0,
+        };
+        iter.run_chunks(&mut self.buffer, size, failed, |bytes| {
             for record in records(bytes, size) {
                 if states & (1u32 << record.selected_state(walk).min(31)) != 0 {
                     each(&record)?;

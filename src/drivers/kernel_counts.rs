@@ -6,7 +6,7 @@
 use crate::collect::socket_iter::{SocketIters, Walk};
 use crate::config::{Config, Source, Tape, ViewSource};
 use crate::error::{Error, Result};
-use crate::filter::{CompiledQuery, Placement};
+use crate::filter::{CompiledQuery, Placement, SocketFilter};
 
 /// The listing's choice.
 #[derive(Debug, Default)]
@@ -101,9 +101,7 @@ fn refusal(config: &Config) -> Option<&'static str> {
 fn walks(config: &Config, compiled: Option<&CompiledQuery>) -> Vec<Walk> {
     let p = config.protocols;
     let inet = config.wants_inet_section();
-    let names = compiled
-        .and_then(|c| c.query.expr.as_ref())
-        .is_some_and(|e| e.has_unix_paths());
+    let names = SocketFilter::from_config(config, compiled).unix_peer_names();
     [
         (inet && config.wants(p.tcp), Walk::Tcp),
         (inet && config.wants(p.udp) && !config.info, Walk::Udp),

@@ -18,8 +18,9 @@
 //! u64)` in the CPU's byte order.
 
 use crate::collect::bpf::{
-    BPF_FUNC_SEQ_WRITE, Field, Insn, IterProgram, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10,
-    check_ctx_args, field, insn, load, target, with_kernel_btf,
+    Asm, BPF_FUNC_SEQ_WRITE, EXIT, Field, Insn, IterProgram, JEQ_IMM, JNE_IMM, JNE_REG, R0, R1, R2,
+    R3, R4, R5, R6, R7, R8, R10, add_imm, call, check_ctx_args, field, insn, load, mov, mov_imm,
+    store, target, with_kernel_btf,
 };
 pub use crate::collect::bpf::{DEFAULT_BTF_PATH, Unavailable};
 use crate::collect::btf::{Btf, Kind};
@@ -113,49 +114,37 @@ const S_IFSOCK: i32 = 0o140000;
 /// The program. With `reject`, the null check of the context's task is
 /// left out: the verifier must refuse it (tests of the fallback use that).
 pub fn program(layout: &Layout, reject: bool) -> Vec<Insn> {
-    // Jumps to the exit carry this placeholder offset until it is known.
-    const TO_EXIT: i16 = i16::MIN;
-    let jeq_imm = |reg, imm| insn(0x15, reg, 0, TO_EXIT, imm);
-    let jne_imm = |reg, imm| insn(0x55, reg, 0, TO_EXIT, imm);
-    let mut p = vec![
-        insn(0xbf, R6, R1, 0, 0), // r6 = ctx
-        load(R7, R6, layout.ctx_task),
-    ];
+    let mut a = Asm::default();
+    let exit = a.label();
+    a.push(mov(R6, R1)); // r6 = ctx
+    a.push(load(R7, R6, layout.ctx_task));
     if !reject {
-        p.push(jeq_imm(R7, 0)); // the last call has no task (end of iteration)
+        a.jump(JEQ_IMM, R7, 0, exit); // the last call has no task (end of iteration)
     }
-    p.extend([
-        load(R8, R6, layout.ctx_file),
-        jeq_imm(R8, 0),
-        load(R1, R7, layout.task_pid),
-        load(R2, R7, layout.task_tgid),
-        insn(0x5d, R1, R2, TO_EXIT, 0), // if pid != tgid: not the leader's table
-        load(R3, R8, layout.file_inode),
-        load(R4, R3, layout.inode_mode),
-        insn(0x57, R4, 0, 0, S_IFMT), // r4 &= S_IFMT
-        jne_imm(R4, S_IFSOCK),
-        load(R5, R3, layout.inode_ino),
-        insn(0x63, R10, R2, -16, 0), // *(u32 *)(r10 - 16) = tgid
-        load(R1, R6, layout.ctx_fd),
-        insn(0x63, R10, R1, -12, 0),   // *(u32 *)(r10 - 12) = fd
-        insn(0x7b, R10, R5, -8, 0),    // *(u64 *)(r10 - 8) = inode
-        load(R1, R6, layout.ctx_meta), // r1 = ctx->meta
-        load(R1, R1, layout.meta_seq), // r1 = meta->seq
-        insn(0xbf, R2, R10, 0, 0),
-        insn(0x07, R2, 0, 0, -(RECORD_SIZE as i32)), // r2 = the record
-        insn(0xb7, R3, 0, 0, RECORD_SIZE as i32),
-        insn(0x85, 0, 0, 0, BPF_FUNC_SEQ_WRITE),
-        insn(0xb7, R0, 0, 0, 0), // exit: r0 = 0
-        insn(0x95, 0, 0, 0, 0),
-    ]);
-    let exit = p.len() - 2;
-    for (pc, i) in p.iter_mut().enumerate() {
-        if i16::from_le_bytes([i[2], i[3]]) == TO_EXIT {
-            let off = (exit - pc - 1) as i16;
-            i[2..4].copy_from_slice(&off.to_le_bytes());
-        }
-    }
-    p
+    a.push(load(R8, R6, layout.ctx_file));
+    a.jump(JEQ_IMM, R8, 0, exit);
+    a.push(load(R1, R7, layout.task_pid));
+    a.push(load(R2, R7, layout.task_tgid));
+    a.jump_reg(JNE_REG, R1, R2, exit); // if pid != tgid: not the leader's table
+    a.push(load(R3, R8, layout.file_inode));
+    a.push(load(R4, R3, layout.inode_mode));
+    a.push(insn(0x57, R4, 0, 0, S_IFMT)); // r4 &= S_IFMT
+    a.jump(JNE_IMM, R4, S_IFSOCK, exit);
+    a.push(load(R5, R3, layout.inode_ino));
+    a.push(store(R10, -16, R2, 4)); // tgid
+    a.push(load(R1, R6, layout.ctx_fd));
+    a.push(store(R10, -12, R1, 4)); // fd
+    a.push(store(R10, -8, R5, 8)); // inode
+    a.push(load(R1, R6, layout.ctx_meta)); // r1 = ctx->meta
+    a.push(load(R1, R1, layout.meta_seq)); // r1 = meta->seq
+    a.push(mov(R2, R10));
+    a.push(add_imm(R2, -(RECORD_SIZE as i32))); // r2 = the record
+    a.push(mov_imm(R3, RECORD_SIZE as i32));
+    a.push(call(BPF_FUNC_SEQ_WRITE));
+    a.bind(exit);
+    a.push(mov_imm(R0, 0));
+    a.push(EXIT);
+    a.finish()
 }
 
 /// One socket held by a process, as the program writes it.

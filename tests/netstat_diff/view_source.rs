@@ -404,6 +404,21 @@ fn fallbacks_count_the_same_and_bpf_says_why() {
     );
 }
 
+/// The JSON lines of `--all-netns` output labelled with one of
+/// `namespaces`: other tests' namespaces come and go beside a test's own,
+/// so only the rows of its own are compared.
+fn rows_of(stdout: &[u8], namespaces: &[&Namespace]) -> Vec<String> {
+    let labels: Vec<String> = namespaces
+        .iter()
+        .map(|n| format!("\"netns\":\"{}\"", n.name))
+        .collect();
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| labels.iter().any(|n| l.contains(n.as_str())))
+        .map(String::from)
+        .collect()
+}
+
 /// Every namespace of --all-netns walks its own sockets.
 #[test]
 fn all_namespaces_count_the_same() {
@@ -433,14 +448,7 @@ fn all_namespaces_count_the_same() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // other tests' namespaces come and go beside these: only the rows
-        // of this test's two are compared
-        let ours = [&first.name, &second.name].map(|n| format!("\"netns\":\"{n}\""));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| ours.iter().any(|n| l.contains(n.as_str())))
-            .map(String::from)
-            .collect::<Vec<_>>()
+        rows_of(&out.stdout, &[&first, &second])
     };
     let bpf = run("bpf");
     for name in [&first.name, &second.name] {
@@ -532,15 +540,7 @@ fn many_namespaces_share_one_set_of_programs() {
             "{source}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let ours: Vec<String> = namespaces
-            .iter()
-            .map(|n| format!("\"netns\":\"{}\"", n.name))
-            .collect();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| ours.iter().any(|n| l.contains(n.as_str())))
-            .map(String::from)
-            .collect::<Vec<_>>()
+        rows_of(&out.stdout, &namespaces.iter().collect::<Vec<_>>())
     };
     let bpf = run("bpf");
     // LISTEN and two ESTABLISHED in each of the three, on both ticks

@@ -306,6 +306,10 @@ pub struct Config {
     pub view: Option<View>,
     /// The filter expression (positional arguments), for socket tables.
     pub query: Option<crate::filter::expr::Query>,
+    /// The filter expression as given (`--live` shows it and edits it).
+    pub filter_text: String,
+    /// `--live`: the full-screen view instead of printed ticks.
+    pub live: bool,
     /// The name the user invoked us by, for getopt-style messages.
     pub program_name: String,
     /// The environment, read once.
@@ -382,6 +386,8 @@ impl Default for Config {
             events_buffer: crate::collect::events::DEFAULT_BUFFER,
             view: None,
             query: None,
+            filter_text: String::new(),
+            live: false,
             program_name: "nlstat".into(),
             inputs: Inputs::default(),
             terminal: false,

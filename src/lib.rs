@@ -44,6 +44,8 @@ pub mod interfaces;
 /// stdout's buffer and stderr's place after it: a leaf every stage may
 /// use, so it lives outside render/.
 pub mod io;
+/// `--live`: the full-screen view, one more sink of the views.
+pub mod live;
 pub mod model;
 pub mod netns;
 pub mod render;

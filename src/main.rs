@@ -61,6 +61,13 @@ fn main() {
         eprintln!("{}: {message}", config.program_name);
         std::process::exit(1);
     }
+    if config.live && !stdio::is_terminal(libc::STDOUT_FILENO) {
+        eprintln!(
+            "{}: --live draws a screen on a terminal; standard output is not one",
+            config.program_name
+        );
+        std::process::exit(cli::EXIT_USAGE);
+    }
     // Names anyone can choose must not drive the operator's terminal; JSON
     // escapes by its own rules, and pipes keep netstat's bytes.
     let terminal = !config.output.is_json() && stdio::is_terminal(libc::STDOUT_FILENO);

@@ -81,6 +81,7 @@ const LONG_OPTIONS: &[(&str, bool)] = &[
     ("record", true),
     ("quiet", false),
     ("replay", true),
+    ("live", false),
 ];
 
 /// nlstat's own long options: an abbreviation that also fits one of
@@ -110,6 +111,7 @@ pub(super) const OWN_LONG_OPTIONS: &[&str] = &[
     "record",
     "quiet",
     "replay",
+    "live",
 ];
 
 /// getopt_long's reading of `--name`: the option it names, or the

@@ -116,6 +116,7 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
     let events_buffer = resolve::events_buffer(&raw.own, &program_name)?;
     let (interval, count) = resolve::repetition(&raw.own, &program_name)?;
     let tape = resolve::tape(&raw, mode, &program_name)?;
+    resolve::live(&raw, mode, &program_name)?;
     resolve::events_tables(&raw.own, &selection, &program_name)?;
     let query = resolve::query(
         &raw.operands,
@@ -239,7 +240,7 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         info: raw.own.info > 0,
         wide: raw.wide > 0 || raw.notrim > 0,
         notrim: raw.notrim > 0,
-        continuous: view::repeats(raw),
+        continuous: view::repeats(raw) || raw.own.live > 0,
         interval,
         count,
         tape,
@@ -266,6 +267,13 @@ fn assemble_config(raw: &RawArgs, resolved: Resolved, program_name: String) -> C
         events_buffer,
         view,
         query,
+        filter_text: raw
+            .operands
+            .iter()
+            .map(|w| w.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" "),
+        live: raw.own.live > 0,
         program_name,
         inputs: {
             let mut inputs = crate::config::Inputs::from_env();

@@ -120,6 +120,19 @@ pub struct NlstatArgs {
     /// with --events.
     #[arg(long = "events-buffer", value_name = "SIZE", value_hint = clap::ValueHint::Other)]
     pub events_buffer: Option<String>,
+    /// a full-screen view that refreshes every --interval (default 1 s)
+    ///
+    /// Six screens (1 Summary, 2 Listeners, 3 Ephemeral, 4 Group-by, 5
+    /// Health with --info, 6 Closes with --events), switched by Tab or
+    /// their number; s sorts by the next column, / edits the filter
+    /// expression, k the Group-by keys, + and - change the interval, p
+    /// pauses, q, Esc or Ctrl-C quit (see LIVE SCREEN). The numbers are
+    /// those --json -c prints for the same view. Starts on the screen of a
+    /// view given (--listeners, --ephemeral, --group-by). Needs a terminal
+    /// (status 3 otherwise); not with -r, -i, -s, -g, -M, --json, --serve,
+    /// --textfile, --record or --replay. NO_COLOR turns colours off.
+    #[arg(long = "live", action = ArgAction::Count)]
+    pub live: u8,
     /// The views' options (--group-by, --top, --summary, --listeners,
     /// --ephemeral), defined beside their resolution in cli/view.rs.
     #[command(flatten)]

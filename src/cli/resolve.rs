@@ -211,6 +211,40 @@ pub(super) fn tape(
     }
 }
 
+/// --live: socket views only, on a terminal, drawn rather than printed.
+pub(super) fn live(raw: &RawArgs, mode: Mode, program: &str) -> Result<(), Parsed> {
+    let own = &raw.own;
+    if own.live == 0 {
+        return Ok(());
+    }
+    let other = if mode != Mode::Sockets || raw.groups > 0 {
+        Some(if raw.groups > 0 {
+            "-g"
+        } else {
+            super::view::mode_flag(mode)
+        })
+    } else if own.json > 0 {
+        Some("--json")
+    } else if own.serve.is_some() {
+        Some("--serve")
+    } else if own.textfile.is_some() {
+        Some("--textfile")
+    } else if own.record.is_some() {
+        Some("--record")
+    } else if own.replay.is_some() {
+        Some("--replay")
+    } else {
+        None
+    };
+    match other {
+        Some(other) => Err(Parsed::own_option_error(
+            program,
+            format!("--live draws the socket views on a terminal; it does not go with {other}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// --events' receive buffer: bytes with an optional K, M or G suffix.
 pub(super) fn events_buffer(own: &NlstatArgs, program: &str) -> Result<usize, Parsed> {
     let Some(text) = own.events_buffer.as_deref() else {

@@ -236,7 +236,7 @@ fn refuse_view_source(raw: &RawArgs, view: Option<&View>) -> Result<(), String> 
     let Some(source) = own.view_source.as_deref() else {
         return Ok(());
     };
-    if view.is_none() || own.events > 0 {
+    if (view.is_none() && own.live == 0) || own.events > 0 {
         return Err("--view-source chooses where --summary, --group-by, --listeners, --ephemeral and the exporter count sockets; it goes with one of them (not with --events)".into());
     }
     if source != "bpf" {
@@ -330,7 +330,7 @@ fn only_one(
 }
 
 /// The flag that chose a mode other than the socket tables.
-fn mode_flag(mode: Mode) -> &'static str {
+pub(super) fn mode_flag(mode: Mode) -> &'static str {
     match mode {
         Mode::Routes => "-r",
         Mode::Interfaces => "-i",

@@ -146,7 +146,7 @@ impl Listening {
 
     /// The namespace as views and JSON objects label it (`labelled`:
     /// under `--all-netns`).
-    fn tick(&self, labelled: bool) -> Tick<'_> {
+    pub(crate) fn tick(&self, labelled: bool) -> Tick<'_> {
         Tick {
             netns_inode: self.namespace.inode,
             netns_label: &self.namespace.label,

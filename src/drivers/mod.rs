@@ -49,6 +49,9 @@ pub fn run(config: &Config, out: &mut impl Write) -> Result<i32> {
 
 /// The run against the kernel (recorded or not).
 fn run_live(config: &Config, out: &mut impl Write) -> Result<i32> {
+    if config.live {
+        return crate::live::run(config);
+    }
     if config.events && config.serve.is_none() && config.textfile.is_none() {
         return events::run(config, out);
     }

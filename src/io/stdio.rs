@@ -255,7 +255,28 @@ pub fn write_stderr_at_mark(message: &[u8]) {
     write_stderr_after(message, mark);
 }
 
+/// While a full-screen view owns the terminal (`--live`), messages are
+/// kept here for it to show instead of being written over its screen.
+static CAPTURED: Mutex<Option<Vec<u8>>> = Mutex::new(None);
+
+/// Keep later messages for [`take_captured`] (`true`) or write them to
+/// stderr again (`false`, which also drops what was kept).
+pub fn capture_stderr(capture: bool) {
+    let mut captured = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+    *captured = capture.then(Vec::new);
+}
+
+/// The messages kept since the last call.
+pub fn take_captured() -> Vec<u8> {
+    let mut captured = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+    captured.as_mut().map(std::mem::take).unwrap_or_default()
+}
+
 fn write_stderr_after(message: &[u8], total: Option<u64>) {
+    if let Some(kept) = CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        kept.extend_from_slice(message);
+        return;
+    }
     let (mut state, _) = state_with_staged();
     if let Some(out) = state.as_mut()
         && out.error.is_none()

@@ -19,6 +19,7 @@ mod info_unix;
 mod interfaces;
 pub(crate) mod json_sockets;
 mod json_tables;
+mod live;
 mod netns;
 mod options;
 mod owners;

@@ -553,7 +553,7 @@ fn bad_view_options_fail_with_one_line() {
 
 /// ss's TCP or UDP state name as netstat words it (`null` for none:
 /// unconnected UDP).
-fn netstat_state(ss_state: &str) -> Value {
+pub(crate) fn netstat_state(ss_state: &str) -> Value {
     let word = match ss_state {
         "UNCONN" => return Value::Null,
         "ESTAB" => "ESTABLISHED",

@@ -1,0 +1,380 @@
+//! `--live`: a full-screen view that refreshes every `--interval`, with six
+//! screens (Summary, Listeners, Ephemeral, Group-by, Health, Closes).
+//!
+//! The screen is one more sink of the views: each screen's panes run the
+//! view's own code as `--json -c` does ([`panes`]), the JSON lines are
+//! read back ([`table`]) and drawn ([`screens`]), so the numbers shown are
+//! those `nlstat --json -c --listeners` (and so on) prints. A refresh
+//! ticks only the panes of the screen on display. What the operator
+//! chooses lives in [`state`]; the terminal is taken and given back in
+//! [`terminal`].
+
+pub mod panes;
+pub mod screens;
+pub mod state;
+pub mod table;
+mod terminal;
+
+use crate::config::{Config, Key, View};
+use crate::error::{Error, Result};
+use crate::filter::expr::Query;
+use panes::{ClosePanes, Pane};
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use rustc_hash::FxHashMap;
+use screens::{Data, draw};
+use state::{Action, Screen, Ui};
+use std::time::{Duration, Instant};
+
+/// The longest wait for a key, so signals and closes are seen promptly.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What a run measured, for `-v`.
+#[derive(Default)]
+struct Timings {
+    refreshes: u64,
+    collecting: Duration,
+    frames: u64,
+    drawing: Duration,
+    slowest_frame: Duration,
+}
+
+/// The live screen's state: the operator's choices, the views' last
+/// ticks, and the panes that make them.
+struct Live<'c> {
+    config: &'c Config,
+    ui: Ui,
+    data: Data,
+    /// The filter in force (the command line's, or the last good `/`).
+    query: Option<Query>,
+    /// The Group-by screen's keys in force.
+    keys: Vec<Key>,
+    panes: FxHashMap<Screen, Vec<Pane>>,
+    closes: Option<ClosePanes>,
+    start: Instant,
+    timings: Timings,
+}
+
+/// Run `--live` until `q`, Ctrl-C, SIGINT, SIGTERM or `--count` refreshes.
+pub fn run(config: &Config) -> Result<i32> {
+    crate::io::stop::install();
+    let mut live = Live::new(config)?;
+    let mut session = terminal::Session::enter().map_err(Error::Output)?;
+    crate::io::stdio::capture_stderr(true);
+    let result = live.run(&mut session);
+    drop(session);
+    let kept = crate::io::stdio::take_captured();
+    crate::io::stdio::capture_stderr(false);
+    crate::io::stdio::write_stderr(&kept);
+    if config.verbose {
+        live.report_timings();
+    }
+    result.map(|()| 0)
+}
+
+impl<'c> Live<'c> {
+    fn new(config: &'c Config) -> Result<Self> {
+        let (screen, keys) = match &config.view {
+            Some(View::Listeners) => (Screen::Listeners, None),
+            Some(View::Ephemeral) => (Screen::Ephemeral, None),
+            Some(View::GroupBy { keys, .. }) => (Screen::GroupBy, Some(keys.clone())),
+            _ if config.events => (Screen::Closes, None),
+            _ => (Screen::Summary, None),
+        };
+        let keys = keys
+            .map(|k| k.into_iter().filter(|k| *k != Key::Netns).collect())
+            .unwrap_or_else(|| vec![Key::State, Key::LocalPort]);
+        let keys_text = keys.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
+        let mut ui = Ui::new(
+            screen,
+            config.interval.unwrap_or(Duration::from_secs(1)),
+            config.filter_text.clone(),
+            keys_text,
+        );
+        ui.colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let closes = if config.events {
+            Some(ClosePanes::new(config, config.query.clone())?)
+        } else {
+            None
+        };
+        Ok(Live {
+            data: Data {
+                info: config.info,
+                events: config.events,
+                programs: config.programs,
+                netns: match (&config.netns, config.all_netns) {
+                    (_, true) => "all".into(),
+                    (Some(name), false) => name.clone(),
+                    (None, false) => String::new(),
+                },
+                closes: closes.as_ref().map(|_| screens::Closes::default()),
+                ..Data::default()
+            },
+            config,
+            ui,
+            query: config.query.clone(),
+            keys,
+            panes: FxHashMap::default(),
+            closes,
+            start: Instant::now(),
+            timings: Timings::default(),
+        })
+    }
+
+    /// The loop: refresh on the schedule, draw when something changed,
+    /// answer keys and signals.
+    fn run(&mut self, session: &mut terminal::Session) -> Result<()> {
+        let mut next = Instant::now();
+        let mut dirty = true;
+        loop {
+            if crate::io::stop::requested() {
+                return Ok(());
+            }
+            if session.suspend_requested() {
+                session.suspend().map_err(Error::Output)?;
+                dirty = true;
+            }
+            if session.continued() {
+                session.retake().map_err(Error::Output)?;
+                dirty = true;
+            }
+            if !self.ui.paused && Instant::now() >= next {
+                self.refresh();
+                dirty = true;
+                next += self.ui.interval;
+                // a slow refresh skips the slots it missed
+                let now = Instant::now();
+                if next < now {
+                    next = now + self.ui.interval;
+                }
+            }
+            if dirty {
+                self.draw(session)?;
+                dirty = false;
+                if self
+                    .config
+                    .count
+                    .is_some_and(|n| self.timings.refreshes >= n)
+                {
+                    return Ok(());
+                }
+            }
+            if let Some(closes) = &mut self.closes
+                && let Err(e) = closes.pump()
+            {
+                self.ui.notice = Some(e.to_string());
+            }
+            let wait = next.saturating_duration_since(Instant::now()).min(POLL);
+            // a signal (SIGTSTP, SIGCONT, SIGWINCH) interrupts the wait
+            let next_event = match event::poll(wait) {
+                Ok(true) => event::read(),
+                Ok(false) => continue,
+                Err(e) => Err(e),
+            };
+            let next_event = match next_event {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => other.map_err(Error::Output)?,
+            };
+            match next_event {
+                Event::Key(key) if key.kind != KeyEventKind::Release => {
+                    let columns = screens::sort_columns(&self.ui, &self.data);
+                    match self.ui.key(key, columns) {
+                        Action::Quit => return Ok(()),
+                        Action::Draw => {}
+                        Action::Refresh => next = Instant::now(),
+                        Action::Suspend => session.suspend().map_err(Error::Output)?,
+                        Action::ApplyFilter(text) => {
+                            if self.apply_filter(&text) {
+                                next = Instant::now();
+                            }
+                        }
+                        Action::ApplyKeys(text) => {
+                            if self.apply_keys(&text) {
+                                next = Instant::now();
+                            }
+                        }
+                    }
+                    dirty = true;
+                }
+                Event::Resize(..) => dirty = true,
+                _ => {}
+            }
+        }
+    }
+
+    fn draw(&mut self, session: &mut terminal::Session) -> Result<()> {
+        let began = Instant::now();
+        let (ui, data) = (&self.ui, &self.data);
+        session
+            .terminal
+            .draw(|frame| draw(frame, ui, data))
+            .map_err(Error::Output)?;
+        let took = began.elapsed();
+        self.timings.frames += 1;
+        self.timings.drawing += took;
+        self.timings.slowest_frame = self.timings.slowest_frame.max(took);
+        Ok(())
+    }
+
+    /// Collect what the screen on display shows. A failure is shown in
+    /// place; the next refresh tries again.
+    fn refresh(&mut self) {
+        let began = Instant::now();
+        if let Err(e) = self.collect() {
+            self.ui.notice = Some(e.to_string());
+        }
+        let messages = crate::io::stdio::take_captured();
+        if !messages.is_empty() {
+            let text = String::from_utf8_lossy(&messages);
+            self.ui.notice = text.lines().last().map(str::to_string);
+        }
+        self.data.updated = now_text();
+        self.timings.refreshes += 1;
+        self.timings.collecting += began.elapsed();
+    }
+
+    fn collect(&mut self) -> Result<()> {
+        let screen = self.ui.screen;
+        if screen == Screen::Closes {
+            let Some(closes) = &mut self.closes else {
+                return Ok(());
+            };
+            closes.refresh()?;
+            self.data.closes = Some(screens::Closes {
+                listeners: closes.listener_closes.clone(),
+                backends: closes.backend_closes.clone(),
+                seconds: closes.seconds,
+                lost: closes.lost,
+                total_lost: closes.totals_lost,
+            });
+            return Ok(());
+        }
+        if screen == Screen::Health && !self.config.info {
+            return Ok(());
+        }
+        let panes = match self.panes.entry(screen) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(make_panes(
+                self.config,
+                screen,
+                &self.keys,
+                self.query.as_ref(),
+            )),
+        };
+        for pane in panes.iter_mut() {
+            pane.refresh()?;
+        }
+        let latest = |i: usize| panes[i].latest.clone();
+        match screen {
+            Screen::Summary => {
+                self.data.summary = latest(0);
+                let now = self.start.elapsed().as_secs_f64();
+                self.data
+                    .history
+                    .record(now, self.data.summary.table("summary"));
+            }
+            Screen::Listeners => self.data.listeners = latest(0),
+            Screen::Ephemeral => self.data.ephemeral = latest(0),
+            Screen::GroupBy => self.data.groups = latest(0),
+            Screen::Health => {
+                self.data.health_listeners = latest(0);
+                self.data.health_backends = latest(1);
+            }
+            Screen::Closes => {}
+        }
+        Ok(())
+    }
+
+    /// Use the expression `text` from now on when it compiles (an empty
+    /// one filters nothing); else show why and keep the one in force.
+    fn apply_filter(&mut self, text: &str) -> bool {
+        let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        let query = if words.is_empty() {
+            None
+        } else {
+            let unix_only = self.config.families.unix && !self.config.wants_inet_section();
+            match crate::filter::expr::parse(&words, unix_only) {
+                Ok(query) => Some(query),
+                Err(e) => {
+                    self.ui.notice = Some(format!("bad filter: {e} (kept: {})", self.ui.filter));
+                    return false;
+                }
+            }
+        };
+        if self.config.events {
+            match ClosePanes::new(self.config, query.clone()) {
+                Ok(closes) => self.closes = Some(closes),
+                Err(e) => {
+                    self.ui.notice = Some(e.to_string());
+                    return false;
+                }
+            }
+        }
+        self.query = query;
+        self.ui.filter = words.join(" ");
+        self.panes.clear();
+        true
+    }
+
+    /// Count the Group-by screen by `text`'s keys from now on when they
+    /// parse; else show why and keep the ones in force.
+    fn apply_keys(&mut self, text: &str) -> bool {
+        let keys = match crate::views::parse_keys(text.trim()) {
+            Ok(keys) => keys,
+            Err(e) => {
+                self.ui.notice = Some(format!("bad keys: {e} (kept: {})", self.ui.keys));
+                return false;
+            }
+        };
+        if !self.config.programs && keys.iter().any(|k| matches!(k, Key::Pid | Key::Program)) {
+            self.ui.notice = Some("bad keys: pid and program need -p".into());
+            return false;
+        }
+        self.ui.keys = keys.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
+        self.keys = keys;
+        self.panes.remove(&Screen::GroupBy);
+        true
+    }
+
+    fn report_timings(&self) {
+        let t = &self.timings;
+        let average = |total: Duration, n: u64| total.as_secs_f64() * 1000.0 / n.max(1) as f64;
+        eprintln!(
+            "{}: --live: {} refreshes, {:.1} ms collecting on average; {} frames, {:.2} ms drawing on average, {:.2} ms at most",
+            self.config.program_name,
+            t.refreshes,
+            average(t.collecting, t.refreshes),
+            t.frames,
+            average(t.drawing, t.frames),
+            t.slowest_frame.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// The panes of `screen` (none for Closes: its source is the events').
+fn make_panes(config: &Config, screen: Screen, keys: &[Key], query: Option<&Query>) -> Vec<Pane> {
+    let pane = |view: View, info: bool, query: Option<Query>| Pane::new(config, view, info, query);
+    let user = || query.cloned();
+    match screen {
+        Screen::Summary => vec![pane(View::Summary, false, user())],
+        Screen::Listeners => vec![pane(View::Listeners, false, user())],
+        Screen::Ephemeral => vec![pane(View::Ephemeral, false, user())],
+        Screen::GroupBy => vec![pane(panes::group_by(keys.to_vec()), false, user())],
+        Screen::Health => vec![
+            pane(View::Listeners, true, user()),
+            pane(
+                panes::group_by(vec![Key::RemoteAddr, Key::RemotePort]),
+                true,
+                Some(panes::backends_query(config, query)),
+            ),
+        ],
+        Screen::Closes => Vec::new(),
+    }
+}
+
+/// Now, UTC, to the second (the status line's time).
+fn now_text() -> String {
+    let millis = crate::text::utc_millis(std::time::SystemTime::now());
+    let text = String::from_utf8_lossy(&millis).into_owned();
+    // 2026-12-06T06:16:33.797Z: the time of day
+    text.get(11..19).unwrap_or(&text).to_string()
+}

@@ -1,0 +1,279 @@
+//! What each screen collects: a pane is one view (`--summary`,
+//! `--listeners`, ...) run by the same drivers as `--json -c` into a
+//! buffer, then read back ([`Decoded`]). A refresh ticks only the panes
+//! of the screen on display; each keeps its state (and so its deltas)
+//! while another screen is shown.
+
+use super::table::Decoded;
+use crate::config::{Config, Key, Output, View};
+use crate::drivers::ModeState;
+use crate::drivers::all_netns::AllNamespaces;
+use crate::drivers::events::{Listening, Totals};
+use crate::enrich::names::NameCache;
+use crate::error::{Error, Result};
+use crate::filter::expr::Query;
+use crate::model::{InetProto, Tick, tcp_state};
+use crate::views::Aggregator;
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// Where a pane's view runs: in this namespace, or in every one.
+enum Runner {
+    One {
+        state: Box<ModeState>,
+        inode: u64,
+        name: String,
+    },
+    All(Box<AllNamespaces>),
+}
+
+/// One view, ticked on demand.
+pub struct Pane {
+    config: Config,
+    runner: Runner,
+    buffer: Vec<u8>,
+    /// What the last tick printed.
+    pub latest: Decoded,
+}
+
+impl Pane {
+    /// The view `view` over the sockets `base` selects, with `info` for
+    /// its health columns and `query` as its filter.
+    pub fn new(base: &Config, view: View, info: bool, query: Option<Query>) -> Self {
+        let config = pane_config(base, view, info, query);
+        let runner = if config.all_netns {
+            Runner::All(Box::new(AllNamespaces::new(&config)))
+        } else {
+            let (inode, name) = crate::netns::current(config.netns.as_deref());
+            let mut state = Box::<ModeState>::default();
+            state.prepare(&config);
+            Runner::One { state, inode, name }
+        };
+        Pane {
+            config,
+            runner,
+            buffer: Vec::new(),
+            latest: Decoded::default(),
+        }
+    }
+
+    /// Run one tick of the view and read what it printed.
+    pub fn refresh(&mut self) -> Result<()> {
+        self.buffer.clear();
+        match &mut self.runner {
+            Runner::One { state, inode, name } => {
+                let tick = Tick {
+                    netns_inode: *inode,
+                    netns_label: name,
+                    netns_key: name,
+                    labelled: false,
+                };
+                state.tick(&self.config, &tick, &mut self.buffer, None)?;
+            }
+            Runner::All(all) => {
+                all.tick(&self.config, &mut self.buffer)?;
+            }
+        }
+        self.latest = Decoded::read(&self.buffer).map_err(|what| Error::Malformed { what })?;
+        Ok(())
+    }
+}
+
+/// The configuration of a pane: the user's selection as `--json -c`
+/// with one view, counting every socket unless `-l` narrows it (as a
+/// view given on the command line does).
+fn pane_config(base: &Config, view: View, info: bool, query: Option<Query>) -> Config {
+    let view = match view {
+        View::GroupBy {
+            mut keys,
+            top,
+            sort,
+        } if base.all_netns && !keys.contains(&Key::Netns) => {
+            keys.insert(0, Key::Netns);
+            View::GroupBy { keys, top, sort }
+        }
+        view => view,
+    };
+    Config {
+        output: Output::JsonLines,
+        continuous: true,
+        count: None,
+        live: false,
+        terminal: false,
+        all: base.all || !base.listening,
+        info,
+        view: Some(view),
+        query,
+        ..base.clone()
+    }
+}
+
+/// The `--group-by` view of `keys` (in the view's own order).
+pub fn group_by(keys: Vec<Key>) -> View {
+    View::GroupBy {
+        keys,
+        top: None,
+        sort: None,
+    }
+}
+
+/// `query` narrowed to established TCP connections from a local port in
+/// the ephemeral range: the client ends, whose remote end is a backend.
+pub fn backends_query(config: &Config, query: Option<&Query>) -> Query {
+    use crate::filter::expr::{Cond, Expr, Side};
+    let (lo, hi) = crate::views::port_range(&config.inputs.proc_root);
+    let own = Expr::And(
+        Box::new(Expr::Cond(Cond::PortAtLeast(Side::Src, lo))),
+        Box::new(Expr::Cond(Cond::PortAtMost(Side::Src, hi))),
+    );
+    let established = 1u32 << tcp_state::ESTABLISHED;
+    Query {
+        states: Some(query.and_then(|q| q.states).unwrap_or(established) & established),
+        expr: Some(match query.and_then(|q| q.expr.clone()) {
+            Some(user) => Expr::And(Box::new(user), Box::new(own)),
+            None => own,
+        }),
+    }
+}
+
+/// The Closes screen's source: sock_diag's destroy events, counted per
+/// listener (server ends) and per backend (client ends) by the
+/// `--events --group-by` view's code, between two refreshes.
+pub struct ClosePanes {
+    config: Config,
+    listening: Vec<Listening>,
+    /// Each namespace's TCP listeners (inode, address, port), refreshed
+    /// at every refresh.
+    listeners: Vec<(u64, IpAddr, u16)>,
+    per_listener: Aggregator,
+    per_backend: Aggregator,
+    totals: Totals,
+    names: NameCache,
+    buffer: Vec<u8>,
+    since: Instant,
+    /// The last refresh: closes per listener and per backend, the seconds
+    /// they were counted over, the events lost in them and in all.
+    pub listener_closes: Decoded,
+    pub backend_closes: Decoded,
+    pub seconds: f64,
+    pub lost: u64,
+    pub totals_lost: u64,
+}
+
+impl ClosePanes {
+    /// Subscribe to the destroy groups of the selected TCP tables.
+    pub fn new(base: &Config, query: Option<Query>) -> Result<Self> {
+        let config = pane_config(base, group_by(Vec::new()), false, query);
+        let listening = crate::drivers::events::subscribe(&config, true)?;
+        let keys = |keys: &[Key]| {
+            let mut keys = keys.to_vec();
+            if base.all_netns {
+                keys.insert(0, Key::Netns);
+            }
+            group_by(keys)
+        };
+        let mut panes = ClosePanes {
+            per_listener: Aggregator::new(keys(&[Key::LocalAddr, Key::LocalPort]), false),
+            per_backend: Aggregator::new(keys(&[Key::RemoteAddr, Key::RemotePort]), false),
+            names: NameCache::for_inputs(&config.inputs),
+            config,
+            listening,
+            listeners: Vec::new(),
+            totals: Totals::default(),
+            buffer: Vec::new(),
+            since: Instant::now(),
+            listener_closes: Decoded::default(),
+            backend_closes: Decoded::default(),
+            seconds: 0.0,
+            lost: 0,
+            totals_lost: 0,
+        };
+        panes.find_listeners();
+        Ok(panes)
+    }
+
+    fn find_listeners(&mut self) {
+        self.listeners.clear();
+        for l in &mut self.listening {
+            let inode = l.inode();
+            let found = l.listeners();
+            self.listeners
+                .extend(found.into_iter().map(|(addr, port)| (inode, addr, port)));
+        }
+    }
+
+    /// Take the closes queued so far (called between refreshes, so the
+    /// kernel's queue does not fill).
+    pub fn pump(&mut self) -> Result<()> {
+        let all_netns = self.config.all_netns;
+        let compiled = self.config.query.as_ref().map(|q| {
+            crate::filter::CompiledQuery::new(
+                q,
+                crate::filter::Placement {
+                    kernel: false,
+                    user: true,
+                },
+            )
+        });
+        let filter = crate::filter::SocketFilter {
+            all: true,
+            listening: false,
+            compiled: compiled.as_ref(),
+        };
+        for l in &mut self.listening {
+            let tick = l.tick(all_netns);
+            self.per_listener.begin_tick(&tick);
+            self.per_backend.begin_tick(&tick);
+            let inode = l.inode();
+            let (listeners, per_listener, per_backend) = (
+                &self.listeners,
+                &mut self.per_listener,
+                &mut self.per_backend,
+            );
+            loop {
+                let (_, empty) = l.drain(&mut self.totals, None, &mut |closed| {
+                    let s = &closed.socket;
+                    if s.proto != InetProto::Tcp || !filter.keep_inet(s) {
+                        return Ok(());
+                    }
+                    let server_end = listeners.iter().any(|(ns, addr, port)| {
+                        *ns == inode
+                            && *port == s.local_port
+                            && (*addr == s.local || addr.is_unspecified())
+                    });
+                    let view = if server_end {
+                        &mut *per_listener
+                    } else {
+                        &mut *per_backend
+                    };
+                    view.add_inet(s, closed.ext, None);
+                    Ok(())
+                })?;
+                if empty {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The closes since the previous refresh, per listener and backend.
+    pub fn refresh(&mut self) -> Result<()> {
+        self.pump()?;
+        self.seconds = self.since.elapsed().as_secs_f64();
+        self.since = Instant::now();
+        let root = self.config.inputs.proc_root.clone();
+        for (view, decoded) in [
+            (&mut self.per_listener, &mut self.listener_closes),
+            (&mut self.per_backend, &mut self.backend_closes),
+        ] {
+            self.buffer.clear();
+            view.finish(&mut self.buffer, &self.config, &mut self.names, None, &root)?;
+            *decoded = Decoded::read(&self.buffer).map_err(|what| Error::Malformed { what })?;
+        }
+        self.lost = self.totals.lost - self.totals_lost;
+        self.totals_lost = self.totals.lost;
+        self.find_listeners();
+        Ok(())
+    }
+}

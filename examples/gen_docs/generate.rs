@@ -25,6 +25,7 @@ pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
     ("FILTERS", "doc/filters.md", "Filters"),
     ("LOAD-BALANCER VIEWS", "doc/views.md", "Load-balancer views"),
     ("CLOSE EVENTS", "doc/events.md", "Close events"),
+    ("LIVE SCREEN", "doc/live.md", "Live screen"),
     ("RECORDING", "doc/recording.md", "Recording and replay"),
     ("JSON OUTPUT", "doc/json.md", "JSON output"),
     (
@@ -50,6 +51,7 @@ pub const DOC_SECTIONS: &[(&str, &str, &str)] = &[
 const OWN_SYNOPSIS: &[&str] = &[
     "nlstat [-vWnNcaeolp] [<Socket> ...] [--json] [--source SOURCE] [--pid-source SOURCE] [--netns NAME|PATH | --all-netns] [FILTER ...]",
     "nlstat [<Socket> ...] {--group-by KEYS [--top N] | --summary | --listeners | --ephemeral} [-c] [--json] [--view-source SOURCE] [FILTER ...]",
+    "nlstat --live [--interval SECONDS] [-p] [--info] [--events] [<Socket> ...] [--group-by KEYS | --summary | --listeners | --ephemeral] [--netns NAME|PATH | --all-netns] [FILTER ...]",
     "nlstat {--serve [ADDR:]PORT [--min-interval SECONDS] | --textfile PATH [-c]} [--max-series N] [<Socket> ...] [FILTER ...]",
 ];
 

@@ -327,6 +327,37 @@ mod tests {
         assert!(!config(&["nlstat", "-t"]).events);
     }
 
+    /// --live repeats, and takes what its screens show beside each other:
+    /// -p with --events, --info with --summary, a view with --events.
+    #[test]
+    fn live_takes_what_its_screens_show() {
+        let c = config(&["nlstat", "--live"]);
+        assert!(c.live && c.continuous && c.view.is_none());
+        for args in [
+            &["nlstat", "--live", "-tp", "--events"][..],
+            &["nlstat", "--live", "--info", "--summary"],
+            &[
+                "nlstat",
+                "--live",
+                "--events",
+                "--listeners",
+                "--view-source",
+                "bpf",
+            ],
+            &["nlstat", "--live", "--interval", "0.5", "sport", "=", ":80"],
+        ] {
+            assert!(config(args).live, "{args:?}");
+        }
+        let c = config(&["nlstat", "--live", "sport", "=", ":80"]);
+        assert_eq!(c.filter_text, "sport = :80");
+        assert!(c.query.is_some());
+        // without --live the refusals stand
+        assert!(matches!(
+            run(&["nlstat", "-tp", "--events"]),
+            Parsed::Fail { .. }
+        ));
+    }
+
     #[test]
     fn double_e_counts() {
         assert_eq!(config(&["netstat", "-ee"]).extend, 3);
@@ -379,6 +410,13 @@ mod tests {
             (&["--events", "--events-buffer", "1X"], "--events-buffer"),
             (&["--events", "--events-buffer", "0"], "--events-buffer"),
             (&["--events", "--events-buffer", "4G"], "--events-buffer"),
+            (&["--live", "--json"], "--live"),
+            (&["--live", "-s"], "--live"),
+            (&["--live", "-g"], "--live"),
+            (&["--live", "--serve", "9477"], "--live"),
+            (&["--live", "--textfile", "x"], "--live"),
+            (&["--live", "--record", "f"], "--live"),
+            (&["--live", "--replay", "f"], "--live"),
         ] {
             let mut argv = vec!["nlstat"];
             argv.extend_from_slice(args);

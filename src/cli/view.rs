@@ -75,7 +75,9 @@ pub(super) fn choose(raw: &RawArgs, mode: Mode) -> Result<Option<View>, String> 
     let exporter = exporter(own)?;
     refuse_ignored(raw, mode, exporter.as_ref().map(|(name, _)| *name))?;
     chosen.extend(exporter);
+    // (--live shows the health on a screen of its own)
     if own.info > 0
+        && own.live == 0
         && let Some((name, _)) = chosen.iter().find(|(_, view)| {
             !matches!(
                 view,
@@ -236,7 +238,8 @@ fn refuse_view_source(raw: &RawArgs, view: Option<&View>) -> Result<(), String> 
     let Some(source) = own.view_source.as_deref() else {
         return Ok(());
     };
-    if (view.is_none() && own.live == 0) || own.events > 0 {
+    // --live counts on its own screens, beside the closes
+    if own.live == 0 && (view.is_none() || own.events > 0) {
         return Err("--view-source chooses where --summary, --group-by, --listeners, --ephemeral and the exporter count sockets; it goes with one of them (not with --events)".into());
     }
     if source != "bpf" {
@@ -270,6 +273,8 @@ fn refuse_with_events(raw: &RawArgs, mode: Mode) -> Result<(), String> {
     let other = match mode {
         Mode::Sockets if raw.groups > 0 => Some("-g"),
         Mode::Sockets if own.source.as_deref() == Some("proc") => Some("--source proc"),
+        // --live shows these on screens of their own, beside the closes
+        Mode::Sockets if own.live > 0 => None,
         Mode::Sockets if own.views.summary > 0 => Some("--summary"),
         Mode::Sockets if own.views.listeners > 0 => Some("--listeners"),
         Mode::Sockets if own.views.ephemeral > 0 => Some("--ephemeral"),
@@ -281,8 +286,8 @@ fn refuse_with_events(raw: &RawArgs, mode: Mode) -> Result<(), String> {
             "--events prints or counts sockets as sock_diag reports them closed; it does not go with {other}"
         ));
     }
-    if raw.programs > 0 {
-        // the message carries no inode, and the owner is usually gone
+    if raw.programs > 0 && own.live == 0 {
+        // the message carries no inode (--live: -p is for its other screens), and the owner is usually gone
         return Err(
             "--events: a destroy message names no socket inode, so -p cannot show a process".into(),
         );

@@ -74,6 +74,7 @@ pub fn run(config: &Config) -> Result<i32> {
 impl<'c> Live<'c> {
     fn new(config: &'c Config) -> Result<Self> {
         let (screen, keys) = match &config.view {
+            Some(View::Summary) => (Screen::Summary, None),
             Some(View::Listeners) => (Screen::Listeners, None),
             Some(View::Ephemeral) => (Screen::Ephemeral, None),
             Some(View::GroupBy { keys, .. }) => (Screen::GroupBy, Some(keys.clone())),

@@ -110,6 +110,8 @@ pub struct Cell {
     pub text: String,
     pub number: Option<f64>,
     pub style: Style,
+    /// A number as the view wrote it: aligned to the right.
+    pub right: bool,
 }
 
 impl Cell {
@@ -118,6 +120,7 @@ impl Cell {
             text: cell_text(value),
             number: cell_number(value),
             style: Style::new(),
+            right: value.is_number() || value.is_null(),
         }
     }
 
@@ -194,10 +197,10 @@ impl Grid {
         table: Option<&Table>,
         cell: impl Fn(&Table, usize) -> Cell,
     ) {
+        self.header.push(name.into());
         let Some(table) = table else {
             return;
         };
-        self.header.push(name.into());
         for (r, row) in self.rows.iter_mut().enumerate() {
             row.push(cell(table, r));
         }
@@ -325,6 +328,7 @@ fn listeners(data: &Data, colour: bool) -> Grid {
             ),
             number: Some(fill as f64),
             style: fill_style(fill, colour),
+            right: false,
         }
     });
     for name in ["syn_recv", "established", "time_wait", "delta"] {
@@ -338,23 +342,17 @@ fn ephemeral(data: &Data, colour: bool) -> Grid {
     let mut grid = Grid::of(
         "Ephemeral ports per (local, remote, port), fullest first",
         table,
-        &[
-            "netns",
-            "local_addr",
-            "remote_addr",
-            "remote_port",
-            "in_use",
-            "time_wait",
-            "available",
-        ],
+        &["netns", "local_addr", "remote_addr", "remote_port"],
         4,
     );
+    // the gauge and the flag first: they matter most on a narrow screen
     grid.push_column("used", table, |t, r| {
         let used = t.get(r, "used_pct").as_u64().unwrap_or(0);
         Cell {
             text: format!("{} {used:>3}%", bar(used)),
             number: Some(used as f64),
             style: fill_style(used, colour),
+            right: false,
         }
     });
     grid.push_column("", table, |t, r| {
@@ -362,6 +360,7 @@ fn ephemeral(data: &Data, colour: bool) -> Grid {
             Cell {
                 text: "NEAR EXHAUSTION".into(),
                 number: None,
+                right: false,
                 style: if colour {
                     Style::new()
                         .fg(Color::White)
@@ -375,7 +374,9 @@ fn ephemeral(data: &Data, colour: bool) -> Grid {
             Cell::default()
         }
     });
-    grid.push_column("delta", table, |t, r| Cell::of(t.get(r, "delta")));
+    for name in ["in_use", "time_wait", "available", "delta"] {
+        grid.push_column(name, table, |t, r| Cell::of(t.get(r, name)));
+    }
     grid
 }
 
@@ -414,6 +415,7 @@ fn closes(data: &Data) -> Vec<Grid> {
                 text: format!("{per_s:.2}"),
                 number: Some(per_s),
                 style: Style::new(),
+                right: true,
             }
         });
         grid.push_column("delta", table, |t, r| Cell::of(t.get(r, "delta")));
@@ -715,13 +717,10 @@ fn draw_grid(frame: &mut Frame, grid: &Grid, area: Rect, scroll: Scroll, sorted:
         .iter()
         .map(|c| Constraint::Length(width_of(*c)))
         .collect();
+    // a column of numbers (and nulls) aligns right, its header too
     let numeric: Vec<bool> = columns
         .iter()
-        .map(|c| {
-            grid.rows
-                .iter()
-                .all(|r| r[*c].number.is_some() || r[*c].text == "-")
-        })
+        .map(|c| !grid.rows.is_empty() && grid.rows.iter().all(|r| r[*c].right))
         .collect();
     let cell = |text: &str, c: usize, width: &Constraint| {
         let Constraint::Length(w) = width else {
@@ -906,7 +905,7 @@ mod tests {
         assert!(lines[2].contains("TCP listeners (2 rows) columns 7/9 ←→"));
         assert_eq!(
             lines[3],
-            "│local_addr  local_port  pid  program                       accept queue  syn_recv  established    │"
+            "│local_addr  local_port  pid  program                  accept queue       syn_recv  established    │"
         );
         assert_eq!(
             lines[4],
@@ -929,7 +928,7 @@ mod tests {
         let (text, buffer) = drawn(&ui(Screen::Ephemeral), &data(), 120, 24);
         let lines = body(&text);
         assert!(
-            lines[4].contains("10.0.0.1    10.0.0.9            8080   24000        100      28232  █████████░  85%  NEAR EXHAUSTION    300"),
+            lines[4].contains("10.0.0.1    10.0.0.9            8080  █████████░  85%  NEAR EXHAUSTION   24000        100      28232    300"),
             "{}",
             lines[4]
         );

@@ -237,14 +237,15 @@ fn relative_links_resolve() {
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
-/// The README is a newcomer's page: at most 400 lines, with the two
+/// The README is a newcomer's page: at most 530 lines (100 of them the
+/// live screen's six screenshots), with the two
 /// commands CI and the docs rely on, and a link to every reference page
 /// under doc/ (which hold the rest).
 #[test]
 fn readme_is_short_and_links_every_reference_page() {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let lines = readme.lines().count();
-    assert!(lines <= 400, "README.md has {lines} lines, more than 400");
+    assert!(lines <= 530, "README.md has {lines} lines, more than 530");
     let commands = generate::markdown_section(&readme, "The two commands")
         .expect("README.md has the section `The two commands'");
     for command in [

@@ -252,8 +252,10 @@ fn live_screens_match_ss_and_answer_keys() {
         &["-tnH", "state", "established", "dst", "127.0.0.20:9000"],
     );
     let in_use = String::from_utf8_lossy(&in_use.stdout).lines().count();
-    assert_eq!(pair[3], in_use.to_string(), "{pair:?}");
-    assert_eq!(pair[5], "9", "{pair:?}");
+    // local remote port [bar] used% NEAR EXHAUSTION in_use time_wait available delta
+    assert_eq!(pair[4], "88%", "{pair:?}");
+    assert_eq!(pair[7], in_use.to_string(), "{pair:?}");
+    assert_eq!(pair[9], "9", "{pair:?}");
 
     // Group-by (state, local_port) against ss; then with a filter
     pty.keys("\t");

@@ -54,6 +54,15 @@ state,local_port`, `--summary` (every table), a tick of `-tan --summary
 `--view-source bpf` and `--view-source netlink`: CPU and peak RSS, the
 ratios to the floor and to the netlink path.
 
+--live measures issue 25's live screen instead, on the default population
+(as root): for `-tan --summary`, `-tn --listeners` and `-tan --group-by
+state,local_port`, the CPU of a `-c` tick (`--interval 0.2 --count N`,
+wait4 / N) against a refresh of `--live` on the same view and schedule in
+a 200 x 50 pseudo-terminal (wait4 / N), and the frame times `-v` reports;
+then `--live -n --info --events` for --live-minutes (default 10) with Tab
+every 5 s (every screen in turn): VmRSS after 10 s, at the end and at
+most.
+
 --baseline REV (a git revision, or the path of an nlstat binary) pairs
 two builds instead: REV is built in a worktree of its own (target dir
 `baseline/` beside the release one), then on the default population each
@@ -73,6 +82,8 @@ import argparse
 import json
 import os
 import platform
+import re
+import select
 import signal
 import statistics
 import subprocess
@@ -752,6 +763,138 @@ def kernel_counts(args, nlstat, floor):
     return lines
 
 
+def live_in_pty(ns, cmd, keys_every=None, sample_at=None, quit_after=None, timeout=900):
+    """Run `nlstat --live ...` (with -v) in a 200 x 50 pseudo-terminal in
+    `ns`, reading (and dropping) what it draws; with `keys_every`, Tab every
+    that many seconds (every screen in turn). Returns (cpu s from wait4,
+    the -v timings line's numbers, VmRSS KiB samples as (seconds, KiB))."""
+    import pty
+    import fcntl
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+        os.execvp("ip", ["ip", "netns", "exec", ns] + cmd)
+    written = bytearray()
+    samples = []
+    start = time.monotonic()
+    next_key = keys_every
+    next_sample = 0.0
+    status = usage = None
+    while status is None:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                written.extend(os.read(fd, 1 << 16))
+            except OSError:
+                pass
+        now = time.monotonic() - start
+        if keys_every and now >= next_key:
+            os.write(fd, b"\t")
+            next_key += keys_every
+        if quit_after and now >= quit_after:
+            os.write(fd, b"q")
+            quit_after = None
+        if sample_at and now >= next_sample:
+            rss = vm_rss_kib(pid)
+            if rss is not None:
+                samples.append((now, rss))
+            next_sample += sample_at
+        done, code, used = os.wait4(pid, os.WNOHANG)
+        if done:
+            status, usage = code, used
+        elif now > timeout:
+            os.kill(pid, signal.SIGKILL)
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            break
+        if not chunk:
+            break
+        written.extend(chunk)
+    os.close(fd)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("bench: %s exited %d" % (" ".join(cmd), os.waitstatus_to_exitcode(status)))
+    text = written.decode("utf-8", "replace")
+    m = re.search(r"--live: (\d+) refreshes, ([\d.]+) ms collecting on average; (\d+) frames, "
+                  r"([\d.]+) ms drawing on average, ([\d.]+) ms at most", text)
+    if not m:
+        sys.exit("bench: no -v timings from %s" % " ".join(cmd))
+    timings = dict(refreshes=int(m.group(1)), collect_ms=float(m.group(2)),
+                   frames=int(m.group(3)), draw_ms=float(m.group(4)),
+                   draw_max_ms=float(m.group(5)))
+    return usage.ru_utime + usage.ru_stime, timings, samples
+
+
+LIVE_VIEWS = (("Summary", ["-tan", "--summary"]),
+              ("Listeners", ["-tn", "--listeners"]),
+              ("Group-by", ["-tan", "--group-by", "state,local_port"]))
+
+
+def live_screen(args, nlstat, floor):
+    """Issue 25's bars on the default population; returns the report's
+    lines."""
+    loadgen, ready = start_loadgen(args)
+    ticks = 10 if args.small else 25
+    rows = []
+    try:
+        sockets = int(subprocess.run(["ip", "netns", "exec", args.ns, floor, "tcp", "46", "shown"],
+                                     stdout=subprocess.PIPE, text=True, check=True).stdout)
+        log("bench: %d TCP sockets dumped" % sockets)
+        for label, vargs in LIVE_VIEWS:
+            repeat = ["--interval", "0.2", "--count", str(ticks)]
+            tick, live, timing = Result(), Result(), []
+            for _ in range(max(1, args.runs // 2)):
+                once = run_once(args.ns, [nlstat] + vargs + repeat, args.timeout * ticks)
+                if once is None or once[3] != 0:
+                    sys.exit("bench: %s -c failed" % label)
+                tick.add(once[0] / ticks, once[1] / ticks, once[2])
+                cpu, timings, _ = live_in_pty(args.ns, [nlstat, "--live", "-v"] + vargs + repeat,
+                                              timeout=args.timeout * ticks)
+                live.add(0, cpu / ticks, 0)
+                timing.append(timings)
+            log("bench: %s: -c tick cpu %s, --live refresh cpu %s, frames %s" %
+                (label, fmt_s(tick.cpus), fmt_s(live.cpus), timing))
+            rows.append((label, vargs, tick, live, timing))
+        minutes = args.live_minutes
+        cmd = [nlstat, "--live", "-v", "-n", "--info", "--events"]
+        samples = []
+        if minutes > 0:
+            log("bench: %s for %g minutes, Tab every 5 s" % (" ".join(cmd), minutes))
+            _, long_timing, samples = live_in_pty(args.ns, cmd, keys_every=5.0, sample_at=5.0,
+                                                  quit_after=minutes * 60,
+                                                  timeout=minutes * 60 + 300)
+    finally:
+        loadgen.stdin.close()
+        loadgen.wait()
+    lines = report_head("## The live screen (issue 25)\n", args, ready, sockets)
+    lines[-2:] = ["| view | `-c` tick CPU s | `--live` refresh CPU s | ratio | frame ms avg | "
+                  "frame ms max |", "|---|---|---|---|---|---|"]
+    for label, vargs, tick, live, timing in rows:
+        lines.append("| %s (`%s`) | %s | %s | %s | %.2f | %.2f |" %
+                     (label, " ".join(vargs), fmt_s(tick.cpus), fmt_s(live.cpus),
+                      ratio(live.cpu(), tick.cpu()),
+                      statistics.median(t["draw_ms"] for t in timing),
+                      max(t["draw_max_ms"] for t in timing)))
+    lines.append("")
+    lines.append("- each `-c` tick: `nlstat VIEW --interval 0.2 --count %d` (CPU from wait4 / "
+                 "%d); each refresh: `nlstat --live -v VIEW --interval 0.2 --count %d` in a "
+                 "200 x 50 pty (CPU from wait4 / %d); frame times from `-v`" %
+                 (ticks, ticks, ticks, ticks))
+    if samples:
+        first = next((r for t, r in samples if t >= 10), samples[0][1])
+        lines.append("- `%s` for %g minutes (then `q`), every screen in turn (Tab every 5 s): VmRSS %.1f MiB "
+                     "after 10 s, %.1f MiB at the end, %.1f MiB at most; %d refreshes, "
+                     "frames %.2f ms on average, %.2f ms at most" %
+                     (" ".join(["nlstat"] + cmd[1:]), minutes, first / 1024,
+                      samples[-1][1] / 1024, max(r for _, r in samples) / 1024,
+                      long_timing["refreshes"], long_timing["draw_ms"],
+                      long_timing["draw_max_ms"]))
+    return lines
+
+
 def build_baseline(rev):
     """The nlstat binary of `rev`: a path to a binary as it is, else the
     git revision built in a detached worktree of its own (removed after)."""
@@ -917,6 +1060,10 @@ def main():
                         help="ticks of the --continuous RSS run (default 1000)")
     parser.add_argument("--kernel-counts", action="store_true",
                         help="issue 24: views from the BPF socket iterators against sock_diag")
+    parser.add_argument("--live", action="store_true",
+                        help="issue 25: --live refreshes against -c ticks, frame times, RSS")
+    parser.add_argument("--live-minutes", type=float, default=10,
+                        help="with --live, how long the RSS run lasts (default 10; 0: none)")
     parser.add_argument("--many-keys", action="store_true",
                         help="only --group-by with many distinct keys against -tan (see above)")
     args = parser.parse_args()
@@ -967,8 +1114,11 @@ def main():
     for path in (nlstat, floor, ss, netstat, "/usr/bin/time") + ((netstat2,) if netstat2 else ()):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s is missing" % path)
-    if args.many_keys or args.baseline or args.events or args.continuous or args.kernel_counts:
-        if args.kernel_counts:
+    if (args.many_keys or args.baseline or args.events or args.continuous or args.kernel_counts
+            or args.live):
+        if args.live:
+            lines = live_screen(args, nlstat, floor)
+        elif args.kernel_counts:
             lines = kernel_counts(args, nlstat, floor)
         elif args.continuous:
             lines = continuous_modes(args, nlstat, floor)

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 /// The longest wait for a key, so signals and closes are seen promptly.
 const POLL: Duration = Duration::from_millis(100);
+/// Distinct stderr messages kept for the exit (a flood keeps the first).
+const KEPT_MESSAGES: usize = 100;
 
 /// What a run measured, for `-v`.
 #[derive(Default)]
@@ -46,12 +48,14 @@ struct Live<'c> {
     data: Data,
     /// The filter in force (the command line's, or the last good `/`).
     query: Option<Query>,
-    /// The Group-by screen's keys in force.
-    keys: Vec<Key>,
+    /// The Group-by screen's view: the keys in force, `--top`, `--sort`.
+    group_by: View,
     panes: FxHashMap<Screen, Vec<Pane>>,
     closes: Option<ClosePanes>,
     start: Instant,
     timings: Timings,
+    /// What was meant for stderr, printed on exit.
+    messages: Vec<String>,
 }
 
 /// Run `--live` until `q`, Ctrl-C, SIGINT, SIGTERM or `--count` refreshes.
@@ -62,9 +66,11 @@ pub fn run(config: &Config) -> Result<i32> {
     crate::io::stdio::capture_stderr(true);
     let result = live.run(&mut session);
     drop(session);
-    let kept = crate::io::stdio::take_captured();
+    live.keep_messages();
     crate::io::stdio::capture_stderr(false);
-    crate::io::stdio::write_stderr(&kept);
+    for message in &live.messages {
+        eprintln!("{message}");
+    }
     if config.verbose {
         live.report_timings();
     }
@@ -73,17 +79,21 @@ pub fn run(config: &Config) -> Result<i32> {
 
 impl<'c> Live<'c> {
     fn new(config: &'c Config) -> Result<Self> {
-        let (screen, keys) = match &config.view {
+        let (screen, group_by) = match &config.view {
             Some(View::Summary) => (Screen::Summary, None),
             Some(View::Listeners) => (Screen::Listeners, None),
             Some(View::Ephemeral) => (Screen::Ephemeral, None),
-            Some(View::GroupBy { keys, .. }) => (Screen::GroupBy, Some(keys.clone())),
+            Some(view @ View::GroupBy { .. }) => (Screen::GroupBy, Some(view.clone())),
             _ if config.events => (Screen::Closes, None),
             _ => (Screen::Summary, None),
         };
-        let keys = keys
-            .map(|k| k.into_iter().filter(|k| *k != Key::Netns).collect())
-            .unwrap_or_else(|| vec![Key::State, Key::LocalPort]);
+        // --group-by's keys, --top and --sort as given
+        let group_by =
+            group_by.unwrap_or_else(|| panes::group_by(vec![Key::State, Key::LocalPort]));
+        let View::GroupBy { keys, .. } = &group_by else {
+            unreachable!("a --group-by view")
+        };
+        let keys = keys.clone();
         let keys_text = keys.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
         let mut ui = Ui::new(
             screen,
@@ -113,11 +123,12 @@ impl<'c> Live<'c> {
             config,
             ui,
             query: config.query.clone(),
-            keys,
+            group_by,
             panes: FxHashMap::default(),
             closes,
             start: Instant::now(),
             timings: Timings::default(),
+            messages: Vec::new(),
         })
     }
 
@@ -164,7 +175,12 @@ impl<'c> Live<'c> {
             {
                 self.ui.notice = Some(e.to_string());
             }
-            let wait = next.saturating_duration_since(Instant::now()).min(POLL);
+            // paused, `next` stays in the past: wait for keys only
+            let wait = if self.ui.paused {
+                POLL
+            } else {
+                next.saturating_duration_since(Instant::now()).min(POLL)
+            };
             // a signal (SIGTSTP, SIGCONT, SIGWINCH) interrupts the wait
             let next_event = match event::poll(wait) {
                 Ok(true) => event::read(),
@@ -178,7 +194,7 @@ impl<'c> Live<'c> {
             match next_event {
                 Event::Key(key) if key.kind != KeyEventKind::Release => {
                     let columns = screens::sort_columns(&self.ui, &self.data);
-                    match self.ui.key(key, columns) {
+                    match self.ui.key(key, &columns) {
                         Action::Quit => return Ok(()),
                         Action::Draw => {}
                         Action::Refresh => next = Instant::now(),
@@ -223,11 +239,7 @@ impl<'c> Live<'c> {
         if let Err(e) = self.collect() {
             self.ui.notice = Some(e.to_string());
         }
-        let messages = crate::io::stdio::take_captured();
-        if !messages.is_empty() {
-            let text = String::from_utf8_lossy(&messages);
-            self.ui.notice = text.lines().last().map(str::to_string);
-        }
+        self.keep_messages();
         self.data.updated = now_text();
         self.timings.refreshes += 1;
         self.timings.collecting += began.elapsed();
@@ -252,19 +264,31 @@ impl<'c> Live<'c> {
         if screen == Screen::Health && !self.config.info {
             return Ok(());
         }
+        // the previous tick's cells go before this tick's are read
+        match screen {
+            Screen::Summary => self.data.summary = Default::default(),
+            Screen::Listeners => self.data.listeners = Default::default(),
+            Screen::Ephemeral => self.data.ephemeral = Default::default(),
+            Screen::GroupBy => self.data.groups = Default::default(),
+            Screen::Health => {
+                self.data.health_listeners = Default::default();
+                self.data.health_backends = Default::default();
+            }
+            Screen::Closes => {}
+        }
         let panes = match self.panes.entry(screen) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(make_panes(
                 self.config,
                 screen,
-                &self.keys,
+                &self.group_by,
                 self.query.as_ref(),
             )),
         };
         for pane in panes.iter_mut() {
             pane.refresh()?;
         }
-        let latest = |i: usize| panes[i].latest.clone();
+        let mut latest = |i: usize| std::mem::take(&mut panes[i].latest);
         match screen {
             Screen::Summary => {
                 self.data.summary = latest(0);
@@ -289,6 +313,10 @@ impl<'c> Live<'c> {
     /// one filters nothing); else show why and keep the one in force.
     fn apply_filter(&mut self, text: &str) -> bool {
         let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        if words.join(" ") == self.ui.filter {
+            // the same filter: the closes keep their counts
+            return false;
+        }
         let query = if words.is_empty() {
             None
         } else {
@@ -331,9 +359,25 @@ impl<'c> Live<'c> {
             return false;
         }
         self.ui.keys = keys.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
-        self.keys = keys;
+        if let View::GroupBy { keys: now, .. } = &mut self.group_by {
+            *now = keys;
+        }
+        let here = Screen::GroupBy.index();
+        (self.ui.offset[here], self.ui.column[here]) = (0, 0);
         self.panes.remove(&Screen::GroupBy);
         true
+    }
+
+    /// Messages meant for stderr since the last look: the latest shown
+    /// in place, each kept (once, at most [`KEPT_MESSAGES`]) for exit.
+    fn keep_messages(&mut self) {
+        let captured = crate::io::stdio::take_captured();
+        for line in String::from_utf8_lossy(&captured).lines() {
+            self.ui.notice = Some(line.to_string());
+            if self.messages.len() < KEPT_MESSAGES && !self.messages.iter().any(|m| m == line) {
+                self.messages.push(line.to_string());
+            }
+        }
     }
 
     fn report_timings(&self) {
@@ -352,14 +396,19 @@ impl<'c> Live<'c> {
 }
 
 /// The panes of `screen` (none for Closes: its source is the events').
-fn make_panes(config: &Config, screen: Screen, keys: &[Key], query: Option<&Query>) -> Vec<Pane> {
+fn make_panes(
+    config: &Config,
+    screen: Screen,
+    group_by: &View,
+    query: Option<&Query>,
+) -> Vec<Pane> {
     let pane = |view: View, info: bool, query: Option<Query>| Pane::new(config, view, info, query);
     let user = || query.cloned();
     match screen {
         Screen::Summary => vec![pane(View::Summary, false, user())],
         Screen::Listeners => vec![pane(View::Listeners, false, user())],
         Screen::Ephemeral => vec![pane(View::Ephemeral, false, user())],
-        Screen::GroupBy => vec![pane(panes::group_by(keys.to_vec()), false, user())],
+        Screen::GroupBy => vec![pane(group_by.clone(), false, user())],
         Screen::Health => vec![
             pane(View::Listeners, true, user()),
             pane(

@@ -4,7 +4,7 @@
 //! of the screen on display; each keeps its state (and so its deltas)
 //! while another screen is shown.
 
-use super::table::Decoded;
+use super::table::{Decoded, Reader};
 use crate::config::{Config, Key, Output, View};
 use crate::drivers::ModeState;
 use crate::drivers::all_netns::AllNamespaces;
@@ -12,10 +12,12 @@ use crate::drivers::events::{Listening, Totals};
 use crate::enrich::names::NameCache;
 use crate::error::{Error, Result};
 use crate::filter::expr::Query;
+use crate::filter::{CompiledQuery, Placement, SocketFilter};
 use crate::model::{InetProto, Tick, tcp_state};
 use crate::views::Aggregator;
+use rustc_hash::FxHashSet;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Where a pane's view runs: in this namespace, or in every one.
 enum Runner {
@@ -31,7 +33,6 @@ enum Runner {
 pub struct Pane {
     config: Config,
     runner: Runner,
-    buffer: Vec<u8>,
     /// What the last tick printed.
     pub latest: Decoded,
 }
@@ -52,14 +53,15 @@ impl Pane {
         Pane {
             config,
             runner,
-            buffer: Vec::new(),
             latest: Decoded::default(),
         }
     }
 
     /// Run one tick of the view and read what it printed.
     pub fn refresh(&mut self) -> Result<()> {
-        self.buffer.clear();
+        // the previous tick's cells go before this tick's are read
+        self.latest = Decoded::default();
+        let mut reader = Reader::default();
         match &mut self.runner {
             Runner::One { state, inode, name } => {
                 let tick = Tick {
@@ -68,13 +70,13 @@ impl Pane {
                     netns_key: name,
                     labelled: false,
                 };
-                state.tick(&self.config, &tick, &mut self.buffer, None)?;
+                state.tick(&self.config, &tick, &mut reader, None)?;
             }
             Runner::All(all) => {
-                all.tick(&self.config, &mut self.buffer)?;
+                all.tick(&self.config, &mut reader)?;
             }
         }
-        self.latest = Decoded::read(&self.buffer).map_err(|what| Error::Malformed { what })?;
+        self.latest = reader.finish().map_err(|what| Error::Malformed { what })?;
         Ok(())
     }
 }
@@ -142,14 +144,17 @@ pub fn backends_query(config: &Config, query: Option<&Query>) -> Query {
 pub struct ClosePanes {
     config: Config,
     listening: Vec<Listening>,
-    /// Each namespace's TCP listeners (inode, address, port), refreshed
-    /// at every refresh.
-    listeners: Vec<(u64, IpAddr, u16)>,
+    /// The filter, compiled once (user space: the kernel's socket filter
+    /// already ran where it could).
+    compiled: Option<CompiledQuery>,
+    /// Each namespace's TCP listeners (inode, address, port), read again
+    /// every [`LISTENERS_EVERY`] whatever the screen shows.
+    listeners: FxHashSet<(u64, IpAddr, u16)>,
+    listeners_read: Instant,
     per_listener: Aggregator,
     per_backend: Aggregator,
     totals: Totals,
     names: NameCache,
-    buffer: Vec<u8>,
     since: Instant,
     /// The last refresh: closes per listener and per backend, the seconds
     /// they were counted over, the events lost in them and in all.
@@ -159,6 +164,13 @@ pub struct ClosePanes {
     pub lost: u64,
     pub totals_lost: u64,
 }
+
+/// How often the listeners are read again (a listener opened since counts
+/// its server ends as a backend's until then).
+const LISTENERS_EVERY: Duration = Duration::from_secs(1);
+/// Datagrams one [`ClosePanes::pump`] takes at most per namespace, so a
+/// flood of closes leaves the screen its keys and signals.
+const PUMP_BATCHES: usize = 8;
 
 impl ClosePanes {
     /// Subscribe to the destroy groups of the selected TCP tables.
@@ -172,15 +184,25 @@ impl ClosePanes {
             }
             group_by(keys)
         };
+        let compiled = config.query.as_ref().map(|q| {
+            CompiledQuery::new(
+                q,
+                Placement {
+                    kernel: false,
+                    user: true,
+                },
+            )
+        });
         let mut panes = ClosePanes {
             per_listener: Aggregator::new(keys(&[Key::LocalAddr, Key::LocalPort]), false),
             per_backend: Aggregator::new(keys(&[Key::RemoteAddr, Key::RemotePort]), false),
             names: NameCache::for_inputs(&config.inputs),
+            compiled,
             config,
             listening,
-            listeners: Vec::new(),
+            listeners: FxHashSet::default(),
+            listeners_read: Instant::now(),
             totals: Totals::default(),
-            buffer: Vec::new(),
             since: Instant::now(),
             listener_closes: Decoded::default(),
             backend_closes: Decoded::default(),
@@ -200,25 +222,21 @@ impl ClosePanes {
             self.listeners
                 .extend(found.into_iter().map(|(addr, port)| (inode, addr, port)));
         }
+        self.listeners_read = Instant::now();
     }
 
     /// Take the closes queued so far (called between refreshes, so the
-    /// kernel's queue does not fill).
+    /// kernel's queue does not fill), at most [`PUMP_BATCHES`] batches per
+    /// namespace.
     pub fn pump(&mut self) -> Result<()> {
+        if self.listeners_read.elapsed() >= LISTENERS_EVERY {
+            self.find_listeners();
+        }
         let all_netns = self.config.all_netns;
-        let compiled = self.config.query.as_ref().map(|q| {
-            crate::filter::CompiledQuery::new(
-                q,
-                crate::filter::Placement {
-                    kernel: false,
-                    user: true,
-                },
-            )
-        });
-        let filter = crate::filter::SocketFilter {
+        let filter = SocketFilter {
             all: true,
             listening: false,
-            compiled: compiled.as_ref(),
+            compiled: self.compiled.as_ref(),
         };
         for l in &mut self.listening {
             let tick = l.tick(all_netns);
@@ -230,17 +248,20 @@ impl ClosePanes {
                 &mut self.per_listener,
                 &mut self.per_backend,
             );
-            loop {
+            for _ in 0..PUMP_BATCHES {
                 let (_, empty) = l.drain(&mut self.totals, None, &mut |closed| {
                     let s = &closed.socket;
                     if s.proto != InetProto::Tcp || !filter.keep_inet(s) {
                         return Ok(());
                     }
-                    let server_end = listeners.iter().any(|(ns, addr, port)| {
-                        *ns == inode
-                            && *port == s.local_port
-                            && (*addr == s.local || addr.is_unspecified())
-                    });
+                    let unspecified = match s.local {
+                        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                    };
+                    // a v4-mapped server end of a dual-stack listener is
+                    // an IPv6 socket on `::`
+                    let server_end = listeners.contains(&(inode, s.local, s.local_port))
+                        || listeners.contains(&(inode, unspecified, s.local_port));
                     let view = if server_end {
                         &mut *per_listener
                     } else {
@@ -267,13 +288,12 @@ impl ClosePanes {
             (&mut self.per_listener, &mut self.listener_closes),
             (&mut self.per_backend, &mut self.backend_closes),
         ] {
-            self.buffer.clear();
-            view.finish(&mut self.buffer, &self.config, &mut self.names, None, &root)?;
-            *decoded = Decoded::read(&self.buffer).map_err(|what| Error::Malformed { what })?;
+            let mut reader = Reader::default();
+            view.finish(&mut reader, &self.config, &mut self.names, None, &root)?;
+            *decoded = reader.finish().map_err(|what| Error::Malformed { what })?;
         }
         self.lost = self.totals.lost - self.totals_lost;
         self.totals_lost = self.totals.lost;
-        self.find_listeners();
         Ok(())
     }
 }

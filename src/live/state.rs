@@ -77,7 +77,7 @@ pub struct Ui {
     pub screen: Screen,
     /// Per screen: the column its first table is sorted by (largest
     /// first; text A to Z), or the view's own order.
-    pub sort: [Option<usize>; 6],
+    pub sort: [Option<String>; 6],
     /// Per screen: the first row shown of its first table, and the
     /// first column shown after those that name the row.
     pub offset: [usize; 6],
@@ -99,7 +99,7 @@ impl Ui {
     pub fn new(screen: Screen, interval: Duration, filter: String, keys: String) -> Self {
         Ui {
             screen,
-            sort: [None; 6],
+            sort: Default::default(),
             offset: [0; 6],
             column: [0; 6],
             editing: None,
@@ -112,9 +112,9 @@ impl Ui {
         }
     }
 
-    /// What `key` does; `columns` is how many columns the screen's first
+    /// What `key` does; `columns` are the names of the screen's first
     /// table has (the sort cycles through them).
-    pub fn key(&mut self, key: KeyEvent, columns: usize) -> Action {
+    pub fn key(&mut self, key: KeyEvent, columns: &[String]) -> Action {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             return Action::Quit;
@@ -157,11 +157,12 @@ impl Ui {
             }
             KeyCode::Char(c @ '1'..='6') => self.show(Screen::ALL[c as usize - '1' as usize]),
             KeyCode::Char('s') => {
-                self.sort[here] = match self.sort[here] {
-                    None if columns > 0 => Some(0),
-                    Some(c) if c + 1 < columns => Some(c + 1),
-                    _ => None,
+                // by name: the columns may change (data arriving, new keys)
+                let next = match &self.sort[here] {
+                    None => 0,
+                    Some(name) => columns.iter().position(|c| c == name).map_or(0, |c| c + 1),
                 };
+                self.sort[here] = columns.get(next).cloned();
                 self.offset[here] = 0;
                 Action::Draw
             }
@@ -188,7 +189,7 @@ impl Ui {
             KeyCode::PageDown => self.scroll(20),
             KeyCode::PageUp => self.scroll(-20),
             KeyCode::Right => {
-                self.column[here] = (self.column[here] + 1).min(columns.saturating_sub(1));
+                self.column[here] = (self.column[here] + 1).min(columns.len().saturating_sub(1));
                 Action::Draw
             }
             KeyCode::Left => {
@@ -242,7 +243,8 @@ mod tests {
     use super::*;
 
     fn press(ui: &mut Ui, code: KeyCode) -> Action {
-        ui.key(KeyEvent::new(code, KeyModifiers::NONE), 3)
+        let columns = ["a", "b", "c"].map(String::from);
+        ui.key(KeyEvent::new(code, KeyModifiers::NONE), &columns)
     }
 
     fn ui() -> Ui {
@@ -270,13 +272,18 @@ mod tests {
     #[test]
     fn s_cycles_the_sort_column_then_back_to_the_views_order() {
         let mut ui = ui();
-        let sorts: Vec<Option<usize>> = (0..4)
+        let sorts: Vec<Option<String>> = (0..4)
             .map(|_| {
                 press(&mut ui, KeyCode::Char('s'));
-                ui.sort[0]
+                ui.sort[0].clone()
             })
             .collect();
-        assert_eq!(sorts, [Some(0), Some(1), Some(2), None]);
+        let name = |n: &str| Some(n.to_string());
+        assert_eq!(sorts, [name("a"), name("b"), name("c"), None]);
+        // a column gone since: from the first again
+        ui.sort[0] = name("gone");
+        press(&mut ui, KeyCode::Char('s'));
+        assert_eq!(ui.sort[0], name("a"));
         // another screen keeps its own
         press(&mut ui, KeyCode::Char('2'));
         assert_eq!(ui.sort[1], None);
@@ -338,8 +345,8 @@ mod tests {
         assert_eq!(press(&mut ui, KeyCode::Char('q')), Action::Quit);
         assert_eq!(press(&mut ui, KeyCode::Esc), Action::Quit);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(ui.key(ctrl_c, 0), Action::Quit);
+        assert_eq!(ui.key(ctrl_c, &[]), Action::Quit);
         let ctrl_z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
-        assert_eq!(ui.key(ctrl_z, 0), Action::Suspend);
+        assert_eq!(ui.key(ctrl_z, &[]), Action::Suspend);
     }
 }

@@ -35,7 +35,15 @@ impl<'de> Deserialize<'de> for Object {
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
+    /// Objects past [`ROWS_KEPT`], counted but not kept.
+    pub more: usize,
 }
+
+/// Objects of one kind kept per tick: a screen shows a few dozen, and a
+/// view in the view's order (fullest, largest first) puts those that
+/// matter first; 200 000 ephemeral pairs would otherwise take some
+/// 200 MiB as cells.
+pub const ROWS_KEPT: usize = 5000;
 
 impl Table {
     /// A table with these columns and no rows.
@@ -43,6 +51,7 @@ impl Table {
         Table {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
+            more: 0,
         }
     }
 
@@ -84,31 +93,42 @@ pub struct Decoded {
 }
 
 impl Decoded {
-    /// Read the JSON lines a view wrote. A line that is not an object
-    /// with a `kind` is an error naming it (the view wrote it, so this is
-    /// a defect, not odd kernel data).
+    /// Read the JSON lines a view wrote (see [`Reader`]).
     pub fn read(lines: &[u8]) -> Result<Self, String> {
-        let mut decoded = Decoded::default();
-        for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let Object(mut fields) = serde_json::from_slice(line).map_err(|e| {
-                format!(
-                    "a view wrote a line that is not JSON ({e}): {}",
-                    String::from_utf8_lossy(line)
-                )
-            })?;
-            let Some(at) = fields.iter().position(|(name, _)| name == "kind") else {
-                return Err(format!(
-                    "a view wrote an object without a kind: {}",
-                    String::from_utf8_lossy(line)
-                ));
-            };
-            let kind = match fields.remove(at).1 {
-                Value::String(kind) => kind,
-                other => other.to_string(),
-            };
-            decoded.table_mut(&kind).push(fields);
+        let mut reader = Reader::default();
+        reader.feed(lines);
+        reader.finish()
+    }
+
+    /// Add one line a view wrote. A line that is not an object with a
+    /// `kind` is an error naming it (the view wrote it, so this is a
+    /// defect, not odd kernel data).
+    fn add_line(&mut self, line: &[u8]) -> Result<(), String> {
+        if let Some(kind) = kind_of(line)
+            && let Some(table) = self.tables.iter_mut().find(|(k, _)| k == kind)
+            && table.1.rows.len() >= ROWS_KEPT
+        {
+            table.1.more += 1;
+            return Ok(());
         }
-        Ok(decoded)
+        let Object(mut fields) = serde_json::from_slice(line).map_err(|e| {
+            format!(
+                "a view wrote a line that is not JSON ({e}): {}",
+                String::from_utf8_lossy(line)
+            )
+        })?;
+        let Some(at) = fields.iter().position(|(name, _)| name == "kind") else {
+            return Err(format!(
+                "a view wrote an object without a kind: {}",
+                String::from_utf8_lossy(line)
+            ));
+        };
+        let kind = match fields.remove(at).1 {
+            Value::String(kind) => kind,
+            other => other.to_string(),
+        };
+        self.table_mut(&kind).push(fields);
+        Ok(())
     }
 
     /// The table of objects of `kind` (empty when the view wrote none).
@@ -125,6 +145,61 @@ impl Decoded {
             }
         };
         &mut self.tables[at].1
+    }
+}
+
+/// The `kind` of a line as the views write it (`"kind":"NAME"`, a name
+/// without escapes), found without parsing the line.
+fn kind_of(line: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"kind\":\"";
+    let at = line.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let end = line[at..].iter().position(|b| *b == b'"')?;
+    std::str::from_utf8(&line[at..at + end]).ok()
+}
+
+/// The JSON lines of a view, read as they are written (a `Write`): no
+/// tick's output is held whole, only the line being written.
+#[derive(Default)]
+pub struct Reader {
+    decoded: Decoded,
+    line: Vec<u8>,
+    error: Option<String>,
+}
+
+impl Reader {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while let Some(end) = bytes.iter().position(|b| *b == b'\n') {
+            self.line.extend_from_slice(&bytes[..end]);
+            if !self.line.is_empty() && self.error.is_none() {
+                let line = std::mem::take(&mut self.line);
+                self.error = self.decoded.add_line(&line).err();
+                self.line = line;
+            }
+            self.line.clear();
+            bytes = &bytes[end + 1..];
+        }
+        self.line.extend_from_slice(bytes);
+    }
+
+    /// What was read (a last line without its newline too), or the first
+    /// line that could not be.
+    pub fn finish(mut self) -> Result<Decoded, String> {
+        self.feed(b"\n");
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.decoded),
+        }
+    }
+}
+
+impl std::io::Write for Reader {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.feed(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -203,6 +278,31 @@ mod tests {
         assert!(Decoded::read(b"{\"count\":1}\n").is_err());
         assert!(Decoded::read(b"[1]\n").is_err());
         assert_eq!(Decoded::read(b"").unwrap(), Decoded::default());
+    }
+
+    #[test]
+    fn rows_past_the_limit_are_counted_not_kept() {
+        let mut reader = Reader::default();
+        for i in 0..ROWS_KEPT + 7 {
+            // written in pieces, as a view's buffered writes may be
+            let line = format!("{{\"kind\":\"count\",\"n\":{i}}}\n");
+            let (a, b) = line.as_bytes().split_at(5);
+            std::io::Write::write_all(&mut reader, a).unwrap();
+            std::io::Write::write_all(&mut reader, b).unwrap();
+        }
+        std::io::Write::write_all(&mut reader, b"{\"kind\":\"other\"}").unwrap();
+        let decoded = reader.finish().unwrap();
+        let counts = decoded.table("count").unwrap();
+        assert_eq!((counts.rows.len(), counts.more), (ROWS_KEPT, 7));
+        assert_eq!(
+            cell_text(counts.get(ROWS_KEPT - 1, "n")),
+            (ROWS_KEPT - 1).to_string()
+        );
+        assert_eq!(decoded.table("other").unwrap().rows.len(), 1);
+        assert_eq!(
+            kind_of(br#"{"netns":"a","netns_inode":1,"kind":"summary"}"#),
+            Some("summary")
+        );
     }
 
     #[test]

@@ -62,7 +62,10 @@ impl Session {
         }));
         catch(libc::SIGTSTP, note_stop);
         catch(libc::SIGCONT, note_continue);
-        take_over()?;
+        if let Err(e) = take_over() {
+            restore();
+            return Err(e);
+        }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()));
         match terminal {
             Ok(terminal) => Ok(Session { terminal }),
@@ -94,8 +97,9 @@ impl Session {
             libc::signal(libc::SIGTSTP, libc::SIG_DFL);
             libc::raise(libc::SIGTSTP);
         }
-        // running again (SIGCONT)
+        // running again (SIGCONT, already answered here)
         catch(libc::SIGTSTP, note_stop);
+        CONTINUED.store(false, Ordering::Relaxed);
         self.retake()
     }
 

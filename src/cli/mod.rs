@@ -112,7 +112,10 @@ fn resolve_all(args: &[OsString], program_name: String) -> Result<Config, Parsed
     let view = view::choose(&raw, mode)
         .map_err(|message| Parsed::own_option_error(&program_name, message))?;
     let driver = resolve::driver(&raw.own, &program_name)?;
-    let selection = families::selection(&raw, families, mode, view.as_ref());
+    // --live's other screens count every table selected; its TCP views
+    // narrow their own (live::panes)
+    let selection_view = view.as_ref().filter(|_| raw.own.live == 0);
+    let selection = families::selection(&raw, families, mode, selection_view);
     let events_buffer = resolve::events_buffer(&raw.own, &program_name)?;
     let (interval, count) = resolve::repetition(&raw.own, &program_name)?;
     let tape = resolve::tape(&raw, mode, &program_name)?;

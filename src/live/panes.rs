@@ -96,7 +96,26 @@ fn pane_config(base: &Config, view: View, info: bool, query: Option<Query>) -> C
         }
         view => view,
     };
+    let mut protocols = base.protocols;
+    let mut families = base.families;
+    let tcp_view = matches!(view, View::Listeners | View::Ephemeral);
+    if tcp_view {
+        // as on the command line: the TCP tables of the families asked for
+        protocols = crate::config::Protocols {
+            tcp: true,
+            ..Default::default()
+        };
+        families.unix = false;
+        // TCP without a family named: both, as selection() makes it
+        if !(families.inet || families.inet6) {
+            families.inet = true;
+            families.inet6 = true;
+        }
+    }
     Config {
+        protocols,
+        families,
+        any_selection: base.any_selection || tcp_view,
         output: Output::JsonLines,
         continuous: true,
         count: None,
@@ -295,5 +314,46 @@ impl ClosePanes {
         self.lost = self.totals.lost - self.totals_lost;
         self.totals_lost = self.totals.lost;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Parsed, parse};
+
+    fn config(args: &[&str]) -> Config {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        match parse(&args) {
+            Parsed::Run(c) => *c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A screen's pane selects the tables its view selects on the command
+    /// line, with or without table flags.
+    #[test]
+    fn panes_select_the_tables_their_views_select() {
+        for (flags, view, option) in [
+            (&[][..], View::Listeners, "--listeners"),
+            (&[], View::Ephemeral, "--ephemeral"),
+            (&[], View::Summary, "--summary"),
+            (&["-6"], View::Listeners, "--listeners"),
+            (&["-tu"], View::Summary, "--summary"),
+            (&["-x"], View::Summary, "--summary"),
+        ] {
+            let mut live = vec!["nlstat", "--live"];
+            live.extend_from_slice(flags);
+            let mut alone = vec!["nlstat", option];
+            alone.extend_from_slice(flags);
+            let pane = pane_config(&config(&live), view, false, None);
+            let view = config(&alone);
+            assert_eq!(
+                (pane.protocols, pane.families, pane.any_selection),
+                (view.protocols, view.families, view.any_selection),
+                "{flags:?} {option}"
+            );
+            assert_eq!(pane.all, view.all, "{flags:?} {option}");
+        }
     }
 }

@@ -3,7 +3,6 @@
 //! ports the range leaves after the reserved ones. The counts know nothing
 //! of text or JSON: a tick's [`Report`] is printed by [`write`].
 
-use super::change::{change, vanished};
 use super::output::{delta_text, json_delta, write_table};
 use crate::config::Config;
 use crate::model::{InetProto, InetSocket, tcp_state};
@@ -15,23 +14,37 @@ use std::net::IpAddr;
 /// (local address, remote address, remote port).
 pub(crate) type Pair = (IpAddr, IpAddr, u16);
 
-/// (local address, remote address, remote port), (in use, TIME_WAIT),
-/// percent used.
-type EphemeralRow = (Pair, (u64, u64), u64);
+/// A row's pair: an IPv4 pair packed as (local << 48 | remote << 16 |
+/// remote port), whose order is [`Pair`]'s; with [`V6_KEY`] set, an index
+/// into the report's other pairs (numbered in their order too).
+type PackedPair = u128;
+const V6_KEY: u128 = 1 << 127;
+
+/// A pair of other families: (local, remote) as IPv6 bits, remote port.
+type Pair6 = (u128, u128, u16);
+
+/// The ports in use per pair at the previous tick, in key order: IPv4 as
+/// (packed pair << 32 | in use), 16 bytes a pair, so that 200 000 pairs
+/// keep their deltas in a few MiB; other families beside.
+#[derive(Default)]
+struct Previous {
+    v4: Vec<u128>,
+    v6: Vec<(Pair6, u32)>,
+}
 
 /// Connections counted per pair, kept across `-c` ticks for the deltas.
 pub(crate) struct EphemeralCounts {
     /// The port range and the reserved ports in it.
     range: (u16, u16),
     reserved_in_range: u64,
-    /// IPv4 pairs as packed keys (local, remote, port, TIME_WAIT bit),
+    /// IPv4 pairs as packed keys (packed pair << 1 | TIME_WAIT bit),
     /// counted by sorting at the end of the tick: appending is cheaper
     /// than a hash insert per connection.
     pairs4: Vec<u128>,
     /// Other pairs: (in use, TIME_WAIT) per (local, remote, port).
-    pairs6: FxHashMap<(u128, u128, u16), (u64, u64)>,
-    /// Ports in use per pair at the previous tick.
-    previous_pairs: Option<FxHashMap<Pair, u64>>,
+    pairs6: FxHashMap<Pair6, (u64, u64)>,
+    /// The previous tick's pairs (`-c`).
+    previous: Option<Previous>,
 }
 
 impl Default for EphemeralCounts {
@@ -41,7 +54,7 @@ impl Default for EphemeralCounts {
             reserved_in_range: 0,
             pairs4: Vec::new(),
             pairs6: FxHashMap::default(),
-            previous_pairs: None,
+            previous: None,
         }
     }
 }
@@ -71,9 +84,7 @@ impl EphemeralCounts {
             let time_wait = socket.state == tcp_state::TIME_WAIT;
             match (socket.local, socket.remote) {
                 (IpAddr::V4(l), IpAddr::V4(r)) => self.pairs4.push(
-                    (u128::from(u32::from(l)) << 49)
-                        | (u128::from(u32::from(r)) << 17)
-                        | (u128::from(socket.remote_port) << 1)
+                    (pack4(u32::from(l), u32::from(r), socket.remote_port) << 1)
                         | u128::from(time_wait),
                 ),
                 (l, r) => {
@@ -106,76 +117,185 @@ impl EphemeralCounts {
     /// TIME_WAIT)), without collecting them.
     pub(crate) fn for_each_pair(&mut self, mut visit: impl FnMut(Pair, (u64, u64))) {
         self.pairs4.sort_unstable();
-        let mut i = 0;
-        while i < self.pairs4.len() {
-            let pair = self.pairs4[i] >> 1;
-            let mut counts = (0u64, 0u64);
-            while i < self.pairs4.len() && self.pairs4[i] >> 1 == pair {
-                counts.0 += 1;
-                counts.1 += (self.pairs4[i] & 1) as u64;
-                i += 1;
-            }
-            let local = (pair >> 48) as u32;
-            let remote = (pair >> 16) as u32;
-            visit(
-                (
-                    IpAddr::V4(local.into()),
-                    IpAddr::V4(remote.into()),
-                    pair as u16,
-                ),
-                counts,
-            );
+        for (pair, counts) in groups4(&self.pairs4) {
+            visit(unpack4(pair), counts);
         }
-        for ((l, r, p), c) in &self.pairs6 {
-            visit((IpAddr::V6((*l).into()), IpAddr::V6((*r).into()), *p), *c);
+        for (pair, counts) in &self.pairs6 {
+            visit(unpack6(pair), *counts);
         }
     }
 
     /// This tick's report: rows fullest first, then the pairs gone since
     /// the previous tick (once more, with nothing in use); each with its
-    /// change (`-c`).
+    /// change (`-c`). This tick's pairs and the previous tick's are walked
+    /// together in key order: no map of the pairs is built.
     pub(crate) fn report(&mut self, config: &Config) -> Report {
-        let available = self.available();
-        let mut rows: Vec<EphemeralRow> = Vec::new();
-        self.for_each_pair(|key, counts| {
-            let pct = (counts.0 * 100).checked_div(available).unwrap_or(100);
-            rows.push((key, counts, pct));
-        });
-        rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.0.cmp(&a.1.0)).then(a.0.cmp(&b.0)));
-        let previous = self.previous_pairs.take();
-        let mut deltas: Vec<Option<i64>> = rows
-            .iter()
-            .map(|(key, (in_use, _), _)| change(previous.as_ref(), key, *in_use))
-            .collect();
-        let now: FxHashMap<Pair, u64> = rows.iter().map(|(key, (n, _), _)| (*key, *n)).collect();
-        let mut gone: Vec<(Pair, i64)> = vanished(previous.as_ref(), None, |k| now.contains_key(k))
-            .map(|(k, d)| (*k, d))
-            .collect();
-        gone.sort();
-        for (key, delta) in gone {
-            rows.push((key, (0, 0), 0));
-            deltas.push(Some(delta));
-        }
-        if config.continuous {
-            self.previous_pairs = Some(now);
-        }
-        Report {
-            rows,
-            deltas,
+        self.pairs4.sort_unstable();
+        let distinct4 = groups4(&self.pairs4).count();
+        let mut pairs6: Vec<(Pair6, (u64, u64))> =
+            self.pairs6.iter().map(|(k, c)| (*k, *c)).collect();
+        pairs6.sort_unstable();
+        let before = self.previous.take();
+        let mut report = Report {
+            rows: Vec::with_capacity(distinct4 + pairs6.len()),
+            gone: Vec::new(),
+            v6: Vec::new(),
+            first: before.is_none(),
             range: self.range,
             reserved: self.reserved_in_range,
-            available,
+            available: self.available(),
+        };
+        let before = before.unwrap_or_default();
+        let keep = config.continuous;
+        let mut now = Previous {
+            v4: Vec::with_capacity(if keep { distinct4 } else { 0 }),
+            v6: Vec::new(),
+        };
+        let Report { rows, gone, v6, .. } = &mut report;
+        merge(
+            groups4(&self.pairs4),
+            before
+                .v4
+                .iter()
+                .map(|packed| (packed >> 32, *packed as u32)),
+            |pair| pair,
+            (rows, gone),
+            |pair, in_use| {
+                if keep {
+                    now.v4.push((pair << 32) | u128::from(in_use));
+                }
+            },
+        );
+        let mut index6 = |pair: Pair6| {
+            v6.push(pair);
+            V6_KEY | (v6.len() - 1) as u128
+        };
+        merge(
+            pairs6.into_iter(),
+            before.v6.into_iter(),
+            &mut index6,
+            (rows, gone),
+            |pair, in_use| {
+                if keep {
+                    now.v6.push((pair, in_use));
+                }
+            },
+        );
+        // fullest first: the percentage grows with the ports in use
+        rows.sort_unstable_by(|a, b| b.in_use.cmp(&a.in_use).then(a.key.cmp(&b.key)));
+        if keep {
+            self.previous = Some(now);
+        }
+        report
+    }
+}
+
+/// Sorted IPv4 keys (packed pair << 1 | TIME_WAIT bit) as (packed pair,
+/// (in use, TIME_WAIT)) per pair, in order.
+fn groups4(sorted: &[u128]) -> impl Iterator<Item = (PackedPair, (u64, u64))> + '_ {
+    sorted.chunk_by(|a, b| a >> 1 == b >> 1).map(|same| {
+        let time_wait = same.iter().filter(|key| *key & 1 == 1).count();
+        (same[0] >> 1, (same.len() as u64, time_wait as u64))
+    })
+}
+
+/// Walk this tick's pairs and the previous tick's (in use per pair), both
+/// in key order: a row per pair counted now with its change, a gone row
+/// per pair counted before and not now; `kept` sees each pair counted now.
+fn merge<K: Ord + Copy>(
+    now: impl Iterator<Item = (K, (u64, u64))>,
+    before: impl Iterator<Item = (K, u32)>,
+    mut key_of: impl FnMut(K) -> PackedPair,
+    (rows, gone): (&mut Vec<Row>, &mut Vec<Row>),
+    mut kept: impl FnMut(K, u32),
+) {
+    let mut before = before.peekable();
+    for (pair, (in_use, time_wait)) in now {
+        let mut was = 0;
+        while let Some(&(old, n)) = before.peek()
+            && old <= pair
+        {
+            before.next();
+            if old == pair {
+                was = n;
+            } else {
+                gone.push(Row::gone(key_of(old), n));
+            }
+        }
+        let in_use = saturating_u32(in_use);
+        rows.push(Row {
+            key: key_of(pair),
+            in_use,
+            time_wait: saturating_u32(time_wait),
+            delta: i64::from(in_use) - i64::from(was),
+        });
+        kept(pair, in_use);
+    }
+    for (old, n) in before {
+        gone.push(Row::gone(key_of(old), n));
+    }
+}
+
+fn saturating_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// One pair of a report: its key, ports in use, of them in TIME_WAIT, and
+/// the change since the previous tick. 32 bytes.
+#[derive(Clone, Copy)]
+struct Row {
+    key: PackedPair,
+    in_use: u32,
+    time_wait: u32,
+    delta: i64,
+}
+
+impl Row {
+    /// A pair gone since the previous tick, when it had `was` in use.
+    fn gone(key: PackedPair, was: u32) -> Row {
+        Row {
+            key,
+            in_use: 0,
+            time_wait: 0,
+            delta: -i64::from(was),
         }
     }
 }
 
 /// What `--ephemeral` prints for one tick.
 pub(crate) struct Report {
-    rows: Vec<EphemeralRow>,
-    deltas: Vec<Option<i64>>,
+    /// The pairs counted, fullest first.
+    rows: Vec<Row>,
+    /// The pairs gone since the previous tick, in key order.
+    gone: Vec<Row>,
+    /// The pairs of other families that rows name by index.
+    v6: Vec<Pair6>,
+    /// No previous tick: no changes to show.
+    first: bool,
     range: (u16, u16),
     reserved: u64,
     available: u64,
+}
+
+impl Report {
+    /// Each row as (pair, (in use, TIME_WAIT), percent used, change).
+    fn each(&self) -> impl Iterator<Item = (Pair, (u64, u64), u64, Option<i64>)> + '_ {
+        self.rows.iter().chain(&self.gone).map(|row| {
+            let pair = if row.key & V6_KEY == 0 {
+                unpack4(row.key)
+            } else {
+                unpack6(&self.v6[(row.key & !V6_KEY) as usize])
+            };
+            let in_use = u64::from(row.in_use);
+            let pct = if in_use == 0 {
+                0
+            } else {
+                (in_use * 100).checked_div(self.available).unwrap_or(100)
+            };
+            let delta = (!self.first).then_some(row.delta);
+            (pair, (in_use, u64::from(row.time_wait)), pct, delta)
+        })
+    }
 }
 
 /// Print `--ephemeral` for one tick.
@@ -185,14 +305,9 @@ pub(crate) fn write(
     json: &JsonLine,
     report: &Report,
 ) -> io::Result<()> {
-    let Report {
-        rows,
-        deltas,
-        available,
-        ..
-    } = report;
+    let available = report.available;
     if config.output.is_json() {
-        return write_json(out, config, json.clone(), rows, deltas, *available);
+        return write_json(out, config, json.clone(), report);
     }
     let (lo, hi) = report.range;
     writeln!(
@@ -200,7 +315,7 @@ pub(crate) fn write(
         "Ephemeral ports {lo}-{hi} ({available} available per (local, remote, port) after {} reserved)",
         report.reserved
     )?;
-    write_text(out, config, rows, deltas, *available)
+    write_text(out, config, report)
 }
 
 /// `--ephemeral --json`: an `ephemeral` object per pair.
@@ -208,22 +323,20 @@ fn write_json(
     out: &mut dyn Write,
     config: &Config,
     mut line: JsonLine,
-    rows: &[EphemeralRow],
-    deltas: &[Option<i64>],
-    available: u64,
+    report: &Report,
 ) -> io::Result<()> {
-    for (((local, remote, port), (in_use, tw), pct), delta) in rows.iter().zip(deltas) {
+    for ((local, remote, port), (in_use, tw), pct, delta) in report.each() {
         line.begin("ephemeral")
-            .ip("local_addr", *local)
-            .ip("remote_addr", *remote)
-            .u64("remote_port", u64::from(*port))
-            .u64("in_use", *in_use)
-            .u64("time_wait", *tw)
-            .u64("available", available)
-            .u64("used_pct", *pct)
-            .bool("near_exhaustion", *pct >= 80);
+            .ip("local_addr", local)
+            .ip("remote_addr", remote)
+            .u64("remote_port", u64::from(port))
+            .u64("in_use", in_use)
+            .u64("time_wait", tw)
+            .u64("available", report.available)
+            .u64("used_pct", pct)
+            .bool("near_exhaustion", pct >= 80);
         if config.continuous {
-            json_delta(&mut line, *delta);
+            json_delta(&mut line, delta);
         }
         line.end(out)?;
     }
@@ -231,13 +344,7 @@ fn write_json(
 }
 
 /// `--ephemeral` as an aligned table.
-fn write_text(
-    out: &mut dyn Write,
-    config: &Config,
-    rows: &[EphemeralRow],
-    deltas: &[Option<i64>],
-    available: u64,
-) -> io::Result<()> {
+fn write_text(out: &mut dyn Write, config: &Config, report: &Report) -> io::Result<()> {
     let mut header: Vec<String> = [
         "local address",
         "remote address",
@@ -254,31 +361,50 @@ fn write_text(
     if config.continuous {
         header.push("delta".into());
     }
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .zip(deltas)
-        .map(|(((local, remote, port), (in_use, tw), pct), delta)| {
+    let table: Vec<Vec<String>> = report
+        .each()
+        .map(|((local, remote, port), (in_use, tw), pct, delta)| {
             let mut cells = vec![
                 local.to_string(),
                 remote.to_string(),
                 port.to_string(),
                 in_use.to_string(),
                 tw.to_string(),
-                available.to_string(),
+                report.available.to_string(),
                 pct.to_string(),
-                if *pct >= 80 {
+                if pct >= 80 {
                     "NEAR EXHAUSTION".into()
                 } else {
                     String::new()
                 },
             ];
             if config.continuous {
-                cells.push(delta_text(*delta));
+                cells.push(delta_text(delta));
             }
             cells
         })
         .collect();
     write_table(out, &header, &table, 3)
+}
+
+/// An IPv4 pair packed in [`PackedPair`]'s order.
+fn pack4(local: u32, remote: u32, port: u16) -> PackedPair {
+    (u128::from(local) << 48) | (u128::from(remote) << 16) | u128::from(port)
+}
+
+fn unpack4(pair: PackedPair) -> Pair {
+    let local = (pair >> 48) as u32;
+    let remote = (pair >> 16) as u32;
+    (
+        IpAddr::V4(local.into()),
+        IpAddr::V4(remote.into()),
+        pair as u16,
+    )
+}
+
+/// Other families' pairs show as IPv6 (IPv4 as IPv4-mapped).
+fn unpack6(&(local, remote, port): &Pair6) -> Pair {
+    (IpAddr::V6(local.into()), IpAddr::V6(remote.into()), port)
 }
 
 /// An address as IPv6 bits (IPv4 as IPv4-mapped), for compact keys.
@@ -328,5 +454,83 @@ mod tests {
         assert_eq!(reserved_count("", 1000, 2000), 0);
         assert_eq!(reserved_count("1500,1600-1609,3000\n", 1000, 2000), 11);
         assert_eq!(reserved_count("900-1005", 1000, 2000), 6);
+    }
+
+    /// `n` connections from `local` to `remote`:`port` (ephemeral local
+    /// ports), the first `time_wait` of them in TIME_WAIT.
+    fn connect(
+        counts: &mut EphemeralCounts,
+        local: &str,
+        remote: &str,
+        port: u16,
+        n: u16,
+        time_wait: u16,
+    ) {
+        for i in 0..n {
+            let state = if i < time_wait {
+                tcp_state::TIME_WAIT
+            } else {
+                tcp_state::ESTABLISHED
+            };
+            let socket = InetSocket::tcp(
+                state,
+                (local.parse().unwrap(), 40000 + i),
+                (remote.parse().unwrap(), port),
+            );
+            counts.add(&socket);
+        }
+    }
+
+    fn rows(counts: &mut EphemeralCounts) -> Vec<(String, u64, u64, Option<i64>)> {
+        let config = Config {
+            continuous: true,
+            ..Config::default()
+        };
+        let report = counts.report(&config);
+        counts.clear();
+        report
+            .each()
+            .map(|((l, r, p), (in_use, tw), _, delta)| (format!("{l} {r} {p}"), in_use, tw, delta))
+            .collect()
+    }
+
+    #[test]
+    fn pairs_fullest_first_then_by_key_with_changes_and_gone_pairs() {
+        let mut counts = EphemeralCounts::default();
+        connect(&mut counts, "10.0.0.2", "10.0.0.1", 80, 3, 1);
+        connect(&mut counts, "10.0.0.1", "10.0.0.9", 443, 3, 0);
+        connect(&mut counts, "fe80::1", "fe80::2", 80, 3, 2);
+        connect(&mut counts, "::1", "::1", 80, 5, 0);
+        connect(&mut counts, "10.0.0.1", "::ffff:10.0.0.1", 9, 1, 0);
+        let first = rows(&mut counts);
+        let expected = [
+            ("::1 ::1 80", 5, 0, None),
+            ("10.0.0.1 10.0.0.9 443", 3, 0, None),
+            ("10.0.0.2 10.0.0.1 80", 3, 1, None),
+            ("fe80::1 fe80::2 80", 3, 2, None),
+            ("::ffff:10.0.0.1 ::ffff:10.0.0.1 9", 1, 0, None),
+        ];
+        let as_strings = |rows: &[(&str, u64, u64, Option<i64>)]| {
+            rows.iter()
+                .map(|(k, a, b, d)| (k.to_string(), *a, *b, *d))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(first, as_strings(&expected));
+        // the next tick: one pair grows, one shrinks, one is new, three go
+        connect(&mut counts, "10.0.0.2", "10.0.0.1", 80, 4, 0);
+        connect(&mut counts, "::1", "::1", 80, 2, 0);
+        connect(&mut counts, "10.0.0.3", "10.0.0.1", 80, 1, 0);
+        let second = rows(&mut counts);
+        let expected = [
+            ("10.0.0.2 10.0.0.1 80", 4, 0, Some(1)),
+            ("::1 ::1 80", 2, 0, Some(-3)),
+            ("10.0.0.3 10.0.0.1 80", 1, 0, Some(1)),
+            ("10.0.0.1 10.0.0.9 443", 0, 0, Some(-3)),
+            ("::ffff:10.0.0.1 ::ffff:10.0.0.1 9", 0, 0, Some(-1)),
+            ("fe80::1 fe80::2 80", 0, 0, Some(-3)),
+        ];
+        assert_eq!(second, as_strings(&expected));
+        // gone pairs show once
+        assert_eq!(rows(&mut counts).len(), 3);
     }
 }

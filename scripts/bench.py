@@ -561,12 +561,13 @@ def many_keys(args, nlstat, floor):
     return lines
 
 
-def vm_rss_kib(pid):
-    """VmRSS of a running process in KiB, or None once it is gone."""
+def vm_rss_kib(pid, field="VmRSS"):
+    """VmRSS (or another /proc/PID/status size) of a running process in
+    KiB, or None once it is gone."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         return None
@@ -767,7 +768,8 @@ def live_in_pty(ns, cmd, keys_every=None, sample_at=None, quit_after=None, timeo
     """Run `nlstat --live ...` (with -v) in a 200 x 50 pseudo-terminal in
     `ns`, reading (and dropping) what it draws; with `keys_every`, Tab every
     that many seconds (every screen in turn). Returns (cpu s from wait4,
-    the -v timings line's numbers, VmRSS KiB samples as (seconds, KiB))."""
+    the -v timings line's numbers, VmRSS KiB samples as (seconds, KiB));
+    the timings carry the peak (VmHWM KiB) as read before quitting."""
     import pty
     import fcntl
     import struct
@@ -780,8 +782,9 @@ def live_in_pty(ns, cmd, keys_every=None, sample_at=None, quit_after=None, timeo
     samples = []
     start = time.monotonic()
     next_key = keys_every
-    next_sample = 0.0
-    status = usage = None
+    # with Tabs, samples fall midway between two (each shows one screen)
+    next_sample = keys_every / 2 if keys_every and sample_at else 0.0
+    status = usage = hwm = None
     while status is None:
         ready, _, _ = select.select([fd], [], [], 0.05)
         if ready:
@@ -794,6 +797,7 @@ def live_in_pty(ns, cmd, keys_every=None, sample_at=None, quit_after=None, timeo
             os.write(fd, b"\t")
             next_key += keys_every
         if quit_after and now >= quit_after:
+            hwm = vm_rss_kib(pid, "VmHWM")
             os.write(fd, b"q")
             quit_after = None
         if sample_at and now >= next_sample:
@@ -824,13 +828,26 @@ def live_in_pty(ns, cmd, keys_every=None, sample_at=None, quit_after=None, timeo
         sys.exit("bench: no -v timings from %s" % " ".join(cmd))
     timings = dict(refreshes=int(m.group(1)), collect_ms=float(m.group(2)),
                    frames=int(m.group(3)), draw_ms=float(m.group(4)),
-                   draw_max_ms=float(m.group(5)))
+                   draw_max_ms=float(m.group(5)), hwm_kib=hwm)
     return usage.ru_utime + usage.ru_stime, timings, samples
 
 
 LIVE_VIEWS = (("Summary", ["-tan", "--summary"]),
               ("Listeners", ["-tn", "--listeners"]),
               ("Group-by", ["-tan", "--group-by", "state,local_port"]))
+
+
+LIVE_SCREENS = ("Summary", "Listeners", "Ephemeral", "Group-by", "Health", "Closes")
+
+
+def per_screen_rss(samples, keys_every):
+    """The largest VmRSS sample taken while each screen was shown (Tab
+    every `keys_every` seconds from Summary, samples midway between)."""
+    most = {}
+    for t, kib in samples:
+        name = LIVE_SCREENS[int(t / keys_every + 1e-6) % len(LIVE_SCREENS)]
+        most[name] = max(most.get(name, 0), kib)
+    return [(name, most[name]) for name in LIVE_SCREENS if name in most]
 
 
 def live_screen(args, nlstat, floor):
@@ -892,6 +909,11 @@ def live_screen(args, nlstat, floor):
                       samples[-1][1] / 1024, max(r for _, r in samples) / 1024,
                       long_timing["refreshes"], long_timing["draw_ms"],
                       long_timing["draw_max_ms"]))
+        lines.append("- the same run's peak (VmHWM) before `q`: %s MiB; VmRSS at most per screen "
+                     "(sampled every 5 s, midway between two Tabs): %s" %
+                     ("%.1f" % (long_timing["hwm_kib"] / 1024) if long_timing["hwm_kib"] else "-",
+                      ", ".join("%s %.1f MiB" % (name, kib / 1024)
+                                for name, kib in per_screen_rss(samples, 5.0))))
     return lines
 
 

@@ -29,6 +29,9 @@ pub struct Inputs {
     /// `NLSTAT_BPF_REJECT` (non-empty): emit an iterator program the
     /// verifier rejects, for tests of the fallback and its message.
     pub bpf_reject: bool,
+    /// `NLSTAT_LIVE_PANIC` (non-empty): `--live` panics after its first
+    /// frame, for the test that the panic path gives the terminal back.
+    pub live_panic: bool,
     /// How long host lookups may hold up a table:
     /// `NLSTAT_RESOLVE_TIMEOUT_MS` (tests and slow resolvers); `None`: the
     /// default deadline.
@@ -59,6 +62,7 @@ impl Inputs {
             },
             btf_path: std::env::var_os("NLSTAT_BTF_PATH").map(Into::into),
             bpf_reject: std::env::var_os("NLSTAT_BPF_REJECT").is_some_and(|v| !v.is_empty()),
+            live_panic: std::env::var_os("NLSTAT_LIVE_PANIC").is_some_and(|v| !v.is_empty()),
             resolve_timeout: std::env::var("NLSTAT_RESOLVE_TIMEOUT_MS")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -78,6 +82,7 @@ impl Default for Inputs {
             },
             btf_path: None,
             bpf_reject: false,
+            live_panic: false,
             resolve_timeout: None,
         }
     }

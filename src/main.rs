@@ -53,6 +53,14 @@ fn main() {
         }
     };
     nlstat::error::set_program_name(&config.program_name);
+    // a usage error, before anything that can fail at run time
+    if config.live && !stdio::is_terminal(libc::STDOUT_FILENO) {
+        eprintln!(
+            "{}: --live draws a screen on a terminal; standard output is not one",
+            config.program_name
+        );
+        std::process::exit(cli::EXIT_USAGE);
+    }
     // before any thread or socket exists: everything below is that
     // namespace's
     if let Some(spec) = &config.netns
@@ -60,13 +68,6 @@ fn main() {
     {
         eprintln!("{}: {message}", config.program_name);
         std::process::exit(1);
-    }
-    if config.live && !stdio::is_terminal(libc::STDOUT_FILENO) {
-        eprintln!(
-            "{}: --live draws a screen on a terminal; standard output is not one",
-            config.program_name
-        );
-        std::process::exit(cli::EXIT_USAGE);
     }
     // Names anyone can choose must not drive the operator's terminal; JSON
     // escapes by its own rules, and pipes keep netstat's bytes.

@@ -142,7 +142,7 @@ impl<'c> Live<'c> {
                 return Ok(());
             }
             if session.suspend_requested() {
-                session.suspend().map_err(Error::Output)?;
+                self.suspend(session)?;
                 dirty = true;
             }
             if session.continued() {
@@ -162,6 +162,10 @@ impl<'c> Live<'c> {
             if dirty {
                 self.draw(session)?;
                 dirty = false;
+                assert!(
+                    !self.config.inputs.live_panic,
+                    "NLSTAT_LIVE_PANIC: a panic on purpose after the first frame"
+                );
                 if self
                     .config
                     .count
@@ -198,7 +202,7 @@ impl<'c> Live<'c> {
                         Action::Quit => return Ok(()),
                         Action::Draw => {}
                         Action::Refresh => next = Instant::now(),
-                        Action::Suspend => session.suspend().map_err(Error::Output)?,
+                        Action::Suspend => self.suspend(session)?,
                         Action::ApplyFilter(text) => {
                             if self.apply_filter(&text) {
                                 next = Instant::now();
@@ -218,13 +222,23 @@ impl<'c> Live<'c> {
         }
     }
 
+    /// Stop as a shell's job, or say why not.
+    fn suspend(&mut self, session: &mut terminal::Session) -> Result<()> {
+        if !session.suspend().map_err(Error::Output)? {
+            self.ui.notice = Some("Ctrl-Z: SIGTSTP is ignored (no job control)".into());
+        }
+        Ok(())
+    }
+
     fn draw(&mut self, session: &mut terminal::Session) -> Result<()> {
         let began = Instant::now();
         let (ui, data) = (&self.ui, &self.data);
+        let mut last_offset = 0;
         session
             .terminal
-            .draw(|frame| draw(frame, ui, data))
+            .draw(|frame| last_offset = draw(frame, ui, data))
             .map_err(Error::Output)?;
+        self.ui.clamp_scroll(last_offset);
         let took = began.elapsed();
         self.timings.frames += 1;
         self.timings.drawing += took;

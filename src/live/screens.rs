@@ -488,8 +488,9 @@ pub fn sort_columns(ui: &Ui, data: &Data) -> Vec<String> {
 const HELP: &str =
     "Tab/1-6 screen  s sort  / filter  k keys  +/- interval  p pause  ↑↓←→ scroll  q quit";
 
-/// Draw the whole screen.
-pub fn draw(frame: &mut Frame, ui: &Ui, data: &Data) {
+/// Draw the whole screen; returns the last first row the screen's first
+/// table can be scrolled to at this size (scrolling stops there).
+pub fn draw(frame: &mut Frame, ui: &Ui, data: &Data) -> usize {
     let [tabs, status, body, notice, help] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -500,12 +501,13 @@ pub fn draw(frame: &mut Frame, ui: &Ui, data: &Data) {
     .areas(frame.area());
     frame.render_widget(tab_line(ui), tabs);
     frame.render_widget(status_line(ui, data), status);
-    draw_body(frame, ui, data, body);
+    let last_offset = draw_body(frame, ui, data, body);
     frame.render_widget(notice_line(ui), notice);
     frame.render_widget(
         Paragraph::new(HELP).style(Style::new().add_modifier(Modifier::DIM)),
         help,
     );
+    last_offset
 }
 
 fn tab_line(ui: &Ui) -> Paragraph<'static> {
@@ -605,7 +607,7 @@ fn columns_that_fit(
     columns
 }
 
-fn draw_body(frame: &mut Frame, ui: &Ui, data: &Data, area: Rect) {
+fn draw_body(frame: &mut Frame, ui: &Ui, data: &Data, area: Rect) -> usize {
     let grids = grids(ui, data);
     let why_empty = match ui.screen {
         Screen::Health if !data.info => Some("Health needs --info: run nlstat --live --info"),
@@ -617,7 +619,7 @@ fn draw_body(frame: &mut Frame, ui: &Ui, data: &Data, area: Rect) {
             Paragraph::new(why).block(Block::new().borders(Borders::ALL).title(ui.screen.title())),
             area,
         );
-        return;
+        return 0;
     }
     let footer = footer(ui, data);
     // each line wrapped to the box's inner width
@@ -637,6 +639,7 @@ fn draw_body(frame: &mut Frame, ui: &Ui, data: &Data, area: Rect) {
     let [tables, below] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(footer_height)]).areas(area);
     let areas = Layout::vertical(vec![Constraint::Fill(1); grids.len().max(1)]).split(tables);
+    let mut last_offset = 0;
     for (i, (grid, area)) in grids.iter().zip(areas.iter()).enumerate() {
         let here = ui.screen.index();
         let scroll = Scroll {
@@ -646,7 +649,10 @@ fn draw_body(frame: &mut Frame, ui: &Ui, data: &Data, area: Rect) {
         let sorted = ui.sort[here]
             .as_deref()
             .filter(|name| i == 0 && grid.header.iter().any(|h| h == name));
-        draw_grid(frame, grid, *area, scroll, sorted);
+        let last = draw_grid(frame, grid, *area, scroll, sorted);
+        if i == 0 {
+            last_offset = last;
+        }
     }
     if footer_height > 0 {
         frame.render_widget(
@@ -656,6 +662,7 @@ fn draw_body(frame: &mut Frame, ui: &Ui, data: &Data, area: Rect) {
             below,
         );
     }
+    last_offset
 }
 
 /// What a screen shows under its tables: the kernel's totals (Summary),
@@ -719,9 +726,17 @@ struct Scroll {
     column: usize,
 }
 
-fn draw_grid(frame: &mut Frame, grid: &Grid, area: Rect, scroll: Scroll, sorted: Option<&str>) {
+/// Draw `grid` in `area`; returns the last first row it can scroll to.
+fn draw_grid(
+    frame: &mut Frame,
+    grid: &Grid,
+    area: Rect,
+    scroll: Scroll,
+    sorted: Option<&str>,
+) -> usize {
     let visible = area.height.saturating_sub(3) as usize;
-    let offset = scroll.row.min(grid.len().saturating_sub(visible.max(1)));
+    let last_offset = grid.len().saturating_sub(visible.max(1));
+    let offset = scroll.row.min(last_offset);
     let shown = grid.len().saturating_sub(offset).min(visible);
     let mut title = format!(" {} ", grid.title);
     if grid.len() > shown {
@@ -790,6 +805,7 @@ fn draw_grid(frame: &mut Frame, grid: &Grid, area: Rect, scroll: Scroll, sorted:
         .column_spacing(2)
         .block(Block::new().borders(Borders::ALL).title(title));
     frame.render_widget(table, area);
+    last_offset
 }
 
 #[cfg(test)]
@@ -797,6 +813,7 @@ mod tests {
     use super::*;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use std::time::Duration;
 
     fn decoded(lines: &str) -> Decoded {
@@ -887,7 +904,11 @@ mod tests {
     /// The screen drawn on a `width` x `height` test terminal, as lines.
     fn drawn(ui: &Ui, data: &Data, width: u16, height: u16) -> (String, ratatui::buffer::Buffer) {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|frame| draw(frame, ui, data)).unwrap();
+        terminal
+            .draw(|frame| {
+                draw(frame, ui, data);
+            })
+            .unwrap();
         let buffer = terminal.backend().buffer().clone();
         let mut text = String::new();
         for y in 0..height {
@@ -1068,6 +1089,34 @@ mod tests {
         ui.notice = Some("bad filter: unknown word `spurt'".into());
         let (text, _) = drawn(&ui, &data(), 80, 24);
         assert_eq!(body(&text)[22], "bad filter: unknown word `spurt'");
+    }
+
+    #[test]
+    fn scrolling_stops_at_the_last_row() {
+        let mut ui = ui(Screen::Listeners);
+        let data = data();
+        let draw_and_clamp = |ui: &mut Ui| {
+            let mut terminal = Terminal::new(TestBackend::new(80, 9)).unwrap();
+            let mut last = 0;
+            terminal
+                .draw(|frame| last = draw(frame, ui, &data))
+                .unwrap();
+            ui.clamp_scroll(last);
+            last
+        };
+        let last = draw_and_clamp(&mut ui);
+        assert!(last > 0, "the fixture's first table must not fit 9 lines");
+        for _ in 0..50 {
+            ui.key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE), &[]);
+            draw_and_clamp(&mut ui);
+        }
+        assert_eq!(ui.offset[Screen::Listeners.index()], last);
+        // one key up moves up at once, wherever the keys went past the end
+        ui.key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE), &[]);
+        draw_and_clamp(&mut ui);
+        assert_eq!(ui.offset[Screen::Listeners.index()], last - 1);
+        let (text, _) = drawn(&ui, &data, 80, 9);
+        assert!(text.contains(&format!("(rows {}-", last)), "{text}");
     }
 
     #[test]

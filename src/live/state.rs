@@ -213,6 +213,14 @@ impl Ui {
         Action::Refresh
     }
 
+    /// Hold the screen's first row at or above `last`, the last one its
+    /// first table could be drawn from (as [`draw`](super::screens::draw)
+    /// found it): keys past the end do not pile up.
+    pub fn clamp_scroll(&mut self, last: usize) {
+        let offset = &mut self.offset[self.screen.index()];
+        *offset = (*offset).min(last);
+    }
+
     fn scroll(&mut self, by: isize) -> Action {
         let offset = &mut self.offset[self.screen.index()];
         *offset = offset.saturating_add_signed(by);

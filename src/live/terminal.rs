@@ -12,6 +12,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static SUSPEND: AtomicBool = AtomicBool::new(false);
 /// SIGCONT arrived: the screen may have been drawn over.
 static CONTINUED: AtomicBool = AtomicBool::new(false);
+/// nlstat holds the terminal (raw mode, the alternate screen): the panic
+/// hook gives it back only then (the hook outlives the session, and a
+/// program's terminal is not nlstat's to reset).
+static TAKEN: AtomicBool = AtomicBool::new(false);
+/// SIGTSTP was ignored when nlstat started (no job control, as under
+/// `nohup` or a script): Ctrl-Z then does nothing, for nobody could `fg`.
+static STOPS_IGNORED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn note_stop(_: libc::c_int) {
     SUSPEND.store(true, Ordering::Relaxed);
@@ -34,14 +41,27 @@ fn catch(signal: libc::c_int, handler: extern "C" fn(libc::c_int)) {
     }
 }
 
+/// Whether `signal`'s disposition is to be ignored.
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: sigaction with a null new action only reads the disposition
+    // into a zeroed struct this frame owns.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_IGN
+    }
+}
+
 /// Put the terminal as it was: main screen, cursor shown, cooked mode.
 /// Errors are ignored: this runs on the way out, a panic's included.
 fn restore() {
+    TAKEN.store(false, Ordering::Relaxed);
     let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();
 }
 
 fn take_over() -> io::Result<()> {
+    TAKEN.store(true, Ordering::Relaxed);
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)
 }
@@ -56,11 +76,17 @@ impl Session {
     pub fn enter() -> io::Result<Self> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
+            if TAKEN.load(Ordering::Relaxed) {
+                restore();
+            }
             crate::io::stdio::capture_stderr(false);
             previous(info);
         }));
-        catch(libc::SIGTSTP, note_stop);
+        if ignored(libc::SIGTSTP) {
+            STOPS_IGNORED.store(true, Ordering::Relaxed);
+        } else {
+            catch(libc::SIGTSTP, note_stop);
+        }
         catch(libc::SIGCONT, note_continue);
         if let Err(e) = take_over() {
             restore();
@@ -87,8 +113,12 @@ impl Session {
     }
 
     /// Give the terminal back and stop as a shell's job does; take it
-    /// again when continued.
-    pub fn suspend(&mut self) -> io::Result<()> {
+    /// again when continued. Nothing when stops were ignored from the
+    /// start (false then, for the caller to say so).
+    pub fn suspend(&mut self) -> io::Result<bool> {
+        if STOPS_IGNORED.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
         restore();
         // SAFETY: resetting SIGTSTP to its default action and raising it
         // stops this process (its default action); signal and raise are
@@ -100,7 +130,8 @@ impl Session {
         // running again (SIGCONT, already answered here)
         catch(libc::SIGTSTP, note_stop);
         CONTINUED.store(false, Ordering::Relaxed);
-        self.retake()
+        self.retake()?;
+        Ok(true)
     }
 
     /// Take the terminal again after someone else used it (SIGCONT after

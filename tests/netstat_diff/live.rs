@@ -44,10 +44,37 @@ fn have_pyte() -> bool {
 impl Pty {
     /// `nlstat ARGS` on a `cols` x `rows` terminal, in `ns` when given.
     fn start(ns: Option<&Namespace>, cols: u16, rows: u16, args: &[&str]) -> Pty {
+        Pty::start_ignoring(ns, (cols, rows), &[], args)
+    }
+
+    /// The same, started with the signals `ignored` (names without SIG)
+    /// ignored, as a shell without job control starts its commands.
+    fn start_ignoring(
+        ns: Option<&Namespace>,
+        (cols, rows): (u16, u16),
+        ignored: &[&str],
+        args: &[&str],
+    ) -> Pty {
+        let mut argv = vec![nlstat()];
+        argv.extend_from_slice(args);
+        Pty::start_command(ns, (cols, rows), ignored, &argv)
+    }
+
+    /// `argv` (a program and its arguments) on the terminal.
+    fn start_command(
+        ns: Option<&Namespace>,
+        (cols, rows): (u16, u16),
+        ignored: &[&str],
+        argv: &[&str],
+    ) -> Pty {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netstat_diff/live_pty.py");
         let size = [cols.to_string(), rows.to_string()];
-        let mut all = vec![script.to_str().unwrap(), &size[0], &size[1], "--", nlstat()];
-        all.extend_from_slice(args);
+        let mut all = vec![script.to_str().unwrap(), &size[0], &size[1]];
+        for signal in ignored {
+            all.extend(["--ignore", signal]);
+        }
+        all.push("--");
+        all.extend_from_slice(argv);
         let mut command = match ns {
             Some(ns) => ns.command("python3", &all),
             None => {
@@ -528,11 +555,64 @@ fn live_all_netns_has_a_namespace_column() {
     assert_restored(&pty.exit());
 }
 
+/// Started with SIGTSTP ignored (no job control: `nohup`, a script),
+/// Ctrl-Z does not stop nlstat, which nobody could continue: it says why
+/// and runs on.
+#[test]
+fn ctrl_z_without_job_control_says_so_and_runs_on() {
+    if !have_pyte() {
+        return;
+    }
+    let Some(ns) = Namespace::create("livez") else {
+        return;
+    };
+    let mut pty = Pty::start_ignoring(Some(&ns), (100, 30), &["TSTP"], &["--live", "-n"]);
+    pty.wait("Sockets by protocol");
+    pty.keys("\x1a");
+    pty.wait("SIGTSTP is ignored");
+    pty.step(json!({"settle": 0.3}));
+    let running = pty.step(json!({"state": true}));
+    assert_ne!(running["state"], "T", "{running}");
+    assert_eq!(running["alternate"], true, "{running}");
+    pty.keys("q");
+    assert_restored(&pty.exit());
+}
+
+/// A panic gives the terminal back before its message, which is shown on
+/// the main screen.
+#[test]
+fn a_panic_gives_the_terminal_back() {
+    if !have_pyte() {
+        return;
+    }
+    let Some(ns) = Namespace::create("livep") else {
+        return;
+    };
+    let args = ["env", "NLSTAT_LIVE_PANIC=1", nlstat(), "--live", "-n"];
+    let mut pty = Pty::start_command(Some(&ns), (100, 30), &[], &args);
+    let exit = pty.exit();
+    assert_ne!(exit["status"], 0, "{exit}");
+    assert_eq!(exit["alternate"], false, "still on the alternate screen");
+    assert_eq!(exit["cursor_hidden"], false, "the cursor stays hidden");
+    assert_eq!(exit["raw"], false, "the terminal stays raw");
+    let lines = lines_of(&exit);
+    assert!(
+        lines.iter().any(|l| l.contains("a panic on purpose")),
+        "the panic's message:\n{}",
+        lines.join("\n")
+    );
+}
+
 /// Without a terminal, and with what it cannot draw: one line, status 3.
 #[test]
 fn live_refuses_without_a_terminal() {
     for (args, message) in [
         (&["--live"][..], "standard output is not one"),
+        // the usage error comes before the namespace is looked for
+        (
+            &["--live", "--netns", "nlstat-no-such-namespace"][..],
+            "standard output is not one",
+        ),
         (&["--live", "--json"][..], "does not go with --json"),
         (&["--live", "-r"][..], "does not go with -r"),
         (

@@ -1,7 +1,9 @@
 """Drive a full-screen program in a pseudo-terminal and read its screen
 through pyte, a terminal emulator nlstat does not share code with.
 
-Usage: live_pty.py COLS ROWS -- PROGRAM ARGS...
+Usage: live_pty.py COLS ROWS [--ignore SIGNAL]... -- PROGRAM ARGS...
+(--ignore: the program starts with that signal ignored, as a shell
+without job control leaves SIGTSTP)
 Steps come on stdin, one JSON object per line; each answer is one JSON
 line on stdout:
   {"wait": TEXT, "timeout": S}  wait until the screen shows TEXT
@@ -33,6 +35,8 @@ import time
 import pyte
 
 cols, rows = int(sys.argv[1]), int(sys.argv[2])
+options = sys.argv[3:sys.argv.index("--")]
+ignored = [options[i + 1] for i, o in enumerate(options) if o == "--ignore"]
 argv = sys.argv[sys.argv.index("--") + 1:]
 
 pid, fd = pty.fork()
@@ -47,6 +51,8 @@ if pid == 0:
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)
         os.tcsetpgrp(0, os.getpgrp())
         signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+        for name in ignored:
+            signal.signal(getattr(signal, "SIG" + name), signal.SIG_IGN)
         os.execvp(argv[0], argv)
     _, code = os.waitpid(job, 0)
     os._exit(os.waitstatus_to_exitcode(code) & 0xFF)

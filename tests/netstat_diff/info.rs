@@ -559,7 +559,11 @@ fn info_lines_and_json_match_ss() {
 ///   retransmission: the next comes about 13 s later, the attempts run
 ///   in between (one that sees it move is retried);
 /// - a sender with a fixed send buffer (SO_SNDBUF) to a peer that does
-///   not read, written until the buffer stays full (sndbuf-limited);
+///   not read, written until the buffer stays full (sndbuf-limited). Its
+///   window probes carry data the full receiver drops (its drops count
+///   moves), on a timer that backs off as the blackholed sender's does.
+///   It is made first, and READY waits for its sixth probe as well: the
+///   attempts run in the 13 s before either timer fires again;
 /// - a dual-stack wildcard listener (`::` port 7500) serving an IPv4 and
 ///   an IPv6 connection with known transfers;
 /// - a socket in TIME_WAIT to port 7400 (its listener gone), alone in
@@ -573,6 +577,7 @@ def receive(s, n):
     while n > 0:
         got = s.recv(min(n, 65536)); assert got; n -= len(got)
 def tcp_info(s, offset): return struct.unpack_from("I", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), offset)[0]
+def backoff(s): return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)[4]  # tcpi_backoff
 def fill(c):
     c.setblocking(False)
     while True:
@@ -582,20 +587,21 @@ def fill(c):
         except BlockingIOError: pass
         if not sent: return
         time.sleep(0.3)
+# a full send buffer of fixed size
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 7600)); l.listen(4); held.append(l)
+full = socket.socket(); full.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+full.connect(("127.0.0.1", 7600)); a, _ = l.accept(); held += [full, a]
+fill(full)
 # a path that stays blackholed
 subprocess.run(["ip", "addr", "add", "10.91.0.3/24", "dev", "iv0"], check=True)
 c = socket.socket(); c.bind(("10.91.0.3", 0)); c.connect(("10.91.0.2", 7100)); held.append(c)
 c.sendall(b"w" * 10000); time.sleep(0.2)
 subprocess.run(["ip", "-n", peer, "route", "add", "blackhole", "10.91.0.3/32"], check=True)
 fill(c)
+# both timers backed off six times: quiet for about 13 s
 deadline = time.time() + 30
-while tcp_info(c, 100) < 6 and time.time() < deadline: time.sleep(0.05)  # total_retrans
-# a full send buffer of fixed size
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", 7600)); l.listen(4); held.append(l)
-c = socket.socket(); c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
-c.connect(("127.0.0.1", 7600)); a, _ = l.accept(); held += [c, a]
-fill(c)
+while (tcp_info(c, 100) < 6 or backoff(full) < 6) and time.time() < deadline: time.sleep(0.05)
 # a dual-stack wildcard listener
 l = socket.socket(socket.AF_INET6); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)

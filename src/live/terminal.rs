@@ -12,12 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static SUSPEND: AtomicBool = AtomicBool::new(false);
 /// SIGCONT arrived: the screen may have been drawn over.
 static CONTINUED: AtomicBool = AtomicBool::new(false);
-/// nlstat holds the terminal (raw mode, the alternate screen): the panic
-/// hook gives it back only then (the hook outlives the session, and a
-/// program's terminal is not nlstat's to reset).
+/// nlstat holds the terminal (raw mode, the alternate screen). It is
+/// given back once, by whichever comes first (the panic hook, a suspend,
+/// the session's end): the hook outlives the session, and leaving the
+/// alternate screen twice would put the cursor back over a message.
 static TAKEN: AtomicBool = AtomicBool::new(false);
-/// SIGTSTP was ignored when nlstat started (no job control, as under
-/// `nohup` or a script): Ctrl-Z then does nothing, for nobody could `fg`.
+/// SIGTSTP was ignored when nlstat started (its parent ignored it, as
+/// after a shell's `trap '' TSTP`): Ctrl-Z then leaves nlstat running,
+/// as the signal itself would.
 static STOPS_IGNORED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn note_stop(_: libc::c_int) {
@@ -55,7 +57,11 @@ fn ignored(signal: libc::c_int) -> bool {
 /// Put the terminal as it was: main screen, cursor shown, cooked mode.
 /// Errors are ignored: this runs on the way out, a panic's included.
 fn restore() {
-    TAKEN.store(false, Ordering::Relaxed);
+    // once: a panic's hook gives the terminal back before its message,
+    // and unwinding must not leave the main screen again over it
+    if !TAKEN.swap(false, Ordering::Relaxed) {
+        return;
+    }
     let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();
 }
@@ -76,9 +82,7 @@ impl Session {
     pub fn enter() -> io::Result<Self> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if TAKEN.load(Ordering::Relaxed) {
-                restore();
-            }
+            restore();
             crate::io::stdio::capture_stderr(false);
             previous(info);
         }));

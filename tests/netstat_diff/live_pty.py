@@ -2,8 +2,8 @@
 through pyte, a terminal emulator nlstat does not share code with.
 
 Usage: live_pty.py COLS ROWS [--ignore SIGNAL]... -- PROGRAM ARGS...
-(--ignore: the program starts with that signal ignored, as a shell
-without job control leaves SIGTSTP)
+(--ignore: the program starts with that signal ignored, as after a
+shell's `trap '' TSTP`)
 Steps come on stdin, one JSON object per line; each answer is one JSON
 line on stdout:
   {"wait": TEXT, "timeout": S}  wait until the screen shows TEXT
@@ -17,6 +17,8 @@ line on stdout:
   {"settle": S}                 read for S seconds     -> {"ok": true}
   {"exit": S}                   wait up to S seconds for the exit
         -> {"status": code or null, "lines": [...], "cursor_hidden": bool,
+            "after_leaving": what was written after the alternate screen
+            was last left (null: never),
             "alternate": bool (still on the alternate screen),
             "raw": bool (the terminal left in raw mode)}
 """
@@ -159,7 +161,10 @@ for step in sys.stdin:
         end = time.monotonic() + step["exit"]
         while status is None and time.monotonic() < end:
             pump(0.05)
-        answer = {"status": status, "lines": lines()}
+        left = written.rfind(b"\x1b[?1049l")
+        answer = {"status": status, "lines": lines(),
+                  "after_leaving": written[left + 8:].decode("utf-8", "replace")
+                  if left >= 0 else None}
         answer.update(terminal())
     else:
         answer = {"error": f"unknown step {step}"}

@@ -346,7 +346,12 @@ impl<'c> Live<'c> {
         };
         if self.config.events {
             match ClosePanes::new(self.config, query.clone()) {
-                Ok(closes) => self.closes = Some(closes),
+                Ok(mut closes) => {
+                    if let Some(old) = &self.closes {
+                        closes.carry_losses_from(old);
+                    }
+                    self.closes = Some(closes);
+                }
                 Err(e) => {
                     self.ui.notice = Some(e.to_string());
                     return false;

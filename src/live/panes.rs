@@ -182,6 +182,37 @@ pub struct ClosePanes {
     pub seconds: f64,
     pub lost: u64,
     pub totals_lost: u64,
+    losses: Losses,
+}
+
+/// The events the kernel dropped, counted across subscriptions: a new
+/// filter subscribes again, and "since the start" stays the screen's.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Losses {
+    /// Lost under the subscriptions before this one.
+    carried: u64,
+    /// The total the last refresh reported.
+    reported: u64,
+}
+
+impl Losses {
+    /// With `now` lost under this subscription: (lost since the last
+    /// report, lost since the start).
+    fn report(&mut self, now: u64) -> (u64, u64) {
+        let total = self.carried + now;
+        let new = total.saturating_sub(self.reported);
+        self.reported = total;
+        (new, total)
+    }
+
+    /// What the next subscription starts from, when this one lost `now`
+    /// (those not reported yet are in its next report).
+    fn carried_over(self, now: u64) -> Losses {
+        Losses {
+            carried: self.carried + now,
+            reported: self.reported,
+        }
+    }
 }
 
 /// How often the listeners are read again (a listener opened since counts
@@ -228,6 +259,7 @@ impl ClosePanes {
             seconds: 0.0,
             lost: 0,
             totals_lost: 0,
+            losses: Losses::default(),
         };
         panes.find_listeners();
         Ok(panes)
@@ -311,9 +343,15 @@ impl ClosePanes {
             view.finish(&mut reader, &self.config, &mut self.names, None, &root)?;
             *decoded = reader.finish().map_err(|what| Error::Malformed { what })?;
         }
-        self.lost = self.totals.lost - self.totals_lost;
-        self.totals_lost = self.totals.lost;
+        (self.lost, self.totals_lost) = self.losses.report(self.totals.lost);
         Ok(())
+    }
+
+    /// Count the events lost from where `old` (the previous filter's
+    /// subscription) left off.
+    pub fn carry_losses_from(&mut self, old: &ClosePanes) {
+        self.losses = old.losses.carried_over(old.totals.lost);
+        self.totals_lost = self.losses.reported;
     }
 }
 
@@ -328,6 +366,21 @@ mod tests {
             Parsed::Run(c) => *c,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Losses survive a new subscription: "since the start" keeps
+    /// counting, and what the old one lost after its last report shows
+    /// in the next.
+    #[test]
+    fn losses_carry_over_a_new_subscription() {
+        let mut losses = Losses::default();
+        assert_eq!(losses.report(3), (3, 3));
+        assert_eq!(losses.report(5), (2, 5));
+        // the old subscription lost 2 more before the filter changed
+        let mut next = losses.carried_over(7);
+        assert_eq!(next.report(0), (2, 7));
+        assert_eq!(next.report(4), (4, 11));
+        assert_eq!(next.report(4), (0, 11));
     }
 
     /// A screen's pane selects the tables its view selects on the command

@@ -563,7 +563,8 @@ fn info_lines_and_json_match_ss() {
 ///   window probes carry data the full receiver drops (its drops count
 ///   moves), on a timer that backs off as the blackholed sender's does.
 ///   It is made first, and READY waits for its sixth probe as well: the
-///   attempts run in the 13 s before either timer fires again;
+///   attempts run in the 13 s before either timer fires again, less the
+///   time the blackholed sender took to make (a second or so);
 /// - a dual-stack wildcard listener (`::` port 7500) serving an IPv4 and
 ///   an IPv6 connection with known transfers;
 /// - a socket in TIME_WAIT to port 7400 (its listener gone), alone in
@@ -599,7 +600,8 @@ c = socket.socket(); c.bind(("10.91.0.3", 0)); c.connect(("10.91.0.2", 7100)); h
 c.sendall(b"w" * 10000); time.sleep(0.2)
 subprocess.run(["ip", "-n", peer, "route", "add", "blackhole", "10.91.0.3/32"], check=True)
 fill(c)
-# both timers backed off six times: quiet for about 13 s
+# both timers backed off six times: quiet for about 13 s (less the time
+# between the two sixths)
 deadline = time.time() + 30
 while (tcp_info(c, 100) < 6 or backoff(full) < 6) and time.time() < deadline: time.sleep(0.05)
 # a dual-stack wildcard listener

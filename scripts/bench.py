@@ -800,6 +800,8 @@ def live_in_pty(ns, cmd, keys_every=None, sample_at=None, quit_after=None, timeo
             hwm = vm_rss_kib(pid, "VmHWM")
             os.write(fd, b"q")
             quit_after = None
+            # what it holds while it runs, not while it exits
+            sample_at = None
         if sample_at and now >= next_sample:
             rss = vm_rss_kib(pid)
             if rss is not None:

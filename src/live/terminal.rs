@@ -58,7 +58,7 @@ fn ignored(signal: libc::c_int) -> bool {
 /// Errors are ignored: this runs on the way out, a panic's included.
 fn restore() {
     // once: a panic's hook gives the terminal back before its message,
-    // and unwinding must not leave the main screen again over it
+    // and unwinding must not leave the alternate screen again over it
     if !TAKEN.swap(false, Ordering::Relaxed) {
         return;
     }

@@ -225,7 +225,8 @@ impl<'c> Live<'c> {
     /// Stop as a shell's job, or say why not.
     fn suspend(&mut self, session: &mut terminal::Session) -> Result<()> {
         if !session.suspend().map_err(Error::Output)? {
-            self.ui.notice = Some("Ctrl-Z: SIGTSTP is ignored (no job control)".into());
+            self.ui.notice =
+                Some("Ctrl-Z: SIGTSTP is ignored (nlstat was started with it ignored)".into());
         }
         Ok(())
     }

@@ -213,8 +213,8 @@ impl Ui {
         Action::Refresh
     }
 
-    /// Hold the screen's first row at or above `last`, the last one its
-    /// first table could be drawn from (as [`draw`](super::screens::draw)
+    /// Scroll the screen's first table no further than row `last`, the
+    /// last it could be drawn from (as [`draw`](super::screens::draw)
     /// found it): keys past the end do not pile up.
     pub fn clamp_scroll(&mut self, last: usize) {
         let offset = &mut self.offset[self.screen.index()];

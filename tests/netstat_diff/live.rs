@@ -167,6 +167,11 @@ fn table_rows(lines: &[String], title: &str) -> Vec<Vec<String>> {
 /// cursor shown, cooked mode.
 fn assert_restored(exit: &Value) {
     assert_eq!(exit["status"], 0, "{exit}");
+    assert_given_back(exit);
+}
+
+/// The terminal as nlstat found it: main screen, cursor shown, cooked.
+fn assert_given_back(exit: &Value) {
     assert_eq!(exit["alternate"], false, "still on the alternate screen");
     assert_eq!(exit["cursor_hidden"], false, "the cursor stays hidden");
     assert_eq!(exit["raw"], false, "the terminal stays raw");
@@ -592,9 +597,7 @@ fn a_panic_gives_the_terminal_back() {
     let mut pty = Pty::start_command(Some(&ns), (100, 30), &[], &args);
     let exit = pty.exit();
     assert_ne!(exit["status"], 0, "{exit}");
-    assert_eq!(exit["alternate"], false, "still on the alternate screen");
-    assert_eq!(exit["cursor_hidden"], false, "the cursor stays hidden");
-    assert_eq!(exit["raw"], false, "the terminal stays raw");
+    assert_given_back(&exit);
     // on the main screen: written after the alternate screen was left
     // for the last time (pyte draws both screens as one)
     let after = exit["after_leaving"].as_str().unwrap_or_default();

@@ -7,6 +7,7 @@ use crate::collect::socket_iter::{SocketIters, Walk};
 use crate::config::{Config, Source, Tape, ViewSource};
 use crate::error::{Error, Result};
 use crate::filter::{CompiledQuery, Placement, SocketFilter};
+use crate::model::{InetProto, tcp_state};
 
 /// The listing's choice.
 #[derive(Debug, Default)]
@@ -39,7 +40,24 @@ impl KernelCounts {
         if config.view.is_none() || config.view_source == ViewSource::Netlink {
             return Ok(());
         }
-        let walks = walks(config, compiled.as_ref());
+        let mut walks = walks(config, compiled.as_ref());
+        if config.view_source == ViewSource::Auto {
+            walks.retain(
+                |&walk| match narrowed_by_sock_diag(config, compiled.as_ref(), walk) {
+                    Some(why) => {
+                        if config.verbose {
+                            eprintln!(
+                                "{}: the view counts {} from sock_diag ({why})",
+                                config.program_name,
+                                walk.name().to_uppercase()
+                            );
+                        }
+                        false
+                    }
+                    None => true,
+                },
+            );
+        }
         let loaded = match refusal(config) {
             Some(why) => Err(why.to_string()),
             None if walks.is_empty() => return Ok(()),
@@ -89,6 +107,41 @@ fn refusal(config: &Config) -> Option<&'static str> {
         Some("--source proc")
     } else if config.tape != Tape::None {
         Some("a recording keeps sock_diag's replies")
+    } else {
+        None
+    }
+}
+
+/// Why sock_diag, under `auto`, gives `walk`'s table for less than an
+/// iterator would: an iterator visits (and locks) every socket of the
+/// table, while sock_diag's dump is narrowed in the kernel. A dump of
+/// listeners alone walks the listening hash only (O(listeners)), and a
+/// dump narrowed by states or by a filter expression (run as bytecode)
+/// builds no message for the sockets it skips; on 440 000 sockets such
+/// dumps cost 0.00-0.15 s against the iterator's 0.25 s walk. Only a
+/// dump of (nearly) everything is cheaper from the iterator.
+fn narrowed_by_sock_diag(
+    config: &Config,
+    compiled: Option<&CompiledQuery>,
+    walk: Walk,
+) -> Option<&'static str> {
+    let proto = match walk {
+        Walk::Tcp => InetProto::Tcp,
+        Walk::Udp => InetProto::Udp,
+        Walk::Unix => return None, // unix_diag walks every socket too
+    };
+    let user = config.query.as_ref();
+    if user.is_some_and(|q| q.expr.is_some()) && compiled.is_some_and(|c| c.bytecode.is_some()) {
+        return Some("the kernel runs the filter expression on its dump");
+    }
+    if proto != InetProto::Tcp {
+        return None;
+    }
+    let states = SocketFilter::from_config(config, compiled).inet_kernel_states(proto);
+    if states & !(1 << tcp_state::LISTEN) == 0 {
+        Some("its dump of listeners alone skips the connections")
+    } else if states & (1 << tcp_state::ESTABLISHED) == 0 {
+        Some("its dump skips the states not asked for")
     } else {
         None
     }

@@ -274,6 +274,78 @@ fn iterator_counts_match_ss() {
     assert_eq!(actual, expected);
 }
 
+/// `auto` leaves a TCP table to sock_diag when the kernel narrows its dump
+/// (listeners alone, states without ESTABLISHED, a filter expression): `-v`
+/// names the table and the reason, and the counts are ss's. A view of
+/// every state still counts from the iterator (no such line).
+#[test]
+fn auto_leaves_narrowed_dumps_to_sock_diag() {
+    let Some(ns) = Namespace::create("vsrcnar") else {
+        return;
+    };
+    let _population = Population::start(&ns);
+    let _more = more_states(&ns);
+    let told = |args: &[&str]| {
+        let mut verbose = vec!["-v"];
+        verbose.extend_from_slice(args);
+        let out = with_source(&ns, "auto", &verbose, &[]);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let auto = |args: &[&str]| {
+        let mut all = vec!["--view-source", "auto"];
+        all.extend_from_slice(args);
+        view_counts_by_state(&ns, &all)
+    };
+    // ss leaves out the state column when one state is asked for: its
+    // rows are then counted as that state
+    for (args, ss_args, only, reason) in [
+        (
+            &["-tl", "--group-by", "state"][..],
+            &["-tlnH"][..],
+            None,
+            "its dump of listeners alone skips the connections",
+        ),
+        (
+            &["-t", "--group-by", "state", "state", "syn-recv"][..],
+            &["-tanH", "state", "syn-recv"][..],
+            Some("SYN_RECV"),
+            "its dump skips the states not asked for",
+        ),
+        (
+            &["-ta", "--group-by", "state", "sport = :7200"][..],
+            &["-tanH", "sport = :7200"][..],
+            None,
+            "the kernel runs the filter expression on its dump",
+        ),
+    ] {
+        let stderr = told(args);
+        assert!(
+            stderr.contains(&format!("the view counts TCP from sock_diag ({reason})")),
+            "{args:?}: {stderr}"
+        );
+        let expected = match only {
+            None => ss_counts_by_state(&ns, ss_args),
+            Some(state) => {
+                let rows = ns.run("ss", ss_args).stdout;
+                let rows = String::from_utf8_lossy(&rows).lines().count() as u64;
+                BTreeMap::from([(format!("\"{state}\""), rows)])
+            }
+        };
+        assert!(
+            expected.values().all(|&n| n > 0) && !expected.is_empty(),
+            "{ss_args:?} lists sockets"
+        );
+        assert_eq!(auto(args), expected, "{args:?}");
+    }
+    let stderr = told(&["-ta", "--group-by", "state"]);
+    assert!(!stderr.contains("from sock_diag"), "{stderr}");
+    assert_eq!(
+        auto(&["-ta", "--group-by", "state"]),
+        ss_counts_by_state(&ns, &["-tanH"])
+    );
+}
+
 /// The exporter's socket gauges: the same series and values from both
 /// sources (one collection written with --textfile).
 #[test]

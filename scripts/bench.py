@@ -725,6 +725,21 @@ def kernel_counts(args, nlstat, floor):
             netlink = one("`%s --view-source netlink`" % label,
                           [nlstat, "--view-source", "netlink"] + nargs)
             pairs.append((label, bpf, netlink))
+        # dumps the kernel narrows: auto leaves them to sock_diag
+        narrowed = []
+        for label, nargs in (("-tl --summary", ["-tl", "--summary"]),
+                             ("-t --group-by state state syn-recv",
+                              ["-t", "--group-by", "state", "state", "syn-recv"]),
+                             ("-tan --summary sport = :5000",
+                              ["-tan", "--summary", "sport = :5000"]),
+                             # TCP from sock_diag with its bytecode, unix
+                             # from the iterator
+                             ("--summary sport = :5000", ["--summary", "sport = :5000"])):
+            auto = one("`%s --view-source auto`" % label,
+                       [nlstat, "--view-source", "auto"] + nargs)
+            bpf = one("`%s --view-source bpf`" % label,
+                      [nlstat, "--view-source", "bpf"] + nargs)
+            narrowed.append((label, auto, bpf))
         per_tick = {}
         for source in ("bpf", "netlink"):
             r = Result()
@@ -757,6 +772,9 @@ def kernel_counts(args, nlstat, floor):
                      "view from sock_diag; peak RSS %.1f MiB (sock_diag: %.1f)" %
                      (label, ratio(bpf.cpu(), dump.cpu()), ratio(bpf.cpu(), netlink.cpu()),
                       max(bpf.rss) / 1024, max(netlink.rss) / 1024))
+    for label, auto, bpf in narrowed:
+        lines.append("- `%s` (a dump the kernel narrows): `auto` (sock_diag) %s x the CPU of "
+                     "`bpf` (the iterator's walk)" % (label, ratio(auto.cpu(), bpf.cpu())))
     lines.append("- a tick of `-tan --summary --interval 0.2`: %s x the bare dump's CPU, %s x "
                  "the same tick from sock_diag" %
                  (ratio(per_tick["bpf"].cpu(), dump.cpu()),

@@ -26,8 +26,8 @@ impl KernelCounts {
     /// Decide on the first tick: the iterators when the view may count
     /// from them and they load; with `auto`, sock_diag otherwise (`-v`
     /// says why); with `bpf`, the reason is the error. When they serve,
-    /// the filter runs in user space over their records, and `compiled`
-    /// is made again for that.
+    /// the filter runs in user space over their records too, and
+    /// `compiled` is made again for that.
     pub(super) fn decide(
         &mut self,
         config: &Config,
@@ -67,12 +67,14 @@ impl KernelCounts {
         match loaded {
             Ok(iters) => {
                 *self = KernelCounts::On(iters);
-                let user_only = Placement {
-                    kernel: false,
+                // the records are filtered in user space; the tables left
+                // to sock_diag keep their bytecode
+                let placement = Placement {
                     user: true,
+                    ..config.inputs.filter_in
                 };
                 *compiled = crate::views::lowered_query(config)
-                    .map(|query| CompiledQuery::new(&query, user_only));
+                    .map(|query| CompiledQuery::new(&query, placement));
                 Ok(())
             }
             Err(reason) if config.view_source == ViewSource::Bpf => Err(Error::Bpf {

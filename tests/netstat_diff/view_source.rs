@@ -338,6 +338,21 @@ fn auto_leaves_narrowed_dumps_to_sock_diag() {
         );
         assert_eq!(auto(args), expected, "{args:?}");
     }
+    // every table: TCP and UDP from sock_diag (the expression), unix from
+    // its iterator, the same counts as sock_diag alone gives
+    let args = ["--group-by", "proto,state", "sport = :7200"];
+    let stderr = told(&args);
+    assert!(
+        stderr.contains("counts TCP from sock_diag")
+            && stderr.contains("counts UDP from sock_diag"),
+        "{stderr}"
+    );
+    let netlink = with_source(&ns, "netlink", &args, &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&with_source(&ns, "auto", &args, &[]).stdout),
+        String::from_utf8_lossy(&netlink.stdout)
+    );
+    assert!(String::from_utf8_lossy(&netlink.stdout).contains("LISTEN"));
     let stderr = told(&["-ta", "--group-by", "state"]);
     assert!(!stderr.contains("from sock_diag"), "{stderr}");
     assert_eq!(

@@ -118,12 +118,13 @@ pub(super) fn write(
     Ok(())
 }
 
-/// Every listener's series, by address and port.
+/// Every listener's series, by address and port (one for the sockets
+/// that share them).
 fn listener_series(counts: &ListenerCounts) -> Vec<Series> {
-    let mut listeners = counts.listeners().to_vec();
-    listeners.sort_by_key(|l| (l.local, l.local_port));
-    listeners
+    counts
+        .groups()
         .iter()
+        .map(|g| &g.first)
         .filter_map(|l| {
             Some(Series {
                 labels: vec![

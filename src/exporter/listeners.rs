@@ -1,9 +1,11 @@
-//! `nlstat_tcp_listener_*`: each TCP listener's accept queue, backlog and
-//! connections by state, from the exporter view's counts.
+//! `nlstat_tcp_listener_*`: the TCP listeners' accept queues, backlogs and
+//! connections by state, from the exporter view's counts, one series per
+//! address and port: listeners that share them (SO_REUSEPORT) are one
+//! group (two series with the same labels would make the exposition
+//! invalid), and `nlstat_tcp_listener_sockets` says how many they are.
 
-use crate::model::InetSocket;
 use crate::render::exposition::{Exposition, Kind};
-use crate::views::listeners::{CONNECTION_STATES, ListenerCounts};
+use crate::views::listeners::{CONNECTION_STATES, ListenerCounts, ListenerGroup};
 use std::io;
 
 /// A listener's labels: family, local address, local port.
@@ -11,26 +13,25 @@ type Labels = (String, String, String);
 
 /// The listener gauges, listeners by address and port.
 pub(super) fn write(e: &mut Exposition<'_>, counts: &ListenerCounts) -> io::Result<()> {
-    let mut listeners = counts.listeners().to_vec();
-    listeners.sort_by_key(|l| (l.local, l.local_port));
-    let labels: Vec<Labels> = listeners
+    let groups = counts.groups();
+    let labels: Vec<Labels> = groups
         .iter()
-        .map(|l| {
+        .map(|g| {
             (
-                if l.is_v6() { "inet6" } else { "inet" }.to_string(),
-                l.local.to_string(),
-                l.local_port.to_string(),
+                if g.first.is_v6() { "inet6" } else { "inet" }.to_string(),
+                g.first.local.to_string(),
+                g.first.local_port.to_string(),
             )
         })
         .collect();
-    queues(e, &listeners, &labels)?;
+    queues(e, &groups, &labels)?;
     e.family(
         "nlstat_tcp_listener_connections",
         Kind::Gauge,
         "Sockets on a TCP listener's address and port, by state.",
     )?;
-    for (l, (family, addr, port)) in listeners.iter().zip(&labels) {
-        let connections = counts.connections(l);
+    for (g, (family, addr, port)) in groups.iter().zip(&labels) {
+        let connections = counts.connections(&g.first);
         for ((_, word), count) in CONNECTION_STATES.iter().zip(connections) {
             e.sample(
                 "nlstat_tcp_listener_connections",
@@ -47,22 +48,27 @@ pub(super) fn write(e: &mut Exposition<'_>, counts: &ListenerCounts) -> io::Resu
     Ok(())
 }
 
-/// The accept queue and backlog families.
-fn queues(e: &mut Exposition<'_>, listeners: &[InetSocket], labels: &[Labels]) -> io::Result<()> {
+/// The accept queue, backlog and socket count families.
+fn queues(e: &mut Exposition<'_>, groups: &[ListenerGroup], labels: &[Labels]) -> io::Result<()> {
     for (metric, help, pick) in [
         (
             "nlstat_tcp_listener_accept_queue",
-            "Connections waiting in a TCP listener's accept queue.",
-            (|l: &InetSocket| u64::from(l.recv_q)) as fn(&InetSocket) -> u64,
+            "Connections waiting in a TCP listener's accept queue (its sockets' added up).",
+            (|g: &ListenerGroup| g.accept_queue) as fn(&ListenerGroup) -> u64,
         ),
         (
             "nlstat_tcp_listener_backlog",
-            "A TCP listener's backlog (the accept queue's limit).",
-            |l: &InetSocket| u64::from(l.backlog),
+            "A TCP listener's backlog, the accept queue's limit (its sockets' added up).",
+            |g: &ListenerGroup| g.backlog,
+        ),
+        (
+            "nlstat_tcp_listener_sockets",
+            "Listening sockets on the address and port (more than one with SO_REUSEPORT).",
+            |g: &ListenerGroup| g.sockets,
         ),
     ] {
         e.family(metric, Kind::Gauge, help)?;
-        for (l, (family, addr, port)) in listeners.iter().zip(labels) {
+        for (g, (family, addr, port)) in groups.iter().zip(labels) {
             e.sample(
                 metric,
                 &[
@@ -70,7 +76,7 @@ fn queues(e: &mut Exposition<'_>, listeners: &[InetSocket], labels: &[Labels]) -
                     ("local_addr", addr),
                     ("local_port", port),
                 ],
-                pick(l),
+                pick(g),
             )?;
         }
     }

@@ -39,6 +39,14 @@ pub(crate) struct ListenerCounts {
     previous_counters: Option<(std::time::Duration, Vec<(&'static str, u64)>)>,
 }
 
+/// A listening socket from one tick to the next: its address, port and
+/// inode (SO_REUSEPORT listeners share the address and port).
+type ListenerKey = (IpAddr, u16, u64);
+
+fn key(l: &InetSocket) -> ListenerKey {
+    (l.local, l.local_port, l.inode)
+}
+
 /// One listener's row.
 struct Row {
     listener: InetSocket,
@@ -47,6 +55,19 @@ struct Row {
     delta: Option<i64>,
     /// With `--info`: its established connections' health.
     health: Option<Health>,
+}
+
+/// The listening sockets on one address and port. There is more than one
+/// with SO_REUSEPORT (nginx's `reuseport` opens one per worker); the
+/// connections on that address and port then belong to all of them, as
+/// the kernel does not say which socket accepted a connection.
+pub(crate) struct ListenerGroup {
+    /// The first socket (its family, address and port label the group).
+    pub first: InetSocket,
+    pub sockets: u64,
+    /// The sockets' accept queues and backlogs, added up.
+    pub accept_queue: u64,
+    pub backlog: u64,
 }
 
 /// The listen counters, with their rates per second (`-c`, after the
@@ -102,9 +123,27 @@ impl ListenerCounts {
         }
     }
 
-    /// This tick's listeners, as dumped.
-    pub(crate) fn listeners(&self) -> &[InetSocket] {
-        &self.listeners
+    /// This tick's listeners by address and port, in that order.
+    pub(crate) fn groups(&self) -> Vec<ListenerGroup> {
+        let mut listeners = self.listeners.clone();
+        listeners.sort_by_key(|l| (l.local, l.local_port));
+        let mut groups: Vec<ListenerGroup> = Vec::with_capacity(listeners.len());
+        for l in listeners {
+            match groups.last_mut() {
+                Some(g) if (g.first.local, g.first.local_port) == (l.local, l.local_port) => {
+                    g.sockets += 1;
+                    g.accept_queue += u64::from(l.recv_q);
+                    g.backlog += u64::from(l.backlog);
+                }
+                _ => groups.push(ListenerGroup {
+                    first: l,
+                    sockets: 1,
+                    accept_queue: u64::from(l.recv_q),
+                    backlog: u64::from(l.backlog),
+                }),
+            }
+        }
+        groups
     }
 
     /// The connections listener `l` has, per [`CONNECTION_STATES`].
@@ -139,15 +178,11 @@ impl ListenerCounts {
     /// The previous tick's listeners that are not listening now, with
     /// their accept queue then.
     fn listeners_gone(&self, previous: Option<&[InetSocket]>) -> Vec<(InetSocket, u64)> {
-        let now: FxHashSet<(IpAddr, u16)> = self
-            .listeners
-            .iter()
-            .map(|l| (l.local, l.local_port))
-            .collect();
+        let now: FxHashSet<ListenerKey> = self.listeners.iter().map(key).collect();
         let mut gone: Vec<(InetSocket, u64)> = previous
             .unwrap_or_default()
             .iter()
-            .filter(|l| !now.contains(&(l.local, l.local_port)))
+            .filter(|l| !now.contains(&key(l)))
             .map(|l| (*l, u64::from(l.recv_q)))
             .collect();
         gone.sort_by_key(|(l, _)| (l.local_port, l.local));
@@ -159,11 +194,8 @@ impl ListenerCounts {
     fn rows(&mut self) -> Vec<Row> {
         let before = self.previous_listeners.take();
         let gone_listeners = self.listeners_gone(before.as_deref());
-        let previous: Option<FxHashMap<(IpAddr, u16), u64>> = before.map(|ls| {
-            ls.iter()
-                .map(|l| ((l.local, l.local_port), u64::from(l.recv_q)))
-                .collect()
-        });
+        let previous: Option<FxHashMap<ListenerKey, u64>> =
+            before.map(|ls| ls.iter().map(|l| (key(l), u64::from(l.recv_q))).collect());
         let mut rows: Vec<Row> = self
             .listeners
             .iter()
@@ -176,11 +208,7 @@ impl ListenerCounts {
                 },
                 counts: self.connections(l),
                 health: self.health(l),
-                delta: change(
-                    previous.as_ref(),
-                    &(l.local, l.local_port),
-                    u64::from(l.recv_q),
-                ),
+                delta: change(previous.as_ref(), &key(l), u64::from(l.recv_q)),
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -456,5 +484,43 @@ mod tests {
         assert!(!served_by(&any, &two, &listeners));
         assert!(served_by(&specific, &two, &listeners));
         assert!(!served_by(&specific, &one, &listeners));
+    }
+
+    #[test]
+    fn reuseport_listeners_group_by_address_and_port() {
+        let mut counts = ListenerCounts::new(false);
+        let listener = |addr: &str, port, queue, backlog, inode| InetSocket {
+            local: addr.parse().unwrap(),
+            local_port: port,
+            state: tcp_state::LISTEN,
+            recv_q: queue,
+            backlog,
+            inode,
+            ..blank_socket()
+        };
+        for l in [
+            listener("127.0.0.1", 80, 2, 8, 11),
+            listener("0.0.0.0", 80, 1, 4, 12),
+            listener("127.0.0.1", 80, 3, 16, 13),
+            listener("127.0.0.1", 443, 0, 8, 14),
+        ] {
+            counts.add(&l, SocketExt::NONE);
+        }
+        let groups: Vec<_> = counts
+            .groups()
+            .iter()
+            .map(|g| {
+                let end = (g.first.local.to_string(), g.first.local_port);
+                (end, g.sockets, g.accept_queue, g.backlog)
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                (("0.0.0.0".to_string(), 80), 1, 1, 4),
+                (("127.0.0.1".to_string(), 80), 2, 5, 24),
+                (("127.0.0.1".to_string(), 443), 1, 0, 8),
+            ]
+        );
     }
 }

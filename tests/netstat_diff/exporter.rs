@@ -759,3 +759,99 @@ fn health_is_exported_as_ss_sees_it_and_prometheus_reads_the_histogram() {
         "{answer} vs {expected}"
     );
 }
+
+/// Three SO_REUSEPORT listeners on one address and port (as nginx's
+/// `reuseport` opens one per worker) and six connections, which the
+/// kernel spreads over their accept queues; the first listener accepts
+/// its own, so its queue is empty and the others' are not (unless the
+/// hash gave it all six). Prints the accepted count.
+pub(crate) const REUSEPORT: &str = r#"
+import socket, sys
+held = []
+for backlog in (8, 16, 32):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    l.bind(("127.0.0.1", 7400)); l.listen(backlog); held.append(l)
+for _ in range(6):
+    c = socket.socket(); c.connect(("127.0.0.1", 7400)); held.append(c)
+held[0].setblocking(False)
+accepted = 0
+while True:
+    try: held.append(held[0].accept()[0]); accepted += 1
+    except BlockingIOError: break
+print("READY", accepted, flush=True)
+sys.stdin.read()
+"#;
+
+/// Listeners that share an address and port are one series (two samples
+/// with the same labels make an invalid exposition, which promtool does
+/// not catch and Prometheus drops): their accept queues and backlogs added
+/// up, as ss lists them, and `nlstat_tcp_listener_sockets` counts them.
+#[test]
+fn reuseport_listeners_are_one_series() {
+    let Some(ns) = Namespace::create("xreuse") else {
+        return;
+    };
+    if !require_tools(&["promtool", "ss"]) {
+        return;
+    }
+    let mut child = ns
+        .command("python3", &["-c", REUSEPORT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start python3");
+    assert!(first_line(&mut child).starts_with("READY"));
+    let _held = KillOnDrop(child);
+    let dir = TempDir::new(&format!("{}-textfile", ns.name));
+    let path = dir.join("nlstat.prom");
+    let out = ns
+        .command(nlstat(), &["--textfile", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    promtool_accepts(&text);
+    let mut series = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name_labels, _) = line.rsplit_once(' ').unwrap();
+        assert!(
+            series.insert(name_labels),
+            "a second sample of {name_labels}"
+        );
+    }
+    // ss: one row per listening socket, Recv-Q its accept queue, Send-Q
+    // its backlog
+    let ss =
+        String::from_utf8_lossy(&ns.run("ss", &["-tlnH", "sport = :7400"]).stdout).into_owned();
+    let rows: Vec<Vec<&str>> = ss.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 3, "{ss}");
+    let sum =
+        |column: usize| -> f64 { rows.iter().map(|r| r[column].parse::<f64>().unwrap()).sum() };
+    let established = ns.run("ss", &["-tnH", "state", "established", "sport = :7400"]);
+    let established = String::from_utf8_lossy(&established.stdout).lines().count() as f64;
+    assert_eq!(established, 6.0);
+    let values = samples(&text);
+    let labels = "family=\"inet\",local_addr=\"127.0.0.1\",local_port=\"7400\"";
+    for (name, expected) in [
+        ("nlstat_tcp_listener_sockets", 3.0),
+        ("nlstat_tcp_listener_accept_queue", sum(1)),
+        ("nlstat_tcp_listener_backlog", sum(2)),
+    ] {
+        assert_eq!(
+            values.get(&format!("{name}{{{labels}}}")),
+            Some(&expected),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        values.get(&format!(
+            "nlstat_tcp_listener_connections{{{labels},state=\"ESTABLISHED\"}}"
+        )),
+        Some(&established)
+    );
+}

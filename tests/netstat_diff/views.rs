@@ -359,6 +359,74 @@ fn listeners_match_ss_queues_and_connections() {
     }
 }
 
+/// SO_REUSEPORT listeners sharing an address and port: one row each, with
+/// ss's accept queue and backlog (matched by inode), every row counting
+/// the connections on the port (the kernel does not say which socket
+/// accepted one), and `-c` deltas of each socket's own queue: zero when
+/// nothing moved, though the siblings' queues differ.
+#[test]
+fn reuseport_listeners_keep_their_own_rows_and_deltas() {
+    let Some(ns) = Namespace::create("vreuse") else {
+        return;
+    };
+    let mut child = ns
+        .command("python3", &["-c", crate::exporter::REUSEPORT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start python3");
+    assert!(first_line(&mut child).starts_with("READY"));
+    let _held = KillOnDrop(child);
+    let ss =
+        String::from_utf8_lossy(&ns.run("ss", &["-tlneH", "sport = :7400"]).stdout).into_owned();
+    let mut expected: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for line in ss.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let inode = cols
+            .iter()
+            .find_map(|c| c.strip_prefix("ino:"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        expected.insert(inode, (cols[1].parse().unwrap(), cols[2].parse().unwrap()));
+    }
+    assert_eq!(expected.len(), 3, "{ss}");
+    let established = ns.run("ss", &["-tnH", "state", "established", "sport = :7400"]);
+    let established = String::from_utf8_lossy(&established.stdout).lines().count() as u64;
+    // sock_diag (auto: the expression) and the TCP iterator
+    for source in ["auto", "bpf"] {
+        let objects = nlstat_json(
+            &ns,
+            &[
+                "--view-source",
+                source,
+                "-tn",
+                "--listeners",
+                "--interval",
+                "0.3",
+                "--count",
+                "2",
+                "sport = :7400",
+            ],
+        );
+        let rows: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "listener").collect();
+        assert_eq!(rows.len(), 6, "{source}: three rows a tick");
+        for (i, row) in rows.iter().enumerate() {
+            let inode = row["inode"].as_u64().unwrap();
+            let (queue, backlog) = expected[&inode];
+            assert_eq!(row["accept_queue"].as_u64(), Some(queue), "{source}: {row}");
+            assert_eq!(row["backlog"].as_u64(), Some(backlog), "{source}: {row}");
+            assert_eq!(
+                row["established"].as_u64(),
+                Some(established),
+                "{source}: {row}"
+            );
+            let delta = if i < 3 { Value::Null } else { Value::from(0) };
+            assert_eq!(row["delta"], delta, "{source}: {row}");
+        }
+    }
+}
+
 #[test]
 fn ephemeral_pressure_matches_ss_rows() {
     let Some(ns) = Namespace::create("veph") else {

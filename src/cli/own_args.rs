@@ -37,8 +37,9 @@ pub struct NlstatArgs {
     /// socket iterators (TCP, UDP, unix) when nlstat may load BPF programs
     /// and the kernel has BTF and the iterators, and from sock_diag
     /// otherwise (-v says why), and from sock_diag for a TCP or UDP table
-    /// whose dump the kernel narrows (listeners alone, states without
-    /// ESTABLISHED, a filter expression); bpf fails when an iterator cannot be used,
+    /// whose dump the kernel narrows to few sockets (listeners alone,
+    /// states other than ESTABLISHED and TIME_WAIT, an expression of exact
+    /// ports or address prefixes); bpf fails when an iterator cannot be used,
     /// with the kernel's reason; netlink always asks sock_diag. The counts
     /// are the same either way. With --info, TCP's health is read by the
     /// program too; UDP and unix then count from sock_diag, and so do the

@@ -133,7 +133,7 @@ impl SocketListing {
         shared: Option<std::sync::Arc<ProcessIndex>>,
     ) -> Result<i32> {
         let mut compiled = self.compiled.take();
-        self.kernel_counts.decide(config, &mut compiled)?;
+        self.kernel_counts.decide(config, compiled.as_ref())?;
         let walked = self.kernel_counts.serving(Some(Walk::Tcp)).is_some();
         let kept = if matches!(config.view, Some(crate::views::View::Listeners)) && !walked {
             // --listeners: the connections it counts are those on the
@@ -532,7 +532,11 @@ impl SocketListing {
                 let mut ext = crate::collect::socket_iter::ExtBuffer::default();
                 iters.walk(walk, dump.states, |record| match record.is_v6() {
                     Some(v6) if (v6 && want_v6) || (!v6 && want_v4) => {
-                        keep(&record.inet_socket(proto), record.ext(&mut ext))
+                        let socket = record.inet_socket(proto);
+                        if filter.expression_holds(&socket) {
+                            keep(&socket, record.ext(&mut ext))?;
+                        }
+                        Ok(())
                     }
                     _ => Ok(()),
                 })?;

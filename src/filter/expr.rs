@@ -685,6 +685,19 @@ impl Expr {
         }
     }
 
+    /// Whether every socket it keeps must match an exact port or an
+    /// address prefix, the conditions that keep few sockets of a large
+    /// table (a range, a negation or a bare family keeps most of them):
+    /// whether a dump filtered by it is likely to be small.
+    pub fn narrows(&self) -> bool {
+        match self {
+            Expr::Cond(Cond::Host(_, host)) => host.port.is_some() || host.prefix_len > 0,
+            Expr::Cond(_) | Expr::Not(_) => false,
+            Expr::And(a, b) => a.narrows() || b.narrows(),
+            Expr::Or(a, b) => a.narrows() && b.narrows(),
+        }
+    }
+
     /// Whether the expression holds unix name patterns (which no inet
     /// socket can match, and bytecode cannot say).
     pub fn has_unix_paths(&self) -> bool {
@@ -1004,5 +1017,21 @@ mod tests {
         assert!(h("src 10.0.0.0/8").matches(mapped, 1));
         assert!(!h("src [::]/0").matches("10.1.2.3".parse().unwrap(), 1));
         assert!(h("src *").matches(mapped, 1));
+    }
+
+    #[test]
+    fn exact_ports_and_prefixes_narrow_ranges_and_negations_do_not() {
+        let narrows = |words: &[&str]| {
+            let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            parse(&args, false).unwrap().expr.unwrap().narrows()
+        };
+        assert!(narrows(&["sport", "=", ":80"]));
+        assert!(narrows(&["dst", "10.0.0.0/8"]));
+        assert!(narrows(&["sport", "=", ":80", "or", "dport", "=", ":443"]));
+        assert!(narrows(&["sport", ">=", ":1024", "and", "dst", "10.1.2.3"]));
+        assert!(!narrows(&["sport", ">=", ":1024"]));
+        assert!(!narrows(&["not", "sport", "=", ":22"]));
+        assert!(!narrows(&["sport", "=", ":80", "or", "dport", ">", ":1"]));
+        assert!(!narrows(&["dst", "0.0.0.0/0"]));
     }
 }

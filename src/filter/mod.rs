@@ -148,6 +148,13 @@ impl<'a> SocketFilter<'a> {
             }
     }
 
+    /// Whether the expression holds for a row no kernel filter saw (an
+    /// iterator's record): [`keep_inet`](Self::keep_inet) checks it only
+    /// where user space is to (`NLSTAT_FILTER_IN`).
+    pub fn expression_holds(&self, socket: &InetSocket) -> bool {
+        self.expr().is_none_or(|e| e.matches_inet(socket))
+    }
+
     /// netstat's rule: a unix server is an unconnected socket with
     /// SO_ACCEPTCON. Named states replace the rule; the expression must
     /// hold as well (name patterns; inet conditions never hold).

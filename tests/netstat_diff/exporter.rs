@@ -761,25 +761,22 @@ fn health_is_exported_as_ss_sees_it_and_prometheus_reads_the_histogram() {
 }
 
 /// Three SO_REUSEPORT listeners on one address and port (as nginx's
-/// `reuseport` opens one per worker) and six connections, which the
-/// kernel spreads over their accept queues; the first listener accepts
-/// its own, so its queue is empty and the others' are not (unless the
-/// hash gave it all six). Prints the accepted count.
+/// `reuseport` opens one per worker): six connections wait in the first
+/// one's accept queue, made before the other two listen (so the kernel's
+/// reuseport hash has no say), whose queues are empty.
 pub(crate) const REUSEPORT: &str = r#"
 import socket, sys
 held = []
-for backlog in (8, 16, 32):
+def listener(backlog):
     l = socket.socket()
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     l.bind(("127.0.0.1", 7400)); l.listen(backlog); held.append(l)
+listener(8)
 for _ in range(6):
     c = socket.socket(); c.connect(("127.0.0.1", 7400)); held.append(c)
-held[0].setblocking(False)
-accepted = 0
-while True:
-    try: held.append(held[0].accept()[0]); accepted += 1
-    except BlockingIOError: break
-print("READY", accepted, flush=True)
+listener(16)
+listener(32)
+print("READY", flush=True)
 sys.stdin.read()
 "#;
 

@@ -48,7 +48,7 @@ pub(super) fn write(e: &mut Exposition<'_>, counts: &ListenerCounts) -> io::Resu
     Ok(())
 }
 
-/// The accept queue, backlog and socket count families.
+/// The accept queue, backlog, longest queue and socket count families.
 fn queues(e: &mut Exposition<'_>, groups: &[ListenerGroup], labels: &[Labels]) -> io::Result<()> {
     for (metric, help, pick) in [
         (
@@ -60,6 +60,12 @@ fn queues(e: &mut Exposition<'_>, groups: &[ListenerGroup], labels: &[Labels]) -
             "nlstat_tcp_listener_backlog",
             "A TCP listener's backlog, the accept queue's limit (its sockets' added up).",
             |g: &ListenerGroup| g.backlog,
+        ),
+        (
+            "nlstat_tcp_listener_accept_queue_longest",
+            "The longest accept queue of one listening socket on the address and port \
+             (SO_REUSEPORT: a stuck worker's queue fills alone).",
+            |g: &ListenerGroup| g.longest_queue,
         ),
         (
             "nlstat_tcp_listener_sockets",

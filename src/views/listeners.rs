@@ -68,6 +68,9 @@ pub(crate) struct ListenerGroup {
     /// The sockets' accept queues and backlogs, added up.
     pub accept_queue: u64,
     pub backlog: u64,
+    /// The longest accept queue of one socket (a stuck worker's fills
+    /// alone while the sum stays low).
+    pub longest_queue: u64,
 }
 
 /// The listen counters, with their rates per second (`-c`, after the
@@ -134,12 +137,14 @@ impl ListenerCounts {
                     g.sockets += 1;
                     g.accept_queue += u64::from(l.recv_q);
                     g.backlog += u64::from(l.backlog);
+                    g.longest_queue = g.longest_queue.max(u64::from(l.recv_q));
                 }
                 _ => groups.push(ListenerGroup {
                     first: l,
                     sockets: 1,
                     accept_queue: u64::from(l.recv_q),
                     backlog: u64::from(l.backlog),
+                    longest_queue: u64::from(l.recv_q),
                 }),
             }
         }
@@ -511,15 +516,15 @@ mod tests {
             .iter()
             .map(|g| {
                 let end = (g.first.local.to_string(), g.first.local_port);
-                (end, g.sockets, g.accept_queue, g.backlog)
+                (end, g.sockets, g.accept_queue, g.backlog, g.longest_queue)
             })
             .collect();
         assert_eq!(
             groups,
             [
-                (("0.0.0.0".to_string(), 80), 1, 1, 4),
-                (("127.0.0.1".to_string(), 80), 2, 5, 24),
-                (("127.0.0.1".to_string(), 443), 1, 0, 8),
+                (("0.0.0.0".to_string(), 80), 1, 1, 4, 1),
+                (("127.0.0.1".to_string(), 80), 2, 5, 24, 3),
+                (("127.0.0.1".to_string(), 443), 1, 0, 8, 0),
             ]
         );
     }

@@ -829,14 +829,21 @@ fn reuseport_listeners_are_one_series() {
     assert_eq!(rows.len(), 3, "{ss}");
     let sum =
         |column: usize| -> f64 { rows.iter().map(|r| r[column].parse::<f64>().unwrap()).sum() };
+    let most = |column: usize| -> f64 {
+        rows.iter()
+            .map(|r| r[column].parse::<f64>().unwrap())
+            .fold(0.0, f64::max)
+    };
     let established = ns.run("ss", &["-tnH", "state", "established", "sport = :7400"]);
     let established = String::from_utf8_lossy(&established.stdout).lines().count() as f64;
     assert_eq!(established, 6.0);
+    assert_eq!(most(1), 6.0, "the first listener holds every connection");
     let values = samples(&text);
     let labels = "family=\"inet\",local_addr=\"127.0.0.1\",local_port=\"7400\"";
     for (name, expected) in [
         ("nlstat_tcp_listener_sockets", 3.0),
         ("nlstat_tcp_listener_accept_queue", sum(1)),
+        ("nlstat_tcp_listener_accept_queue_longest", most(1)),
         ("nlstat_tcp_listener_backlog", sum(2)),
     ] {
         assert_eq!(

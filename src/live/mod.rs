@@ -231,14 +231,20 @@ impl<'c> Live<'c> {
         Ok(())
     }
 
+    /// One frame, as one synchronized update (terminals that know it show
+    /// the frame whole, never half drawn; the others ignore it).
     fn draw(&mut self, session: &mut terminal::Session) -> Result<()> {
+        use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+        use ratatui::crossterm::{execute, queue};
         let began = Instant::now();
         let (ui, data) = (&self.ui, &self.data);
         let mut last_offset = 0;
+        queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate).map_err(Error::Output)?;
         session
             .terminal
             .draw(|frame| last_offset = draw(frame, ui, data))
             .map_err(Error::Output)?;
+        execute!(session.terminal.backend_mut(), EndSynchronizedUpdate).map_err(Error::Output)?;
         self.ui.clamp_scroll(last_offset);
         let took = began.elapsed();
         self.timings.frames += 1;

@@ -168,6 +168,11 @@ fn table_rows(lines: &[String], title: &str) -> Vec<Vec<String>> {
 fn assert_restored(exit: &Value) {
     assert_eq!(exit["status"], 0, "{exit}");
     assert_given_back(exit);
+    // every frame a synchronized update, begun and ended (the screen
+    // reads above rely on it to read frames whole)
+    let frames = &exit["frames"];
+    assert!(frames[0].as_u64() > Some(0), "{frames}");
+    assert_eq!(frames[0], frames[1], "every update ends");
 }
 
 /// The terminal as nlstat found it: main screen, cursor shown, cooked.

@@ -6,7 +6,10 @@ Usage: live_pty.py COLS ROWS [--ignore SIGNAL]... -- PROGRAM ARGS...
 shell's `trap '' TSTP`)
 Steps come on stdin, one JSON object per line; each answer is one JSON
 line on stdout:
-  {"wait": TEXT, "timeout": S}  wait until the screen shows TEXT
+  {"wait": TEXT, "timeout": S}  wait until the screen shows TEXT and no
+                                frame is half written (the last
+                                synchronized update, ESC[?2026h ...
+                                ESC[?2026l, has ended)
                                 -> {"found": bool, "lines": [...]}
   {"wait_gone": TEXT, ...}      wait until it does not
   {"keys": TEXT}                type TEXT              -> {"ok": true}
@@ -17,6 +20,7 @@ line on stdout:
   {"settle": S}                 read for S seconds     -> {"ok": true}
   {"exit": S}                   wait up to S seconds for the exit
         -> {"status": code or null, "lines": [...], "cursor_hidden": bool,
+            "frames": [updates begun, updates ended],
             "after_leaving": what was written after the alternate screen
             was last left (null: never),
             "alternate": bool (still on the alternate screen),
@@ -116,6 +120,11 @@ def shows(text):
     return any(text in line for line in lines())
 
 
+def frame_done():
+    """No frame is half written: the last synchronized update has ended."""
+    return written.rfind(b"\x1b[?2026l") >= written.rfind(b"\x1b[?2026h")
+
+
 def alternate():
     on = written.rfind(b"\x1b[?1049h")
     return on >= 0 and on > written.rfind(b"\x1b[?1049l")
@@ -137,7 +146,9 @@ for step in sys.stdin:
         text = step.get("wait", step.get("wait_gone"))
         want = "wait" in step
         end = time.monotonic() + step.get("timeout", 10)
-        while shows(text) != want and time.monotonic() < end:
+        # a frame is read whole: nlstat wraps each in a synchronized
+        # update, which the pty may deliver in several reads
+        while (shows(text) != want or not frame_done()) and time.monotonic() < end:
             pump(0.05)
         answer = {"found": shows(text) == want, "lines": lines()}
     elif "keys" in step:
@@ -163,6 +174,7 @@ for step in sys.stdin:
             pump(0.05)
         left = written.rfind(b"\x1b[?1049l")
         answer = {"status": status, "lines": lines(),
+                  "frames": [written.count(b"\x1b[?2026h"), written.count(b"\x1b[?2026l")],
                   "after_leaving": written[left + 8:].decode("utf-8", "replace")
                   if left >= 0 else None}
         answer.update(terminal())

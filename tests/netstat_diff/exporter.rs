@@ -764,7 +764,7 @@ fn health_is_exported_as_ss_sees_it_and_prometheus_reads_the_histogram() {
 /// `reuseport` opens one per worker): six connections wait in the first
 /// one's accept queue, made before the other two listen (so the kernel's
 /// reuseport hash has no say), whose queues are empty.
-pub(crate) const REUSEPORT: &str = r#"
+const REUSEPORT: &str = r#"
 import socket, sys
 held = []
 def listener(backlog):
@@ -780,6 +780,18 @@ print("READY", flush=True)
 sys.stdin.read()
 "#;
 
+/// Starts REUSEPORT in `ns`; it holds its sockets until dropped.
+pub(crate) fn hold_reuseport(ns: &Namespace) -> KillOnDrop {
+    let mut child = ns
+        .command("python3", &["-c", REUSEPORT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start python3");
+    assert!(first_line(&mut child).starts_with("READY"));
+    KillOnDrop(child)
+}
+
 /// Listeners that share an address and port are one series (two samples
 /// with the same labels make an invalid exposition, which promtool does
 /// not catch and Prometheus drops): their accept queues and backlogs added
@@ -792,14 +804,7 @@ fn reuseport_listeners_are_one_series() {
     if !require_tools(&["promtool", "ss"]) {
         return;
     }
-    let mut child = ns
-        .command("python3", &["-c", REUSEPORT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start python3");
-    assert!(first_line(&mut child).starts_with("READY"));
-    let _held = KillOnDrop(child);
+    let _held = hold_reuseport(&ns);
     let dir = TempDir::new(&format!("{}-textfile", ns.name));
     let path = dir.join("nlstat.prom");
     let out = ns

@@ -98,6 +98,13 @@ fn with_source(ns: &Namespace, source: &str, args: &[&str], env: &[(&str, &str)]
     cmd.output().expect("run nlstat")
 }
 
+/// A view's counts by state from `source` (`view_counts_by_state`).
+fn counts_from(ns: &Namespace, source: &str, args: &[&str]) -> BTreeMap<String, u64> {
+    let mut all = vec!["--view-source", source];
+    all.extend_from_slice(args);
+    view_counts_by_state(ns, &all)
+}
+
 /// What may differ between two runs a moment apart, and only that: the
 /// kernel's totals after --summary's counts (/proc/net/sockstat: memory
 /// pages move as SYN-ACKs are retransmitted), and the exporter's families
@@ -225,11 +232,7 @@ fn iterator_counts_match_ss() {
     };
     let _population = Population::start(&ns);
     let _more = more_states(&ns);
-    let bpf = |args: &[&str]| {
-        let mut all = vec!["--view-source", "bpf"];
-        all.extend_from_slice(args);
-        view_counts_by_state(&ns, &all)
-    };
+    let bpf = |args: &[&str]| counts_from(&ns, "bpf", args);
     assert_eq!(
         bpf(&["-t", "--group-by", "state"]),
         ss_counts_by_state(&ns, &["-tanH"])
@@ -293,11 +296,7 @@ fn auto_leaves_narrowed_dumps_to_sock_diag() {
         assert!(out.status.success(), "{args:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let auto = |args: &[&str]| {
-        let mut all = vec!["--view-source", "auto"];
-        all.extend_from_slice(args);
-        view_counts_by_state(&ns, &all)
-    };
+    let auto = |args: &[&str]| counts_from(&ns, "auto", args);
     // ss leaves out the state column when one state is asked for: its
     // rows are then counted as that state
     for (args, ss_args, only, reason) in [

@@ -369,14 +369,7 @@ fn reuseport_listeners_keep_their_own_rows_and_deltas() {
     let Some(ns) = Namespace::create("vreuse") else {
         return;
     };
-    let mut child = ns
-        .command("python3", &["-c", crate::exporter::REUSEPORT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start python3");
-    assert!(first_line(&mut child).starts_with("READY"));
-    let _held = KillOnDrop(child);
+    let _held = crate::exporter::hold_reuseport(&ns);
     let ss =
         String::from_utf8_lossy(&ns.run("ss", &["-tlneH", "sport = :7400"]).stdout).into_owned();
     let mut expected: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
